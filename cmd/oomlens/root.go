@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in the README and in `oomlens --help`.
+const (
+	exitOK    = 0 // analysed, whatever was found
+	exitError = 1 // an unreadable input or an internal failure
+	exitUsage = 2 // a bad command line
+	exitLeak  = 3 // --fail-on-leak and leaks were named
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// usageError marks an error that is the caller's command line, not the input.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCodeError carries an exit status that is not an error, such as
+// --fail-on-leak's 3.
+type exitCodeError struct{ code int }
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+const exitCodesHelp = `Exit codes:
+  0  analysed (whatever was found)
+  1  error: an unreadable input or an internal failure
+  2  usage: a bad command line
+  3  with --fail-on-leak: leaks were named`
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "oomlens",
+		Short: "Post-mortem of an out-of-memory kill: which tests leaked, which one was merely running",
+		Long: `oomlens reads what an OOM-killed test job left behind (kernel OOM-killer
+records, the partial pytest log, per-test memory diagnostics, core dumps),
+rebuilds the memory timeline and names the tests that leaked the memory,
+apart from the test that happened to be running when the kernel struck.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newVersionCmd(), newAnalyzeCmd())
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the oomlens version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "oomlens %s\n", version)
+			return err
+		},
+	}
+}
+
+// run executes the command line and turns its outcome into an exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	fmt.Fprintf(stderr, "oomlens: %v\n", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsageError(err) {
+		fmt.Fprintln(stderr, "Run 'oomlens --help' for usage.")
+		return exitUsage
+	}
+	return exitError
+}
+
+// isCobraUsageError recognises the errors cobra makes itself for a command
+// line it cannot route (it returns them as plain errors).
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown shorthand flag") ||
+		strings.HasPrefix(msg, "unknown flag")
+}
+
+// usageArgs wraps a positional-argument check so that its failure exits 2.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,17 @@
+module github.com/oomlens/oomlens
+
+go 1.26.8
+
+require (
+	github.com/elastic/go-sysinfo v1.15.5 // indirect
+	github.com/elastic/go-windows v1.0.2 // indirect
+	github.com/goccy/go-json v0.12.0 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
+	github.com/prometheus/procfs v0.15.1 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+	github.com/ulikunitz/xz v0.5.17 // indirect
+	golang.org/x/sys v0.25.0 // indirect
+	howett.net/plist v0.0.0-20181124034731-591f970eefbb // indirect
+)
