@@ -1,0 +1,150 @@
+package correlate
+
+// This file is the report model: what the correlator concludes about one
+// failed job, and what every renderer in package report prints. Its JSON form
+// is the stable contract "oomlens/report/v1", documented in
+// docs/report-format.md and docs/report.schema.json; the JSON tags below are
+// that contract, so a tag is never renamed, only added.
+
+// SchemaV1 names the JSON report format.
+const SchemaV1 = "oomlens/report/v1"
+
+// Report is the post-mortem of one job.
+type Report struct {
+	Schema    string      `json:"schema"`
+	Inputs    []Input     `json:"inputs"`
+	Kills     []Kill      `json:"kills"` // time order, except that the kill that ended the run comes first
+	RunEnd    RunEnd      `json:"run_end"`
+	Alignment Alignment   `json:"alignment"`
+	InFlight  []InFlight  `json:"in_flight"`
+	Leaks     []Leak      `json:"leaks"` // most retained first
+	Unclosed  []Unclosed  `json:"unclosed"`
+	Hogs      []Hog       `json:"hogs"`
+	Timeline  []TestSpan  `json:"timeline"`
+	Cores     []CoreDump  `json:"cores"`
+	Verdict   string      `json:"verdict"` // one sentence
+	Warnings  []string    `json:"warnings"`
+	Samples   []RSSSample `json:"samples,omitempty"` // periodic RSS samples, for charts
+}
+
+// Input is one file that was read, with what it was recognised as.
+type Input struct {
+	Path     string   `json:"path"`
+	Kinds    []string `json:"kinds"` // kernel-log, pytest-log, diagnostics-jsonl, weathercop-log, junit-xml, collect-list, core, unrecognized
+	Warnings []string `json:"warnings"`
+}
+
+// Kill is one kill found in a kernel log (or by a userspace killer).
+type Kill struct {
+	Kind            string   `json:"kind"` // kernel-oom-kill, systemd-oomd-kill, earlyoom-kill, systemd-unit-oom
+	PID             int      `json:"pid"`
+	Comm            string   `json:"comm"`
+	Time            *string  `json:"time"` // RFC 3339, or null when no wall clock is known
+	TimeBasis       string   `json:"time_basis"`
+	UptimeS         *float64 `json:"uptime_s"`
+	Constraint      string   `json:"constraint"`
+	OOMMemcg        string   `json:"oom_memcg"`
+	TaskMemcg       string   `json:"task_memcg"`
+	TotalVMBytes    int64    `json:"total_vm_bytes"`
+	AnonRSSBytes    int64    `json:"anon_rss_bytes"`
+	FileRSSBytes    int64    `json:"file_rss_bytes"`
+	ShmemRSSBytes   int64    `json:"shmem_rss_bytes"`
+	MemcgUsageBytes *int64   `json:"memcg_usage_bytes"`
+	MemcgLimitBytes *int64   `json:"memcg_limit_bytes"` // null when absent or unlimited
+	EndedRun        bool     `json:"ended_run"`
+	Source          string   `json:"source"` // "file:line" of the Killed process line
+	Partial         bool     `json:"partial"`
+	KeyLines        []string `json:"key_lines,omitempty"` // the kernel record's key lines, prefix stripped
+}
+
+// RunEnd says how the test run ended.
+type RunEnd struct {
+	Kind     string   `json:"kind"` // complete, oom-kill, sigkill, timeout, crash, cancelled, memoryerror, unknown
+	ExitCode *int     `json:"exit_code"`
+	Evidence []string `json:"evidence"` // "file:line: text"
+}
+
+// Alignment says how the clocks of the inputs were put on one wall clock.
+type Alignment struct {
+	Method       string   `json:"method"` // e.g. "diagnostics-boot-time", "kernel-wall-clock", "--boot-time", "this-host", "none"
+	UncertaintyS *float64 `json:"uncertainty_s"`
+	BootTime     *string  `json:"boot_time,omitempty"` // RFC 3339
+}
+
+// InFlight is a test that was running when the process died.
+type InFlight struct {
+	Test               string   `json:"test"`
+	Worker             string   `json:"worker"`
+	PID                int      `json:"pid"`
+	Basis              string   `json:"basis"` // verbose-log, dots-position, xdist-crash, diagnostics, record
+	AddedBytesEstimate *int64   `json:"added_bytes_estimate"`
+	Evidence           []string `json:"evidence"`
+}
+
+// Leak is a test that added memory still held at the kill.
+type Leak struct {
+	Test          string         `json:"test"`
+	Worker        string         `json:"worker"`
+	PID           int            `json:"pid"`
+	RetainedBytes int64          `json:"retained_bytes"`
+	ShareOfKill   *float64       `json:"share_of_kill"` // 0 to 1, or null
+	OpenObjects   map[string]int `json:"open_objects"`
+	Confidence    string         `json:"confidence"` // high, medium, low
+	Evidence      []string       `json:"evidence"`
+}
+
+// Unclosed is a test that left objects open holding less than the noise floor.
+type Unclosed struct {
+	Test        string         `json:"test"`
+	Worker      string         `json:"worker"`
+	OpenObjects map[string]int `json:"open_objects"`
+	Evidence    []string       `json:"evidence"`
+}
+
+// Hog is a test with a high peak and no lasting retention.
+type Hog struct {
+	Test          string   `json:"test"`
+	Worker        string   `json:"worker"`
+	PeakBytes     int64    `json:"peak_bytes"`
+	RetainedBytes int64    `json:"retained_bytes"`
+	Evidence      []string `json:"evidence"`
+}
+
+// TestSpan is one test on the timeline. Times are RFC 3339 or null.
+type TestSpan struct {
+	Test           string  `json:"test"`
+	Worker         string  `json:"worker"`
+	PID            int     `json:"pid"`
+	Start          *string `json:"start"`
+	End            *string `json:"end"`
+	Outcome        string  `json:"outcome"` // as pytest says it, or "in-flight", or "" when unknown
+	RSSBeforeBytes *int64  `json:"rss_before_bytes"`
+	RSSAfterBytes  *int64  `json:"rss_after_bytes"`
+	PeakBytes      *int64  `json:"peak_bytes"`
+}
+
+// CoreDump is the summary of one core file.
+type CoreDump struct {
+	Path           string       `json:"path"`
+	PID            int          `json:"pid"`
+	Comm           string       `json:"comm"`
+	Signal         string       `json:"signal"`
+	AnonBytes      int64        `json:"anon_bytes"`
+	FileBytes      int64        `json:"file_bytes"`
+	LargestRegions []CoreRegion `json:"largest_regions"`
+}
+
+// CoreRegion is one anonymous mapping of a core.
+type CoreRegion struct {
+	Start     string `json:"start"` // hex address
+	SizeBytes int64  `json:"size_bytes"`
+	Perms     string `json:"perms"`
+}
+
+// RSSSample is one periodic RSS reading of one process, for charts.
+type RSSSample struct {
+	Time     string `json:"time"` // RFC 3339
+	PID      int    `json:"pid"`
+	Worker   string `json:"worker"`
+	RSSBytes int64  `json:"rss_bytes"`
+}
