@@ -1,0 +1,1073 @@
+package heap
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	json "github.com/goccy/go-json"
+)
+
+// DiagnosticsSchemaV1 is the schema named by the session_start record of a
+// diagnostics file written by contrib/pytest/oomlens_diagnostics.py. A file
+// without a schema is read as v1. See docs/diagnostics-format.md.
+const DiagnosticsSchemaV1 = "oomlens/diagnostics/v1"
+
+// The events of the diagnostics format (docs/diagnostics-format.md). Unknown
+// events are kept as records with their Event spelled as in the file.
+const (
+	EventSessionStart    = "session_start"
+	EventTestStart       = "test_start"
+	EventTestEnd         = "test_end"
+	EventFixtureTeardown = "fixture_teardown"
+	EventSample          = "sample"
+)
+
+// The shapes ParseDiagnostics accepts, as reported in Diagnostics.Format.
+const (
+	FormatJSONL     = "jsonl"      // one record per line (what the plugin writes)
+	FormatJSONArray = "json-array" // one JSON array of records
+	FormatSummary   = "summary"    // {"tests": [{"name": …, "peak_memory_mb": …}, …]}
+)
+
+// DefaultDiagnosticsMaxLineBytes is the longest record line (or array
+// element) read when DiagnosticsOptions.MaxLineBytes is 0. A longer one is
+// skipped with a warning carrying its line number.
+const DefaultDiagnosticsMaxLineBytes = 16 << 20
+
+// xarrayDatasetType is the open_objects key of an xarray Dataset, the type the
+// legacy open_datasets / unclosed_datasets counts stand for.
+const xarrayDatasetType = "xarray.Dataset"
+
+// DiagnosticsOptions tunes ParseDiagnostics.
+type DiagnosticsOptions struct {
+	// Name names the input (usually its path) in errors and warnings.
+	Name string
+	// MaxLineBytes is the longest line or array element read; 0 means
+	// DefaultDiagnosticsMaxLineBytes.
+	MaxLineBytes int
+}
+
+// Diagnostics is one parsed diagnostics file: the per-test memory records
+// written by contrib/pytest/oomlens_diagnostics.py (or a compatible tool) for
+// one pytest process. Under pytest-xdist each worker writes its own file;
+// records carry PID and Worker so that files may also be merged.
+type Diagnostics struct {
+	// Schema is the session_start "schema", or DiagnosticsSchemaV1 when the
+	// file does not name one.
+	Schema string
+	// Records in file order.
+	Records []Record
+	// Warnings about partial or doubtful evidence: a cut-off last line, an
+	// over-long line skipped, an unknown schema.
+	Warnings []Warning
+	// Format is the shape read: FormatJSONL, FormatJSONArray or FormatSummary.
+	Format string
+	// Extra holds the top-level fields of a summary object other than
+	// "tests", verbatim. Nil for the other shapes.
+	Extra map[string]json.RawMessage
+}
+
+// Record is one diagnostics event. Which fields are set depends on Event; the
+// Has* flags tell a field that is missing (or null) from a zero value. Times
+// are Unix seconds on the wall clock (Python's time.time()); memory is in
+// bytes, read from /proc/self/status of the test process.
+type Record struct {
+	Event  string  // "session_start", "test_start", "test_end", "fixture_teardown", "sample", or unknown
+	Time   float64 // Unix seconds, wall clock; 0 when missing
+	PID    int     // the pytest process (xdist: the worker process)
+	Worker string  // pytest-xdist worker id ("gw0"), "" when not under xdist
+	Line   int     // 1-based line where the record starts in the input
+
+	NodeID    string  // pytest node id, "path::Class::test[param]"
+	Outcome   string  // test_end: "passed", "failed", "skipped", …
+	DurationS float64 // test_end: setup+call+teardown wall time, seconds
+
+	// RSSBytes is VmRSS when the record was written: at test_start before
+	// setup, at test_end after teardown (function-scoped fixture values
+	// released), at sample and session_start when written.
+	RSSBytes int64
+	// RSSAnonBytes is RssAnon (anonymous resident memory, Linux 4.5+), the
+	// part of RSS a leak grows; HasRSSAnon is false when not recorded.
+	RSSAnonBytes int64
+	// PeakRSSBytes is the highest VmRSS sampled during the test (test_end),
+	// or the peak figure of a summary entry (whose unit and meaning are the
+	// summary writer's: weathercop's peak_memory_mb is a tracemalloc peak).
+	PeakRSSBytes int64
+	HasRSS       bool
+	HasRSSAnon   bool
+	HasPeak      bool
+
+	// OpenObjects counts, by type, the objects made during this test and
+	// still alive after it (test_end), e.g. {"xarray.Dataset": 1}. A legacy
+	// open_datasets / unclosed_datasets count N reads as {"xarray.Dataset": N}.
+	OpenObjects       map[string]int
+	OpenObjectDetails []OpenObject
+
+	// fixture_teardown: the fixture finalized, its scope ("module",
+	// "session", …) and VmRSS just before and after its finalizers ran.
+	Fixture        string
+	Scope          string
+	RSSBeforeBytes int64
+	RSSAfterBytes  int64
+
+	// session_start: boot time (Unix seconds, btime of /proc/stat) and
+	// CLOCK_MONOTONIC seconds at Time, to put kernel uptime stamps on the
+	// wall clock.
+	BootTime     float64
+	Monotonic    float64
+	HasBootTime  bool
+	HasMonotonic bool
+
+	// Extra holds the fields this reader does not know, verbatim.
+	Extra map[string]json.RawMessage
+}
+
+// OpenObject describes one object counted in Record.OpenObjects.
+type OpenObject struct {
+	Type        string // "xarray.Dataset"
+	FileBacked  bool   // opened from a file (open_dataset, open_mfdataset)
+	Closed      bool   // the file was closed, though the object lives on
+	NBytes      int64  // the object's nbytes (in-memory size of its data if loaded)
+	Description string // a short human description (path, dims)
+}
+
+// DiagnosticsError is bad diagnostics input: a line that is not JSON (other
+// than a cut-off last line), or a field of the wrong type.
+type DiagnosticsError struct {
+	Name  string // DiagnosticsOptions.Name
+	Line  int    // 1-based line of the record
+	Field string // the field at fault, "" for a syntax error
+	Msg   string
+}
+
+func (e *DiagnosticsError) Error() string {
+	name := e.Name
+	if name == "" {
+		name = "diagnostics"
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s:%d: field %q: %s", name, e.Line, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", name, e.Line, e.Msg)
+}
+
+// LooksLikeDiagnostics reports whether head, the first bytes (up to 64 KiB)
+// of an input, looks like a diagnostics file in one of the accepted shapes.
+// It is cheap and never reads past head; it does not claim weathercop's text
+// logs (which also start with '[') nor pytest-reportlog JSON Lines.
+func LooksLikeDiagnostics(head []byte) bool {
+	if len(head) > 64<<10 {
+		head = head[:64<<10]
+	}
+	head = bytes.TrimPrefix(head, utf8BOM)
+	head = bytes.TrimLeft(head, " \t\r\n")
+	if len(head) == 0 || (head[0] != '{' && head[0] != '[') {
+		return false
+	}
+	if bytes.Contains(head, []byte(`"oomlens/diagnostics/`)) {
+		return true
+	}
+	if bytes.Contains(head, []byte(`"event"`)) {
+		for _, ev := range [][]byte{
+			[]byte(`"session_start"`), []byte(`"test_start"`),
+			[]byte(`"test_end"`), []byte(`"fixture_teardown"`),
+		} {
+			if bytes.Contains(head, ev) {
+				return true
+			}
+		}
+		return false
+	}
+	if head[0] == '{' && bytes.Contains(head, []byte(`"tests"`)) {
+		for _, k := range [][]byte{
+			[]byte(`"peak_memory_mb"`), []byte(`"peak_mb"`), []byte(`"peak_rss_bytes"`),
+		} {
+			if bytes.Contains(head, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// ParseDiagnostics reads a diagnostics file from r: JSON Lines as written by
+// contrib/pytest/oomlens_diagnostics.py, a JSON array of the same records, or
+// a summary object {"tests": [...]} (docs/diagnostics-format.md).
+//
+// It streams: memory is bounded by the records kept plus one line (or array
+// element) of at most opts.MaxLineBytes. A cut-off last line, an over-long
+// line and an unknown schema are warnings. A line that is not JSON (other
+// than the last one), or a known field of the wrong type ("rss_bytes":
+// "abc"), is an error naming the input, the line and the field: such a file
+// was not written to this format, and figures read around a wrong one cannot
+// be trusted.
+func ParseDiagnostics(r io.Reader, opts DiagnosticsOptions) (*Diagnostics, error) {
+	p := &diagParser{
+		name:    opts.Name,
+		maxLine: opts.MaxLineBytes,
+		br:      bufio.NewReaderSize(r, 64<<10),
+		line:    1,
+		d:       &Diagnostics{},
+	}
+	if p.maxLine <= 0 {
+		p.maxLine = DefaultDiagnosticsMaxLineBytes
+	}
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	if p.d.Schema == "" {
+		p.d.Schema = DiagnosticsSchemaV1
+	}
+	return p.d, nil
+}
+
+type diagParser struct {
+	name    string
+	maxLine int
+	br      *bufio.Reader
+	line    int // line of the next byte to be read from br
+	d       *Diagnostics
+}
+
+func (p *diagParser) errorf(line int, field, format string, args ...any) error {
+	return &DiagnosticsError{Name: p.name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *diagParser) warn(line int, format string, args ...any) {
+	p.d.Warnings = append(p.d.Warnings, Warning{Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+// parse picks the shape from the first non-blank byte: '[' is a JSON array;
+// '{' is JSON Lines unless the first line is not a whole JSON value, or is a
+// summary object, in which case the input is read as one JSON document.
+func (p *diagParser) parse() error {
+	if b, err := p.br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
+		p.br.Discard(3)
+	}
+	c, err := p.skipSpace()
+	if err == io.EOF {
+		p.d.Format = FormatJSONL
+		return nil // an empty file: the process was killed before session_start
+	}
+	if err != nil {
+		return p.readErr(err)
+	}
+	switch c {
+	case '[':
+		p.d.Format = FormatJSONArray
+		return p.parseDocument()
+	case '{':
+	default:
+		return p.errorf(p.line, "", "not a diagnostics file: starts with %q, want '{' or '['", c)
+	}
+	// Read the first line and decide between JSON Lines and one document.
+	first, firstLine, truncated, err := p.readLine()
+	if err != nil && err != io.EOF {
+		return p.readErr(err)
+	}
+	atEOF := err == io.EOF
+	if !truncated {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(first, &fields) == nil {
+			if _, ok := fields["tests"]; ok {
+				if _, ok := fields["event"]; !ok {
+					p.d.Format = FormatSummary
+					if err := p.summaryObject(fields, firstLine); err != nil {
+						return err
+					}
+					return p.trailing()
+				}
+			}
+			p.d.Format = FormatJSONL
+			if err := p.addRecord(fields, firstLine, false); err != nil {
+				return err
+			}
+			if atEOF {
+				return nil
+			}
+			return p.parseLines()
+		}
+	}
+	if atEOF && !truncated {
+		// A single line that is not whole JSON: the first record, cut off.
+		p.d.Format = FormatJSONL
+		p.warn(firstLine, "last line cut off (%d bytes, not whole JSON): the writer was killed while writing it", len(first))
+		return nil
+	}
+	// The first line is not whole JSON but more follows: one multi-line
+	// (pretty-printed) JSON document. Replay the first line.
+	replay := append(append([]byte(nil), first...), '\n')
+	if truncated {
+		return p.errorf(firstLine, "", "first line longer than %d bytes", p.maxLine)
+	}
+	p.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(replay), p.br), 64<<10)
+	p.line = firstLine
+	p.d.Format = FormatSummary
+	return p.parseDocument()
+}
+
+func (p *diagParser) readErr(err error) error {
+	return fmt.Errorf("%s:%d: reading: %w", p.nameOr(), p.line, err)
+}
+
+func (p *diagParser) nameOr() string {
+	if p.name == "" {
+		return "diagnostics"
+	}
+	return p.name
+}
+
+// skipSpace skips JSON white space and returns, without consuming it, the
+// next byte.
+func (p *diagParser) skipSpace() (byte, error) {
+	for {
+		c, err := p.br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch c {
+		case '\n':
+			p.line++
+		case ' ', '\t', '\r':
+		default:
+			p.br.UnreadByte()
+			return c, nil
+		}
+	}
+}
+
+// readLine reads one line without its newline. truncated is true when the
+// line was longer than maxLine; the rest of it is then consumed and dropped.
+// err is io.EOF when the line ended at the end of the input without a
+// newline (line may still hold bytes).
+func (p *diagParser) readLine() (line []byte, lineNo int, truncated bool, err error) {
+	lineNo = p.line
+	var buf []byte
+	for {
+		frag, ferr := p.br.ReadSlice('\n')
+		if !truncated {
+			if len(buf)+len(frag) > p.maxLine+1 { // +1: the newline
+				truncated = true
+				buf = nil
+			} else {
+				buf = append(buf, frag...)
+			}
+		}
+		if ferr == bufio.ErrBufferFull {
+			continue
+		}
+		if ferr != nil {
+			return buf, lineNo, truncated, ferr
+		}
+		p.line++
+		return bytes.TrimSuffix(buf, []byte{'\n'}), lineNo, truncated, nil
+	}
+}
+
+// parseLines reads the JSON Lines that follow the first record.
+func (p *diagParser) parseLines() error {
+	for {
+		line, lineNo, truncated, err := p.readLine()
+		if err != nil && err != io.EOF {
+			return p.readErr(err)
+		}
+		atEOF := err == io.EOF
+		if truncated {
+			p.warn(lineNo, "line longer than %d bytes skipped", p.maxLine)
+		} else if err := p.jsonLine(line, lineNo, atEOF); err != nil {
+			return err
+		}
+		if atEOF {
+			return nil
+		}
+	}
+}
+
+func isBlank(b []byte) bool {
+	return len(bytes.Trim(b, " \t\r\n")) == 0
+}
+
+func isNUL(b []byte) bool {
+	return len(b) > 0 && len(bytes.Trim(b, "\x00")) == 0
+}
+
+// jsonLine decodes one line of a JSON Lines file. last is true for a line
+// that ends the input without a newline: if it is not whole JSON, it is the
+// record being written when the process was killed.
+func (p *diagParser) jsonLine(line []byte, lineNo int, last bool) error {
+	if isBlank(line) {
+		return nil
+	}
+	if isNUL(bytes.Trim(line, " \t\r")) {
+		// A file system can leave a crashed writer's unwritten tail as NULs.
+		p.warn(lineNo, "line of %d NUL bytes skipped: blocks allocated but never written before the crash", len(line))
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(line, &fields); err != nil {
+		if last {
+			p.warn(lineNo, "last line cut off (%d bytes, not whole JSON): the writer was killed while writing it", len(line))
+			return nil
+		}
+		return p.errorf(lineNo, "", "not a JSON object: %s", shortErr(err))
+	}
+	if fields == nil {
+		return p.errorf(lineNo, "", "not a JSON object: null")
+	}
+	return p.addRecord(fields, lineNo, false)
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// trailing checks that nothing but white space follows a JSON document.
+func (p *diagParser) trailing() error {
+	c, err := p.skipSpace()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return p.readErr(err)
+	}
+	return p.errorf(p.line, "", "unexpected %q after the JSON document: a file holds one document, or one record per line", c)
+}
+
+// parseDocument reads one JSON document streaming: a top-level array of
+// records, or a top-level summary object whose "tests" array is streamed
+// element by element. The document being cut off is a warning.
+func (p *diagParser) parseDocument() error {
+	c, err := p.skipSpace()
+	if err != nil {
+		return p.readErr(err)
+	}
+	switch c {
+	case '[':
+		p.br.ReadByte()
+		p.d.Format = FormatJSONArray
+		done, err := p.streamArray(func(raw []byte, line int) error {
+			return p.arrayElement(raw, line, false)
+		})
+		if err != nil || !done {
+			return err
+		}
+		return p.trailing()
+	case '{':
+		p.br.ReadByte()
+		done, err := p.streamSummaryObject()
+		if err != nil || !done {
+			return err
+		}
+		return p.trailing()
+	}
+	return p.errorf(p.line, "", "not a diagnostics file: starts with %q, want '{' or '['", c)
+}
+
+// cutOff records the document ending early. It returns done=false.
+func (p *diagParser) cutOff(what string) (bool, error) {
+	p.warn(p.line, "JSON document cut off at the end of the input inside %s: the writer was killed while writing it", what)
+	return false, nil
+}
+
+// streamArray reads array elements after the opening '[' up to the closing
+// ']', calling fn with each element's bytes and start line. done is false
+// when the input ended first (a warning has then been added).
+func (p *diagParser) streamArray(fn func(raw []byte, line int) error) (done bool, err error) {
+	for i := 0; ; i++ {
+		c, err := p.skipSpace()
+		if err == io.EOF {
+			return p.cutOff("an array")
+		}
+		if err != nil {
+			return false, p.readErr(err)
+		}
+		if c == ']' {
+			p.br.ReadByte()
+			return true, nil
+		}
+		if i > 0 {
+			if c != ',' {
+				return false, p.errorf(p.line, "", "unexpected %q in an array, want ',' or ']'", c)
+			}
+			p.br.ReadByte()
+			if c, err = p.skipSpace(); err == io.EOF {
+				return p.cutOff("an array")
+			} else if err != nil {
+				return false, p.readErr(err)
+			}
+		}
+		line := p.line
+		raw, tooLong, err := p.readValue()
+		if err == io.EOF {
+			return p.cutOff("an array element")
+		}
+		if err != nil {
+			return false, err
+		}
+		if tooLong {
+			p.warn(line, "array element longer than %d bytes skipped", p.maxLine)
+			continue
+		}
+		if err := fn(raw, line); err != nil {
+			return false, err
+		}
+	}
+}
+
+// streamSummaryObject reads a top-level object after its '{'. The "tests"
+// array is streamed; other fields are kept in Diagnostics.Extra.
+func (p *diagParser) streamSummaryObject() (done bool, err error) {
+	p.d.Format = FormatSummary
+	sawTests := false
+	for i := 0; ; i++ {
+		c, err := p.skipSpace()
+		if err == io.EOF {
+			return p.cutOff("an object")
+		}
+		if err != nil {
+			return false, p.readErr(err)
+		}
+		if c == '}' {
+			p.br.ReadByte()
+			if !sawTests {
+				return false, p.errorf(p.line, "", "JSON object without a \"tests\" array: not a diagnostics summary (records go one per line)")
+			}
+			return true, nil
+		}
+		if i > 0 {
+			if c != ',' {
+				return false, p.errorf(p.line, "", "unexpected %q in an object, want ',' or '}'", c)
+			}
+			p.br.ReadByte()
+			if _, err = p.skipSpace(); err == io.EOF {
+				return p.cutOff("an object")
+			} else if err != nil {
+				return false, p.readErr(err)
+			}
+		}
+		keyLine := p.line
+		rawKey, tooLong, err := p.readValue()
+		if err == io.EOF {
+			return p.cutOff("an object")
+		}
+		if err != nil {
+			return false, err
+		}
+		var key string
+		if tooLong || json.Unmarshal(rawKey, &key) != nil {
+			return false, p.errorf(keyLine, "", "bad object key")
+		}
+		c, err = p.skipSpace()
+		if err == io.EOF {
+			return p.cutOff("an object")
+		}
+		if err != nil {
+			return false, p.readErr(err)
+		}
+		if c != ':' {
+			return false, p.errorf(p.line, "", "unexpected %q after an object key, want ':'", c)
+		}
+		p.br.ReadByte()
+		c, err = p.skipSpace()
+		if err == io.EOF {
+			return p.cutOff("an object")
+		}
+		if err != nil {
+			return false, p.readErr(err)
+		}
+		if key == "tests" {
+			if c != '[' {
+				return false, p.errorf(p.line, "tests", "want an array")
+			}
+			sawTests = true
+			p.br.ReadByte()
+			done, err := p.streamArray(func(raw []byte, line int) error {
+				return p.arrayElement(raw, line, true)
+			})
+			if err != nil || !done {
+				return done, err
+			}
+			continue
+		}
+		valLine := p.line
+		raw, tooLong, err := p.readValue()
+		if err == io.EOF {
+			return p.cutOff("an object")
+		}
+		if err != nil {
+			return false, err
+		}
+		if tooLong {
+			p.warn(valLine, "summary field %q longer than %d bytes skipped", key, p.maxLine)
+			continue
+		}
+		if !json.Valid(raw) {
+			return false, p.errorf(valLine, key, "not valid JSON")
+		}
+		if p.d.Extra == nil {
+			p.d.Extra = map[string]json.RawMessage{}
+		}
+		p.d.Extra[key] = raw
+	}
+}
+
+// summaryObject handles a summary written on a single line.
+func (p *diagParser) summaryObject(fields map[string]json.RawMessage, line int) error {
+	for k, v := range fields {
+		if k == "tests" {
+			continue
+		}
+		if p.d.Extra == nil {
+			p.d.Extra = map[string]json.RawMessage{}
+		}
+		p.d.Extra[k] = v
+	}
+	var tests []json.RawMessage
+	if err := json.Unmarshal(fields["tests"], &tests); err != nil {
+		return p.errorf(line, "tests", "want an array")
+	}
+	for _, t := range tests {
+		if err := p.arrayElement(t, line, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// arrayElement decodes one element of a record array or of a summary's tests.
+func (p *diagParser) arrayElement(raw []byte, line int, summary bool) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		if err == nil {
+			err = errors.New("null")
+		}
+		return p.errorf(line, "", "not a JSON object: %s", shortErr(err))
+	}
+	return p.addRecord(fields, line, summary)
+}
+
+// readValue reads one JSON value (without validating it beyond its
+// structure: strings, brackets and scalars) and returns its bytes. tooLong
+// is true when the value exceeded maxLine; it is consumed and dropped. It
+// returns io.EOF when the input ends inside the value.
+func (p *diagParser) readValue() (raw []byte, tooLong bool, err error) {
+	var buf []byte
+	add := func(c byte) {
+		if tooLong {
+			return
+		}
+		if len(buf) >= p.maxLine {
+			tooLong = true
+			buf = nil
+			return
+		}
+		buf = append(buf, c)
+	}
+	depth := 0
+	inString, escaped := false, false
+	for {
+		c, err := p.br.ReadByte()
+		if err != nil {
+			if err == io.EOF && depth == 0 && !inString && len(buf) > 0 {
+				return buf, tooLong, nil // a scalar ending the input
+			}
+			return nil, false, err
+		}
+		if c == '\n' {
+			p.line++
+		}
+		if inString {
+			add(c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+				if depth == 0 {
+					return buf, tooLong, nil
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+			add(c)
+		case '{', '[':
+			depth++
+			add(c)
+		case '}', ']':
+			if depth == 0 {
+				// The end of the enclosing container ends a scalar.
+				p.br.UnreadByte()
+				return buf, tooLong, nil
+			}
+			depth--
+			add(c)
+			if depth == 0 {
+				return buf, tooLong, nil
+			}
+		case ',', ' ', '\t', '\r', '\n', ':':
+			if depth == 0 {
+				if c == '\n' {
+					p.line--
+				}
+				p.br.UnreadByte()
+				return buf, tooLong, nil
+			}
+			add(c)
+		default:
+			add(c)
+		}
+	}
+}
+
+// recordFields are the fields addRecord decodes; the rest go to Extra.
+var recordFields = map[string]bool{
+	"event": true, "time": true, "pid": true, "worker": true, "nodeid": true,
+	"outcome": true, "duration_s": true, "rss_bytes": true, "rss_anon_bytes": true,
+	"peak_rss_bytes": true, "open_objects": true, "open_object_details": true,
+	"open_datasets": true, "unclosed_datasets": true, "fixture": true, "scope": true,
+	"rss_before_bytes": true, "rss_after_bytes": true, "boot_time": true,
+	"monotonic": true, "schema": true,
+}
+
+// summaryFields are the aliases a summary's test entries use.
+var summaryFields = map[string]bool{
+	"name": true, "test": true, "peak_memory_mb": true, "peak_mb": true,
+}
+
+// addRecord decodes the fields of one record (or summary entry) and appends
+// it. Known fields of the wrong type are an error naming the field; fields
+// are checked in a fixed order so the error is the same on every run.
+func (p *diagParser) addRecord(fields map[string]json.RawMessage, line int, summary bool) error {
+	rec := Record{Line: line}
+	d := fieldDecoder{p: p, line: line}
+	get := func(k string) (json.RawMessage, bool) {
+		v, ok := fields[k]
+		if !ok || isNull(v) { // null reads as missing
+			return nil, false
+		}
+		return v, true
+	}
+	if v, ok := get("event"); ok {
+		rec.Event = d.str("event", v)
+	} else if summary {
+		rec.Event = EventTestEnd
+	} else {
+		return p.errorf(line, "event", "missing: every record names its event")
+	}
+	if v, ok := get("time"); ok {
+		rec.Time = d.float("time", v)
+	}
+	if v, ok := get("pid"); ok {
+		rec.PID = d.int("pid", v)
+	}
+	if v, ok := get("worker"); ok {
+		rec.Worker = d.str("worker", v)
+	}
+	for _, k := range []string{"nodeid", "name", "test"} {
+		if k != "nodeid" && !summary {
+			break
+		}
+		if v, ok := get(k); ok {
+			rec.NodeID = d.str(k, v)
+			break
+		}
+	}
+	if v, ok := get("outcome"); ok {
+		rec.Outcome = d.str("outcome", v)
+	}
+	if v, ok := get("duration_s"); ok {
+		rec.DurationS = d.float("duration_s", v)
+	}
+	if v, ok := get("rss_bytes"); ok {
+		rec.RSSBytes, rec.HasRSS = d.bytes("rss_bytes", v), true
+	}
+	if v, ok := get("rss_anon_bytes"); ok {
+		rec.RSSAnonBytes, rec.HasRSSAnon = d.bytes("rss_anon_bytes", v), true
+	}
+	if v, ok := get("peak_rss_bytes"); ok {
+		rec.PeakRSSBytes, rec.HasPeak = d.bytes("peak_rss_bytes", v), true
+	} else if summary {
+		for _, k := range []string{"peak_memory_mb", "peak_mb"} {
+			if v, ok := get(k); ok {
+				rec.PeakRSSBytes, rec.HasPeak = d.mib(k, v), true
+				break
+			}
+		}
+	}
+	if v, ok := get("open_objects"); ok {
+		rec.OpenObjects = d.counts("open_objects", v)
+	} else {
+		for _, k := range []string{"open_datasets", "unclosed_datasets"} {
+			if v, ok := get(k); ok {
+				n := d.int(k, v)
+				if d.err == nil && n < 0 {
+					d.fail(k, "negative count %d", n)
+				}
+				rec.OpenObjects = map[string]int{xarrayDatasetType: n}
+				break
+			}
+		}
+	}
+	if v, ok := get("open_object_details"); ok {
+		rec.OpenObjectDetails = d.details("open_object_details", v)
+	}
+	if v, ok := get("fixture"); ok {
+		rec.Fixture = d.str("fixture", v)
+	}
+	if v, ok := get("scope"); ok {
+		rec.Scope = d.str("scope", v)
+	}
+	if v, ok := get("rss_before_bytes"); ok {
+		rec.RSSBeforeBytes = d.bytes("rss_before_bytes", v)
+	}
+	if v, ok := get("rss_after_bytes"); ok {
+		rec.RSSAfterBytes = d.bytes("rss_after_bytes", v)
+	}
+	if v, ok := get("boot_time"); ok {
+		rec.BootTime, rec.HasBootTime = d.float("boot_time", v), true
+	}
+	if v, ok := get("monotonic"); ok {
+		rec.Monotonic, rec.HasMonotonic = d.float("monotonic", v), true
+	}
+	var schema string
+	if v, ok := get("schema"); ok {
+		schema = d.str("schema", v)
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if schema != "" {
+		p.schema(schema, line)
+	}
+	for k, v := range fields {
+		if recordFields[k] || summary && summaryFields[k] {
+			continue
+		}
+		if rec.Extra == nil {
+			rec.Extra = map[string]json.RawMessage{}
+		}
+		rec.Extra[k] = v
+	}
+	p.d.Records = append(p.d.Records, rec)
+	return nil
+}
+
+// schema records the session's schema; a second, different one or an
+// unknown one is a warning.
+func (p *diagParser) schema(s string, line int) {
+	if p.d.Schema != "" && p.d.Schema != s {
+		p.warn(line, "schema %q differs from %q named earlier", s, p.d.Schema)
+		return
+	}
+	if p.d.Schema == "" && s != DiagnosticsSchemaV1 {
+		p.warn(line, "unknown schema %q, read as %s", s, DiagnosticsSchemaV1)
+	}
+	p.d.Schema = s
+}
+
+func isNull(v json.RawMessage) bool {
+	return bytes.Equal(bytes.TrimSpace(v), []byte("null"))
+}
+
+// fieldDecoder decodes typed fields, keeping the first error.
+type fieldDecoder struct {
+	p    *diagParser
+	line int
+	err  error
+}
+
+func (d *fieldDecoder) fail(field, format string, args ...any) {
+	if d.err == nil {
+		d.err = d.p.errorf(d.line, field, format, args...)
+	}
+}
+
+func describe(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	kind := "value"
+	if len(v) > 0 {
+		switch v[0] {
+		case '"':
+			kind = "string"
+		case '{':
+			kind = "object"
+		case '[':
+			kind = "array"
+		case 't', 'f':
+			kind = "boolean"
+		default:
+			kind = "number"
+		}
+	}
+	if len(v) > 40 {
+		return kind + " " + string(v[:40]) + "…"
+	}
+	return kind + " " + string(v)
+}
+
+func (d *fieldDecoder) str(field string, v json.RawMessage) string {
+	var s string
+	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+		d.fail(field, "want a string, got %s", describe(v))
+	}
+	return s
+}
+
+func isNumber(v json.RawMessage) bool {
+	return len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9')
+}
+
+func (d *fieldDecoder) float(field string, v json.RawMessage) float64 {
+	if !isNumber(v) {
+		d.fail(field, "want a number, got %s", describe(v))
+		return 0
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		d.fail(field, "want a finite number, got %s", describe(v))
+		return 0
+	}
+	return f
+}
+
+func (d *fieldDecoder) int(field string, v json.RawMessage) int {
+	if !isNumber(v) {
+		d.fail(field, "want an integer, got %s", describe(v))
+		return 0
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(string(v), 64)
+		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			d.fail(field, "want an integer, got %s", describe(v))
+			return 0
+		}
+		n = int64(f)
+	}
+	if n > math.MaxInt32 || n < math.MinInt32 {
+		d.fail(field, "integer %d out of range", n)
+		return 0
+	}
+	return int(n)
+}
+
+// bytes reads a byte count: a non-negative number, rounded if fractional.
+func (d *fieldDecoder) bytes(field string, v json.RawMessage) int64 {
+	if !isNumber(v) {
+		d.fail(field, "want a byte count, got %s", describe(v))
+		return 0
+	}
+	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		if n < 0 {
+			d.fail(field, "negative byte count %d", n)
+			return 0
+		}
+		return n
+	}
+	f := d.float(field, v)
+	if d.err != nil {
+		return 0
+	}
+	return d.checkBytes(field, f)
+}
+
+func (d *fieldDecoder) checkBytes(field string, f float64) int64 {
+	if f < 0 || f >= 1<<63 {
+		d.fail(field, "byte count %g out of range", f)
+		return 0
+	}
+	return int64(math.Round(f))
+}
+
+// mib reads a figure in MiB (1 MB = 1024×1024 bytes, as weathercop and
+// tracemalloc users mean it) and returns bytes.
+func (d *fieldDecoder) mib(field string, v json.RawMessage) int64 {
+	f := d.float(field, v)
+	if d.err != nil {
+		return 0
+	}
+	return d.checkBytes(field, f*(1<<20))
+}
+
+func (d *fieldDecoder) counts(field string, v json.RawMessage) map[string]int {
+	var m map[string]json.RawMessage
+	if len(v) == 0 || v[0] != '{' || json.Unmarshal(v, &m) != nil {
+		d.fail(field, "want an object of type → count, got %s", describe(v))
+		return nil
+	}
+	out := make(map[string]int, len(m))
+	for k, n := range m {
+		c := d.int(field+"."+k, n)
+		if d.err != nil {
+			return nil
+		}
+		if c < 0 {
+			d.fail(field+"."+k, "negative count %d", c)
+			return nil
+		}
+		out[k] = c
+	}
+	return out
+}
+
+func (d *fieldDecoder) details(field string, v json.RawMessage) []OpenObject {
+	var list []map[string]json.RawMessage
+	if len(v) == 0 || v[0] != '[' || json.Unmarshal(v, &list) != nil {
+		d.fail(field, "want an array of objects, got %s", describe(v))
+		return nil
+	}
+	out := make([]OpenObject, 0, len(list))
+	for i, m := range list {
+		var o OpenObject
+		for k, fv := range m {
+			if isNull(fv) {
+				continue
+			}
+			name := fmt.Sprintf("%s[%d].%s", field, i, k)
+			switch k {
+			case "type":
+				o.Type = d.str(name, fv)
+			case "file_backed":
+				o.FileBacked = d.bool(name, fv)
+			case "closed":
+				o.Closed = d.bool(name, fv)
+			case "nbytes":
+				o.NBytes = d.bytes(name, fv)
+			case "description":
+				o.Description = d.str(name, fv)
+			}
+		}
+		if d.err != nil {
+			return nil
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func (d *fieldDecoder) bool(field string, v json.RawMessage) bool {
+	switch string(bytes.TrimSpace(v)) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	d.fail(field, "want true or false, got %s", describe(v))
+	return false
+}
