@@ -1,0 +1,298 @@
+// Package discover turns the paths a user names into the inputs of one job:
+// it walks folders, reads stdin, undoes gzip, zstd and xz compression by the
+// content's magic bytes (never the file name: a rotated kern.log.2.gz and a
+// CI artifact called "log" are both common), and recognises what each input
+// is from its content.
+//
+// One input may carry several kinds: a CI job log with dmesg output pasted
+// into it is both a pytest-log and a kernel-log. Sniffing looks at the head
+// of an input only; the caller confirms the text kinds by parsing (see
+// Input.TextCandidate).
+package discover
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// Kind names, used in every output.
+const (
+	KindKernelLog    = "kernel-log"
+	KindPytestLog    = "pytest-log"
+	KindDiagnostics  = "diagnostics-jsonl"
+	KindWeathercop   = "weathercop-log"
+	KindJUnitXML     = "junit-xml"
+	KindCollectList  = "collect-list"
+	KindCore         = "core"
+	KindUnrecognized = "unrecognized"
+)
+
+// Compression names, as reported in Input.Compression.
+const (
+	CompressionNone = ""
+	CompressionGzip = "gzip"
+	CompressionZstd = "zstd"
+	CompressionXz   = "xz"
+)
+
+// HeadBytes is how much of an input's decompressed content sniffing reads.
+const HeadBytes = 64 << 10
+
+// Input is one file of a job.
+type Input struct {
+	// Path names the input in every message: the path as given or found by
+	// the walk, or "-" for standard input.
+	Path string
+	// Kinds recognised from the head of the content, in the order of the
+	// Kind constants; KindUnrecognized alone when nothing was.
+	Kinds []string
+	// Compression of the file on disk ("" when plain).
+	Compression string
+	// Head is the first HeadBytes of the decompressed content.
+	Head []byte
+	// SizeBytes is the size of the file on disk.
+	SizeBytes int64
+
+	file string // where the bytes are (a temp file for stdin)
+}
+
+// Has reports whether the input was recognised as kind k.
+func (in *Input) Has(k string) bool {
+	for _, have := range in.Kinds {
+		if have == k {
+			return true
+		}
+	}
+	return false
+}
+
+// TextCandidate reports whether the input is text that may hold kernel or
+// pytest lines even though its head did not show them: logs of CI jobs often
+// start with megabytes of setup output, and dmesg output is pasted at the end.
+// Structured inputs (JSON, XML, ELF) are not candidates.
+func (in *Input) TextCandidate() bool {
+	for _, k := range in.Kinds {
+		switch k {
+		case KindDiagnostics, KindJUnitXML, KindCore, KindWeathercop, KindCollectList:
+			return false
+		}
+	}
+	return !looksBinary(in.Head)
+}
+
+// Open returns the decompressed content from its start. Each call opens the
+// file anew, so several parsers can read one input in turn.
+func (in *Input) Open() (io.ReadCloser, error) {
+	f, err := os.Open(in.file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in.Path, err)
+	}
+	rc, _, err := decompress(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", in.Path, err)
+	}
+	return rc, nil
+}
+
+// File is the path of the bytes on disk (compressed as they are), for readers
+// that need random access, such as core files.
+func (in *Input) File() string { return in.file }
+
+// Options tunes Walk.
+type Options struct {
+	// Stdin is read when a path is "-".
+	Stdin io.Reader
+	// TempDir holds the copy of stdin; "" means os.TempDir().
+	TempDir string
+}
+
+// Walk expands paths (files, folders walked in lexical order, "-" for stdin)
+// into inputs and sniffs each. A path that cannot be read is an error naming
+// it. Hidden folders (".git") are skipped. The caller removes the temp files
+// with Cleanup.
+func Walk(paths []string, opts Options) (*Set, error) {
+	set := &Set{}
+	stdinUsed := false
+	for _, p := range paths {
+		if p == "-" {
+			if stdinUsed {
+				return set, errors.New("-: standard input named twice")
+			}
+			stdinUsed = true
+			in, err := set.fromStdin(opts)
+			if err != nil {
+				return set, err
+			}
+			set.Inputs = append(set.Inputs, in)
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return set, err
+		}
+		if !st.IsDir() {
+			in, err := sniffFile(p, p, st.Size())
+			if err != nil {
+				return set, err
+			}
+			set.Inputs = append(set.Inputs, in)
+			continue
+		}
+		var files []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return set, err
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			st, err := os.Stat(f)
+			if err != nil {
+				return set, err
+			}
+			in, err := sniffFile(f, f, st.Size())
+			if err != nil {
+				return set, err
+			}
+			set.Inputs = append(set.Inputs, in)
+		}
+	}
+	return set, nil
+}
+
+// Set is the inputs of one job.
+type Set struct {
+	Inputs []*Input
+	temps  []string
+}
+
+// Cleanup removes the temporary copy of stdin, if any.
+func (s *Set) Cleanup() {
+	for _, t := range s.temps {
+		os.Remove(t)
+	}
+	s.temps = nil
+}
+
+func (s *Set) fromStdin(opts Options) (*Input, error) {
+	if opts.Stdin == nil {
+		return nil, errors.New("-: no standard input")
+	}
+	tmp, err := os.CreateTemp(opts.TempDir, "oomlens-stdin-*")
+	if err != nil {
+		return nil, fmt.Errorf("-: %w", err)
+	}
+	s.temps = append(s.temps, tmp.Name())
+	n, err := io.Copy(tmp, opts.Stdin)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("-: reading standard input: %w", err)
+	}
+	return sniffFile("-", tmp.Name(), n)
+}
+
+func sniffFile(name, file string, size int64) (*Input, error) {
+	in := &Input{Path: name, file: file, SizeBytes: size}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rc, comp, err := decompress(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer rc.Close()
+	in.Compression = comp
+	head := make([]byte, HeadBytes)
+	n, err := io.ReadFull(rc, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		// A damaged compressed stream still yields what came before the damage.
+		if n == 0 {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	in.Head = head[:n]
+	in.Kinds = Sniff(in.Head)
+	return in, nil
+}
+
+// Magic numbers of the compressed formats read (RFC 1952, RFC 8878, the xz
+// file format 1.2.1 §2.1.1.1).
+var (
+	magicGzip = []byte{0x1f, 0x8b}
+	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	magicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+)
+
+// decompress wraps r in the decompressor its magic bytes call for. The
+// returned closer closes r too when r is an io.Closer.
+func decompress(r io.Reader) (io.ReadCloser, string, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, _ := br.Peek(6)
+	closeUnder := func() error {
+		if c, ok := r.(io.Closer); ok {
+			return c.Close()
+		}
+		return nil
+	}
+	switch {
+	case bytes.HasPrefix(magic, magicGzip):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, "", fmt.Errorf("gzip: %w", err)
+		}
+		return readCloser{zr, func() error { zr.Close(); return closeUnder() }}, CompressionGzip, nil
+	case bytes.HasPrefix(magic, magicZstd):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, "", fmt.Errorf("zstd: %w", err)
+		}
+		return readCloser{zr, func() error { zr.Close(); return closeUnder() }}, CompressionZstd, nil
+	case bytes.HasPrefix(magic, magicXz):
+		zr, err := xz.NewReader(br)
+		if err != nil {
+			return nil, "", fmt.Errorf("xz: %w", err)
+		}
+		return readCloser{zr, closeUnder}, CompressionXz, nil
+	}
+	return readCloser{br, closeUnder}, CompressionNone, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (rc readCloser) Close() error { return rc.close() }
+
+// NewReader undoes the compression of r, if any, by its magic bytes.
+func NewReader(r io.Reader) (io.ReadCloser, string, error) { return decompress(r) }
