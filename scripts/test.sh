@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need
+# (Debian packages when running as root and they are missing, Go modules),
+# then vets and tests every package and the pytest plugin.
+#
+#   ./scripts/test.sh            everything
+#   ./scripts/test.sh -short     skip the slow real-kill end-to-end tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use: the real pytest, xdist, xarray and psutil for
+# the plugin, the leaking suite and the captures; chromium for the HTML report
+# test; xz and zstd for the compression fixtures.
+need=()
+/usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
+/usr/bin/python3 -c 'import xdist' 2>/dev/null || need+=(python3-pytest-xdist)
+/usr/bin/python3 -c 'import xarray' 2>/dev/null || need+=(python3-xarray)
+/usr/bin/python3 -c 'import netCDF4' 2>/dev/null || need+=(python3-netcdf4)
+/usr/bin/python3 -c 'import psutil' 2>/dev/null || need+=(python3-psutil)
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "test.sh: installing ${need[*]}" >&2
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	else
+		echo "test.sh: missing ${need[*]}; the tests that need them will skip (or fail with CI=true)" >&2
+	fi
+fi
+
+go mod download
+go vet ./...
+go test -count=1 "$@" ./...
+/usr/bin/python3 -m pytest -q -p no:cacheprovider contrib/pytest
