@@ -65,7 +65,8 @@ type Input struct {
 	// SizeBytes is the size of the file on disk.
 	SizeBytes int64
 
-	file string // where the bytes are (a temp file for stdin)
+	file string // where the bytes are (a temp file for stdin); "" for data
+	data []byte // the bytes on disk, for an input held in memory (an archive member)
 }
 
 // Has reports whether the input was recognised as kind k.
@@ -95,6 +96,13 @@ func (in *Input) TextCandidate() bool {
 // Open returns the decompressed content from its start. Each call opens the
 // file anew, so several parsers can read one input in turn.
 func (in *Input) Open() (io.ReadCloser, error) {
+	if in.file == "" {
+		rc, _, err := decompress(bytes.NewReader(in.data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in.Path, err)
+		}
+		return rc, nil
+	}
 	f, err := os.Open(in.file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Path, err)
@@ -108,8 +116,23 @@ func (in *Input) Open() (io.ReadCloser, error) {
 }
 
 // File is the path of the bytes on disk (compressed as they are), for readers
-// that need random access, such as core files.
+// that need random access, such as core files; "" for an input held in
+// memory (see Data).
 func (in *Input) File() string { return in.file }
+
+// Data is the content of an input held in memory, compressed as it was
+// stored; nil for an input on disk.
+func (in *Input) Data() []byte { return in.data }
+
+// FromBytes makes an input of content held in memory, such as an archive
+// member, and sniffs it. name is used in every message about it.
+func FromBytes(name string, data []byte) (*Input, error) {
+	in := &Input{Path: name, data: data, SizeBytes: int64(len(data))}
+	if err := in.sniff(bytes.NewReader(data)); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
 
 // Options tunes Walk.
 type Options struct {
@@ -226,9 +249,18 @@ func sniffFile(name, file string, size int64) (*Input, error) {
 		return nil, err
 	}
 	defer f.Close()
-	rc, comp, err := decompress(f)
+	if err := in.sniff(f); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// sniff reads the head of the decompressed content and names its kinds.
+func (in *Input) sniff(r io.Reader) error {
+	name := in.Path
+	rc, comp, err := decompress(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	defer rc.Close()
 	in.Compression = comp
@@ -237,12 +269,12 @@ func sniffFile(name, file string, size int64) (*Input, error) {
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		// A damaged compressed stream still yields what came before the damage.
 		if n == 0 {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	in.Head = head[:n]
 	in.Kinds = Sniff(in.Head)
-	return in, nil
+	return nil
 }
 
 // Magic numbers of the compressed formats read (RFC 1952, RFC 8878, the xz

@@ -255,3 +255,24 @@ func FuzzSniff(f *testing.F) {
 		}
 	})
 }
+
+func TestFromBytes(t *testing.T) {
+	in, err := FromBytes("job.zip/kern.log.xz", compressed(t, CompressionXz, []byte(kernelLine)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Compression != CompressionXz || !in.Has(KindKernelLog) || in.File() != "" {
+		t.Fatalf("input = %+v", in)
+	}
+	rc, err := in.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got, _ := io.ReadAll(rc); string(got) != kernelLine {
+		t.Errorf("read %q", got)
+	}
+	if _, err := FromBytes("bad.gz", []byte{0x1f, 0x8b, 0, 0}); err == nil || !strings.Contains(err.Error(), "bad.gz") {
+		t.Errorf("corrupt member: %v", err)
+	}
+}
