@@ -1,0 +1,694 @@
+package heap
+
+// This file reads weathercop's memory log, test_memory.log, as written by
+// MemoryDiagnosticsLogger._format_entry in iskur/weathercop
+// src/weathercop/tests/memory_diagnostics.py (04b6e46, 3a6c791, f709caf;
+// unchanged up to main 79434d3). It is plain text, one multi-line record per
+// event, no blank line between records:
+//
+//	[2026-11-26T10:44:10.094324] TEST_END: test_small_ensemble_generation
+//	  Elapsed: 0.0s
+//	  /proc/self/status:
+//	    VmPeak: 49276 kB
+//	    VmSize: 18436 kB
+//	    VmHWM: 45560 kB
+//	    VmRSS: 15004 kB
+//	  Top tracemalloc allocations:
+//	    (tracemalloc not active)
+//	  Peak memory: 30.0 MB
+//	  GC: collections=493, uncollectable=0
+//	  Open xarray datasets: 1
+//
+// See /work/shared/reference/WEATHERCOP-DIAGNOSTICS.md §3 for the field
+// semantics this reader documents on WeathercopRecord.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Events written by weathercop's MemoryDiagnosticsLogger (log_session_start,
+// log_test_start, log_test_end, log_session_end).
+const (
+	WeathercopSessionStart = "SESSION_START"
+	WeathercopTestStart    = "TEST_START"
+	WeathercopTestEnd      = "TEST_END"
+	WeathercopSessionEnd   = "SESSION_END"
+)
+
+// WeathercopTracemallocNotActive is the only tracemalloc item real logs have
+// held since weathercop 3a6c791: the snapshot is taken outside the window in
+// which tracemalloc traces (before tracemalloc.start, after tracemalloc.stop).
+const WeathercopTracemallocNotActive = "(tracemalloc not active)"
+
+// WeathercopMaxLineBytes is the longest line kept whole. A longer line is cut
+// to this length, reported as a warning, and the rest of it is skipped.
+const WeathercopMaxLineBytes = 64 << 10
+
+// WeathercopOptions tunes ParseWeathercop.
+type WeathercopOptions struct {
+	// Name names the input in errors (a file name); "" means "weathercop log".
+	Name string
+	// Location is the time zone of the log's naive local timestamps
+	// (datetime.now().isoformat() carries no zone). nil means UTC.
+	Location *time.Location
+}
+
+// WeathercopLog is one test_memory.log. The logger truncates the file when
+// the pytest session starts, so a log normally holds one session.
+type WeathercopLog struct {
+	// Records in file order.
+	Records []WeathercopRecord
+	// Warnings: cut-off records, interleaving, over-long lines, lines that
+	// belong to no record.
+	Warnings []Warning
+	// Interleaved is true when the log shows records of more than one
+	// process: several SESSION_START records, a TEST_START while another test
+	// is still open, or Elapsed going backwards. Under pytest-xdist every
+	// worker appends to the same file and records carry no pid or worker id,
+	// so the records of different workers cannot be told apart.
+	Interleaved bool
+	// UnfinishedTests holds the indexes in Records of the TEST_START records
+	// that no TEST_END follows: the test that was running when the process
+	// stopped writing (OOM-killed), or one per worker when Interleaved.
+	UnfinishedTests []int
+	// SessionEnded is true when a SESSION_END record was read (pytest's
+	// pytest_sessionfinish ran, so the session was not killed).
+	SessionEnded bool
+}
+
+// WeathercopRecord is one logged event.
+type WeathercopRecord struct {
+	// Line is the 1-based line number of the record's "[timestamp] EVENT:
+	// test" header.
+	Line int
+	// Time is the header's timestamp: naive local time from
+	// datetime.now().isoformat(), read in WeathercopOptions.Location.
+	Time time.Time
+	// Event is SESSION_START, TEST_START, TEST_END or SESSION_END (another
+	// upper-case word is kept as is, with a warning).
+	Event string
+	// Test is request.node.name: the bare test name plus its parametrization
+	// (test_fit[clayton]), with no file, class or "::". Session events log
+	// "pytest". Names collide across files.
+	Test string
+	// ElapsedS is "Elapsed: N.Ns": seconds since the logger was created at
+	// session start, printed with one decimal, from the wall clock.
+	ElapsedS   float64
+	HasElapsed bool
+	// Vm*Bytes are /proc/self/status values at the event (kB = KiB in
+	// proc(5), converted to bytes). VmRSS is the resident set now, VmHWM its
+	// peak since the process started, VmPeak and VmSize virtual sizes. The
+	// per-test RSS timeline is VmRSS at TEST_START and TEST_END.
+	VmRSSBytes, VmHWMBytes, VmPeakBytes, VmSizeBytes int64
+	HasVmRSS, HasVmHWM, HasVmPeak, HasVmSize         bool
+	// ProcStatusError is the logger's error value when it could not read
+	// /proc/self/status ("proc/status not available"); "" otherwise.
+	ProcStatusError string
+	// TracemallocPeakMiB is "Peak memory: X MB" (TEST_END only): the
+	// tracemalloc peak of Python allocations traced during this one test,
+	// peak/1024/1024, so MiB. It is not RSS and not a leak measure: memory
+	// freed before the test ended still counts.
+	TracemallocPeakMiB float64
+	HasTracemallocPeak bool
+	// OpenXarrayDatasets is "Open xarray datasets: N" (TEST_END only): the
+	// number of datasets returned by xr.open_dataset/open_mfdataset that are
+	// still alive anywhere in the process, a process-wide count, not the
+	// datasets this test left open and not a per-test delta. The logger
+	// prints the line only when the count is non-zero, so 0 means the line
+	// was absent.
+	OpenXarrayDatasets int
+	// GCCollections is "GC: collections=N": sum(gc.get_count()), the
+	// generation allocation counters, NOT a number of collections.
+	// GCUncollectable is len(gc.garbage). TEST_START and TEST_END only.
+	GCCollections, GCUncollectable int
+	HasGC                          bool
+	// TracemallocTop are the items under "Top tracemalloc allocations:",
+	// without their indentation: "(tracemalloc not active)", "error: ...",
+	// or "file:lineno: X.X MB".
+	TracemallocTop []string
+	// Extra keeps every line of the record this reader does not know, as
+	// written (indentation included).
+	Extra []string
+	// Partial is true when the record is incomplete: it was cut off (by the
+	// kill, at the end of the file) or lost lines (interleaved writers). A
+	// warning says what is missing.
+	Partial bool
+}
+
+// LooksLikeWeathercop reports whether head, the first bytes of an input,
+// starts like a weathercop memory log: its first non-blank line is a
+// "[YYYY-MM-DDTHH:MM:SS(.ffffff)] EVENT: " record header with one of the four
+// known events. The output of weathercop's scripts/analyze_memory_log.py
+// ("Analyzing: ...", "Tests with unclosed xarray datasets:") is not a log and
+// is not recognised: it holds only per-test summaries of a log.
+func LooksLikeWeathercop(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		_, event, _, ok := wcHeader(line, time.UTC)
+		if !ok {
+			return false
+		}
+		switch event {
+		case WeathercopSessionStart, WeathercopTestStart, WeathercopTestEnd, WeathercopSessionEnd:
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// ParseWeathercop reads a weathercop test_memory.log. It streams: memory is
+// the records kept plus one line. A cut-off record, interleaved writers and
+// unknown lines give warnings, not errors. The errors are a read error and a
+// non-empty input that holds no record header at all.
+func ParseWeathercop(r io.Reader, opts WeathercopOptions) (*WeathercopLog, error) {
+	p := wcParser{
+		name: opts.Name,
+		loc:  opts.Location,
+		br:   bufio.NewReaderSize(r, WeathercopMaxLineBytes),
+		log:  &WeathercopLog{},
+	}
+	if p.name == "" {
+		p.name = "weathercop log"
+	}
+	if p.loc == nil {
+		p.loc = time.UTC
+	}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	return p.log, nil
+}
+
+type wcSection int
+
+const (
+	wcNone wcSection = iota
+	wcStatus
+	wcTop
+)
+
+type wcParser struct {
+	name string
+	loc  *time.Location
+	br   *bufio.Reader
+	log  *WeathercopLog
+
+	lineNo   int
+	cur      *WeathercopRecord // the record being read, or nil
+	sec      wcSection
+	statusN  int // entries read under "/proc/self/status:"
+	hasStat  bool
+	hasTop   bool
+	orphans  int // lines before the first record
+	orphanAt int
+	nonBlank int
+
+	open         []int // indexes of TEST_START records not yet ended
+	sessions     int
+	warnedSplit  map[string]bool
+	unknownEvent map[string]bool
+	prevElapsed  float64
+	havePrev     bool
+}
+
+func (p *wcParser) warn(line int, format string, args ...any) {
+	p.log.Warnings = append(p.log.Warnings, Warning{Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+// readLine returns the next line without its "\n" (and "\r"), whether it was
+// terminated by "\n", and io.EOF after the last line.
+func (p *wcParser) readLine() (line []byte, terminated bool, err error) {
+	line, err = p.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		p.lineNo++
+		p.warn(p.lineNo, "line longer than %d bytes: cut to that length", WeathercopMaxLineBytes)
+		line = append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			_, err = p.br.ReadSlice('\n')
+		}
+		if err != nil && err != io.EOF {
+			return nil, false, fmt.Errorf("%s:%d: %w", p.name, p.lineNo, err)
+		}
+		return bytes.TrimRight(line, "\r"), err == nil, nil
+	}
+	if err != nil && err != io.EOF {
+		return nil, false, fmt.Errorf("%s:%d: %w", p.name, p.lineNo+1, err)
+	}
+	if len(line) == 0 && err == io.EOF {
+		return nil, false, io.EOF
+	}
+	p.lineNo++
+	terminated = err == nil
+	if terminated {
+		line = line[:len(line)-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, terminated, nil
+}
+
+func (p *wcParser) run() error {
+	for {
+		line, terminated, err := p.readLine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if !terminated && p.cur != nil {
+			// The logger ends every record with "\n"; a last line without
+			// one was cut in the middle of the write, so its value cannot be
+			// trusted.
+			if _, _, _, ok := wcHeader(line, p.loc); !ok {
+				p.cur.Extra = append(p.cur.Extra, string(line))
+				p.cur.Partial = true
+				p.warn(p.lineNo, "record %s %s cut off in the middle of a line at the end of the input: %q kept as an unknown line", p.cur.Event, p.cur.Test, line)
+				continue
+			}
+		}
+		p.line(line, terminated)
+	}
+	p.closeRecord(true)
+	if p.orphans > 0 {
+		p.warn(p.orphanAt, "%d line(s) before the first record header belong to no record (the log starts in the middle of a record?)", p.orphans)
+	}
+	if len(p.log.Records) == 0 {
+		if p.nonBlank > 0 {
+			return fmt.Errorf("%s:%d: not a weathercop memory log: no \"[timestamp] EVENT: test\" record header in %d line(s)", p.name, p.orphanAt, p.lineNo)
+		}
+		p.warn(0, "empty log: the logger truncates it at session start, so the process stopped before its first record (or diagnostics were off)")
+		return nil
+	}
+	for _, i := range p.open {
+		p.log.UnfinishedTests = append(p.log.UnfinishedTests, i)
+	}
+	return nil
+}
+
+func (p *wcParser) line(line []byte, terminated bool) {
+	if len(line) > 0 && line[0] == '[' {
+		if ts, event, test, ok := wcHeader(line, p.loc); ok {
+			p.closeRecord(false)
+			p.startRecord(ts, event, test, terminated)
+			return
+		}
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		// The code writes no blank lines; the usage guide's example (and a
+		// hand-edited log) has them between records.
+		return
+	}
+	p.nonBlank++
+	rec := p.cur
+	if rec == nil {
+		if p.orphans == 0 {
+			p.orphanAt = p.lineNo
+		}
+		p.orphans++
+		return
+	}
+	switch {
+	case bytes.HasPrefix(line, []byte("    ")):
+		item := line[4:]
+		switch p.sec {
+		case wcStatus:
+			if p.statusEntry(rec, item) {
+				p.statusN++
+				return
+			}
+		case wcTop:
+			rec.TracemallocTop = append(rec.TracemallocTop, wcTopItem(item))
+			return
+		}
+	case bytes.HasPrefix(line, []byte("  ")):
+		p.sec = wcNone
+		body := line[2:]
+		switch {
+		case bytes.HasPrefix(body, []byte("Elapsed: ")):
+			if v, ok := wcFloat(bytes.TrimSuffix(body[len("Elapsed: "):], []byte("s"))); ok && bytes.HasSuffix(body, []byte("s")) {
+				rec.ElapsedS, rec.HasElapsed = v, true
+				return
+			}
+		case bytes.Equal(body, []byte("/proc/self/status:")):
+			p.sec, p.hasStat = wcStatus, true
+			return
+		case bytes.Equal(body, []byte("Top tracemalloc allocations:")):
+			p.sec, p.hasTop = wcTop, true
+			return
+		case bytes.HasPrefix(body, []byte("Peak memory: ")) && bytes.HasSuffix(body, []byte(" MB")):
+			if v, ok := wcFloat(body[len("Peak memory: ") : len(body)-len(" MB")]); ok {
+				rec.TracemallocPeakMiB, rec.HasTracemallocPeak = v, true
+				return
+			}
+		case bytes.HasPrefix(body, []byte("GC: collections=")):
+			rest := body[len("GC: collections="):]
+			if i := bytes.Index(rest, []byte(", uncollectable=")); i >= 0 {
+				c, ok1 := wcInt(rest[:i])
+				u, ok2 := wcInt(rest[i+len(", uncollectable="):])
+				if ok1 && ok2 {
+					rec.GCCollections, rec.GCUncollectable, rec.HasGC = c, u, true
+					return
+				}
+			}
+		case bytes.HasPrefix(body, []byte("Open xarray datasets: ")):
+			if n, ok := wcInt(body[len("Open xarray datasets: "):]); ok {
+				rec.OpenXarrayDatasets = n
+				return
+			}
+		}
+	default:
+		p.sec = wcNone
+	}
+	rec.Extra = append(rec.Extra, string(line))
+}
+
+// statusEntry reads "Key: value" under "/proc/self/status:".
+func (p *wcParser) statusEntry(rec *WeathercopRecord, item []byte) bool {
+	i := bytes.Index(item, []byte(": "))
+	if i <= 0 {
+		return false
+	}
+	key, val := item[:i], item[i+2:]
+	if string(key) == "error" {
+		rec.ProcStatusError = string(val)
+		return true
+	}
+	if !bytes.HasSuffix(val, []byte(" kB")) {
+		return false
+	}
+	kib, ok := wcInt(val[:len(val)-3])
+	if !ok || int64(kib) > math.MaxInt64/1024 {
+		return false
+	}
+	b := int64(kib) * 1024
+	switch string(key) {
+	case "VmRSS":
+		rec.VmRSSBytes, rec.HasVmRSS = b, true
+	case "VmHWM":
+		rec.VmHWMBytes, rec.HasVmHWM = b, true
+	case "VmPeak":
+		rec.VmPeakBytes, rec.HasVmPeak = b, true
+	case "VmSize":
+		rec.VmSizeBytes, rec.HasVmSize = b, true
+	default:
+		return false
+	}
+	return true
+}
+
+func wcTopItem(item []byte) string {
+	if string(item) == WeathercopTracemallocNotActive {
+		return WeathercopTracemallocNotActive
+	}
+	return string(item)
+}
+
+func (p *wcParser) startRecord(ts time.Time, event, test string, terminated bool) {
+	p.log.Records = append(p.log.Records, WeathercopRecord{Line: p.lineNo, Time: ts, Event: event, Test: test})
+	idx := len(p.log.Records) - 1
+	p.cur = &p.log.Records[idx]
+	p.sec, p.statusN, p.hasStat, p.hasTop = wcNone, 0, false, false
+	if !terminated {
+		p.cur.Partial = true
+		p.warn(p.lineNo, "record %s %s cut off after its header line at the end of the input (the test name may be cut too)", event, test)
+	}
+
+	switch event {
+	case WeathercopSessionStart:
+		p.sessions++
+		if p.sessions == 2 {
+			p.interleaved("split-session", "a second SESSION_START")
+		}
+	case WeathercopTestStart:
+		if len(p.open) > 0 {
+			prev := p.log.Records[p.open[len(p.open)-1]]
+			p.interleaved("split-test", fmt.Sprintf("TEST_START %s while %s (line %d) has no TEST_END yet", test, prev.Test, prev.Line))
+		}
+		p.open = append(p.open, idx)
+	case WeathercopTestEnd:
+		found := false
+		for j := len(p.open) - 1; j >= 0; j-- {
+			if p.log.Records[p.open[j]].Test == test {
+				p.open = append(p.open[:j], p.open[j+1:]...)
+				found = true
+				break
+			}
+		}
+		if !found {
+			p.warn(p.lineNo, "TEST_END %s has no TEST_START before it (lost to the truncation race of several writers, or the log starts mid-session)", test)
+		}
+	case WeathercopSessionEnd:
+		p.log.SessionEnded = true
+	default:
+		if p.unknownEvent == nil {
+			p.unknownEvent = map[string]bool{}
+		}
+		if !p.unknownEvent[event] {
+			p.unknownEvent[event] = true
+			p.warn(p.lineNo, "unknown event %s: record kept", event)
+		}
+	}
+}
+
+func (p *wcParser) interleaved(kind, what string) {
+	p.log.Interleaved = true
+	if p.warnedSplit == nil {
+		p.warnedSplit = map[string]bool{}
+	}
+	if p.warnedSplit[kind] {
+		return
+	}
+	p.warnedSplit[kind] = true
+	p.warn(p.lineNo, "%s: several processes (pytest-xdist workers) wrote this log; its records carry no pid or worker id, so they cannot be told apart", what)
+}
+
+// closeRecord checks the record just read for the lines the logger always
+// writes for its event.
+func (p *wcParser) closeRecord(atEOF bool) {
+	rec := p.cur
+	if rec == nil {
+		return
+	}
+	p.cur = nil
+	var missing []string
+	if !rec.HasElapsed {
+		missing = append(missing, "Elapsed")
+	}
+	switch {
+	case !p.hasStat:
+		missing = append(missing, "/proc/self/status")
+	case rec.ProcStatusError == "" && p.statusN == 0:
+		missing = append(missing, "/proc/self/status values")
+	}
+	if !p.hasTop || len(rec.TracemallocTop) == 0 {
+		missing = append(missing, "tracemalloc allocations")
+	}
+	if (rec.Event == WeathercopTestStart || rec.Event == WeathercopTestEnd) && !rec.HasGC {
+		missing = append(missing, "GC")
+	}
+	if rec.ProcStatusError != "" {
+		p.warn(rec.Line, "record %s %s: no memory figures: /proc/self/status error %q", rec.Event, rec.Test, rec.ProcStatusError)
+	}
+	if len(missing) > 0 {
+		rec.Partial = true
+		where := "lines lost (interleaved writers?)"
+		if atEOF {
+			where = "cut off at the end of the input (by the kill?)"
+		}
+		p.warn(rec.Line, "record %s %s is incomplete, %s: no %s line", rec.Event, rec.Test, where, wcJoin(missing))
+	}
+	if rec.HasElapsed {
+		// Python's %.1f rounding allows 0.1 s of jitter.
+		if p.havePrev && rec.ElapsedS < p.prevElapsed-0.15 {
+			p.interleaved("elapsed-back", fmt.Sprintf("Elapsed went back from %.1fs to %.1fs (another process's logger, or a wall-clock step)", p.prevElapsed, rec.ElapsedS))
+		}
+		p.prevElapsed, p.havePrev = rec.ElapsedS, true
+	}
+}
+
+func wcJoin(s []string) string {
+	var b bytes.Buffer
+	for i, x := range s {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(x)
+	}
+	return b.String()
+}
+
+// wcHeader parses "[YYYY-MM-DDTHH:MM:SS[.ffffff]] EVENT: test". EVENT is an
+// upper-case word; test is the rest of the line (it may hold ": " or "]").
+func wcHeader(line []byte, loc *time.Location) (ts time.Time, event, test string, ok bool) {
+	if len(line) < 22 || line[0] != '[' {
+		return
+	}
+	end := bytes.IndexByte(line, ']')
+	if end < 0 {
+		return
+	}
+	ts, ok = wcTime(line[1:end], loc)
+	if !ok || end+2 > len(line) || line[end+1] != ' ' {
+		return time.Time{}, "", "", false
+	}
+	rest := line[end+2:]
+	i := bytes.IndexByte(rest, ':')
+	if i <= 0 || i+1 >= len(rest)+1 {
+		return time.Time{}, "", "", false
+	}
+	ev := rest[:i]
+	for _, c := range ev {
+		if (c < 'A' || c > 'Z') && c != '_' {
+			return time.Time{}, "", "", false
+		}
+	}
+	name := rest[i+1:]
+	if len(name) > 0 && name[0] == ' ' {
+		name = name[1:]
+	}
+	switch string(ev) {
+	case WeathercopSessionStart:
+		event = WeathercopSessionStart
+	case WeathercopTestStart:
+		event = WeathercopTestStart
+	case WeathercopTestEnd:
+		event = WeathercopTestEnd
+	case WeathercopSessionEnd:
+		event = WeathercopSessionEnd
+	default:
+		event = string(ev)
+	}
+	if string(name) == "pytest" {
+		test = "pytest"
+	} else {
+		test = string(name)
+	}
+	return ts, event, test, true
+}
+
+// wcTime parses Python's datetime.isoformat() of a naive datetime:
+// "YYYY-MM-DDTHH:MM:SS" plus ".ffffff" unless the microseconds are 0.
+func wcTime(b []byte, loc *time.Location) (time.Time, bool) {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(s []byte) (int, bool) {
+		n := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(b[0:4])
+	mo, ok2 := num(b[5:7])
+	d, ok3 := num(b[8:10])
+	h, ok4 := num(b[11:13])
+	mi, ok5 := num(b[14:16])
+	s, ok6 := num(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 {
+		return time.Time{}, false
+	}
+	ns := 0
+	if len(b) > 19 {
+		frac := b[20:]
+		if b[19] != '.' || len(frac) == 0 || len(frac) > 9 {
+			return time.Time{}, false
+		}
+		f, ok := num(frac)
+		if !ok {
+			return time.Time{}, false
+		}
+		for i := len(frac); i < 9; i++ {
+			f *= 10
+		}
+		ns = f
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, s, ns, loc)
+	if t.Day() != d { // 31 February and the like
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// wcInt parses a non-negative decimal int.
+func wcInt(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+var wcPow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// wcFloat parses Python's "%.1f" output fast ("12.3", "-0.0"): an integer
+// mantissa below 2^53 divided by a power of ten is correctly rounded, as
+// strconv.ParseFloat would be. Anything else ("inf", "1e+20") goes to
+// strconv.
+func wcFloat(b []byte) (float64, bool) {
+	neg := false
+	s := b
+	if len(s) > 0 && s[0] == '-' {
+		neg, s = true, s[1:]
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			digits = 99
+		}
+		if digits > 15 {
+			break
+		}
+	}
+	if digits > 0 && digits <= 15 && frac < len(wcPow10) {
+		v := float64(m) / wcPow10[frac]
+		if neg {
+			v = -v
+		}
+		return v, true
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return v, err == nil
+}
