@@ -1,0 +1,337 @@
+package batch
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/oomlens/oomlens/correlate"
+	"github.com/oomlens/oomlens/discover"
+)
+
+const kernelLine = "[ 5864.708440] Out of memory: Killed process 996 (python) total-vm:2991716kB, anon-rss:122228kB, file-rss:0kB, shmem-rss:0kB\n"
+const pytestLine = "tests/test_a.py::test_one PASSED [ 50%]\ntests/test_a.py::test_two "
+
+func gz(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+type member struct {
+	name string
+	data []byte
+	link bool
+}
+
+func writeTar(t *testing.T, path string, comp string, members []member) {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, m := range members {
+		h := &tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}
+		if m.link {
+			h = &tar.Header{Name: m.name, Linkname: "/etc/passwd", Typeflag: tar.TypeSymlink}
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if !m.link {
+			tw.Write(m.data)
+		}
+	}
+	tw.Close()
+	out := buf.Bytes()
+	switch comp {
+	case "gz":
+		out = gz(t, out)
+	case "zst":
+		var zb bytes.Buffer
+		zw, _ := zstd.NewWriter(&zb)
+		zw.Write(out)
+		zw.Close()
+		out = zb.Bytes()
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeZip(t *testing.T, path string, members []member) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, m := range members {
+		h := &zip.FileHeader{Name: m.name, Method: zip.Deflate}
+		if m.link {
+			h.SetMode(os.ModeSymlink | 0o777)
+		}
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(m.data)
+	}
+	zw.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFindJobs(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "b-folder"), 0o755)
+	os.WriteFile(filepath.Join(root, "b-folder", "kern.log"), []byte(kernelLine), 0o644)
+	writeTar(t, filepath.Join(root, "a.tgz"), "gz", []member{{name: "kern.log", data: []byte(kernelLine)}})
+	writeZip(t, filepath.Join(root, "c.zip"), []member{{name: "kern.log", data: []byte(kernelLine)}})
+	os.MkdirAll(filepath.Join(root, ".hidden"), 0o755)
+	jobs, err := FindJobs([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Job{
+		{Name: "a.tgz", Path: filepath.Join(root, "a.tgz"), Archive: true},
+		{Name: "b-folder", Path: filepath.Join(root, "b-folder")},
+		{Name: "c.zip", Path: filepath.Join(root, "c.zip"), Archive: true},
+	}
+	if !reflect.DeepEqual(jobs, want) {
+		t.Fatalf("jobs = %+v\nwant %+v", jobs, want)
+	}
+	// A PATH that holds input files directly is one job.
+	jobs, err = FindJobs([]string{filepath.Join(root, "b-folder")})
+	if err != nil || len(jobs) != 1 || jobs[0].Name != "b-folder" || jobs[0].Archive {
+		t.Fatalf("direct folder: %+v, %v", jobs, err)
+	}
+	if _, err := FindJobs([]string{filepath.Join(root, "missing")}); err == nil {
+		t.Fatal("missing path: no error")
+	}
+}
+
+func TestLoadArchives(t *testing.T) {
+	dir := t.TempDir()
+	members := []member{
+		{name: "logs/kern.log.gz", data: gz(t, []byte(kernelLine))},
+		{name: "pytest.log", data: []byte(pytestLine)},
+		{name: "../../etc/evil", data: []byte("x")},
+		{name: "/abs/evil", data: []byte("x")},
+		{name: "link", link: true},
+	}
+	for _, name := range []string{"job.tar", "job.tar.gz", "job.tar.zst", "job.zip"} {
+		p := filepath.Join(dir, name)
+		switch name {
+		case "job.tar":
+			writeTar(t, p, "", members)
+		case "job.tar.gz":
+			writeTar(t, p, "gz", members)
+		case "job.tar.zst":
+			writeTar(t, p, "zst", members)
+		case "job.zip":
+			writeZip(t, p, members)
+		}
+		l, err := Load(Job{Name: name, Path: p, Archive: true}, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(l.Set.Inputs) != 2 {
+			t.Fatalf("%s: %d inputs, want 2", name, len(l.Set.Inputs))
+		}
+		k, py := l.Set.Inputs[0], l.Set.Inputs[1]
+		if k.Path != name+"/logs/kern.log.gz" || !k.Has(discover.KindKernelLog) {
+			t.Errorf("%s: kernel member %+v", name, k)
+		}
+		if !py.Has(discover.KindPytestLog) {
+			t.Errorf("%s: pytest member kinds %q", name, py.Kinds)
+		}
+		warn := strings.Join(l.Warnings, "\n")
+		for _, w := range []string{`"../../etc/evil" escapes`, `"/abs/evil" escapes`, `"link" is a link`} {
+			if !strings.Contains(warn, w) {
+				t.Errorf("%s: no warning %q in\n%s", name, w, warn)
+			}
+		}
+	}
+}
+
+func TestLoadCapsDecompression(t *testing.T) {
+	dir := t.TempDir()
+	bomb := gz(t, make([]byte, 8<<20)) // 8 MiB of zeros, a few KiB compressed
+	p := filepath.Join(dir, "bomb.zip")
+	writeZip(t, p, []member{{name: "big.log.gz", data: bomb}})
+	_, err := Load(Job{Name: "bomb.zip", Path: p, Archive: true}, 1<<20)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("bomb: err = %v, want ErrTooLarge naming the file", err)
+	}
+	if _, err := Load(Job{Name: "bomb.zip", Path: p, Archive: true}, 16<<20); err != nil {
+		t.Fatalf("under the cap: %v", err)
+	}
+}
+
+func TestLoadCorruptArchive(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bad.zip")
+	os.WriteFile(p, []byte("PK\x03\x04 this is not a zip"), 0o644)
+	if _, err := Load(Job{Name: "bad.zip", Path: p, Archive: true}, 0); err == nil || !strings.Contains(err.Error(), p) {
+		t.Fatalf("corrupt zip: %v", err)
+	}
+}
+
+func TestRunIsOrderedWhateverTheParallelism(t *testing.T) {
+	dir := t.TempDir()
+	var jobs []Job
+	for i := 0; i < 60; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("job%03d", i))
+		os.MkdirAll(p, 0o755)
+		os.WriteFile(filepath.Join(p, "kern.log"), []byte(kernelLine), 0o644)
+		jobs = append(jobs, Job{Name: filepath.Base(p), Path: p})
+	}
+	jobs = append(jobs, Job{Name: "zz-missing", Path: filepath.Join(dir, "zz-missing")})
+	analyze := func(job Job, l *Loaded) (*correlate.Report, error) {
+		time.Sleep(time.Duration(rand.Intn(3)) * time.Millisecond)
+		if job.Name == "job007" {
+			panic("boom")
+		}
+		return &correlate.Report{Verdict: job.Name + " " + l.Set.Inputs[0].Kinds[0]}, nil
+	}
+	var got []string
+	err := Run(context.Background(), jobs, analyze, Options{Workers: 8}, func(r Result) error {
+		switch {
+		case r.Err != nil:
+			got = append(got, r.Job.Name+" error")
+		default:
+			got = append(got, r.Report.Verdict)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(jobs) {
+		t.Fatalf("%d results for %d jobs", len(got), len(jobs))
+	}
+	for i, j := range jobs {
+		want := j.Name + " kernel-log"
+		if j.Name == "job007" || j.Name == "zz-missing" {
+			want = j.Name + " error"
+		}
+		if got[i] != want {
+			t.Fatalf("result %d = %q, want %q", i, got[i], want)
+		}
+	}
+}
+
+func report(leaks map[string]int64, inFlight ...string) *correlate.Report {
+	r := &correlate.Report{RunEnd: correlate.RunEnd{Kind: "oom-kill"}}
+	for test, b := range leaks {
+		r.Leaks = append(r.Leaks, correlate.Leak{Test: test, RetainedBytes: b})
+	}
+	for _, f := range inFlight {
+		r.InFlight = append(r.InFlight, correlate.InFlight{Test: f})
+	}
+	return r
+}
+
+func TestShardsAggregateToTheUnshardedSummary(t *testing.T) {
+	var results []Result
+	for i := 0; i < 300; i++ {
+		name := fmt.Sprintf("job-%04d.zip", i)
+		r := Result{Job: Job{Name: name}}
+		switch {
+		case i%17 == 0:
+			r.Err = errors.New("zip: not a valid zip file")
+		case i%3 == 0:
+			r.Report = report(map[string]int64{"tests/a.py::test_cache": 1 << 30, "tests/b.py::test_list": int64(i) << 20}, "tests/c.py::test_big")
+		default:
+			r.Report = report(map[string]int64{"tests/b.py::test_list": 1 << 20}, "tests/a.py::test_cache")
+		}
+		results = append(results, r)
+	}
+	whole := NewAggregator()
+	for _, r := range results {
+		whole.AddResult(r)
+	}
+	var want bytes.Buffer
+	if err := RenderSummary(&want, whole.Summary(), "json", nil); err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	merged := NewAggregator()
+	for i := n; i >= 1; i-- { // any order of shards
+		var lines bytes.Buffer
+		for _, r := range results {
+			if !InShard(r.Job.Name, i, n) {
+				continue
+			}
+			line := JobLine{Job: r.Job.Name, Report: r.Report}
+			if r.Err != nil {
+				line.Error = r.Err.Error()
+			}
+			b, err := json.Marshal(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines.Write(append(b, '\n'))
+		}
+		if err := merged.AddLines(&lines, fmt.Sprintf("shard-%d.jsonl", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got bytes.Buffer
+	RenderSummary(&got, merged.Summary(), "json", nil)
+	if got.String() != want.String() {
+		t.Fatalf("sharded summary differs:\n%s\nwant\n%s", got.String(), want.String())
+	}
+	s := whole.Summary()
+	if s.Jobs != 300 || s.JobsFailed != 18 || len(s.FailedJobs) != 18 || s.MoreFailed != 0 || s.FailedJobs[1] != "job-0017.zip" {
+		t.Errorf("counts: %+v", s)
+	}
+	top := s.Tests[0]
+	if top.Test != "tests/b.py::test_list" || top.LeakJobs != 300-18 || len(top.Jobs) != MaxJobsListed || top.MoreJobs != 300-18-MaxJobsListed {
+		t.Errorf("top test: %+v", top)
+	}
+}
+
+func TestShardsPartitionJobs(t *testing.T) {
+	for i := 0; i < 1000; i++ {
+		name := fmt.Sprintf("j%d", i)
+		hits := 0
+		for s := 1; s <= 5; s++ {
+			if InShard(name, s, 5) {
+				hits++
+			}
+		}
+		if hits != 1 {
+			t.Fatalf("%s is in %d shards of 5", name, hits)
+		}
+	}
+	for _, bad := range []string{"0/3", "4/3", "1/0", "a/b", "1/3x", "-1/3"} {
+		if _, _, err := ParseShard(bad); err == nil {
+			t.Errorf("ParseShard(%q): no error", bad)
+		}
+	}
+	if i, n, err := ParseShard("2/8"); err != nil || i != 2 || n != 8 {
+		t.Errorf("ParseShard(2/8) = %d, %d, %v", i, n, err)
+	}
+}
+
+func TestAddLinesErrorsNamePosition(t *testing.T) {
+	a := NewAggregator()
+	err := a.AddLines(strings.NewReader("{\"job\":\"a\"}\nnot json\n"), "shard.jsonl")
+	if err == nil || !strings.Contains(err.Error(), "shard.jsonl:2") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,121 @@
+package batch
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/oomlens/oomlens/correlate"
+)
+
+// Result is the outcome of one job.
+type Result struct {
+	Job      Job
+	Report   *correlate.Report // nil when Err is set
+	Warnings []string          // from reading the job (archive members skipped, …)
+	Err      error             // the job could not be read or analysed
+}
+
+// AnalyzeFunc analyses one loaded job, as `oomlens analyze` would.
+type AnalyzeFunc func(job Job, l *Loaded) (*correlate.Report, error)
+
+// Options tunes Run.
+type Options struct {
+	Workers     int   // parallel jobs; 0 = the number of CPUs
+	MaxJobBytes int64 // per-job decompression cap; 0 = DefaultMaxJobBytes
+}
+
+// Run analyses jobs in parallel and calls emit once per job, in the order of
+// jobs whatever the parallelism, so that output is deterministic. At most a
+// few jobs per worker are held between analysis and emission, so memory does
+// not grow with the number of jobs. An error from emit stops the run; a job
+// that fails is a Result with Err, and the run goes on.
+func Run(ctx context.Context, jobs []Job, analyze AnalyzeFunc, opts Options, emit func(Result) error) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	window := make(chan struct{}, 4*workers) // jobs dispatched but not yet emitted
+	todo := make(chan int)
+	slots := make([]chan Result, len(jobs))
+	for i := range slots {
+		slots[i] = make(chan Result, 1)
+	}
+	go func() {
+		defer close(todo)
+		for i := range jobs {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case todo <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range todo {
+				slots[i] <- runOne(jobs[i], analyze, opts.MaxJobBytes)
+			}
+		}()
+	}
+	defer wg.Wait()
+	for i := range jobs {
+		var r Result
+		select {
+		case r = <-slots[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-window
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runOne(job Job, analyze AnalyzeFunc, maxBytes int64) (res Result) {
+	res.Job = job
+	l, err := Load(job, maxBytes)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	defer l.Set.Cleanup()
+	res.Warnings = l.Warnings
+	defer func() {
+		// One bad job must not take the batch down: an internal failure is
+		// that job's error, with the job named.
+		if p := recover(); p != nil {
+			res.Report = nil
+			res.Err = panicError{p}
+		}
+	}()
+	res.Report, res.Err = analyze(job, l)
+	return res
+}
+
+type panicError struct{ v any }
+
+func (e panicError) Error() string { return "internal error: " + toString(e.v) }
+
+func toString(v any) string {
+	if err, ok := v.(error); ok {
+		return err.Error()
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return "panic"
+}
