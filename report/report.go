@@ -1,0 +1,341 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/oomlens/oomlens/correlate"
+)
+
+// Options tune a rendering.
+type Options struct {
+	// Color turns on ANSI colour in the text format; the other formats
+	// ignore it. The caller sets it when stdout is a terminal.
+	Color bool
+}
+
+// formats maps each format name to its renderer, in the order Formats lists
+// them.
+var formats = []struct {
+	name   string
+	render func(io.Writer, *correlate.Report, Options) error
+}{
+	{"text", renderText},
+	{"markdown", renderMarkdown},
+	{"json", renderJSON},
+}
+
+// Formats returns the names Render accepts: text, markdown, json, html.
+func Formats() []string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = f.name
+	}
+	return names
+}
+
+// Render writes r to w in the named format. An unknown format is an error
+// that lists the valid ones. Render does not modify r.
+func Render(w io.Writer, r *correlate.Report, format string, opts Options) error {
+	if r == nil {
+		return fmt.Errorf("report: nil report")
+	}
+	for _, f := range formats {
+		if f.name == format {
+			return f.render(w, normalize(r), opts)
+		}
+	}
+	return fmt.Errorf("report: unknown format %q (valid formats: %s)", format, strings.Join(Formats(), ", "))
+}
+
+// FormatBytes formats a byte count in binary units with one decimal:
+// "512 B", "900.0 MiB", "1.2 GiB". A value that would round to 1024.0 of a
+// unit is shown in the next unit ("1.0 MiB", not "1024.0 KiB").
+func FormatBytes(n int64) string {
+	sign := ""
+	u := uint64(n)
+	if n < 0 {
+		sign = "-"
+		u = uint64(-(n + 1)) + 1 // no overflow for math.MinInt64
+	}
+	if u < 1024 {
+		return sign + strconv.FormatUint(u, 10) + " B"
+	}
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	v := float64(u) / 1024
+	i := 0
+	for i < len(units)-1 && v >= 1024 {
+		v /= 1024
+		i++
+	}
+	// Round to one decimal the way %.1f does, then carry into the next unit.
+	if s := strconv.FormatFloat(v, 'f', 1, 64); s == "1024.0" && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return sign + strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
+}
+
+// normalize returns a deep-enough copy of r in which every nil slice is an
+// empty slice and every nil map an empty map, and the schema is SchemaV1, so
+// that the JSON form never holds null for a list and the renderers need not
+// check. The caller's report is left untouched.
+func normalize(in *correlate.Report) *correlate.Report {
+	r := *in
+	r.Schema = correlate.SchemaV1
+	r.Inputs = cloneSlice(in.Inputs)
+	for i := range r.Inputs {
+		r.Inputs[i].Kinds = nonNil(r.Inputs[i].Kinds)
+		r.Inputs[i].Warnings = nonNil(r.Inputs[i].Warnings)
+	}
+	r.Kills = cloneSlice(in.Kills)
+	r.RunEnd.Evidence = nonNil(in.RunEnd.Evidence)
+	r.InFlight = cloneSlice(in.InFlight)
+	for i := range r.InFlight {
+		r.InFlight[i].Evidence = nonNil(r.InFlight[i].Evidence)
+	}
+	r.Leaks = cloneSlice(in.Leaks)
+	for i := range r.Leaks {
+		r.Leaks[i].Evidence = nonNil(r.Leaks[i].Evidence)
+		r.Leaks[i].OpenObjects = nonNilMap(r.Leaks[i].OpenObjects)
+	}
+	r.Unclosed = cloneSlice(in.Unclosed)
+	for i := range r.Unclosed {
+		r.Unclosed[i].Evidence = nonNil(r.Unclosed[i].Evidence)
+		r.Unclosed[i].OpenObjects = nonNilMap(r.Unclosed[i].OpenObjects)
+	}
+	r.Hogs = cloneSlice(in.Hogs)
+	for i := range r.Hogs {
+		r.Hogs[i].Evidence = nonNil(r.Hogs[i].Evidence)
+	}
+	r.Timeline = cloneSlice(in.Timeline)
+	r.Cores = cloneSlice(in.Cores)
+	for i := range r.Cores {
+		r.Cores[i].LargestRegions = nonNil(r.Cores[i].LargestRegions)
+	}
+	r.Warnings = nonNil(in.Warnings)
+	// Samples is tagged omitempty in the model: an empty list is left out
+	// of the JSON, so nil and empty are the same there.
+	r.Samples = cloneSlice(in.Samples)
+	return &r
+}
+
+func cloneSlice[T any](s []T) []T {
+	out := make([]T, len(s))
+	copy(out, s)
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]int) map[string]int {
+	if m == nil {
+		return map[string]int{}
+	}
+	return m
+}
+
+// endedRunKill returns the kill that ended the run, or nil.
+func endedRunKill(r *correlate.Report) *correlate.Kill {
+	for i := range r.Kills {
+		if r.Kills[i].EndedRun {
+			return &r.Kills[i]
+		}
+	}
+	return nil
+}
+
+// printable makes s safe to show in a terminal, a Markdown table or a web
+// page: control characters (C0, DEL, C1, including ESC, CR and LF) and
+// invalid UTF-8 become visible \xNN escapes, so a node id or a log line can
+// neither break a table row nor send escape sequences to the terminal.
+func printable(s string) string {
+	clean := true
+	for _, c := range s {
+		if c == utf8.RuneError || c < 0x20 || (c >= 0x7f && c < 0xa0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		case c >= 0x80 && c < 0xa0:
+			fmt.Fprintf(&b, `\u%04x`, c)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// testName is how a node id is shown: printable, or a placeholder when the
+// test is not known.
+func testName(s string) string {
+	if s == "" {
+		return "(unknown test)"
+	}
+	return printable(s)
+}
+
+// orDash shows an empty value as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return printable(s)
+}
+
+func pidString(pid int) string {
+	if pid <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(pid)
+}
+
+// share shows a fraction of the kill as a percentage with one decimal.
+func share(f *float64) string {
+	if f == nil {
+		return "n/a"
+	}
+	return strconv.FormatFloat(*f*100, 'f', 1, 64) + "%"
+}
+
+func optBytes(n *int64) string {
+	if n == nil {
+		return "n/a"
+	}
+	return FormatBytes(*n)
+}
+
+func optString(s *string) string {
+	if s == nil || *s == "" {
+		return "n/a"
+	}
+	return printable(*s)
+}
+
+// seconds shows a duration in seconds with up to three decimals.
+func seconds(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64) + " s"
+}
+
+// killTime shows when a kill happened: the wall clock, the uptime, or both.
+func killTime(k *correlate.Kill) string {
+	var parts []string
+	if k.Time != nil && *k.Time != "" {
+		parts = append(parts, printable(*k.Time))
+	}
+	if k.UptimeS != nil {
+		parts = append(parts, "uptime "+strconv.FormatFloat(*k.UptimeS, 'f', 3, 64)+" s")
+	}
+	if len(parts) == 0 {
+		return "unknown"
+	}
+	s := strings.Join(parts, ", ")
+	if k.TimeBasis != "" {
+		s += " (" + printable(k.TimeBasis) + ")"
+	}
+	return s
+}
+
+// memcg shows the memory cgroup of a kill: the OOM memcg, and the task's
+// when it differs.
+func memcg(k *correlate.Kill) string {
+	switch {
+	case k.OOMMemcg == "" && k.TaskMemcg == "":
+		return "-"
+	case k.TaskMemcg == "" || k.TaskMemcg == k.OOMMemcg:
+		return printable(k.OOMMemcg)
+	case k.OOMMemcg == "":
+		return "task " + printable(k.TaskMemcg)
+	default:
+		return printable(k.OOMMemcg) + " (task " + printable(k.TaskMemcg) + ")"
+	}
+}
+
+// limit shows the memcg limit, or "none" when there is none or it is
+// unknown (the model holds null for both).
+func limit(k *correlate.Kill) string {
+	if k.MemcgLimitBytes == nil {
+		return "none or unknown"
+	}
+	return FormatBytes(*k.MemcgLimitBytes)
+}
+
+// openObjects shows the objects left open, most first: "netCDF4.Dataset 3,
+// xarray.Dataset 1".
+func openObjects(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	type kv struct {
+		k string
+		v int
+	}
+	list := make([]kv, 0, len(m))
+	for k, v := range m {
+		list = append(list, kv{k, v})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].v != list[j].v {
+			return list[i].v > list[j].v
+		}
+		return list[i].k < list[j].k
+	})
+	parts := make([]string, len(list))
+	for i, e := range list {
+		parts[i] = printable(e.k) + " " + strconv.Itoa(e.v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func runEnd(e correlate.RunEnd) string {
+	s := orDash(e.Kind)
+	if e.Kind == "" {
+		s = "unknown"
+	}
+	if e.ExitCode != nil {
+		s += " (exit code " + strconv.Itoa(*e.ExitCode) + ")"
+	}
+	return s
+}
+
+func alignment(a correlate.Alignment) string {
+	s := orDash(a.Method)
+	if a.Method == "" {
+		s = "none"
+	}
+	if a.UncertaintyS != nil {
+		s += ", uncertainty ±" + seconds(*a.UncertaintyS)
+	}
+	if a.BootTime != nil && *a.BootTime != "" {
+		s += ", boot time " + printable(*a.BootTime)
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
