@@ -532,6 +532,11 @@ class Recorder:
             fields["open_objects"] = counts
             if details:
                 fields["open_object_details"] = details
+        # A failed test's frames stay in sys.last_traceback until the next
+        # test's call phase (see the caveat above): say so, since its locals
+        # are then counted in rss_bytes.
+        if getattr(sys, "last_traceback", None) is not None:
+            fields["traceback_kept"] = True
         self.test = None
         self.tracker.test_seq = 0
         self.write(

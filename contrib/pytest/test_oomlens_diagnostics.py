@@ -159,7 +159,10 @@ def test_module_fixture_teardown_gives_memory_back(memory_run):
 
 
 def test_outcomes(memory_run):
-    assert one(memory_run, "test_end", "::test_fails")["outcome"] == "failed"
+    failed = one(memory_run, "test_end", "::test_fails")
+    assert failed["outcome"] == "failed"
+    assert failed["traceback_kept"] is True
+    assert "traceback_kept" not in one(memory_run, "test_end", "::test_keeps_100mib")
     assert one(memory_run, "test_end", "::test_skipped")["outcome"] == "skipped"
     quiet = one(memory_run, "test_end", "::test_quiet")
     assert quiet["outcome"] == "passed"
