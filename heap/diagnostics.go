@@ -25,6 +25,9 @@ const (
 	EventTestEnd         = "test_end"
 	EventFixtureTeardown = "fixture_teardown"
 	EventSample          = "sample"
+	// Written by the plugin, optional in the format:
+	EventFixtureSetup = "fixture_setup" // a module or session fixture made: RSSBeforeBytes, RSSAfterBytes
+	EventSessionEnd   = "session_end"   // the session finished (absent when killed)
 )
 
 // The shapes ParseDiagnostics accepts, as reported in Diagnostics.Format.
@@ -101,6 +104,14 @@ type Record struct {
 	HasRSS       bool
 	HasRSSAnon   bool
 	HasPeak      bool
+	// PeakSource says how PeakRSSBytes was measured: "vmhwm" (the kernel's
+	// exact high-water mark, reset at test_start through
+	// /proc/self/clear_refs) or "sampled" (polled, may miss a brief peak).
+	PeakSource string
+	// TracebackKept is set on a test_end read while sys.last_traceback held
+	// a failed test's frames (and so their locals) alive; pytest releases
+	// them at the next test's call phase.
+	TracebackKept bool
 
 	// OpenObjects counts, by type, the objects made during this test and
 	// still alive after it (test_end), e.g. {"xarray.Dataset": 1}. A legacy
@@ -742,7 +753,7 @@ var recordFields = map[string]bool{
 	"peak_rss_bytes": true, "open_objects": true, "open_object_details": true,
 	"open_datasets": true, "unclosed_datasets": true, "fixture": true, "scope": true,
 	"rss_before_bytes": true, "rss_after_bytes": true, "boot_time": true,
-	"monotonic": true, "schema": true,
+	"monotonic": true, "schema": true, "peak_source": true, "traceback_kept": true,
 }
 
 // summaryFields are the aliases a summary's test entries use.
@@ -844,6 +855,12 @@ func (p *diagParser) addRecord(fields map[string]json.RawMessage, line int, summ
 	}
 	if v, ok := get("monotonic"); ok {
 		rec.Monotonic, rec.HasMonotonic = d.float("monotonic", v), true
+	}
+	if v, ok := get("peak_source"); ok {
+		rec.PeakSource = d.str("peak_source", v)
+	}
+	if v, ok := get("traceback_kept"); ok {
+		rec.TracebackKept = d.bool("traceback_kept", v)
 	}
 	var schema string
 	if v, ok := get("schema"); ok {
