@@ -276,6 +276,14 @@ class ObjectTracker:
         wrap_open("open_mfdataset")
         return True
 
+    def install_import_hook(self):
+        """Patch xarray right after it is first imported, even from inside a
+        test body, without importing it ourselves."""
+        if self.patched or self.patch_xarray():
+            return
+        if not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
+            sys.meta_path.insert(0, _PatchOnImport(self))
+
     def alive_from(self, test_seq):
         """The Datasets made during test test_seq that are still alive:
         (counts by type, details)."""
@@ -291,6 +299,56 @@ class ObjectTracker:
         for d in details:
             counts[d["type"]] = counts.get(d["type"], 0) + 1
         return counts, details
+
+
+class _PatchOnImport:
+    """A sys.meta_path finder that lets the usual finders find xarray, then
+    wraps the loader so that ObjectTracker.patch_xarray runs as soon as the
+    module has executed. It removes itself once xarray is patched."""
+
+    def __init__(self, tracker):
+        self.tracker = tracker
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "xarray":
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _PatchAfterExec(spec.loader, self)
+        return spec
+
+    def patched(self):
+        self.tracker.patch_xarray()
+        try:
+            sys.meta_path.remove(self)
+        except ValueError:
+            pass
+
+
+class _PatchAfterExec:
+    """Wraps a module loader; every other attribute is the wrapped loader's."""
+
+    def __init__(self, loader, hook):
+        self._loader = loader
+        self._hook = hook
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        self._hook.patched()
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
 
 
 def _describe_source(source):
@@ -424,7 +482,7 @@ class Recorder:
             python=sys.version.split()[0],
             argv=sys.argv[1:],
         )
-        self.tracker.patch_xarray()
+        self.tracker.install_import_hook()
         self._wrap_fixture_finish()
         self.sampler = threading.Thread(target=self._sample, name="oomlens-sampler", daemon=True)
         self.sampler.start()

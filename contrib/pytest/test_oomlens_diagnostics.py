@@ -273,6 +273,31 @@ def test_no_xarray_no_open_objects(memory_run):
         assert "open_objects" not in r
 
 
+def test_xarray_imported_inside_a_test(tmp_path):
+    pytest.importorskip("xarray")
+    pytest.importorskip("netCDF4")
+    suite = """
+        KEPT = []
+
+        def test_opens(tmp_path):
+            import numpy as np
+            import xarray as xr
+            xr.Dataset({"v": ("t", np.zeros(4))}).to_netcdf(tmp_path / "late.nc")
+            KEPT.append(xr.open_dataset(tmp_path / "late.nc"))
+
+        def test_after():
+            import xarray
+            assert xarray.open_dataset.__wrapped__ is not None
+    """
+    proc, diag = run_suite(tmp_path, suite, expect_rc=0)
+    records = read(diag)
+    end = one(records, "test_end", "::test_opens")
+    assert end["open_objects"] == {"xarray.Dataset": 1}
+    assert end["open_object_details"][0]["file_backed"] is True
+    assert end["open_object_details"][0]["closed"] is False
+    assert one(records, "test_end", "::test_after")["open_objects"] == {}
+
+
 KILLED_SUITE = """
     import os, signal
 
