@@ -1,0 +1,801 @@
+package correlate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultNoiseFloorBytes is the retention below which a test is not named:
+// the first import of a big library keeps tens of MiB for good.
+const DefaultNoiseFloorBytes = 32 << 20
+
+// Options tunes Analyze.
+type Options struct {
+	// NoiseFloorBytes is the smallest retention named as a leak, and the
+	// smallest peak over a test's start named as a hog; 0 means
+	// DefaultNoiseFloorBytes.
+	NoiseFloorBytes int64
+	// BootTime is the kernel's boot time (--boot-time): kernel uptime stamps
+	// are put on the wall clock with it, ahead of every other hint.
+	BootTime *time.Time
+	// ThisHost takes the boot time of the host oomlens runs on (go-sysinfo)
+	// when the inputs give none: right only for a job that ran here, since
+	// the last boot (--this-host).
+	ThisHost bool
+	// Location is the zone of stamps that carry none (weathercop's naive
+	// local time, syslog, dmesg -T); nil means UTC (--tz).
+	Location *time.Location
+	// Year is the year of syslog stamps, which carry none; 0 takes it from
+	// the other inputs.
+	Year int
+
+	// hostBoot replaces go-sysinfo in tests.
+	hostBoot func() (time.Time, error)
+}
+
+// Confidence levels of a Leak.
+const (
+	ConfidenceHigh   = "high"   // RSS readings per test, and anonymous RSS or open objects
+	ConfidenceMedium = "medium" // RSS readings alone, at least twice the noise floor
+	ConfidenceLow    = "low"    // sampled (record mode) or barely above the floor
+)
+
+// analyze runs the rules over a normalised job.
+func analyze(j *job, opts Options) *Report {
+	floor := opts.NoiseFloorBytes
+	if floor <= 0 {
+		floor = DefaultNoiseFloorBytes
+	}
+	rep := &Report{
+		Schema:   SchemaV1,
+		Inputs:   j.Inputs,
+		Kills:    []Kill{},
+		InFlight: []InFlight{},
+		Leaks:    []Leak{},
+		Unclosed: []Unclosed{},
+		Hogs:     []Hog{},
+		Timeline: []TestSpan{},
+		Cores:    j.Cores,
+		Warnings: []string{},
+	}
+	if rep.Inputs == nil {
+		rep.Inputs = []Input{}
+	}
+	if rep.Cores == nil {
+		rep.Cores = []CoreDump{}
+	}
+	var warns []string
+	warn := func(format string, args ...any) { warns = append(warns, fmt.Sprintf(format, args...)) }
+
+	recordMode, w := recordSteps(j)
+	warns = append(warns, w...)
+
+	// Clocks and kills.
+	hostBoot := opts.hostBoot
+	if hostBoot == nil {
+		hostBoot = sysinfoBootTime
+	}
+	clk := alignClocks(j.Clocks, opts, hostBoot)
+	warns = append(warns, clk.Warnings...)
+	kills, ended, w := pickKills(j, clk)
+	warns = append(warns, w...)
+
+	// A process the inputs give no pid (weathercop) is the killed one when
+	// it is the only such process and the kill was matched to the job.
+	if ended != nil && ended.PID > 0 {
+		var nopid []*proc
+		taken := false
+		for _, p := range j.Procs {
+			if p.PID == 0 {
+				nopid = append(nopid, p)
+			} else if p.PID == ended.PID {
+				taken = true
+			}
+		}
+		if len(nopid) == 1 && !taken {
+			nopid[0].PID = ended.PID
+		}
+	}
+
+	// The ledger, per process.
+	var results []*procResult
+	perTest := false
+	for _, p := range j.Procs {
+		r := runLedger(p)
+		results = append(results, r)
+		for _, t := range r.Tests {
+			if t.HasNet {
+				perTest = true
+			}
+		}
+	}
+	killOf := func(pid int) *placedKill {
+		if pid <= 0 {
+			return nil
+		}
+		if ended != nil && ended.PID == pid {
+			return ended
+		}
+		for _, k := range kills {
+			if k.PID == pid {
+				return k
+			}
+		}
+		return nil
+	}
+
+	// Kills.
+	for _, k := range kills {
+		rep.Kills = append(rep.Kills, k.report())
+		if k.Partial {
+			reason := k.Reason
+			if reason == "" {
+				reason = "part of the record is missing"
+			}
+			warn("%s: the kill record of pid %d is partial: %s", k.Source, k.PID, reason)
+		}
+	}
+	if ended != nil {
+		u := ended.UncertaintyS
+		rep.Alignment = Alignment{Method: ended.Method, UncertaintyS: &u}
+		if ended.Time == 0 {
+			rep.Alignment = Alignment{Method: AlignNone}
+		}
+	} else {
+		rep.Alignment = Alignment{Method: clk.Method}
+		if clk.HasBoot {
+			u := clk.UncertaintyS
+			rep.Alignment.UncertaintyS = &u
+		}
+	}
+	if clk.HasBoot && rep.Alignment.Method != AlignKernelWallClock && rep.Alignment.Method != AlignNone {
+		rep.Alignment.BootTime = rfc3339(clk.Boot)
+	}
+	if len(kills) > 0 {
+		unplaced := 0
+		for _, k := range kills {
+			if k.Time == 0 {
+				unplaced++
+			}
+		}
+		if unplaced > 0 {
+			warn("clocks not aligned: %d of %d kills carry only seconds since boot and no boot time is known (pass --boot-time, or record with the diagnostics plugin whose session_start has boot_time)", unplaced, len(kills))
+		}
+	}
+	if len(j.NaiveTimes) > 0 {
+		zone := "UTC"
+		if opts.Location != nil {
+			zone = opts.Location.String()
+		}
+		warn("stamps without a zone were read as %s: %s (pass --tz if the job ran in another zone)", zone, strings.Join(j.NaiveTimes, ", "))
+	}
+
+	// The run end.
+	rep.RunEnd = runEndOf(j, ended)
+	if !hasKernelInput(j) && (rep.RunEnd.Kind == "sigkill" || rep.RunEnd.Kind == "unknown") {
+		warn("no kernel log was read, so an OOM kill cannot be confirmed: add the job's `dmesg`, `journalctl -k` or kern.log, or run it under `oomlens record`")
+	} else if hasKernelInput(j) && ended == nil && rep.RunEnd.Kind != "complete" {
+		pids := sortedPIDs(spanOf(j).PIDs)
+		warn("no kill in the kernel log matches the job (pids %s, or the time its records stopped)", pids)
+	}
+	if ended != nil && (j.RunEnd.Kind == "timeout" || j.RunEnd.Kind == "cancelled" || j.RunEnd.Kind == "crash") {
+		warn("the pytest log says the run ended by %s, yet a kill of pid %d matches the job; the kernel record is taken", j.RunEnd.Kind, ended.PID)
+	}
+
+	// In flight.
+	rep.InFlight = inFlightOf(j, results, ended, killOf)
+
+	// Leaks, hogs, unclosed.
+	type scored struct {
+		t    *testMem
+		leak Leak
+	}
+	var leaks []scored
+	for _, r := range results {
+		for _, t := range r.Tests {
+			if t.InFlight {
+				continue
+			}
+			objBytes := int64(0)
+			for _, d := range t.OpenDetails {
+				objBytes += d.NBytes
+			}
+			isLeak := t.HasNet && (t.Retained >= floor || (t.Retained > 0 && len(t.Open) > 0 && objBytes >= floor))
+			if isLeak {
+				l := Leak{
+					Test:          t.Test,
+					Worker:        t.Proc.Worker,
+					PID:           t.Proc.PID,
+					RetainedBytes: t.Retained,
+					OpenObjects:   t.Open,
+					Confidence:    confidenceOf(t, floor),
+					Evidence:      leakEvidence(t, killOf(t.Proc.PID) != nil || ended != nil),
+				}
+				if l.OpenObjects == nil {
+					l.OpenObjects = map[string]int{}
+				}
+				l.ShareOfKill = shareOf(t, killOf(t.Proc.PID), ended)
+				leaks = append(leaks, scored{t, l})
+				continue
+			}
+			if len(t.Open) > 0 {
+				rep.Unclosed = append(rep.Unclosed, Unclosed{
+					Test: t.Test, Worker: t.Proc.Worker, OpenObjects: t.Open,
+					Evidence: unclosedEvidence(t, floor),
+				})
+			}
+			if h, ok := hogOf(t, floor); ok {
+				rep.Hogs = append(rep.Hogs, h)
+			}
+		}
+	}
+	sort.SliceStable(leaks, func(a, b int) bool {
+		if leaks[a].leak.RetainedBytes != leaks[b].leak.RetainedBytes {
+			return leaks[a].leak.RetainedBytes > leaks[b].leak.RetainedBytes
+		}
+		return leaks[a].leak.Test < leaks[b].leak.Test
+	})
+	for _, l := range leaks {
+		rep.Leaks = append(rep.Leaks, l.leak)
+	}
+	sort.SliceStable(rep.Hogs, func(a, b int) bool { return rep.Hogs[a].PeakBytes > rep.Hogs[b].PeakBytes })
+	for _, r := range results {
+		if r.Unowned >= floor {
+			warn("pid %d: %s grew between tests and was never released; no test owns it (module-scoped fixture set-up or a background thread between test records?)",
+				r.Proc.PID, FormatBytes(r.Unowned))
+		}
+	}
+	if !perTest {
+		warn("no per-test memory evidence, so no leaking test can be named: run the tests with the oomlens diagnostics plugin (contrib/pytest/oomlens_diagnostics.py) or under `oomlens record` with pytest -v")
+	} else if recordMode {
+		warn("per-test memory was read from periodic samples (record mode): a test shorter than the sampling interval shows no change, and figures are only as fine as the samples")
+	}
+	if len(rep.InFlight) == 0 && rep.RunEnd.Kind != "complete" {
+		warn("the test running when the process died is not known: a pytest log with -v (or the diagnostics plugin) names it")
+	}
+
+	rep.Timeline = timelineOf(j, results)
+	rep.Samples = samplesOf(j)
+	rep.Verdict = verdictOf(rep, ended, perTest, floor)
+	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
+	return rep
+}
+
+func hasKernelInput(j *job) bool {
+	for _, in := range j.Inputs {
+		for _, k := range in.Kinds {
+			if k == "kernel-log" {
+				return true
+			}
+		}
+	}
+	return len(j.Kills) > 0
+}
+
+func sortedPIDs(m map[int]bool) string {
+	var ps []int
+	for p := range m {
+		ps = append(ps, p)
+	}
+	sort.Ints(ps)
+	if len(ps) == 0 {
+		return "unknown"
+	}
+	var s []string
+	for _, p := range ps {
+		s = append(s, itoa(p))
+	}
+	return strings.Join(s, ", ")
+}
+
+func (k *placedKill) report() Kill {
+	out := Kill{
+		Kind:          k.Kind,
+		PID:           k.PID,
+		Comm:          k.Comm,
+		Time:          rfc3339(k.Time),
+		TimeBasis:     k.Method,
+		Constraint:    k.Constraint,
+		OOMMemcg:      k.OOMMemcg,
+		TaskMemcg:     k.TaskMemcg,
+		TotalVMBytes:  k.TotalVMBytes,
+		AnonRSSBytes:  k.AnonRSSBytes,
+		FileRSSBytes:  k.FileRSSBytes,
+		ShmemRSSBytes: k.ShmemRSSBytes,
+		EndedRun:      k.EndedRun,
+		Source:        k.Source,
+		Partial:       k.Partial,
+		KeyLines:      k.KeyLines,
+	}
+	if k.Time == 0 {
+		out.TimeBasis = AlignNone
+	}
+	if k.HasUptime {
+		u := k.UptimeS
+		out.UptimeS = &u
+	}
+	if k.HasMemcgUsage {
+		u := k.MemcgUsageBytes
+		out.MemcgUsageBytes = &u
+		if k.MemcgLimitBytes >= 0 {
+			l := k.MemcgLimitBytes
+			out.MemcgLimitBytes = &l
+		}
+	}
+	return out
+}
+
+func runEndOf(j *job, ended *placedKill) RunEnd {
+	re := RunEnd{Kind: "unknown", Evidence: []string{}}
+	if j.HasRunEnd {
+		re.Kind = j.RunEnd.Kind
+		if j.RunEnd.HasExitCode {
+			c := j.RunEnd.ExitCode
+			re.ExitCode = &c
+		}
+		re.Evidence = append(re.Evidence, j.RunEnd.Evidence...)
+	}
+	if re.Kind == "" {
+		re.Kind = "unknown"
+	}
+	if ended != nil && re.Kind != "complete" {
+		re.Kind = "oom-kill"
+		re.Evidence = append(re.Evidence, fmt.Sprintf("%s: %s of pid %d (%s), matched by %s", ended.Source, ended.Kind, ended.PID, ended.Comm, matchWords(ended.MatchedBy)))
+	}
+	return re
+}
+
+func matchWords(by string) string {
+	switch by {
+	case "shell-pid":
+		return "the pid the shell reported Killed"
+	case "pid":
+		return "a pid of the test processes"
+	case "time":
+		return "time (the log stopped then)"
+	}
+	return by
+}
+
+// inFlightOf merges the tests the logs show running at the end: a test start
+// with no end in a process's records, and the pytest log's dangling node id,
+// progress position or xdist crash. The one on the killed pid comes first.
+func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(int) *placedKill) []InFlight {
+	var out []InFlight
+	index := map[string]int{}
+	for _, r := range results {
+		t := r.Active
+		if t == nil {
+			continue
+		}
+		basis := "diagnostics"
+		if t.Coarse {
+			basis = "record"
+		} else if r.Proc.PID == 0 || strings.Contains(strings.Join(t.Sources, " "), "weathercop") {
+			basis = "diagnostics"
+		}
+		f := InFlight{Test: t.Test, Worker: r.Proc.Worker, PID: r.Proc.PID, Basis: basis}
+		start := "no test end"
+		if len(t.Sources) > 0 && t.Sources[0] != "" {
+			start = fmt.Sprintf("%s: test start with no end", t.Sources[0])
+		}
+		if t.HasBefore {
+			start += fmt.Sprintf(", RSS %s at its start", FormatBytes(t.Before.RSSBytes))
+			if t.Before.HasAnon {
+				start += fmt.Sprintf(" (anonymous %s)", FormatBytes(t.Before.AnonBytes))
+			}
+		}
+		f.Evidence = append(f.Evidence, start)
+		last, lastSource, hasLast := r.Last, r.LastSource, r.HasLast
+		if n := len(r.Proc.Samples); n > 0 && r.Proc.Samples[n-1].Time >= r.LastTime {
+			s := r.Proc.Samples[n-1]
+			last, lastSource, hasLast = s.Mem, "sample at "+*rfc3339(s.Time), true
+			if s.Source != "" {
+				lastSource = s.Source
+			}
+		}
+		if k := killOf(r.Proc.PID); k != nil && k.HasKilled() && hasLast {
+			est := k.AnonRSSBytes - last.anonOrRSS()
+			f.AddedBytesEstimate = &est
+			what := "anonymous RSS"
+			if !last.HasAnon {
+				what = "RSS (file-backed pages included: the estimate is low)"
+			}
+			f.Evidence = append(f.Evidence, fmt.Sprintf("the kernel's anon-rss at the kill is %s, %s against the last %s on record (%s, %s)",
+				FormatBytes(k.AnonRSSBytes), signed(est), what, FormatBytes(last.anonOrRSS()), lastSource))
+		}
+		index[key(f.Test, f.Worker)] = len(out)
+		out = append(out, f)
+	}
+	for _, fl := range j.InFlight {
+		k := key(fl.Test, fl.Worker)
+		i, ok := index[k]
+		if !ok {
+			// Same worker, or the only process: a log naming the same test
+			// by another spelling (a position) is the same entry.
+			for n, o := range out {
+				if fl.Worker != "" && o.Worker == fl.Worker {
+					i, ok = n, true
+					break
+				}
+				if fl.Worker == "" && o.Worker == "" && len(out) == 1 && (fl.Test == "" || strings.HasPrefix(o.Test, nodeFile(fl.Test))) {
+					i, ok = n, true
+				}
+			}
+		}
+		ev := fmt.Sprintf("%s: %s", fl.Source, basisWords(fl.Basis))
+		if ok {
+			out[i].Evidence = append(out[i].Evidence, ev)
+			if out[i].Test == "" || strings.Contains(out[i].Test, "::#") {
+				out[i].Test = fl.Test
+			}
+			continue
+		}
+		f := InFlight{Test: fl.Test, Worker: fl.Worker, PID: fl.PID, Basis: fl.Basis, Evidence: []string{ev}}
+		if f.PID == 0 && ended != nil && len(j.InFlight) == 1 && len(results) == 0 {
+			f.PID = ended.PID
+		}
+		index[k] = len(out)
+		out = append(out, f)
+	}
+	if ended != nil {
+		sort.SliceStable(out, func(a, b int) bool { return out[a].PID == ended.PID && out[b].PID != ended.PID })
+	}
+	return out
+}
+
+func key(test, worker string) string { return worker + "\x00" + test }
+
+// HasKilled reports whether the kill has the Killed-process figures.
+func (k *placedKill) HasKilled() bool { return k.AnonRSSBytes > 0 || k.TotalVMBytes > 0 }
+
+func basisWords(b string) string {
+	switch b {
+	case "verbose-log":
+		return "pytest -v printed its node id and no outcome"
+	case "dots-position":
+		return "progress letters stop here in its file"
+	case "xdist-crash":
+		return "xdist reports its worker crashed while running it"
+	case "collection":
+		return "killed during collection"
+	}
+	return b
+}
+
+func confidenceOf(t *testMem, floor int64) string {
+	switch {
+	case t.Coarse:
+		return ConfidenceLow
+	case t.Anon || len(t.Open) > 0:
+		return ConfidenceHigh
+	case t.Retained >= 2*floor:
+		return ConfidenceMedium
+	}
+	return ConfidenceLow
+}
+
+// shareOf is the retained memory over the killed process's anon-rss (the
+// leak is on the killed process) or over the memory cgroup's usage (it is on
+// another process sharing the cgroup whose limit was hit).
+func shareOf(t *testMem, own, ended *placedKill) *float64 {
+	var s float64
+	switch {
+	case own != nil && own.AnonRSSBytes > 0:
+		s = float64(t.Retained) / float64(own.AnonRSSBytes)
+	case ended != nil && ended.PID != t.Proc.PID && ended.MemcgOOM && ended.HasMemcgUsage && ended.MemcgUsageBytes > 0:
+		s = float64(t.Retained) / float64(ended.MemcgUsageBytes)
+	case ended != nil && ended.PID == t.Proc.PID && ended.AnonRSSBytes > 0:
+		s = float64(t.Retained) / float64(ended.AnonRSSBytes)
+	default:
+		return nil
+	}
+	s = math.Min(1, math.Max(0, s))
+	s = math.Round(s*1000) / 1000
+	return &s
+}
+
+// measure names the figure a test's change was measured in.
+func measure(t *testMem) string {
+	if t.Anon {
+		return "anonymous RSS"
+	}
+	return "RSS"
+}
+
+func leakEvidence(t *testMem, killed bool) []string {
+	var ev []string
+	b, a := t.Before.RSSBytes, t.After.RSSBytes
+	if t.Anon {
+		b, a = t.Before.AnonBytes, t.After.AnonBytes
+	}
+	at := "at the end of the record"
+	if killed {
+		at = "at the kill"
+	}
+	later := ""
+	if t.TestsLater > 0 {
+		later = fmt.Sprintf(", %d %s later", t.TestsLater, plural(t.TestsLater, "test", "tests"))
+	}
+	s := fmt.Sprintf("%s %s over the test (%s → %s)", measure(t), signed(a-b), FormatBytes(b), FormatBytes(a))
+	if t.Net != a-b {
+		s += fmt.Sprintf(", %s of its own once fixture teardowns inside it are credited to their setters", signed(t.Net))
+	}
+	if t.Coarse {
+		s += " (from the samples around its start and end)"
+	}
+	released := t.Added - t.Retained
+	if released > 0 {
+		s += fmt.Sprintf("; %s of it given back later (%s), %s still held %s%s", FormatBytes(released), releaseWords(t.Releases), FormatBytes(t.Retained), at, later)
+	} else {
+		s += fmt.Sprintf(", still held %s%s", at, later)
+	}
+	ev = append(ev, s)
+	if o := openWords(t); o != "" {
+		ev = append(ev, o)
+	}
+	if len(t.Sources) > 0 {
+		ev = append(ev, "records: "+strings.Join(t.Sources, ", "))
+	}
+	return ev
+}
+
+func releaseWords(rs []release) string {
+	var parts []string
+	for _, r := range rs {
+		if r.Fixture != "" {
+			scope := ""
+			if r.Scope != "" {
+				scope = r.Scope + " "
+			}
+			parts = append(parts, fmt.Sprintf("%s at the teardown of %sfixture %s during %s", FormatBytes(r.Bytes), scope, r.Fixture, r.By))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s during %s", FormatBytes(r.Bytes), r.By))
+		}
+		if len(parts) == 3 && len(rs) > 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rs)-3))
+			break
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// openWords describes the objects a test left open: "3 xarray.Dataset left
+// open (file-backed, not closed)".
+func openWords(t *testMem) string {
+	if len(t.Open) == 0 {
+		return ""
+	}
+	var types []string
+	for k := range t.Open {
+		types = append(types, k)
+	}
+	sort.Strings(types)
+	var parts []string
+	for _, k := range types {
+		n := t.Open[k]
+		s := fmt.Sprintf("%d %s left open", n, k)
+		var notes []string
+		fileBacked, notClosed, closed := 0, 0, 0
+		var nbytes int64
+		for _, d := range t.OpenDetails {
+			if d.Type != k {
+				continue
+			}
+			if d.FileBacked {
+				fileBacked++
+			}
+			if d.Closed {
+				closed++
+			} else {
+				notClosed++
+			}
+			nbytes += d.NBytes
+		}
+		if fileBacked > 0 {
+			notes = append(notes, "file-backed")
+		}
+		if notClosed > 0 && closed == 0 {
+			notes = append(notes, "not closed")
+		} else if closed > 0 {
+			notes = append(notes, fmt.Sprintf("%d closed but still referenced", closed))
+		}
+		if nbytes > 0 {
+			notes = append(notes, FormatBytes(nbytes)+" of data")
+		}
+		if r, ok := t.CounterRise[k]; ok {
+			notes = append(notes, "the process-wide count rose "+r+" during this test and never came back down")
+		}
+		if len(notes) > 0 {
+			s += " (" + strings.Join(notes, ", ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func unclosedEvidence(t *testMem, floor int64) []string {
+	ev := []string{openWords(t)}
+	if t.HasNet {
+		ev = append(ev, fmt.Sprintf("%s still held at the end, under the %s noise floor", FormatBytes(t.Retained), FormatBytes(floor)))
+	}
+	return ev
+}
+
+// hogOf names a test with a high peak (peak − RSS before ≥ floor, or a
+// tracemalloc peak ≥ floor) that kept less than the floor.
+func hogOf(t *testMem, floor int64) (Hog, bool) {
+	if t.HasNet && t.Retained >= floor {
+		return Hog{}, false
+	}
+	var ev []string
+	peak := int64(0)
+	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes >= floor {
+		peak = t.PeakRSSBytes
+		how := map[string]string{"rss-peak": "its peak RSS", "samples": "the highest sample during it", "vmhwm": "VmHWM, which rose during it", "readings": "its end reading"}[t.PeakBasis]
+		ev = append(ev, fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.Before.RSSBytes), FormatBytes(t.Before.RSSBytes), how))
+	}
+	if t.HasTracemalloc && t.TracemallocPeakBytes >= floor {
+		if peak == 0 {
+			peak = t.TracemallocPeakBytes
+			if t.HasBefore {
+				peak += t.Before.RSSBytes
+			}
+		}
+		ev = append(ev, fmt.Sprintf("Python allocations (tracemalloc) peaked at %s during it", FormatBytes(t.TracemallocPeakBytes)))
+	}
+	if len(ev) == 0 {
+		return Hog{}, false
+	}
+	if t.HasNet {
+		if t.Added-t.Retained > 0 && len(t.Releases) > 0 {
+			ev = append(ev, fmt.Sprintf("kept %s after it, given back later (%s); %s still held at the end", FormatBytes(t.Added), releaseWords(t.Releases), FormatBytes(t.Retained)))
+		} else {
+			ev = append(ev, fmt.Sprintf("%s over the test, %s still held at the end", signed(t.Net), FormatBytes(max(t.Retained, 0))))
+		}
+	}
+	return Hog{Test: t.Test, Worker: t.Proc.Worker, PeakBytes: peak, RetainedBytes: t.Retained, Evidence: ev}, true
+}
+
+// timelineOf lists every test: the log's order first, each merged with its
+// memory readings, then tests only the memory records name; by start time
+// when every test has one.
+func timelineOf(j *job, results []*procResult) []TestSpan {
+	var spans []TestSpan
+	used := map[*testMem]bool{}
+	byName := map[string][]*testMem{}
+	for _, r := range results {
+		for _, t := range r.Tests {
+			byName[t.Test] = append(byName[t.Test], t)
+		}
+	}
+	take := func(id, worker string) *testMem {
+		for _, t := range byName[id] {
+			if used[t] || (worker != "" && t.Proc.Worker != "" && t.Proc.Worker != worker) {
+				continue
+			}
+			used[t] = true
+			return t
+		}
+		return nil
+	}
+	span := func(t *testMem) TestSpan {
+		s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: rfc3339(t.Start), End: rfc3339(t.End), Outcome: t.Outcome}
+		if t.InFlight {
+			s.Outcome = "in-flight"
+		}
+		if t.HasBefore {
+			v := t.Before.RSSBytes
+			s.RSSBeforeBytes = &v
+		}
+		if t.HasAfter {
+			v := t.After.RSSBytes
+			s.RSSAfterBytes = &v
+		}
+		if t.HasPeak {
+			v := t.PeakRSSBytes
+			s.PeakBytes = &v
+		}
+		return s
+	}
+	starts := []float64{}
+	for _, ti := range j.Tests {
+		var s TestSpan
+		st := ti.Start
+		if t := take(ti.ID, ti.Worker); t != nil {
+			s = span(t)
+			if s.Outcome == "" {
+				s.Outcome = ti.Outcome
+			}
+			if s.Start == nil {
+				s.Start = rfc3339(ti.Start)
+			} else {
+				st = t.Start
+			}
+			if s.End == nil {
+				s.End = rfc3339(ti.End)
+			}
+		} else {
+			s = TestSpan{Test: ti.ID, Worker: ti.Worker, PID: ti.PID, Start: rfc3339(ti.Start), End: rfc3339(ti.End), Outcome: ti.Outcome}
+		}
+		spans = append(spans, s)
+		starts = append(starts, st)
+	}
+	for _, r := range results {
+		for _, t := range r.Tests {
+			if used[t] {
+				continue
+			}
+			used[t] = true
+			spans = append(spans, span(t))
+			starts = append(starts, t.Start)
+		}
+	}
+	for _, f := range j.InFlight {
+		found := false
+		for _, s := range spans {
+			if s.Outcome == "in-flight" && (s.Test == f.Test || (f.Worker != "" && s.Worker == f.Worker)) {
+				found = true
+			}
+		}
+		if !found && f.Test != "" {
+			spans = append(spans, TestSpan{Test: f.Test, Worker: f.Worker, PID: f.PID, Start: rfc3339(f.Start), Outcome: "in-flight"})
+			starts = append(starts, f.Start)
+		}
+	}
+	all := true
+	for _, s := range starts {
+		if s == 0 {
+			all = false
+		}
+	}
+	if all {
+		idx := make([]int, len(spans))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return starts[idx[a]] < starts[idx[b]] })
+		out := make([]TestSpan, len(spans))
+		for i, k := range idx {
+			out[i] = spans[k]
+		}
+		spans = out
+	}
+	if spans == nil {
+		spans = []TestSpan{}
+	}
+	return spans
+}
+
+// maxSamplesPerProc bounds the samples per process handed to the charts.
+const maxSamplesPerProc = 2000
+
+// samplesOf thins each process's samples to at most maxSamplesPerProc,
+// keeping the highest reading of each bucket so no peak is lost.
+func samplesOf(j *job) []RSSSample {
+	var out []RSSSample
+	for _, p := range j.Procs {
+		n := len(p.Samples)
+		if n == 0 {
+			continue
+		}
+		bucket := (n + maxSamplesPerProc - 1) / maxSamplesPerProc
+		for i := 0; i < n; i += bucket {
+			best := i
+			for k := i; k < min(n, i+bucket); k++ {
+				if p.Samples[k].Mem.RSSBytes > p.Samples[best].Mem.RSSBytes {
+					best = k
+				}
+			}
+			s := p.Samples[best]
+			if s.Time == 0 {
+				continue
+			}
+			out = append(out, RSSSample{Time: *rfc3339(s.Time), PID: p.PID, Worker: p.Worker, RSSBytes: s.Mem.RSSBytes})
+		}
+	}
+	return out
+}

@@ -1,0 +1,201 @@
+package correlate
+
+// This file is the normalised model the attribution runs on. Every input kind
+// (oomlens diagnostics, weathercop logs, `oomlens record` samples, pytest and
+// kernel logs) is first turned into these few types by evidence.go, so the
+// rules in ledger.go, clock.go and kill.go see one shape and can be tested
+// with hand-built jobs.
+
+// mem is one memory reading of one process.
+type mem struct {
+	RSSBytes  int64 // VmRSS
+	AnonBytes int64 // RssAnon, when HasAnon
+	HasAnon   bool
+}
+
+// delta is b − a, in anonymous RSS when both readings have it (file-backed
+// pages come and go with the page cache, anonymous ones only with the
+// process), else in RSS.
+func delta(a, b mem) int64 {
+	if a.HasAnon && b.HasAnon {
+		return b.AnonBytes - a.AnonBytes
+	}
+	return b.RSSBytes - a.RSSBytes
+}
+
+// anonOrRSS is the anonymous RSS when known, else RSS.
+func (m mem) anonOrRSS() int64 {
+	if m.HasAnon {
+		return m.AnonBytes
+	}
+	return m.RSSBytes
+}
+
+type stepKind int
+
+const (
+	stepStart   stepKind = iota // a test started: Mem is the reading before its setup
+	stepEnd                     // a test ended: Mem is the reading after its teardown
+	stepFixture                 // a fixture was finalized: Mem before, After after
+)
+
+// openObject is one object a test left alive (diagnostics open_object_details).
+type openObject struct {
+	Type        string
+	FileBacked  bool
+	Closed      bool
+	NBytes      int64
+	Description string
+}
+
+// step is one memory event of one process, in the order the process wrote it.
+type step struct {
+	Kind   stepKind
+	Test   string  // node id (or bare name when nothing resolved it)
+	Time   float64 // Unix seconds; 0 when unknown
+	Mem    mem
+	HasMem bool
+	Source string // "file:line"
+
+	// stepEnd only.
+	Outcome string
+	// PeakRSSBytes is the highest RSS seen during this one test.
+	PeakRSSBytes int64
+	HasPeak      bool
+	// HWMBytes is the process's high-water RSS (VmHWM) at this point: it is
+	// monotonic since the process started, so it only tells the test's peak
+	// when it rose during the test.
+	HWMBytes int64
+	HasHWM   bool
+	// TracemallocPeakBytes is Python's tracemalloc peak during the test
+	// (weathercop's "Peak memory"): allocations, not RSS.
+	TracemallocPeakBytes int64
+	HasTracemalloc       bool
+	// Open counts, by type, the objects made during this test and still
+	// alive after it (oomlens diagnostics).
+	Open        map[string]int
+	OpenDetails []openObject
+	// OpenCounter is a process-wide count of live objects at this point
+	// (weathercop's "Open xarray datasets: N"); a missing type counts 0.
+	OpenCounter map[string]int
+
+	// stepFixture only.
+	Fixture string
+	Scope   string
+	After   mem
+
+	// Coarse is set when Mem was read from periodic samples, not written by
+	// the test hooks (`oomlens record`).
+	Coarse bool
+}
+
+// sample is one periodic reading of one process.
+type sample struct {
+	Time   float64
+	Mem    mem
+	Source string
+}
+
+// proc is one pytest process: the main process, or one xdist worker.
+type proc struct {
+	PID    int // 0 when the input does not say (weathercop logs)
+	Worker string
+	Steps  []step
+	// Samples in time order.
+	Samples []sample
+	Source  string // the input the records came from
+}
+
+// testInfo is one test as a log reports it: for the timeline and for
+// record mode, where the test times cut the samples.
+type testInfo struct {
+	ID      string
+	Worker  string
+	PID     int
+	Start   float64 // Unix seconds, 0 when unknown
+	End     float64
+	Outcome string
+	Source  string
+}
+
+// inflight is a test a log shows running when the process died.
+type inflight struct {
+	Test   string
+	Worker string
+	PID    int
+	Basis  string
+	Start  float64
+	Source string
+}
+
+// kill is one kill from a kernel log or a userspace killer.
+type kill struct {
+	Kind      string
+	PID       int
+	Comm      string
+	UptimeS   float64
+	HasUptime bool
+	Boot      int // boot segment of the kernel log
+	LastBoot  bool
+	// Wall is the kill's own wall-clock stamp (Unix seconds) when the log
+	// had one; WallBasis says what it was read from.
+	Wall       float64
+	HasWall    bool
+	WallBasis  string
+	Constraint string
+	OOMMemcg   string
+	TaskMemcg  string
+	Global     bool
+	MemcgOOM   bool
+
+	TotalVMBytes, AnonRSSBytes, FileRSSBytes, ShmemRSSBytes int64
+
+	MemcgUsageBytes int64
+	MemcgLimitBytes int64 // -1 unlimited
+	HasMemcgUsage   bool
+	// TaskPIDs are the pids of the task table (the cgroup's tasks for a
+	// memcg OOM), with their anonymous RSS.
+	TaskPIDs map[int]int64
+	Source   string
+	Partial  bool
+	Reason   string
+	KeyLines []string
+}
+
+// clockHint is one way to put kernel uptime on the wall clock.
+type clockHint struct {
+	Method       string
+	BootUnix     float64
+	UncertaintyS float64
+	Source       string
+}
+
+// runEndInfo is how the pytest log says the run ended.
+type runEndInfo struct {
+	Kind        string
+	ExitCode    int
+	HasExitCode bool
+	KilledPID   int
+	Evidence    []string
+	Time        float64 // the CI stamp of the first evidence line, 0 unknown
+}
+
+// job is everything known about one failed job, normalised.
+type job struct {
+	Inputs []Input
+	Procs  []*proc
+	// Tests are the tests the logs report (pytest log, JUnit), for the
+	// timeline and for record mode.
+	Tests    []testInfo
+	InFlight []inflight
+	Kills    []kill
+	// HasRunEnd is true when a pytest log said how the run ended.
+	HasRunEnd bool
+	RunEnd    runEndInfo
+	Clocks    []clockHint
+	Cores     []CoreDump
+	Warnings  []string
+	// NaiveTimes names inputs whose stamps carry no zone and were read in
+	// Options.Location (UTC when not given).
+	NaiveTimes []string
+}

@@ -1,0 +1,142 @@
+package correlate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	sysinfo "github.com/elastic/go-sysinfo"
+)
+
+// sysinfoBootTime is the boot time of the host oomlens runs on.
+func sysinfoBootTime() (time.Time, error) {
+	h, err := sysinfo.Host()
+	if err != nil {
+		return time.Time{}, err
+	}
+	bt := h.Info().BootTime
+	if bt.IsZero() {
+		return time.Time{}, fmt.Errorf("go-sysinfo reports no boot time")
+	}
+	return bt, nil
+}
+
+// verdictOf writes the one-sentence verdict: how the run ended, who
+// retained the memory, and what was only running.
+func verdictOf(rep *Report, ended *placedKill, perTest bool, floor int64) string {
+	var head string
+	switch {
+	case ended != nil:
+		head = killWords(ended)
+		if rep.RunEnd.Kind == "complete" {
+			head = "The run completed, though " + head + " hit a test process"
+		}
+	default:
+		switch rep.RunEnd.Kind {
+		case "sigkill":
+			head = "Killed (SIGKILL), cause unconfirmed: no kernel OOM record matches"
+		case "memoryerror":
+			head = "MemoryError inside Python (an allocation failed; no kill)"
+		case "timeout":
+			head = "Timed out (not an OOM kill)"
+		case "cancelled":
+			head = "Cancelled (SIGTERM; not an OOM kill)"
+		case "crash":
+			head = "Crashed (not an OOM kill)"
+		case "complete":
+			head = "The run completed with no kill"
+		default:
+			head = "The run stopped without pytest's final line, cause unknown"
+		}
+	}
+
+	var mid string
+	switch {
+	case len(rep.Leaks) > 0:
+		var total int64
+		var names []string
+		for i, l := range rep.Leaks {
+			total += l.RetainedBytes
+			if i < 3 {
+				names = append(names, fmt.Sprintf("%s %s", l.Test, FormatBytes(l.RetainedBytes)))
+			}
+		}
+		if len(rep.Leaks) > 3 {
+			names = append(names, fmt.Sprintf("and %d more", len(rep.Leaks)-3))
+		}
+		mid = fmt.Sprintf("%d %s retained %s that was never released (%s)", len(rep.Leaks), plural(len(rep.Leaks), "test", "tests"),
+			FormatBytes(total), strings.Join(names, ", "))
+	case perTest:
+		mid = fmt.Sprintf("no test retained %s or more", FormatBytes(floor))
+		if len(rep.Hogs) > 0 {
+			mid += fmt.Sprintf(" (%d %s peaked high and gave the memory back)", len(rep.Hogs), plural(len(rep.Hogs), "test", "tests"))
+		}
+	default:
+		mid = "no per-test memory evidence, so no leaking test can be named"
+	}
+
+	var tail string
+	if len(rep.InFlight) > 0 {
+		v := rep.InFlight[0]
+		name := v.Test
+		if name == "" {
+			name = "collection"
+		}
+		if v.Worker != "" {
+			name += " (" + v.Worker + ")"
+		}
+		switch {
+		case ended != nil && len(rep.Leaks) > 0:
+			tail = name + " was only running when the limit was hit"
+		case ended != nil && v.AddedBytesEstimate != nil && *v.AddedBytesEstimate >= floor:
+			tail = fmt.Sprintf("%s was running when the limit was hit and had added about %s itself", name, FormatBytes(*v.AddedBytesEstimate))
+		case ended != nil:
+			tail = name + " was running when the limit was hit"
+		case rep.RunEnd.Kind == "complete":
+			tail = name + " was running when its worker died"
+		default:
+			tail = name + " was running when the process died"
+		}
+		if n := len(rep.InFlight) - 1; n > 0 {
+			tail += fmt.Sprintf(", and %d more %s running on other workers", n, plural(n, "test was", "tests were"))
+		}
+	} else if rep.RunEnd.Kind != "complete" {
+		tail = "the test running at the end is not known"
+	}
+	s := head + ": " + mid
+	if tail != "" {
+		s += "; " + tail
+	}
+	return s + "."
+}
+
+// killWords names a kill: "OOM kill of pid 4242 (python) in memcg /ci/job".
+func killWords(k *placedKill) string {
+	who := fmt.Sprintf("pid %d (%s)", k.PID, k.Comm)
+	if k.PID == 0 {
+		who = k.Comm
+		if who == "" {
+			who = "a process"
+		}
+	}
+	switch k.Kind {
+	case "systemd-oomd-kill":
+		return "systemd-oomd kill of " + who
+	case "earlyoom-kill":
+		return "earlyoom kill of " + who
+	case "systemd-unit-oom":
+		return "OOM kill reported by systemd for " + who
+	}
+	s := "OOM kill of " + who
+	switch {
+	case k.MemcgOOM && k.OOMMemcg != "":
+		s += " in memcg " + k.OOMMemcg
+	case k.MemcgOOM && k.TaskMemcg != "":
+		s += " in memcg " + k.TaskMemcg
+	case k.MemcgOOM:
+		s += " at a memory cgroup limit"
+	case k.Global:
+		s += " (system-wide out of memory)"
+	}
+	return s
+}
