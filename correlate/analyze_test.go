@@ -15,8 +15,8 @@ const (
 // t0 is the hand-built jobs' first second.
 const t0 = 1_764_150_000.0
 
-func rss(b int64) mem        { return mem{RSSBytes: b} }
-func anon(r, a int64) mem    { return mem{RSSBytes: r, AnonBytes: a, HasAnon: true} }
+func rss(b int64) mem     { return mem{RSSBytes: b} }
+func anon(r, a int64) mem { return mem{RSSBytes: r, AnonBytes: a, HasAnon: true} }
 func start(id string, at float64, m mem) step {
 	return step{Kind: stepStart, Test: id, Time: t0 + at, Mem: m, HasMem: true, Source: "diag.jsonl:" + id}
 }
@@ -333,7 +333,7 @@ func TestXdistSharedMemcg(t *testing.T) {
 		start("tests/b.py::t2", 6, anon(500*MiB, 490*MiB)),
 	}}
 	j := &job{Procs: []*proc{gw0, gw1}, Kills: []kill{memcgKill(12, 20, 1*GiB, 2*GiB)},
-		InFlight: []inflight{{Test: "tests/b.py::t2", Worker: "gw1", Basis: "xdist-crash", Source: "ci.log:40"}},
+		InFlight:  []inflight{{Test: "tests/b.py::t2", Worker: "gw1", Basis: "xdist-crash", Source: "ci.log:40"}},
 		HasRunEnd: true, RunEnd: runEndInfo{Kind: "unknown"}}
 	rep := analyze(j, Options{})
 	if got := leakNames(rep); !eqStrings(got, []string{"tests/a.py::t1", "tests/b.py::t1"}) {
