@@ -187,7 +187,7 @@ func memcgTwoLeaks() *correlate.Report {
 			"test_memory.log:212: last record cut off (the process was killed while writing it)",
 		},
 		Samples: sampleRun(pid, "", "2026-11-20T14:02:00Z", 15*time.Second,
-			310, 330, 1200, 2500, 3900, 4800, 4536, 4540, 5900, 4558, 5000, 5600, 5889, 5900, 6400, 7100, 7600),
+			310, 330, 1200, 2500, 3900, 4800, 4536, 4540, 5900, 4558, 5000, 5600, 5889, 5900, 6400, 7100),
 	}
 }
 
@@ -207,7 +207,7 @@ func xdistTwoWorkers() *correlate.Report {
 		},
 		Kills: []correlate.Kill{
 			{
-				Kind: "kernel-oom-kill", PID: gw0, Comm: "python", Time: ptr("2026-11-21T10:15:30Z"),
+				Kind: "kernel-oom-kill", PID: gw0, Comm: "python", Time: ptr("2026-11-21T10:12:40Z"),
 				TimeBasis: "kernel-wall-clock", UptimeS: ptr(3930.118),
 				Constraint: "CONSTRAINT_NONE", AnonRSSBytes: 3221225472, FileRSSBytes: 12 * mib,
 				TotalVMBytes: 4 * gib, EndedRun: true, Source: "dmesg.txt:140",
@@ -218,7 +218,7 @@ func xdistTwoWorkers() *correlate.Report {
 			},
 			{
 				Kind: "kernel-oom-kill", PID: gw1, Comm: "python", Time: ptr("2026-11-21T10:12:05Z"),
-				TimeBasis: "kernel-wall-clock", UptimeS: ptr(3725.004),
+				TimeBasis: "kernel-wall-clock", UptimeS: ptr(3895.118),
 				Constraint: "CONSTRAINT_NONE", AnonRSSBytes: 2684354560, FileRSSBytes: 10 * mib,
 				TotalVMBytes: 3 * gib, EndedRun: false, Source: "dmesg.txt:61", Partial: true,
 				KeyLines: []string{

@@ -27,6 +27,7 @@ var formats = []struct {
 	{"text", renderText},
 	{"markdown", renderMarkdown},
 	{"json", renderJSON},
+	{"html", renderHTML},
 }
 
 // Formats returns the names Render accepts: text, markdown, json, html.

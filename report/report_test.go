@@ -38,7 +38,7 @@ func TestFormatBytes(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
-	want := []string{"text", "markdown", "json"}
+	want := []string{"text", "markdown", "json", "html"}
 	if got := Formats(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Formats() = %q, want %q", got, want)
 	}
@@ -50,7 +50,7 @@ func TestUnknownFormat(t *testing.T) {
 	if err == nil {
 		t.Fatal("Render with format yaml: no error")
 	}
-	if want := `report: unknown format "yaml" (valid formats: text, markdown, json)`; err.Error() != want {
+	if want := `report: unknown format "yaml" (valid formats: text, markdown, json, html)`; err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
 	}
 	if buf.Len() != 0 {
