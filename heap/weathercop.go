@@ -100,14 +100,12 @@ type WeathercopRecord struct {
 	Test string
 	// ElapsedS is "Elapsed: N.Ns": seconds since the logger was created at
 	// session start, printed with one decimal, from the wall clock.
-	ElapsedS   float64
-	HasElapsed bool
+	ElapsedS float64
 	// Vm*Bytes are /proc/self/status values at the event (kB = KiB in
 	// proc(5), converted to bytes). VmRSS is the resident set now, VmHWM its
 	// peak since the process started, VmPeak and VmSize virtual sizes. The
 	// per-test RSS timeline is VmRSS at TEST_START and TEST_END.
 	VmRSSBytes, VmHWMBytes, VmPeakBytes, VmSizeBytes int64
-	HasVmRSS, HasVmHWM, HasVmPeak, HasVmSize         bool
 	// ProcStatusError is the logger's error value when it could not read
 	// /proc/self/status ("proc/status not available"); "" otherwise.
 	ProcStatusError string
@@ -116,7 +114,6 @@ type WeathercopRecord struct {
 	// peak/1024/1024, so MiB. It is not RSS and not a leak measure: memory
 	// freed before the test ended still counts.
 	TracemallocPeakMiB float64
-	HasTracemallocPeak bool
 	// OpenXarrayDatasets is "Open xarray datasets: N" (TEST_END only): the
 	// number of datasets returned by xr.open_dataset/open_mfdataset that are
 	// still alive anywhere in the process, a process-wide count, not the
@@ -128,7 +125,6 @@ type WeathercopRecord struct {
 	// generation allocation counters, NOT a number of collections.
 	// GCUncollectable is len(gc.garbage). TEST_START and TEST_END only.
 	GCCollections, GCUncollectable int
-	HasGC                          bool
 	// TracemallocTop are the items under "Top tracemalloc allocations:",
 	// without their indentation: "(tracemalloc not active)", "error: ...",
 	// or "file:lineno: X.X MB".
@@ -136,6 +132,10 @@ type WeathercopRecord struct {
 	// Extra keeps every line of the record this reader does not know, as
 	// written (indentation included).
 	Extra []string
+
+	// The Has* flags say which optional lines the record held (a value of 0
+	// is then a real 0). They sit together to keep the record small.
+	HasElapsed, HasVmRSS, HasVmHWM, HasVmPeak, HasVmSize, HasTracemallocPeak, HasGC bool
 	// Partial is true when the record is incomplete: it was cut off (by the
 	// kill, at the end of the file) or lost lines (interleaved writers). A
 	// warning says what is missing.
@@ -212,7 +212,10 @@ type wcParser struct {
 	log  *WeathercopLog
 
 	lineNo   int
-	cur      *WeathercopRecord // the record being read, or nil
+	chunks   [][]WeathercopRecord // records read, wcChunk to a chunk
+	slab     []string             // backing store of TracemallocTop items
+	n        int                  // records read
+	cur      *WeathercopRecord    // the record being read, or nil
 	sec      wcSection
 	statusN  int // entries read under "/proc/self/status:"
 	hasStat  bool
@@ -227,6 +230,9 @@ type wcParser struct {
 	unknownEvent map[string]bool
 	prevElapsed  float64
 	havePrev     bool
+	statusErrs   int // records with "error: ..." under /proc/self/status
+	statusErrAt  int
+	statusErr    string
 }
 
 func (p *wcParser) warn(line int, format string, args ...any) {
@@ -289,8 +295,21 @@ func (p *wcParser) run() error {
 		p.line(line, terminated)
 	}
 	p.closeRecord(true)
+	if p.statusErrs > 0 {
+		p.warn(p.statusErrAt, "%d record(s) hold no memory figures: the logger could not read /proc/self/status (%q; not Linux?)", p.statusErrs, p.statusErr)
+	}
 	if p.orphans > 0 {
 		p.warn(p.orphanAt, "%d line(s) before the first record header belong to no record (the log starts in the middle of a record?)", p.orphans)
+	}
+	// One exact allocation for the result: growing a slice of large
+	// records by doubling cost more than the parsing itself.
+	recs := make([]WeathercopRecord, 0, p.n)
+	for _, c := range p.chunks {
+		recs = append(recs, c...)
+	}
+	p.chunks = nil
+	if len(recs) > 0 {
+		p.log.Records = recs
 	}
 	if len(p.log.Records) == 0 {
 		if p.nonBlank > 0 {
@@ -337,7 +356,7 @@ func (p *wcParser) line(line []byte, terminated bool) {
 				return
 			}
 		case wcTop:
-			rec.TracemallocTop = append(rec.TracemallocTop, wcTopItem(item))
+			p.topItem(rec, item)
 			return
 		}
 	case bytes.HasPrefix(line, []byte("  ")):
@@ -416,17 +435,52 @@ func (p *wcParser) statusEntry(rec *WeathercopRecord, item []byte) bool {
 	return true
 }
 
-func wcTopItem(item []byte) string {
-	if string(item) == WeathercopTracemallocNotActive {
-		return WeathercopTracemallocNotActive
+// topItem appends an item to rec.TracemallocTop. The items of all records
+// share slabs of wcChunk strings (one allocation per slab, not per record);
+// each record's slice is capped, so appending to it copies.
+func (p *wcParser) topItem(rec *WeathercopRecord, item []byte) {
+	s := WeathercopTracemallocNotActive
+	if string(item) != s {
+		s = string(item)
 	}
-	return string(item)
+	n := len(rec.TracemallocTop)
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]string, 0, max(wcChunk, 2*(n+1)))
+		p.slab = append(p.slab, rec.TracemallocTop...)
+	}
+	p.slab = append(p.slab, s)
+	end := len(p.slab)
+	rec.TracemallocTop = p.slab[end-n-1 : end : end]
 }
 
-func (p *wcParser) startRecord(ts time.Time, event, test string, terminated bool) {
-	p.log.Records = append(p.log.Records, WeathercopRecord{Line: p.lineNo, Time: ts, Event: event, Test: test})
-	idx := len(p.log.Records) - 1
-	p.cur = &p.log.Records[idx]
+func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminated bool) {
+	// A TEST_END shares its name string with its TEST_START.
+	openAt := -1
+	var test string
+	switch {
+	case string(name) == "pytest":
+		test = "pytest"
+	case event == WeathercopTestEnd:
+		for j := len(p.open) - 1; j >= 0; j-- {
+			if r := p.rec(p.open[j]); r.Test == string(name) {
+				openAt, test = j, r.Test
+				break
+			}
+		}
+		if openAt < 0 {
+			test = string(name)
+		}
+	default:
+		test = string(name)
+	}
+	if len(p.chunks) == 0 || len(p.chunks[len(p.chunks)-1]) == wcChunk {
+		p.chunks = append(p.chunks, make([]WeathercopRecord, 0, wcChunk))
+	}
+	last := &p.chunks[len(p.chunks)-1]
+	*last = append(*last, WeathercopRecord{Line: p.lineNo, Time: ts, Event: event, Test: test})
+	idx := p.n
+	p.n++
+	p.cur = &(*last)[len(*last)-1]
 	p.sec, p.statusN, p.hasStat, p.hasTop = wcNone, 0, false, false
 	if !terminated {
 		p.cur.Partial = true
@@ -441,20 +495,14 @@ func (p *wcParser) startRecord(ts time.Time, event, test string, terminated bool
 		}
 	case WeathercopTestStart:
 		if len(p.open) > 0 {
-			prev := p.log.Records[p.open[len(p.open)-1]]
+			prev := p.rec(p.open[len(p.open)-1])
 			p.interleaved("split-test", fmt.Sprintf("TEST_START %s while %s (line %d) has no TEST_END yet", test, prev.Test, prev.Line))
 		}
 		p.open = append(p.open, idx)
 	case WeathercopTestEnd:
-		found := false
-		for j := len(p.open) - 1; j >= 0; j-- {
-			if p.log.Records[p.open[j]].Test == test {
-				p.open = append(p.open[:j], p.open[j+1:]...)
-				found = true
-				break
-			}
-		}
-		if !found {
+		if openAt >= 0 {
+			p.open = append(p.open[:openAt], p.open[openAt+1:]...)
+		} else {
 			p.warn(p.lineNo, "TEST_END %s has no TEST_START before it (lost to the truncation race of several writers, or the log starts mid-session)", test)
 		}
 	case WeathercopSessionEnd:
@@ -468,6 +516,14 @@ func (p *wcParser) startRecord(ts time.Time, event, test string, terminated bool
 			p.warn(p.lineNo, "unknown event %s: record kept", event)
 		}
 	}
+}
+
+// wcChunk is how many records the parser allocates at a time.
+const wcChunk = 4096
+
+// rec returns record i while the records are still in chunks.
+func (p *wcParser) rec(i int) *WeathercopRecord {
+	return &p.chunks[i/wcChunk][i%wcChunk]
 }
 
 func (p *wcParser) interleaved(kind, what string) {
@@ -507,7 +563,10 @@ func (p *wcParser) closeRecord(atEOF bool) {
 		missing = append(missing, "GC")
 	}
 	if rec.ProcStatusError != "" {
-		p.warn(rec.Line, "record %s %s: no memory figures: /proc/self/status error %q", rec.Event, rec.Test, rec.ProcStatusError)
+		if p.statusErrs == 0 {
+			p.statusErrAt, p.statusErr = rec.Line, rec.ProcStatusError
+		}
+		p.statusErrs++
 	}
 	if len(missing) > 0 {
 		rec.Partial = true
@@ -539,7 +598,7 @@ func wcJoin(s []string) string {
 
 // wcHeader parses "[YYYY-MM-DDTHH:MM:SS[.ffffff]] EVENT: test". EVENT is an
 // upper-case word; test is the rest of the line (it may hold ": " or "]").
-func wcHeader(line []byte, loc *time.Location) (ts time.Time, event, test string, ok bool) {
+func wcHeader(line []byte, loc *time.Location) (ts time.Time, event string, test []byte, ok bool) {
 	if len(line) < 22 || line[0] != '[' {
 		return
 	}
@@ -549,17 +608,17 @@ func wcHeader(line []byte, loc *time.Location) (ts time.Time, event, test string
 	}
 	ts, ok = wcTime(line[1:end], loc)
 	if !ok || end+2 > len(line) || line[end+1] != ' ' {
-		return time.Time{}, "", "", false
+		return time.Time{}, "", nil, false
 	}
 	rest := line[end+2:]
 	i := bytes.IndexByte(rest, ':')
 	if i <= 0 || i+1 >= len(rest)+1 {
-		return time.Time{}, "", "", false
+		return time.Time{}, "", nil, false
 	}
 	ev := rest[:i]
 	for _, c := range ev {
 		if (c < 'A' || c > 'Z') && c != '_' {
-			return time.Time{}, "", "", false
+			return time.Time{}, "", nil, false
 		}
 	}
 	name := rest[i+1:]
@@ -578,12 +637,7 @@ func wcHeader(line []byte, loc *time.Location) (ts time.Time, event, test string
 	default:
 		event = string(ev)
 	}
-	if string(name) == "pytest" {
-		test = "pytest"
-	} else {
-		test = string(name)
-	}
-	return ts, event, test, true
+	return ts, event, name, true
 }
 
 // wcTime parses Python's datetime.isoformat() of a naive datetime:
