@@ -1,0 +1,294 @@
+package dmesg
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// ErrBinary is returned (wrapped, with the file name and byte offset) when
+// the input is not text: NUL bytes or control bytes at the start.
+var ErrBinary = errors.New("binary data, not a text log")
+
+const (
+	// maxLineBytes: longer lines are truncated to this many bytes (with a
+	// warning when the line matters). Kernel records are < 1 KiB; journal
+	// JSON lines and rsyslog #012 joins can be longer.
+	maxLineBytes = 1 << 20
+	// sniffBytes: how much of the start is checked for binary data.
+	sniffBytes = 64 << 10
+)
+
+// needles are the substrings whose presence lets a line start a record
+// (or be an event) while no record is open. Every line that can start an
+// event contains one of them; lines without one are skipped unread until
+// a record is open. The fast path searches only for these; the reference
+// path tests every line with hasNeedle. See doc.go.
+var needles = []string{
+	"Kill",           // Killed process / Kill process / systemd-oomd Killed
+	"oom-k",          // invoked oom-killer, oom-kill:, 'oom-kill'
+	"oom_",           // oom_reaper, oom_score_adj / oom_adj table header
+	"oomkilladj",     // 2.6.2x table header
+	"-oomd",          // systemd-oomd, systemd's "systemd-oomd killed"
+	"earlyoom",       // earlyoom
+	"oom.group",      // memory.oom.group group kill
+	"OOM k",          // systemd: "killed by the OOM killer"
+	"Task in ",       // v1 memcg "Task in A killed as a result of limit of B"
+	": usage ",       // memory: / memory+swap: / swap: / kmem: usage lines
+	"Linux version ", // boot marker
+	"-- Boot ",       // journalctl boot separator
+	"-- Reboot",      // old journalctl boot separator
+}
+
+var needleBytes = func() [][]byte {
+	out := make([][]byte, len(needles))
+	for i, n := range needles {
+		out[i] = []byte(n)
+	}
+	return out
+}()
+
+func hasNeedle(b []byte) bool {
+	for _, n := range needleBytes {
+		if bytes.Contains(b, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// parser holds the state of one Parse.
+type parser struct {
+	opts       Options
+	loc        *time.Location
+	pageSize   int64
+	pageWarned bool
+	log        Log
+
+	// logical-line assembler (hard wraps)
+	pending     *logical
+	prevLogical int
+
+	cur   *builder
+	kills []int // indexes of recent closed kernel kills (for reaper lines)
+	group int   // event index taking memory.oom.group members, -1 if none
+
+	lastStamp    stamp
+	markers      []int
+	firstContent int
+	warned       map[string]bool
+	dropped      int
+}
+
+type logical struct {
+	line, last int
+	pre        prefixed
+}
+
+func newParser(opts Options) *parser {
+	p := &parser{opts: opts, loc: opts.Location, pageSize: opts.PageSizeBytes, group: -1, warned: map[string]bool{}}
+	if p.loc == nil {
+		p.loc = time.UTC
+	}
+	if p.pageSize <= 0 {
+		p.pageSize = 4096
+	}
+	return p
+}
+
+func (p *parser) warn(line int, msg string) {
+	if len(p.log.Warnings) >= maxWarnings {
+		p.dropped++
+		return
+	}
+	p.log.Warnings = append(p.log.Warnings, Warning{Name: p.opts.Name, Line: line, Message: msg})
+}
+
+// noteFirst remembers the first line with content (not blank, not a
+// journalctl "-- …" banner); a boot marker on it does not start a new boot.
+func (p *parser) noteFirst(lineNo int, raw []byte) {
+	if p.firstContent != 0 {
+		return
+	}
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || bytes.HasPrefix(t, []byte("-- ")) {
+		return
+	}
+	p.firstContent = lineNo
+}
+
+// idle: no record open and no logical line pending. Lines without a needle
+// are no-ops then.
+func (p *parser) idle() bool { return p.cur == nil && p.pending == nil }
+
+// push takes one physical line (without '\n'). long says it was cut at
+// maxLineBytes.
+func (p *parser) push(lineNo int, raw []byte, long bool) {
+	raw = bytes.TrimSuffix(raw, []byte{'\r'})
+	if p.pending != nil {
+		pre := p.stripPrefix(string(raw))
+		if p.pending.pre.stamped && !pre.stamped && pre.tag == "" && len(raw) > 0 && raw[0] != ' ' && raw[0] != '\t' && len(p.pending.pre.msgs) > 0 {
+			// A hard wrap (copy/paste): the line continues the previous one.
+			n := len(p.pending.pre.msgs) - 1
+			p.pending.pre.msgs[n] += string(raw)
+			p.pending.last = lineNo
+			if long {
+				p.warn(lineNo, "line longer than "+strconv.Itoa(maxLineBytes)+" bytes: truncated")
+			}
+			return
+		}
+		p.flush()
+		if p.cur == nil && !hasNeedle(raw) {
+			return
+		}
+		if long {
+			p.warn(lineNo, "line longer than "+strconv.Itoa(maxLineBytes)+" bytes: truncated")
+		}
+		p.pending = &logical{line: lineNo, last: lineNo, pre: pre}
+		return
+	}
+	if p.cur == nil && !hasNeedle(raw) {
+		return
+	}
+	if long {
+		p.warn(lineNo, "line longer than "+strconv.Itoa(maxLineBytes)+" bytes: truncated")
+	}
+	p.pending = &logical{line: lineNo, last: lineNo, pre: p.stripPrefix(string(raw))}
+}
+
+// flush feeds the pending logical line to the record state machine.
+func (p *parser) flush() {
+	l := p.pending
+	if l == nil {
+		return
+	}
+	p.pending = nil
+	st := l.pre.st
+	if l.pre.stamped {
+		p.lastStamp = st
+	} else {
+		st = p.lastStamp
+	}
+	if l.pre.warn != "" && !p.warned[l.pre.warn] {
+		p.warned[l.pre.warn] = true
+		p.warn(l.line, l.pre.warn)
+	}
+	for _, m := range l.pre.msgs {
+		p.feedMsg(l.line, l.last, m, st, l.pre.tag)
+	}
+}
+
+// finish closes what is open and orders the result.
+func (p *parser) finish(lines int) *Log {
+	p.flush()
+	if p.cur != nil {
+		first := p.cur.ev.FirstLine
+		p.closeCur("no Killed process line: the input ends inside the record (cut off)")
+		p.warn(first, "OOM record cut off at end of input (no Killed process line)")
+	}
+	if p.dropped > 0 {
+		p.log.Warnings = append(p.log.Warnings, Warning{Name: p.opts.Name, Message: strconv.Itoa(p.dropped) + " more warnings not shown"})
+	}
+	sort.SliceStable(p.log.Events, func(i, j int) bool { return p.log.Events[i].Line < p.log.Events[j].Line })
+	// Boot segments: a boot marker after the first content line, or a
+	// kernel stamp going backwards between consecutive events.
+	boot, mi := 0, 0
+	lastUp, haveUp := 0.0, false
+	for i := range p.log.Events {
+		ev := &p.log.Events[i]
+		for mi < len(p.markers) && p.markers[mi] <= ev.Line {
+			if p.firstContent != 0 && p.markers[mi] > p.firstContent {
+				boot++
+				haveUp = false
+			}
+			mi++
+		}
+		if ev.HasUptime {
+			if haveUp && ev.UptimeS < lastUp {
+				boot++
+			}
+			lastUp, haveUp = ev.UptimeS, true
+		}
+		ev.Boot = boot
+	}
+	for ; mi < len(p.markers); mi++ {
+		if p.firstContent != 0 && p.markers[mi] > p.firstContent {
+			boot++
+		}
+	}
+	p.log.Lines = lines
+	if lines > 0 {
+		p.log.Boots = boot + 1
+	}
+	return &p.log
+}
+
+// sniff rejects binary input: NUL bytes, or mostly control bytes, in the
+// first sniffBytes.
+func sniff(name string, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	ctrl := 0
+	for i, c := range b {
+		if c == 0 {
+			return fmt.Errorf("%s: byte offset %d: NUL byte: %w (a journal file? use journalctl -o json or -o short-precise)", displayName(name), i, ErrBinary)
+		}
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v' && c != 0x1b {
+			ctrl++
+		}
+	}
+	if ctrl*10 > len(b) {
+		return fmt.Errorf("%s: %d of the first %d bytes are control bytes: %w", displayName(name), ctrl, len(b), ErrBinary)
+	}
+	return nil
+}
+
+func displayName(n string) string {
+	if n == "" {
+		return "<input>"
+	}
+	return n
+}
+
+// parseReference is the straightforward line-by-line parse: every line
+// goes through push. Parse must give exactly the same Log (tests compare
+// them); it exists as the definition Parse is checked against.
+func parseReference(r io.Reader, opts Options) (*Log, error) {
+	p := newParser(opts)
+	br := bufio.NewReaderSize(r, maxLineBytes)
+	head, _ := br.Peek(sniffBytes)
+	if err := sniff(opts.Name, head); err != nil {
+		return nil, err
+	}
+	lineNo := 0
+	for {
+		b, err := br.ReadSlice('\n')
+		long := false
+		if err == bufio.ErrBufferFull {
+			long = true
+			b = append([]byte(nil), b...)
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+		}
+		if len(b) > 0 || (err == nil) {
+			lineNo++
+			b = bytes.TrimSuffix(b, []byte{'\n'})
+			p.noteFirst(lineNo, b)
+			p.push(lineNo, b, long)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return p.finish(lineNo), fmt.Errorf("%s: line %d: %w", displayName(opts.Name), lineNo, err)
+		}
+	}
+	return p.finish(lineNo), nil
+}

@@ -1,0 +1,633 @@
+package dmesg
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// stamp is what a line prefix says about when the line was printed.
+type stamp struct {
+	uptimeS   float64
+	hasUptime bool
+	t         time.Time
+	hasTime   bool
+	basis     string
+}
+
+// prefixed is one message with its prefix taken off.
+type prefixed struct {
+	msgs []string // usually one; journal JSON MESSAGE and rsyslog #012 may carry several
+	st   stamp
+	// stamped is true when the line carried any stamp (uptime, clock, kmsg
+	// header): a following line without one may be a hard wrap of it.
+	stamped bool
+	// tag is the syslog/journal identifier ("kernel", "systemd-oomd",
+	// "earlyoom", "systemd", "CRON"…), "" when the line carries none (raw
+	// dmesg).
+	tag string
+	// warn is set when a stamp was only partly readable (unknown month).
+	warn string
+}
+
+// stripPrefix recognises every prefix style by its shape (KERNEL-OOM.md
+// §6): journal JSON, /dev/kmsg records, `dmesg -x` facility/level columns,
+// `<N>` priorities, ISO 8601 stamps (dmesg --time-format iso, rsyslog
+// RFC 3339, journalctl short-iso[-precise]), syslog/journalctl short and
+// short-precise (any locale's month), short-unix, short-monotonic, bare
+// time of day, `dmesg -T` in any locale, and the kernel `[uptime]` stamp
+// with an optional printk caller id. What is left is the message.
+func (p *parser) stripPrefix(line string) prefixed {
+	var out prefixed
+	if strings.HasPrefix(line, "{") {
+		if p.stripJSON(line, &out) {
+			return out
+		}
+	}
+	s := line
+	// /dev/kmsg: prio,seq,usec,flags[,more];message
+	if semi := strings.IndexByte(s, ';'); semi > 0 && semi < 64 && s[0] >= '0' && s[0] <= '9' {
+		f := strings.Split(s[:semi], ",")
+		if len(f) >= 4 && allDigits(f[0]) && allDigits(f[1]) && allDigits(f[2]) {
+			us, err := strconv.ParseInt(f[2], 10, 64)
+			if err == nil {
+				out.st = stamp{uptimeS: float64(us) / 1e6, hasUptime: true, basis: BasisKmsgUptime}
+				out.stamped = true
+				out.msgs = []string{s[semi+1:]}
+				return out
+			}
+		}
+	}
+	// dmesg -x: "kern  :warn  : "
+	if fac, rest, ok := cutDmesgX(s); ok {
+		_ = fac
+		s = rest
+		out.stamped = true
+	}
+	// dmesg -r: "<4>"
+	if len(s) >= 3 && s[0] == '<' {
+		if j := strings.IndexByte(s, '>'); j > 1 && j <= 4 && allDigits(s[1:j]) {
+			s = s[j+1:]
+			out.stamped = true
+		}
+	}
+	// Clock stamps.
+	if t, basis, rest, ok := p.cutISO(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = p.cutSyslogHost(rest, &out)
+	} else if t, basis, rest, ok := p.cutSyslogDate(s, &out); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = p.cutSyslogHost(rest, &out)
+	} else if t, rest, ok := p.cutUnix(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
+		out.stamped = true
+		s = p.cutSyslogHost(rest, &out)
+	} else if t, basis, rest, ok := p.cutDmesgT(s, &out); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = rest
+	} else if up, rest, ok := cutUptime(s); ok && startsSyslogHost(rest) {
+		// journalctl -o short-monotonic: "[ 1234.567890] host kernel: "
+		out.st.uptimeS, out.st.hasUptime, out.st.basis = up, true, BasisUptime
+		out.stamped = true
+		s = p.cutSyslogHost(rest, &out)
+	} else if rest, ok := cutTag(s, &out); ok {
+		// "earlyoom[454]: …" without any stamp
+		s = rest
+	}
+	// Kernel stamp, possibly after a syslog "kernel:" tag.
+	if up, rest, ok := cutUptime(s); ok {
+		out.st.uptimeS, out.st.hasUptime = up, true
+		if out.st.basis == BasisNone {
+			out.st.basis = BasisUptime
+		}
+		out.stamped = true
+		s = rest
+	}
+	// rsyslog escapes embedded newlines as #012.
+	if strings.Contains(s, "#012") {
+		out.msgs = strings.Split(s, "#012")
+	} else {
+		out.msgs = []string{s}
+	}
+	return out
+}
+
+// cutDmesgX removes `dmesg -x` columns "kern  :warn  : ".
+func cutDmesgX(s string) (string, string, bool) {
+	i := strings.IndexByte(s, ':')
+	if i < 2 || i > 8 {
+		return "", s, false
+	}
+	fac := strings.TrimRight(s[:i], " ")
+	if !isLowerWord(fac) {
+		return "", s, false
+	}
+	r := s[i+1:]
+	j := strings.IndexByte(r, ':')
+	if j < 2 || j > 8 {
+		return "", s, false
+	}
+	lvl := strings.TrimRight(r[:j], " ")
+	switch lvl {
+	case "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug":
+	default:
+		return "", s, false
+	}
+	switch fac {
+	case "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+		"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7":
+	default:
+		return "", s, false
+	}
+	return fac, strings.TrimLeft(r[j+1:], " "), true
+}
+
+// cutUptime removes "[  5864.708440] " and an optional caller id
+// "[ T1234] " / "[C3] " (CONFIG_PRINTK_CALLER). The stamp must hold a
+// decimal point so that a raw task-table row "[  273]" is not taken for one.
+func cutUptime(s string) (float64, string, bool) {
+	if len(s) < 4 || s[0] != '[' {
+		return 0, s, false
+	}
+	j := strings.IndexByte(s, ']')
+	if j < 3 || j > 24 {
+		return 0, s, false
+	}
+	num := strings.TrimSpace(s[1:j])
+	dot := strings.IndexByte(num, '.')
+	if dot <= 0 || !allDigits(num[:dot]) || !allDigits(num[dot+1:]) || dot == len(num)-1 {
+		return 0, s, false
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, s, false
+	}
+	rest := s[j+1:]
+	// caller id
+	if len(rest) >= 3 && rest[0] == '[' {
+		if k := strings.IndexByte(rest, ']'); k > 1 && k < 12 {
+			id := strings.TrimSpace(rest[1:k])
+			if len(id) >= 2 && (id[0] == 'T' || id[0] == 'C') && allDigits(id[1:]) {
+				rest = rest[k+1:]
+			}
+		}
+	}
+	return v, strings.TrimPrefix(rest, " "), true
+}
+
+// cutISO reads "2025-01-21T08:41:30,287197+00:00 ", with '.' or ','
+// before the fraction, offset "Z", "+hh:mm" or "+hhmm", or none.
+func (p *parser) cutISO(s string) (time.Time, string, string, bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, "", s, false
+	}
+	if !allDigits(s[0:4]) || !allDigits(s[5:7]) || !allDigits(s[8:10]) || !allDigits(s[11:13]) || !allDigits(s[14:16]) || !allDigits(s[17:19]) {
+		return time.Time{}, "", s, false
+	}
+	i := 19
+	nsec := 0
+	if i < len(s) && (s[i] == '.' || s[i] == ',') {
+		j := i + 1
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		frac := s[i+1 : j]
+		if len(frac) > 9 {
+			frac = frac[:9]
+		}
+		n, _ := strconv.Atoi(frac)
+		for k := len(frac); k < 9; k++ {
+			n *= 10
+		}
+		nsec = n
+		i = j
+	}
+	loc := p.loc
+	basis := BasisISOAssumedUTC
+	if p.opts.Location != nil {
+		basis = BasisISO
+	}
+	if i < len(s) && s[i] == 'Z' {
+		loc, basis = time.UTC, BasisISOWithZone
+		i++
+	} else if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		sign := 1
+		if s[i] == '-' {
+			sign = -1
+		}
+		off := s[i+1:]
+		var hh, mm string
+		switch {
+		case len(off) >= 5 && off[2] == ':' && allDigits(off[:2]) && allDigits(off[3:5]):
+			hh, mm, i = off[:2], off[3:5], i+6
+		case len(off) >= 4 && allDigits(off[:4]):
+			hh, mm, i = off[:2], off[2:4], i+5
+		default:
+			return time.Time{}, "", s, false
+		}
+		h, _ := strconv.Atoi(hh)
+		m, _ := strconv.Atoi(mm)
+		loc, basis = fixedZone(sign*(h*3600+m*60)), BasisISOWithZone
+	}
+	if i < len(s) && s[i] != ' ' {
+		return time.Time{}, "", s, false
+	}
+	t := time.Date(atoi(s[0:4]), time.Month(atoi(s[5:7])), atoi(s[8:10]), atoi(s[11:13]), atoi(s[14:16]), atoi(s[17:19]), nsec, loc)
+	return t, basis, strings.TrimPrefix(s[i:], " "), true
+}
+
+var zoneCache = map[int]*time.Location{}
+
+func fixedZone(off int) *time.Location {
+	if off == 0 {
+		return time.UTC
+	}
+	if l, ok := zoneCache[off]; ok {
+		return l
+	}
+	sign := "+"
+	a := off
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	l := time.FixedZone(sign+pad2(a/3600)+":"+pad2(a%3600/60), off)
+	if len(zoneCache) < 64 {
+		zoneCache[off] = l
+	}
+	return l
+}
+
+func pad2(i int) string {
+	if i < 10 {
+		return "0" + strconv.Itoa(i)
+	}
+	return strconv.Itoa(i)
+}
+
+// cutSyslogDate reads "Jan  5 15:19:27 " (optionally ".050705"), with the
+// month in any locale of the table, or a bare "19:46:58 " time of day.
+func (p *parser) cutSyslogDate(s string, out *prefixed) (time.Time, string, string, bool) {
+	// bare time of day
+	if len(s) >= 9 && isClock(s[:8]) && s[8] == ' ' {
+		t := time.Date(0, 1, 1, atoi(s[0:2]), atoi(s[3:5]), atoi(s[6:8]), 0, p.loc)
+		return t, BasisTimeOfDayOnly, s[9:], true
+	}
+	sp := strings.IndexByte(s, ' ')
+	if sp < 2 || sp > 12 {
+		return time.Time{}, "", s, false
+	}
+	mon := s[:sp]
+	r := strings.TrimLeft(s[sp:], " ")
+	// day
+	d := 0
+	for d < len(r) && d < 2 && r[d] >= '0' && r[d] <= '9' {
+		d++
+	}
+	if d == 0 || d >= len(r) || r[d] != ' ' {
+		return time.Time{}, "", s, false
+	}
+	day := atoi(r[:d])
+	r = r[d+1:]
+	if len(r) < 9 || !isClock(r[:8]) {
+		return time.Time{}, "", s, false
+	}
+	clock := r[:8]
+	r = r[8:]
+	nsec := 0
+	if len(r) > 1 && r[0] == '.' {
+		j := 1
+		for j < len(r) && r[j] >= '0' && r[j] <= '9' {
+			j++
+		}
+		frac := r[1:j]
+		if len(frac) > 9 {
+			frac = frac[:9]
+		}
+		n, _ := strconv.Atoi(frac)
+		for k := len(frac); k < 9; k++ {
+			n *= 10
+		}
+		nsec = n
+		r = r[j:]
+	}
+	if len(r) == 0 || r[0] != ' ' {
+		return time.Time{}, "", s, false
+	}
+	r = r[1:]
+	if day < 1 || day > 31 {
+		return time.Time{}, "", s, false
+	}
+	m, ok := lookupMonth(mon)
+	if !ok {
+		if !isWordish(mon) {
+			return time.Time{}, "", s, false
+		}
+		out.warn = "month " + strconv.Quote(mon) + " not recognised; only the time of day is kept"
+		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, p.loc)
+		return t, BasisTimeOfDayOnly, r, true
+	}
+	year := p.opts.Year
+	basis := BasisSyslog
+	switch {
+	case year == 0:
+		basis = BasisSyslogNoYear
+	case p.opts.Location == nil:
+		basis = BasisSyslogAssumedUTC
+	}
+	t := time.Date(year, m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, p.loc)
+	return t, basis, r, true
+}
+
+// cutUnix reads journalctl -o short-unix "1700991685.123456 ".
+func (p *parser) cutUnix(s string) (time.Time, string, bool) {
+	sp := strings.IndexByte(s, ' ')
+	if sp < 12 || sp > 21 {
+		return time.Time{}, s, false
+	}
+	num := s[:sp]
+	dot := strings.IndexByte(num, '.')
+	if dot < 9 || dot > 11 || !allDigits(num[:dot]) || !allDigits(num[dot+1:]) {
+		return time.Time{}, s, false
+	}
+	if !startsSyslogHost(s[sp+1:]) {
+		return time.Time{}, s, false
+	}
+	sec, _ := strconv.ParseInt(num[:dot], 10, 64)
+	frac := num[dot+1:]
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	n, _ := strconv.Atoi(frac)
+	for k := len(frac); k < 9; k++ {
+		n *= 10
+	}
+	return time.Unix(sec, int64(n)).UTC(), s[sp+1:], true
+}
+
+// cutDmesgT reads `dmesg -T` stamps in any locale: "[Wed Dec  6 23:54:11
+// 2017] ", "[Di Aug 12 03:54:03 2025] ", "[dim. 19 avril 18:03:30 2026] ",
+// "[四 3月 18 18:47:12 2021] ".
+func (p *parser) cutDmesgT(s string, out *prefixed) (time.Time, string, string, bool) {
+	if len(s) < 20 || s[0] != '[' {
+		return time.Time{}, "", s, false
+	}
+	j := strings.IndexByte(s, ']')
+	if j < 18 || j > 64 {
+		return time.Time{}, "", s, false
+	}
+	f := strings.Fields(s[1:j])
+	if len(f) != 5 {
+		return time.Time{}, "", s, false
+	}
+	year, clock := f[4], f[3]
+	if len(year) != 4 || !allDigits(year) || !isClock(clock) {
+		return time.Time{}, "", s, false
+	}
+	var monTok, dayTok string
+	switch {
+	case allDigits(f[2]) && !allDigits(f[1]):
+		monTok, dayTok = f[1], f[2]
+	case allDigits(f[1]) && !allDigits(f[2]):
+		monTok, dayTok = f[2], f[1]
+	default:
+		return time.Time{}, "", s, false
+	}
+	day := atoi(dayTok)
+	if day < 1 || day > 31 {
+		return time.Time{}, "", s, false
+	}
+	rest := strings.TrimPrefix(s[j+1:], " ")
+	m, ok := lookupMonth(monTok)
+	if !ok {
+		out.warn = "dmesg -T month " + strconv.Quote(monTok) + " not recognised; only the time of day is kept"
+		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, p.loc)
+		return t, BasisTimeOfDayOnly, rest, true
+	}
+	basis := BasisDmesgT
+	if p.opts.Location == nil {
+		basis = BasisDmesgTAssumedUTC
+	}
+	t := time.Date(atoi(year), m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, p.loc)
+	return t, basis, rest, true
+}
+
+// startsSyslogHost reports whether s begins "host tag: " or "tag[pid]: "
+// or "kernel: ".
+func startsSyslogHost(s string) bool {
+	var tmp prefixed
+	_, ok := splitHostTag(s, &tmp)
+	return ok
+}
+
+// cutSyslogHost removes "host tag[pid]: " / "tag[pid]: " / "host kernel: "
+// after a clock stamp, and records the tag.
+func (p *parser) cutSyslogHost(s string, out *prefixed) string {
+	if rest, ok := splitHostTag(s, out); ok {
+		return rest
+	}
+	return s
+}
+
+// splitHostTag matches "HOST TAG: " or "TAG: " where TAG is a program name
+// with an optional "[pid]"; without a host the tag must carry a pid or be
+// "kernel" (so that kernel messages such as "oom_reaper: reaped" after a
+// `dmesg --time-format iso` stamp stay whole).
+func splitHostTag(s string, out *prefixed) (string, bool) {
+	sp := strings.IndexByte(s, ' ')
+	if sp > 0 && sp < 256 && s[sp-1] == ':' {
+		if tag, ok := progTag(s[:sp-1], false); ok {
+			out.tag = tag
+			return s[sp+1:], true
+		}
+		return s, false
+	}
+	if sp <= 0 || sp >= 256 {
+		return s, false
+	}
+	r := s[sp+1:]
+	sp2 := strings.IndexByte(r, ' ')
+	var tagTok, rest string
+	switch {
+	case sp2 > 0 && r[sp2-1] == ':':
+		tagTok, rest = r[:sp2-1], r[sp2+1:]
+	case sp2 < 0 && strings.HasSuffix(r, ":"):
+		tagTok, rest = r[:len(r)-1], ""
+	default:
+		return s, false
+	}
+	if tag, ok := progTag(tagTok, true); ok && isHostname(s[:sp]) {
+		out.tag = tag
+		return rest, true
+	}
+	return s, false
+}
+
+// progTag validates "prog[123]" / "prog"; returns prog.
+func progTag(t string, hostSeen bool) (string, bool) {
+	if t == "" || len(t) > 128 {
+		return "", false
+	}
+	name := t
+	pid := false
+	if strings.HasSuffix(t, "]") {
+		k := strings.LastIndexByte(t, '[')
+		if k <= 0 || !allDigits(t[k+1:len(t)-1]) {
+			return "", false
+		}
+		name, pid = t[:k], true
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/' || c == '@') {
+			return "", false
+		}
+	}
+	if !hostSeen && !pid && name != "kernel" && !strings.HasPrefix(name, "/") {
+		return "", false
+	}
+	return name, true
+}
+
+func isHostname(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// cutTag removes a stamp-less "prog[pid]: " at the start of a line.
+func cutTag(s string, out *prefixed) (string, bool) {
+	sp := strings.Index(s, ": ")
+	if sp <= 0 || sp > 128 || s[sp-1] != ']' {
+		return s, false
+	}
+	if tag, ok := progTag(s[:sp], false); ok {
+		out.tag = tag
+		return s[sp+2:], true
+	}
+	return s, false
+}
+
+// journalRecord is the part of a `journalctl -o json` object we use.
+type journalRecord struct {
+	Message    json.RawMessage `json:"MESSAGE"`
+	Realtime   string          `json:"__REALTIME_TIMESTAMP"`
+	SourceMono string          `json:"_SOURCE_MONOTONIC_TIMESTAMP"`
+	Transport  string          `json:"_TRANSPORT"`
+	Identifier string          `json:"SYSLOG_IDENTIFIER"`
+	Comm       string          `json:"_COMM"`
+}
+
+// stripJSON reads one `journalctl -o json` line: MESSAGE (a string, or
+// an array of bytes when not UTF-8), __REALTIME_TIMESTAMP (µs since the
+// epoch) and _SOURCE_MONOTONIC_TIMESTAMP (µs since boot, the kernel
+// stamp for _TRANSPORT=kernel).
+func (p *parser) stripJSON(line string, out *prefixed) bool {
+	var rec journalRecord
+	if err := json.Unmarshal([]byte(line), &rec); err != nil {
+		return false
+	}
+	var msg string
+	if len(rec.Message) > 0 {
+		if rec.Message[0] == '"' {
+			if err := json.Unmarshal(rec.Message, &msg); err != nil {
+				return false
+			}
+		} else if rec.Message[0] == '[' {
+			var b []byte
+			var ints []int
+			if err := json.Unmarshal(rec.Message, &ints); err != nil {
+				return false
+			}
+			for _, v := range ints {
+				b = append(b, byte(v))
+			}
+			msg = string(b)
+		}
+	}
+	out.stamped = true
+	if us, err := strconv.ParseInt(rec.Realtime, 10, 64); err == nil {
+		out.st.t = time.UnixMicro(us).UTC()
+		out.st.hasTime = true
+		out.st.basis = BasisJournalJSON
+	}
+	if us, err := strconv.ParseInt(rec.SourceMono, 10, 64); err == nil {
+		out.st.uptimeS = float64(us) / 1e6
+		out.st.hasUptime = true
+		if out.st.basis == BasisNone {
+			out.st.basis = BasisUptime
+		}
+	}
+	switch {
+	case rec.Transport == "kernel":
+		out.tag = "kernel"
+	case rec.Identifier != "":
+		out.tag = rec.Identifier
+	default:
+		out.tag = rec.Comm
+	}
+	msg = strings.TrimRight(msg, "\n")
+	out.msgs = strings.Split(msg, "\n")
+	return true
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// isWordish: a token that could be a month name in some locale (letters,
+// non-ASCII, a trailing dot), not digits or punctuation.
+func isWordish(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r >= '0' && r <= '9' || r == '[' || r == ']' || r == ':' || r == '/' || r == '=' || r == '(' || r == ')' || r == ',' {
+			return false
+		}
+	}
+	return true
+}
+
+func isClock(s string) bool {
+	return len(s) == 8 && s[2] == ':' && s[5] == ':' && allDigits(s[0:2]) && allDigits(s[3:5]) && allDigits(s[6:8])
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}

@@ -1,0 +1,1202 @@
+package dmesg
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits of the record state machine.
+const (
+	// maxRecordGapLines: a record still waiting for its Killed process line
+	// is closed (Partial) when this many lines pass without one of its key
+	// lines. A call trace plus register dump is well under 200 lines.
+	maxRecordGapLines = 400
+	// maxReapGapLines: an oom_reaper line attaches to an earlier kill of
+	// the same pid at most this many lines back.
+	maxReapGapLines = 20000
+	// recentKills is how many closed kernel kills stay open to a reaper line.
+	recentKills = 32
+	// maxWarnings caps Log.Warnings; one more says how many were dropped.
+	maxWarnings = 1000
+)
+
+// Sub-states inside an open kernel record.
+const (
+	subNone = iota
+	subMemInfo
+	subTable
+	subStatsV2
+)
+
+// builder is a kernel record being assembled.
+type builder struct {
+	ev Event
+
+	sub          int
+	memInfoFirst bool // still in the first (pages) block of Mem-Info
+	statsBlocks  int  // `Memory cgroup stats for` lines seen
+	tableCols    []string
+
+	anchorPrio int
+	lastKey    int // last line that was a key line of this record
+
+	hasSummary  bool
+	summaryPID  int
+	summaryComm string
+	summaryUID  int
+	hasSumUID   bool
+	summaryLine int // logical line of the oom-kill: line (for the KERN_CONT split)
+	hasTaskIn   bool
+	tablePIDs   map[int]bool
+}
+
+// Anchor priorities: lower wins.
+const (
+	prioKilled = iota + 1
+	prioKill
+	prioSummary
+	prioHeader
+	prioTaskIn
+	prioUsage
+	prioReaper
+)
+
+func (b *builder) anchor(prio, line int, st stamp) {
+	if b.anchorPrio != 0 && prio >= b.anchorPrio {
+		return
+	}
+	b.anchorPrio = prio
+	b.ev.Line = line
+	setStamp(&b.ev, st)
+}
+
+func setStamp(ev *Event, st stamp) {
+	ev.UptimeS, ev.HasUptime = st.uptimeS, st.hasUptime
+	ev.Time, ev.HasTime = st.t, st.hasTime
+	ev.TimeBasis = st.basis
+}
+
+func (b *builder) key(line int, text string) {
+	if b.ev.FirstLine == 0 || line < b.ev.FirstLine {
+		b.ev.FirstLine = line
+	}
+	if line > b.ev.LastLine {
+		b.ev.LastLine = line
+	}
+	b.lastKey = line
+	if text != "" {
+		b.ev.KeyLines = append(b.ev.KeyLines, text)
+	}
+}
+
+// touch marks a record line that is not a key line (tables, Mem-Info…).
+func (b *builder) touch(line int) {
+	b.lastKey = line
+	if line > b.ev.LastLine {
+		b.ev.LastLine = line
+	}
+}
+
+// feedMsg runs one message (prefix removed) through the state machine.
+// line is the logical line's first physical line, last its last.
+func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
+	msg = strings.TrimRight(msg, " \r\t")
+	t := strings.TrimLeft(msg, " \t")
+	if p.cur != nil && line-p.cur.lastKey > maxRecordGapLines {
+		p.closeCur("no Killed process line: the record ends without one (lost or filtered)")
+	}
+	if t == "" {
+		return
+	}
+	// Boot markers.
+	if (tag == "" || tag == "kernel") && strings.HasPrefix(t, "Linux version ") ||
+		strings.HasPrefix(t, "-- Boot ") || strings.HasPrefix(t, "-- Reboot --") {
+		if p.cur != nil {
+			p.closeCur("no Killed process line: the system rebooted")
+		}
+		p.group = -1
+		p.markers = append(p.markers, line)
+		return
+	}
+	if p.userspace(line, t, st, tag) {
+		return
+	}
+	if tag != "" && tag != "kernel" {
+		return
+	}
+	// Sub-states first: their lines have no shape of their own.
+	if p.cur != nil {
+		switch p.cur.sub {
+		case subStatsV2:
+			if k, v, ok := statLine(t); ok {
+				if p.cur.statsBlocks == 1 {
+					p.cur.ev.MemcgStats[k] = v
+				}
+				p.cur.touch(last)
+				return
+			}
+			p.cur.sub = subNone
+		case subTable:
+			if strings.HasPrefix(t, "[") {
+				if p.tableRow(line, t) {
+					p.cur.touch(last)
+					return
+				}
+			}
+			p.cur.sub = subNone
+		}
+	}
+	if strings.HasPrefix(t, ",") && p.cur != nil && p.cur.hasSummary && p.cur.summaryLine == p.prevLogical && !p.cur.ev.HasKilledLine {
+		// 4.19-rc: the oom-kill: summary split by a missing KERN_CONT.
+		n := len(p.cur.ev.KeyLines)
+		if n > 0 && strings.HasPrefix(p.cur.ev.KeyLines[n-1], "oom-kill:") {
+			p.cur.ev.KeyLines[n-1] += t
+			p.summary(p.cur, t[1:])
+			p.cur.summaryLine = line
+			p.cur.key(last, "")
+			p.prevLogical = line
+			return
+		}
+	}
+	p.prevLogical = line
+	if p.group >= 0 && !strings.Contains(t, "Killed process ") {
+		p.group = -1
+	}
+	switch {
+	case strings.Contains(t, " invoked oom-killer: "):
+		p.header(line, last, t, st)
+		return
+	case isKilledLine(t):
+		p.killed(line, last, t, st)
+		return
+	case isKillLine(t):
+		p.kill(line, last, t, st)
+		return
+	case strings.HasPrefix(t, "oom-kill:"):
+		b := p.want(func(b *builder) bool { return !b.hasSummary })
+		b.anchor(prioSummary, line, st)
+		b.key(last, t)
+		p.summary(b, t[len("oom-kill:"):])
+		b.hasSummary = true
+		b.summaryLine = line
+		b.sub = subNone
+		return
+	case strings.HasPrefix(t, "Task in ") && strings.Contains(t, " killed as a result of limit of "):
+		b := p.want(func(b *builder) bool { return !b.hasTaskIn && !b.hasSummary })
+		b.anchor(prioTaskIn, line, st)
+		b.key(last, t)
+		r := t[len("Task in "):]
+		i := strings.Index(r, " killed as a result of limit of ")
+		b.ev.TaskMemcg = r[:i]
+		b.ev.OOMMemcg = r[i+len(" killed as a result of limit of "):]
+		b.ev.MemcgOOM = true
+		b.hasTaskIn = true
+		return
+	case isUsageLine(t):
+		name := t[:strings.IndexByte(t, ':')]
+		b := p.want(func(b *builder) bool { _, dup := b.ev.Memcg[name]; return !dup })
+		b.anchor(prioUsage, line, st)
+		b.key(last, t)
+		if c, ok := parseUsage(t[len(name)+1:]); ok {
+			b.ev.Memcg[name] = c
+		} else {
+			p.warn(line, "memcg usage line not understood: "+clip(t))
+		}
+		b.ev.MemcgOOM = true
+		return
+	case strings.HasPrefix(t, "oom_reaper: "):
+		p.reaper(line, last, t, st)
+		return
+	case strings.HasPrefix(t, "Tasks in ") && strings.Contains(t, "memory.oom.group"):
+		if n := p.lastKill(); n >= 0 {
+			ev := &p.log.Events[n]
+			ev.KeyLines = append(ev.KeyLines, t)
+			if last > ev.LastLine {
+				ev.LastLine = last
+			}
+			p.group = n
+		}
+		return
+	}
+	if p.cur == nil {
+		return
+	}
+	b := p.cur
+	switch {
+	case strings.HasPrefix(t, "Memory cgroup stats for "):
+		b.statsBlocks++
+		b.sub = subNone
+		r := t[len("Memory cgroup stats for "):]
+		i := strings.Index(r, ":")
+		if i < 0 {
+			b.touch(last)
+			return
+		}
+		path, vals := r[:i], strings.TrimSpace(r[i+1:])
+		if b.statsBlocks == 1 {
+			b.ev.MemcgStatsPath = path
+			b.key(last, "")
+			if vals == "" {
+				b.sub = subStatsV2
+			} else {
+				for _, f := range strings.Fields(vals) {
+					k, v, ok := strings.Cut(f, ":")
+					if !ok {
+						continue
+					}
+					if n, unit, ok := numUnit(v); ok {
+						switch unit {
+						case "KB", "kB", "kb":
+							n *= 1024
+						case "":
+						default:
+							continue
+						}
+						b.ev.MemcgStats[k] = n
+					}
+				}
+			}
+		} else {
+			b.touch(last)
+			if vals == "" {
+				b.sub = subStatsV2
+			}
+		}
+	case strings.HasPrefix(t, "Tasks state"):
+		b.touch(last)
+	case strings.HasPrefix(t, "[") && strings.Contains(t, "pid") && strings.Contains(t, "uid") && strings.Contains(t, "name"):
+		close := strings.IndexByte(t, ']')
+		if close < 0 {
+			return
+		}
+		b.tableCols = append([]string{"pid"}, strings.Fields(t[close+1:])...)
+		b.ev.TaskColumns = b.tableCols
+		b.sub = subTable
+		b.touch(last)
+	case t == "Mem-Info:":
+		b.sub = subMemInfo
+		b.memInfoFirst = true
+		b.touch(last)
+	case strings.Contains(t, " cpuset=") && strings.Contains(t, " mems_allowed="):
+		i := strings.Index(t, " cpuset=")
+		r := t[i+len(" cpuset="):]
+		cs, ma, _ := strings.Cut(r, " mems_allowed=")
+		if b.ev.Cpuset == "" {
+			b.ev.Cpuset = cs
+		}
+		if b.ev.MemsAllowed == "" {
+			b.ev.MemsAllowed = strings.TrimSpace(ma)
+		}
+		b.touch(last)
+	case strings.HasPrefix(t, "CPU: ") && strings.Contains(t, " PID: "):
+		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
+			r := t[strings.Index(t, " PID: ")+len(" PID: "):]
+			b.ev.TriggerPID = leadingInt(r)
+		}
+		b.touch(last)
+	case strings.HasPrefix(t, "Pid: "):
+		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
+			b.ev.TriggerPID = leadingInt(t[len("Pid: "):])
+		}
+		b.touch(last)
+	default:
+		if b.sub == subMemInfo && p.memInfo(b, t) {
+			b.touch(last)
+		}
+	}
+}
+
+// want returns the open record if it can take one more line of a kind
+// (ok says whether it still lacks that kind and has no Killed line yet),
+// else closes it and opens a new one.
+func (p *parser) want(ok func(*builder) bool) *builder {
+	if p.cur != nil && !p.cur.ev.HasKilledLine && ok(p.cur) {
+		p.cur.sub = subNone
+		return p.cur
+	}
+	if p.cur != nil {
+		p.closeCur("no Killed process line: a new record began before it")
+	}
+	p.cur = newBuilder()
+	return p.cur
+}
+
+func newBuilder() *builder {
+	return &builder{ev: Event{
+		Kind:       KindKernelOOMKill,
+		Memcg:      map[string]MemcgCounter{},
+		MemcgStats: map[string]int64{},
+		MemInfo:    map[string]int64{},
+		Extra:      map[string]string{},
+	}}
+}
+
+// header reads `<comm> invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0`
+// (mm/oom_kill.c dump_header; ≤2.6.2x `oomkilladj=`, 2.6.31–3.x `oom_adj=`,
+// 4.8–4.19 `nodemask=…` between gfp_mask and order).
+func (p *parser) header(line, last int, t string, st stamp) {
+	if p.cur != nil {
+		p.closeCur("no Killed process line: the next record began before it")
+	}
+	b := newBuilder()
+	p.cur = b
+	i := strings.Index(t, " invoked oom-killer: ")
+	b.ev.TriggerComm = t[:i]
+	b.ev.HasHeader = true
+	b.anchor(prioHeader, line, st)
+	b.key(last, t)
+	hasScoreAdj := false
+	oldAdj, hasOld := 0, false
+	for k, v := range kvList(t[i+len(" invoked oom-killer: "):]) {
+		switch k {
+		case "gfp_mask":
+			b.ev.GFPMask = v
+		case "order":
+			b.ev.Order, _ = strconv.Atoi(v)
+		case "oom_score_adj":
+			b.ev.TriggerOOMScoreAdj, _ = strconv.Atoi(v)
+			hasScoreAdj = true
+		case "oom_adj", "oomkilladj":
+			oldAdj, _ = strconv.Atoi(v)
+			hasOld = true
+			b.ev.Extra["header."+k] = v
+		case "nodemask":
+			b.ev.Nodemask = v
+		default:
+			b.ev.Extra["header."+k] = v
+		}
+	}
+	if !hasScoreAdj && hasOld {
+		b.ev.TriggerOOMScoreAdj = oldAdj
+	}
+}
+
+// kvList splits "a=1, b=2,  c=(null)" into pairs; a piece without '='
+// belongs to the previous value (a nodemask such as "0,2").
+func kvList(s string) func(func(string, string) bool) {
+	return func(yield func(string, string) bool) {
+		var k, v string
+		have := false
+		for _, piece := range strings.Split(s, ",") {
+			piece = strings.TrimSpace(piece)
+			if piece == "" {
+				continue
+			}
+			if kk, vv, ok := strings.Cut(piece, "="); ok && isKey(kk) {
+				if have && !yield(k, v) {
+					return
+				}
+				k, v, have = kk, vv, true
+				continue
+			}
+			if have {
+				v += "," + piece
+			} else {
+				k, v, have = piece, "", true
+			}
+		}
+		if have {
+			yield(k, v)
+		}
+	}
+}
+
+func isKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// summary reads the fields of `oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=x,mems_allowed=0,oom_memcg=/a,task_memcg=/a/b,task=comm,pid=N,uid=N`
+// (mm/oom_kill.c dump_oom_victim → mem_cgroup_print_oom_context, ≥4.19/5.0;
+// `global_oom` replaces oom_memcg for a global OOM; cpuset/mems_allowed are
+// absent without CONFIG_CPUSETS).
+func (p *parser) summary(b *builder, s string) {
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			if f == "global_oom" {
+				b.ev.GlobalOOM = true
+			} else {
+				b.ev.Extra["oom-kill."+f] = ""
+			}
+			continue
+		}
+		switch k {
+		case "constraint":
+			b.ev.Constraint = v
+			if v == "CONSTRAINT_MEMCG" {
+				b.ev.MemcgOOM = true
+			}
+		case "nodemask":
+			b.ev.Nodemask = v
+		case "cpuset":
+			b.ev.Cpuset = v
+		case "mems_allowed":
+			b.ev.MemsAllowed = v
+		case "oom_memcg":
+			b.ev.OOMMemcg = v
+			b.ev.MemcgOOM = true
+		case "task_memcg":
+			b.ev.TaskMemcg = v
+		case "task":
+			b.summaryComm = v
+		case "pid":
+			b.summaryPID, _ = strconv.Atoi(v)
+		case "uid":
+			b.summaryUID, _ = strconv.Atoi(v)
+			b.hasSumUID = true
+		default:
+			b.ev.Extra["oom-kill."+k] = v
+		}
+	}
+}
+
+// isKilledLine: `Killed process N …` at the start or after a `…: ` prefix
+// (not systemd-oomd's `Killed /cgroup`).
+func isKilledLine(t string) bool {
+	i := strings.Index(t, "Killed process ")
+	if i < 0 {
+		return false
+	}
+	if i != 0 && !(i >= 2 && t[i-2:i] == ": ") {
+		return false
+	}
+	r := t[i+len("Killed process "):]
+	return len(r) > 0 && r[0] >= '0' && r[0] <= '9'
+}
+
+// isKillLine: `Kill process N (x) score S or sacrifice child` (2.6.36–5.0),
+// `kill process N (x) score S or a child` (2.6.2x–2.6.35), `Kill process N
+// (x) score S and children.` (older).
+func isKillLine(t string) bool {
+	i := strings.Index(t, "ill process ")
+	if i < 1 || (t[i-1] != 'K' && t[i-1] != 'k') {
+		return false
+	}
+	j := i - 1
+	if j != 0 && !(j >= 2 && t[j-2:j] == ": ") {
+		return false
+	}
+	r := t[i+len("ill process "):]
+	return len(r) > 0 && r[0] >= '0' && r[0] <= '9' && strings.Contains(r, " score ")
+}
+
+// killed reads `Out of memory: Killed process 996 (python) total-vm:2991716kB, anon-rss:122228kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:1156kB oom_score_adj:0`
+// and its ancestors (mm/oom_kill.c __oom_kill_process): bare `Killed
+// process N (x) total-vm:…` (2.6.36–5.0), RHEL6 `Killed process N, UID N,
+// (x) total-vm:…`, 2.6.2x `Killed process N (x)`.
+func (p *parser) killed(line, last int, t string, st stamp) {
+	i := strings.Index(t, "Killed process ")
+	prefix := strings.TrimSuffix(t[:i], ": ")
+	r := t[i+len("Killed process "):]
+	pid := leadingInt(r)
+	r = r[len(strconv.Itoa(pid)):]
+	if len(r) > 0 && !(r[0] == ' ' || r[0] == ',' || r[0] == '.') {
+		// "Killed process 12x": not a pid after all
+		pid = leadingInt(r)
+	}
+	var k killedFields
+	k.pid = pid
+	if strings.HasPrefix(r, ", UID ") {
+		r = r[len(", UID "):]
+		k.uid, k.hasUID = leadingInt(r), true
+		r = strings.TrimLeft(r[len(strconv.Itoa(k.uid)):], ", ")
+	} else {
+		r = strings.TrimLeft(r, " ")
+	}
+	if strings.HasPrefix(r, "(") {
+		end := strings.Index(r, ") total-vm:")
+		if end < 0 {
+			end = strings.LastIndexByte(r, ')')
+		}
+		if end > 0 {
+			k.comm = r[1:end]
+			r = r[end+1:]
+		} else {
+			k.comm = r[1:]
+			r = ""
+		}
+	}
+	k.fields = r
+
+	// memory.oom.group members follow the victim's Killed line.
+	if p.group >= 0 {
+		ev := &p.log.Events[p.group]
+		if pid != ev.PID && (!st.hasUptime || !ev.HasUptime || st.uptimeS-ev.UptimeS < 1.0) {
+			ev.GroupKill = append(ev.GroupKill, pid)
+			ev.KeyLines = append(ev.KeyLines, t)
+			if last > ev.LastLine {
+				ev.LastLine = last
+			}
+			return
+		}
+		p.group = -1
+	}
+	if p.cur != nil && !p.cur.ev.HasKilledLine && !p.cur.agrees(k) {
+		p.closeCur("no Killed process line: the next Killed process line names another process (pid " + strconv.Itoa(pid) + ")")
+	}
+	if p.cur == nil {
+		p.cur = newBuilder()
+	}
+	b := p.cur
+	b.sub = subNone
+	b.anchor(prioKilled, line, st)
+	b.key(last, t)
+	ev := &b.ev
+	ev.HasKilledLine = true
+	ev.KilledPrefix = prefix
+	ev.PID, ev.Comm = k.pid, k.comm
+	if k.hasUID {
+		ev.UID, ev.HasUID = k.uid, true
+	}
+	if strings.HasPrefix(prefix, "Memory cgroup") {
+		ev.MemcgOOM = true
+	}
+	for _, f := range strings.FieldsFunc(k.fields, func(r rune) bool { return r == ' ' || r == ',' }) {
+		key, val, ok := strings.Cut(f, ":")
+		if !ok {
+			if f != "." {
+				ev.Extra["killed."+f] = ""
+			}
+			continue
+		}
+		val = strings.TrimSuffix(val, ".")
+		switch key {
+		case "total-vm", "anon-rss", "file-rss", "shmem-rss", "pgtables":
+			n, unit, ok := numUnit(val)
+			if !ok {
+				ev.Extra["killed."+key] = val
+				continue
+			}
+			n = scaleUnit(n, unit)
+			switch key {
+			case "total-vm":
+				ev.TotalVMBytes = n
+			case "anon-rss":
+				ev.AnonRSSBytes = n
+			case "file-rss":
+				ev.FileRSSBytes = n
+			case "shmem-rss":
+				ev.ShmemRSSBytes = n
+			case "pgtables":
+				ev.PgtablesBytes = n
+			}
+		case "UID":
+			ev.UID, _ = strconv.Atoi(val)
+			ev.HasUID = true
+		case "oom_score_adj":
+			ev.KilledOOMScoreAdj, _ = strconv.Atoi(val)
+		default:
+			ev.Extra["killed."+key] = val
+		}
+	}
+	p.closeCur("")
+	p.group = -1
+}
+
+type killedFields struct {
+	pid, uid int
+	hasUID   bool
+	comm     string
+	fields   string
+}
+
+// agrees reports whether a Killed process line belongs to this record:
+// the summary's pid must match; a `Kill process` line allows a sacrificed
+// child (≤5.0); else the pid must be in the task table when there is one.
+func (b *builder) agrees(k killedFields) bool {
+	switch {
+	case b.ev.SacrificedPID != 0:
+		return true
+	case b.hasSummary && b.summaryPID != 0:
+		return b.summaryPID == k.pid
+	case len(b.tablePIDs) > 0:
+		return b.tablePIDs[k.pid]
+	}
+	return true
+}
+
+// kill reads the old `… Kill process N (x) score S or sacrifice child`.
+func (p *parser) kill(line, last int, t string, st stamp) {
+	b := p.want(func(b *builder) bool { return b.ev.SacrificedPID == 0 })
+	b.anchor(prioKill, line, st)
+	b.key(last, t)
+	i := strings.Index(t, "ill process ")
+	prefix := strings.TrimSuffix(t[:i-1], ": ")
+	if strings.HasPrefix(prefix, "Memory cgroup") {
+		b.ev.MemcgOOM = true
+	}
+	r := t[i+len("ill process "):]
+	b.ev.SacrificedPID = leadingInt(r)
+	r = strings.TrimLeft(r[len(strconv.Itoa(b.ev.SacrificedPID)):], " ")
+	if j := strings.LastIndex(r, ") score "); j > 0 && r[0] == '(' {
+		b.ev.SacrificedComm = r[1:j]
+		s := r[j+len(") score "):]
+		n := 0
+		for n < len(s) && (s[n] >= '0' && s[n] <= '9' || n == 0 && s[n] == '-') {
+			n++
+		}
+		b.ev.Score, _ = strconv.ParseInt(s[:n], 10, 64)
+	}
+	if b.ev.KilledPrefix == "" {
+		b.ev.KilledPrefix = prefix
+	}
+}
+
+// reaper reads `oom_reaper: reaped process 517 (clamd), now anon-rss:0kB,
+// file-rss:0kB, shmem-rss:0kB` and `oom_reaper: unable to reap pid:N (x)`
+// (mm/oom_kill.c, ≥4.6) and attaches it to the kill of that pid.
+func (p *parser) reaper(line, last int, t string, st stamp) {
+	r := t[len("oom_reaper: "):]
+	rp := &Reap{Line: line, UptimeS: st.uptimeS, HasUptime: st.hasUptime}
+	switch {
+	case strings.HasPrefix(r, "reaped process "):
+		r = r[len("reaped process "):]
+	case strings.HasPrefix(r, "unable to reap pid:"):
+		r = r[len("unable to reap pid:"):]
+		rp.Unable = true
+	default:
+		return
+	}
+	rp.PID = leadingInt(r)
+	r = strings.TrimLeft(r[len(strconv.Itoa(rp.PID)):], " ")
+	if strings.HasPrefix(r, "(") {
+		end := strings.Index(r, "), now ")
+		if end < 0 {
+			end = strings.LastIndexByte(r, ')')
+		}
+		if end > 0 {
+			rp.Comm = r[1:end]
+			r = r[end+1:]
+		}
+	}
+	for _, f := range strings.FieldsFunc(r, func(c rune) bool { return c == ' ' || c == ',' }) {
+		key, val, ok := strings.Cut(f, ":")
+		if !ok {
+			continue
+		}
+		n, unit, ok := numUnit(val)
+		if !ok {
+			continue
+		}
+		n = scaleUnit(n, unit)
+		switch key {
+		case "anon-rss":
+			rp.AnonRSSBytes = n
+		case "file-rss":
+			rp.FileRSSBytes = n
+		case "shmem-rss":
+			rp.ShmemRSSBytes = n
+		}
+	}
+	// The open record (e.g. its Killed line was lost) or an earlier kill.
+	if b := p.cur; b != nil && b.ev.Reaped == nil && (b.ev.PID == rp.PID || b.summaryPID == rp.PID) {
+		b.ev.Reaped = rp
+		b.anchor(prioReaper, line, st)
+		b.key(last, t)
+		return
+	}
+	for i := len(p.kills) - 1; i >= 0; i-- {
+		ev := &p.log.Events[p.kills[i]]
+		if ev.PID == rp.PID && ev.Reaped == nil && line-ev.Line <= maxReapGapLines {
+			ev.Reaped = rp
+			ev.KeyLines = append(ev.KeyLines, t)
+			if last > ev.LastLine {
+				ev.LastLine = last
+			}
+			return
+		}
+	}
+	// A reap without its kill: the kill itself is not in the input.
+	b := newBuilder()
+	b.ev.Reaped = rp
+	b.ev.PID, b.ev.Comm = rp.PID, rp.Comm
+	b.anchor(prioReaper, line, st)
+	b.key(last, t)
+	b.ev.Partial = true
+	b.ev.PartialReason = "only the oom_reaper line: the kill itself is not in the input"
+	p.emit(b)
+}
+
+// lastKill is the index of the newest closed kernel kill, or -1.
+func (p *parser) lastKill() int {
+	if len(p.kills) == 0 {
+		return -1
+	}
+	return p.kills[len(p.kills)-1]
+}
+
+// closeCur finishes the open record. reason is why it closes without a
+// Killed process line (ignored when it has one).
+func (p *parser) closeCur(reason string) {
+	b := p.cur
+	if b == nil {
+		return
+	}
+	p.cur = nil
+	ev := &b.ev
+	if !ev.HasKilledLine {
+		ev.Partial = true
+		ev.PartialReason = reason
+		if ev.PID == 0 && b.summaryPID != 0 {
+			ev.PID, ev.Comm = b.summaryPID, b.summaryComm
+		}
+	} else if !ev.HasHeader {
+		ev.Partial = true
+		if !b.hasSummary && !b.hasTaskIn && len(ev.Memcg) == 0 && len(ev.Tasks) == 0 && ev.SacrificedPID == 0 {
+			ev.PartialReason = "only the Killed process line: header, summary and task table missing (ratelimited or filtered)"
+		} else {
+			ev.PartialReason = "no invoked oom-killer header (ratelimited, cut or filtered)"
+		}
+	}
+	if !ev.HasUID && b.hasSumUID && (!ev.HasKilledLine || b.summaryPID == ev.PID) {
+		ev.UID, ev.HasUID = b.summaryUID, true
+	}
+	if ev.Constraint == "CONSTRAINT_NONE" {
+		ev.GlobalOOM = true
+	}
+	if !ev.GlobalOOM && !ev.MemcgOOM && strings.HasPrefix(ev.KilledPrefix, "Out of memory") {
+		ev.GlobalOOM = true
+	}
+	p.emit(b)
+}
+
+func (p *parser) emit(b *builder) {
+	ev := b.ev
+	if len(ev.Memcg) == 0 {
+		ev.Memcg = nil
+	}
+	if len(ev.MemcgStats) == 0 {
+		ev.MemcgStats = nil
+	}
+	if len(ev.MemInfo) == 0 {
+		ev.MemInfo = nil
+	}
+	if len(ev.Extra) == 0 {
+		ev.Extra = nil
+	}
+	if ev.FirstLine == 0 {
+		ev.FirstLine = ev.Line
+	}
+	if ev.LastLine < ev.Line {
+		ev.LastLine = ev.Line
+	}
+	p.log.Events = append(p.log.Events, ev)
+	if ev.Kind == KindKernelOOMKill && ev.HasKilledLine {
+		p.kills = append(p.kills, len(p.log.Events)-1)
+		if len(p.kills) > recentKills {
+			p.kills = p.kills[1:]
+		}
+	}
+}
+
+// tableRow reads one dump_tasks() row (mm/oom_kill.c): `[  pid  ] uid tgid
+// total_vm rss … oom_score_adj name`, header-driven; the name is the rest
+// of the line (it may hold spaces and parentheses).
+func (p *parser) tableRow(line int, t string) bool {
+	b := p.cur
+	close := strings.IndexByte(t, ']')
+	if close < 2 {
+		return false
+	}
+	pidStr := strings.TrimSpace(t[1:close])
+	if !allDigits(pidStr) {
+		return false
+	}
+	cols := b.tableCols
+	r := t[close+1:]
+	vals := make([]string, 0, len(cols))
+	vals = append(vals, pidStr)
+	for len(vals) < len(cols)-1 {
+		r = strings.TrimLeft(r, " ")
+		sp := strings.IndexByte(r, ' ')
+		if sp < 0 {
+			return false
+		}
+		vals = append(vals, r[:sp])
+		r = r[sp:]
+	}
+	name := strings.TrimLeft(r, " ")
+	var tk Task
+	tk.Name, tk.Line = name, line
+	hasScoreAdj := false
+	var oldAdj int
+	hasOld := false
+	for i, v := range vals {
+		col := cols[i]
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return false
+		}
+		switch col {
+		case "pid":
+			tk.PID = int(n)
+		case "uid":
+			tk.UID = int(n)
+		case "tgid":
+			tk.TGID = int(n)
+		case "total_vm":
+			tk.TotalVMBytes = p.pages(n, line)
+		case "rss":
+			tk.RSSBytes = p.pages(n, line)
+		case "rss_anon":
+			tk.RSSAnonBytes = p.pages(n, line)
+		case "rss_file":
+			tk.RSSFileBytes = p.pages(n, line)
+		case "rss_shmem":
+			tk.RSSShmemBytes = p.pages(n, line)
+		case "pgtables_bytes":
+			tk.PgtablesBytes = n
+		case "nr_ptes", "nr_pmds", "nr_puds":
+			tk.PgtablesBytes += p.pages(n, line)
+			setExtra(&tk.Extra, col, v)
+		case "swapents":
+			tk.SwapentsBytes = p.pages(n, line)
+		case "oom_score_adj":
+			tk.OOMScoreAdj = int(n)
+			hasScoreAdj = true
+		case "oom_adj", "oomkilladj":
+			oldAdj, hasOld = int(n), true
+			setExtra(&tk.Extra, col, v)
+		default:
+			setExtra(&tk.Extra, col, v)
+		}
+	}
+	if !hasScoreAdj && hasOld {
+		tk.OOMScoreAdj = oldAdj
+	}
+	b.ev.Tasks = append(b.ev.Tasks, tk)
+	if b.tablePIDs == nil {
+		b.tablePIDs = map[int]bool{}
+	}
+	b.tablePIDs[tk.PID] = true
+	return true
+}
+
+func setExtra(m *map[string]string, k, v string) {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[k] = v
+}
+
+// pages converts a page count to bytes and remembers that the default
+// page size was used.
+func (p *parser) pages(n int64, line int) int64 {
+	if p.opts.PageSizeBytes == 0 && !p.pageWarned {
+		p.pageWarned = true
+		p.warn(line, "page counts converted to bytes with an assumed page size of 4096 (Options.PageSizeBytes not set; arm64/ppc64 may use 16 or 64 KiB)")
+	}
+	return n * p.pageSize
+}
+
+// memInfo reads one line of the Mem-Info block (mm/show_mem.c
+// __show_mem / show_free_areas): the first block in pages, node and zone
+// lines in kB, the summary lines.
+func (p *parser) memInfo(b *builder, t string) bool {
+	switch {
+	case strings.HasSuffix(t, "per-cpu:"), strings.HasPrefix(t, "CPU ") && strings.Contains(t, " hi:"),
+		strings.HasPrefix(t, "lowmem_reserve[]:"), strings.HasPrefix(t, "Swap cache stats:"),
+		strings.HasPrefix(t, "Unreclaimable slab info:"):
+		return true
+	case strings.HasPrefix(t, "Free swap"), strings.HasPrefix(t, "Total swap"):
+		k := "free_swap"
+		if t[0] == 'T' {
+			k = "total_swap"
+		}
+		if _, v, ok := strings.Cut(t, "="); ok {
+			if n, unit, ok := numUnit(strings.TrimSpace(v)); ok {
+				b.ev.MemInfo[k] = scaleUnit(n, unit)
+			}
+		}
+		b.memInfoFirst = false
+		return true
+	}
+	// "N pages RAM", "N total pagecache pages", "N pages in swap cache"
+	if sp := strings.IndexByte(t, ' '); sp > 0 && allDigits(t[:sp]) {
+		n, _ := strconv.ParseInt(t[:sp], 10, 64)
+		rest := t[sp+1:]
+		var k string
+		switch {
+		case rest == "total pagecache pages":
+			k = "total_pagecache"
+		case rest == "pages in swap cache":
+			k = "swap_cache"
+		case strings.HasPrefix(rest, "pages "):
+			k = strings.NewReplacer(" ", "_", "/", "_", "-", "_").Replace(strings.ToLower(rest[len("pages "):]))
+		default:
+			return false
+		}
+		b.ev.MemInfo[k] = p.pages(n, b.lastKey)
+		b.memInfoFirst = false
+		return true
+	}
+	prefix := ""
+	body := t
+	if strings.HasPrefix(t, "Node ") {
+		f := strings.SplitN(t, " ", 4)
+		if len(f) < 3 || !allDigits(f[1]) {
+			return false
+		}
+		prefix = "node" + f[1] + "_"
+		body = t[len("Node "+f[1]+" "):]
+		b.memInfoFirst = false
+	}
+	// zone line "DMA free:…kB" or buddy "DMA: 45*4kB …"; hugepages
+	fs := strings.Fields(body)
+	if len(fs) == 0 {
+		return false
+	}
+	if strings.HasSuffix(fs[0], ":") || strings.Contains(body, "hugepages_total=") {
+		b.memInfoFirst = false
+		return true // buddy lists, hugepages
+	}
+	if !strings.Contains(fs[0], ":") {
+		prefix += fs[0] + "_"
+		fs = fs[1:]
+		b.memInfoFirst = false
+	}
+	any := false
+	for _, f := range fs {
+		k, v, ok := strings.Cut(f, ":")
+		if !ok || k == "" {
+			continue
+		}
+		n, unit, ok := numUnit(v)
+		if !ok {
+			continue
+		}
+		any = true
+		k = strings.ToLower(k)
+		if prefix == "" && b.memInfoFirst && unit == "" {
+			b.ev.MemInfo[k] = p.pages(n, b.lastKey)
+			continue
+		}
+		if unit == "" {
+			if prefix == "" {
+				continue
+			}
+			b.ev.MemInfo[prefix+k] = n // page counts such as pages_scanned
+			continue
+		}
+		b.ev.MemInfo[prefix+k] = scaleUnit(n, unit)
+	}
+	return any
+}
+
+// statLine reads a v2 memory.stat line "anon 31154200576".
+func statLine(t string) (string, int64, bool) {
+	k, v, ok := strings.Cut(t, " ")
+	if !ok || !isKey(k) {
+		return "", 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return k, n, true
+}
+
+func isUsageLine(t string) bool {
+	for _, k := range [...]string{"memory: usage ", "memory+swap: usage ", "swap: usage ", "kmem: usage "} {
+		if strings.HasPrefix(t, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseUsage reads " usage 980kB, limit 18014398509481983kB, failcnt 0"
+// (mm/memcontrol.c mem_cgroup_print_oom_meminfo, K(page_counter_read) kB).
+func parseUsage(s string) (MemcgCounter, bool) {
+	var c MemcgCounter
+	seen := 0
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), " ")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch k {
+		case "usage", "limit":
+			var n int64
+			if v == "max" {
+				n = -1
+			} else {
+				kb, unit, ok := numUnit(v)
+				if !ok {
+					return c, false
+				}
+				if k == "limit" && unit == "kB" && kb >= unlimitedKB {
+					n = -1
+				} else {
+					n = scaleUnit(kb, unit)
+				}
+			}
+			if k == "usage" {
+				c.UsageBytes = n
+			} else {
+				c.LimitBytes = n
+			}
+			seen++
+		case "failcnt":
+			c.Failcnt, _ = strconv.ParseInt(v, 10, 64)
+			seen++
+		}
+	}
+	return c, seen >= 2
+}
+
+// unlimitedKB: PAGE_COUNTER_MAX in kB on 64-bit with 4 KiB pages
+// (9007199254740988kB); RES_COUNTER_MAX on ≤3.x prints 18014398509481983kB.
+const unlimitedKB = 9007199254740988
+
+// numUnit splits "1156kB" into 1156, "kB".
+func numUnit(s string) (int64, string, bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || (i == 1 && s[0] == '-') {
+		return 0, "", false
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, "", false
+	}
+	return n, s[i:], true
+}
+
+func scaleUnit(n int64, unit string) int64 {
+	switch unit {
+	case "kB", "KB", "kb", "K", "k":
+		return n * 1024
+	case "MB", "M", "MiB":
+		return n << 20
+	case "GB", "G", "GiB":
+		return n << 30
+	}
+	return n
+}
+
+func leadingInt(s string) int {
+	n := 0
+	for i := 0; i < len(s) && i < 10 && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+func clip(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
+}
+
+// userspace recognises the killers that act before the kernel
+// (systemd-oomd, earlyoom) and systemd's unit results.
+func (p *parser) userspace(line int, t string, st stamp, tag string) bool {
+	mk := func(kind string) *Event {
+		ev := Event{Kind: kind, Line: line, FirstLine: line, LastLine: line, Reason: t, KeyLines: []string{t}}
+		setStamp(&ev, st)
+		return &ev
+	}
+	switch {
+	case tag == "systemd-oomd" && strings.HasPrefix(t, "Killed "):
+		// systemd-oomd: "Killed /user.slice/… due to memory pressure for … being 51.23% > 50.00% for > 20s with reclaim activity"
+		ev := mk(KindSystemdOOMDKill)
+		r := t[len("Killed "):]
+		cg, _, _ := strings.Cut(r, " ")
+		ev.Cgroup = cg
+		if _, why, ok := strings.Cut(r, " due to "); ok {
+			ev.Reason = why
+		}
+		p.emitUser(ev)
+		return true
+	case (tag == "" || tag == "systemd") && strings.Contains(t, ": systemd-oomd killed "):
+		// systemd (src/core/unit.c): "<unit>: systemd-oomd killed N process(es) in this unit."
+		ev := mk(KindSystemdOOMDKill)
+		i := strings.Index(t, ": systemd-oomd killed ")
+		ev.Unit = t[:i]
+		n := leadingInt(t[i+len(": systemd-oomd killed "):])
+		ev.Extra = map[string]string{"processes": strconv.Itoa(n)}
+		p.emitUser(ev)
+		return true
+	case (tag == "" || tag == "systemd") && (strings.HasSuffix(strings.TrimSuffix(t, "."), ": A process of this unit has been killed by the OOM killer") ||
+		strings.HasSuffix(strings.TrimSuffix(t, "."), ": Failed with result 'oom-kill'")):
+		ev := mk(KindSystemdUnitOOM)
+		ev.Unit = t[:strings.Index(t, ": ")]
+		p.emitUser(ev)
+		return true
+	case (tag == "" || tag == "earlyoom") && strings.HasPrefix(t, "sending SIG") && strings.Contains(t, " to process "):
+		// earlyoom kill.c: `sending SIGTERM to process 2614312 uid 1000 "simple": badness 966, VmRSS 61 MiB`
+		ev := mk(KindEarlyOOMKill)
+		sig, _, _ := strings.Cut(t[len("sending "):], " ")
+		ev.Extra = map[string]string{"signal": sig}
+		r := t[strings.Index(t, " to process ")+len(" to process "):]
+		ev.PID = leadingInt(r)
+		if i := strings.Index(r, " uid "); i >= 0 {
+			ev.UID, ev.HasUID = leadingInt(r[i+len(" uid "):]), true
+		}
+		if i := strings.IndexByte(r, '"'); i >= 0 {
+			if j := strings.Index(r[i+1:], "\": "); j >= 0 {
+				ev.Comm = r[i+1 : i+1+j]
+				r = r[i+1+j+3:]
+			} else if j := strings.LastIndexByte(r, '"'); j > i {
+				ev.Comm = r[i+1 : j]
+				r = r[j+1:]
+			}
+		}
+		if c, _, ok := strings.Cut(r, ", cmdline "); ok {
+			ev.Extra["cmdline"] = strings.TrimSpace(r[len(c)+len(", cmdline "):])
+			r = c
+		}
+		for _, part := range strings.Split(r, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), " ")
+			if !ok {
+				continue
+			}
+			switch k {
+			case "VmRSS":
+				n, _, _ := strings.Cut(v, " ")
+				if x, err := strconv.ParseInt(n, 10, 64); err == nil {
+					ev.VmRSSBytes = x << 20
+				}
+			case "oom_score_adj":
+				ev.KilledOOMScoreAdj, _ = strconv.Atoi(v)
+				ev.Extra[k] = v
+			default:
+				ev.Extra[k] = v
+			}
+		}
+		p.emitUser(ev)
+		return true
+	}
+	return false
+}
+
+func (p *parser) emitUser(ev *Event) {
+	if ev.Extra != nil && len(ev.Extra) == 0 {
+		ev.Extra = nil
+	}
+	p.log.Events = append(p.log.Events, *ev)
+}
+
+var _ = time.UTC
