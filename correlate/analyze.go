@@ -243,6 +243,17 @@ func analyze(j *job, opts Options) *Report {
 	}
 	sort.SliceStable(rep.Hogs, func(a, b int) bool { return rep.Hogs[a].PeakBytes > rep.Hogs[b].PeakBytes })
 	for _, r := range results {
+		for _, f := range r.Fixtures {
+			fh := FixtureHeld{Fixture: f.Fixture, Scope: f.Scope, Worker: r.Proc.Worker, PID: r.Proc.PID, HeldBytes: f.HeldBytes}
+			if f.Setter != nil {
+				fh.SetUpBy = f.Setter.Test
+			}
+			rep.FixturesHeld = append(rep.FixturesHeld, fh)
+			if f.HeldBytes >= floor {
+				warn("%s fixture %s (set up during %s) still holds %s at the end of the record: not a leak, it is released when its scope ends",
+					f.Scope, f.Fixture, fh.SetUpBy, FormatBytes(f.HeldBytes))
+			}
+		}
 		if r.Unowned >= floor {
 			warn("pid %d: %s grew between tests and was never released; no test owns it (module-scoped fixture set-up or a background thread between test records?)",
 				r.Proc.PID, FormatBytes(r.Unowned))
@@ -468,7 +479,7 @@ func basisWords(b string) string {
 
 func confidenceOf(t *testMem, floor int64) string {
 	switch {
-	case t.Coarse:
+	case t.Coarse || t.Proc.LowConfidence:
 		return ConfidenceLow
 	case t.Anon || len(t.Open) > 0:
 		return ConfidenceHigh

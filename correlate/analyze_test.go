@@ -204,6 +204,35 @@ func TestLedgerRules(t *testing.T) {
 			want: map[string]int64{"a.py::t1": 150 * MiB, "b.py::t1": 0, "b.py::t2": 0},
 		},
 		{
+			// A fixture_setup record names the test that made the fixture:
+			// its teardown gives back the fixture's growth, not the
+			// earlier leak of the module's first test (which scope FIFO
+			// alone would have taken).
+			name: "fixture setup names the setter",
+			steps: []step{
+				start("a.py::t1", 0, rss(100*MiB)), end("a.py::t1", 1, rss(200*MiB)),
+				start("a.py::t2", 2, rss(200*MiB)),
+				{Kind: stepFixtureSetup, Test: "a.py::t2", Fixture: "table", Scope: "module", Time: t0 + 2.5, Mem: rss(200 * MiB), After: rss(500 * MiB), HasMem: true},
+				end("a.py::t2", 3, rss(510*MiB)),
+				start("a.py::t3", 4, rss(510*MiB)),
+				teardown("table", "module", 4.5, rss(510*MiB), rss(210*MiB)),
+				end("a.py::t3", 5, rss(210*MiB)),
+			},
+			want: map[string]int64{"a.py::t1": 100 * MiB, "a.py::t2": 10 * MiB, "a.py::t3": 0},
+		},
+		{
+			// A gc in a later test does not free a live fixture.
+			name: "LIFO skips a live fixture",
+			steps: []step{
+				start("a.py::t1", 0, rss(100*MiB)), end("a.py::t1", 1, rss(200*MiB)),
+				start("a.py::t2", 2, rss(200*MiB)),
+				{Kind: stepFixtureSetup, Test: "a.py::t2", Fixture: "table", Scope: "module", Time: t0 + 2.5, Mem: rss(200 * MiB), After: rss(500 * MiB), HasMem: true},
+				end("a.py::t2", 3, rss(500*MiB)),
+				start("a.py::t3", 4, rss(500*MiB)), end("a.py::t3", 5, rss(450*MiB)),
+			},
+			want: map[string]int64{"a.py::t1": 50 * MiB, "a.py::t2": 0, "a.py::t3": 0},
+		},
+		{
 			// An end with no start (its start record was lost) takes the
 			// previous reading as its start.
 			name: "end without start",

@@ -65,6 +65,9 @@ type release struct {
 type entry struct {
 	owner *testMem // nil: growth between tests, owned by no test
 	left  int64
+	// fixture is set for the growth of a fixture_setup record: memory the
+	// fixture holds, not the test's own.
+	fixture, scope string
 }
 
 // procResult is the ledger's outcome for one process.
@@ -81,6 +84,16 @@ type procResult struct {
 	LastSource string
 	// Unowned is what growth between tests is still on the ledger.
 	Unowned int64
+	// Fixtures are the fixtures made (fixture_setup) and not torn down by
+	// the end of the record, with what of their setup growth they hold.
+	Fixtures []heldFixture
+}
+
+// heldFixture is a live fixture's memory at the end of the record.
+type heldFixture struct {
+	Fixture, Scope string
+	Setter         *testMem // the test during whose setup it was made
+	HeldBytes      int64
 }
 
 // runLedger walks one process's steps and attributes every change of memory:
@@ -120,7 +133,8 @@ func runLedger(p *proc) *procResult {
 	releaseLIFO := func(amount int64, by string) {
 		for i := len(entries) - 1; i >= 0 && amount > 0; i-- {
 			e := entries[i]
-			if e.left <= 0 {
+			if e.left <= 0 || e.fixture != "" {
+				// A live fixture gives its memory back only at its teardown.
 				continue
 			}
 			take := min(e.left, amount)
@@ -132,6 +146,22 @@ func runLedger(p *proc) *procResult {
 		}
 	}
 	releaseScoped := func(amount int64, by string, s *step, at *testMem) {
+		// A fixture_setup record put the fixture's own growth on the
+		// ledger: its teardown gives that back first.
+		for _, e := range entries {
+			if amount <= 0 {
+				break
+			}
+			if e.fixture != s.Fixture || e.left <= 0 {
+				continue
+			}
+			take := min(e.left, amount)
+			e.left -= take
+			amount -= take
+		}
+		if amount <= 0 {
+			return
+		}
 		cands := scopeRun(r.Tests, at, s.Scope)
 		if cands != nil {
 			in := map[*testMem]bool{}
@@ -221,6 +251,34 @@ func runLedger(p *proc) *procResult {
 			t.InFlight = true
 			active = t
 			pending = 0
+		case stepFixtureSetup:
+			if !s.HasMem {
+				continue
+			}
+			// A fixture made: the reading up to its setup belongs to the
+			// running test as usual; the setup's own growth is the
+			// fixture's, on an entry of its own until its teardown.
+			if hasCur {
+				d := delta(cur, s.Mem)
+				if active != nil {
+					pending += d
+				} else {
+					gap(d, "between tests")
+				}
+			}
+			owner := active
+			if owner == nil {
+				owner = byName[s.Test]
+			}
+			if g := delta(s.Mem, s.After); g > 0 {
+				entries = append(entries, &entry{owner: owner, left: g, fixture: s.Fixture, scope: s.Scope})
+			} else if active != nil {
+				pending += g
+			} else {
+				gap(g, "between tests")
+			}
+			cur, hasCur = s.After, true
+			r.LastTime, r.LastSource = s.Time, s.Source
 		case stepFixture:
 			if !s.HasMem {
 				continue
@@ -307,9 +365,14 @@ func runLedger(p *proc) *procResult {
 	}
 	r.Last, r.HasLast = cur, hasCur
 	for _, e := range entries {
-		if e.owner != nil {
+		switch {
+		case e.fixture != "":
+			if e.left > 0 {
+				r.Fixtures = append(r.Fixtures, heldFixture{Fixture: e.fixture, Scope: e.scope, Setter: e.owner, HeldBytes: e.left})
+			}
+		case e.owner != nil:
 			e.owner.Retained += e.left
-		} else {
+		default:
 			r.Unowned += e.left
 		}
 	}

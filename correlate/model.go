@@ -25,6 +25,20 @@ type Report struct {
 	Verdict   string      `json:"verdict"` // one sentence
 	Warnings  []string    `json:"warnings"`
 	Samples   []RSSSample `json:"samples,omitempty"` // periodic RSS samples, for charts
+	// FixturesHeld are module, class, package or session fixtures made
+	// (fixture_setup record) and not torn down when the record ends: the
+	// memory their setup took is held by them, not leaked by a test.
+	FixturesHeld []FixtureHeld `json:"fixtures_held,omitempty"`
+}
+
+// FixtureHeld is a live fixture's memory at the end of the record.
+type FixtureHeld struct {
+	Fixture   string `json:"fixture"`
+	Scope     string `json:"scope"`
+	SetUpBy   string `json:"set_up_by"` // the test during whose setup it was made
+	Worker    string `json:"worker"`
+	PID       int    `json:"pid"`
+	HeldBytes int64  `json:"held_bytes"`
 }
 
 // Input is one file that was read, with what it was recognised as.

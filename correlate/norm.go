@@ -34,9 +34,10 @@ func (m mem) anonOrRSS() int64 {
 type stepKind int
 
 const (
-	stepStart   stepKind = iota // a test started: Mem is the reading before its setup
-	stepEnd                     // a test ended: Mem is the reading after its teardown
-	stepFixture                 // a fixture was finalized: Mem before, After after
+	stepStart        stepKind = iota // a test started: Mem is the reading before its setup
+	stepEnd                          // a test ended: Mem is the reading after its teardown
+	stepFixture                      // a fixture was finalized: Mem before, After after
+	stepFixtureSetup                 // a fixture was made during Test: Mem before, After after
 )
 
 // openObject is one object a test left alive (diagnostics open_object_details).
@@ -79,7 +80,7 @@ type step struct {
 	// (weathercop's "Open xarray datasets: N"); a missing type counts 0.
 	OpenCounter map[string]int
 
-	// stepFixture only.
+	// stepFixture and stepFixtureSetup only.
 	Fixture string
 	Scope   string
 	After   mem
@@ -104,6 +105,9 @@ type proc struct {
 	// Samples in time order.
 	Samples []sample
 	Source  string // the input the records came from
+	// LowConfidence is set when the records may mix processes (weathercop
+	// logs written by several xdist workers at once).
+	LowConfidence bool
 }
 
 // testInfo is one test as a log reports it: for the timeline and for

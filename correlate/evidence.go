@@ -1,0 +1,613 @@
+package correlate
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oomlens/oomlens/dmesg"
+	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/pytestlog"
+)
+
+// Evidence is everything read from one job, as the parsers gave it.
+type Evidence struct {
+	Inputs      []Input // path, kinds, warnings (filled by the caller)
+	Kernel      []KernelInput
+	Pytest      []PytestInput
+	JUnit       []JUnitInput
+	Collect     []string // node ids from collection lists, in collection order
+	Diagnostics []DiagnosticsInput
+	Weathercop  []WeathercopInput
+	Cores       []CoreInput
+}
+
+// KernelInput is one kernel log (dmesg, kern.log, journalctl -k, kmsg).
+type KernelInput struct {
+	Path string
+	Log  *dmesg.Log
+}
+
+// PytestInput is one pytest or CI log.
+type PytestInput struct {
+	Path string
+	Log  *pytestlog.Log
+}
+
+// JUnitInput is one JUnit XML report, read as the tests it lists.
+type JUnitInput struct {
+	Path  string
+	Tests []pytestlog.Test
+}
+
+// DiagnosticsInput is one oomlens diagnostics file (or `oomlens record`
+// output).
+type DiagnosticsInput struct {
+	Path string
+	Diag *heap.Diagnostics
+}
+
+// WeathercopInput is one weathercop test_memory.log.
+type WeathercopInput struct {
+	Path string
+	Log  *heap.WeathercopLog
+}
+
+// CoreInput is one ELF core dump.
+type CoreInput struct {
+	Path string
+	Core *heap.Core
+}
+
+// Analyze correlates everything read from one job into a Report. It returns
+// an error only when ev is nil; missing or partial evidence becomes
+// warnings in the report.
+func Analyze(ev *Evidence, opts Options) (*Report, error) {
+	if ev == nil {
+		return nil, errors.New("correlate: no evidence")
+	}
+	j := normalise(ev, opts)
+	return analyze(j, opts), nil
+}
+
+// normaliser holds what the conversion needs across inputs.
+type normaliser struct {
+	ev   *Evidence
+	opts Options
+	j    *job
+	// order is every node id known, in the order tests ran when a log says
+	// so (pytest log, diagnostics), then collection order.
+	order []string
+	seen  map[string]bool
+}
+
+func normalise(ev *Evidence, opts Options) *job {
+	n := &normaliser{ev: ev, opts: opts, j: &job{Inputs: ev.Inputs}, seen: map[string]bool{}}
+	n.nodeOrder()
+	n.diagnostics()
+	n.weathercop()
+	n.pytest()
+	n.junit()
+	n.kernel()
+	n.cores()
+	return n.j
+}
+
+func (n *normaliser) warnf(format string, args ...any) {
+	n.j.Warnings = append(n.j.Warnings, fmt.Sprintf(format, args...))
+}
+
+func pos(path string, line int) string {
+	if line <= 0 {
+		return path
+	}
+	return path + ":" + strconv.Itoa(line)
+}
+
+func (n *normaliser) addID(id string) {
+	if id == "" || strings.Contains(id, "::#") || strings.HasPrefix(id, "#") || n.seen[id] {
+		return
+	}
+	n.seen[id] = true
+	n.order = append(n.order, id)
+}
+
+func (n *normaliser) nodeOrder() {
+	for _, in := range n.ev.Pytest {
+		if in.Log == nil {
+			continue
+		}
+		for _, s := range in.Log.Sessions {
+			for _, t := range s.Tests {
+				n.addID(t.NodeID)
+			}
+			for _, f := range s.InFlight {
+				n.addID(f.Test)
+			}
+		}
+	}
+	for _, in := range n.ev.Diagnostics {
+		if in.Diag == nil {
+			continue
+		}
+		for _, r := range in.Diag.Records {
+			if r.Event == heap.EventTestStart || r.Event == heap.EventTestEnd {
+				n.addID(r.NodeID)
+			}
+		}
+	}
+	for _, id := range n.ev.Collect {
+		n.addID(id)
+	}
+}
+
+// resolvePosition turns a progress-mode position "path/test_x.py::#3" into
+// the third test of that file: in collection order when a collection list
+// was given, else in the order another input (diagnostics) names the tests
+// of that file. It returns the position unchanged when neither knows.
+func (n *normaliser) resolvePosition(p string) string {
+	i := strings.Index(p, "::#")
+	if i < 0 {
+		return p
+	}
+	file := p[:i]
+	k, err := strconv.Atoi(p[i+3:])
+	if err != nil || k < 1 {
+		return p
+	}
+	for _, list := range [][]string{n.ev.Collect, n.order} {
+		c := 0
+		for _, id := range list {
+			if nodeFile(id) == file {
+				c++
+				if c == k {
+					return id
+				}
+			}
+		}
+	}
+	return p
+}
+
+// diagnostics turns oomlens diagnostics records into processes, one per
+// (pid, worker), merged across files.
+func (n *normaliser) diagnostics() {
+	procs := map[string]*proc{}
+	get := func(pid int, worker, path string) *proc {
+		k := itoa(pid) + "/" + worker
+		if p := procs[k]; p != nil {
+			return p
+		}
+		p := &proc{PID: pid, Worker: worker, Source: path}
+		procs[k] = p
+		n.j.Procs = append(n.j.Procs, p)
+		return p
+	}
+	for _, in := range n.ev.Diagnostics {
+		d := in.Diag
+		if d == nil {
+			continue
+		}
+		for _, w := range d.Warnings {
+			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
+		}
+		summary := d.Format == heap.FormatSummary
+		if summary {
+			n.warnf("%s: a summary of per-test peaks (no RSS before and after each test): it can show hogs, never a leak; its peaks are read as allocation peaks, in the writer's own meaning", in.Path)
+		}
+		for _, r := range d.Records {
+			p := get(r.PID, r.Worker, in.Path)
+			src := pos(in.Path, r.Line)
+			m := mem{RSSBytes: r.RSSBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
+			switch r.Event {
+			case heap.EventSessionStart:
+				if r.HasBootTime && r.BootTime > 0 {
+					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsBootTime, BootUnix: r.BootTime, UncertaintyS: 1, Source: src})
+				}
+				if r.HasMonotonic && r.Time > 0 {
+					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsMonotonic, BootUnix: r.Time - r.Monotonic, UncertaintyS: 0.05, Source: src})
+				}
+				if r.HasRSS && r.Time > 0 {
+					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: src})
+				}
+			case heap.EventSample:
+				if r.HasRSS && r.Time > 0 {
+					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: src})
+				}
+			case heap.EventTestStart:
+				p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: src})
+			case heap.EventTestEnd:
+				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: src, Outcome: r.Outcome}
+				if summary {
+					s.HasMem = false
+					if r.HasPeak {
+						s.TracemallocPeakBytes, s.HasTracemalloc = r.PeakRSSBytes, true
+					}
+				} else if r.HasPeak {
+					s.PeakRSSBytes, s.HasPeak = r.PeakRSSBytes, true
+				}
+				if len(r.OpenObjects) > 0 {
+					s.Open = r.OpenObjects
+				}
+				for _, o := range r.OpenObjectDetails {
+					s.OpenDetails = append(s.OpenDetails, openObject{Type: o.Type, FileBacked: o.FileBacked, Closed: o.Closed, NBytes: o.NBytes, Description: o.Description})
+				}
+				if summary && !r.HasPeak {
+					continue
+				}
+				if summary {
+					// A summary entry stands alone: give it a start so the
+					// ledger sees a test (with no readings).
+					p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: src})
+				}
+				p.Steps = append(p.Steps, s)
+			case heap.EventFixtureTeardown, heap.EventFixtureSetup:
+				before := mem{RSSBytes: r.RSSBeforeBytes}
+				after := mem{RSSBytes: r.RSSAfterBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
+				if after.HasAnon {
+					// Only the anonymous RSS after is written: the file-backed
+					// part is taken as unchanged over the finalizer.
+					before.AnonBytes, before.HasAnon = r.RSSBeforeBytes-(r.RSSAfterBytes-r.RSSAnonBytes), true
+				}
+				kind := stepFixture
+				if r.Event == heap.EventFixtureSetup {
+					kind = stepFixtureSetup
+				}
+				p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, Fixture: r.Fixture, Scope: r.Scope, Time: r.Time,
+					Mem: before, After: after, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: src})
+			}
+		}
+	}
+	for _, p := range n.j.Procs {
+		sort.SliceStable(p.Samples, func(a, b int) bool { return p.Samples[a].Time < p.Samples[b].Time })
+	}
+}
+
+// weathercop turns weathercop logs into one process each (they carry no
+// pid), with bare test names matched to node ids.
+func (n *normaliser) weathercop() {
+	for _, in := range n.ev.Weathercop {
+		l := in.Log
+		if l == nil {
+			continue
+		}
+		for _, w := range l.Warnings {
+			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
+		}
+		p := &proc{Source: in.Path}
+		if l.Interleaved {
+			p.LowConfidence = true
+			n.warnf("%s: records of several processes interleave (xdist workers share the file and write no pid): the per-test RSS figures may mix workers, so every leak read from it has low confidence", in.Path)
+		}
+		naive := false
+		used := map[string]int{} // bare name → node ids of that name already used
+		open := map[string]string{}
+		resolve := func(name string) string {
+			k := used[name]
+			c := 0
+			for _, id := range n.order {
+				if nodeName(id) == name {
+					if c == k {
+						used[name] = k + 1
+						return id
+					}
+					c++
+				}
+			}
+			return name
+		}
+		for _, r := range l.Records {
+			t := n.localTime(r.Time)
+			if !r.Time.IsZero() {
+				naive = true
+			}
+			src := pos(in.Path, r.Line)
+			m := mem{RSSBytes: r.VmRSSBytes}
+			switch r.Event {
+			case heap.WeathercopSessionStart:
+				if r.HasVmRSS {
+					p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: src})
+				}
+			case heap.WeathercopTestStart:
+				id := resolve(r.Test)
+				open[r.Test] = id
+				s := step{Kind: stepStart, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: src}
+				if r.HasVmHWM {
+					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
+				}
+				p.Steps = append(p.Steps, s)
+			case heap.WeathercopTestEnd:
+				id, ok := open[r.Test]
+				if !ok {
+					id = resolve(r.Test)
+				}
+				delete(open, r.Test)
+				s := step{Kind: stepEnd, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: src}
+				if r.HasVmHWM {
+					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
+				}
+				if r.HasTracemallocPeak {
+					s.TracemallocPeakBytes, s.HasTracemalloc = int64(r.TracemallocPeakMiB*float64(MiBytes)), true
+				}
+				// The logger prints the line only when the count is not 0.
+				s.OpenCounter = map[string]int{}
+				if r.OpenXarrayDatasets > 0 {
+					s.OpenCounter["xarray.Dataset"] = r.OpenXarrayDatasets
+				}
+				p.Steps = append(p.Steps, s)
+			}
+		}
+		if naive {
+			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (weathercop's local time)")
+		}
+		n.j.Procs = append(n.j.Procs, p)
+	}
+}
+
+// MiBytes is one MiB.
+const MiBytes = 1 << 20
+
+// localTime reads a naive stamp (parsed as UTC or in the parser's zone) in
+// Options.Location.
+func (n *normaliser) localTime(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	if n.opts.Location != nil && t.Location() == time.UTC {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), n.opts.Location)
+	}
+	return unixSeconds(t)
+}
+
+func (n *normaliser) pytest() {
+	workerPID := map[string]int{}
+	for _, p := range n.j.Procs {
+		if p.Worker != "" && p.PID > 0 {
+			workerPID[p.Worker] = p.PID
+		}
+	}
+	var last *pytestlog.Session
+	var lastPath string
+	for _, in := range n.ev.Pytest {
+		if in.Log == nil {
+			continue
+		}
+		for _, w := range in.Log.Warnings {
+			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
+		}
+		for si := range in.Log.Sessions {
+			s := &in.Log.Sessions[si]
+			for _, t := range s.Tests {
+				id := t.NodeID
+				if id == "" {
+					id = n.resolvePosition(t.Position)
+				}
+				ti := testInfo{ID: id, Worker: t.Worker, PID: workerPID[t.Worker], Outcome: t.Outcome, Source: pos(in.Path, t.Line)}
+				if t.HasStart {
+					ti.Start = unixSeconds(t.Start)
+				}
+				if t.HasEnd {
+					ti.End = unixSeconds(t.End)
+				}
+				n.j.Tests = append(n.j.Tests, ti)
+			}
+			for _, f := range s.InFlight {
+				fl := inflight{Test: n.resolvePosition(f.Test), Worker: f.Worker, PID: workerPID[f.Worker], Basis: f.Basis, Source: pos(in.Path, f.Line)}
+				if f.HasStart {
+					fl.Start = unixSeconds(f.Start)
+				}
+				if strings.Contains(fl.Test, "::#") {
+					n.warnf("%s: the test in flight is known only by its position %s; a collection list (`pytest --collect-only -q`) or pytest -v would name it", pos(in.Path, f.Line), fl.Test)
+				}
+				n.j.InFlight = append(n.j.InFlight, fl)
+			}
+			last, lastPath = s, in.Path
+		}
+	}
+	if last == nil {
+		return
+	}
+	e := last.End
+	n.j.HasRunEnd = true
+	n.j.RunEnd = runEndInfo{Kind: e.Kind, ExitCode: e.ExitCode, HasExitCode: e.HasExitCode, KilledPID: e.KilledPID}
+	if e.HasTime {
+		n.j.RunEnd.Time = unixSeconds(e.Time)
+	}
+	for _, x := range e.Evidence {
+		n.j.RunEnd.Evidence = append(n.j.RunEnd.Evidence, fmt.Sprintf("%s: %s", pos(lastPath, x.Line), x.Text))
+	}
+}
+
+// junit adds the tests of JUnit reports that no pytest log listed.
+func (n *normaliser) junit() {
+	have := map[string]bool{}
+	for _, t := range n.j.Tests {
+		have[t.ID] = true
+	}
+	for _, in := range n.ev.JUnit {
+		for _, t := range in.Tests {
+			if t.NodeID == "" || have[t.NodeID] {
+				continue
+			}
+			have[t.NodeID] = true
+			n.j.Tests = append(n.j.Tests, testInfo{ID: t.NodeID, Worker: t.Worker, Outcome: t.Outcome, Source: pos(in.Path, t.Line)})
+		}
+	}
+}
+
+// refTime is the earliest wall-clock time another input gives: the year
+// and day for kernel stamps that carry none.
+func (n *normaliser) refTime() (time.Time, bool) {
+	best := 0.0
+	see := func(t float64) {
+		if t > 0 && (best == 0 || t < best) {
+			best = t
+		}
+	}
+	for _, p := range n.j.Procs {
+		for _, s := range p.Steps {
+			see(s.Time)
+		}
+		for _, s := range p.Samples {
+			see(s.Time)
+		}
+	}
+	for _, t := range n.j.Tests {
+		see(t.Start)
+		see(t.End)
+	}
+	see(n.j.RunEnd.Time)
+	if best == 0 {
+		return time.Time{}, false
+	}
+	return unixTime(best), true
+}
+
+// kernel turns kernel log events into kills.
+func (n *normaliser) kernel() {
+	ref, hasRef := n.refTime()
+	loc := n.opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	for _, in := range n.ev.Kernel {
+		l := in.Log
+		if l == nil {
+			continue
+		}
+		for _, w := range l.Warnings {
+			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
+		}
+		assumed := false
+		for _, e := range l.Events {
+			k := kill{
+				Kind: e.Kind, PID: e.PID, Comm: e.Comm,
+				UptimeS: e.UptimeS, HasUptime: e.HasUptime,
+				Boot: e.Boot, LastBoot: e.Boot >= l.Boots-1,
+				Constraint: e.Constraint, OOMMemcg: e.OOMMemcg, TaskMemcg: e.TaskMemcg,
+				Global:       e.GlobalOOM || e.Constraint == "CONSTRAINT_NONE",
+				MemcgOOM:     e.MemcgOOM,
+				TotalVMBytes: e.TotalVMBytes, AnonRSSBytes: e.AnonRSSBytes, FileRSSBytes: e.FileRSSBytes, ShmemRSSBytes: e.ShmemRSSBytes,
+				Source: pos(in.Path, e.Line), Partial: e.Partial, Reason: e.PartialReason, KeyLines: e.KeyLines,
+			}
+			if k.Comm == "" {
+				k.Comm = e.Unit
+				if k.Comm == "" {
+					k.Comm = e.Cgroup
+				}
+			}
+			if k.AnonRSSBytes == 0 && e.VmRSSBytes > 0 {
+				k.AnonRSSBytes = e.VmRSSBytes // earlyoom reports VmRSS only
+			}
+			if c, ok := e.Memcg["memory"]; ok {
+				k.MemcgUsageBytes, k.MemcgLimitBytes, k.HasMemcgUsage = c.UsageBytes, c.LimitBytes, true
+			}
+			if len(e.Tasks) > 0 {
+				k.TaskPIDs = map[int]int64{}
+				for _, t := range e.Tasks {
+					k.TaskPIDs[t.PID] = t.RSSAnonBytes
+				}
+			}
+			if e.HasTime {
+				t, ok, naive := n.kernelWall(e.Time, e.TimeBasis, ref, hasRef, loc)
+				if ok {
+					k.Wall, k.HasWall, k.WallBasis = unixSeconds(t), true, e.TimeBasis
+					assumed = assumed || naive
+					if e.HasUptime && k.LastBoot {
+						n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignKernelWallClock, BootUnix: k.Wall - e.UptimeS, UncertaintyS: 1, Source: k.Source})
+					}
+				}
+			}
+			n.j.Kills = append(n.j.Kills, k)
+		}
+		if assumed {
+			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (kernel log stamps without a zone)")
+		}
+	}
+}
+
+// kernelWall completes a kernel log's wall-clock stamp: a syslog stamp has
+// no year (Options.Year, else the year of the other inputs, across a New
+// Year if need be), a time-of-day-only stamp has no date (the other inputs'
+// day, or the day either side of it, whichever is nearest), and a stamp the
+// parser read as UTC for want of a zone is read in Options.Location.
+func (n *normaliser) kernelWall(t time.Time, basis string, ref time.Time, hasRef bool, loc *time.Location) (time.Time, bool, bool) {
+	naive := false
+	switch basis {
+	case dmesg.BasisSyslogAssumedUTC, dmesg.BasisDmesgTAssumedUTC, dmesg.BasisISOAssumedUTC, dmesg.BasisSyslogNoYear, dmesg.BasisTimeOfDayOnly:
+		if t.Location() == time.UTC && loc != time.UTC {
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+		}
+		naive = n.opts.Location == nil
+	}
+	switch basis {
+	case dmesg.BasisSyslogNoYear:
+		year := n.opts.Year
+		if year == 0 {
+			if !hasRef {
+				return t, false, naive
+			}
+			year = ref.In(loc).Year()
+		}
+		t = time.Date(year, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+		if n.opts.Year == 0 {
+			if t.Sub(ref) > 180*24*time.Hour {
+				t = t.AddDate(-1, 0, 0)
+			} else if ref.Sub(t) > 180*24*time.Hour {
+				t = t.AddDate(1, 0, 0)
+			}
+		}
+	case dmesg.BasisTimeOfDayOnly:
+		if !hasRef {
+			return t, false, naive
+		}
+		r := ref.In(t.Location())
+		best := time.Time{}
+		for _, d := range []int{-1, 0, 1} {
+			day := r.AddDate(0, 0, d)
+			c := time.Date(day.Year(), day.Month(), day.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+			if best.IsZero() || absDur(c.Sub(r)) < absDur(best.Sub(r)) {
+				best = c
+			}
+		}
+		t = best
+	}
+	return t, true, naive
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func (n *normaliser) cores() {
+	for _, in := range n.ev.Cores {
+		c := in.Core
+		if c == nil {
+			continue
+		}
+		for _, w := range c.Warnings {
+			if w.Line > 0 {
+				n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
+			} else if w.Offset > 0 {
+				n.warnf("%s: offset %d: %s", in.Path, w.Offset, w.Message)
+			} else {
+				n.warnf("%s: %s", in.Path, w.Message)
+			}
+		}
+		sig := c.SignalName
+		if sig == "" && c.Signal != 0 {
+			sig = itoa(c.Signal)
+		}
+		cd := CoreDump{Path: in.Path, PID: c.PID, Comm: c.Comm, Signal: sig, AnonBytes: c.AnonBytes, FileBytes: c.FileBytes, LargestRegions: []CoreRegion{}}
+		for _, r := range c.Regions {
+			cd.LargestRegions = append(cd.LargestRegions, CoreRegion{Start: fmt.Sprintf("0x%x", r.Start), SizeBytes: r.SizeBytes, Perms: r.Perms})
+		}
+		n.j.Cores = append(n.j.Cores, cd)
+	}
+}
