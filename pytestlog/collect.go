@@ -1,0 +1,250 @@
+package pytestlog
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// collectIndex looks node ids up in the collection order of
+// `pytest --collect-only -q`, matching escaped ("\xe9", "\u65e5") and raw
+// non-ASCII forms alike.
+type collectIndex struct {
+	n      int
+	list   []string
+	canon  map[string]int // canonical form -> index
+	byFile map[string][]string
+}
+
+func newCollectIndex(ids []string) *collectIndex {
+	c := &collectIndex{n: len(ids), list: ids, canon: make(map[string]int, len(ids)), byFile: map[string][]string{}}
+	for i, id := range ids {
+		k := canonicalID(id)
+		if _, dup := c.canon[k]; !dup {
+			c.canon[k] = i
+		}
+		f := fileOf(id)
+		c.byFile[f] = append(c.byFile[f], id)
+	}
+	return c
+}
+
+func (c *collectIndex) has(id string) bool {
+	if c.n == 0 {
+		return false
+	}
+	_, ok := c.canon[canonicalID(id)]
+	return ok
+}
+
+// at is the n-th (1-based) collected test of file, or of the whole
+// collection when file is "".
+func (c *collectIndex) at(file string, n int) string {
+	if c.n == 0 || n < 1 {
+		return ""
+	}
+	l := c.list
+	if file != "" {
+		l = c.byFile[file]
+	}
+	if n > len(l) {
+		return ""
+	}
+	return l[n-1]
+}
+
+// after is the collected test that follows id.
+func (c *collectIndex) after(id string) string {
+	i, ok := c.canon[canonicalID(id)]
+	if !ok || i+1 >= len(c.list) {
+		return ""
+	}
+	return c.list[i+1]
+}
+
+// canonicalID decodes the escapes pytest applies to non-ASCII parameter ids
+// (python.py _ascii_escaped_by_config: str.encode("unicode_escape")), so an
+// escaped id and its raw form compare equal.
+func canonicalID(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		hex := 0
+		switch s[i+1] {
+		case 'x':
+			hex = 2
+		case 'u':
+			hex = 4
+		case 'U':
+			hex = 8
+		case '\\':
+			b.WriteByte('\\')
+			i++
+			continue
+		case 'n':
+			b.WriteByte('\n')
+			i++
+			continue
+		case 't':
+			b.WriteByte('\t')
+			i++
+			continue
+		case 'r':
+			b.WriteByte('\r')
+			i++
+			continue
+		}
+		if hex > 0 && i+2+hex <= len(s) {
+			if v, err := strconv.ParseUint(s[i+2:i+2+hex], 16, 32); err == nil && utf8.ValidRune(rune(v)) {
+				b.WriteRune(rune(v))
+				i += 1 + hex
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+var collectedSummaryRe = regexp.MustCompile(`^(?:\d+(?:/\d+)? tests? collected|no tests collected|\d+ tests? (?:deselected|selected))`)
+
+// ErrNoNodeIDs is returned by ParseCollectList for input with no node ids.
+var ErrNoNodeIDs = errors.New("no node ids (expected `pytest --collect-only -q` output)")
+
+// ParseCollectList reads the output of `pytest --collect-only -q`: one node
+// id per line, a blank line, then "N tests collected in 0.12s"
+// (terminal.py pytest_collection_finish). CI prefixes and ANSI escapes are
+// removed. Node ids are returned exactly as printed, in collection order.
+func ParseCollectList(r io.Reader, name string) ([]string, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
+	var ids []string
+	lineNo := 0
+	sawSummary := false
+	inBlock := true
+	for sc.Scan() {
+		lineNo++
+		raw := sc.Text()
+		if lineNo == 1 {
+			raw = strings.TrimPrefix(raw, "\ufeff")
+		}
+		text, _, _ := stripCI(strings.TrimSuffix(raw, "\r"))
+		text = strings.TrimRight(stripANSI(text), " \t")
+		switch {
+		case text == "":
+			if len(ids) > 0 {
+				inBlock = false
+			}
+		case collectedSummaryRe.MatchString(text):
+			sawSummary = true
+			inBlock = false
+		case strings.HasPrefix(text, "=") || strings.HasPrefix(text, "!"):
+			inBlock = false
+		case inBlock && strings.Contains(text, "::") && text[0] != ' ' && text[0] != '\t':
+			ids = append(ids, text)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return ids, &ParseError{Name: name, Line: lineNo + 1, Err: err}
+	}
+	if len(ids) == 0 && !sawSummary {
+		return nil, &ParseError{Name: name, Line: lineNo, Err: ErrNoNodeIDs}
+	}
+	return ids, nil
+}
+
+// LooksLikeCollectList reports whether head (the first bytes of an input)
+// looks like `pytest --collect-only -q` output.
+func LooksLikeCollectList(head []byte) bool {
+	ids, other := 0, 0
+	summary := false
+	for _, line := range headLines(head) {
+		if line == "" {
+			continue
+		}
+		switch {
+		case collectedSummaryRe.MatchString(line):
+			summary = true
+		case sessionStartsRe.MatchString(line):
+			return false
+		case strings.Contains(line, "::") && line[0] != ' ' && !strings.HasSuffix(line, " "):
+			first, _, _ := strings.Cut(line, " ")
+			if !strings.Contains(first, "::") {
+				other++
+				continue
+			}
+			if _, _, _, _, _, _, ok := (&parser{collect: newCollectIndex(nil)}).splitVerbose(line); ok && strings.HasSuffix(line, "%]") {
+				return false
+			}
+			ids++
+		default:
+			other++
+		}
+	}
+	return ids > 0 && (summary || (ids >= 3 && other <= ids/10))
+}
+
+// LooksLikePytest reports whether head (the first bytes of an input) holds
+// pytest terminal output or a CI log around it.
+func LooksLikePytest(head []byte) bool {
+	for _, line := range headLines(head) {
+		t := strings.TrimSpace(line)
+		if t == "" {
+			continue
+		}
+		if sessionStartsRe.MatchString(t) || platformRe.MatchString(t) || collectedRe.MatchString(t) ||
+			xdistItemsRe.MatchString(t) || nodeDownRe.MatchString(t) || crashedWhileRe.MatchString(t) ||
+			replacingRe.MatchString(t) || xdistOldStatusRe.MatchString(t) || bringingUpRe.MatchString(t) {
+			return true
+		}
+		if m := xdistResultRe.FindStringSubmatch(t); m != nil {
+			if _, ok := verboseWords[m[5]]; ok {
+				return true
+			}
+		}
+		first, _, _ := strings.Cut(t, " ")
+		if strings.Contains(first, "::") {
+			if _, _, _, pct, done, _, ok := (&parser{collect: newCollectIndex(nil)}).splitVerbose(t); ok && (pct != "" || done != "") {
+				return true
+			}
+		} else if m := progressFileRe.FindStringSubmatch(t); m != nil {
+			letters, tail := splitLetters(m[2])
+			if pm := progressTailRe.FindStringSubmatch(tail); letters != "" && pm != nil && (pm[1] != "" || pm[2] != "") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// headLines splits head into lines with CI prefixes and ANSI removed; a cut
+// last line is dropped unless it is the only one.
+func headLines(head []byte) []string {
+	s := strings.TrimPrefix(string(head), "\ufeff")
+	lines := strings.Split(s, "\n")
+	if len(lines) > 1 && !strings.HasSuffix(s, "\n") {
+		lines = lines[:len(lines)-1]
+	}
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		t, _, _ := stripCI(strings.TrimSuffix(l, "\r"))
+		if i := strings.LastIndexByte(t, '\r'); i >= 0 {
+			t = t[i+1:]
+		}
+		out = append(out, stripANSI(t))
+	}
+	return out
+}
+
+var _ = fmt.Sprintf

@@ -1,0 +1,916 @@
+package pytestlog
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxLineBytes is the longest line kept whole; longer lines are truncated to
+// this length and reported as a Warning.
+const MaxLineBytes = 1 << 20
+
+// ParseError is a read failure at a position in the input.
+type ParseError struct {
+	Name string
+	Line int
+	Err  error
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s:%d: %v", e.Name, e.Line, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Line shapes of pytest's terminal reporter (src/_pytest/terminal.py) and
+// pytest-xdist's dsession.py; see PYTEST-CI.md §1 for where each was seen.
+var (
+	sessionStartsRe = regexp.MustCompile(`^=+ test session starts =+\s*$`)
+	platformRe      = regexp.MustCompile(`^platform (\S+) -- Python (\S+?)(?:\[pypy-[^\]]+\])?, pytest-(\S+?), (?:py-(\S+?), )?pluggy-(\S+?)(?: -- (.+))?\s*$`)
+	cachedirRe      = regexp.MustCompile(`^cachedir: (.+?)\s*$`)
+	rootdirOldRe    = regexp.MustCompile(`^rootdir: ([^,]+)(?:, (?:configfile|inifile): ([^,]*))?(?:, testpaths: (.+?))?\s*$`)
+	headerKVRe      = regexp.MustCompile(`^(configfile|inifile|testpaths): (.+?)\s*$`)
+	pluginsRe       = regexp.MustCompile(`^plugins: (.+?)\s*$`)
+	collectingRe    = regexp.MustCompile(`^collecting (?:\.\.\. ?|\d+ items?(?: / \d+ errors?)?(?: / \d+ deselected)?(?: / \d+ skipped)?(?: / \d+ selected)? *)`)
+	collectedRe     = regexp.MustCompile(`^collected (\d+) items?(?: / (\d+) errors?)?(?: / (\d+) deselected)?(?: / (\d+) skipped)?(?: / (\d+) selected)?\s*$`)
+	// xdist >= 2.? status lines (dsession.py get_workers_status_line).
+	xdistStatusRe = regexp.MustCompile(`^(created|initialized|ready|collecting): (\d+)/(\d+) workers?\s*$`)
+	xdistItemsRe  = regexp.MustCompile(`^(\d+) workers? \[(\d+) items?\]\s*$`)
+	// xdist <= 2.5: "gw0 [318] / gw1 [318] / gw6 C"
+	xdistOldStatusRe  = regexp.MustCompile(`^(gw\d+ (?:\[\d+\]|C|I|ok)(?: / gw\d+ (?:\[\d+\]|C|I|ok))*)\s*$`)
+	xdistOldEntryRe   = regexp.MustCompile(`(gw\d+) (?:\[(\d+)\]|C|I|ok)`)
+	bringingUpRe      = regexp.MustCompile(`^bringing up nodes\.\.\.\s*$`)
+	schedulingRe      = regexp.MustCompile(`^scheduling tests via (\w+)\s*$`)
+	workerInfoRe      = regexp.MustCompile(`^\[(gw\d+)\] (?:\S+ Python \S+ cwd: |Python |\S+ -- Python )`)
+	nodeDownRe        = regexp.MustCompile(`\[?(gw\d+)\] node down: (.*?)\s*$`)
+	replacingRe       = regexp.MustCompile(`^replacing crashed worker (gw\d+)\s*$`)
+	crashedWhileRe    = regexp.MustCompile(`worker '(gw\d+)' crashed while running (?:'(.*)'|"(.*)")\s*$`)
+	restartDisabledRe = regexp.MustCompile(`^worker (gw\d+) crashed and worker restarting disabled\s*$`)
+	xdistResultRe     = regexp.MustCompile(`^\[(gw\d+)\]\s*(?:\[\s*(\d+)%\]\s*|\[\s*(\d+)/(\d+)\]\s*)?([A-Z][A-Z_]*) (.+?)\s*$`)
+	separatorRe       = regexp.MustCompile(`^(=+) (.*?) (=+)\s*$`)
+	liveLogRe         = regexp.MustCompile(`^-+ live log \w+ -+\s*$`)
+	finalPartRe       = regexp.MustCompile(`^(\d+) (\w+)$`)
+	finalQuietRe      = regexp.MustCompile(`^((?:\d+ \w+)(?:, \d+ \w+)*|no tests ran) in (\d+(?:\.\d+)?)s(?: \(\d+:\d\d:\d\d\))?\s*$`)
+	finalInRe         = regexp.MustCompile(`^(.+) in (\d+(?:\.\d+)?)s(?: \(\d+:\d\d:\d\d\))?$`)
+	summaryLineRe     = regexp.MustCompile(`^(PASSED|FAILED|ERROR|XFAIL|XPASS|SKIPPED|RERUN|LEAKED) (.+?)\s*$`)
+	progressTailRe    = regexp.MustCompile(`^\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
+	verboseTailRe     = regexp.MustCompile(`^((?: \(.*\))?)\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
+	standaloneWordRe  = regexp.MustCompile(`^\s*(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS|RERUN|LEAKED)((?: \(.*\))?)\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
+	progressFileRe    = regexp.MustCompile(`^([^\s:\[=<>(][^\s]*\.[A-Za-z0-9]+)(?: (.*))?$`)
+	locationSuffixRe  = regexp.MustCompile(` <- \S+$`)
+)
+
+// verboseWords maps pytest's verbose result words to outcomes
+// (terminal.py pytest_report_teststatus, skipping.py, rerunfailures, leaks).
+var verboseWords = map[string]string{
+	"PASSED":  OutcomePassed,
+	"FAILED":  OutcomeFailed,
+	"ERROR":   OutcomeError,
+	"SKIPPED": OutcomeSkipped,
+	"XFAIL":   OutcomeXfailed,
+	"XPASS":   OutcomeXpassed,
+	"RERUN":   OutcomeRerun,
+	"LEAKED":  OutcomeLeaked,
+}
+
+var verboseWordList = []string{"PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS", "RERUN", "LEAKED"}
+
+// letterOutcome maps default-mode progress letters to outcomes.
+func letterOutcome(c byte) string {
+	switch c {
+	case '.':
+		return OutcomePassed
+	case 'F':
+		return OutcomeFailed
+	case 'E':
+		return OutcomeError
+	case 's':
+		return OutcomeSkipped
+	case 'x':
+		return OutcomeXfailed
+	case 'X':
+		return OutcomeXpassed
+	case 'R':
+		return OutcomeRerun
+	}
+	return string(c)
+}
+
+func isLetter(c byte) bool {
+	return c == '.' || c == 's' || c == 'x' || (c >= 'A' && c <= 'Z')
+}
+
+// Parse reads a pytest log, possibly wrapped in CI prefixes and cut short by
+// a kill, and returns what it shows. It streams: memory is bounded by the
+// number of tests, not by the input size. Parse returns an error only when
+// reading fails; everything it cannot make sense of becomes a Warning.
+func Parse(r io.Reader, opts Options) (*Log, error) {
+	name := opts.Name
+	if name == "" {
+		name = "<input>"
+	}
+	p := &parser{name: name, log: &Log{}, collect: newCollectIndex(opts.Collect)}
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		truncated := false
+		if errors.Is(err, bufio.ErrBufferFull) {
+			buf = append(buf[:0], chunk...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				chunk, err = br.ReadSlice('\n')
+				if len(buf) < MaxLineBytes {
+					buf = append(buf, chunk...)
+				}
+			}
+			if len(buf) > MaxLineBytes {
+				buf = buf[:MaxLineBytes]
+				truncated = true
+			}
+			chunk = buf
+		}
+		if len(chunk) > 0 {
+			p.lineNo++
+			terminated := chunk[len(chunk)-1] == '\n'
+			line := strings.TrimRight(string(chunk), "\n")
+			if truncated {
+				p.warn(p.lineNo, fmt.Sprintf("line longer than %d bytes, truncated", MaxLineBytes))
+			}
+			p.physicalLine(line, terminated)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			p.finish()
+			return p.log, &ParseError{Name: name, Line: p.lineNo + 1, Err: err}
+		}
+	}
+	p.finish()
+	return p.log, nil
+}
+
+type pendingEcho struct {
+	nodeID   string
+	line     int
+	start    time.Time
+	hasStart bool
+}
+
+type parser struct {
+	name    string
+	log     *Log
+	collect *collectIndex
+	lineNo  int
+
+	// stamp of the current physical line and of the one before it.
+	stamp, prevStamp       time.Time
+	hasStamp, prevHasStamp bool
+
+	// pyStamp is the stamp of the last physical line that was not only an
+	// end marker: the shell's "Killed" line can arrive before pytest's
+	// unfinished echo line (sample 01), and must not be taken for its start.
+	pyStamp    time.Time
+	pyHasStamp bool
+
+	cur *state
+	// lastText is the last non-blank logical line, for the cut-log warning.
+	lastText       string
+	lastTextLine   int
+	lastRecognised bool
+	markerOnly     bool
+	// gluedToMarker is set while reading the text in front of an end marker.
+	gluedToMarker bool
+}
+
+type state struct {
+	s          Session
+	width      int
+	headerDone bool
+	// section is "" during the run, or the terminal-summary section:
+	// "failures", "errors", "passes", "summary", "warnings", "other".
+	section    string
+	liveLog    bool
+	collecting bool
+	collectAt  int
+	xdist      bool
+
+	// verbose mode: the node id written by pytest_runtest_logstart.
+	pending  *pendingEcho
+	xpending []pendingEcho
+	// lastFinished is the end stamp of the last result (the next start).
+	lastEnd    time.Time
+	hasLastEnd bool
+
+	// progress mode.
+	file        string
+	fileCount   map[string]int
+	lineOpen    bool // the last progress line had no [ NN%] yet
+	lineWrapped bool // the last progress line was closed by wrapping
+	xcount      int
+	// lastProgressLine is the line of the last progress letters.
+	lastProgressLine int
+
+	workerIdx   map[string]int
+	maxWorker   int
+	replacing   []int // indexes of workers awaiting a replacement id
+	downPending map[string]bool
+	lastXResult int // index in Tests of the last [gwN] result, -1 if none since
+	blankSince  bool
+
+	kinds       map[string]bool
+	hadEvidence bool
+}
+
+func (p *parser) warn(line int, msg string) {
+	p.log.Warnings = append(p.log.Warnings, Warning{Line: line, Message: p.name + ":" + strconv.Itoa(line) + ": " + msg})
+}
+
+func (p *parser) physicalLine(raw string, terminated bool) {
+	p.prevStamp, p.prevHasStamp = p.stamp, p.hasStamp
+	if p.lineNo == 1 {
+		raw = strings.TrimPrefix(raw, "\ufeff")
+	}
+	raw = strings.TrimSuffix(raw, "\r")
+	text, ts, has := stripCI(raw)
+	if has {
+		p.stamp, p.hasStamp = ts, true
+	} else {
+		// a line with no stamp inherits none: keep the previous one only as prev.
+		p.hasStamp = false
+	}
+	text = strings.TrimPrefix(text, "\ufeff")
+	segs := strings.Split(text, "\r")
+	for _, seg := range segs {
+		seg = stripANSI(seg)
+		if gitlabSectionRe.MatchString(seg) || uiAnchorRe.MatchString(seg) {
+			continue
+		}
+		p.logical(seg)
+	}
+	if p.cur != nil {
+		p.cur.s.LastLine = p.lineNo
+	}
+	if !p.markerOnly {
+		p.pyStamp, p.pyHasStamp = p.stamp, p.hasStamp
+	}
+	p.markerOnly = false
+	_ = terminated
+}
+
+// logical handles one line of pytest or CI text, prefixes removed.
+func (p *parser) logical(line string) {
+	trimmed := strings.TrimSpace(line)
+	if trimmed == "" {
+		if p.cur != nil {
+			p.cur.blankSince = true
+		}
+		return
+	}
+	p.lastText, p.lastTextLine, p.lastRecognised = trimmed, p.lineNo, false
+	if strings.HasPrefix(trimmed, "##[") && !strings.HasPrefix(trimmed, "##[error]") {
+		p.lastRecognised = true // GitHub/Azure commands: ##[group], ##[endgroup], ##[section]
+		return
+	}
+	// End markers may be glued to pytest's unfinished line: parse what comes
+	// before the marker as pytest text, then record the marker.
+	var mk endMarker
+	hasMarker := false
+	if m, ok := findEndMarker(line); ok {
+		if !(m.weak && p.cur != nil && isOutputSection(p.cur.section)) {
+			if lp := m.lettersPrefix; lp > 0 {
+				// "./run.sh" alone is a relative script path; after a
+				// progress file, in progress mode or as a longer run of
+				// letters, the letters are pytest's.
+				pre := line[m.start : m.start+lp]
+				if strings.TrimSpace(line[:m.start]) != "" || (pre != "." && pre != "..") ||
+					(p.cur != nil && (p.cur.s.Mode == ModeProgress || p.cur.s.Mode == ModeXdistProgress)) {
+					m.start += lp
+					m.text = strings.TrimSpace(line[m.start:])
+				}
+			}
+			mk, hasMarker = m, true
+			line = line[:m.start]
+		}
+	}
+	if strings.TrimSpace(line) != "" {
+		p.gluedToMarker = hasMarker
+		p.pytestLine(line)
+		p.gluedToMarker = false
+	} else if hasMarker {
+		p.markerOnly = true
+	}
+	if !hasMarker && strings.HasPrefix(trimmed, "##[error]") {
+		// a runner error this parser has no rule for: keep it as evidence.
+		p.lastRecognised = true
+		p.endEvidence(endMarker{text: trimmed})
+		p.markerOnly = true
+		return
+	}
+	if hasMarker {
+		p.lastRecognised = true
+		p.endEvidence(mk)
+	}
+}
+
+func isOutputSection(s string) bool {
+	return s == "failures" || s == "errors" || s == "passes"
+}
+
+func (p *parser) session() *state {
+	if p.cur == nil {
+		p.startSession(false)
+	}
+	return p.cur
+}
+
+func (p *parser) startSession(explicit bool) {
+	p.finishSession()
+	st := &state{
+		fileCount:   map[string]int{},
+		workerIdx:   map[string]int{},
+		downPending: map[string]bool{},
+		kinds:       map[string]bool{},
+		lastXResult: -1,
+		maxWorker:   -1,
+	}
+	st.s.FirstLine = p.lineNo
+	st.s.LastLine = p.lineNo
+	if p.prevHasStamp {
+		st.lastEnd, st.hasLastEnd = p.prevStamp, true
+	}
+	p.cur = st
+}
+
+// sessionEmpty reports whether the current session holds nothing yet (so a
+// "test session starts" line can take it over instead of opening another).
+func (st *state) empty() bool {
+	return st.s.Header.Line == 0 && !st.s.Header.HasCollected && st.s.Header.Workers == 0 &&
+		len(st.s.Tests) == 0 && !st.hadEvidence && len(st.s.Workers) == 0 && st.pending == nil &&
+		len(st.xpending) == 0 && st.s.Header.PytestVersion == "" && st.s.Header.Rootdir == "" &&
+		!st.collecting && st.s.Mode == ""
+}
+
+func (p *parser) pytestLine(line string) {
+	trimmed := strings.TrimSpace(line)
+	// glued status lines and node-down messages (sample 12): split first.
+	if loc := nodeDownRe.FindStringSubmatchIndex(line); loc != nil {
+		before := line[:loc[0]]
+		if strings.TrimSpace(before) != "" {
+			p.pytestLine(before)
+		}
+		p.lastRecognised = true
+		st := p.session()
+		st.xdist = true
+		id := line[loc[2]:loc[3]]
+		w := p.worker(id)
+		w.Crashed = true
+		w.NodeDown = line[loc[4]:loc[5]]
+		if w.CrashLine == 0 {
+			w.CrashLine = p.lineNo
+		}
+		st.downPending[id] = true
+		st.blankSince = false
+		return
+	}
+
+	if sessionStartsRe.MatchString(trimmed) {
+		if p.cur != nil && !p.cur.empty() {
+			p.startSession(true)
+		}
+		st := p.session()
+		st.s.Header.Line = p.lineNo
+		st.width = len([]rune(strings.TrimRight(line, " ")))
+		p.lastRecognised = true
+		return
+	}
+
+	st := p.cur
+	if st != nil && st.section != "" {
+		if p.summaryLine(line) {
+			p.lastRecognised = true
+		}
+		return
+	}
+	if p.headerLine(line) {
+		p.lastRecognised = true
+		return
+	}
+	if p.xdistLine(line) {
+		p.lastRecognised = true
+		return
+	}
+	if p.separator(line) {
+		p.lastRecognised = true
+		return
+	}
+	if p.resultLine(line) {
+		p.lastRecognised = true
+		return
+	}
+}
+
+func (p *parser) worker(id string) *Worker {
+	st := p.session()
+	if i, ok := st.workerIdx[id]; ok {
+		return &st.s.Workers[i]
+	}
+	st.workerIdx[id] = len(st.s.Workers)
+	st.s.Workers = append(st.s.Workers, Worker{ID: id})
+	// a new id after "replacing crashed worker gwN" is its replacement; xdist
+	// numbers replacements above every id so far (a log that starts mid-run
+	// can show an old worker for the first time).
+	num := workerNum(id)
+	if len(st.replacing) > 0 && num > st.maxWorker {
+		old := st.replacing[0]
+		st.replacing = st.replacing[1:]
+		st.s.Workers[old].ReplacedBy = id
+	}
+	if num > st.maxWorker {
+		st.maxWorker = num
+	}
+	return &st.s.Workers[len(st.s.Workers)-1]
+}
+
+// headerLine reads the session header (terminal.py pytest_sessionstart,
+// pytest_report_header, report_collect).
+func (p *parser) headerLine(line string) bool {
+	t := strings.TrimRight(line, " \t")
+	if m := platformRe.FindStringSubmatch(t); m != nil {
+		h := &p.session().s.Header
+		h.Platform, h.PythonVersion, h.PytestVersion, h.PyVersion, h.PluggyVersion, h.Executable = m[1], m[2], m[3], m[4], m[5], m[6]
+		return true
+	}
+	st := p.cur
+	inHeader := st != nil && !st.headerDone && len(st.s.Tests) == 0
+	if m := cachedirRe.FindStringSubmatch(t); m != nil && (inHeader || st == nil) {
+		p.session().s.Header.Cachedir = m[1]
+		return true
+	}
+	if m := rootdirOldRe.FindStringSubmatch(t); m != nil && (inHeader || st == nil) {
+		h := &p.session().s.Header
+		h.Rootdir = m[1]
+		if m[2] != "" {
+			h.Configfile = m[2]
+		}
+		if m[3] != "" {
+			h.Testpaths = m[3]
+		}
+		return true
+	}
+	if m := headerKVRe.FindStringSubmatch(t); m != nil && inHeader {
+		h := &st.s.Header
+		if m[1] == "testpaths" {
+			h.Testpaths = m[2]
+		} else {
+			h.Configfile = m[2]
+		}
+		return true
+	}
+	if m := pluginsRe.FindStringSubmatch(t); m != nil && (inHeader || st == nil) {
+		p.session().s.Header.Plugins = strings.Split(m[1], ", ")
+		return true
+	}
+	// "collecting ... collected 2 items", "collecting 0 items   <killed>".
+	if loc := collectingRe.FindStringIndex(t); loc != nil && (st == nil || !st.headerDone) {
+		st = p.session()
+		if !st.collecting {
+			st.collecting, st.collectAt = true, p.lineNo
+		}
+		if rest := t[loc[1]:]; strings.TrimSpace(rest) != "" {
+			p.pytestLine(rest)
+		}
+		return true
+	}
+	if m := collectedRe.FindStringSubmatch(t); m != nil {
+		st = p.session()
+		h := &st.s.Header
+		h.HasCollected = true
+		h.Collected = atoi(m[1])
+		h.Errors, h.Deselected, h.Skipped, h.Selected = atoi(m[2]), atoi(m[3]), atoi(m[4]), atoi(m[5])
+		st.headerDone = true
+		return true
+	}
+	if inHeader && st.s.Header.Line > 0 && !st.headerDone && st.s.Header.PytestVersion != "" {
+		// third-party header lines (benchmark:, asyncio:, metadata: ...)
+		if !strings.Contains(t, "::") && !progressFileRe.MatchString(strings.TrimSpace(t)) &&
+			!strings.HasPrefix(t, "[gw") && !xdistOldStatusRe.MatchString(t) && !xdistStatusRe.MatchString(t) &&
+			!xdistItemsRe.MatchString(t) && !bringingUpRe.MatchString(t) && !separatorRe.MatchString(t) {
+			st.s.Header.Extra = append(st.s.Header.Extra, t)
+			return true
+		}
+	}
+	return false
+}
+
+func workerNum(id string) int {
+	return atoi(strings.TrimPrefix(id, "gw"))
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// xdistLine reads pytest-xdist's own lines (dsession.py, workermanage.py).
+func (p *parser) xdistLine(line string) bool {
+	t := strings.TrimSpace(line)
+	if m := xdistStatusRe.FindStringSubmatch(t); m != nil {
+		st := p.session()
+		st.xdist = true
+		st.s.Header.Workers = atoi(m[3])
+		return true
+	}
+	if m := xdistItemsRe.FindStringSubmatch(t); m != nil {
+		st := p.session()
+		st.xdist = true
+		st.s.Header.Workers, st.s.Header.Items = atoi(m[1]), atoi(m[2])
+		st.headerDone = true
+		return true
+	}
+	if m := xdistOldStatusRe.FindStringSubmatch(t); m != nil {
+		st := p.session()
+		st.xdist = true
+		entries := xdistOldEntryRe.FindAllStringSubmatch(m[1], -1)
+		if st.s.Header.Workers == 0 {
+			st.s.Header.Workers = len(entries)
+		}
+		for _, e := range entries {
+			p.worker(e[1])
+			if e[2] != "" && st.s.Header.Items == 0 {
+				st.s.Header.Items = atoi(e[2])
+			}
+		}
+		st.headerDone = true
+		return true
+	}
+	if bringingUpRe.MatchString(t) {
+		st := p.session()
+		st.xdist = true
+		return true
+	}
+	if m := schedulingRe.FindStringSubmatch(t); m != nil {
+		st := p.session()
+		st.xdist = true
+		st.s.Header.Scheduling = m[1]
+		return true
+	}
+	if m := workerInfoRe.FindStringSubmatch(t); m != nil {
+		p.session().xdist = true
+		p.worker(m[1])
+		return true
+	}
+	if m := replacingRe.FindStringSubmatch(t); m != nil {
+		st := p.session()
+		st.xdist = true
+		w := p.worker(m[1])
+		w.Crashed = true
+		if w.CrashLine == 0 {
+			w.CrashLine = p.lineNo
+		}
+		// the synthetic crash report is the last [gwN] FAILED line before
+		// "replacing crashed worker gwN" (dsession.py worker_errordown ->
+		// handle_crashitem, then _clone_node).
+		if w.CrashedWhile == "" && st.lastXResult >= 0 {
+			tr := st.s.Tests[st.lastXResult]
+			if tr.Worker == m[1] && tr.Outcome == OutcomeFailed {
+				w.CrashedWhile = tr.NodeID
+			}
+		}
+		st.replacing = append(st.replacing, st.workerIdx[m[1]])
+		delete(st.downPending, m[1])
+		return true
+	}
+	if m := restartDisabledRe.FindStringSubmatch(t); m != nil {
+		w := p.worker(m[1])
+		w.Crashed = true
+		if w.CrashLine == 0 {
+			w.CrashLine = p.lineNo
+		}
+		return true
+	}
+	if m := crashedWhileRe.FindStringSubmatch(t); m != nil {
+		st := p.session()
+		st.xdist = true
+		id := m[2]
+		if m[3] != "" || id == "" {
+			id = m[3]
+		}
+		id = unrepr(id)
+		w := p.worker(m[1])
+		w.Crashed = true
+		if w.CrashLine == 0 {
+			w.CrashLine = p.lineNo
+		}
+		if w.CrashedWhile == "" {
+			w.CrashedWhile = id
+		}
+		// in progress modes the crash report is one of the letters; the
+		// short summary names it.
+		if !st.hasTest(id) && st.s.Mode != ModeProgress && st.s.Mode != ModeXdistProgress {
+			st.s.Tests = append(st.s.Tests, Test{NodeID: id, File: fileOf(id), Outcome: OutcomeFailed, Worker: m[1], Percent: -1, Line: p.lineNo})
+		}
+		return true
+	}
+	if m := xdistResultRe.FindStringSubmatch(t); m != nil {
+		word := m[5]
+		outcome, ok := verboseWords[word]
+		if !ok {
+			outcome = word
+		}
+		st := p.session()
+		st.xdist = true
+		if st.s.Mode == "" {
+			st.s.Mode = ModeXdistVerbose
+		}
+		st.headerDone = true
+		nodeID, reason := splitReason(m[6])
+		nodeID = locationSuffixRe.ReplaceAllString(nodeID, "")
+		test := Test{NodeID: nodeID, File: fileOf(nodeID), Outcome: outcome, Reason: reason, Worker: m[1], Percent: -1, Line: p.lineNo}
+		setProgress(&test, m[2], m[3], m[4])
+		// its echo line started it.
+		for i, e := range st.xpending {
+			if e.nodeID == nodeID {
+				test.Start, test.HasStart = e.start, e.hasStart
+				st.xpending = append(st.xpending[:i], st.xpending[i+1:]...)
+				break
+			}
+		}
+		if p.hasStamp {
+			test.End, test.HasEnd = p.stamp, true
+		}
+		w := p.worker(m[1])
+		w.Tests = append(w.Tests, nodeID)
+		if st.downPending[m[1]] && outcome == OutcomeFailed && w.CrashedWhile == "" {
+			w.CrashedWhile = nodeID
+			delete(st.downPending, m[1])
+		}
+		st.s.Tests = append(st.s.Tests, test)
+		st.lastXResult = len(st.s.Tests) - 1
+		return true
+	}
+	return false
+}
+
+func (st *state) hasTest(id string) bool {
+	for i := range st.s.Tests {
+		if st.s.Tests[i].NodeID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// unrepr undoes Python's repr() of a str for the common escapes.
+func unrepr(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '\\' || s[i+1] == '\'' || s[i+1] == '"') {
+			b.WriteByte(s[i+1])
+			i++
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func fileOf(nodeID string) string {
+	if i := strings.Index(nodeID, "::"); i >= 0 {
+		return nodeID[:i]
+	}
+	return nodeID
+}
+
+func setProgress(t *Test, pct, done, total string) {
+	if pct != "" {
+		t.Percent = atoi(pct)
+	}
+	if done != "" {
+		t.Done, t.Total = atoi(done), atoi(total)
+		if t.Total > 0 {
+			t.Percent = t.Done * 100 / t.Total
+		}
+	}
+}
+
+// splitReason splits "nodeid (reason)" after the node id's last bracket.
+func splitReason(s string) (string, string) {
+	if !strings.HasSuffix(s, ")") {
+		return s, ""
+	}
+	from := strings.LastIndex(s, "]")
+	if from < 0 {
+		from = strings.LastIndex(s, "::")
+	}
+	if from < 0 {
+		from = 0
+	}
+	i := strings.Index(s[from:], " (")
+	if i < 0 {
+		return s, ""
+	}
+	i += from
+	return s[:i], s[i+2 : len(s)-1]
+}
+
+// separator handles "=== title ===" lines during the run: the start of the
+// terminal summary, or the final line.
+func (p *parser) separator(line string) bool {
+	t := strings.TrimSpace(line)
+	if p.finalLine(t) {
+		return true
+	}
+	m := separatorRe.FindStringSubmatch(t)
+	if m == nil {
+		return false
+	}
+	title := m[2]
+	st := p.cur
+	// Test output can print "=== x ===" too; pytest's own separators have a
+	// known title or span the terminal width (TerminalWriter.sep).
+	known := knownSection(title)
+	if st == nil {
+		if !known {
+			return false
+		}
+		st = p.session()
+	} else if !known && (st.width == 0 || len([]rune(t)) != st.width) {
+		return false
+	}
+	st.section = sectionOf(title)
+	st.headerDone = true
+	return true
+}
+
+func knownSection(title string) bool {
+	switch {
+	case title == "FAILURES", title == "ERRORS", title == "PASSES", title == "short test summary info",
+		strings.HasPrefix(title, "warnings summary"), strings.HasPrefix(title, "slowest "),
+		strings.HasPrefix(title, "xdist: "), title == "MEMRAY REPORT", title == "leaks summary", title == "RESOURCE LEAKS":
+		return true
+	}
+	return false
+}
+
+func sectionOf(title string) string {
+	switch {
+	case title == "FAILURES":
+		return "failures"
+	case title == "ERRORS":
+		return "errors"
+	case title == "PASSES":
+		return "passes"
+	case title == "short test summary info":
+		return "summary"
+	case strings.HasPrefix(title, "warnings summary"):
+		return "warnings"
+	}
+	return "other"
+}
+
+// finalLine reads "==== 1 failed, 2 passed in 3.21s (0:00:03) ====" and the
+// -q form without separators (terminal.py summary_stats).
+func (p *parser) finalLine(t string) bool {
+	var body string
+	if m := separatorRe.FindStringSubmatch(t); m != nil {
+		body = m[2]
+	} else if finalQuietRe.MatchString(t) {
+		body = t
+	} else {
+		return false
+	}
+	m := finalInRe.FindStringSubmatch(body)
+	if m == nil {
+		return false
+	}
+	counts := map[string]int{}
+	if m[1] != "no tests ran" {
+		for _, part := range strings.Split(m[1], ", ") {
+			pm := finalPartRe.FindStringSubmatch(part)
+			if pm == nil {
+				return false
+			}
+			word := pm[2]
+			switch word {
+			case "error":
+				word = "errors"
+			case "warning":
+				word = "warnings"
+			}
+			counts[word] += atoi(pm[1])
+		}
+	}
+	st := p.session()
+	st.s.Summary = counts
+	st.s.DurationS, _ = strconv.ParseFloat(m[2], 64)
+	st.s.Complete = true
+	st.section = "done"
+	if p.hasStamp {
+		st.s.End.Time, st.s.End.HasTime = p.stamp, true
+	}
+	return true
+}
+
+// summaryLine handles lines of the terminal summary (after the run).
+func (p *parser) summaryLine(line string) bool {
+	st := p.cur
+	t := strings.TrimSpace(line)
+	if p.finalLine(t) {
+		return true
+	}
+	if m := separatorRe.FindStringSubmatch(t); m != nil && len(m[1]) >= 3 && len(m[3]) >= 3 {
+		st.section = sectionOf(m[2])
+		return true
+	}
+	if p.xdistCrashOnly(t) {
+		return true
+	}
+	if st.section != "summary" {
+		return false
+	}
+	m := summaryLineRe.FindStringSubmatch(t)
+	if m == nil {
+		return false
+	}
+	outcome := verboseWords[m[1]]
+	rest := m[2]
+	if outcome == OutcomeSkipped {
+		// "SKIPPED [1] tests/x.py:12: reason": no node id.
+		return true
+	}
+	if outcome == OutcomeError {
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "at setup of "), "at teardown of ")
+	}
+	nodeID, reason := rest, ""
+	// " - message": prefer a split that names a known test.
+	if strings.Contains(rest, " - ") {
+		nodeID, reason = p.splitSummary(rest)
+	}
+	for i := len(st.s.Tests) - 1; i >= 0; i-- {
+		tr := &st.s.Tests[i]
+		if tr.NodeID == nodeID {
+			if tr.Reason == "" {
+				tr.Reason = reason
+			}
+			return true
+		}
+	}
+	// Progress letters carry no node id; the summary lists tests in the
+	// order they were reported (terminal.py stats), so the first unnamed
+	// letter of the same outcome (in the same file, when files are known)
+	// is this test.
+	for i := range st.s.Tests {
+		tr := &st.s.Tests[i]
+		if tr.NodeID == "" && tr.Outcome == outcome && (tr.File == "" || tr.File == fileOf(nodeID)) {
+			tr.NodeID, tr.File = nodeID, fileOf(nodeID)
+			if tr.Reason == "" {
+				tr.Reason = reason
+			}
+			return true
+		}
+	}
+	st.s.Tests = append(st.s.Tests, Test{NodeID: nodeID, File: fileOf(nodeID), Outcome: outcome, Reason: reason, Percent: -1, Line: p.lineNo})
+	return true
+}
+
+func (p *parser) splitSummary(rest string) (string, string) {
+	st := p.cur
+	idx := 0
+	for {
+		i := strings.Index(rest[idx:], " - ")
+		if i < 0 {
+			break
+		}
+		cand := rest[:idx+i]
+		if st.hasTest(cand) || p.collect.has(cand) {
+			return cand, rest[idx+i+3:]
+		}
+		idx += i + 3
+	}
+	i := strings.Index(rest, " - ")
+	if b := strings.LastIndex(rest, "]"); b >= 0 {
+		if j := strings.Index(rest[b:], " - "); j >= 0 {
+			i = b + j
+		}
+	}
+	return rest[:i], rest[i+3:]
+}
+
+// xdistCrashOnly handles the xdist lines that can appear in the summary
+// (the crash report is printed in FAILURES, sample 14).
+func (p *parser) xdistCrashOnly(t string) bool {
+	if crashedWhileRe.MatchString(t) || workerInfoRe.MatchString(t) || replacingRe.MatchString(t) || restartDisabledRe.MatchString(t) {
+		return p.xdistLine(t)
+	}
+	return false
+}

@@ -1,0 +1,206 @@
+package pytestlog
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// endMarker is a line (or the tail of a line) that says how the run ended:
+// a shell's job-status message, a CI runner's verdict, a crash banner.
+// Shells and runners write to a different stream than pytest, so the marker
+// is often glued onto pytest's unfinished line (PYTEST-CI.md §1.7): start is
+// where the marker begins, and the text before it is still pytest's.
+type endMarker struct {
+	// lettersPrefix is the length of progress letters that may be glued to
+	// the front of a job-status line's script path; the parser decides from
+	// context whether they are pytest's.
+	lettersPrefix int
+	weak          bool
+	start         int
+	kind          string // an End* kind, or "" when only an exit code is known
+	exit          int
+	hasExit       bool
+	pid           int
+	cmd           string
+	text          string
+}
+
+type markerRule struct {
+	re *regexp.Regexp
+	// weak rules also match ordinary test output, so they are not trusted
+	// inside FAILURES/ERRORS/PASSES sections (captured output lives there).
+	weak bool
+	// fn fills the marker from the submatches.
+	fn func(m []string, e *endMarker)
+}
+
+func exitKind(code int) string {
+	switch code {
+	case 137, -9:
+		return EndSIGKILL
+	case 143, -15:
+		return EndCancelled
+	case 139, -11, 134, -6, 135, -7:
+		return EndCrash
+	case 124:
+		return EndTimeout // coreutils timeout(1)
+	}
+	return ""
+}
+
+func setExit(e *endMarker, s string) {
+	if n, err := strconv.Atoi(s); err == nil {
+		e.exit, e.hasExit = n, true
+		e.kind = exitKind(n)
+	}
+}
+
+var markerRules = []markerRule{
+	// bash/sh job status: "/x.sh: line 1:  1950 Killed                  pytest"
+	// (the pid is padded to 5; sample 17 quotes it lower-case).
+	{regexp.MustCompile(`(?:^|\s)(\S+: line \d+:\s+(\d+) ([Kk]illed|Segmentation fault|Terminated|Aborted|Bus error)(?: \(core dumped\))?)(?:\s+(.*?))?\s*$`), false,
+		func(m []string, e *endMarker) {
+			// progress letters glued to an absolute script path
+			// ("....sxF../tmp/run.sh: line 1: ..."): see lettersPrefix.
+			if i := strings.IndexByte(m[1], '/'); i > 0 && isAllLetters(m[1][:i]) {
+				e.lettersPrefix = i
+			}
+			e.pid, _ = strconv.Atoi(m[2])
+			e.cmd = m[4]
+			switch strings.ToLower(m[3]) {
+			case "killed":
+				e.kind = EndSIGKILL
+			case "terminated":
+				e.kind = EndCancelled
+			default:
+				e.kind = EndCrash
+			}
+		}},
+	// zsh: "zsh: killed     pytest tests/x.py"
+	{regexp.MustCompile(`(zsh: (killed|terminated|segmentation fault|bus error|abort))(?:\s+(.*?))?\s*$`), false,
+		func(m []string, e *endMarker) {
+			e.cmd = m[3]
+			switch m[2] {
+			case "killed":
+				e.kind = EndSIGKILL
+			case "terminated":
+				e.kind = EndCancelled
+			default:
+				e.kind = EndCrash
+			}
+		}},
+	// make: "make: *** [Makefile:40: pytest] Killed" / "... Error 137"
+	{regexp.MustCompile(`(make(?:\[\d+\])?: \*\*\* \[.+?\] (Killed|Error (-?\d+)|Segmentation fault|Terminated))`), false,
+		func(m []string, e *endMarker) {
+			switch {
+			case m[2] == "Killed":
+				e.kind = EndSIGKILL
+			case m[2] == "Terminated":
+				e.kind = EndCancelled
+			case m[2] == "Segmentation fault":
+				e.kind = EndCrash
+			default:
+				setExit(e, m[3])
+			}
+		}},
+	// GitHub Actions raw "##[error]Process completed with exit code 137.", the
+	// web UI's "Error: Process completed ...", sample 18's bare form.
+	{regexp.MustCompile(`((?:##\[error\]|Error: )?Process completed with exit code (-?\d+)\.?)`), false,
+		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	// Azure Pipelines: "##[error]Bash exited with code '137'."
+	{regexp.MustCompile(`(##\[error\]\S+ exited with code '(-?\d+)'\.?)`), false,
+		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	// GitLab: "ERROR: Job failed: exit code 137", k8s "... command terminated with exit code 137".
+	{regexp.MustCompile(`(ERROR: Job failed: (?:command terminated with )?exit code (-?\d+))`), false,
+		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	{regexp.MustCompile(`(ERROR: Job failed: execution took longer than .*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+	{regexp.MustCompile(`(ERROR: Job failed: canceled.*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndCancelled }},
+	// CircleCI: "Exited with code exit status 137", the agent-kill paragraph,
+	// `Received "killed" signal`, the no-output timeout.
+	{regexp.MustCompile(`(Exited with code (?:exit status )?(-?\d+))`), false,
+		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	{regexp.MustCompile(`(CircleCI agent received a kill signal.*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
+	{regexp.MustCompile(`(Received "killed" signal.*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
+	{regexp.MustCompile(`(Too long with no output \(exceeded [^)]*\).*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+	// Jenkins pipeline sh step.
+	{regexp.MustCompile(`(script returned exit code (-?\d+))`), false,
+		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	// Travis.
+	{regexp.MustCompile(`(The command "(.*)" exited with (-?\d+)\.)`), false,
+		func(m []string, e *endMarker) { e.cmd = m[2]; setExit(e, m[3]) }},
+	{regexp.MustCompile(`(No output has been received in the last .*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+	// tox 4 "py311: exit -9 (12.34 seconds) ...", tox 3 "(exited with code -9)",
+	// nox "failed with exit code -9".
+	{regexp.MustCompile(`(: exit (-?\d+) \(\d.*)$`), false,
+		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	{regexp.MustCompile(`((?:exited|failed) with (?:exit )?code (-?\d+)\b.*)$`), true,
+		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	// Docker / Kubernetes.
+	{regexp.MustCompile(`(\bOOMKilled\b.*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
+	// GitHub runner lost or stopped (sample 18; scalar-jepsen #218).
+	{regexp.MustCompile(`(The runner has received a shutdown signal.*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
+	{regexp.MustCompile(`(The (?:hosted|self-hosted) runner.* lost communication with the server.*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
+	{regexp.MustCompile(`(##\[error\]The operation was canceled\..*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndCancelled }},
+	{regexp.MustCompile(`(The job running on runner .* has exceeded the maximum execution time.*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+	// pytest-timeout banner (stderr, so it can follow an unfinished node id).
+	{regexp.MustCompile(`(\+{3,} Timeout \+{3,})\s*$`), true,
+		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+	// faulthandler / the C runtime.
+	{regexp.MustCompile(`(Fatal Python error: .*)$`), true,
+		func(m []string, e *endMarker) { e.kind = EndCrash }},
+	{regexp.MustCompile(`(?:^|\s)(Segmentation fault(?: \(core dumped\))?)\s*$`), true,
+		func(m []string, e *endMarker) { e.kind = EndCrash }},
+	// A bare "Killed" (dash, sh), alone or glued after pytest's unfinished
+	// output; must be the end of the line.
+	{regexp.MustCompile(`(?:^|[\s.A-Z]|[sx])(Killed)\s*$`), false,
+		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
+	// Python-level allocation failure (sample 19): not a kill.
+	{regexp.MustCompile(`^(?:INTERNALERROR>\s*)?((?:\w+\.)*MemoryError\b.*)$`), true,
+		func(m []string, e *endMarker) { e.kind = EndMemoryError }},
+}
+
+// findEndMarker returns the earliest end marker in s.
+func findEndMarker(s string) (endMarker, bool) {
+	best := endMarker{start: -1}
+	for _, r := range markerRules {
+		loc := r.re.FindStringSubmatchIndex(s)
+		if loc == nil {
+			continue
+		}
+		start := loc[2] // group 1 is the marker text
+		if best.start >= 0 && start >= best.start {
+			continue
+		}
+		m := make([]string, len(loc)/2)
+		for i := range m {
+			if loc[2*i] >= 0 {
+				m[i] = s[loc[2*i]:loc[2*i+1]]
+			}
+		}
+		e := endMarker{start: start, weak: r.weak, text: strings.TrimSpace(s[start:])}
+		r.fn(m, &e)
+		best = e
+	}
+	return best, best.start >= 0
+}
+
+func isAllLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}

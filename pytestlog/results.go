@@ -1,0 +1,473 @@
+package pytestlog
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// resultLine reads what pytest prints while tests run: -v node ids and
+// result words, progress letters, live-log separators.
+func (p *parser) resultLine(line string) bool {
+	t := strings.TrimSpace(line)
+	if liveLogRe.MatchString(t) {
+		p.session().liveLog = true
+		return true
+	}
+	if m := standaloneWordRe.FindStringSubmatch(t); m != nil {
+		st := p.session()
+		if st.pending == nil {
+			p.warn(p.lineNo, fmt.Sprintf("result word %s with no pending node id", m[1]))
+			return true
+		}
+		e := st.pending
+		st.pending = nil
+		test := Test{NodeID: e.nodeID, File: fileOf(e.nodeID), Outcome: verboseWords[m[1]], Reason: trimParens(m[2]), Percent: -1, Line: p.lineNo,
+			Start: e.start, HasStart: e.hasStart}
+		setProgress(&test, m[3], m[4], m[5])
+		p.addVerbose(st, test)
+		return true
+	}
+	first, _, _ := strings.Cut(t, " ")
+	if strings.Contains(first, "::") {
+		return p.verboseLine(line)
+	}
+	if p.progressLine(t) {
+		return true
+	}
+	return false
+}
+
+func trimParens(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+func (p *parser) addVerbose(st *state, test Test) {
+	if p.hasStamp {
+		test.End, test.HasEnd = p.stamp, true
+	}
+	if st.s.Mode == "" {
+		st.s.Mode = ModeVerbose
+	}
+	st.headerDone = true
+	st.liveLog = false
+	st.s.Tests = append(st.s.Tests, test)
+}
+
+// verboseLine reads "nodeid WORD (reason) [ NN%]" (the result) or "nodeid "
+// (pytest_runtest_logstart's echo: the test started). The node id may hold
+// spaces, brackets and result words inside its parameter id, so the word is
+// the last one followed only by a reason and the progress.
+func (p *parser) verboseLine(line string) bool {
+	st := p.session()
+	start, hasStart := p.pyStamp, p.pyHasStamp
+	echo := strings.HasSuffix(line, " ")
+	body := strings.TrimSpace(line)
+	if st.xdist || st.s.Mode == ModeXdistVerbose {
+		// xdist -v prints only the echo bare; results come as [gwN] lines.
+		id := p.resolveEcho(body)
+		st.xpending = append(st.xpending, pendingEcho{nodeID: id, line: p.lineNo, start: start, hasStart: hasStart})
+		if st.s.Mode == "" {
+			st.s.Mode = ModeXdistVerbose
+		}
+		st.headerDone = true
+		return true
+	}
+	if !echo {
+		if id, word, reason, pct, done, total, ok := p.splitVerbose(body); ok {
+			if st.pending != nil && st.pending.nodeID != id {
+				p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
+			}
+			if st.pending != nil {
+				start, hasStart = st.pending.start, st.pending.hasStart
+			}
+			st.pending = nil
+			test := Test{NodeID: id, File: fileOf(id), Outcome: verboseWords[word], Reason: reason, Percent: -1, Line: p.lineNo, Start: start, HasStart: hasStart}
+			setProgress(&test, pct, done, total)
+			p.addVerbose(st, test)
+			return true
+		}
+	}
+	id := p.resolveEcho(body)
+	if st.pending != nil {
+		p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
+	}
+	st.pending = &pendingEcho{nodeID: id, line: p.lineNo, start: start, hasStart: hasStart}
+	if st.s.Mode == "" {
+		st.s.Mode = ModeVerbose
+	}
+	st.headerDone = true
+	return true
+}
+
+// splitVerbose finds the last result word whose tail is only a reason and a
+// progress indicator.
+func (p *parser) splitVerbose(body string) (id, word, reason, pct, done, total string, ok bool) {
+	best := -1
+	for _, w := range verboseWordList {
+		from := len(body)
+		for {
+			i := strings.LastIndex(body[:from], " "+w)
+			if i < 0 {
+				break
+			}
+			if i > best {
+				if m := verboseTailRe.FindStringSubmatch(body[i+1+len(w):]); m != nil {
+					best, word = i, w
+					reason, pct, done, total = trimParens(m[1]), m[2], m[3], m[4]
+					break
+				}
+			}
+			from = i
+		}
+	}
+	if best < 0 {
+		return "", "", "", "", "", "", false
+	}
+	id = locationSuffixRe.ReplaceAllString(body[:best], "")
+	// With a collection list, prefer the split that names a collected test
+	// (a parameter id can itself read "x PASSED").
+	if p.collect.n > 0 && !p.collect.has(id) {
+		for _, w := range verboseWordList {
+			for i := 0; i+len(w)+1 <= len(body); {
+				j := strings.Index(body[i:], " "+w)
+				if j < 0 {
+					break
+				}
+				j += i
+				cand := locationSuffixRe.ReplaceAllString(body[:j], "")
+				if p.collect.has(cand) {
+					if m := verboseTailRe.FindStringSubmatch(body[j+1+len(w):]); m != nil {
+						return cand, w, trimParens(m[1]), m[2], m[3], m[4], true
+					}
+				}
+				i = j + 1
+			}
+		}
+	}
+	return id, word, reason, pct, done, total, true
+}
+
+// resolveEcho turns an echo line into a node id. Output a test printed can
+// follow its echo on the same line (-s); with a collection list the longest
+// collected node id that prefixes the line is taken.
+func (p *parser) resolveEcho(body string) string {
+	id := locationSuffixRe.ReplaceAllString(strings.TrimRight(body, " "), "")
+	if p.collect.n == 0 || p.collect.has(id) {
+		return id
+	}
+	for i := len(body); i > 0; i-- {
+		if i < len(body) && body[i] != ' ' {
+			continue
+		}
+		cand := locationSuffixRe.ReplaceAllString(strings.TrimRight(body[:i], " "), "")
+		if p.collect.has(cand) {
+			return cand
+		}
+	}
+	return id
+}
+
+// progressLine reads default-mode lines "path/test_x.py ..F.s [ 40%]" and
+// continuation lines of letters only.
+func (p *parser) progressLine(t string) bool {
+	var file, rest string
+	st := p.cur
+	if isLetter(t[0]) && lettersOnly(t) {
+		// letters alone only mean results once the run is under way.
+		// (or when a progress indicator or a kill marker follows them:
+		// -q prints no header at all).
+		if st == nil || (st.file == "" && !st.headerDone && !st.xdist) {
+			_, tail := splitLetters(t)
+			if !p.gluedToMarker && strings.TrimSpace(tail) == "" {
+				return false
+			}
+			st = p.session()
+		}
+		rest = t
+		file = st.file
+	} else {
+		m := progressFileRe.FindStringSubmatch(t)
+		if m == nil {
+			return false
+		}
+		file, rest = m[1], m[2]
+		letters, _ := splitLetters(rest)
+		if letters == "" && strings.TrimSpace(rest) != "" && !progressTailRe.MatchString(rest) {
+			return false
+		}
+		st = p.session()
+		st.file = file
+	}
+	letters, tail := splitLetters(rest)
+	st.lastProgressLine = p.lineNo
+	if st.s.Mode == "" {
+		switch {
+		case st.xdist:
+			st.s.Mode = ModeXdistProgress
+		default:
+			st.s.Mode = ModeProgress
+		}
+	}
+	st.headerDone = true
+	for i := 0; i < len(letters); i++ {
+		c := letters[i]
+		n := st.fileCount[file] + 1
+		if c != 'R' {
+			st.fileCount[file] = n
+		}
+		test := Test{File: file, Outcome: letterOutcome(c), Percent: -1, Line: p.lineNo}
+		switch {
+		case st.s.Mode == ModeXdistProgress:
+			test.Position = "#" + strconv.Itoa(n)
+		case file == "":
+			test.Position = "#" + strconv.Itoa(n)
+			test.NodeID = p.collect.at("", n)
+		default:
+			test.Position = file + "::#" + strconv.Itoa(n)
+			test.NodeID = p.collect.at(file, n)
+		}
+		if test.NodeID != "" {
+			test.File = fileOf(test.NodeID)
+		}
+		st.s.Tests = append(st.s.Tests, test)
+	}
+	pm := progressTailRe.FindStringSubmatch(tail)
+	switch {
+	case pm != nil && (pm[1] != "" || pm[2] != ""):
+		if len(st.s.Tests) > 0 && len(letters) > 0 {
+			setProgress(&st.s.Tests[len(st.s.Tests)-1], pm[1], pm[2], pm[3])
+		}
+		st.lineOpen = false
+		width := st.width
+		if width == 0 {
+			width = 80
+		}
+		// pytest_runtest_logfinish wraps past the edge by writing the
+		// progress right after the letters; a file change pads it instead.
+		lead := len(tail) - len(strings.TrimLeft(tail, " "))
+		st.lineWrapped = lead == 1 && len(t) >= width-1-2
+	case pm != nil:
+		st.lineOpen = true
+	default:
+		// text glued after the letters (a crash message, -s output).
+		st.lineOpen = true
+		p.logical(tail)
+	}
+	return true
+}
+
+func lettersOnly(t string) bool {
+	letters, tail := splitLetters(t)
+	return letters != "" && progressTailRe.MatchString(tail)
+}
+
+// splitLetters splits progress letters from what follows. When text is glued
+// on ("....Error in sys.excepthook"), a capital that starts a word is not a
+// letter.
+func splitLetters(s string) (string, string) {
+	i := 0
+	for i < len(s) && isLetter(s[i]) {
+		i++
+	}
+	if i < len(s) && i > 0 && s[i] != ' ' && s[i] != '[' {
+		if c := s[i]; (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' {
+			for i > 0 && s[i-1] >= 'A' && s[i-1] <= 'Z' {
+				i--
+			}
+		}
+	}
+	return s[:i], s[i:]
+}
+
+// endEvidence records a line that shows how the run ended.
+func (p *parser) endEvidence(mk endMarker) {
+	st := p.session()
+	st.hadEvidence = true
+	e := &st.s.End
+	e.Evidence = append(e.Evidence, Evidence{Line: p.lineNo, Text: mk.text})
+	if !e.HasTime && p.hasStamp && !st.s.Complete {
+		e.Time, e.HasTime = p.stamp, true
+	}
+	if mk.hasExit && !e.HasExitCode {
+		e.ExitCode, e.HasExitCode = mk.exit, true
+	}
+	if mk.pid != 0 && e.KilledPID == 0 {
+		e.KilledPID, e.KilledCommand = mk.pid, mk.cmd
+	} else if mk.cmd != "" && e.KilledCommand == "" {
+		e.KilledCommand = mk.cmd
+	}
+	if mk.kind != "" {
+		if st.s.Complete && mk.kind != EndComplete {
+			p.warn(p.lineNo, fmt.Sprintf("%s evidence after the session completed: %q", mk.kind, mk.text))
+		}
+		st.kinds[mk.kind] = true
+	}
+}
+
+func (p *parser) finishSession() {
+	st := p.cur
+	if st == nil {
+		return
+	}
+	p.cur = nil
+	s := &st.s
+	p.mergeCutResult(st)
+	// How the run ended: the final line wins; then the most specific cause.
+	switch {
+	case s.Complete:
+		s.End.Kind = EndComplete
+	case st.kinds[EndTimeout]:
+		s.End.Kind = EndTimeout
+	case st.kinds[EndCrash]:
+		s.End.Kind = EndCrash
+	case st.kinds[EndSIGKILL]:
+		s.End.Kind = EndSIGKILL
+	case st.kinds[EndCancelled]:
+		s.End.Kind = EndCancelled
+	case st.kinds[EndMemoryError]:
+		s.End.Kind = EndMemoryError
+	default:
+		s.End.Kind = EndUnknown
+	}
+	// xdist: every dead worker was running something.
+	victims := map[string]bool{}
+	for _, w := range s.Workers {
+		if w.Crashed && w.CrashedWhile != "" {
+			in := InFlight{Test: w.CrashedWhile, File: fileOf(w.CrashedWhile), Worker: w.ID, Basis: BasisXdistCrash, Line: w.CrashLine}
+			for i := range s.Tests {
+				if s.Tests[i].NodeID == w.CrashedWhile && s.Tests[i].HasStart {
+					in.Start, in.HasStart = s.Tests[i].Start, true
+				}
+			}
+			s.InFlight = append(s.InFlight, in)
+			victims[w.CrashedWhile] = true
+		}
+	}
+	if !s.Complete {
+		switch {
+		case st.pending != nil:
+			s.InFlight = append(s.InFlight, InFlight{Test: st.pending.nodeID, File: fileOf(st.pending.nodeID), Basis: BasisVerboseLog,
+				Line: st.pending.line, Start: st.pending.start, HasStart: st.pending.hasStart})
+		case len(st.xpending) > 0:
+			for _, e := range st.xpending {
+				if victims[e.nodeID] {
+					continue
+				}
+				s.InFlight = append(s.InFlight, InFlight{Test: e.nodeID, File: fileOf(e.nodeID), Basis: BasisVerboseLog,
+					Line: e.line, Start: e.start, HasStart: e.hasStart})
+			}
+		case s.Mode == ModeProgress:
+			p.progressInFlight(st)
+		case st.collecting && len(s.Tests) == 0 && !s.Header.HasCollected && s.Header.Items == 0:
+			s.InFlight = append(s.InFlight, InFlight{Basis: BasisCollection, Line: st.collectAt})
+		}
+	}
+	p.log.Sessions = append(p.log.Sessions, *s)
+}
+
+// progressInFlight names the next test after the last progress letter.
+func (p *parser) progressInFlight(st *state) {
+	s := &st.s
+	last := -1
+	for i := len(s.Tests) - 1; i >= 0; i-- {
+		if s.Tests[i].Position != "" {
+			last = i
+			break
+		}
+	}
+	if last < 0 {
+		if st.file != "" && st.lineOpen {
+			s.InFlight = append(s.InFlight, p.positionInFlight(st, st.file, 1))
+		}
+		return
+	}
+	file := st.file
+	n := st.fileCount[file] + 1
+	if st.lineOpen || st.lineWrapped {
+		s.InFlight = append(s.InFlight, p.positionInFlight(st, file, n))
+		return
+	}
+	// the line was closed at a file boundary: only the collection order knows
+	// which test came next.
+	if p.collect.n > 0 && s.Tests[last].NodeID != "" {
+		if next := p.collect.after(s.Tests[last].NodeID); next != "" {
+			s.InFlight = append(s.InFlight, InFlight{Test: next, File: fileOf(next), Basis: BasisDotsPosition, Line: p.lineNo})
+		}
+	}
+}
+
+func (p *parser) positionInFlight(st *state, file string, n int) InFlight {
+	pos := file + "::#" + strconv.Itoa(n)
+	if file == "" {
+		pos = "#" + strconv.Itoa(n)
+	}
+	in := InFlight{Test: pos, File: file, Basis: BasisDotsPosition, Line: st.lastProgressLine}
+	if id := p.collect.at(file, n); id != "" {
+		in.Test, in.File = id, fileOf(id)
+	}
+	return in
+}
+
+// mergeCutResult handles a log cut inside a node id (sample 13 ends with
+// "[gw0] PASSED tests/"): a result whose node id is a strict prefix of
+// exactly one pending echo, on the last line, is that test's result.
+func (p *parser) mergeCutResult(st *state) {
+	s := &st.s
+	if len(s.Tests) == 0 || len(st.xpending) == 0 {
+		return
+	}
+	t := &s.Tests[len(s.Tests)-1]
+	if t.Line != p.lineNo || strings.Contains(t.NodeID, "::") {
+		return
+	}
+	match := -1
+	for i, e := range st.xpending {
+		if strings.HasPrefix(e.nodeID, t.NodeID) {
+			if match >= 0 {
+				return
+			}
+			match = i
+		}
+	}
+	if match < 0 {
+		return
+	}
+	e := st.xpending[match]
+	p.warn(t.Line, fmt.Sprintf("result line cut at node id %q; taken as the result of the pending %q", t.NodeID, e.nodeID))
+	for i := range s.Workers {
+		w := &s.Workers[i]
+		if w.ID == t.Worker && len(w.Tests) > 0 && w.Tests[len(w.Tests)-1] == t.NodeID {
+			w.Tests[len(w.Tests)-1] = e.nodeID
+		}
+	}
+	t.NodeID, t.File = e.nodeID, fileOf(e.nodeID)
+	t.Start, t.HasStart = e.start, e.hasStart
+	st.xpending = append(st.xpending[:match], st.xpending[match+1:]...)
+}
+
+func (p *parser) finish() {
+	last := p.cur
+	p.finishSession()
+	if last != nil && !p.lastRecognised && p.lastText != "" {
+		s := p.log.Sessions[len(p.log.Sessions)-1]
+		if s.End.Kind == EndUnknown {
+			p.warn(p.lastTextLine, fmt.Sprintf("the log stops at an unrecognised line, it may be cut: %q", truncate(p.lastText, 120)))
+		}
+	}
+	p.log.Lines = p.lineNo
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+var _ = time.Time{}
