@@ -1,0 +1,159 @@
+// Package correlate is the point of oomlens: given everything read from one
+// failed job (kernel OOM records, the pytest log, per-test memory records,
+// cores), it says which tests leaked the memory, which test was only the
+// victim, which tests were hogs that gave their memory back, and why. It
+// builds a Report (model.go, the JSON contract "oomlens/report/v1"); package
+// report renders it. Nothing here prints.
+//
+// # The model
+//
+// Analyze first turns the parsers' outputs (evidence.go) into a normalised
+// job (norm.go):
+//
+//   - processes: one per pid and xdist worker (diagnostics records carry
+//     both; a weathercop log is one process with no pid), each with an
+//     ordered list of steps — test start (the reading before setup), test
+//     end (the reading after teardown), fixture setup and fixture teardown
+//     (readings before and after) — and periodic samples;
+//   - tests as the pytest log reports them (node id, worker, outcome, CI
+//     stamps), and the tests it shows in flight;
+//   - kills from kernel logs and userspace killers;
+//   - clock hints: ways to put kernel uptime on the wall clock.
+//
+// Tests are joined across inputs by node id. Weathercop's bare names
+// (request.node.name) are matched to node ids by their last "::" part, the
+// k-th occurrence of a name to the k-th node id with that name, in the order
+// the pytest log (else the diagnostics, else the collection list) gives.
+// Progress positions "file::#n" become the n-th test of that file in the
+// collection list, else in the order the diagnostics name that file's tests.
+// xdist workers are tied to pids by the diagnostics records' worker field.
+//
+// # Memory figures
+//
+// A change is measured in anonymous RSS (rss_anon_bytes) when both readings
+// have it, else in RSS: file-backed pages come and go with the page cache,
+// anonymous pages only with the process. A fixture record that gives the
+// anonymous RSS only after its finalizer is taken to have left the
+// file-backed part unchanged.
+//
+// # Attribution: the ledger
+//
+// Each process has a ledger of retained increments, walked in record order
+// (ledger.go):
+//
+//  1. A test's own increment is its end reading minus its start reading,
+//     less any fixture setup growth inside it (see 4). When positive it goes
+//     on the ledger as that test's entry; when negative it releases earlier
+//     entries as in 2.
+//  2. A drop that no fixture record explains — inside a later test, or
+//     between two tests — releases the most recent entries first (LIFO): what
+//     was added last is most likely what a later gc, cache clear or teardown
+//     gives back. Entries held by live fixtures are skipped.
+//  3. Growth between two tests (end of one, start of the next) is an entry
+//     owned by no test; a warning names it when it stays above the floor.
+//  4. A fixture_setup record's growth (after − before) is an entry of the
+//     fixture, not of the test during which it was made. The fixture's
+//     teardown gives that entry back first; what the teardown drop exceeds
+//     is given back to the tests of the fixture's scope, earliest first
+//     (FIFO over the contiguous run of tests, ending at the test during or
+//     after which the teardown ran, that share its module (module scope),
+//     its class (class), its directory (package), or all of the process's
+//     tests (session)); function scope is the running test's own growth;
+//     anything left, or an unknown scope, is released LIFO as in 2. The
+//     first test that used a fixture is the one that set it up, hence FIFO:
+//     a module fixture set up by test 1 (+300 MiB) and torn down after test
+//     3 (−300 MiB) credits test 1, so test 2's 250 MiB leak stays test 2's.
+//  5. What is left on a test's entry when the record ends is its retained
+//     memory. What is left on a fixture's entry is listed in
+//     Report.FixturesHeld: held by a live fixture, not leaked.
+//
+// A process-wide count of live objects (weathercop's "Open xarray datasets:
+// N", a count of every dataset alive in the process at a test's end) is
+// attributed the same way, per type: a rise between consecutive test ends
+// is owned by the test during which it rose, a fall takes the most recent
+// rises off. The owner of what is left "left it open"; later tests that
+// merely still see the count are not blamed. The oomlens diagnostics'
+// open_objects are already per test (objects made during this test and
+// alive after it) and are taken as they are.
+//
+// # Classification
+//
+// With the noise floor F (Options.NoiseFloorBytes, 32 MiB by default: the
+// first import of a big library keeps tens of MiB):
+//
+//   - Leak: a finished test whose retained memory is ≥ F, or > 0 with open
+//     objects whose reported sizes (nbytes) add up to ≥ F. Sorted by retained
+//     memory, largest first. ShareOfKill is retained ÷ the killed process's
+//     anon-rss at the kill when the leak is on that process, else ÷ the
+//     memory cgroup's usage when the kill was a memcg OOM; null without a
+//     kill record. Confidence is high with anonymous RSS readings or open
+//     objects, medium with RSS readings alone and retention ≥ 2F, low when
+//     the readings come from samples (record mode), from records several
+//     processes may have written (interleaved weathercop log), or retention
+//     is under 2F. Leaks on every process count: xdist workers share the
+//     memory (and usually the cgroup) of the job, so each is named with its
+//     worker and pid.
+//   - Unclosed: a test that is not a leak and left objects open.
+//   - Hog: a test that is not a leak whose peak RSS (its own peak figure,
+//     the highest sample during it, a rise of VmHWM over it, or its end
+//     reading) is ≥ F above its start reading, or whose tracemalloc peak is
+//     ≥ F. A test that set up a fixture later torn down is a hog that gave
+//     its memory back.
+//   - In flight (the victim): a test start with no end on a process, merged
+//     with the pytest log's dangling -v node id, progress position or xdist
+//     crash for the same test or worker. The one on the killed pid comes
+//     first. AddedBytesEstimate is the kernel's anon-rss at the kill minus
+//     the last anonymous RSS on record for that process (a sample after the
+//     test start counts): what the running test added before the kill.
+//
+// Without per-test memory evidence no leak is named, ever: the verdict names
+// the test in flight and the warnings say what would settle it (the oomlens
+// diagnostics plugin, `oomlens record`, pytest -v).
+//
+// # Record mode
+//
+// A job recorded by `oomlens record` has a diagnostics file with only
+// session_start and sample records and a pytest log whose lines carry
+// wall-clock stamps. Each test's start reading is the sample at or just
+// before its start stamp, its end reading the sample at or just before its
+// end stamp (the stamp of its -v result line), its peak the highest sample
+// in between; the ledger then runs as above, every reading marked coarse,
+// and the in-flight test's basis is "record".
+//
+// # Clocks
+//
+// Kernel stamps are seconds since boot. The boot time comes from, most
+// trusted first: Options.BootTime (--boot-time); a diagnostics
+// session_start's time − monotonic (CLOCK_MONOTONIC stops in suspend like
+// printk's clock; ±0.05 s); its boot_time (btime, whole seconds; ±1 s); the
+// kernel log's own wall-clock stamps (syslog, dmesg -T, journal: wall −
+// uptime; ±1 s); the host oomlens runs on (Options.ThisHost, go-sysinfo).
+// A kill that carries its own wall-clock stamp keeps it unless a boot time
+// from the first three sources is known. Syslog stamps take their year from
+// Options.Year, else from the other inputs (across a New Year if need be);
+// stamps without a zone are read in Options.Location (UTC when nil, with a
+// warning). Report.Alignment names the method used for the kill that ended
+// the run and its uncertainty; hints that disagree are a warning.
+//
+// # The kill that ended the run
+//
+// In order: a kill of the pid the shell reported Killed; a kill of a pid the
+// job's records name (the pytest process or an xdist worker; the latest
+// when several); a kill that falls where the log stopped — no earlier than
+// the last test start on record, no later than the CI stamp of the kill
+// marker (or six hours after the last record), a Python process preferred,
+// the earliest such. Only such a match confirms an OOM kill: RunEnd.Kind
+// becomes "oom-kill". A SIGKILL the kernel log does not confirm stays
+// "sigkill" and the verdict says "cause unconfirmed". Every kill is listed,
+// in time order, the one that ended the run first with EndedRun set.
+//
+// # The verdict
+//
+// One sentence: how the run ended (the kill, with its pid, comm and memory
+// cgroup), which tests retained how much (sizes in binary units, one
+// decimal), and which test was only running, e.g. "OOM kill of pid 4242
+// (python) in memcg /ci/job: 2 tests retained 2.1 GiB that was never
+// released (tests/test_io.py::test_cache 1.2 GiB, tests/test_mem.py::
+// test_list 900.0 MiB); tests/test_big.py::test_alloc was only running when
+// the limit was hit."
+package correlate
