@@ -25,6 +25,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -304,7 +305,7 @@ func coreSparseCopy(f *os.File, r io.Reader, limit int64) (n int64, capped bool,
 		if limit-n < want {
 			want = limit - n
 		}
-		m, rerr := io.ReadFull(r, buf[:want])
+		m, rerr := coreReadFull(r, buf[:want])
 		for off := 0; off < m; off += block {
 			end := min(off+block, m)
 			chunk := buf[off:end]
@@ -321,7 +322,7 @@ func coreSparseCopy(f *os.File, r io.Reader, limit int64) (n int64, capped bool,
 			}
 			n += int64(len(chunk))
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+		if rerr == io.EOF {
 			if pendingSeek {
 				if err := f.Truncate(n); err != nil {
 					return n, false, err
@@ -345,6 +346,21 @@ func coreSparseCopy(f *os.File, r io.Reader, limit int64) (n int64, capped bool,
 	var one [1]byte
 	m, _ := r.Read(one[:])
 	return n, m > 0, nil
+}
+
+// coreReadFull fills b from r. Unlike io.ReadFull it returns the reader's
+// own error, so a clean io.EOF stays apart from a decoder's
+// io.ErrUnexpectedEOF (a cut compressed stream).
+func coreReadFull(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := r.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // corePhdr is one program header.
@@ -843,16 +859,16 @@ func (p *coreParser) finish() {
 	fi := 0
 	for i := range loads {
 		l := &loads[i]
-		c.MappedBytes += int64(l.memsz)
-		c.DumpedBytes += int64(l.filesz)
+		coreAdd(&c.MappedBytes, int64(l.memsz))
+		coreAdd(&c.DumpedBytes, int64(l.filesz))
 		if l.filesz > 0 && l.off+l.filesz > uint64(p.size) {
 			past := l.filesz
 			if l.off < uint64(p.size) {
 				past = l.off + l.filesz - uint64(p.size)
 			}
-			c.MissingBytes += int64(past)
+			coreAdd(&c.MissingBytes, int64(past))
 			missingSegs++
-			if firstMissing < 0 {
+			if firstMissing < 0 || int64(l.off) < firstMissing {
 				firstMissing = int64(l.off)
 			}
 		}
@@ -872,6 +888,13 @@ func (p *coreParser) finish() {
 				l.fileBytes += int64(hi - lo)
 			}
 		}
+	}
+	for i := range loads {
+		// Overlapping NT_FILE entries (never in a kernel core) must not
+		// count a byte twice.
+		l := &loads[i]
+		l.fileBytes = min(l.fileBytes, int64(l.memsz))
+		l.sharedBytes = min(l.sharedBytes, int64(l.memsz)-l.fileBytes)
 	}
 	if missingSegs > 0 {
 		c.Truncated = true
@@ -897,17 +920,17 @@ func (p *coreParser) finish() {
 	for i := range loads {
 		l := &loads[i]
 		if l.flags&(elf.PF_R|elf.PF_W|elf.PF_X) == 0 {
-			c.NoAccessBytes += int64(l.memsz)
+			coreAdd(&c.NoAccessBytes, int64(l.memsz))
 			continue
 		}
 		if !p.haveFile {
-			c.UnclassifiedBytes += int64(l.memsz)
+			coreAdd(&c.UnclassifiedBytes, int64(l.memsz))
 			anon = append(anon, i)
 			continue
 		}
-		c.FileBytes += l.fileBytes
-		c.AnonBytes += int64(l.memsz) - l.fileBytes
-		c.SharedAnonBytes += l.sharedBytes
+		coreAdd(&c.FileBytes, l.fileBytes)
+		coreAdd(&c.AnonBytes, int64(l.memsz)-l.fileBytes)
+		coreAdd(&c.SharedAnonBytes, l.sharedBytes)
 		if l.fileBytes == 0 {
 			anon = append(anon, i)
 		}
@@ -1004,6 +1027,16 @@ func (p *coreParser) finish() {
 			Missing:      l.filesz > 0 && l.off+l.filesz > uint64(p.size),
 		})
 	}
+}
+
+// coreAdd adds b >= 0 to *a, saturating at math.MaxInt64: the segment sizes
+// of a hostile file may sum past it (each is bounded to 2^62).
+func coreAdd(a *int64, b int64) {
+	if *a > math.MaxInt64-b {
+		*a = math.MaxInt64
+		return
+	}
+	*a += b
 }
 
 func corePerms(f elf.ProgFlag) string {

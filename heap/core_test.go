@@ -1,0 +1,424 @@
+package heap
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// The real core: scripts/make-core.sh, a C program that put 1 MiB of small
+// blocks on the brk heap, malloc'ed and touched 8 MiB, started one idle
+// thread and called abort(); written by Linux 6.18 (core_pattern "core").
+const coreTestFile = "../testdata/cores/oomcore-demo.core.xz"
+
+var coreTestOnce struct {
+	sync.Once
+	data []byte
+	err  error
+}
+
+// coreTestBytes returns the decompressed real core (10,055,680 bytes).
+func coreTestBytes(t testing.TB) []byte {
+	t.Helper()
+	coreTestOnce.Do(func() {
+		f, err := os.Open(coreTestFile)
+		if err != nil {
+			coreTestOnce.err = err
+			return
+		}
+		defer f.Close()
+		zr, err := xz.NewReader(f)
+		if err != nil {
+			coreTestOnce.err = err
+			return
+		}
+		coreTestOnce.data, coreTestOnce.err = io.ReadAll(zr)
+	})
+	if coreTestOnce.err != nil {
+		t.Fatal(coreTestOnce.err)
+	}
+	return coreTestOnce.data
+}
+
+// coreTestWant is the real core's summary, checked by hand against
+// `readelf -lW` (PT_LOAD sizes and flags), `gdb -c core` ("info proc
+// mappings": 15 file mappings, 0x20f000 bytes; 2 threads; SIGABRT; the
+// command line) and the program itself.
+func coreTestWant() Core {
+	return Core{
+		PID: 13893, PPID: 13859, UID: 0,
+		Comm: "oomcore-demo",
+		Args: "./oomcore-demo --alloc 8MiB",
+		Exe:  "/tmp/tmp.rSDkO6p7eh/oomcore-demo",
+		// abort() raises SIGABRT with tgkill: si_code SI_TKILL, sender itself.
+		Signal: 6, SignalName: "SIGABRT", SignalCode: -6, SignalSenderPID: 13893,
+		Threads:  2,
+		Arch:     "x86_64",
+		Producer: "kernel",
+		// 27 program headers: 1 PT_NOTE, 26 PT_LOAD.
+		MappedBytes: 12144640, DumpedBytes: 10043392,
+		AnonBytes: 9981952, FileBytes: 0x20f000, NoAccessBytes: 0x1000,
+		HeapBytes: 0x108000, HeapStart: 0x56275a601000,
+		Regions: []CoreRegion{
+			// The 8 MiB malloc (glibc's own mmap, 8 MiB + 16 KiB VMA).
+			{Start: 0x7f6ce4ef9000, SizeBytes: 0x804000, Perms: "rw-", DumpedBytes: 0x804000},
+			// The brk heap: 512 x 2 KiB blocks plus malloc's top pad.
+			{Start: 0x56275a601000, SizeBytes: 0x108000, Perms: "rw-", DumpedBytes: 0x108000, Heap: true},
+			// The idle thread's 256 KiB stack (its guard page is the PROT_NONE 4 KiB).
+			{Start: 0x7f6ce4eb9000, SizeBytes: 0x40000, Perms: "rw-", DumpedBytes: 0x40000},
+			// The main stack.
+			{Start: 0x7ffc76cd7000, SizeBytes: 0x21000, Perms: "rw-", DumpedBytes: 0x21000},
+			// libc's anonymous data after its .data, and ld.so's.
+			{Start: 0x7f6ce58d2000, SizeBytes: 0xd000, Perms: "rw-", DumpedBytes: 0xd000},
+			{Start: 0x7f6ce58ea000, SizeBytes: 0x2000, Perms: "rw-", DumpedBytes: 0x2000},
+		},
+		Mappings: 26, FileMappings: 15,
+	}
+}
+
+func TestParseCoreReal(t *testing.T) {
+	data := coreTestBytes(t)
+	if len(data) != 10055680 {
+		t.Fatalf("decompressed core is %d bytes, want 10055680", len(data))
+	}
+	c, err := ParseCore(bytes.NewReader(data), int64(len(data)), CoreOptions{Name: "core"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := coreTestWant(); !reflect.DeepEqual(*c, want) {
+		t.Errorf("core summary:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
+// ReadCore tells the compression by magic bytes, not by name.
+func TestReadCoreCompressed(t *testing.T) {
+	data := coreTestBytes(t)
+	dir := t.TempDir()
+	write := func(name string, compress func(io.Writer) io.WriteCloser) string {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := compress(f)
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	nop := func(w io.Writer) io.WriteCloser {
+		return struct {
+			io.Writer
+			io.Closer
+		}{w, io.NopCloser(nil)}
+	}
+	gz := func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }
+	zs := func(w io.Writer) io.WriteCloser {
+		e, err := zstd.NewWriter(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	cases := []struct {
+		file, compression string
+	}{
+		{write("plain.core", nop), ""},
+		{write("core.gz.bin", gz), "gzip"},
+		{write("core.zst", zs), "zstd"},
+		{coreTestFile, "xz"},
+	}
+	for _, tc := range cases {
+		c, err := ReadCore(tc.file, CoreOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		want := coreTestWant()
+		want.Compression = tc.compression
+		if !reflect.DeepEqual(*c, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.file, *c, want)
+		}
+	}
+}
+
+// The decompressed temporary file is sparse: the all-zero pages of a core
+// take no disk.
+func TestCoreSparseCopy(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "sparse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	in := make([]byte, 64<<20)
+	copy(in[1<<20:], "hello")
+	n, capped, err := coreSparseCopy(f, bytes.NewReader(in), 1<<40)
+	if err != nil || n != int64(len(in)) || capped {
+		t.Fatalf("n %d capped %v err %v", n, capped, err)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil || !bytes.Equal(got, in) {
+		t.Fatalf("content differs (err %v)", err)
+	}
+	if blocks, ok := coreDiskBlocks(t, f.Name()); ok && blocks*512 > 1<<20 {
+		t.Errorf("64 MiB of zeros took %d bytes of disk: not sparse", blocks*512)
+	}
+	// The cap stops the copy and says so.
+	g, _ := os.CreateTemp(t.TempDir(), "capped")
+	defer g.Close()
+	n, capped, err = coreSparseCopy(g, bytes.NewReader(in), 3<<20)
+	if err != nil || n != 3<<20 || !capped {
+		t.Errorf("capped copy: n %d capped %v err %v", n, capped, err)
+	}
+}
+
+func TestReadCoreCapped(t *testing.T) {
+	c, err := ReadCore(coreTestFile, CoreOptions{MaxDecompressedBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Truncated || c.Comm != "oomcore-demo" || c.Threads != 2 || c.MappedBytes != 12144640 {
+		t.Errorf("capped core: %+v", c)
+	}
+	if c.MissingBytes != 10055680-(1<<20) {
+		t.Errorf("MissingBytes = %d, want %d", c.MissingBytes, 10055680-(1<<20))
+	}
+	last := c.Warnings[len(c.Warnings)-1].String()
+	if !strings.Contains(last, "offset 1048576: decompressed only the first 1048576 bytes (MaxDecompressedBytes)") {
+		t.Errorf("warnings %v", c.Warnings)
+	}
+}
+
+// A core cut in the middle (ulimit -c, a full disk) keeps its notes and its
+// complete memory map: every figure holds, the missing contents are counted.
+func TestParseCoreTruncated(t *testing.T) {
+	data := coreTestBytes(t)
+	half := data[:len(data)/2]
+	c, err := ParseCore(bytes.NewReader(half), int64(len(half)), CoreOptions{Name: "half"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := coreTestWant()
+	want.Truncated = true
+	// PT_LOAD contents run contiguously from offset 0x3000 to the end of the
+	// file, so exactly the second half is missing.
+	want.MissingBytes = int64(len(data) - len(half))
+	want.Regions[0].Missing = true // the 8 MiB block spans the cut
+	// Regions after the cut in file order (stacks, libc data) are missing too.
+	for i := range want.Regions {
+		switch want.Regions[i].Start {
+		case 0x7ffc76cd7000, 0x7f6ce58d2000, 0x7f6ce58ea000:
+			want.Regions[i].Missing = true
+		}
+	}
+	want.Warnings = []Warning{{Offset: 5027840, Message: "core truncated at 5027840 bytes: 14 segment(s) from offset 1368064 on, 5027840 bytes of dumped memory, lie past the end; the memory map (program headers) is complete"}}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("truncated core:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
+// A truncated compressed file: the decoder stops early, what it gave is
+// summarised, with a warning.
+func TestReadCoreTruncatedZstd(t *testing.T) {
+	data := coreTestBytes(t)
+	var buf bytes.Buffer
+	e, _ := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(1<<17))
+	e.Write(data)
+	e.Close()
+	p := filepath.Join(t.TempDir(), "cut.zst")
+	if err := os.WriteFile(p, buf.Bytes()[:buf.Len()/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadCore(p, CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Truncated || c.Comm != "oomcore-demo" || c.MissingBytes == 0 {
+		t.Errorf("core %+v", c)
+	}
+	found := false
+	for _, w := range c.Warnings {
+		found = found || strings.Contains(w.Message, "zstd stream ends after")
+	}
+	if !found {
+		t.Errorf("no stream-end warning in %v", c.Warnings)
+	}
+}
+
+func coreTestPatch(data []byte, off int, v any) []byte {
+	out := append([]byte(nil), data...)
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, v)
+	copy(out[off:], b.Bytes())
+	return out
+}
+
+func TestParseCoreMalformed(t *testing.T) {
+	data := coreTestBytes(t)
+	head := data[:0x3000] // ELF header, program headers and notes
+	exe, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, err string
+		in        []byte
+	}{
+		{"not ELF", "x: offset 0: not an ELF file", []byte("hello world, this is text")},
+		{"empty", "x: offset 0: not an ELF file", nil},
+		{"executable", "x: offset 16: not a core file: ELF type ET_", exe[:4096]},
+		{"header cut", "x: offset 40: ELF header cut short: 40 of 64 bytes", head[:40]},
+		{"bad class", "x: offset 4: unknown ELF class 9", coreTestPatch(head, 4, uint8(9))},
+		{"bad phentsize", "x: offset 54: program header size 40, want 56", coreTestPatch(head, 54, uint16(40))},
+		{"no program headers", "x: offset 56: core has no program headers", coreTestPatch(head, 56, uint16(0))},
+		{"program headers cut", "x: offset 64: program headers past the end of the file (100 bytes)", head[:100]},
+		// Program header 1 (the first PT_LOAD) at 64+56: p_filesz at +32.
+		{"filesz > memsz", "x: offset 120: program header 1: PT_LOAD file size 0x2000 larger than its memory size 0x1000", coreTestPatch(head, 64+56+32, uint64(0x2000))},
+		{"huge offset", "x: offset 120: program header 1: offset 0xffffffffffffffff", coreTestPatch(head, 64+56+8, uint64(math.MaxUint64))},
+		{"PN_XNUM without section header", "x: offset 0: e_phnum is PN_XNUM but section header 0 (at 0) is not in the file", coreTestPatch(coreTestPatch(head, 56, uint16(0xffff)), 58, uint16(64))},
+	}
+	for _, tt := range tests {
+		_, err := ParseCore(bytes.NewReader(tt.in), int64(len(tt.in)), CoreOptions{Name: "x"})
+		if err == nil || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.err)
+		}
+	}
+}
+
+// Only the header region (12 KiB: header, program headers, notes): every
+// process figure holds, all segment contents are missing.
+func TestParseCoreHeaderOnly(t *testing.T) {
+	head := coreTestBytes(t)[:0x3000]
+	c, err := ParseCore(bytes.NewReader(head), int64(len(head)), CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := coreTestWant()
+	if c.PID != want.PID || c.Threads != 2 || c.HeapBytes != want.HeapBytes || c.AnonBytes != want.AnonBytes ||
+		!c.Truncated || c.MissingBytes != want.DumpedBytes {
+		t.Errorf("core %+v", c)
+	}
+}
+
+// Corrupt notes end the note walk with a warning: the memory map holds.
+func TestParseCoreBadNote(t *testing.T) {
+	data := coreTestBytes(t)
+	// The first note (NT_PRSTATUS) starts at the PT_NOTE offset 0x628; make
+	// its name size absurd.
+	bad := coreTestPatch(data[:0x3000], 0x628, uint32(0x7fffffff))
+	c, err := ParseCore(bytes.NewReader(bad), int64(len(bad)), CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Threads != 0 || c.Comm != "" || c.MappedBytes != 12144640 || c.UnclassifiedBytes != 12144640-4096 {
+		t.Errorf("core %+v", c)
+	}
+	if !strings.Contains(c.Warnings[0].String(), "offset 1576: note with name size 2147483647 runs past its PT_NOTE") {
+		t.Errorf("warnings %v", c.Warnings)
+	}
+	// Without NT_FILE the largest regions are listed as unclassified.
+	if len(c.Regions) == 0 || !c.Regions[0].Unclassified || c.Regions[0].SizeBytes != 0x804000 {
+		t.Errorf("regions %+v", c.Regions)
+	}
+}
+
+// PN_XNUM: with 65535 or more program headers the kernel writes e_phnum =
+// 0xffff and the real count in section header 0's sh_info.
+func TestParseCoreXnum(t *testing.T) {
+	data := coreTestBytes(t)
+	x := append([]byte(nil), data...)
+	shoff := len(x)
+	sh := make([]byte, 64)
+	binary.LittleEndian.PutUint32(sh[44:], 27) // sh_info
+	x = append(x, sh...)
+	x = coreTestPatch(x, 40, uint64(shoff))
+	x = coreTestPatch(x, 56, uint16(0xffff))
+	x = coreTestPatch(x, 58, uint16(64))
+	x = coreTestPatch(x, 60, uint16(1))
+	c, err := ParseCore(bytes.NewReader(x), int64(len(x)), CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := coreTestWant(); !reflect.DeepEqual(*c, want) {
+		t.Errorf("PN_XNUM core:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
+func TestLooksLikeCore(t *testing.T) {
+	data := coreTestBytes(t)
+	xzData, err := os.ReadFile(coreTestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		head []byte
+		want bool
+	}{
+		{"core", data[:64], true},
+		{"core, 18 bytes", data[:18], true},
+		{"core, 17 bytes", data[:17], false},
+		{"xz-compressed core", xzData[:64], false},
+		{"executable", exe[:64], false},
+		{"text", []byte("[2026-11-26T10:44:10] SESSION_START: pytest\n"), false},
+		{"empty", nil, false},
+	}
+	for _, tt := range tests {
+		if got := LooksLikeCore(tt.head); got != tt.want {
+			t.Errorf("%s: LooksLikeCore = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Every prefix of the header region parses without a panic, and from the
+// end of the program headers on without an error.
+func TestParseCoreEveryPrefix(t *testing.T) {
+	head := coreTestBytes(t)[:0x3000]
+	phEnd := 64 + 27*56
+	for i := 0; i <= len(head); i++ {
+		c, err := ParseCore(bytes.NewReader(head[:i]), int64(i), CoreOptions{})
+		if i >= phEnd && (err != nil || !c.Truncated || c.MappedBytes != 12144640) {
+			t.Fatalf("prefix %d: err %v, core %+v", i, err, c)
+		}
+	}
+}
+
+func FuzzParseCore(f *testing.F) {
+	data := coreTestBytes(f)
+	f.Add(data[:0x3000])
+	f.Add(data[:0x2718]) // ends with the notes
+	f.Add(data[:1000])
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := ParseCore(bytes.NewReader(in), int64(len(in)), CoreOptions{})
+		LooksLikeCore(in)
+		if err != nil {
+			return
+		}
+		if c.MappedBytes < math.MaxInt64 && c.AnonBytes+c.FileBytes+c.NoAccessBytes+c.UnclassifiedBytes != c.MappedBytes {
+			t.Fatalf("anon %d + file %d + no-access %d + unclassified %d != mapped %d", c.AnonBytes, c.FileBytes, c.NoAccessBytes, c.UnclassifiedBytes, c.MappedBytes)
+		}
+		if len(c.Regions) > CoreMaxRegions || c.SharedAnonBytes > c.AnonBytes || c.MissingBytes > c.DumpedBytes {
+			t.Fatalf("core %+v", c)
+		}
+	})
+}
