@@ -776,6 +776,9 @@ func (p *diagParser) addRecord(fields map[string]json.RawMessage, line int, summ
 	}
 	if v, ok := get("event"); ok {
 		rec.Event = d.str("event", v)
+		if d.err == nil && rec.Event == "" {
+			return p.errorf(line, "event", "empty: every record names its event")
+		}
 	} else if summary {
 		rec.Event = EventTestEnd
 	} else {
