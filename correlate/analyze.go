@@ -179,7 +179,20 @@ func analyze(j *job, opts Options) *Report {
 		warn("no kernel log was read, so an OOM kill cannot be confirmed: add the job's `dmesg`, `journalctl -k` or kern.log, or run it under `oomlens record`")
 	} else if hasKernelInput(j) && ended == nil && rep.RunEnd.Kind != "complete" {
 		pids := sortedPIDs(spanOf(j).PIDs)
-		warn("no kill in the kernel log matches the job (pids %s, or the time its records stopped)", pids)
+		var ks []string
+		for _, k := range kills {
+			if len(ks) == 3 {
+				ks = append(ks, "…")
+				break
+			}
+			ks = append(ks, fmt.Sprintf("pid %d (%s)", k.PID, k.Comm))
+		}
+		if len(ks) == 0 {
+			warn("the kernel log holds no OOM kill: a SIGKILL without one was sent by something else (a CI timeout, a watchdog, a cgroup with the kernel's kill disabled)")
+		} else {
+			warn("no kill in the kernel log matches the job: it has %s, the job's pids are %s, and no kill falls where its records stopped (pids differ inside containers; stamped logs, --boot-time or the diagnostics plugin would place them in time)",
+				strings.Join(ks, ", "), pids)
+		}
 	}
 	if ended != nil && (j.RunEnd.Kind == "timeout" || j.RunEnd.Kind == "cancelled" || j.RunEnd.Kind == "crash") {
 		warn("the pytest log says the run ended by %s, yet a kill of pid %d matches the job; the kernel record is taken", j.RunEnd.Kind, ended.PID)
@@ -270,9 +283,58 @@ func analyze(j *job, opts Options) *Report {
 
 	rep.Timeline = timelineOf(j, results)
 	rep.Samples = samplesOf(j)
-	rep.Verdict = verdictOf(rep, ended, perTest, floor)
+	rep.Verdict = verdictOf(rep, ended, perTest, hasKernelInput(j), floor)
 	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
+	nonNil(rep)
 	return rep
+}
+
+// nonNil makes every list of the report an empty list rather than null:
+// the JSON contract has arrays there.
+func nonNil(rep *Report) {
+	if rep.InFlight == nil {
+		rep.InFlight = []InFlight{}
+	}
+	for i := range rep.InFlight {
+		if rep.InFlight[i].Evidence == nil {
+			rep.InFlight[i].Evidence = []string{}
+		}
+	}
+	if rep.Kills == nil {
+		rep.Kills = []Kill{}
+	}
+	if rep.Leaks == nil {
+		rep.Leaks = []Leak{}
+	}
+	if rep.Unclosed == nil {
+		rep.Unclosed = []Unclosed{}
+	}
+	if rep.Hogs == nil {
+		rep.Hogs = []Hog{}
+	}
+	if rep.Timeline == nil {
+		rep.Timeline = []TestSpan{}
+	}
+	if rep.Cores == nil {
+		rep.Cores = []CoreDump{}
+	}
+	if rep.Inputs == nil {
+		rep.Inputs = []Input{}
+	}
+	for i := range rep.Inputs {
+		if rep.Inputs[i].Kinds == nil {
+			rep.Inputs[i].Kinds = []string{}
+		}
+		if rep.Inputs[i].Warnings == nil {
+			rep.Inputs[i].Warnings = []string{}
+		}
+	}
+	if rep.Warnings == nil {
+		rep.Warnings = []string{}
+	}
+	if rep.RunEnd.Evidence == nil {
+		rep.RunEnd.Evidence = []string{}
+	}
 }
 
 func hasKernelInput(j *job) bool {
@@ -439,7 +501,15 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 		}
 		ev := fmt.Sprintf("%s: %s", fl.Source, basisWords(fl.Basis))
 		if ok {
-			out[i].Evidence = append(out[i].Evidence, ev)
+			dup := false
+			for _, e := range out[i].Evidence {
+				if fl.Source != "" && strings.HasPrefix(e, fl.Source+":") {
+					dup = true
+				}
+			}
+			if !dup {
+				out[i].Evidence = append(out[i].Evidence, ev)
+			}
 			if out[i].Test == "" || strings.Contains(out[i].Test, "::#") {
 				out[i].Test = fl.Test
 			}
@@ -473,6 +543,8 @@ func basisWords(b string) string {
 		return "xdist reports its worker crashed while running it"
 	case "collection":
 		return "killed during collection"
+	case "diagnostics":
+		return "a test start with no end"
 	}
 	return b
 }

@@ -340,6 +340,21 @@ func (n *normaliser) weathercop() {
 				p.Steps = append(p.Steps, s)
 			}
 		}
+		if l.Interleaved {
+			// The walk above reads the records as one process; the
+			// parser's unfinished starts are one per writer.
+			for _, i := range l.UnfinishedTests {
+				if i < 0 || i >= len(l.Records) {
+					continue
+				}
+				r := l.Records[i]
+				id := r.Test
+				if v, ok := open[r.Test]; ok {
+					id = v
+				}
+				n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: n.localTime(r.Time), Source: pos(in.Path, r.Line)})
+			}
+		}
 		if naive {
 			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (weathercop's local time)")
 		}

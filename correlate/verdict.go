@@ -23,7 +23,7 @@ func sysinfoBootTime() (time.Time, error) {
 
 // verdictOf writes the one-sentence verdict: how the run ended, who
 // retained the memory, and what was only running.
-func verdictOf(rep *Report, ended *placedKill, perTest bool, floor int64) string {
+func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead bool, floor int64) string {
 	var head string
 	switch {
 	case ended != nil:
@@ -34,7 +34,10 @@ func verdictOf(rep *Report, ended *placedKill, perTest bool, floor int64) string
 	default:
 		switch rep.RunEnd.Kind {
 		case "sigkill":
-			head = "Killed (SIGKILL), cause unconfirmed: no kernel OOM record matches"
+			head = "Killed (SIGKILL), cause unconfirmed (no kernel OOM record matches the job)"
+			if !kernelRead {
+				head = "Killed (SIGKILL), cause unconfirmed (no kernel log was read)"
+			}
 		case "memoryerror":
 			head = "MemoryError inside Python (an allocation failed; no kill)"
 		case "timeout":
@@ -79,13 +82,12 @@ func verdictOf(rep *Report, ended *placedKill, perTest bool, floor int64) string
 	if len(rep.InFlight) > 0 {
 		v := rep.InFlight[0]
 		name := v.Test
-		if name == "" {
-			name = "collection"
-		}
-		if v.Worker != "" {
+		if v.Worker != "" && name != "" {
 			name += " (" + v.Worker + ")"
 		}
 		switch {
+		case name == "" || v.Basis == "collection":
+			tail = "it died during collection, before any test ran"
 		case ended != nil && len(rep.Leaks) > 0:
 			tail = name + " was only running when the limit was hit"
 		case ended != nil && v.AddedBytesEstimate != nil && *v.AddedBytesEstimate >= floor:
