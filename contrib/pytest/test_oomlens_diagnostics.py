@@ -365,3 +365,14 @@ def test_env_var_names_the_file(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     records = read(tmp_path / "out" / "d.jsonl")
     assert [r["event"] for r in records if r["event"] != "sample"] == ["session_start", "test_start", "test_end", "session_end"]
+
+
+def test_records_match_the_json_schema(memory_run, xarray_run):
+    jsonschema = pytest.importorskip("jsonschema")
+    with open(os.path.join(HERE, "..", "..", "docs", "diagnostics.schema.json"), encoding="utf-8") as f:
+        schema = json.load(f)
+    validator = jsonschema.Draft202012Validator(schema)
+    for record in memory_run + xarray_run:
+        errors = [e.message for e in validator.iter_errors(record)]
+        assert not errors, (record, errors)
+    assert list(validator.iter_errors({"event": "test_end", "rss_bytes": "abc"}))
