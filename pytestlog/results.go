@@ -359,7 +359,7 @@ func (p *parser) finishSession() {
 				if victims[e.nodeID] {
 					continue
 				}
-				s.InFlight = append(s.InFlight, InFlight{Test: e.nodeID, File: fileOf(e.nodeID), Basis: BasisVerboseLog,
+				s.InFlight = append(s.InFlight, InFlight{Test: e.nodeID, File: fileOf(e.nodeID), Worker: silentWorker(s, e.line), Basis: BasisVerboseLog,
 					Line: e.line, Start: e.start, HasStart: e.hasStart})
 			}
 		case s.Mode == ModeProgress:
@@ -369,6 +369,30 @@ func (p *parser) finishSession() {
 		}
 	}
 	p.log.Sessions = append(p.log.Sessions, *s)
+}
+
+// silentWorker names the worker that ran a pending xdist echo (which does not
+// say its worker) when exactly one live worker reported nothing after the echo
+// and had reported before it: a worker runs one test at a time.
+func silentWorker(s *Session, echoLine int) string {
+	last := map[string]int{}
+	for _, t := range s.Tests {
+		if t.Worker != "" {
+			last[t.Worker] = t.Line
+		}
+	}
+	found := ""
+	for _, w := range s.Workers {
+		l, ok := last[w.ID]
+		if w.Crashed || !ok || l > echoLine {
+			continue
+		}
+		if found != "" {
+			return ""
+		}
+		found = w.ID
+	}
+	return found
 }
 
 // progressInFlight names the next test after the last progress letter.

@@ -68,7 +68,13 @@ killed() {
 	local job=$!
 	wait_marker
 	sleep 0.3
-	kill -9 "$(cat "$WORK/marker")"
+	local pid
+	pid=$(cat "$WORK/marker")
+	if [ "${KILL_TARGET:-}" = parent ]; then
+		# the xdist controller: the worker's parent (execnet popen)
+		pid=$(ps -o ppid= -p "$pid" | tr -d ' ')
+	fi
+	kill -9 "$pid"
 	wait "$job" || rc=$?
 	echo "Process completed with exit code $rc." >>"$WORK/raw.log"
 	scrub "$WORK/raw.log" >"$OUT/$name.log"
@@ -100,7 +106,9 @@ killed_gha() {
 killed verbose-killed -v tests
 killed progress-killed tests
 killed quiet-killed -q tests
-killed xdist-verbose-worker-killed -n 2 -v tests
+killed xdist-verbose-worker-killed -n 2 -v --junitxml="$WORK/junit.xml" tests
+scrub "$WORK/junit.xml" >"$OUT/xdist-verbose-worker-killed.junit.xml"
+KILL_TARGET=parent killed xdist-verbose-main-killed -n 2 -v tests
 killed xdist-progress-worker-killed -n 2 tests
 killed_gha gha-verbose-killed -v tests
 
@@ -109,4 +117,6 @@ killed_gha gha-verbose-killed -v tests
 scrub "$WORK/raw.log" >"$OUT/hostile-ids.collect.txt"
 "$PY" -m pytest -v hostile >"$WORK/raw.log" 2>&1 || true
 scrub "$WORK/raw.log" >"$OUT/hostile-ids.v.log"
+"$PY" -m pytest -q -o junit_family=xunit1 --junitxml="$WORK/junit.xml" hostile >/dev/null 2>&1 || true
+scrub "$WORK/junit.xml" >"$OUT/hostile-ids.xunit1.junit.xml"
 echo "hostile ids: done"
