@@ -138,12 +138,21 @@ func analyze(j *job, opts Options) *Report {
 			warn("%s: the kill record of pid %d is partial: %s", k.Source, k.PID, reason)
 		}
 	}
-	if ended != nil {
-		u := ended.UncertaintyS
-		rep.Alignment = Alignment{Method: ended.Method, UncertaintyS: &u}
-		if ended.Time == 0 {
-			rep.Alignment = Alignment{Method: AlignNone}
+	placed := ended
+	if placed == nil || placed.Time == 0 {
+		placed = nil
+		for _, k := range kills {
+			if k.Time != 0 {
+				placed = k
+				break
+			}
 		}
+	}
+	if placed != nil {
+		u := placed.UncertaintyS
+		rep.Alignment = Alignment{Method: placed.Method, UncertaintyS: &u}
+	} else if len(kills) > 0 {
+		rep.Alignment = Alignment{Method: AlignNone}
 	} else {
 		rep.Alignment = Alignment{Method: clk.Method}
 		if clk.HasBoot {
@@ -383,8 +392,13 @@ func (k *placedKill) report() Kill {
 		Partial:       k.Partial,
 		KeyLines:      k.KeyLines,
 	}
-	if k.Time == 0 {
+	switch {
+	case k.Time == 0:
 		out.TimeBasis = AlignNone
+	case k.Method == AlignKernelWallClock && k.HasWall && k.WallBasis != "":
+		out.TimeBasis = k.WallBasis // the kernel log's own stamp
+	default:
+		out.TimeBasis = "uptime + " + k.Method
 	}
 	if k.HasUptime {
 		u := k.UptimeS

@@ -1,0 +1,234 @@
+package correlate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oomlens/oomlens/dmesg"
+	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/pytestlog"
+)
+
+func corpus(parts ...string) string {
+	return filepath.Join(append([]string{"..", "testdata"}, parts...)...)
+}
+
+func readPytest(t *testing.T, path string) PytestInput {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l, err := pytestlog.Parse(f, pytestlog.Options{Name: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return PytestInput{Path: filepath.Base(path), Log: l}
+}
+
+func readKernel(t *testing.T, path string, opts dmesg.Options) KernelInput {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	opts.Name = path
+	l, err := dmesg.Parse(f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return KernelInput{Path: filepath.Base(path), Log: l}
+}
+
+func readWeathercop(t *testing.T, path string) WeathercopInput {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l, err := heap.ParseWeathercop(f, heap.WeathercopOptions{Name: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return WeathercopInput{Path: filepath.Base(path), Log: l}
+}
+
+// TestCorpusPytestLogs: the shared pytest samples carry no memory evidence:
+// the test in flight is named (checked by hand against each sample), the run
+// end is the log's, and no leak or hog is ever invented.
+func TestCorpusPytestLogs(t *testing.T) {
+	cases := []struct {
+		file     string
+		runEnd   string
+		inFlight string // first in-flight test, "-" none
+		worker   string
+		verdict  string // prefix
+	}{
+		{"01-gha-raw-timestamps-killed-during-first-test.log", "sigkill", "test/test_performance.py::test_pandas", "", "Killed (SIGKILL), cause unconfirmed (no kernel log was read)"},
+		{"02-gha-ui-copy-cov-killed-dots.log", "sigkill", "testing/test_full.py::#8", "", "Killed (SIGKILL), cause unconfirmed"},
+		{"03-docker-entrypoint-verbose-killed-at-52pct.log", "sigkill", "src/test/unit/test_manage_users.py::test_integration_try_actions[action_and_inputs0]", "", "Killed (SIGKILL)"},
+		{"06-travis-killed-during-collection.log", "sigkill", "", "", "Killed (SIGKILL)"},
+		{"08-make-killed-parametrized-id.log", "sigkill", "test/models/px/test_sfno.py::test_sfno_package[cpu]", "", "Killed (SIGKILL)"},
+		{"10-xdist-verbose-node-down-replacing-worker.log", "unknown", "test_dist_tests_with_crash.py::test_crash", "gw0", "The run stopped without pytest's final line"},
+		{"14-gha-ui-paste-xdist-crash-in-failures-section.log", "unknown", "echopype/tests/visualize/test_plot.py::test_plot_mvbs[filepath1-EK60-None-range_kwargs1]", "gw3", "The run stopped"},
+		{"15-circleci-verbose-dangling-nodeid-agent-kill.log", "sigkill", "tests/cli/test_singularity.py::test_singularity_command_dry_run", "", "Killed (SIGKILL)"},
+		{"17-rpm-build-verbose-no-progress-killed.log", "sigkill", "tests/test_patroni.py::TestPatroni::test_run", "", "Killed (SIGKILL)"},
+		{"18-gha-runner-shutdown-signal-137.log", "sigkill", "-", "", "Killed (SIGKILL)"},
+		{"19-progress-dots-memoryerror-not-sigkill.log", "memoryerror", "tests/test_main.py::#6", "", "MemoryError inside Python (an allocation failed; no kill)"},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			in := readPytest(t, corpus("corpus", "pytest", c.file))
+			rep, err := Analyze(&Evidence{Pytest: []PytestInput{in}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Leaks) != 0 || len(rep.Hogs) != 0 || len(rep.Unclosed) != 0 {
+				t.Fatalf("invented from a log alone: leaks %+v hogs %+v unclosed %+v", rep.Leaks, rep.Hogs, rep.Unclosed)
+			}
+			if rep.RunEnd.Kind != c.runEnd {
+				t.Errorf("run end %q, want %q", rep.RunEnd.Kind, c.runEnd)
+			}
+			if c.inFlight == "-" {
+				if len(rep.InFlight) != 0 {
+					t.Errorf("in flight %+v, want none", rep.InFlight)
+				}
+			} else if len(rep.InFlight) == 0 || rep.InFlight[0].Test != c.inFlight || rep.InFlight[0].Worker != c.worker {
+				t.Errorf("in flight %+v, want %q on %q", rep.InFlight, c.inFlight, c.worker)
+			}
+			if !strings.HasPrefix(rep.Verdict, c.verdict) || !strings.Contains(rep.Verdict, "no per-test memory evidence") {
+				t.Errorf("verdict %q", rep.Verdict)
+			}
+			if !strings.Contains(strings.Join(rep.Warnings, "\n"), "no per-test memory evidence") {
+				t.Errorf("warnings %q", rep.Warnings)
+			}
+		})
+	}
+}
+
+// TestCorpusDockerPair: sample 03 (the pytest log, the shell reports pid 8
+// Killed inside the container) with sample 05 (the host's dmesg -T: Killed
+// process 62045 (pytest)). Container and host pids differ and neither log
+// has a time the other can be placed against, so the kill is listed but not
+// taken for the job's: the run end stays an unconfirmed SIGKILL.
+func TestCorpusDockerPair(t *testing.T) {
+	py := readPytest(t, corpus("corpus", "pytest", "03-docker-entrypoint-verbose-killed-at-52pct.log"))
+	k := readKernel(t, corpus("corpus", "pytest", "05-dmesg-T-localized-oom-kill-pytest.log"), dmesg.Options{})
+	rep, err := Analyze(&Evidence{Pytest: []PytestInput{py}, Kernel: []KernelInput{k}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Kills) != 1 || rep.Kills[0].PID != 62045 || rep.Kills[0].EndedRun || rep.Kills[0].AnonRSSBytes != 8866584*1024 {
+		t.Fatalf("kills %+v", rep.Kills)
+	}
+	if rep.RunEnd.Kind != "sigkill" || !strings.HasPrefix(rep.Verdict, "Killed (SIGKILL), cause unconfirmed (no kernel OOM record matches the job)") {
+		t.Errorf("run end %q, verdict %q", rep.RunEnd.Kind, rep.Verdict)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "it has pid 62045 (pytest), the job's pids are 8") {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+	if rep.Kills[0].TimeBasis != dmesg.BasisDmesgTAssumedUTC || *rep.Kills[0].Time != "2021-11-16T13:11:26Z" {
+		t.Errorf("kill time %v basis %q", rep.Kills[0].Time, rep.Kills[0].TimeBasis)
+	}
+	// With the zone given (the job ran in Berlin), the wall clock moves.
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tz database")
+	}
+	rep, _ = Analyze(&Evidence{Pytest: []PytestInput{py}, Kernel: []KernelInput{k}}, Options{Location: berlin})
+	if *rep.Kills[0].Time != "2021-11-16T12:11:26Z" {
+		t.Errorf("kill time in Berlin %v", *rep.Kills[0].Time)
+	}
+}
+
+// TestCorpusKernelLogs: every shared kernel sample on its own lists its
+// kills, none of which ended a run there is no job for.
+func TestCorpusKernelLogs(t *testing.T) {
+	files, _ := filepath.Glob(corpus("corpus", "kernel", "*.log"))
+	if len(files) < 27 {
+		t.Fatalf("%d kernel samples", len(files))
+	}
+	for _, f := range files {
+		k := readKernel(t, f, dmesg.Options{})
+		rep, err := Analyze(&Evidence{Kernel: []KernelInput{k}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(k.Log.Events) > 0 && len(rep.Kills) == 0 {
+			t.Errorf("%s: %d events, no kills", f, len(k.Log.Events))
+		}
+		for _, kl := range rep.Kills {
+			if kl.EndedRun || kl.Source == "" {
+				t.Errorf("%s: kill %+v", f, kl)
+			}
+		}
+		if rep.RunEnd.Kind != "unknown" || len(rep.Leaks) != 0 {
+			t.Errorf("%s: run end %+v leaks %+v", f, rep.RunEnd, rep.Leaks)
+		}
+	}
+	// A syslog stamp has no year: Options.Year gives it.
+	k := readKernel(t, corpus("corpus", "kernel", "02-cadvisor-global-3.13-syslog.log"), dmesg.Options{})
+	rep, _ := Analyze(&Evidence{Kernel: []KernelInput{k}}, Options{Year: 2016})
+	if rep.Kills[0].Time == nil || !strings.HasPrefix(*rep.Kills[0].Time, "2016-") || rep.Alignment.Method != AlignKernelWallClock {
+		t.Errorf("syslog with --year: %v, alignment %+v", rep.Kills[0].Time, rep.Alignment)
+	}
+}
+
+// TestRealDiagnosticsXdist: the plugin's files of two xdist workers. With a
+// 4 MiB floor, test_case[3] kept 32 MiB on gw0 and test_case[0] 8 MiB on
+// gw1 (the suite keeps the arrays of i % 3 == 0); both are named with their
+// worker and pid.
+func TestRealDiagnosticsXdist(t *testing.T) {
+	a := readDiagnostics(t, corpus("diagnostics", "xdist", "diag.gw0.jsonl"))
+	b := readDiagnostics(t, corpus("diagnostics", "xdist", "diag.gw1.jsonl"))
+	rep, err := Analyze(&Evidence{Diagnostics: []DiagnosticsInput{a, b}}, Options{NoiseFloorBytes: 4 * MiB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := leakNames(rep); !eqStrings(got, []string{"test_xdist.py::test_case[3]", "test_xdist.py::test_case[0]"}) {
+		t.Fatalf("leaks %v", got)
+	}
+	if l := rep.Leaks[0]; l.Worker != "gw0" || l.PID != 18393 || l.RetainedBytes != 63381504-29822976 {
+		t.Errorf("gw0 leak %+v", l)
+	}
+	if l := rep.Leaks[1]; l.Worker != "gw1" || l.PID != 18408 || l.RetainedBytes != 38215680-29810688 {
+		t.Errorf("gw1 leak %+v", l)
+	}
+	if h := findHog(rep, "test_xdist.py::test_case[5]"); h == nil || h.PeakBytes != 105820160 {
+		t.Errorf("hogs %+v", rep.Hogs)
+	}
+	if len(rep.InFlight) != 0 {
+		t.Errorf("in flight %+v: both sessions ended", rep.InFlight)
+	}
+}
+
+// TestRealWeathercop: the logger's own output (sample 01) and the completed
+// construction (02). In 01, test_small_ensemble_generation raised the
+// process-wide dataset count to 1 and nothing brought it down: it left the
+// dataset open (under the floor: unclosed, not a leak). In 02 the count
+// falls back to 0 at test_fit[clayton]'s end, so nobody left it open.
+func TestRealWeathercop(t *testing.T) {
+	rep, err := Analyze(&Evidence{Weathercop: []WeathercopInput{readWeathercop(t, corpus("weathercop", "01-reference-sample-verbatim.log"))}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Unclosed) != 1 || rep.Unclosed[0].Test != "test_small_ensemble_generation" || rep.Unclosed[0].OpenObjects["xarray.Dataset"] != 1 {
+		t.Errorf("unclosed %+v", rep.Unclosed)
+	}
+	if len(rep.InFlight) != 2 || rep.InFlight[0].Test != "test_sim" || rep.InFlight[1].Test != "test_fit[clayton]" {
+		t.Errorf("in flight %+v", rep.InFlight)
+	}
+	if len(rep.Leaks) != 0 {
+		t.Errorf("leaks %+v", rep.Leaks)
+	}
+	rep, _ = Analyze(&Evidence{Weathercop: []WeathercopInput{readWeathercop(t, corpus("weathercop", "02-constructed-completed-sample.log"))}}, Options{})
+	if len(rep.Unclosed) != 0 || len(rep.InFlight) != 1 || rep.InFlight[0].Test != "test_sim" {
+		t.Errorf("unclosed %+v in flight %+v", rep.Unclosed, rep.InFlight)
+	}
+}
