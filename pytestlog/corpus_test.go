@@ -121,9 +121,9 @@ func TestCorpus(t *testing.T) {
 			header: func(t *testing.T, h Header) {
 				want := Header{Line: 1, Platform: "linux", PythonVersion: "3.10.9", PytestVersion: "7.2.1", PluggyVersion: "1.0.0",
 					Executable: "/opt/hostedtoolcache/Python/3.10.9/x64/bin/python", Cachedir: ".pytest_cache",
-					Rootdir:    "/home/runner/work/data-processing-benchmarks/data-processing-benchmarks", Configfile: "pyproject.toml", Testpaths: "test",
-					Plugins: []string{"benchmark-4.0.0"},
-					Extra:   []string{"benchmark: 4.0.0 (defaults: timer=time.perf_counter disable_gc=False min_rounds=5 min_time=0.000005 max_time=1.0 calibration_precision=10 warmup=False warmup_iterations=100000)"},
+					Rootdir: "/home/runner/work/data-processing-benchmarks/data-processing-benchmarks", Configfile: "pyproject.toml", Testpaths: "test",
+					Plugins:      []string{"benchmark-4.0.0"},
+					Extra:        []string{"benchmark: 4.0.0 (defaults: timer=time.perf_counter disable_gc=False min_rounds=5 min_time=0.000005 max_time=1.0 calibration_precision=10 warmup=False warmup_iterations=100000)"},
 					HasCollected: true, Collected: 2}
 				if !reflect.DeepEqual(h, want) {
 					t.Errorf("header\n got %+v\nwant %+v", h, want)

@@ -103,6 +103,10 @@ killed_gha() {
 	echo "$name: done"
 }
 
+# The collection order, to resolve progress positions to node ids.
+"$PY" -m pytest --collect-only -q tests >"$WORK/raw.log" 2>&1
+scrub "$WORK/raw.log" >"$OUT/suite.collect.txt"
+
 killed verbose-killed -v tests
 killed progress-killed tests
 killed quiet-killed -q tests
