@@ -374,7 +374,7 @@ func (p *wcParser) line(line []byte, terminated bool) {
 		case bytes.Equal(body, []byte("Top tracemalloc allocations:")):
 			p.sec, p.hasTop = wcTop, true
 			return
-		case bytes.HasPrefix(body, []byte("Peak memory: ")) && bytes.HasSuffix(body, []byte(" MB")):
+		case len(body) > len("Peak memory: ")+len(" MB") && bytes.HasPrefix(body, []byte("Peak memory: ")) && bytes.HasSuffix(body, []byte(" MB")):
 			if v, ok := wcFloat(body[len("Peak memory: ") : len(body)-len(" MB")]); ok {
 				rec.TracemallocPeakMiB, rec.HasTracemallocPeak = v, true
 				return
