@@ -37,10 +37,10 @@ type PytestInput struct {
 	Log  *pytestlog.Log
 }
 
-// JUnitInput is one JUnit XML report, read as the tests it lists.
+// JUnitInput is one JUnit XML report.
 type JUnitInput struct {
 	Path  string
-	Tests []pytestlog.Test
+	JUnit *pytestlog.JUnit
 }
 
 // DiagnosticsInput is one oomlens diagnostics file (or `oomlens record`
@@ -442,13 +442,32 @@ func (n *normaliser) junit() {
 	for _, t := range n.j.Tests {
 		have[t.ID] = true
 	}
+	inFlight := map[string]bool{}
+	for _, f := range n.j.InFlight {
+		inFlight[f.Test] = true
+	}
 	for _, in := range n.ev.JUnit {
-		for _, t := range in.Tests {
-			if t.NodeID == "" || have[t.NodeID] {
+		if in.JUnit == nil {
+			continue
+		}
+		for _, c := range in.JUnit.Cases {
+			if c.NodeID == "" {
 				continue
 			}
-			have[t.NodeID] = true
-			n.j.Tests = append(n.j.Tests, testInfo{ID: t.NodeID, Worker: t.Worker, Outcome: t.Outcome, Source: pos(in.Path, t.Line)})
+			if c.CrashedWorker != "" {
+				// xdist's synthetic report for a worker that died: the
+				// controller survived and wrote the file.
+				if !inFlight[c.NodeID] {
+					inFlight[c.NodeID] = true
+					n.j.InFlight = append(n.j.InFlight, inflight{Test: c.NodeID, Worker: c.CrashedWorker, Basis: "xdist-crash", Source: pos(in.Path, c.Line)})
+				}
+				continue
+			}
+			if have[c.NodeID] {
+				continue
+			}
+			have[c.NodeID] = true
+			n.j.Tests = append(n.j.Tests, testInfo{ID: c.NodeID, Outcome: c.Outcome, Source: pos(in.Path, c.Line)})
 		}
 	}
 }

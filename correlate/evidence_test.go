@@ -5,8 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/pytestlog"
 )
 
 func readDiagnostics(t *testing.T, path string) DiagnosticsInput {
@@ -78,5 +81,138 @@ func TestRealDiagnosticsKilledLeak(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "no kernel log was read") {
 		t.Errorf("warnings %q", rep.Warnings)
+	}
+}
+
+// TestPositionsResolvedByCollectList: a progress-mode log names tests by
+// their place in the file ("tests/test_beta.py::#2"); the collection list
+// gives the node id.
+func TestPositionsResolvedByCollectList(t *testing.T) {
+	py := readPytest(t, corpus("pytest", "progress-killed.log"))
+	f, err := os.Open(corpus("pytest", "suite.collect.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ids, err := pytestlog.ParseCollectList(f, "suite.collect.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := Analyze(&Evidence{Pytest: []PytestInput{py}}, Options{})
+	if len(rep.InFlight) != 1 || rep.InFlight[0].Test != "tests/test_beta.py::#2" {
+		t.Fatalf("without the list: in flight %+v", rep.InFlight)
+	}
+	rep, _ = Analyze(&Evidence{Pytest: []PytestInput{py}, Collect: ids}, Options{})
+	if len(rep.InFlight) != 1 || rep.InFlight[0].Test != "tests/test_beta.py::test_sleeper" || rep.InFlight[0].Basis != "dots-position" {
+		t.Fatalf("with the list: in flight %+v", rep.InFlight)
+	}
+	if len(rep.Timeline) != 10 || rep.Timeline[6].Test != "tests/test_alpha.py::test_fails" || rep.Timeline[6].Outcome != "failed" {
+		t.Errorf("timeline %+v", rep.Timeline)
+	}
+	if rep.RunEnd.Kind != "sigkill" || !strings.Contains(strings.Join(rep.RunEnd.Evidence, "\n"), "11062 Killed") {
+		t.Errorf("run end %+v", rep.RunEnd)
+	}
+}
+
+// TestJUnitXdistCrash: the controller survived a worker's kill and wrote
+// JUnit XML; xdist's synthetic error names the test the worker was running.
+func TestJUnitXdistCrash(t *testing.T) {
+	path := corpus("pytest", "xdist-verbose-worker-killed.junit.xml")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ju, err := pytestlog.ParseJUnit(f, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := Analyze(&Evidence{JUnit: []JUnitInput{{Path: "w.junit.xml", JUnit: ju}}}, Options{})
+	if len(rep.InFlight) != 1 || rep.InFlight[0].Test != "tests/test_beta.py::test_sleeper" || rep.InFlight[0].Worker != "gw1" || rep.InFlight[0].Basis != "xdist-crash" {
+		t.Fatalf("in flight %+v", rep.InFlight)
+	}
+	if len(rep.Timeline) != 14 {
+		t.Errorf("timeline has %d tests, want 13 + the crashed one", len(rep.Timeline))
+	}
+}
+
+// TestBareNamesJoined: weathercop names tests by request.node.name; the
+// k-th occurrence of a name is the k-th node id with that last part, in the
+// order the pytest log ran them.
+func TestBareNamesJoined(t *testing.T) {
+	ts := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	rec := func(line int, ev, name string, sec int, rssMiB int64, open int) heap.WeathercopRecord {
+		return heap.WeathercopRecord{Line: line, Event: ev, Test: name, Time: ts.Add(time.Duration(sec) * time.Second),
+			VmRSSBytes: rssMiB * MiB, HasVmRSS: true, OpenXarrayDatasets: open}
+	}
+	wc := &heap.WeathercopLog{Records: []heap.WeathercopRecord{
+		rec(1, heap.WeathercopSessionStart, "pytest", 0, 100, 0),
+		rec(2, heap.WeathercopTestStart, "test_phase_randomization", 1, 100, 0),
+		rec(3, heap.WeathercopTestEnd, "test_phase_randomization", 2, 900, 1),
+		rec(4, heap.WeathercopTestStart, "test_fit[clayton]", 3, 900, 0),
+		rec(5, heap.WeathercopTestEnd, "test_fit[clayton]", 4, 900, 1),
+		rec(6, heap.WeathercopTestStart, "test_phase_randomization", 5, 900, 0),
+		rec(7, heap.WeathercopTestEnd, "test_phase_randomization", 6, 1000, 1),
+		rec(8, heap.WeathercopTestStart, "test_sim", 7, 1000, 0),
+	}}
+	py := &pytestlog.Log{Sessions: []pytestlog.Session{{
+		Tests: []pytestlog.Test{
+			{NodeID: "tests/test_multisite.py::TestMultisite::test_phase_randomization", Outcome: "passed", Line: 10},
+			{NodeID: "tests/test_copulae.py::test_fit[clayton]", Outcome: "passed", Line: 11},
+			{NodeID: "tests/test_multisite_conditional.py::test_phase_randomization", Outcome: "passed", Line: 12},
+		},
+		InFlight: []pytestlog.InFlight{{Test: "tests/test_multisite.py::TestMultisite::test_sim", Basis: pytestlog.BasisVerboseLog, Line: 13}},
+		End:      pytestlog.RunEnd{Kind: pytestlog.EndSIGKILL, KilledPID: 4242},
+	}}}
+	k := &dmesg.Log{Boots: 1, Events: []dmesg.Event{{Kind: dmesg.KindKernelOOMKill, PID: 4242, Comm: "python3", AnonRSSBytes: 1200 * MiB, HasKilledLine: true, Line: 3}}}
+	ev := &Evidence{
+		Pytest:     []PytestInput{{Path: "ci.log", Log: py}},
+		Weathercop: []WeathercopInput{{Path: "test_memory.log", Log: wc}},
+		Kernel:     []KernelInput{{Path: "dmesg.txt", Log: k}},
+	}
+	rep, _ := Analyze(ev, Options{})
+	if got := leakNames(rep); !eqStrings(got, []string{"tests/test_multisite.py::TestMultisite::test_phase_randomization", "tests/test_multisite_conditional.py::test_phase_randomization"}) {
+		t.Fatalf("leaks %v", got)
+	}
+	l := rep.Leaks[0]
+	if l.RetainedBytes != 800*MiB || l.PID != 4242 || l.OpenObjects["xarray.Dataset"] != 1 || l.ShareOfKill == nil || *l.ShareOfKill != 0.667 {
+		t.Errorf("leak %+v", l)
+	}
+	if len(rep.InFlight) != 1 || rep.InFlight[0].Test != "tests/test_multisite.py::TestMultisite::test_sim" || rep.InFlight[0].PID != 4242 {
+		t.Fatalf("in flight %+v", rep.InFlight)
+	}
+	if e := rep.InFlight[0].AddedBytesEstimate; e == nil || *e != 200*MiB {
+		t.Errorf("estimate %v", e)
+	}
+	if rep.RunEnd.Kind != "oom-kill" || !rep.Kills[0].EndedRun {
+		t.Errorf("run end %+v", rep.RunEnd)
+	}
+	if len(rep.Unclosed) != 0 {
+		t.Errorf("test_fit saw the count and did not raise it: unclosed %+v", rep.Unclosed)
+	}
+}
+
+// TestKernelWallCompleted: a syslog stamp gets its year from the other
+// inputs (across New Year), a time-of-day-only stamp its day.
+func TestKernelWallCompleted(t *testing.T) {
+	n := &normaliser{opts: Options{}}
+	ref := time.Date(2027, 1, 1, 0, 5, 0, 0, time.UTC)
+	noYear := time.Date(0, 12, 31, 23, 59, 0, 0, time.UTC)
+	got, ok, naive := n.kernelWall(noYear, dmesg.BasisSyslogNoYear, ref, true, time.UTC)
+	if !ok || !naive || !got.Equal(time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC)) {
+		t.Errorf("syslog across New Year: %v %v", got, ok)
+	}
+	if _, ok, _ := n.kernelWall(noYear, dmesg.BasisSyslogNoYear, time.Time{}, false, time.UTC); ok {
+		t.Errorf("a syslog stamp with no year and no other input was placed")
+	}
+	tod := time.Date(0, 1, 1, 23, 58, 0, 0, time.UTC)
+	got, ok, _ = n.kernelWall(tod, dmesg.BasisTimeOfDayOnly, ref, true, time.UTC)
+	if !ok || !got.Equal(time.Date(2026, 12, 31, 23, 58, 0, 0, time.UTC)) {
+		t.Errorf("time of day: %v", got)
+	}
+	n.opts.Year = 2020
+	got, _, _ = n.kernelWall(noYear, dmesg.BasisSyslogNoYear, ref, true, time.UTC)
+	if got.Year() != 2020 {
+		t.Errorf("Options.Year: %v", got)
 	}
 }
