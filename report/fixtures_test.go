@@ -174,6 +174,10 @@ func memcgTwoLeaks() *correlate.Report {
 				Start: ptr("2026-11-20T14:05:12Z"), End: nil, Outcome: "in-flight",
 				RSSBeforeBytes: ptr(5898 * mib)},
 		},
+		FixturesHeld: []correlate.FixtureHeld{{
+			Fixture: "station_data", Scope: "session", SetUpBy: "tests/test_io.py::test_read_station_data",
+			PID: pid, HeldBytes: 24 * mib,
+		}},
 		Cores: []correlate.CoreDump{{
 			Path: "job-1234/core.4242", PID: pid, Comm: "python3", Signal: "SIGKILL",
 			AnonBytes: 7790 * mib, FileBytes: 48 * mib,

@@ -179,6 +179,16 @@ func renderMarkdown(w io.Writer, r *correlate.Report, _ Options) error {
 		m.entryEvidence(len(r.Unclosed), func(i int) (string, []string) { return r.Unclosed[i].Test, r.Unclosed[i].Evidence })
 	}
 
+	if len(r.FixturesHeld) > 0 {
+		m.heading("Fixtures held: live fixtures' memory, not leaked by a test", len(r.FixturesHeld))
+		var rows [][]string
+		for _, f := range r.FixturesHeld {
+			rows = append(rows, []string{mdMaybeCode(f.Fixture), mdCell(f.Scope), mdTest(f.SetUpBy, true), mdCell(f.Worker),
+				pidString(f.PID), FormatBytes(f.HeldBytes)})
+		}
+		m.table("llllrr", []string{"Fixture", "Scope", "Set up by", "Worker", "PID", "Held"}, rows)
+	}
+
 	m.heading("Kills", len(r.Kills))
 	if len(r.Kills) == 0 {
 		m.line("No kill record found.")

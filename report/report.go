@@ -95,6 +95,19 @@ func normalize(in *correlate.Report) *correlate.Report {
 	}
 	r.Kills = cloneSlice(in.Kills)
 	r.RunEnd.Evidence = nonNil(in.RunEnd.Evidence)
+	// An unset kind or method means not known; the contract spells that
+	// out rather than leaving an empty string.
+	if r.RunEnd.Kind == "" {
+		r.RunEnd.Kind = "unknown"
+	}
+	if r.Alignment.Method == "" {
+		r.Alignment.Method = "none"
+	}
+	// A time is RFC 3339 or null (boot_time: absent), never "".
+	r.Alignment.BootTime = nilIfEmpty(in.Alignment.BootTime)
+	for i := range r.Kills {
+		r.Kills[i].Time = nilIfEmpty(r.Kills[i].Time)
+	}
 	r.InFlight = cloneSlice(in.InFlight)
 	for i := range r.InFlight {
 		r.InFlight[i].Evidence = nonNil(r.InFlight[i].Evidence)
@@ -114,6 +127,10 @@ func normalize(in *correlate.Report) *correlate.Report {
 		r.Hogs[i].Evidence = nonNil(r.Hogs[i].Evidence)
 	}
 	r.Timeline = cloneSlice(in.Timeline)
+	for i := range r.Timeline {
+		r.Timeline[i].Start = nilIfEmpty(r.Timeline[i].Start)
+		r.Timeline[i].End = nilIfEmpty(r.Timeline[i].End)
+	}
 	r.Cores = cloneSlice(in.Cores)
 	for i := range r.Cores {
 		r.Cores[i].LargestRegions = nonNil(r.Cores[i].LargestRegions)
@@ -122,6 +139,8 @@ func normalize(in *correlate.Report) *correlate.Report {
 	// Samples is tagged omitempty in the model: an empty list is left out
 	// of the JSON, so nil and empty are the same there.
 	r.Samples = cloneSlice(in.Samples)
+	// FixturesHeld is tagged omitempty too.
+	r.FixturesHeld = cloneSlice(in.FixturesHeld)
 	return &r
 }
 
@@ -134,6 +153,13 @@ func cloneSlice[T any](s []T) []T {
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
+	}
+	return s
+}
+
+func nilIfEmpty(s *string) *string {
+	if s == nil || *s == "" {
+		return nil
 	}
 	return s
 }

@@ -165,6 +165,16 @@ func renderText(w io.Writer, r *correlate.Report, opts Options) error {
 		}
 	}
 
+	if len(r.FixturesHeld) > 0 {
+		t.heading("Fixtures held", len(r.FixturesHeld), "live fixtures' memory, not leaked by a test")
+		rows := [][]string{{"FIXTURE", "SCOPE", "SET UP BY", "WORKER", "PID", "HELD"}}
+		for _, f := range r.FixturesHeld {
+			rows = append(rows, []string{orDash(f.Fixture), orDash(f.Scope), testName(f.SetUpBy), orDash(f.Worker),
+				pidString(f.PID), FormatBytes(f.HeldBytes)})
+		}
+		t.table(rows)
+	}
+
 	t.heading("Kills", len(r.Kills), "")
 	if len(r.Kills) == 0 {
 		t.line("  no kill record found")
