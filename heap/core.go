@@ -834,7 +834,7 @@ func (p *coreParser) finish() {
 	}
 	if p.gdbNote || p.shnum > 1 {
 		c.Producer = "gcore"
-		p.warn(0, "written by gdb's gcore, not by the kernel: the signal (%s) is gdb's stop, not a cause of death, and gcore marks PROT_NONE regions readable, so NoAccessBytes misses them", c.SignalName)
+		p.warn(0, "written by gdb's gcore, not by the kernel: the signal (%s) is gdb's stop, not a cause of death; gcore marks PROT_NONE regions readable (NoAccessBytes misses them) and leaves out some read-only file mappings (MappedBytes and FileBytes undercount)", c.SignalName)
 	} else {
 		c.Producer = "kernel"
 	}

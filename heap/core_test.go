@@ -101,6 +101,47 @@ func TestParseCoreReal(t *testing.T) {
 	}
 }
 
+// The same program paused and snapshotted with gdb's gcore (make-core.sh
+// gcore): a core a watchdog would take before the OOM kill. Checked by hand
+// against readelf -lW (19 PT_LOAD, 20 program headers, 22 section headers)
+// and gdb's "info proc mappings" (15 NT_FILE entries; their intersection
+// with the PT_LOADs is 0x5a000 bytes).
+func TestReadCoreGcore(t *testing.T) {
+	c, err := ReadCore("../testdata/cores/oomcore-demo.gcore.xz", CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Core{
+		PID: 16121, PPID: 16108, UID: 0,
+		Comm: "oomcore-demo",
+		Args: "./oomcore-demo", // gcore keeps argv[0] only
+		Exe:  "/tmp/tmp.Pq0i5x4QDd/oomcore-demo",
+		// gdb's ptrace stop, in every thread: SIGSTOP, SI_KERNEL.
+		Signal: 19, SignalName: "SIGSTOP", SignalCode: 128,
+		Threads: 2, Arch: "x86_64", Producer: "gcore",
+		MappedBytes: 10330112, DumpedBytes: 10330112,
+		AnonBytes: 9961472, FileBytes: 0x5a000,
+		// The thread stack's guard page is PROT_NONE, but gcore marks it PF_R.
+		NoAccessBytes: 0,
+		HeapBytes:     0x108000, HeapStart: 0x55854db55000,
+		Regions: []CoreRegion{
+			{Start: 0x7fe438769000, SizeBytes: 0x804000, Perms: "rw-", DumpedBytes: 0x804000},
+			{Start: 0x55854db55000, SizeBytes: 0x108000, Perms: "rw-", DumpedBytes: 0x108000, Heap: true},
+			{Start: 0x7fe438729000, SizeBytes: 0x40000, Perms: "rw-", DumpedBytes: 0x40000},
+			{Start: 0x7ffe213a4000, SizeBytes: 0x21000, Perms: "rw-", DumpedBytes: 0x21000},
+			{Start: 0x7fe439142000, SizeBytes: 0xd000, Perms: "rw-", DumpedBytes: 0xd000},
+			{Start: 0x7fe43915b000, SizeBytes: 0x2000, Perms: "rw-", DumpedBytes: 0x2000},
+			{Start: 0x7fe438728000, SizeBytes: 0x1000, Perms: "r--", DumpedBytes: 0x1000}, // the guard page
+		},
+		Mappings: 19, FileMappings: 15,
+		Warnings:    []Warning{{Message: "written by gdb's gcore, not by the kernel: the signal (SIGSTOP) is gdb's stop, not a cause of death; gcore marks PROT_NONE regions readable (NoAccessBytes misses them) and leaves out some read-only file mappings (MappedBytes and FileBytes undercount)"}},
+		Compression: "xz",
+	}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("gcore core:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
 // ReadCore tells the compression by magic bytes, not by name.
 func TestReadCoreCompressed(t *testing.T) {
 	data := coreTestBytes(t)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# make-core.sh remakes testdata/cores/oomcore-demo.core.xz, the small real
-# Linux core dump that heap/core_test.go reads.
+# make-core.sh remakes the small real Linux core dumps heap/core_test.go
+# reads: testdata/cores/oomcore-demo.core.xz (written by the kernel) and
+# testdata/cores/oomcore-demo.gcore.xz (written by gdb's gcore).
 #
 # How it is made: a tiny C program (below) puts 1 MiB of small allocations on
 # the brk heap (512 x 2 KiB), mallocs 8 MiB and touches every byte (glibc
@@ -14,15 +15,16 @@
 # The pid, addresses and sizes differ on every run: after remaking the core,
 # update the expected values in heap/core_test.go (TestReadCoreReal).
 #
-# Usage: scripts/make-core.sh            (from the repository root)
+# Usage: scripts/make-core.sh [all|kernel|gcore]     (default all)
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/testdata/cores/oomcore-demo.core.xz"
 
 pattern=$(cat /proc/sys/kernel/core_pattern)
-case "$pattern" in
-'|'*) echo "core_pattern pipes to a handler ($pattern): cannot write a core file here" >&2; exit 1 ;;
+case "${1:-all}:$pattern" in
+gcore:*) ;;
+*:'|'*) echo "core_pattern pipes to a handler ($pattern): cannot write a core file here (gcore still works: $0 gcore)" >&2; exit 1 ;;
 esac
 
 work=$(mktemp -d)
@@ -42,7 +44,7 @@ static void *idle(void *arg) {
 	return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
 	/* 1 MiB of small blocks: served from the brk heap (main arena). */
 	for (int i = 0; i < 512; i++) {
 		char *p = malloc(2048);
@@ -59,11 +61,17 @@ int main(void) {
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	pthread_create(&t, &attr, idle, NULL);
 	usleep(200 * 1000); /* let the thread start */
+	if (argc > 1 && strcmp(argv[1], "--wait") == 0)
+		for (;;)
+			pause(); /* for gcore */
 	abort();
 }
 CEOF
 gcc -O0 -pthread -o oomcore-demo oomcore-demo.c
 
+what=${1:-all}
+
+if [ "$what" = all ] || [ "$what" = kernel ]; then
 ulimit -c unlimited
 # argv: three words, so NT_PRPSINFO's pr_psargs has something to show.
 ./oomcore-demo --alloc 8MiB || true
@@ -75,3 +83,17 @@ if [ -z "$core" ]; then
 fi
 xz -9 -c "$core" >"$out"
 ls -l "$core" "$out"
+fi
+
+if [ "$what" = all ] || [ "$what" = gcore ]; then
+# gcore of the same program, paused.
+./oomcore-demo --wait --alloc 8MiB &
+pid=$!
+sleep 1
+gcore -o gcore "$pid" >/dev/null
+kill -9 "$pid" || true
+wait "$pid" 2>/dev/null || true
+gout="$root/testdata/cores/oomcore-demo.gcore.xz"
+xz -9 -c "gcore.$pid" >"$gout"
+ls -l "gcore.$pid" "$gout"
+fi
