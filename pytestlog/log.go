@@ -127,11 +127,15 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 				chunk, err = br.ReadSlice('\n')
 				if len(buf) < MaxLineBytes {
 					buf = append(buf, chunk...)
+				} else if len(chunk) > 0 && !(len(chunk) == 1 && chunk[0] == '\n') {
+					truncated = true
 				}
 			}
 			if len(buf) > MaxLineBytes {
+				if buf[len(buf)-1] != '\n' || len(buf) > MaxLineBytes+1 {
+					truncated = true
+				}
 				buf = buf[:MaxLineBytes]
-				truncated = true
 			}
 			chunk = buf
 		}
@@ -358,12 +362,31 @@ func (st *state) empty() bool {
 }
 
 func (p *parser) pytestLine(line string) {
+	// After pytest's final line, only a new run's output opens a session
+	// (tox envs, reruns); anything else stays with the finished one.
+	if st := p.cur; st != nil && st.s.Complete && !sessionStartsRe.MatchString(strings.TrimSpace(line)) {
+		p.cur = nil
+		p.runLine(line)
+		if p.cur == nil {
+			p.cur = st
+			return
+		}
+		next := p.cur
+		p.cur = st
+		p.finishSession()
+		p.cur = next
+		return
+	}
+	p.runLine(line)
+}
+
+func (p *parser) runLine(line string) {
 	trimmed := strings.TrimSpace(line)
 	// glued status lines and node-down messages (sample 12): split first.
 	if loc := nodeDownRe.FindStringSubmatchIndex(line); loc != nil {
 		before := line[:loc[0]]
 		if strings.TrimSpace(before) != "" {
-			p.pytestLine(before)
+			p.runLine(before)
 		}
 		p.lastRecognised = true
 		st := p.session()
@@ -484,7 +507,7 @@ func (p *parser) headerLine(line string) bool {
 			st.collecting, st.collectAt = true, p.lineNo
 		}
 		if rest := t[loc[1]:]; strings.TrimSpace(rest) != "" {
-			p.pytestLine(rest)
+			p.runLine(rest)
 		}
 		return true
 	}

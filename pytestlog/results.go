@@ -173,6 +173,11 @@ func (p *parser) resolveEcho(body string) string {
 	return id
 }
 
+// maxLettersPerLine bounds a progress line: pytest wraps at the terminal
+// width, and even console_output_style=classic (no wrapping) rarely puts this
+// many tests in one file.
+const maxLettersPerLine = 1 << 16
+
 // progressLine reads default-mode lines "path/test_x.py ..F.s [ 40%]" and
 // continuation lines of letters only.
 func (p *parser) progressLine(t string) bool {
@@ -205,6 +210,10 @@ func (p *parser) progressLine(t string) bool {
 		st.file = file
 	}
 	letters, tail := splitLetters(rest)
+	if len(letters) > maxLettersPerLine {
+		p.warn(p.lineNo, fmt.Sprintf("%d progress letters on one line; not read as results", len(letters)))
+		return true
+	}
 	st.lastProgressLine = p.lineNo
 	if st.s.Mode == "" {
 		switch {
