@@ -1,0 +1,162 @@
+package record
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// StampLayout is the GitHub Actions raw-log line prefix (seven fractional
+// digits, UTC), the shape pytestlog already strips and keeps as a time source
+// (PYTEST-CI.md §1.9). Every line of output.log starts with it and a space.
+const StampLayout = "2006-01-02T15:04:05.0000000Z"
+
+// maxPendingBytes bounds the bytes of one unfinished line held back while its
+// newline has not arrived. A longer line is stamped when it passes the bound
+// and written on as it comes, so memory stays constant and the line still
+// carries exactly one stamp.
+const maxPendingBytes = 1 << 20
+
+// stampedLog writes the lines of several streams into one file, each line
+// prefixed with the wall-clock time its newline arrived, in the order the
+// newlines arrived. It is safe for concurrent use by the streams.
+type stampedLog struct {
+	mu  sync.Mutex
+	w   *bufio.Writer
+	f   *os.File
+	now func() time.Time
+	err error // first write error; later writes are dropped
+	buf []byte
+}
+
+func newStampedLog(f *os.File) *stampedLog {
+	return &stampedLog{f: f, w: bufio.NewWriterSize(f, 64<<10), now: time.Now}
+}
+
+// lineStream is one stream's view of the stamped log: it holds the stream's
+// unfinished line.
+type lineStream struct {
+	log     *stampedLog
+	pending []byte
+	// stamped is set when the unfinished line was already written with its
+	// stamp because it outgrew maxPendingBytes.
+	stamped bool
+}
+
+func (l *stampedLog) stream() *lineStream { return &lineStream{log: l} }
+
+// write takes one chunk as read from the stream, writes its complete lines
+// stamped now and keeps the unfinished tail. The file is flushed before it
+// returns, so output.log is current while the command runs.
+func (s *lineStream) write(p []byte) {
+	l := s.log
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var stamp []byte
+	for len(p) > 0 {
+		nl := bytes.IndexByte(p, '\n')
+		if nl < 0 {
+			if s.stamped {
+				l.put(p)
+			} else {
+				s.pending = append(s.pending, p...)
+				if len(s.pending) > maxPendingBytes {
+					stamp = l.stamp(stamp)
+					l.put(stamp)
+					l.put(s.pending)
+					s.pending = s.pending[:0]
+					s.stamped = true
+				}
+			}
+			break
+		}
+		if !s.stamped {
+			stamp = l.stamp(stamp)
+			l.put(stamp)
+			l.put(s.pending)
+			s.pending = s.pending[:0]
+		}
+		l.put(p[:nl+1])
+		s.stamped = false
+		p = p[nl+1:]
+	}
+	l.flush()
+}
+
+// close writes the stream's unfinished last line, stamped now and ended with a
+// newline, as a runner does when the step ends.
+func (s *lineStream) close() {
+	l := s.log
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(s.pending) == 0 && !s.stamped {
+		return
+	}
+	if !s.stamped {
+		l.put(l.stamp(nil))
+	}
+	l.put(s.pending)
+	l.put([]byte{'\n'})
+	s.pending, s.stamped = nil, false
+	l.flush()
+}
+
+// stamp returns the prefix for a line whose newline arrives now. Lines
+// finished by one chunk share a stamp.
+func (l *stampedLog) stamp(prev []byte) []byte {
+	if prev != nil {
+		return prev
+	}
+	l.buf = l.now().UTC().AppendFormat(l.buf[:0], StampLayout)
+	l.buf = append(l.buf, ' ')
+	return l.buf
+}
+
+func (l *stampedLog) put(p []byte) {
+	if l.err != nil {
+		return
+	}
+	_, l.err = l.w.Write(p)
+}
+
+func (l *stampedLog) flush() {
+	if l.err == nil {
+		l.err = l.w.Flush()
+	}
+}
+
+// Close flushes and closes the file and returns the first error met.
+func (l *stampedLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flush()
+	if err := l.f.Close(); l.err == nil {
+		l.err = err
+	}
+	return l.err
+}
+
+// pump copies r to the terminal as it comes and into the stamped log line by
+// line, until r ends. Terminal write errors (a closed pager) stop the
+// passthrough only; the log carries on.
+func pump(r io.Reader, term io.Writer, s *lineStream) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if term != nil {
+				if _, werr := term.Write(buf[:n]); werr != nil {
+					term = nil
+				}
+			}
+			s.write(buf[:n])
+		}
+		if err != nil {
+			s.close()
+			return
+		}
+	}
+}

@@ -1,0 +1,469 @@
+package record
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	sysinfo "github.com/elastic/go-sysinfo"
+
+	"github.com/oomlens/oomlens/kmsg"
+)
+
+// The files Run writes into the job folder.
+const (
+	OutputLogFile   = "output.log"        // the command's stdout and stderr, each line stamped
+	DiagnosticsFile = "diagnostics.jsonl" // per-process memory, oomlens/diagnostics/v1
+	KernelLogFile   = "kernel.log"        // kernel records since the start, dmesg format
+	ManifestFile    = "record.json"       // how the command ran and ended, ManifestSchema
+)
+
+// ManifestSchema names the format of record.json.
+const ManifestSchema = "oomlens/record/v1"
+
+// DefaultInterval is the sampling period when Options.Interval is 0.
+const DefaultInterval = 50 * time.Millisecond
+
+// DefaultOutputGrace is how long Run keeps reading the command's output after
+// the command exited, for descendants that still hold its stdout or stderr.
+const DefaultOutputGrace = 2 * time.Second
+
+// oomScoreAdjMin is OOM_SCORE_ADJ_MIN (include/uapi/linux/oom.h): the OOM
+// killer never picks a process with this value.
+const oomScoreAdjMin = -1000
+
+// ErrDirNotEmpty is returned by PrepareDir for a folder that already holds
+// files.
+var ErrDirNotEmpty = errors.New("folder exists and is not empty")
+
+// Options says what to run and where to record it.
+type Options struct {
+	// Dir is the job folder; it must exist (see PrepareDir).
+	Dir string
+	// Command is the program and its arguments; the program is looked up
+	// in PATH.
+	Command []string
+	// Interval is the sampling period; 0 means DefaultInterval.
+	Interval time.Duration
+	// OutputGrace bounds the wait for the output pipes to close after the
+	// command exited; 0 means DefaultOutputGrace.
+	OutputGrace time.Duration
+	// Stdin is given to the command; nil means /dev/null. An *os.File is
+	// passed on as is.
+	Stdin io.Reader
+	// Stdout and Stderr receive the command's output as it comes; nil
+	// discards it (output.log still gets it).
+	Stdout, Stderr io.Writer
+}
+
+// Manifest is record.json.
+type Manifest struct {
+	Schema  string   `json:"schema"` // ManifestSchema
+	Command []string `json:"command"`
+	Start   string   `json:"start"` // RFC 3339, UTC, when the command was started
+	End     string   `json:"end"`   // RFC 3339, UTC, when the command was reaped
+	// ExitCode is the command's exit status when it exited, null when a
+	// signal ended it.
+	ExitCode *int `json:"exit_code"`
+	// Signal is the signal that ended the command in Go's words ("killed"
+	// for SIGKILL, "terminated", "interrupt"), null when it exited.
+	Signal       *string `json:"signal"`
+	SignalNumber *int    `json:"signal_number,omitempty"`
+	CoreDumped   bool    `json:"core_dumped,omitempty"`
+	// Status is what a shell reports: ExitCode, or 128 + SignalNumber.
+	Status int `json:"status"`
+	// ForwardedSignals lists the signals the recorder passed on to the
+	// command's process group, in order.
+	ForwardedSignals []string `json:"forwarded_signals,omitempty"`
+	// Error says why the command could not be started.
+	Error string `json:"error,omitempty"`
+	// BootTime is the host boot time, Unix seconds (/proc/stat btime).
+	BootTime int64     `json:"boot_time"`
+	Host     HostFacts `json:"host"`
+	// KernelLog is KernelLogFile when the kernel records appended while the
+	// command ran were read (the file may be empty: nothing was logged),
+	// null when they could not be, with KernelLogUnavailable saying why.
+	KernelLog            *string `json:"kernel_log"`
+	KernelLogUnavailable string  `json:"kernel_log_unavailable,omitempty"`
+	KernelLogSource      string  `json:"kernel_log_source,omitempty"` // "/dev/kmsg" or "dmesg"
+	// KernelLogWarning reports kernel records lost to ring-buffer rotation.
+	KernelLogWarning string       `json:"kernel_log_warning,omitempty"`
+	OOMScoreAdj      OOMScoreAdj  `json:"oom_score_adj"`
+	Sampler          SamplerStats `json:"sampler"`
+	// OutputTruncated is set when descendants held the output pipes open
+	// past OutputGrace after the command exited and reading was stopped.
+	OutputTruncated bool `json:"output_truncated,omitempty"`
+}
+
+// HostFacts are go-sysinfo's facts about the machine.
+type HostFacts struct {
+	Hostname         string `json:"hostname"`
+	OS               string `json:"os"`     // "Debian GNU/Linux 13 (trixie)"
+	Kernel           string `json:"kernel"` // uname -r
+	Architecture     string `json:"architecture"`
+	Containerized    *bool  `json:"containerized,omitempty"`
+	MemoryTotalBytes uint64 `json:"memory_total_bytes"`
+	Error            string `json:"error,omitempty"`
+}
+
+// OOMScoreAdj records the OOM-killer adjustments (proc(5)
+// /proc/<pid>/oom_score_adj): the recorder lowers its own to -1000 so that the
+// kernel picks the suite, not the recorder; the command keeps the value the
+// recorder had before.
+type OOMScoreAdj struct {
+	Original    int    `json:"original"`              // the recorder's value at start
+	Recorder    int    `json:"recorder"`              // the recorder's value while the command ran
+	Command     *int   `json:"command"`               // the command's value, read after the start
+	Unprotected string `json:"unprotected,omitempty"` // why the recorder could not lower its own
+}
+
+// Result is the outcome of Run.
+type Result struct {
+	Manifest Manifest
+	// Status is the command's exit status as a shell reports it.
+	Status int
+}
+
+// StartError is returned when the command could not be started. Status is
+// what a shell exits with: 127 for a program not found, 126 otherwise.
+type StartError struct {
+	Err    error
+	Status int
+}
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
+// PrepareDir creates dir (and its parents). An existing folder that holds
+// anything gives ErrDirNotEmpty unless force is set; then the files Run writes
+// are replaced and other files are left alone.
+func PrepareDir(dir string, force bool) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case err == nil:
+		if len(entries) > 0 && !force {
+			return fmt.Errorf("%s: %w (use --force to write into it)", dir, ErrDirNotEmpty)
+		}
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		return os.MkdirAll(dir, 0o755)
+	default:
+		return err
+	}
+}
+
+// forwarded are the signals passed on to the command's process group: the
+// terminal's Ctrl-C, a CI cancel or timeout, a closed terminal, Ctrl-\.
+var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+// Run runs the command, records it into o.Dir and returns how it ended. The
+// command runs in a process group of its own; the signals in forwarded that
+// reach the recorder are sent to that group, and Run returns (with every file
+// written and closed) only when the command has ended. An error other than a
+// *StartError means a file of the record could not be written; the Result is
+// then still filled in as far as it goes.
+func Run(o Options) (*Result, error) {
+	if len(o.Command) == 0 {
+		return nil, errors.New("record: no command")
+	}
+	interval := o.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	grace := o.OutputGrace
+	if grace <= 0 {
+		grace = DefaultOutputGrace
+	}
+	m := Manifest{Schema: ManifestSchema, Command: o.Command}
+	m.Host, m.BootTime = hostFacts()
+
+	// The kernel log position comes first, so that nothing the command
+	// causes is missed.
+	cursor, kerr := bounded(kmsg.Now)
+	if kerr != nil {
+		m.KernelLogUnavailable = kerr.Error()
+	} else {
+		m.KernelLogSource = string(cursor.Source())
+	}
+
+	outFile, err := os.Create(joinDir(o.Dir, OutputLogFile))
+	if err != nil {
+		return nil, err
+	}
+	out := newStampedLog(outFile)
+	diagFile, err := os.Create(joinDir(o.Dir, DiagnosticsFile))
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
+
+	var pipes [2]struct{ r, w *os.File }
+	for i := range pipes {
+		if pipes[i].r, pipes[i].w, err = os.Pipe(); err != nil {
+			out.Close()
+			diagFile.Close()
+			return nil, err
+		}
+	}
+	cmd := exec.Command(o.Command[0], o.Command[1:]...)
+	cmd.Stdin = o.Stdin
+	cmd.Stdout, cmd.Stderr = pipes[0].w, pipes[1].w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = grace
+
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	// A closed terminal or pager must not kill the recorder (Go exits on
+	// SIGPIPE for a write to fd 1 or 2 unless SIGPIPE is notified); the
+	// command is unaffected: a caught signal is reset to default at exec.
+	pipeSigs := make(chan os.Signal, 1)
+	signal.Notify(pipeSigs, syscall.SIGPIPE)
+	defer signal.Stop(pipeSigs)
+
+	// The command is started before the recorder lowers its own
+	// oom_score_adj, so it inherits the original value at fork, before it
+	// can start processes of its own.
+	m.OOMScoreAdj.Original, _ = readOOMScoreAdj("self")
+	m.OOMScoreAdj.Recorder = m.OOMScoreAdj.Original
+	start := time.Now()
+	m.Start = start.UTC().Format(time.RFC3339Nano)
+	if err := cmd.Start(); err != nil {
+		for _, p := range pipes {
+			p.r.Close()
+			p.w.Close()
+		}
+		m.End = time.Now().UTC().Format(time.RFC3339Nano)
+		status := 126
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			status = 127
+		}
+		m.Status, m.Error = status, err.Error()
+		out.Close()
+		diagFile.Close()
+		_ = writeManifest(o.Dir, &m)
+		return &Result{Manifest: m, Status: status}, &StartError{Err: err, Status: status}
+	}
+	pipes[0].w.Close()
+	pipes[1].w.Close()
+	pid := cmd.Process.Pid
+	if err := writeOOMScoreAdj("self", oomScoreAdjMin); err != nil {
+		m.OOMScoreAdj.Unprotected = err.Error()
+	} else {
+		m.OOMScoreAdj.Recorder = oomScoreAdjMin
+	}
+	if v, err := readOOMScoreAdj(strconv.Itoa(pid)); err == nil {
+		m.OOMScoreAdj.Command = &v
+	}
+
+	var pumps sync.WaitGroup
+	pumps.Add(2)
+	for i, term := range []io.Writer{o.Stdout, o.Stderr} {
+		go func() {
+			defer pumps.Done()
+			pump(pipes[i].r, term, out.stream())
+		}()
+	}
+	smp := newSampler(pid, diagFile, m.BootTime)
+	stopSampling := make(chan struct{})
+	var sampling sync.WaitGroup
+	sampling.Add(1)
+	go smp.run(interval, stopSampling, &sampling)
+
+	waited := make(chan error, 1)
+	go func() { waited <- waitProcess(cmd) }()
+	var waitErr error
+wait:
+	for {
+		select {
+		case sig := <-sigs:
+			// Forward to the whole group: the command and whatever it
+			// started that kept its group (pytest-xdist workers do).
+			if syscall.Kill(-pid, sig.(syscall.Signal)) == nil {
+				m.ForwardedSignals = append(m.ForwardedSignals, sig.String())
+			}
+		case waitErr = <-waited:
+			break wait
+		}
+	}
+	close(stopSampling)
+	sampling.Wait()
+	end := time.Now()
+	m.End = end.UTC().Format(time.RFC3339Nano)
+
+	// Descendants may still hold the pipes: read on for the grace period,
+	// then stop, so that the record is complete when the command is.
+	pumped := make(chan struct{})
+	go func() { pumps.Wait(); close(pumped) }()
+	select {
+	case <-pumped:
+	case <-time.After(grace):
+		m.OutputTruncated = true
+		pipes[0].r.Close()
+		pipes[1].r.Close()
+		<-pumped
+	}
+	pipes[0].r.Close()
+	pipes[1].r.Close()
+
+	var errs []error
+	if waitErr != nil && cmd.ProcessState == nil {
+		errs = append(errs, fmt.Errorf("record: wait: %w", waitErr))
+	}
+	if cmd.ProcessState != nil {
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		switch {
+		case ws.Signaled():
+			sig, n := ws.Signal().String(), int(ws.Signal())
+			m.Signal, m.SignalNumber, m.CoreDumped = &sig, &n, ws.CoreDump()
+			m.Status = 128 + n
+		default:
+			code := ws.ExitStatus()
+			m.ExitCode, m.Status = &code, code
+		}
+	}
+	if err := out.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("record: %s: %w", OutputLogFile, err))
+	}
+	m.Sampler = smp.Stats()
+	if err := diagFile.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("record: %s: %w", DiagnosticsFile, err))
+	}
+	if kerr == nil {
+		if err := writeKernelLog(o.Dir, cursor, &m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := writeManifest(o.Dir, &m); err != nil {
+		errs = append(errs, err)
+	}
+	if m.OOMScoreAdj.Recorder != m.OOMScoreAdj.Original {
+		_ = writeOOMScoreAdj("self", m.OOMScoreAdj.Original)
+	}
+	return &Result{Manifest: m, Status: m.Status}, errors.Join(errs...)
+}
+
+// waitProcess waits for the command; an *exec.ExitError (a non-zero status or
+// a signal) is an outcome, not an error, and so is the WaitDelay expiry
+// (exec.ErrWaitDelay) when descendants hold the pipes.
+func waitProcess(cmd *exec.Cmd) error {
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) || errors.Is(err, exec.ErrWaitDelay) {
+		return nil
+	}
+	return err
+}
+
+// KernelLogTimeout bounds each read of the kernel log. The kernel log is a
+// side channel: a reader that blocks (a device that never reports its end, a
+// hung dmesg) must neither keep the command from starting nor keep the
+// recorder from finishing the folder.
+const KernelLogTimeout = 5 * time.Second
+
+// bounded runs f and gives up after KernelLogTimeout; f is then left to
+// finish on its own.
+func bounded[T any](f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := f()
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-time.After(KernelLogTimeout):
+		var zero T
+		return zero, fmt.Errorf("kernel log: no answer within %v", KernelLogTimeout)
+	}
+}
+
+// writeKernelLog reads the kernel records appended since the cursor into
+// KernelLogFile and notes the outcome in m.
+func writeKernelLog(dir string, cursor kmsg.Cursor, m *Manifest) error {
+	log, err := bounded(cursor.ReadNew)
+	var gap *kmsg.GapError
+	switch {
+	case errors.As(err, &gap):
+		m.KernelLogWarning = err.Error()
+	case err != nil:
+		m.KernelLogUnavailable = err.Error()
+		return nil
+	}
+	if err := os.WriteFile(joinDir(dir, KernelLogFile), log, 0o644); err != nil {
+		m.KernelLogUnavailable = err.Error()
+		return fmt.Errorf("record: %s: %w", KernelLogFile, err)
+	}
+	name := KernelLogFile
+	m.KernelLog = &name
+	return nil
+}
+
+func writeManifest(dir string, m *Manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(joinDir(dir, ManifestFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("record: %s: %w", ManifestFile, err)
+	}
+	return nil
+}
+
+// hostFacts asks go-sysinfo about the machine. The boot time is /proc/stat
+// btime (go-sysinfo reads it there on Linux), whole seconds.
+func hostFacts() (HostFacts, int64) {
+	var hf HostFacts
+	h, err := sysinfo.Host()
+	if err != nil {
+		hf.Error = err.Error()
+		return hf, 0
+	}
+	info := h.Info()
+	hf.Hostname, hf.Kernel, hf.Architecture = info.Hostname, info.KernelVersion, info.Architecture
+	hf.Containerized = info.Containerized
+	if info.OS != nil {
+		hf.OS = strings.TrimSpace(info.OS.Name + " " + info.OS.Version)
+	}
+	if mem, err := h.Memory(); err == nil {
+		hf.MemoryTotalBytes = mem.Total
+	} else {
+		hf.Error = err.Error()
+	}
+	return hf, info.BootTime.Unix()
+}
+
+// readOOMScoreAdj reads /proc/<who>/oom_score_adj ("self" or a pid).
+func readOOMScoreAdj(who string) (int, error) {
+	b, err := os.ReadFile(procRoot + "/" + who + "/oom_score_adj")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// writeOOMScoreAdj sets /proc/<who>/oom_score_adj. Lowering it needs
+// CAP_SYS_RESOURCE (proc(5)); raising it back does not.
+func writeOOMScoreAdj(who string, v int) error {
+	return os.WriteFile(procRoot+"/"+who+"/oom_score_adj", []byte(strconv.Itoa(v)), 0)
+}
+
+func joinDir(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return strings.TrimSuffix(dir, "/") + "/" + name
+}

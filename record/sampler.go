@@ -1,0 +1,238 @@
+package record
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DiagnosticsSchema names the format of diagnostics.jsonl.
+const DiagnosticsSchema = "oomlens/diagnostics/v1"
+
+// SessionStart is the first record of a process in diagnostics.jsonl, written
+// the first time the sampler sees it in the command's process tree.
+type SessionStart struct {
+	Event        string  `json:"event"`  // "session_start"
+	Schema       string  `json:"schema"` // DiagnosticsSchema
+	TimeS        float64 `json:"time"`   // Unix seconds, wall clock
+	PID          int     `json:"pid"`
+	PPID         int     `json:"ppid"`
+	RSSBytes     uint64  `json:"rss_bytes"`
+	RSSAnonBytes uint64  `json:"rss_anon_bytes"`
+	// BootTimeS is the host boot time, Unix seconds (/proc/stat btime), so
+	// that kernel `[uptime]` stamps can be put on the wall clock.
+	BootTimeS int64 `json:"boot_time"`
+	// MonotonicS is CLOCK_MONOTONIC at TimeS, the clock the kernel log's
+	// `[uptime]` stamps follow (printk's local_clock), for a second, drift-free
+	// alignment with kernel.log.
+	MonotonicS float64 `json:"monotonic"`
+	Comm       string  `json:"comm"`
+	Cmdline    string  `json:"cmdline"`
+	Worker     string  `json:"worker,omitempty"` // pytest-xdist "gw0"
+}
+
+// Sample is a periodic reading of one process's resident set.
+type Sample struct {
+	Event        string  `json:"event"` // "sample"
+	TimeS        float64 `json:"time"`
+	PID          int     `json:"pid"`
+	RSSBytes     uint64  `json:"rss_bytes"`
+	RSSAnonBytes uint64  `json:"rss_anon_bytes"`
+}
+
+// SamplerStats says what the sampler did and what it cost, for record.json.
+type SamplerStats struct {
+	IntervalMS   float64 `json:"interval_ms"`
+	Ticks        int     `json:"ticks"`
+	Processes    int     `json:"processes"`      // distinct processes seen
+	MaxProcesses int     `json:"max_processes"`  // most at one tick
+	Discovery    string  `json:"tree_discovery"` // "children" or "scan"
+	MeanTickUS   float64 `json:"mean_tick_us"`
+	MaxTickUS    float64 `json:"max_tick_us"`
+	LateTicks    int     `json:"late_ticks"` // ticks that took longer than the interval
+	WriteError   string  `json:"write_error,omitempty"`
+}
+
+// sampler reads the memory of a process tree into diagnostics.jsonl.
+type sampler struct {
+	root      int
+	bootTimeS int64
+	useScan   bool
+	w         *bufio.Writer
+	enc       *json.Encoder
+	err       error
+
+	known   map[int]bool // pids already given a session_start
+	parents map[int]int  // scan mode: pid -> ppid
+	tree    []int
+	queue   []int
+	buf     []byte
+	cbuf    []byte
+
+	interval time.Duration
+	stats    SamplerStats
+	totalUS  float64
+	now      func() time.Time
+}
+
+func newSampler(root int, w io.Writer, bootTimeS int64) *sampler {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	s := &sampler{
+		root:      root,
+		bootTimeS: bootTimeS,
+		useScan:   !childrenSupported(),
+		w:         bw,
+		enc:       json.NewEncoder(bw),
+		known:     map[int]bool{},
+		parents:   map[int]int{},
+		buf:       make([]byte, 4096),
+		cbuf:      make([]byte, 64<<10),
+		now:       time.Now,
+	}
+	s.enc.SetEscapeHTML(false)
+	s.stats.Discovery = "children"
+	if s.useScan {
+		s.stats.Discovery = "scan"
+	}
+	return s
+}
+
+// discover returns the pids of the tree under root, root first, breadth
+// first. A descendant whose parent exited is reparented (to init or a
+// subreaper) and leaves the tree.
+func (s *sampler) discover() []int {
+	s.tree = append(s.tree[:0], s.root)
+	if s.useScan {
+		if scanParents(s.parents, s.buf) != nil {
+			return s.tree
+		}
+		if _, ok := s.parents[s.root]; !ok {
+			return s.tree[:0]
+		}
+		for i := 0; i < len(s.tree); i++ {
+			for pid, ppid := range s.parents {
+				if ppid == s.tree[i] {
+					s.tree = append(s.tree, pid)
+				}
+			}
+		}
+		return s.tree
+	}
+	for i := 0; i < len(s.tree); i++ {
+		var err error
+		s.tree, err = readChildren(s.tree[i], s.tree, s.cbuf)
+		if err != nil && i == 0 {
+			return s.tree[:0] // the root is gone
+		}
+	}
+	return s.tree
+}
+
+// tick reads every process of the tree once, writes a session_start for each
+// process seen for the first time and a sample for the others, and flushes
+// the file.
+func (s *sampler) tick() {
+	start := s.now()
+	pids := s.discover()
+	t := unixS(start)
+	mono := monotonicS()
+	for _, pid := range pids {
+		m, err := readStatm(pid, s.buf)
+		if err != nil || m.RSSBytes == 0 {
+			// Exited since discovery, or a zombie (statm is all zeros
+			// once the mm is gone): no reading, rather than a false 0.
+			continue
+		}
+		if !s.known[pid] {
+			st, err := readStat(pid, s.buf)
+			if err != nil {
+				continue
+			}
+			s.known[pid] = true
+			s.stats.Processes++
+			cmdline := readCmdline(pid)
+			s.put(SessionStart{
+				Event: "session_start", Schema: DiagnosticsSchema, TimeS: t, PID: pid, PPID: st.PPID,
+				RSSBytes: m.RSSBytes, RSSAnonBytes: m.RSSAnonBytes, BootTimeS: s.bootTimeS,
+				MonotonicS: mono, Comm: st.Comm, Cmdline: cmdline, Worker: xdistWorker(pid, cmdline),
+			})
+			continue
+		}
+		s.put(Sample{Event: "sample", TimeS: t, PID: pid, RSSBytes: m.RSSBytes, RSSAnonBytes: m.RSSAnonBytes})
+	}
+	// Forget pids that left the tree, so that a reused pid gets a new
+	// session_start.
+	if len(s.known) > len(pids) {
+		for pid := range s.known {
+			if !slices.Contains(pids, pid) {
+				delete(s.known, pid)
+			}
+		}
+	}
+	if s.err == nil {
+		s.err = s.w.Flush()
+	}
+	s.stats.Ticks++
+	s.stats.MaxProcesses = max(s.stats.MaxProcesses, len(pids))
+	took := time.Since(start)
+	if took > s.interval {
+		s.stats.LateTicks++
+	}
+	us := float64(took.Microseconds())
+	s.totalUS += us
+	s.stats.MaxTickUS = max(s.stats.MaxTickUS, us)
+}
+
+func (s *sampler) put(v any) {
+	if s.err == nil {
+		s.err = s.enc.Encode(v)
+	}
+}
+
+// run ticks at once and then every interval until stop is closed. A tick
+// that overruns the interval delays the next (time.Ticker drops ticks).
+func (s *sampler) run(interval time.Duration, stop <-chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	s.interval = interval
+	s.stats.IntervalMS = float64(interval) / float64(time.Millisecond)
+	tk := time.NewTicker(interval)
+	defer tk.Stop()
+	for {
+		s.tick()
+		select {
+		case <-stop:
+			return
+		case <-tk.C:
+		}
+	}
+}
+
+// Stats returns the sampler's counts and cost.
+func (s *sampler) Stats() SamplerStats {
+	st := s.stats
+	if st.Ticks > 0 {
+		st.MeanTickUS = math.Round(s.totalUS/float64(st.Ticks)*10) / 10
+	}
+	if s.err != nil {
+		st.WriteError = s.err.Error()
+	}
+	return st
+}
+
+// unixS is t as Unix seconds with microsecond resolution.
+func unixS(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
+
+// monotonicS reads CLOCK_MONOTONIC in seconds.
+func monotonicS() float64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return 0
+	}
+	return float64(ts.Sec) + float64(ts.Nsec/1000)/1e6
+}
