@@ -142,6 +142,41 @@ func TestReadCoreGcore(t *testing.T) {
 	}
 }
 
+// The same program built with gcc -m32 (make-core.sh i386): the 32-bit
+// layouts of NT_PRSTATUS (pid at 24), NT_PRPSINFO (124 bytes, 16-bit uid) and
+// NT_FILE (4-byte words). Checked by hand against readelf -lW (25 PT_LOAD)
+// and gdb's "info proc mappings" (15 entries, 0x258000 bytes).
+func TestReadCoreI386(t *testing.T) {
+	c, err := ReadCore("../testdata/cores/oomcore-demo-i386.core.xz", CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Core{
+		PID: 17513, PPID: 17512, UID: 0,
+		Comm:   "oomcore-demo32",
+		Args:   "./oomcore-demo32 --alloc 8MiB",
+		Exe:    "/tmp/coremk/c32/oomcore-demo32",
+		Signal: 6, SignalName: "SIGABRT", SignalCode: -6, SignalSenderPID: 17513,
+		Threads: 2, Arch: "i386", Producer: "kernel",
+		MappedBytes: 12419072, DumpedBytes: 10002432,
+		AnonBytes: 9957376, FileBytes: 0x258000, NoAccessBytes: 0x1000,
+		HeapBytes: 0x109000, HeapStart: 0x56bb1000,
+		Regions: []CoreRegion{
+			{Start: 0xf7572000, SizeBytes: 0x801000, Perms: "rw-", DumpedBytes: 0x801000},
+			{Start: 0x56bb1000, SizeBytes: 0x109000, Perms: "rw-", DumpedBytes: 0x109000, Heap: true},
+			{Start: 0xf7532000, SizeBytes: 0x40000, Perms: "rw-", DumpedBytes: 0x40000},
+			{Start: 0xffd9b000, SizeBytes: 0x21000, Perms: "rw-", DumpedBytes: 0x21000},
+			{Start: 0xf7f91000, SizeBytes: 0xa000, Perms: "rw-", DumpedBytes: 0xa000},
+			{Start: 0xf7fa7000, SizeBytes: 0x2000, Perms: "rw-", DumpedBytes: 0x2000},
+		},
+		Mappings: 25, FileMappings: 15,
+		Compression: "xz",
+	}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("i386 core:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
 // ReadCore tells the compression by magic bytes, not by name.
 func TestReadCoreCompressed(t *testing.T) {
 	data := coreTestBytes(t)

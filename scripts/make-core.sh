@@ -1,7 +1,10 @@
 #!/bin/sh
 # make-core.sh remakes the small real Linux core dumps heap/core_test.go
 # reads: testdata/cores/oomcore-demo.core.xz (written by the kernel) and
-# testdata/cores/oomcore-demo.gcore.xz (written by gdb's gcore).
+# testdata/cores/oomcore-demo.gcore.xz (written by gdb's gcore), and
+# testdata/cores/oomcore-demo-i386.core.xz (the same program built with
+# gcc -m32, written by the kernel: the 32-bit note layouts; needs the Debian
+# package gcc-multilib).
 #
 # How it is made: a tiny C program (below) puts 1 MiB of small allocations on
 # the brk heap (512 x 2 KiB), mallocs 8 MiB and touches every byte (glibc
@@ -15,7 +18,7 @@
 # The pid, addresses and sizes differ on every run: after remaking the core,
 # update the expected values in heap/core_test.go (TestReadCoreReal).
 #
-# Usage: scripts/make-core.sh [all|kernel|gcore]     (default all)
+# Usage: scripts/make-core.sh [all|kernel|gcore|i386]     (default all)
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,4 +99,21 @@ wait "$pid" 2>/dev/null || true
 gout="$root/testdata/cores/oomcore-demo.gcore.xz"
 xz -9 -c "gcore.$pid" >"$gout"
 ls -l "gcore.$pid" "$gout"
+fi
+
+if [ "$what" = all ] || [ "$what" = i386 ]; then
+mkdir c32
+cd c32
+gcc -m32 -O0 -pthread -o oomcore-demo32 ../oomcore-demo.c
+ulimit -c unlimited
+./oomcore-demo32 --alloc 8MiB || true
+core=$(ls core* 2>/dev/null | head -n 1)
+if [ -z "$core" ]; then
+	echo "no 32-bit core file written (core_pattern=$pattern)" >&2
+	exit 1
+fi
+out32="$root/testdata/cores/oomcore-demo-i386.core.xz"
+xz -9 -c "$core" >"$out32"
+ls -l "$core" "$out32"
+cd ..
 fi
