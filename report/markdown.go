@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/oomlens/oomlens/correlate"
 )
@@ -56,17 +57,27 @@ func mdTest(s string, inTable bool) string {
 // mdText escapes free text for inline Markdown: every ASCII punctuation
 // character that could start emphasis, a link, an HTML tag, an entity, a
 // code span, a table cell or strike-through is backslash-escaped.
+//
+// An underscore between two letters or digits is left alone: GFM never
+// opens or closes emphasis inside a word with _, so test_memory.log stays
+// readable in the raw text.
 func mdText(s string) string {
-	s = printable(s)
+	rs := []rune(printable(s))
 	var b strings.Builder
-	for _, c := range s {
-		if strings.ContainsRune("\\`*_[]<>|~&#!", c) {
+	for i, c := range rs {
+		escape := strings.ContainsRune("\\`*_[]<>|~&#!", c)
+		if c == '_' && i > 0 && i < len(rs)-1 && isWordRune(rs[i-1]) && isWordRune(rs[i+1]) {
+			escape = false
+		}
+		if escape {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(c)
 	}
 	return b.String()
 }
+
+func isWordRune(c rune) bool { return unicode.IsLetter(c) || unicode.IsDigit(c) }
 
 // mdCell is mdText for a table cell, "-" when empty.
 func mdCell(s string) string {

@@ -156,3 +156,51 @@ func TestHostileNodeID(t *testing.T) {
 }
 
 var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func TestDisplayWidth(t *testing.T) {
+	for s, want := range map[string]int{
+		"":                      0,
+		"abc":                   3,
+		"naïve":                 5, // precomposed ï
+		"nai\u0308ve":           5, // i + combining diaeresis
+		"日本語":                   6,
+		"\x1b[1;31mhigh\x1b[0m": 4,
+		"ｆｕｌｌ":                  8,
+		"emoji 🔥":               8,
+		"zero\u200bwidth":       9, // U+200B is a format character
+	} {
+		if got := displayWidth(s); got != want {
+			t.Errorf("displayWidth(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// TestTextColumnsAlign: in the text format a node id with wide characters
+// does not push its row out of line: every worker cell of the in-flight
+// table starts at the same terminal column, with colour or without.
+func TestTextColumnsAlign(t *testing.T) {
+	for _, color := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := Render(&buf, xdistTwoWorkers(), "text", Options{Color: color}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(buf.String(), "\n")
+		var cols []int
+		for i, l := range lines {
+			if !strings.Contains(l, "In flight") {
+				continue
+			}
+			for _, row := range lines[i+1 : i+4] {
+				at := strings.Index(row, "WORKER")
+				if at < 0 {
+					at = strings.Index(row, "  gw")
+					at += 2
+				}
+				cols = append(cols, displayWidth(row[:at]))
+			}
+		}
+		if len(cols) != 3 || cols[0] != cols[1] || cols[1] != cols[2] {
+			t.Errorf("color=%v: the WORKER column starts at display columns %v, want three equal", color, cols)
+		}
+	}
+}

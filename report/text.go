@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/oomlens/oomlens/correlate"
 )
@@ -21,9 +22,8 @@ const (
 	ansiCyan   = "\x1b[36m"
 )
 
-// textWriter writes the text format. Colour is only ever put around whole
-// lines or the last cell of a table row, where tabwriter does not measure
-// it, so the columns stay aligned with and without colour.
+// textWriter writes the text format. Colour escapes take no width in
+// table, so the columns stay aligned with and without colour.
 type textWriter struct {
 	w     *bufio.Writer
 	color bool
@@ -52,13 +52,82 @@ func (t *textWriter) heading(title string, n int, note string) {
 	t.line("%s", t.paint(ansiBold+ansiCyan, title))
 }
 
-// table writes rows as aligned columns, indented by two spaces.
+// table writes rows as aligned columns, indented by two spaces, two spaces
+// between columns. It does what text/tabwriter does, except that it
+// measures a cell by its width on a terminal (displayWidth): tabwriter counts
+// runes, so a node id with CJK characters or emoji would push its row out of
+// line, and colour escapes would count as text.
 func (t *textWriter) table(rows [][]string) {
-	tw := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
+	var widths []int
 	for _, row := range rows {
-		fmt.Fprintf(tw, "  %s\n", strings.Join(row, "\t"))
+		for i, cell := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(cell))
+		}
 	}
-	tw.Flush()
+	for _, row := range rows {
+		t.w.WriteString("  ")
+		for i, cell := range row {
+			t.w.WriteString(cell)
+			if i < len(row)-1 {
+				t.w.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+			}
+		}
+		t.w.WriteString("\n")
+	}
+}
+
+// displayWidth is the number of terminal columns s takes: ANSI SGR
+// sequences take none, nor do combining marks and format characters; East
+// Asian wide and fullwidth characters and emoji take two (the ranges of
+// Unicode's EastAsianWidth.txt W and F classes, condensed).
+func displayWidth(s string) int {
+	w := 0
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = j + 1
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case unicode.In(c, unicode.Mn, unicode.Me, unicode.Cf):
+		case isWide(c):
+			w += 2
+		default:
+			w++
+		}
+	}
+	return w
+}
+
+func isWide(c rune) bool {
+	switch {
+	case c < 0x1100:
+		return false
+	case c <= 0x115f, // Hangul Jamo
+		c >= 0x2e80 && c <= 0x303e, // CJK radicals, punctuation
+		c >= 0x3041 && c <= 0x33ff, // kana, CJK compatibility
+		c >= 0x3400 && c <= 0x4dbf, // CJK extension A
+		c >= 0x4e00 && c <= 0x9fff, // CJK unified ideographs
+		c >= 0xa000 && c <= 0xa4cf, // Yi
+		c >= 0xac00 && c <= 0xd7a3, // Hangul syllables
+		c >= 0xf900 && c <= 0xfaff, // CJK compatibility ideographs
+		c >= 0xfe30 && c <= 0xfe4f, // CJK compatibility forms
+		c >= 0xff00 && c <= 0xff60, // fullwidth forms
+		c >= 0xffe0 && c <= 0xffe6,
+		c >= 0x1f300 && c <= 0x1f64f, // emoji
+		c >= 0x1f900 && c <= 0x1f9ff,
+		c >= 0x20000 && c <= 0x3fffd: // CJK extensions B and later
+		return true
+	}
+	return false
 }
 
 func (t *textWriter) evidence(indent string, lines []string) {
