@@ -1,0 +1,113 @@
+package correlate
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/oomlens/oomlens/heap"
+)
+
+// analyzeDiagnostics parses data as a diagnostics file and analyses it with
+// a kernel kill of the pid the file names; a parse error is fine, a panic
+// is not.
+func analyzeDiagnostics(t testing.TB, data []byte) {
+	d, err := heap.ParseDiagnostics(bytes.NewReader(data), heap.DiagnosticsOptions{Name: "fuzz.jsonl"})
+	if err != nil {
+		return
+	}
+	pid := 0
+	for _, r := range d.Records {
+		pid = r.PID
+	}
+	ev := &Evidence{Diagnostics: []DiagnosticsInput{{Path: "fuzz.jsonl", Diag: d}}}
+	rep := analyze(normalise(ev, Options{}), Options{})
+	j := &job{Kills: []kill{memcgKill(pid, 1e9, GiB, 2*GiB)}}
+	rep2 := analyze(mergeJob(normalise(ev, Options{}), j), Options{})
+	for _, r := range []*Report{rep, rep2} {
+		if r.Verdict == "" || !strings.HasSuffix(r.Verdict, ".") {
+			t.Fatalf("verdict %q", r.Verdict)
+		}
+		for _, l := range r.Leaks {
+			if l.RetainedBytes <= 0 {
+				t.Fatalf("leak with nothing retained: %+v", l)
+			}
+			if l.ShareOfKill != nil && (*l.ShareOfKill < 0 || *l.ShareOfKill > 1) {
+				t.Fatalf("share %v", *l.ShareOfKill)
+			}
+		}
+	}
+}
+
+func mergeJob(a, b *job) *job {
+	a.Kills = append(a.Kills, b.Kills...)
+	return a
+}
+
+// TestDiagnosticsEveryPrefix analyses every byte prefix of the plugin's real
+// killed-leak output: a kill can cut the file anywhere.
+func TestDiagnosticsEveryPrefix(t *testing.T) {
+	data, err := os.ReadFile(corpus("diagnostics", "killed-leak.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := 1
+	if testing.Short() {
+		step = 17
+	}
+	for i := 0; i <= len(data); i += step {
+		analyzeDiagnostics(t, data[:i])
+	}
+}
+
+func FuzzAnalyzeDiagnostics(f *testing.F) {
+	for _, p := range []string{"killed-leak.jsonl", "xdist/diag.gw0.jsonl"} {
+		if data, err := os.ReadFile(corpus("diagnostics", p)); err == nil {
+			// The first records only: the instrumented JSON decoder is slow,
+			// and the mutator works on small inputs best.
+			if len(data) > 2048 {
+				data = data[:2048]
+			}
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { analyzeDiagnostics(t, data) })
+}
+
+// FuzzLedger drives the ledger with arbitrary steps: every 12 bytes are a
+// kind, a test, a scope and two readings. The report must hold together:
+// no negative retention, leaks only for finished tests.
+func FuzzLedger(f *testing.F) {
+	f.Add([]byte("\x00\x01\x02\x00\x00\x10\x00\x00\x00\x20\x00\x00\x01\x01\x02\x00\x00\x30\x00\x00\x00\x10\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		scopes := []string{"function", "class", "module", "package", "session", ""}
+		names := []string{"a.py::t1", "a.py::t2", "a.py::C::t3", "b/c.py::t4"}
+		p := &proc{PID: 1}
+		for i := 0; i+12 <= len(data) && i < 12*200; i += 12 {
+			b := data[i : i+12]
+			m := func(o int) mem {
+				v := int64(binary.LittleEndian.Uint32(b[o:])) << 10
+				return mem{RSSBytes: v, AnonBytes: v / 2, HasAnon: b[0]&0x80 != 0}
+			}
+			s := step{Kind: stepKind(b[0] % 4), Test: names[int(b[1])%len(names)], Scope: scopes[int(b[2])%len(scopes)],
+				Fixture: names[int(b[3])%2], Time: t0 + float64(i), Mem: m(4), After: m(8), HasMem: b[2]&0x40 == 0}
+			if s.Kind == stepEnd && b[3]&1 == 1 {
+				s.OpenCounter = map[string]int{"x": int(b[3] >> 4)}
+			}
+			p.Steps = append(p.Steps, s)
+		}
+		rep := analyze(&job{Procs: []*proc{p}, Kills: []kill{memcgKill(1, 1e6, GiB, GiB)}}, Options{})
+		for _, l := range rep.Leaks {
+			if l.RetainedBytes <= 0 || l.Test == "" {
+				t.Fatalf("leak %+v", l)
+			}
+		}
+		for _, h := range rep.Hogs {
+			if h.RetainedBytes >= DefaultNoiseFloorBytes {
+				t.Fatalf("hog that kept %d", h.RetainedBytes)
+			}
+		}
+	})
+}
