@@ -28,21 +28,21 @@ const (
 // (or be an event) while no record is open. Every line that can start an
 // event contains one of them; lines without one are skipped unread until
 // a record is open. The fast path searches only for these; the reference
-// path tests every line with hasNeedle. See doc.go.
+// path tests every line with hasNeedle. Most share a byte ('k', 'B') so
+// that a few passes over each block find them all (see scanner).
 var needles = []string{
-	"Kill",           // Killed process / Kill process / systemd-oomd Killed
-	"oom-k",          // invoked oom-killer, oom-kill:, 'oom-kill'
-	"oom_",           // oom_reaper, oom_score_adj / oom_adj table header
-	"oomkilladj",     // 2.6.2x table header
-	"-oomd",          // systemd-oomd, systemd's "systemd-oomd killed"
-	"earlyoom",       // earlyoom
-	"oom.group",      // memory.oom.group group kill
-	"OOM k",          // systemd: "killed by the OOM killer"
+	"Kill",           // Killed process / Kill process (all eras), systemd-oomd "Killed /cgroup"
+	"kill process",   // 2.6.2x "Out of memory: kill process N (x) score S or a child"
+	"oom-kill",       // "invoked oom-killer:", "oom-kill:constraint=", systemd "'oom-kill'"
 	"Task in ",       // v1 memcg "Task in A killed as a result of limit of B"
-	": usage ",       // memory: / memory+swap: / swap: / kmem: usage lines
+	"OOM killer",     // systemd "A process of this unit has been killed by the OOM killer"
+	"oomd killed",    // systemd "systemd-oomd killed N process(es) in this unit"
+	"kB, limit ",     // memory: / memory+swap: / swap: / kmem: usage lines
+	"kB, file-rss:",  // oom_reaper: reaped process … (and Killed lines)
+	"tgid total_vm",  // task table header, every era
+	"earlyoom",       // earlyoom's syslog/journal identifier
 	"Linux version ", // boot marker
 	"-- Boot ",       // journalctl boot separator
-	"-- Reboot",      // old journalctl boot separator
 }
 
 var needleBytes = func() [][]byte {
@@ -83,6 +83,11 @@ type parser struct {
 	firstContent int
 	warned       map[string]bool
 	dropped      int
+	maxLine      int
+	// alert is the number of following physical lines read even without a
+	// needle: set after a Killed process line, for the memory.oom.group
+	// line that follows it.
+	alert int
 }
 
 type logical struct {
@@ -124,41 +129,42 @@ func (p *parser) noteFirst(lineNo int, raw []byte) {
 
 // idle: no record open and no logical line pending. Lines without a needle
 // are no-ops then.
-func (p *parser) idle() bool { return p.cur == nil && p.pending == nil }
+func (p *parser) idle() bool { return p.cur == nil && p.pending == nil && p.alert == 0 }
 
 // push takes one physical line (without '\n'). long says it was cut at
 // maxLineBytes.
 func (p *parser) push(lineNo int, raw []byte, long bool) {
 	raw = bytes.TrimSuffix(raw, []byte{'\r'})
+	var pre prefixed
+	stripped := false
 	if p.pending != nil {
-		pre := p.stripPrefix(string(raw))
-		if p.pending.pre.stamped && !pre.stamped && pre.tag == "" && len(raw) > 0 && raw[0] != ' ' && raw[0] != '\t' && len(p.pending.pre.msgs) > 0 {
+		pre, stripped = p.stripPrefix(string(raw)), true
+		if p.pending.pre.stamped && !pre.stamped && pre.tag == "" && len(raw) > 0 && raw[0] != ' ' && raw[0] != '\t' && raw[0] != '[' && len(p.pending.pre.msgs) > 0 && !hasNeedle(raw) {
 			// A hard wrap (copy/paste): the line continues the previous one.
 			n := len(p.pending.pre.msgs) - 1
 			p.pending.pre.msgs[n] += string(raw)
 			p.pending.last = lineNo
 			if long {
-				p.warn(lineNo, "line longer than "+strconv.Itoa(maxLineBytes)+" bytes: truncated")
+				p.warn(lineNo, "line longer than "+strconv.Itoa(p.maxLine)+" bytes: truncated")
 			}
 			return
 		}
 		p.flush()
-		if p.cur == nil && !hasNeedle(raw) {
-			return
-		}
-		if long {
-			p.warn(lineNo, "line longer than "+strconv.Itoa(maxLineBytes)+" bytes: truncated")
-		}
-		p.pending = &logical{line: lineNo, last: lineNo, pre: pre}
-		return
 	}
-	if p.cur == nil && !hasNeedle(raw) {
+	alert := p.alert > 0
+	if alert {
+		p.alert--
+	}
+	if p.cur == nil && !alert && !hasNeedle(raw) {
 		return
 	}
 	if long {
-		p.warn(lineNo, "line longer than "+strconv.Itoa(maxLineBytes)+" bytes: truncated")
+		p.warn(lineNo, "line longer than "+strconv.Itoa(p.maxLine)+" bytes: truncated")
 	}
-	p.pending = &logical{line: lineNo, last: lineNo, pre: p.stripPrefix(string(raw))}
+	if !stripped {
+		pre = p.stripPrefix(string(raw))
+	}
+	p.pending = &logical{line: lineNo, last: lineNo, pre: pre}
 }
 
 // flush feeds the pending logical line to the record state machine.
@@ -259,10 +265,11 @@ func displayName(n string) string {
 // parseReference is the straightforward line-by-line parse: every line
 // goes through push. Parse must give exactly the same Log (tests compare
 // them); it exists as the definition Parse is checked against.
-func parseReference(r io.Reader, opts Options) (*Log, error) {
+func parseReference(r io.Reader, opts Options, lim limits) (*Log, error) {
 	p := newParser(opts)
-	br := bufio.NewReaderSize(r, maxLineBytes)
-	head, _ := br.Peek(sniffBytes)
+	p.maxLine = lim.maxLineBytes
+	br := bufio.NewReaderSize(r, lim.maxLineBytes)
+	head, _ := br.Peek(lim.sniff())
 	if err := sniff(opts.Name, head); err != nil {
 		return nil, err
 	}

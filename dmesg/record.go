@@ -39,7 +39,9 @@ type builder struct {
 	tableCols    []string
 
 	anchorPrio int
-	lastKey    int // last line that was a key line of this record
+	lastKey    int    // last line that was a key line of this record
+	lastSt     stamp  // and its stamp
+	killPrefix string // prefix of the `Kill process` line (≤5.0)
 
 	hasSummary  bool
 	summaryPID  int
@@ -60,6 +62,7 @@ const (
 	prioTaskIn
 	prioUsage
 	prioReaper
+	prioTable
 )
 
 func (b *builder) anchor(prio, line int, st stamp) {
@@ -77,22 +80,24 @@ func setStamp(ev *Event, st stamp) {
 	ev.TimeBasis = st.basis
 }
 
-func (b *builder) key(line int, text string) {
+func (b *builder) key(line, last int, st stamp, text string) {
 	if b.ev.FirstLine == 0 || line < b.ev.FirstLine {
 		b.ev.FirstLine = line
 	}
-	if line > b.ev.LastLine {
-		b.ev.LastLine = line
+	if last > b.ev.LastLine {
+		b.ev.LastLine = last
 	}
-	b.lastKey = line
+	b.lastKey = last
+	b.lastSt = st
 	if text != "" {
 		b.ev.KeyLines = append(b.ev.KeyLines, text)
 	}
 }
 
 // touch marks a record line that is not a key line (tables, Mem-Info…).
-func (b *builder) touch(line int) {
+func (b *builder) touch(line int, st stamp) {
 	b.lastKey = line
+	b.lastSt = st
 	if line > b.ev.LastLine {
 		b.ev.LastLine = line
 	}
@@ -133,14 +138,14 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 				if p.cur.statsBlocks == 1 {
 					p.cur.ev.MemcgStats[k] = v
 				}
-				p.cur.touch(last)
+				p.cur.touch(last, st)
 				return
 			}
 			p.cur.sub = subNone
 		case subTable:
 			if strings.HasPrefix(t, "[") {
 				if p.tableRow(line, t) {
-					p.cur.touch(last)
+					p.cur.touch(last, st)
 					return
 				}
 			}
@@ -154,7 +159,7 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 			p.cur.ev.KeyLines[n-1] += t
 			p.summary(p.cur, t[1:])
 			p.cur.summaryLine = line
-			p.cur.key(last, "")
+			p.cur.key(line, last, st, "")
 			p.prevLogical = line
 			return
 		}
@@ -174,18 +179,18 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 		p.kill(line, last, t, st)
 		return
 	case strings.HasPrefix(t, "oom-kill:"):
-		b := p.want(func(b *builder) bool { return !b.hasSummary })
+		b := p.want(st, func(b *builder) bool { return !b.hasSummary })
 		b.anchor(prioSummary, line, st)
-		b.key(last, t)
+		b.key(line, last, st, t)
 		p.summary(b, t[len("oom-kill:"):])
 		b.hasSummary = true
 		b.summaryLine = line
 		b.sub = subNone
 		return
 	case strings.HasPrefix(t, "Task in ") && strings.Contains(t, " killed as a result of limit of "):
-		b := p.want(func(b *builder) bool { return !b.hasTaskIn && !b.hasSummary })
+		b := p.want(st, func(b *builder) bool { return !b.hasTaskIn && !b.hasSummary })
 		b.anchor(prioTaskIn, line, st)
-		b.key(last, t)
+		b.key(line, last, st, t)
 		r := t[len("Task in "):]
 		i := strings.Index(r, " killed as a result of limit of ")
 		b.ev.TaskMemcg = r[:i]
@@ -195,9 +200,9 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 		return
 	case isUsageLine(t):
 		name := t[:strings.IndexByte(t, ':')]
-		b := p.want(func(b *builder) bool { _, dup := b.ev.Memcg[name]; return !dup })
+		b := p.want(st, func(b *builder) bool { _, dup := b.ev.Memcg[name]; return !dup })
 		b.anchor(prioUsage, line, st)
-		b.key(last, t)
+		b.key(line, last, st, t)
 		if c, ok := parseUsage(t[len(name)+1:]); ok {
 			b.ev.Memcg[name] = c
 		} else {
@@ -219,6 +224,23 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 		}
 		return
 	}
+	if strings.HasPrefix(t, "[") && strings.Contains(t, "pid") && strings.Contains(t, "uid") && strings.Contains(t, " name") {
+		// dump_tasks header; it can open a record (grep-filtered logs).
+		close := strings.IndexByte(t, ']')
+		if close < 0 {
+			return
+		}
+		b := p.want(st, func(b *builder) bool { return b.tableCols == nil })
+		b.anchor(prioTable, line, st)
+		if b.ev.FirstLine == 0 {
+			b.ev.FirstLine = line
+		}
+		b.tableCols = append([]string{"pid"}, strings.Fields(t[close+1:])...)
+		b.ev.TaskColumns = b.tableCols
+		b.sub = subTable
+		b.touch(last, st)
+		return
+	}
 	if p.cur == nil {
 		return
 	}
@@ -230,13 +252,13 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 		r := t[len("Memory cgroup stats for "):]
 		i := strings.Index(r, ":")
 		if i < 0 {
-			b.touch(last)
+			b.touch(last, st)
 			return
 		}
 		path, vals := r[:i], strings.TrimSpace(r[i+1:])
 		if b.statsBlocks == 1 {
 			b.ev.MemcgStatsPath = path
-			b.key(last, "")
+			b.key(line, last, st, "")
 			if vals == "" {
 				b.sub = subStatsV2
 			} else {
@@ -258,26 +280,17 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 				}
 			}
 		} else {
-			b.touch(last)
+			b.touch(last, st)
 			if vals == "" {
 				b.sub = subStatsV2
 			}
 		}
 	case strings.HasPrefix(t, "Tasks state"):
-		b.touch(last)
-	case strings.HasPrefix(t, "[") && strings.Contains(t, "pid") && strings.Contains(t, "uid") && strings.Contains(t, "name"):
-		close := strings.IndexByte(t, ']')
-		if close < 0 {
-			return
-		}
-		b.tableCols = append([]string{"pid"}, strings.Fields(t[close+1:])...)
-		b.ev.TaskColumns = b.tableCols
-		b.sub = subTable
-		b.touch(last)
+		b.touch(last, st)
 	case t == "Mem-Info:":
 		b.sub = subMemInfo
 		b.memInfoFirst = true
-		b.touch(last)
+		b.touch(last, st)
 	case strings.Contains(t, " cpuset=") && strings.Contains(t, " mems_allowed="):
 		i := strings.Index(t, " cpuset=")
 		r := t[i+len(" cpuset="):]
@@ -288,21 +301,21 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 		if b.ev.MemsAllowed == "" {
 			b.ev.MemsAllowed = strings.TrimSpace(ma)
 		}
-		b.touch(last)
+		b.touch(last, st)
 	case strings.HasPrefix(t, "CPU: ") && strings.Contains(t, " PID: "):
 		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
 			r := t[strings.Index(t, " PID: ")+len(" PID: "):]
 			b.ev.TriggerPID = leadingInt(r)
 		}
-		b.touch(last)
+		b.touch(last, st)
 	case strings.HasPrefix(t, "Pid: "):
 		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
 			b.ev.TriggerPID = leadingInt(t[len("Pid: "):])
 		}
-		b.touch(last)
+		b.touch(last, st)
 	default:
 		if b.sub == subMemInfo && p.memInfo(b, t) {
-			b.touch(last)
+			b.touch(last, st)
 		}
 	}
 }
@@ -310,8 +323,8 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 // want returns the open record if it can take one more line of a kind
 // (ok says whether it still lacks that kind and has no Killed line yet),
 // else closes it and opens a new one.
-func (p *parser) want(ok func(*builder) bool) *builder {
-	if p.cur != nil && !p.cur.ev.HasKilledLine && ok(p.cur) {
+func (p *parser) want(st stamp, ok func(*builder) bool) *builder {
+	if p.cur != nil && !p.cur.ev.HasKilledLine && ok(p.cur) && p.cur.near(st) {
 		p.cur.sub = subNone
 		return p.cur
 	}
@@ -320,6 +333,22 @@ func (p *parser) want(ok func(*builder) bool) *builder {
 	}
 	p.cur = newBuilder()
 	return p.cur
+}
+
+// near reports whether a line stamped st can still belong to this record:
+// within 10 s of kernel uptime, or 30 s of wall clock (syslog stamps are
+// receive times and drift inside one record), of its last line.
+func (b *builder) near(st stamp) bool {
+	l := b.lastSt
+	switch {
+	case l.hasUptime && st.hasUptime:
+		d := st.uptimeS - l.uptimeS
+		return d >= -1 && d <= 10
+	case l.hasTime && st.hasTime && l.basis == st.basis:
+		d := st.t.Sub(l.t)
+		return d >= -time.Second && d <= 30*time.Second
+	}
+	return true
 }
 
 func newBuilder() *builder {
@@ -345,7 +374,7 @@ func (p *parser) header(line, last int, t string, st stamp) {
 	b.ev.TriggerComm = t[:i]
 	b.ev.HasHeader = true
 	b.anchor(prioHeader, line, st)
-	b.key(last, t)
+	b.key(line, last, st, t)
 	hasScoreAdj := false
 	oldAdj, hasOld := 0, false
 	for k, v := range kvList(t[i+len(" invoked oom-killer: "):]) {
@@ -547,6 +576,8 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 	}
 	if p.cur != nil && !p.cur.ev.HasKilledLine && !p.cur.agrees(k) {
 		p.closeCur("no Killed process line: the next Killed process line names another process (pid " + strconv.Itoa(pid) + ")")
+	} else if p.cur != nil && !p.cur.near(st) {
+		p.closeCur("no Killed process line: the next Killed process line is too far away in time")
 	}
 	if p.cur == nil {
 		p.cur = newBuilder()
@@ -554,7 +585,7 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 	b := p.cur
 	b.sub = subNone
 	b.anchor(prioKilled, line, st)
-	b.key(last, t)
+	b.key(line, last, st, t)
 	ev := &b.ev
 	ev.HasKilledLine = true
 	ev.KilledPrefix = prefix
@@ -605,6 +636,7 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 	}
 	p.closeCur("")
 	p.group = -1
+	p.alert = 2
 }
 
 type killedFields struct {
@@ -631,14 +663,11 @@ func (b *builder) agrees(k killedFields) bool {
 
 // kill reads the old `… Kill process N (x) score S or sacrifice child`.
 func (p *parser) kill(line, last int, t string, st stamp) {
-	b := p.want(func(b *builder) bool { return b.ev.SacrificedPID == 0 })
+	b := p.want(st, func(b *builder) bool { return b.ev.SacrificedPID == 0 })
 	b.anchor(prioKill, line, st)
-	b.key(last, t)
+	b.key(line, last, st, t)
 	i := strings.Index(t, "ill process ")
 	prefix := strings.TrimSuffix(t[:i-1], ": ")
-	if strings.HasPrefix(prefix, "Memory cgroup") {
-		b.ev.MemcgOOM = true
-	}
 	r := t[i+len("ill process "):]
 	b.ev.SacrificedPID = leadingInt(r)
 	r = strings.TrimLeft(r[len(strconv.Itoa(b.ev.SacrificedPID)):], " ")
@@ -651,9 +680,7 @@ func (p *parser) kill(line, last int, t string, st stamp) {
 		}
 		b.ev.Score, _ = strconv.ParseInt(s[:n], 10, 64)
 	}
-	if b.ev.KilledPrefix == "" {
-		b.ev.KilledPrefix = prefix
-	}
+	b.killPrefix = prefix
 }
 
 // reaper reads `oom_reaper: reaped process 517 (clamd), now anon-rss:0kB,
@@ -703,10 +730,10 @@ func (p *parser) reaper(line, last int, t string, st stamp) {
 		}
 	}
 	// The open record (e.g. its Killed line was lost) or an earlier kill.
-	if b := p.cur; b != nil && b.ev.Reaped == nil && (b.ev.PID == rp.PID || b.summaryPID == rp.PID) {
+	if b := p.cur; b != nil && b.ev.Reaped == nil && (b.ev.PID == rp.PID || b.summaryPID == rp.PID || b.tablePIDs[rp.PID] || b.ev.SacrificedPID == rp.PID) {
 		b.ev.Reaped = rp
 		b.anchor(prioReaper, line, st)
-		b.key(last, t)
+		b.key(line, last, st, t)
 		return
 	}
 	for i := len(p.kills) - 1; i >= 0; i-- {
@@ -725,7 +752,7 @@ func (p *parser) reaper(line, last int, t string, st stamp) {
 	b.ev.Reaped = rp
 	b.ev.PID, b.ev.Comm = rp.PID, rp.Comm
 	b.anchor(prioReaper, line, st)
-	b.key(last, t)
+	b.key(line, last, st, t)
 	b.ev.Partial = true
 	b.ev.PartialReason = "only the oom_reaper line: the kill itself is not in the input"
 	p.emit(b)
@@ -751,8 +778,12 @@ func (p *parser) closeCur(reason string) {
 	if !ev.HasKilledLine {
 		ev.Partial = true
 		ev.PartialReason = reason
-		if ev.PID == 0 && b.summaryPID != 0 {
+		switch {
+		case ev.PID != 0:
+		case b.summaryPID != 0:
 			ev.PID, ev.Comm = b.summaryPID, b.summaryComm
+		case ev.Reaped != nil:
+			ev.PID, ev.Comm = ev.Reaped.PID, ev.Reaped.Comm
 		}
 	} else if !ev.HasHeader {
 		ev.Partial = true
@@ -768,7 +799,10 @@ func (p *parser) closeCur(reason string) {
 	if ev.Constraint == "CONSTRAINT_NONE" {
 		ev.GlobalOOM = true
 	}
-	if !ev.GlobalOOM && !ev.MemcgOOM && strings.HasPrefix(ev.KilledPrefix, "Out of memory") {
+	if strings.HasPrefix(b.killPrefix, "Memory cgroup") {
+		ev.MemcgOOM = true
+	}
+	if !ev.GlobalOOM && !ev.MemcgOOM && (strings.HasPrefix(ev.KilledPrefix, "Out of memory") || strings.HasPrefix(b.killPrefix, "Out of memory") || strings.HasPrefix(b.killPrefix, "Out of Memory")) {
 		ev.GlobalOOM = true
 	}
 	p.emit(b)
@@ -1198,5 +1232,3 @@ func (p *parser) emitUser(ev *Event) {
 	}
 	p.log.Events = append(p.log.Events, *ev)
 }
-
-var _ = time.UTC

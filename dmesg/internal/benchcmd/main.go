@@ -8,13 +8,24 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/oomlens/oomlens/dmesg"
 )
 
 func main() {
 	verbose := flag.Bool("v", false, "print events and warnings as JSON")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
+	}
 	status := 0
 	for _, name := range flag.Args() {
 		f, err := os.Open(name)
@@ -40,5 +51,8 @@ func main() {
 		}
 		fmt.Printf("%s\t%d events\t%d lines\t%d boots\t%d warnings\n", name, len(lg.Events), lg.Lines, lg.Boots, len(lg.Warnings))
 	}
-	os.Exit(status)
+	if status != 0 {
+		pprof.StopCPUProfile()
+		os.Exit(status)
+	}
 }

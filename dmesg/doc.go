@@ -1,0 +1,111 @@
+// Package dmesg reads kernel logs (dmesg, kern.log, /var/log/messages,
+// journalctl in any output format, /dev/kmsg) and returns the OOM kills in
+// them as Events: one per kernel OOM-killer record, and one per kill
+// reported by a userspace killer (systemd-oomd, earlyoom) or by systemd
+// for a unit (`Failed with result 'oom-kill'`).
+//
+// # Sources of truth
+//
+// The record shapes come from the kernel's own printk calls, read in the
+// trees named in /work/shared/reference/KERNEL-OOM.md:
+//
+//   - mm/oom_kill.c: dump_header (`<comm> invoked oom-killer: gfp_mask=…,
+//     order=…, oom_score_adj=…`; `oomkilladj=` ≤2.6.2x, `oom_adj=` 2.6.31–3.x,
+//     `nodemask=` ~4.8–4.19), dump_tasks (the task table; `Tasks state`
+//     header and wider pid column since 4.19, pgtables_bytes since 4.15,
+//     rss_anon/rss_file/rss_shmem in 6.x), dump_oom_victim
+//     (`oom-kill:constraint=…` since 4.19/5.0), __oom_kill_process (`Killed
+//     process …`; shmem-rss 4.5, UID/pgtables/oom_score_adj 5.4, the
+//     `Out of memory:` prefix moved onto it in 5.1, RHEL6's `Killed process
+//     N, UID N, (x)`), oom_kill_process (`Kill process … score … or
+//     sacrifice child` 2.6.36–5.0, `kill process … or a child` before),
+//     oom_reaper (`oom_reaper: reaped process …`, 4.6).
+//   - mm/memcontrol.c: mem_cgroup_print_oom_context (v1 `Task in A killed
+//     as a result of limit of B` before 4.19/5.0), mem_cgroup_print_oom_meminfo
+//     (`memory:`/`memory+swap:`/`swap:`/`kmem:` usage lines, `Memory cgroup
+//     stats for …` one line in KB before 5.3, one key per line since 5.3),
+//     mem_cgroup_print_oom_group (`Tasks in … memory.oom.group`, 4.19).
+//   - mm/show_mem.c (mm/page_alloc.c before 6.1): __show_mem (Mem-Info).
+//
+// Lines are recognised by their shape, never by a kernel version: vendor
+// kernels mix eras.
+//
+// # Model
+//
+// A kernel record opens at any of its key lines (header, `Task in`, usage
+// line, task table header, summary, `Kill process`, `Killed process`) and
+// takes every following line until its `Killed process` line, the next
+// record, a boot marker, 400 lines without a key line, or a key line more
+// than 10 s of uptime (30 s of wall clock) after the record's last line.
+// The Killed line joins the open record only if it agrees with it: the
+// summary's pid, else any pid after a `Kill process` line (a child may be
+// sacrificed, ≤5.0), else a pid of the task table; otherwise the open
+// record is closed as Partial and the Killed line makes its own event
+// (ratelimited kills print only that line). An oom_reaper line attaches to
+// the latest kill of its pid; `memory.oom.group` kills add GroupKill pids.
+// A record without its Killed line is kept, Partial, with PartialReason
+// saying why (cut off at the end of input → also a Warning; next record
+// began; grep-filtered…). A record without the header is Partial too.
+// Copy/paste hard wraps (a line without a stamp after a stamped one, not
+// indented) are joined to the line before; the oom-kill summary split by
+// a missing KERN_CONT (4.19-rc) is joined.
+//
+// Event.Line is the anchor: the Killed process line when present, else
+// the first present of `Kill process`, summary, header, `Task in`, usage
+// line, reaper line, task table header. Boot counts boot segments from 0:
+// a new one starts at a boot marker (`Linux version …`, journalctl `--
+// Boot …` / `-- Reboot --`) that is not the input's first line, or when an
+// event's kernel uptime is lower than the previous event's.
+//
+// A log without any OOM record is not an error: Log.Events is empty.
+// Binary input (NUL bytes or mostly control bytes in the first 64 KiB)
+// is an error wrapping ErrBinary. Lines longer than 1 MiB are truncated
+// with a warning.
+//
+// # Units
+//
+// Every size is in bytes. kB/KB values (Killed line, usage lines, zone
+// lines, v1 one-line memcg stats) are ×1024; page counts (task table
+// total_vm, rss, rss_*, swapents, nr_ptes/nr_pmds; the first Mem-Info
+// block; `N pages …` lines) are × Options.PageSizeBytes, 4096 when not
+// given, which a Warning then says; pgtables_bytes and v2 memory.stat are
+// bytes already (v2 event counters stay counts). MemcgCounter.LimitBytes
+// is -1 for "unlimited" (≥9007199254740988kB, 18014398509481983kB, max).
+// Process names keep spaces and parentheses: the comm runs to the last ')'
+// before ` total-vm:` (or the end of the line).
+//
+// # Time
+//
+// Every event keeps the kernel stamp of its anchor line (UptimeS, seconds
+// since boot, HasUptime) and, when the prefix gives one, the wall clock
+// (Time, HasTime). Stamps without a zone are read in Options.Location (UTC
+// when nil). TimeBasis says where Time came from:
+//
+//	""                     no stamp at all
+//	"uptime"               only a kernel `[seconds]` stamp; Time unset
+//	"kmsg-uptime"          /dev/kmsg microseconds since boot; Time unset
+//	"syslog"               `Jan  5 15:19:27` with Options.Year and Options.Location
+//	"syslog-assumed-UTC"   the same, Options.Location nil
+//	"syslog-no-year"       Options.Year 0: Time is in year 0, month/day/time kept
+//	"dmesg-T"              `[Wed Dec  6 23:54:11 2017]` (any locale) in Options.Location
+//	"dmesg-T-assumed-UTC"  the same, Options.Location nil
+//	"iso-with-zone"        ISO 8601 with offset: dmesg --time-format iso, rsyslog RFC 3339, journalctl short-iso
+//	"iso"                  ISO 8601 without offset, in Options.Location
+//	"iso-assumed-UTC"      the same, Options.Location nil
+//	"unix"                 journalctl -o short-unix
+//	"journal-json"         journalctl -o json __REALTIME_TIMESTAMP (UptimeS from _SOURCE_MONOTONIC_TIMESTAMP)
+//	"time-of-day-only"     only hh:mm:ss was readable (unknown month name, with a Warning, or a bare
+//	                       `19:46:58 prog:` line): Time is 0000-01-01 at that time
+//
+// `dmesg -T` stamps are computed from the boot time and drift after a
+// suspend; syslog stamps are receive times. Both are kept as printed.
+//
+// # Speed
+//
+// Parse reads 4 MiB blocks. While no record is open only lines holding
+// one of a few needles (see needles in parse.go) can matter, so it
+// searches each block for them with bytes.IndexByte on each needle's
+// rarest byte in this input and runs the line parser only on those lines
+// and on every line of an open record. parseReference feeds every line;
+// the tests check both give the same Log.
+package dmesg
