@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 )
@@ -245,6 +246,7 @@ type diagParser struct {
 	br      *bufio.Reader
 	line    int // line of the next byte to be read from br
 	d       *Diagnostics
+	members members // reused by decodeObject
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {
@@ -285,16 +287,13 @@ func (p *diagParser) parse() error {
 	}
 	atEOF := err == io.EOF
 	if !truncated {
-		var fields map[string]json.RawMessage
-		if json.Unmarshal(first, &fields) == nil {
-			if _, ok := fields["tests"]; ok {
-				if _, ok := fields["event"]; !ok {
-					p.d.Format = FormatSummary
-					if err := p.summaryObject(fields, firstLine); err != nil {
-						return err
-					}
-					return p.trailing()
+		if fields, err := p.decodeObject(first); err == nil {
+			if fields.has("tests") && !fields.has("event") {
+				p.d.Format = FormatSummary
+				if err := p.summaryObject(fields, firstLine); err != nil {
+					return err
 				}
+				return p.trailing()
 			}
 			p.d.Format = FormatJSONL
 			if err := p.addRecord(fields, firstLine, false); err != nil {
@@ -421,16 +420,13 @@ func (p *diagParser) jsonLine(line []byte, lineNo int, last bool) error {
 		p.warn(lineNo, "line of %d NUL bytes skipped: blocks allocated but never written before the crash", len(line))
 		return nil
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(line, &fields); err != nil {
-		if last {
+	fields, err := p.decodeObject(line)
+	if err != nil {
+		if last && !json.Valid(line) {
 			p.warn(lineNo, "last line cut off (%d bytes, not whole JSON): the writer was killed while writing it", len(line))
 			return nil
 		}
-		return p.errorf(lineNo, "", "not a JSON object: %s", shortErr(err))
-	}
-	if fields == nil {
-		return p.errorf(lineNo, "", "not a JSON object: null")
+		return p.errorf(lineNo, "", "%s", err)
 	}
 	return p.addRecord(fields, lineNo, false)
 }
@@ -633,19 +629,22 @@ func (p *diagParser) streamSummaryObject() (done bool, err error) {
 	}
 }
 
-// summaryObject handles a summary written on a single line.
-func (p *diagParser) summaryObject(fields map[string]json.RawMessage, line int) error {
-	for k, v := range fields {
-		if k == "tests" {
+// summaryObject handles a summary written on a single line. fields shares
+// decodeObject's buffer: everything needed from it is taken before the
+// entries are decoded.
+func (p *diagParser) summaryObject(fields members, line int) error {
+	for _, m := range fields {
+		if m.key == "tests" {
 			continue
 		}
 		if p.d.Extra == nil {
 			p.d.Extra = map[string]json.RawMessage{}
 		}
-		p.d.Extra[k] = v
+		p.d.Extra[m.key] = bytes.Clone(m.val)
 	}
+	testsRaw, _ := fields.get("tests")
 	var tests []json.RawMessage
-	if err := json.Unmarshal(fields["tests"], &tests); err != nil {
+	if len(testsRaw) == 0 || testsRaw[0] != '[' || json.Unmarshal(testsRaw, &tests) != nil {
 		return p.errorf(line, "tests", "want an array")
 	}
 	for _, t := range tests {
@@ -658,12 +657,9 @@ func (p *diagParser) summaryObject(fields map[string]json.RawMessage, line int) 
 
 // arrayElement decodes one element of a record array or of a summary's tests.
 func (p *diagParser) arrayElement(raw []byte, line int, summary bool) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		if err == nil {
-			err = errors.New("null")
-		}
-		return p.errorf(line, "", "not a JSON object: %s", shortErr(err))
+	fields, err := p.decodeObject(raw)
+	if err != nil {
+		return p.errorf(line, "", "%s", err)
 	}
 	return p.addRecord(fields, line, summary)
 }
@@ -746,6 +742,134 @@ func (p *diagParser) readValue() (raw []byte, tooLong bool, err error) {
 	}
 }
 
+// member is one top-level field of a JSON object: its decoded key and its
+// raw value, a slice of the input line.
+type member struct {
+	key string
+	val []byte
+}
+
+type members []member
+
+// get returns the value of key k; of the last one when a key repeats, as
+// encoding/json does.
+func (ms members) get(k string) (json.RawMessage, bool) {
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].key == k {
+			return ms[i].val, true
+		}
+	}
+	return nil, false
+}
+
+func (ms members) has(k string) bool {
+	_, ok := ms.get(k)
+	return ok
+}
+
+// decodeObject checks that b is one valid JSON object and splits it into its
+// top-level members without copying the values. Validation is goccy/go-json's
+// (json.Valid, no allocation); the split is a single pass over b, which
+// avoids a map and a copy per field on every line of a large file.
+func (p *diagParser) decodeObject(b []byte) (members, error) {
+	if !json.Valid(b) {
+		var v any
+		err := json.Unmarshal(b, &v)
+		if err == nil { // the two disagree: report the validator's verdict
+			err = errors.New("invalid JSON")
+		}
+		return nil, fmt.Errorf("not a JSON object: %s", shortErr(err))
+	}
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, fmt.Errorf("not a JSON object: %s", describe(bytes.TrimSpace(b)))
+	}
+	// Every step is bounds-checked all the same, so that a validator bug
+	// gives an error, not a panic.
+	bad := errors.New("not a JSON object: malformed")
+	ms := p.members[:0]
+	i = skipWS(b, i+1)
+	for i < len(b) && b[i] != '}' {
+		if b[i] != '"' {
+			return nil, bad
+		}
+		end := valueEnd(b, i)
+		if end < i+2 || b[end-1] != '"' {
+			return nil, bad
+		}
+		key := b[i:end]
+		i = skipWS(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, bad
+		}
+		i = skipWS(b, i+1)
+		if i >= len(b) {
+			return nil, bad
+		}
+		end = valueEnd(b, i)
+		if end == i {
+			return nil, bad
+		}
+		ms = append(ms, member{key: jsonString(key), val: b[i:end]})
+		i = skipWS(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipWS(b, i+1)
+		}
+	}
+	if i >= len(b) {
+		return nil, bad
+	}
+	p.members = ms
+	return ms, nil
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns the index just past the JSON value starting at b[i], b
+// being valid JSON.
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(b)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = valueEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return j
+		}
+	}
+	return len(b)
+}
+
 // recordFields are the fields addRecord decodes; the rest go to Extra.
 var recordFields = map[string]bool{
 	"event": true, "time": true, "pid": true, "worker": true, "nodeid": true,
@@ -764,11 +888,11 @@ var summaryFields = map[string]bool{
 // addRecord decodes the fields of one record (or summary entry) and appends
 // it. Known fields of the wrong type are an error naming the field; fields
 // are checked in a fixed order so the error is the same on every run.
-func (p *diagParser) addRecord(fields map[string]json.RawMessage, line int, summary bool) error {
+func (p *diagParser) addRecord(fields members, line int, summary bool) error {
 	rec := Record{Line: line}
 	d := fieldDecoder{p: p, line: line}
 	get := func(k string) (json.RawMessage, bool) {
-		v, ok := fields[k]
+		v, ok := fields.get(k)
 		if !ok || isNull(v) { // null reads as missing
 			return nil, false
 		}
@@ -875,14 +999,14 @@ func (p *diagParser) addRecord(fields map[string]json.RawMessage, line int, summ
 	if schema != "" {
 		p.schema(schema, line)
 	}
-	for k, v := range fields {
-		if recordFields[k] || summary && summaryFields[k] {
+	for _, m := range fields {
+		if recordFields[m.key] || summary && summaryFields[m.key] {
 			continue
 		}
 		if rec.Extra == nil {
 			rec.Extra = map[string]json.RawMessage{}
 		}
-		rec.Extra[k] = v
+		rec.Extra[m.key] = bytes.Clone(m.val) // m.val points into the line buffer
 	}
 	p.d.Records = append(p.d.Records, rec)
 	return nil
@@ -942,10 +1066,22 @@ func describe(v json.RawMessage) string {
 }
 
 func (d *fieldDecoder) str(field string, v json.RawMessage) string {
-	var s string
-	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+	if len(v) < 2 || v[0] != '"' {
 		d.fail(field, "want a string, got %s", describe(v))
+		return ""
 	}
+	return jsonString(v)
+}
+
+// jsonString decodes a JSON string token already checked to be valid. The
+// common case, no escapes and valid UTF-8, is a plain copy.
+func jsonString(v []byte) string {
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
+	}
+	var s string
+	json.Unmarshal(v, &s) // valid JSON: cannot fail; invalid UTF-8 becomes U+FFFD
 	return s
 }
 

@@ -510,7 +510,48 @@ func FuzzParseDiagnostics(f *testing.F) {
 			}
 		}
 		LooksLikeDiagnostics(data)
+		checkDecodeObject(t, data)
 	})
+}
+
+// checkDecodeObject compares decodeObject's split of a JSON object with
+// encoding/json's reading of it.
+func checkDecodeObject(t *testing.T, data []byte) {
+	var want map[string]json.RawMessage
+	stdErr := json.Unmarshal(data, &want)
+	p := &diagParser{}
+	got, err := p.decodeObject(data)
+	if (stdErr == nil && want != nil) != (err == nil) {
+		t.Fatalf("decodeObject(%q): err %v, encoding/json err %v", data, err, stdErr)
+	}
+	if err != nil {
+		return
+	}
+	for k, v := range want {
+		g, ok := got.get(k)
+		var a, b bytes.Buffer
+		json.Compact(&a, g)
+		json.Compact(&b, v)
+		if !ok || a.String() != b.String() {
+			t.Fatalf("decodeObject(%q)[%q] = %q, encoding/json %q", data, k, g, v)
+		}
+	}
+	keys := map[string]bool{}
+	for _, m := range got {
+		keys[m.key] = true
+	}
+	if len(keys) != len(want) {
+		t.Fatalf("decodeObject(%q): keys %v, encoding/json %d", data, keys, len(want))
+	}
+}
+
+func TestDecodeObject(t *testing.T) {
+	for _, in := range []string{
+		`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "d\"e":"x\u00e9\n", "f":{"g":null}, "a":true } `,
+		`{"s":"\\"}`, `{"n":-1.5e+3}`, `[1]`, `"x"`, `null`, `{"a":1,}`, `{"a"}`, `{`, ``, "{\"k\":\"\xff\"}",
+	} {
+		checkDecodeObject(t, []byte(in))
+	}
 }
 
 func TestLooksLikeDiagnostics(t *testing.T) {
@@ -717,6 +758,27 @@ def test_leaves_dataset_open(tmp_path):
 		}
 		if len(pids) != 2 {
 			t.Errorf("pids %v", pids)
+		}
+	}
+}
+
+// BenchmarkParseDiagnostics reads the killed-leak sample repeated to ~6 MB
+// (its last, unterminated line given a newline so the copies stay whole).
+func BenchmarkParseDiagnostics(b *testing.B) {
+	one, err := os.ReadFile("../testdata/diagnostics/killed-leak.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if one[len(one)-1] != '\n' {
+		one = append(one, '\n')
+	}
+	data := bytes.Repeat(one, 1000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{})
+		if err != nil || len(d.Records) != 29000 {
+			b.Fatal(err)
 		}
 	}
 }
