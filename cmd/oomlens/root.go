@@ -55,7 +55,7 @@ apart from the test that happened to be running when the kernel struck.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVersionCmd(), newAnalyzeCmd())
+	root.AddCommand(newVersionCmd(), newAnalyzeCmd(), newBatchCmd(), newAggregateCmd())
 	return root
 }
 

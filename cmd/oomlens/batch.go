@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	json "github.com/goccy/go-json"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/oomlens/oomlens/batch"
+	"github.com/oomlens/oomlens/correlate"
+	"github.com/oomlens/oomlens/report"
+)
+
+type batchOptions struct {
+	analyze     analyzeOptions
+	format      string
+	out         string
+	jsonl       string
+	shard       string
+	workers     int
+	maxJobBytes int64
+}
+
+func newBatchCmd() *cobra.Command {
+	o := &batchOptions{analyze: defaultAnalyzeOptions()}
+	cmd := &cobra.Command{
+		Use:   "batch PATH...",
+		Short: "Analyse many archived jobs and rank the tests that keep leaking",
+		Long: `Analyse many failed jobs at once. A job is a folder of input files or an archive
+of one (.tar, .tar.gz/.tgz, .tar.zst, .zip; members may be .gz/.zst/.xz too).
+A PATH that holds input files directly is one job; otherwise each of its
+entries (folder or archive) is a job, named by its path relative to PATH.
+
+Every job is analysed as 'oomlens analyze' would, in parallel. --jsonl writes
+one JSON line per job (the report, "oomlens/report/v1", plus "job"); the
+summary ranks tests by how many jobs named them as leakers and as victims.
+Output order is the same whatever the parallelism.
+
+To spread the work over machines, run each with --shard i/n and --jsonl, then
+merge the lines with 'oomlens aggregate': the merged summary equals the
+unsharded one byte for byte.
+
+` + exitCodesHelp,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error { return runBatch(cmd, args, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "text", "summary format: text, markdown, json or csv")
+	f.StringVarP(&o.out, "output", "o", "", "write the summary to FILE instead of standard output")
+	f.StringVar(&o.jsonl, "jsonl", "", "write one JSON line per job to FILE (- for standard output)")
+	f.StringVar(&o.shard, "shard", "", "take only shard i of n (i/n, 1 <= i <= n), chosen by a hash of the job name")
+	f.IntVarP(&o.workers, "jobs", "j", runtime.NumCPU(), "jobs analysed in parallel")
+	f.Int64Var(&o.maxJobBytes, "max-job-bytes", batch.DefaultMaxJobBytes, "cap on the bytes decompressed for one archived job (against decompression bombs)")
+	o.analyze.addFlags(f)
+	return cmd
+}
+
+func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
+	if err := checkFormat(o.format, batch.SummaryFormats()); err != nil {
+		return err
+	}
+	if err := o.analyze.resolve(); err != nil {
+		return err
+	}
+	shardI, shardN := 1, 1
+	if o.shard != "" {
+		var err error
+		if shardI, shardN, err = batch.ParseShard(o.shard); err != nil {
+			return usageError{err}
+		}
+	}
+	all, err := batch.FindJobs(args)
+	if err != nil {
+		return err
+	}
+	var jobs []batch.Job
+	for _, j := range all {
+		if batch.InShard(j.Name, shardI, shardN) {
+			jobs = append(jobs, j)
+		}
+	}
+
+	var lines *bufio.Writer
+	if o.jsonl != "" {
+		w, closeFn, err := createOutput(cmd, o.jsonl)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		lines = bufio.NewWriterSize(w, 1<<20)
+	}
+	bar := newProgress(cmd.ErrOrStderr(), len(jobs))
+	agg := batch.NewAggregator()
+	stderr := cmd.ErrOrStderr()
+	analyze := func(job batch.Job, l *batch.Loaded) (*correlate.Report, error) {
+		return analyzeSet(l.Set, &o.analyze, l.Warnings)
+	}
+	err = batch.Run(cmd.Context(), jobs, analyze, batch.Options{Workers: o.workers, MaxJobBytes: o.maxJobBytes}, func(r batch.Result) error {
+		if bar != nil {
+			bar.Add(1)
+		}
+		agg.AddResult(r)
+		if r.Err != nil {
+			// A corrupt or unreadable job is a warning in its own line; the batch goes on.
+			if bar != nil {
+				bar.Clear()
+			}
+			fmt.Fprintf(stderr, "oomlens: warning: job %s: %v\n", r.Job.Name, r.Err)
+		}
+		if lines == nil {
+			return nil
+		}
+		line := batch.JobLine{Job: r.Job.Name, Report: r.Report, JobErrors: r.Warnings}
+		if r.Err != nil {
+			line.Error = r.Err.Error()
+		}
+		b, err := json.Marshal(line)
+		if err != nil {
+			return err
+		}
+		lines.Write(b)
+		return lines.WriteByte('\n')
+	})
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		return err
+	}
+	if lines != nil {
+		if err := lines.Flush(); err != nil {
+			return err
+		}
+	}
+	return writeSummary(cmd, agg.Summary(), o.format, o.out)
+}
+
+func newAggregateCmd() *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "aggregate FILE...",
+		Short: "Merge the JSON lines of batch shards into one summary",
+		Long: `Merge the --jsonl output of several 'oomlens batch --shard i/n' runs (or of
+any batches) into one summary, the same as one unsharded batch would print.
+
+` + exitCodesHelp,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format, batch.SummaryFormats()); err != nil {
+				return err
+			}
+			agg := batch.NewAggregator()
+			for _, p := range args {
+				if err := aggregateFile(cmd, agg, p); err != nil {
+					return err
+				}
+			}
+			return writeSummary(cmd, agg.Summary(), format, out)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "summary format: text, markdown, json or csv")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the summary to FILE instead of standard output")
+	return cmd
+}
+
+func aggregateFile(cmd *cobra.Command, agg *batch.Aggregator, p string) error {
+	var r io.Reader = cmd.InOrStdin()
+	if p != "-" {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	return agg.AddLines(r, p)
+}
+
+func writeSummary(cmd *cobra.Command, s *batch.Summary, format, out string) error {
+	w, closeFn, err := createOutput(cmd, out)
+	if err != nil {
+		return err
+	}
+	if err := batch.RenderSummary(w, s, format, report.FormatBytes); err != nil {
+		closeFn()
+		return err
+	}
+	return closeFn()
+}
+
+// newProgress returns a progress bar on w when w is a terminal, else nil.
+func newProgress(w io.Writer, total int) *progressbar.ProgressBar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("jobs"),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100_000_000))
+}
