@@ -278,7 +278,7 @@ func killTime(k *correlate.Kill) string {
 		return "unknown"
 	}
 	s := strings.Join(parts, ", ")
-	if k.TimeBasis != "" {
+	if k.TimeBasis != "" && k.Time != nil && *k.Time != "" {
 		s += " (" + printable(k.TimeBasis) + ")"
 	}
 	return s

@@ -154,8 +154,11 @@ func renderText(w io.Writer, r *correlate.Report, opts Options) error {
 		verdict = "no verdict"
 	}
 	style := ansiBold + ansiGreen
-	if len(r.Leaks) > 0 {
+	switch {
+	case len(r.Leaks) > 0:
 		style = ansiBold + ansiRed
+	case len(r.Kills) > 0 || r.RunEnd.Kind != "complete":
+		style = ansiBold + ansiYellow
 	}
 	t.line("%s %s", t.paint(ansiBold, "Verdict:"), t.paint(style, verdict))
 
