@@ -504,6 +504,12 @@ func FuzzParseCore(f *testing.F) {
 	f.Add(data[:0x3000])
 	f.Add(data[:0x2718]) // ends with the notes
 	f.Add(data[:1000])
+	// A big-endian core with shared anonymous memory (see TestParseCoreSynthetic).
+	be := binary.BigEndian
+	synth := coreSynth{bo: be, machine: 22, loads: []coreSynthLoad{{0x1000000, 0x2000, 0x1000, 5}, {0x1800000, 0x10000, 0x1000, 6}, {0x7f0000000000, 0x1000, 0x1000, 6}}}
+	synth.notes = []coreSynthNote{coreSynthPrstatus(be, 11, 7), coreSynthPrpsinfo(be, 7, "a", "a b"), coreSynthAuxv(be, 3, 0x1000040),
+		coreSynthNtFile(be, coreSynthFile{0x1000000, 0x1002000, "/bin/a"}, coreSynthFile{0x7f0000000000, 0x7f0000001000, "/dev/zero (deleted)"})}
+	f.Add(synth.build())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c, err := ParseCore(bytes.NewReader(in), int64(len(in)), CoreOptions{})
 		LooksLikeCore(in)
@@ -517,4 +523,228 @@ func FuzzParseCore(f *testing.F) {
 			t.Fatalf("core %+v", c)
 		}
 	})
+}
+
+// coreSynth builds a small ELF64 core in memory, for the cases no real core
+// here shows: big-endian, shared anonymous memory, no NT_SIGINFO, a .bss
+// segment next to the executable.
+type coreSynth struct {
+	bo      coreSynthOrder
+	machine uint16
+	loads   []coreSynthLoad
+	notes   []coreSynthNote
+}
+
+type coreSynthOrder interface {
+	binary.ByteOrder
+	binary.AppendByteOrder
+}
+
+type coreSynthLoad struct {
+	vaddr, memsz, filesz uint64
+	flags                uint32
+}
+
+type coreSynthNote struct {
+	name string
+	typ  uint32
+	desc []byte
+}
+
+func (s *coreSynth) build() []byte {
+	bo := s.bo
+	var notes []byte
+	pad := func(b []byte) []byte {
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	for _, n := range s.notes {
+		notes = bo.AppendUint32(notes, uint32(len(n.name)+1))
+		notes = bo.AppendUint32(notes, uint32(len(n.desc)))
+		notes = bo.AppendUint32(notes, n.typ)
+		notes = pad(append(append(notes, n.name...), 0))
+		notes = pad(append(notes, n.desc...))
+	}
+	phnum := 1 + len(s.loads)
+	notesOff := uint64(64 + 56*phnum)
+	h := make([]byte, 64)
+	copy(h, "\x7fELF")
+	h[4] = 2 // ELFCLASS64
+	h[5] = 1
+	if bo.String() == binary.BigEndian.String() {
+		h[5] = 2
+	}
+	h[6] = 1
+	bo.PutUint16(h[16:], 4) // ET_CORE
+	bo.PutUint16(h[18:], s.machine)
+	bo.PutUint32(h[20:], 1)
+	bo.PutUint64(h[32:], 64)
+	bo.PutUint16(h[52:], 64)
+	bo.PutUint16(h[54:], 56)
+	bo.PutUint16(h[56:], uint16(phnum))
+	bo.PutUint16(h[58:], 64)
+	ph := func(typ, flags uint32, off, vaddr, filesz, memsz uint64) {
+		b := make([]byte, 56)
+		bo.PutUint32(b[0:], typ)
+		bo.PutUint32(b[4:], flags)
+		bo.PutUint64(b[8:], off)
+		bo.PutUint64(b[16:], vaddr)
+		bo.PutUint64(b[32:], filesz)
+		bo.PutUint64(b[40:], memsz)
+		h = append(h, b...)
+	}
+	ph(4, 0, notesOff, 0, uint64(len(notes)), 0) // PT_NOTE
+	off := notesOff + uint64(len(notes))
+	for _, l := range s.loads {
+		ph(1, l.flags, off, l.vaddr, l.filesz, l.memsz)
+		off += l.filesz
+	}
+	out := append(h, notes...)
+	return append(out, make([]byte, off-uint64(len(out)))...)
+}
+
+func coreSynthPrstatus(bo coreSynthOrder, cursig uint16, tid int32) coreSynthNote {
+	d := make([]byte, 336)
+	bo.PutUint16(d[12:], cursig)
+	bo.PutUint32(d[32:], uint32(tid))
+	return coreSynthNote{"CORE", 1, d}
+}
+
+func coreSynthPrpsinfo(bo coreSynthOrder, pid int32, comm, args string) coreSynthNote {
+	d := make([]byte, 136)
+	bo.PutUint32(d[24:], uint32(pid))
+	copy(d[40:56], comm)
+	copy(d[56:136], args)
+	return coreSynthNote{"CORE", 3, d}
+}
+
+func coreSynthAuxv(bo coreSynthOrder, kv ...uint64) coreSynthNote {
+	var d []byte
+	for _, v := range append(kv, 0, 0) {
+		d = bo.AppendUint64(d, v)
+	}
+	return coreSynthNote{"CORE", 6, d}
+}
+
+type coreSynthFile struct {
+	start, end uint64
+	path       string
+}
+
+func coreSynthNtFile(bo coreSynthOrder, files ...coreSynthFile) coreSynthNote {
+	var d []byte
+	d = bo.AppendUint64(d, uint64(len(files)))
+	d = bo.AppendUint64(d, 4096)
+	for _, f := range files {
+		d = bo.AppendUint64(d, f.start)
+		d = bo.AppendUint64(d, f.end)
+		d = bo.AppendUint64(d, 0)
+	}
+	for _, f := range files {
+		d = append(append(d, f.path...), 0)
+	}
+	return coreSynthNote{"CORE", 0x46494c45, d}
+}
+
+func TestParseCoreSynthetic(t *testing.T) {
+	bo := binary.BigEndian
+	const (
+		exe    = 0x1000000
+		bss    = 0x1003000
+		heap   = 0x1800000
+		shm    = 0x7f0000000000
+		memfd  = 0x7f0000200000
+		guard  = 0x7f1000000000
+		big    = 0x7f2000000000
+		libc   = 0x7f3000000000
+		stack  = 0x7ffff0000000
+		rw, rx = 6, 5
+	)
+	s := coreSynth{bo: bo, machine: 22 /* EM_S390 */}
+	s.loads = []coreSynthLoad{
+		{exe, 0x2000, 0x1000, 4 | 1},
+		{exe + 0x2000, 0x1000, 0x1000, rw},
+		{bss, 0x1000, 0x1000, rw},
+		{heap, 0x200000, 0x1000, rw},
+		{shm, 0x100000, 0x100000, rw},
+		{memfd, 0x80000, 0x80000, rw},
+		{guard, 0x3000000, 0, 0},
+		{big, 0x4000000, 0x1000, rw},
+		{libc, 0x1e0000, 0x1000, rx},
+		{stack, 0x21000, 0x21000, rw},
+	}
+	s.notes = []coreSynthNote{
+		coreSynthPrstatus(bo, 11, 4242),
+		coreSynthPrpsinfo(bo, 4242, "python3", "python3 -m pytest -x tests/"),
+		coreSynthAuxv(bo, 3 /* AT_PHDR */, exe+0x40),
+		coreSynthNtFile(bo,
+			coreSynthFile{exe, exe + 0x2000, "/usr/bin/python3.11"},
+			coreSynthFile{exe + 0x2000, exe + 0x3000, "/usr/bin/python3.11"},
+			coreSynthFile{shm, shm + 0x100000, "/dev/zero (deleted)"},
+			coreSynthFile{memfd, memfd + 0x80000, "/memfd:arrow (deleted)"},
+			coreSynthFile{libc, libc + 0x1e0000, "/usr/lib/libc.so.6"}),
+		coreSynthPrstatus(bo, 0, 4243),
+		{"GNU", 5, []byte("ignored")},
+	}
+	data := s.build()
+	if !LooksLikeCore(data) {
+		t.Fatal("LooksLikeCore = false for a big-endian core")
+	}
+	c, err := ParseCore(bytes.NewReader(data), int64(len(data)), CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Core{
+		PID: 4242, Comm: "python3", Args: "python3 -m pytest -x tests/", Exe: "/usr/bin/python3.11",
+		// No NT_SIGINFO: the signal is pr_cursig of the first NT_PRSTATUS.
+		Signal: 11, SignalName: "SIGSEGV",
+		Threads: 2, Arch: "s390x", Producer: "kernel",
+		MappedBytes: 0x3000 + 0x1000 + 0x200000 + 0x100000 + 0x80000 + 0x3000000 + 0x4000000 + 0x1e0000 + 0x21000,
+		DumpedBytes: 0x1000 + 0x1000 + 0x1000 + 0x1000 + 0x100000 + 0x80000 + 0x1000 + 0x1000 + 0x21000,
+		FileBytes:   0x3000 + 0x1e0000,
+		AnonBytes:   0x1000 + 0x200000 + 0x100000 + 0x80000 + 0x4000000 + 0x21000,
+		// /dev/zero (deleted) and /memfd: are shared anonymous memory.
+		SharedAnonBytes: 0x180000,
+		NoAccessBytes:   0x3000000,
+		// The segment right after the executable is its .bss: the heap is
+		// the next one.
+		HeapStart: heap, HeapBytes: 0x200000,
+		Regions: []CoreRegion{
+			{Start: big, SizeBytes: 0x4000000, Perms: "rw-", DumpedBytes: 0x1000},
+			{Start: heap, SizeBytes: 0x200000, Perms: "rw-", DumpedBytes: 0x1000, Heap: true},
+			{Start: shm, SizeBytes: 0x100000, Perms: "rw-", DumpedBytes: 0x100000, Shared: true, Path: "/dev/zero (deleted)"},
+			{Start: memfd, SizeBytes: 0x80000, Perms: "rw-", DumpedBytes: 0x80000, Shared: true, Path: "/memfd:arrow (deleted)"},
+			{Start: stack, SizeBytes: 0x21000, Perms: "rw-", DumpedBytes: 0x21000},
+			{Start: bss, SizeBytes: 0x1000, Perms: "rw-", DumpedBytes: 0x1000},
+		},
+		Mappings: 10, FileMappings: 5,
+	}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("synthetic core:\n got %+v\nwant %+v", *c, want)
+	}
+
+	// Without a later candidate, the segment next to the executable is
+	// taken, with a warning that it may be the .bss.
+	s.loads = append(s.loads[:3:3], s.loads[4:]...)
+	data = s.build()
+	c, err = ParseCore(bytes.NewReader(data), int64(len(data)), CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HeapStart != bss || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "brk heap at 0x1003000 is adjacent to the executable: it may be the executable's .bss") {
+		t.Errorf("heap %#x, warnings %v", c.HeapStart, c.Warnings)
+	}
+
+	// Without NT_AUXV the executable, and so the heap, are unknown.
+	s.notes = append(s.notes[:2:2], s.notes[3:]...)
+	data = s.build()
+	c, err = ParseCore(bytes.NewReader(data), int64(len(data)), CoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HeapStart != 0 || c.Exe != "" || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "brk heap not found: no AT_PHDR in NT_AUXV") {
+		t.Errorf("heap %#x, exe %q, warnings %v", c.HeapStart, c.Exe, c.Warnings)
+	}
 }
