@@ -19,6 +19,7 @@ package heap
 // before the kill (gcore), or from another process of the same incident.
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"debug/elf"
@@ -205,7 +206,7 @@ var (
 // most opts.MaxDecompressedBytes of it, because the summary needs random
 // access and the kernel's cores are mostly holes and zero pages: disk use is
 // the non-zero contents. A compressed stream that ends early is read as a
-// truncated core.
+// truncated core. The temporary file goes to os.TempDir ($TMPDIR).
 func ReadCore(path string, opts CoreOptions) (*Core, error) {
 	if opts.Name == "" {
 		opts.Name = path
@@ -261,6 +262,16 @@ func ReadCore(path string, opts CoreOptions) (*Core, error) {
 			return nil, fmt.Errorf("%s: xz: %w", opts.Name, err)
 		}
 		dec = zr
+	}
+	// Refuse a compressed file that is not a core before decompressing all
+	// of it.
+	br := bufio.NewReaderSize(dec, 64<<10)
+	dec = br
+	if head, _ := br.Peek(64); !LooksLikeCore(head) {
+		if _, err := ParseCore(bytes.NewReader(head), int64(len(head)), opts); err != nil {
+			return nil, fmt.Errorf("%s-compressed: %w", kind, err)
+		}
+		return nil, fmt.Errorf("%s: %s-compressed file does not start with an ELF core header", opts.Name, kind)
 	}
 	limit := opts.MaxDecompressedBytes
 	if limit <= 0 {
@@ -344,7 +355,7 @@ func coreSparseCopy(f *os.File, r io.Reader, limit int64) (n int64, capped bool,
 	}
 	// Probe for more data past the cap.
 	var one [1]byte
-	m, _ := r.Read(one[:])
+	m, _ := io.ReadFull(r, one[:])
 	return n, m > 0, nil
 }
 

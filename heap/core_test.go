@@ -264,6 +264,31 @@ func TestCoreSparseCopy(t *testing.T) {
 	}
 }
 
+// A compressed file that is not a core is refused from its first bytes.
+func TestReadCoreCompressedNotCore(t *testing.T) {
+	dir := t.TempDir()
+	exe, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string][]byte{"text.gz": []byte("hello, not a core"), "exe.gz": exe[:8192]} {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(in)
+		w.Close()
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, buf.Bytes(), 0o600)
+		_, err := ReadCore(p, CoreOptions{Name: name})
+		want := map[string]string{
+			"text.gz": "gzip-compressed: text.gz: offset 0: not an ELF file",
+			"exe.gz":  "gzip-compressed: exe.gz: offset 16: not a core file: ELF type ET_",
+		}[name]
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", name, err, want)
+		}
+	}
+}
+
 func TestReadCoreCapped(t *testing.T) {
 	c, err := ReadCore(coreTestFile, CoreOptions{MaxDecompressedBytes: 1 << 20})
 	if err != nil {
