@@ -240,6 +240,9 @@ func analyze(j *job, opts Options) *Report {
 					l.OpenObjects = map[string]int{}
 				}
 				l.ShareOfKill = shareOf(t, killOf(t.Proc.PID), ended)
+				if w := sharedWords(t.Proc, ended); w != "" {
+					l.Evidence = append(l.Evidence, w)
+				}
 				leaks = append(leaks, scored{t, l})
 				continue
 			}
@@ -595,6 +598,25 @@ func shareOf(t *testMem, own, ended *placedKill) *float64 {
 	return &s
 }
 
+// sharedWords says why a leak on a process other than the killed one counts:
+// it shared the memory (cgroup) whose limit was hit.
+func sharedWords(p *proc, ended *placedKill) string {
+	if ended == nil || ended.PID == p.PID || p.PID == 0 {
+		return ""
+	}
+	where := "the machine's memory"
+	if ended.MemcgOOM && ended.OOMMemcg != "" {
+		where = "memory cgroup " + ended.OOMMemcg
+	} else if ended.MemcgOOM {
+		where = "the memory cgroup"
+	}
+	s := fmt.Sprintf("on pid %d, not the killed pid %d: both drew on %s", p.PID, ended.PID, where)
+	if _, ok := ended.TaskPIDs[p.PID]; ok {
+		s += " (the kill's task table lists it)"
+	}
+	return s
+}
+
 // measure names the figure a test's change was measured in.
 func measure(t *testMem) string {
 	if t.Anon {
@@ -631,6 +653,9 @@ func leakEvidence(t *testMem, killed bool) []string {
 		s += fmt.Sprintf(", still held %s%s", at, later)
 	}
 	ev = append(ev, s)
+	if t.TracebackKept && t.Outcome != "passed" {
+		ev = append(ev, "it failed, and its end reading was taken while the traceback held its frames: part of this may be their locals, which pytest frees at the next test's call")
+	}
 	if o := openWords(t); o != "" {
 		ev = append(ev, o)
 	}

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -177,8 +178,17 @@ func (n *normaliser) resolvePosition(p string) string {
 func (n *normaliser) diagnostics() {
 	procs := map[string]*proc{}
 	get := func(pid int, worker, path string) *proc {
-		k := itoa(pid) + "/" + worker
+		// A pid is one process (`oomlens record` writes the worker id on
+		// the session_start only); without a pid, the worker id is all
+		// there is.
+		k := "pid " + itoa(pid)
+		if pid == 0 {
+			k = "worker " + worker
+		}
 		if p := procs[k]; p != nil {
+			if p.Worker == "" {
+				p.Worker = worker
+			}
 			return p
 		}
 		p := &proc{PID: pid, Worker: worker, Source: path}
@@ -204,6 +214,7 @@ func (n *normaliser) diagnostics() {
 			m := mem{RSSBytes: r.RSSBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
 			switch r.Event {
 			case heap.EventSessionStart:
+				p.Comm, p.Cmdline = extraString(r.Extra, "comm"), extraString(r.Extra, "cmdline")
 				if r.HasBootTime && r.BootTime > 0 {
 					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsBootTime, BootUnix: r.BootTime, UncertaintyS: 1, Source: src})
 				}
@@ -220,7 +231,7 @@ func (n *normaliser) diagnostics() {
 			case heap.EventTestStart:
 				p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: src})
 			case heap.EventTestEnd:
-				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: src, Outcome: r.Outcome}
+				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: src, Outcome: r.Outcome, TracebackKept: r.TracebackKept}
 				if summary {
 					s.HasMem = false
 					if r.HasPeak {
@@ -264,6 +275,16 @@ func (n *normaliser) diagnostics() {
 	for _, p := range n.j.Procs {
 		sort.SliceStable(p.Samples, func(a, b int) bool { return p.Samples[a].Time < p.Samples[b].Time })
 	}
+}
+
+// extraString is an unknown field of a diagnostics record that holds a
+// JSON string, or "".
+func extraString(extra map[string]json.RawMessage, key string) string {
+	var s string
+	if v, ok := extra[key]; ok && json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return ""
 }
 
 // weathercop turns weathercop logs into one process each (they carry no

@@ -43,9 +43,10 @@ type testMem struct {
 	// CounterRise says, for a process-wide counter, "0 → 1" per type.
 	CounterRise map[string]string
 
-	Coarse   bool
-	Anon     bool // Net was measured in anonymous RSS
-	InFlight bool
+	Coarse        bool
+	TracebackKept bool
+	Anon          bool // Net was measured in anonymous RSS
+	InFlight      bool
 	// TestsLater is the number of tests started on the process after this
 	// one ended (the in-flight one included).
 	TestsLater int
@@ -328,6 +329,7 @@ func runLedger(p *proc) *procResult {
 			t.End = s.Time
 			t.Outcome = s.Outcome
 			t.Coarse = t.Coarse || s.Coarse
+			t.TracebackKept = s.TracebackKept
 			t.Sources = append(t.Sources, s.Source)
 			if s.HasMem {
 				if hasCur && t.HasBefore {

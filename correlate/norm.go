@@ -76,6 +76,9 @@ type step struct {
 	// alive after it (oomlens diagnostics).
 	Open        map[string]int
 	OpenDetails []openObject
+	// TracebackKept: a failed test's traceback (sys.last_traceback) held
+	// its frames, and so their locals, when the end reading was taken.
+	TracebackKept bool
 	// OpenCounter is a process-wide count of live objects at this point
 	// (weathercop's "Open xarray datasets: N"); a missing type counts 0.
 	OpenCounter map[string]int
@@ -105,6 +108,8 @@ type proc struct {
 	// Samples in time order.
 	Samples []sample
 	Source  string // the input the records came from
+	// Comm and Cmdline are what `oomlens record` saw of the process.
+	Comm, Cmdline string
 	// LowConfidence is set when the records may mix processes (weathercop
 	// logs written by several xdist workers at once).
 	LowConfidence bool

@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // recordSteps turns periodic samples into test readings for the processes
@@ -25,27 +26,56 @@ func recordSteps(j *job) (bool, []string) {
 	if len(cands) == 0 {
 		return false, nil
 	}
-	noWorker := 0
+	// The tests without a worker id ran in one process: of the processes
+	// without one, the pytest process (by its command line), else a
+	// Python one, else the largest.
+	var main *proc
+	score := func(p *proc) (int, int64) {
+		s := 0
+		if strings.Contains(p.Cmdline, "pytest") || strings.Contains(p.Cmdline, "py.test") {
+			s += 2
+		}
+		if pythonComm(p.Comm) {
+			s++
+		}
+		var top int64
+		for _, x := range p.Samples {
+			top = max(top, x.Mem.RSSBytes)
+		}
+		return s, top
+	}
 	for _, p := range cands {
-		if p.Worker == "" {
-			noWorker++
+		if p.Worker != "" {
+			continue
+		}
+		if main == nil {
+			main = p
+			continue
+		}
+		a, at := score(p)
+		b, bt := score(main)
+		if a > b || (a == b && at > bt) {
+			main = p
 		}
 	}
 	for _, p := range cands {
+		if p.Worker == "" && p != main {
+			continue
+		}
 		sort.SliceStable(p.Samples, func(a, b int) bool { return p.Samples[a].Time < p.Samples[b].Time })
 		var tests []testInfo
 		for _, t := range j.Tests {
 			if p.Worker != "" && t.Worker != p.Worker {
 				continue
 			}
-			if p.Worker == "" && (t.Worker != "" || noWorker > 1) {
+			if p.Worker == "" && t.Worker != "" {
 				continue
 			}
 			tests = append(tests, t)
 		}
 		var fl []inflight
 		for _, f := range j.InFlight {
-			if (p.Worker != "" && f.Worker == p.Worker) || (p.Worker == "" && f.Worker == "" && noWorker == 1) {
+			if f.Worker == p.Worker {
 				fl = append(fl, f)
 			}
 		}
@@ -87,12 +117,12 @@ func recordSteps(j *job) (bool, []string) {
 		}
 		filled = true
 	}
-	if filled {
-		for _, p := range cands {
-			if len(p.Steps) == 0 && len(cands) > 1 {
-				warns = append(warns, fmt.Sprintf("record mode: the samples of pid %d could not be tied to any test (no xdist worker id on them)", p.PID))
-			}
+	if filled && main != nil && len(cands) > 1 {
+		what := main.Comm
+		if what == "" {
+			what = "the largest"
 		}
+		warns = append(warns, fmt.Sprintf("record mode: the tests without an xdist worker are read against pid %d (%s), of the %d processes recorded", main.PID, what, len(cands)))
 	}
 	return filled, warns
 }
