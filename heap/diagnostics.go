@@ -109,9 +109,9 @@ type Record struct {
 	// exact high-water mark, reset at test_start through
 	// /proc/self/clear_refs) or "sampled" (polled, may miss a brief peak).
 	PeakSource string
-	// TracebackKept is set on a test_end read while sys.last_traceback held
-	// a failed test's frames (and so their locals) alive; pytest releases
-	// them at the next test's call phase.
+	// TracebackKept is set on a test_end or fixture_teardown read while
+	// sys.last_traceback held a failed test's frames (and so their locals)
+	// alive; pytest releases them at the next test's call phase.
 	TracebackKept bool
 
 	// OpenObjects counts, by type, the objects made during this test and

@@ -416,7 +416,7 @@ class Recorder:
         self.base_path = path
         self.worker = worker
         self.sample_interval = sample_interval
-        self.peak_interval = peak_interval
+        self.peak_interval = max(peak_interval, 0.001)
         self.collect = collect
         self.do_fsync = fsync
         self.pid = os.getpid()
@@ -467,9 +467,15 @@ class Recorder:
         self.path = worker_path(self.base_path, self.worker)
         directory = os.path.dirname(self.path)
         if directory:
-            os.makedirs(directory, exist_ok=True)
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as e:
+                raise pytest.UsageError("oomlens_diagnostics: cannot make %s: %s" % (directory, e))
         # One file holds one session: truncate what an earlier run left.
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        try:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        except OSError as e:
+            raise pytest.UsageError("oomlens_diagnostics: cannot write %s: %s" % (self.path, e))
         rss, anon, _ = _memory()
         monotonic = time.monotonic()  # CLOCK_MONOTONIC on Linux (PEP 418)
         self.write(
@@ -487,6 +493,9 @@ class Recorder:
         self.sampler = threading.Thread(target=self._sample, name="oomlens-sampler", daemon=True)
         self.sampler.start()
 
+    # trylast: after the runner's own pytest_sessionfinish has torn down the
+    # remaining session fixtures, whose fixture_teardown records come first.
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
         self.close(exitstatus=int(exitstatus))
 
@@ -684,6 +693,7 @@ class Recorder:
                     rss_after_bytes=after,
                     rss_anon_bytes=anon,
                     nodeid=test.nodeid if test is not None else None,
+                    traceback_kept=True if getattr(sys, "last_traceback", None) is not None else None,
                 )
 
         finish.__wrapped__ = orig

@@ -376,3 +376,49 @@ def test_records_match_the_json_schema(memory_run, xarray_run):
         errors = [e.message for e in validator.iter_errors(record)]
         assert not errors, (record, errors)
     assert list(validator.iter_errors({"event": "test_end", "rss_bytes": "abc"}))
+
+
+def test_session_fixture_torn_down_at_session_finish(tmp_path):
+    # Under -x the session stops early; remaining fixtures are torn down in
+    # pytest_sessionfinish, before the plugin closes its file.
+    suite = """
+        import numpy as np
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def cache():
+            yield np.ones(64 * 2**20, dtype=np.uint8)
+
+        def test_a(cache):
+            pass
+
+        def test_b():
+            assert False
+
+        def test_c(cache):
+            pass
+    """
+    proc, diag = run_suite(tmp_path, suite, "-x", expect_rc=1)
+    records = read(diag)
+    teardowns = [r for r in by_event(records, "fixture_teardown") if r["fixture"] == "cache"]
+    assert len(teardowns) == 1, [r["event"] for r in records]
+    td = teardowns[0]
+    assert td["scope"] == "session"
+    assert abs(td["rss_before_bytes"] - td["rss_after_bytes"] - 64 * MiB) < TOLERANCE
+    assert td["traceback_kept"] is True  # test_b's frames, which hold no fixture
+    assert records[-1]["event"] == "session_end"
+    assert not by_event(records, "test_start", "::test_c")
+
+
+def test_unwritable_path_is_a_usage_error(tmp_path):
+    (tmp_path / "test_suite.py").write_text("def test_a():\n    pass\n")
+    (tmp_path / "file").write_text("")
+    environ = dict(os.environ, PYTHONPATH=HERE)
+    environ.pop("OOMLENS_DIAGNOSTICS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "oomlens_diagnostics", "-p", "no:cacheprovider",
+         "--oomlens-diagnostics", str(tmp_path / "file" / "d.jsonl"), "test_suite.py"],
+        cwd=str(tmp_path), env=environ, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest.ExitCode.USAGE_ERROR
+    assert "oomlens_diagnostics: cannot make" in proc.stderr
