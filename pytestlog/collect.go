@@ -3,7 +3,6 @@ package pytestlog
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -165,39 +164,43 @@ func ParseCollectList(r io.Reader, name string) ([]string, error) {
 }
 
 // LooksLikeCollectList reports whether head (the first bytes of an input)
-// looks like `pytest --collect-only -q` output.
+// looks like `pytest --collect-only -q` output: node ids one per line and the
+// "N tests collected in" summary, or (a head cut before the summary) node ids
+// with few lines of anything else. A -v log never prints that summary.
 func LooksLikeCollectList(head []byte) bool {
-	ids, other := 0, 0
+	ids, verbose, other := 0, 0, 0
 	summary := false
 	for _, line := range headLines(head) {
 		if line == "" {
 			continue
 		}
+		first, _, _ := strings.Cut(line, " ")
 		switch {
 		case collectedSummaryRe.MatchString(line):
 			summary = true
 		case sessionStartsRe.MatchString(line):
 			return false
-		case strings.Contains(line, "::") && line[0] != ' ' && !strings.HasSuffix(line, " "):
-			first, _, _ := strings.Cut(line, " ")
-			if !strings.Contains(first, "::") {
-				other++
-				continue
-			}
-			if _, _, _, _, _, _, ok := (&parser{collect: newCollectIndex(nil)}).splitVerbose(line); ok && strings.HasSuffix(line, "%]") {
-				return false
-			}
+		case strings.Contains(first, "::") && line[0] != '\t':
 			ids++
+			if strings.HasSuffix(line, " ") || strings.HasSuffix(line, "%]") {
+				verbose++
+			}
 		default:
 			other++
 		}
 	}
-	return ids > 0 && (summary || (ids >= 3 && other <= ids/10))
+	if summary {
+		return ids > 0 && verbose <= ids/2
+	}
+	return ids >= 3 && verbose <= ids/10 && other <= ids/10
 }
 
 // LooksLikePytest reports whether head (the first bytes of an input) holds
 // pytest terminal output or a CI log around it.
 func LooksLikePytest(head []byte) bool {
+	if LooksLikeCollectList(head) {
+		return false
+	}
 	for _, line := range headLines(head) {
 		t := strings.TrimSpace(line)
 		if t == "" {
@@ -247,4 +250,3 @@ func headLines(head []byte) []string {
 	return out
 }
 
-var _ = fmt.Sprintf

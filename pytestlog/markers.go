@@ -27,7 +27,10 @@ type endMarker struct {
 }
 
 type markerRule struct {
-	re *regexp.Regexp
+	// needle is a literal every match contains: most lines hold none, and a
+	// substring search is far cheaper than 27 regexp scans.
+	needle string
+	re     *regexp.Regexp
 	// weak rules also match ordinary test output, so they are not trusted
 	// inside FAILURES/ERRORS/PASSES sections (captured output lives there).
 	weak bool
@@ -59,7 +62,7 @@ func setExit(e *endMarker, s string) {
 var markerRules = []markerRule{
 	// bash/sh job status: "/x.sh: line 1:  1950 Killed                  pytest"
 	// (the pid is padded to 5; sample 17 quotes it lower-case).
-	{regexp.MustCompile(`(?:^|\s)(\S+: line \d+:\s+(\d+) ([Kk]illed|Segmentation fault|Terminated|Aborted|Bus error)(?: \(core dumped\))?)(?:\s+(.*?))?\s*$`), false,
+	{": line ", regexp.MustCompile(`(?:^|\s)(\S+: line \d+:\s+(\d+) ([Kk]illed|Segmentation fault|Terminated|Aborted|Bus error)(?: \(core dumped\))?)(?:\s+(.*?))?\s*$`), false,
 		func(m []string, e *endMarker) {
 			// progress letters glued to an absolute script path
 			// ("....sxF../tmp/run.sh: line 1: ..."): see lettersPrefix.
@@ -78,7 +81,7 @@ var markerRules = []markerRule{
 			}
 		}},
 	// zsh: "zsh: killed     pytest tests/x.py"
-	{regexp.MustCompile(`(zsh: (killed|terminated|segmentation fault|bus error|abort))(?:\s+(.*?))?\s*$`), false,
+	{"zsh: ", regexp.MustCompile(`(zsh: (killed|terminated|segmentation fault|bus error|abort))(?:\s+(.*?))?\s*$`), false,
 		func(m []string, e *endMarker) {
 			e.cmd = m[3]
 			switch m[2] {
@@ -91,7 +94,7 @@ var markerRules = []markerRule{
 			}
 		}},
 	// make: "make: *** [Makefile:40: pytest] Killed" / "... Error 137"
-	{regexp.MustCompile(`(make(?:\[\d+\])?: \*\*\* \[.+?\] (Killed|Error (-?\d+)|Segmentation fault|Terminated))`), false,
+	{"make", regexp.MustCompile(`(make(?:\[\d+\])?: \*\*\* \[.+?\] (Killed|Error (-?\d+)|Segmentation fault|Terminated))`), false,
 		func(m []string, e *endMarker) {
 			switch {
 			case m[2] == "Killed":
@@ -106,68 +109,68 @@ var markerRules = []markerRule{
 		}},
 	// GitHub Actions raw "##[error]Process completed with exit code 137.", the
 	// web UI's "Error: Process completed ...", sample 18's bare form.
-	{regexp.MustCompile(`((?:##\[error\]|Error: )?Process completed with exit code (-?\d+)\.?)`), false,
+	{"Process completed", regexp.MustCompile(`((?:##\[error\]|Error: )?Process completed with exit code (-?\d+)\.?)`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Azure Pipelines: "##[error]Bash exited with code '137'."
-	{regexp.MustCompile(`(##\[error\]\S+ exited with code '(-?\d+)'\.?)`), false,
+	{"exited with code '", regexp.MustCompile(`(##\[error\]\S+ exited with code '(-?\d+)'\.?)`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// GitLab: "ERROR: Job failed: exit code 137", k8s "... command terminated with exit code 137".
-	{regexp.MustCompile(`(ERROR: Job failed: (?:command terminated with )?exit code (-?\d+))`), false,
+	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: (?:command terminated with )?exit code (-?\d+))`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
-	{regexp.MustCompile(`(ERROR: Job failed: execution took longer than .*)$`), false,
+	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: execution took longer than .*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndTimeout }},
-	{regexp.MustCompile(`(ERROR: Job failed: canceled.*)$`), false,
+	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: canceled.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndCancelled }},
 	// CircleCI: "Exited with code exit status 137", the agent-kill paragraph,
 	// `Received "killed" signal`, the no-output timeout.
-	{regexp.MustCompile(`(Exited with code (?:exit status )?(-?\d+))`), false,
+	{"Exited with code", regexp.MustCompile(`(Exited with code (?:exit status )?(-?\d+))`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
-	{regexp.MustCompile(`(CircleCI agent received a kill signal.*)$`), false,
+	{"CircleCI agent", regexp.MustCompile(`(CircleCI agent received a kill signal.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
-	{regexp.MustCompile(`(Received "killed" signal.*)$`), false,
+	{"Received \"killed\"", regexp.MustCompile(`(Received "killed" signal.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
-	{regexp.MustCompile(`(Too long with no output \(exceeded [^)]*\).*)$`), false,
+	{"Too long with no output", regexp.MustCompile(`(Too long with no output \(exceeded [^)]*\).*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndTimeout }},
 	// Jenkins pipeline sh step.
-	{regexp.MustCompile(`(script returned exit code (-?\d+))`), false,
+	{"script returned exit code", regexp.MustCompile(`(script returned exit code (-?\d+))`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Travis.
-	{regexp.MustCompile(`(The command "(.*)" exited with (-?\d+)\.)`), false,
+	{"The command \"", regexp.MustCompile(`(The command "(.*)" exited with (-?\d+)\.)`), false,
 		func(m []string, e *endMarker) { e.cmd = m[2]; setExit(e, m[3]) }},
-	{regexp.MustCompile(`(No output has been received in the last .*)$`), false,
+	{"No output has been received", regexp.MustCompile(`(No output has been received in the last .*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndTimeout }},
 	// tox 4 "py311: exit -9 (12.34 seconds) ...", tox 3 "(exited with code -9)",
 	// nox "failed with exit code -9".
-	{regexp.MustCompile(`(: exit (-?\d+) \(\d.*)$`), false,
+	{": exit ", regexp.MustCompile(`(: exit (-?\d+) \(\d.*)$`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
-	{regexp.MustCompile(`((?:exited|failed) with (?:exit )?code (-?\d+)\b.*)$`), true,
+	{"ed with ", regexp.MustCompile(`((?:exited|failed) with (?:exit )?code (-?\d+)\b.*)$`), true,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Docker / Kubernetes.
-	{regexp.MustCompile(`(\bOOMKilled\b.*)$`), false,
+	{"OOMKilled", regexp.MustCompile(`(\bOOMKilled\b.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	// GitHub runner lost or stopped (sample 18; scalar-jepsen #218).
-	{regexp.MustCompile(`(The runner has received a shutdown signal.*)$`), false,
+	{"The runner has received", regexp.MustCompile(`(The runner has received a shutdown signal.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
-	{regexp.MustCompile(`(The (?:hosted|self-hosted) runner.* lost communication with the server.*)$`), false,
+	{"lost communication", regexp.MustCompile(`(The (?:hosted|self-hosted) runner.* lost communication with the server.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
-	{regexp.MustCompile(`(##\[error\]The operation was canceled\..*)$`), false,
+	{"The operation was canceled", regexp.MustCompile(`(##\[error\]The operation was canceled\..*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndCancelled }},
-	{regexp.MustCompile(`(The job running on runner .* has exceeded the maximum execution time.*)$`), false,
+	{"The job running on runner", regexp.MustCompile(`(The job running on runner .* has exceeded the maximum execution time.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndTimeout }},
 	// pytest-timeout banner (stderr, so it can follow an unfinished node id).
-	{regexp.MustCompile(`(\+{3,} Timeout \+{3,})\s*$`), true,
+	{" Timeout ", regexp.MustCompile(`(\+{3,} Timeout \+{3,})\s*$`), true,
 		func(m []string, e *endMarker) { e.kind = EndTimeout }},
 	// faulthandler / the C runtime.
-	{regexp.MustCompile(`(Fatal Python error: .*)$`), true,
+	{"Fatal Python error: ", regexp.MustCompile(`(Fatal Python error: .*)$`), true,
 		func(m []string, e *endMarker) { e.kind = EndCrash }},
-	{regexp.MustCompile(`(?:^|\s)(Segmentation fault(?: \(core dumped\))?)\s*$`), true,
+	{"Segmentation fault", regexp.MustCompile(`(?:^|\s)(Segmentation fault(?: \(core dumped\))?)\s*$`), true,
 		func(m []string, e *endMarker) { e.kind = EndCrash }},
 	// A bare "Killed" (dash, sh), alone or glued after pytest's unfinished
 	// output; must be the end of the line.
-	{regexp.MustCompile(`(?:^|[\s.A-Z]|[sx])(Killed)\s*$`), false,
+	{"Killed", regexp.MustCompile(`(?:^|[\s.A-Z]|[sx])(Killed)\s*$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	// Python-level allocation failure (sample 19): not a kill.
-	{regexp.MustCompile(`^(?:INTERNALERROR>\s*)?((?:\w+\.)*MemoryError\b.*)$`), true,
+	{"MemoryError", regexp.MustCompile(`^(?:INTERNALERROR>\s*)?((?:\w+\.)*MemoryError\b.*)$`), true,
 		func(m []string, e *endMarker) { e.kind = EndMemoryError }},
 }
 
@@ -175,6 +178,9 @@ var markerRules = []markerRule{
 func findEndMarker(s string) (endMarker, bool) {
 	best := endMarker{start: -1}
 	for _, r := range markerRules {
+		if !strings.Contains(s, r.needle) {
+			continue
+		}
 		loc := r.re.FindStringSubmatchIndex(s)
 		if loc == nil {
 			continue

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // resultLine reads what pytest prints while tests run: -v node ids and
@@ -503,4 +502,3 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-var _ = time.Time{}
