@@ -249,4 +249,3 @@ func headLines(head []byte) []string {
 	}
 	return out
 }
-

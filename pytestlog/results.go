@@ -501,4 +501,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
