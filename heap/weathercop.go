@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -318,9 +319,11 @@ func (p *wcParser) run() error {
 		p.warn(0, "empty log: the logger truncates it at session start, so the process stopped before its first record (or diagnostics were off)")
 		return nil
 	}
-	for _, i := range p.open {
-		p.log.UnfinishedTests = append(p.log.UnfinishedTests, i)
+	if len(p.open) > 0 {
+		p.log.UnfinishedTests = append([]int(nil), p.open...)
 	}
+	// Warnings in line order (some are only known at the end).
+	sort.SliceStable(p.log.Warnings, func(i, j int) bool { return p.log.Warnings[i].Line < p.log.Warnings[j].Line })
 	return nil
 }
 
@@ -612,7 +615,7 @@ func wcHeader(line []byte, loc *time.Location) (ts time.Time, event string, test
 	}
 	rest := line[end+2:]
 	i := bytes.IndexByte(rest, ':')
-	if i <= 0 || i+1 >= len(rest)+1 {
+	if i <= 0 {
 		return time.Time{}, "", nil, false
 	}
 	ev := rest[:i]
