@@ -21,6 +21,12 @@ Settings (command-line option, or environment variable):
   --oomlens-sample-interval SECS    OOMLENS_SAMPLE_INTERVAL       "sample" record
                                     period (default 0.25; 0 writes none)
   OOMLENS_PEAK_INTERVAL   RSS polling period for the peak (default 0.01 s)
+  OOMLENS_PEAK_SOURCE=sampled
+                          do not reset the kernel's VmHWM at each test start
+                          (it is how the exact per-test peak is measured, but
+                          other tools in the process reading VmHWM or
+                          ru_maxrss then see per-test peaks); the peak is then
+                          the highest polled RSS
   OOMLENS_GC=0            skip gc.collect() before measuring what a test kept
   OOMLENS_FSYNC=0         skip os.fsync() (records still survive a SIGKILL of
                           pytest: write() puts them in the page cache; fsync
@@ -105,6 +111,7 @@ def pytest_configure(config):
         sample_interval=interval,
         peak_interval=_env_float("OOMLENS_PEAK_INTERVAL", _DEFAULT_PEAK_INTERVAL),
         collect=not _env_off("OOMLENS_GC"),
+        reset_hwm=os.environ.get("OOMLENS_PEAK_SOURCE", "vmhwm").strip().lower() != "sampled",
         fsync=not _env_off("OOMLENS_FSYNC"),
     )
     config.pluginmanager.register(recorder, _RECORDER_NAME)
@@ -411,13 +418,14 @@ class _TestState:
 class Recorder:
     """The plugin object registered while a diagnostics file is wanted."""
 
-    def __init__(self, config, path, worker, sample_interval, peak_interval, collect, fsync):
+    def __init__(self, config, path, worker, sample_interval, peak_interval, collect, fsync, reset_hwm=True):
         self.config = config
         self.base_path = path
         self.worker = worker
         self.sample_interval = sample_interval
         self.peak_interval = max(peak_interval, 0.001)
         self.collect = collect
+        self.reset_hwm = reset_hwm
         self.do_fsync = fsync
         self.pid = os.getpid()
         self.fd = None
@@ -558,7 +566,7 @@ class Recorder:
         self.test_seq += 1
         self.tracker.test_seq = self.test_seq
         rss, anon, _ = _memory()
-        hwm_reset = _reset_hwm()
+        hwm_reset = self.reset_hwm and _reset_hwm()
         self.test = _TestState(nodeid, self.test_seq, rss, hwm_reset)
         self.write("test_start", nodeid=nodeid, rss_bytes=rss, rss_anon_bytes=anon)
 

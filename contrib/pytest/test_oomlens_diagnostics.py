@@ -422,3 +422,22 @@ def test_unwritable_path_is_a_usage_error(tmp_path):
     )
     assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest.ExitCode.USAGE_ERROR
     assert "oomlens_diagnostics: cannot make" in proc.stderr
+
+
+def test_sampled_peak_without_vmhwm_reset(tmp_path):
+    suite = """
+        import time
+        import numpy as np
+
+        def test_holds_200mib_briefly():
+            data = np.ones(200 * 2**20, dtype=np.uint8)
+            time.sleep(0.2)  # releases the GIL: the polling thread runs
+            del data
+    """
+    proc, diag = run_suite(tmp_path, suite, env={"OOMLENS_PEAK_SOURCE": "sampled"}, expect_rc=0)
+    records = read(diag)
+    start = one(records, "test_start", "::test_holds_200mib_briefly")
+    end = one(records, "test_end", "::test_holds_200mib_briefly")
+    assert end["peak_source"] == "sampled"
+    assert end["peak_rss_bytes"] - start["rss_bytes"] >= 200 * MiB - TOLERANCE, end
+    assert abs(end["rss_bytes"] - start["rss_bytes"]) < TOLERANCE
