@@ -64,8 +64,9 @@ type Session struct {
 	// appear twice (a teardown error after a pass, reruns).
 	Tests []Test
 	// InFlight names what was running when the log stopped: one entry for a
-	// plain run, one per dead worker under xdist, none when the session
-	// completed or nothing was pending.
+	// plain run (none when it completed or nothing was pending), and under
+	// xdist one per dead worker (also in a completed run) plus, when the
+	// controller was killed, each echoed node id with no result.
 	InFlight []InFlight
 	// Workers is the xdist worker history (nil without xdist), in the order
 	// the workers were first seen.
@@ -84,7 +85,8 @@ type Session struct {
 // (terminal.py pytest_sessionstart, pytest_report_header, report_collect) and
 // xdist's worker status lines (dsession.py).
 type Header struct {
-	// Line is where "test session starts" was (0 when the log starts later).
+	// Line is where "test session starts" was (0 when the log starts later
+	// or the run was -q).
 	Line          int
 	Platform      string // "linux", "darwin", "win32"
 	PythonVersion string // "3.10.9"
@@ -123,9 +125,10 @@ type Test struct {
 	// "\u00e9" when pytest escaped it). In progress mode it is "" unless
 	// Options.Collect resolved Position.
 	NodeID string
-	// Position is "path/test_x.py::#n" (1-based letter count within the file)
-	// in progress mode, "#n" (1-based over the session) in xdist progress
-	// mode, "" in verbose modes.
+	// Position is "path/test_x.py::#n" (1-based letter count within the
+	// file; rerun letters do not count) in progress mode, "#n" (1-based over
+	// the session) when no file names are printed (-q, xdist), "" in verbose
+	// modes. Kept when the node id is resolved.
 	Position string
 	// File is the test file (the node id up to the first "::").
 	File string
@@ -162,8 +165,11 @@ type InFlight struct {
 	// Test is the node id, or the position "path/test_x.py::#n" when only
 	// progress letters were printed and Options.Collect could not resolve it;
 	// "" during collection.
-	Test   string
-	File   string
+	Test string
+	File string
+	// Worker is the xdist worker: from the crash report, or, for an echo
+	// with no result, the one worker that fell silent after it ("" when
+	// unknown).
 	Worker string
 	Basis  string // one of the Basis* constants
 	Line   int
