@@ -286,26 +286,34 @@ func (p *diagParser) parse() error {
 		return p.readErr(err)
 	}
 	atEOF := err == io.EOF
-	if !truncated {
-		if fields, err := p.decodeObject(first); err == nil {
-			if fields.has("tests") && !fields.has("event") {
-				p.d.Format = FormatSummary
-				if err := p.summaryObject(fields, firstLine); err != nil {
-					return err
-				}
-				return p.trailing()
-			}
-			p.d.Format = FormatJSONL
-			if err := p.addRecord(fields, firstLine, false); err != nil {
+	if truncated {
+		// Too long to tell; JSON Lines, the format's own shape, is likelier
+		// than a document whose first line alone passes the limit.
+		p.d.Format = FormatJSONL
+		p.warn(firstLine, "line longer than %d bytes skipped", p.maxLine)
+		if atEOF {
+			return nil
+		}
+		return p.parseLines()
+	}
+	if fields, err := p.decodeObject(first); err == nil {
+		if fields.has("tests") && !fields.has("event") {
+			p.d.Format = FormatSummary
+			if err := p.summaryObject(fields, firstLine); err != nil {
 				return err
 			}
-			if atEOF {
-				return nil
-			}
-			return p.parseLines()
+			return p.trailing()
 		}
+		p.d.Format = FormatJSONL
+		if err := p.addRecord(fields, firstLine, false); err != nil {
+			return err
+		}
+		if atEOF {
+			return nil
+		}
+		return p.parseLines()
 	}
-	if atEOF && !truncated {
+	if atEOF {
 		// A single line that is not whole JSON: the first record, cut off.
 		p.d.Format = FormatJSONL
 		p.warn(firstLine, "last line cut off (%d bytes, not whole JSON): the writer was killed while writing it", len(first))
@@ -314,9 +322,6 @@ func (p *diagParser) parse() error {
 	// The first line is not whole JSON but more follows: one multi-line
 	// (pretty-printed) JSON document. Replay the first line.
 	replay := append(append([]byte(nil), first...), '\n')
-	if truncated {
-		return p.errorf(firstLine, "", "first line longer than %d bytes", p.maxLine)
-	}
 	p.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(replay), p.br), 64<<10)
 	p.line = firstLine
 	p.d.Format = FormatSummary

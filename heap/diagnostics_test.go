@@ -425,11 +425,23 @@ func TestParseDiagnosticsLongLine(t *testing.T) {
 	if len(d.Records) != 1 || d.Records[0].Line != 3 || len(d.Warnings) != 1 || d.Warnings[0].Line != 2 {
 		t.Errorf("array: records %+v warnings %v", d.Records, d.Warnings)
 	}
+	// A first line over the limit: skipped, and the rest read as JSON Lines.
+	d, err = ParseDiagnostics(strings.NewReader(long+"\n"+`{"event":"sample"}`+"\n"), DiagnosticsOptions{MaxLineBytes: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Format != FormatJSONL || len(d.Records) != 1 || d.Records[0].Line != 2 ||
+		len(d.Warnings) != 1 || d.Warnings[0].String() != "line 1: line longer than 100 bytes skipped" {
+		t.Errorf("long first line: err %v format %q records %+v warnings %v", err, d.Format, d.Records, d.Warnings)
+	}
 	// The default limit takes a 1 MiB line.
 	big := `{"event":"test_end","nodeid":"` + strings.Repeat("y", 1<<20) + `"}` + "\n"
 	d, err = ParseDiagnostics(strings.NewReader(big), DiagnosticsOptions{})
-	if err != nil || len(d.Records) != 1 || len(d.Records[0].NodeID) != 1<<20 {
-		t.Errorf("1 MiB line: err %v", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Records) != 1 || len(d.Records[0].NodeID) != 1<<20 {
+		t.Errorf("1 MiB line: %d records", len(d.Records))
 	}
 }
 
