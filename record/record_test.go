@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -511,5 +512,66 @@ func TestXdistWorker(t *testing.T) {
 		if isWorkerID(s) != want {
 			t.Errorf("isWorkerID(%q) = %v", s, !want)
 		}
+	}
+}
+
+// TestXdistWorkersNamed runs a real pytest-xdist session whose tests start a
+// subprocess: the subprocesses show PYTEST_XDIST_WORKER in their environ, and
+// the worker processes' own samples then carry the id.
+func TestXdistWorkersNamed(t *testing.T) {
+	if err := exec.Command(python, "-c", "import xdist").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("pytest-xdist required under CI=true: %v", err)
+		}
+		t.Skipf("pytest-xdist not importable by %s: %v", python, err)
+	}
+	tests := filepath.Join(t.TempDir(), "test_spawn.py")
+	if err := os.WriteFile(tests, []byte(`import subprocess
+def test_a(): subprocess.run(["/bin/sleep", "0.3"])
+def test_b(): subprocess.run(["/bin/sleep", "0.3"])
+def test_c(): subprocess.run(["/bin/sleep", "0.3"])
+def test_d(): subprocess.run(["/bin/sleep", "0.3"])
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runRecord(t, python, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-v", tests)
+	if r.res.Status != 0 {
+		t.Fatalf("pytest status %d; stdout %s", r.res.Status, r.stdout.String())
+	}
+	starts := map[int]diagRecord{}
+	sampleWorker := map[int]string{}
+	for _, rec := range readDiagnostics(t, r.dir) {
+		if rec.Event == "session_start" {
+			starts[rec.PID] = rec
+		} else if rec.Worker != "" {
+			sampleWorker[rec.PID] = rec.Worker
+		}
+	}
+	named := map[string]bool{}
+	for _, s := range starts {
+		if s.Comm != "sleep" {
+			continue
+		}
+		if !isWorkerID(s.Worker) {
+			t.Errorf("sleep pid %d: worker %q, want gwN from its environ", s.PID, s.Worker)
+		}
+		if got := sampleWorker[s.PPID]; got != s.Worker {
+			t.Errorf("worker process %d (parent of sleep %d, %s): samples say worker %q", s.PPID, s.PID, s.Worker, got)
+		}
+		named[s.Worker] = true
+	}
+	// xdist decides which worker runs what; under load one may run all.
+	if len(named) == 0 {
+		t.Errorf("no worker named")
+	}
+	lines := logLines(t, r.dir)
+	var passed int
+	for _, l := range lines {
+		if strings.Contains(l, "PASSED") && strings.HasPrefix(l, "[gw") {
+			passed++
+		}
+	}
+	if passed != 4 {
+		t.Errorf("output.log has %d `[gwN] ... PASSED` lines, want 4", passed)
 	}
 }

@@ -44,6 +44,8 @@ type Sample struct {
 	PID          int     `json:"pid"`
 	RSSBytes     uint64  `json:"rss_bytes"`
 	RSSAnonBytes uint64  `json:"rss_anon_bytes"`
+	// Worker is the pytest-xdist worker id, once known; see tick.
+	Worker string `json:"worker,omitempty"`
 }
 
 // SamplerStats says what the sampler did and what it cost, for record.json.
@@ -59,6 +61,12 @@ type SamplerStats struct {
 	WriteError   string  `json:"write_error,omitempty"`
 }
 
+// procInfo is what the sampler keeps about a process it has seen.
+type procInfo struct {
+	ppid   int
+	worker string
+}
+
 // sampler reads the memory of a process tree into diagnostics.jsonl.
 type sampler struct {
 	root      int
@@ -68,8 +76,8 @@ type sampler struct {
 	enc       *json.Encoder
 	err       error
 
-	known   map[int]bool // pids already given a session_start
-	parents map[int]int  // scan mode: pid -> ppid
+	known   map[int]*procInfo // pids already given a session_start
+	parents map[int]int       // scan mode: pid -> ppid
 	tree    []int
 	queue   []int
 	buf     []byte
@@ -89,7 +97,7 @@ func newSampler(root int, w io.Writer, bootTimeS int64) *sampler {
 		useScan:   !childrenSupported(),
 		w:         bw,
 		enc:       json.NewEncoder(bw),
-		known:     map[int]bool{},
+		known:     map[int]*procInfo{},
 		parents:   map[int]int{},
 		buf:       make([]byte, 4096),
 		cbuf:      make([]byte, 64<<10),
@@ -149,22 +157,32 @@ func (s *sampler) tick() {
 			// once the mm is gone): no reading, rather than a false 0.
 			continue
 		}
-		if !s.known[pid] {
+		info := s.known[pid]
+		if info == nil {
 			st, err := readStat(pid, s.buf)
 			if err != nil {
 				continue
 			}
-			s.known[pid] = true
-			s.stats.Processes++
 			cmdline := readCmdline(pid)
+			info = &procInfo{ppid: st.PPID, worker: xdistWorker(pid, cmdline)}
+			s.known[pid] = info
+			s.stats.Processes++
+			// pytest-xdist sets PYTEST_XDIST_WORKER inside the worker
+			// after it started, so the worker's own environ lacks it and
+			// the processes it starts have it. A parent without it whose
+			// child has it is therefore the worker: its later samples
+			// carry the id.
+			if parent := s.known[st.PPID]; info.worker != "" && parent != nil && parent.worker == "" {
+				parent.worker = info.worker
+			}
 			s.put(SessionStart{
 				Event: "session_start", Schema: DiagnosticsSchema, TimeS: t, PID: pid, PPID: st.PPID,
 				RSSBytes: m.RSSBytes, RSSAnonBytes: m.RSSAnonBytes, BootTimeS: s.bootTimeS,
-				MonotonicS: mono, Comm: st.Comm, Cmdline: cmdline, Worker: xdistWorker(pid, cmdline),
+				MonotonicS: mono, Comm: st.Comm, Cmdline: cmdline, Worker: info.worker,
 			})
 			continue
 		}
-		s.put(Sample{Event: "sample", TimeS: t, PID: pid, RSSBytes: m.RSSBytes, RSSAnonBytes: m.RSSAnonBytes})
+		s.put(Sample{Event: "sample", TimeS: t, PID: pid, RSSBytes: m.RSSBytes, RSSAnonBytes: m.RSSAnonBytes, Worker: info.worker})
 	}
 	// Forget pids that left the tree, so that a reused pid gets a new
 	// session_start.

@@ -1,0 +1,78 @@
+// Package record runs a test command and records what an out-of-memory
+// post-mortem needs into a job folder that `oomlens analyze` reads, for suites
+// that write no diagnostics of their own: nothing in the user's code changes.
+//
+// Run writes four files into Options.Dir:
+//
+//   - output.log: the command's stdout and stderr, merged in the order their
+//     lines ended, every line prefixed with the UTC wall-clock time its
+//     newline arrived, as the GitHub Actions runner stamps its raw logs
+//     (StampLayout, `2026-11-26T10:11:12.1234567Z `; PYTEST-CI.md §1.9), so
+//     the pytestlog parser strips the prefix and keeps it as a time source.
+//     Written and flushed as the lines come; a last line without a newline
+//     is stamped and ended when the command's output closes. A line longer
+//     than 1 MiB is stamped when it passes that size and written on as it
+//     comes (one stamp per line, constant memory). Both streams are also
+//     passed through, unchanged and unbuffered, to Options.Stdout and Stderr.
+//
+//   - diagnostics.jsonl: oomlens/diagnostics/v1 (docs/diagnostics-format.md)
+//     for every process of the command's tree, sampled every
+//     Options.Interval (DefaultInterval, 50 ms): a session_start record when
+//     a process is first seen (time, pid, ppid, rss_bytes, rss_anon_bytes,
+//     boot_time, monotonic, comm, cmdline, worker), then a sample record each
+//     tick (time, pid, rss_bytes, rss_anon_bytes, worker once known). The
+//     file is flushed after each tick. Records of many processes share the
+//     file; pid tells them apart. There are no test_start/test_end records:
+//     per-test figures come from lining samples up with output.log's stamps.
+//
+//   - kernel.log: the kernel log records appended while the command ran, as
+//     `dmesg` prints them (`[ uptime] message`), read with package kmsg; may
+//     be empty. Missing when the kernel log cannot be read; record.json
+//     then says why.
+//
+//   - record.json: the Manifest (ManifestSchema): the command, start and end
+//     (RFC 3339), exit_code or signal ("killed" for SIGKILL, in Go's words),
+//     the shell-style status, forwarded signals, boot time, host facts from
+//     go-sysinfo, the kernel log's fate, the oom_score_adj values and the
+//     sampler's own cost.
+//
+// # The process tree
+//
+// Each tick walks the tree down from the command through
+// /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN), or, on kernels
+// without it, by reading the parent pid of every /proc/<pid>/stat. A
+// descendant whose parent exits is reparented out of the tree and is no
+// longer sampled; a process that lives less than one interval may be missed.
+// Memory comes from /proc/<pid>/statm: resident is VmRSS and resident minus
+// shared is RssAnon (task_statm in fs/proc/task_mmu.c sums the same mm
+// counters that /proc/<pid>/status prints), one short read per process. This
+// is about three times cheaper than go-sysinfo's Process(pid).Memory(), which
+// parses all of /proc/<pid>/stat and has no RssAnon (see the benchmarks in
+// sampler_bench_test.go). A zombie (statm all zeros) gets no sample.
+//
+// pytest-xdist sets PYTEST_XDIST_WORKER in the worker after it has started,
+// so a worker's own /proc/<pid>/environ lacks it while the processes it starts
+// have it. A process's worker is taken from its environ; and when a process
+// with a worker id is the child of a tracked process without one, that parent
+// is the worker, and its samples from then on carry the id. A worker whose
+// tests start no process stays unnamed; the `[gwN]` lines of `pytest -v` in
+// output.log still name its tests.
+//
+// # Signals and the OOM killer
+//
+// The command runs in a process group of its own. SIGINT, SIGTERM, SIGHUP and
+// SIGQUIT reaching the recorder are forwarded to that group, and Run returns
+// only when the command has ended, with every file written and closed. A
+// program that reads a terminal from the command stops there (SIGTTIN), as a
+// background job would.
+//
+// The command is started first and inherits the recorder's oom_score_adj;
+// the recorder then sets its own to -1000 (OOM_SCORE_ADJ_MIN) so that the
+// kernel kills the suite rather than the recorder. Lowering it needs
+// CAP_SYS_RESOURCE; without it the recorder stays as it was and record.json
+// says why. Run restores its own value before it returns.
+//
+// The kernel log is read with a time bound (KernelLogTimeout): it is a side
+// channel and must neither delay the command indefinitely nor keep the
+// folder from being finished.
+package record

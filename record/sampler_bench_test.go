@@ -1,0 +1,104 @@
+package record
+
+import (
+	"io"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	sysinfo "github.com/elastic/go-sysinfo"
+)
+
+// startTree starts a shell with n sleeping children (n+1 processes) and
+// returns the shell's pid once all children are up.
+func startTree(tb testing.TB, n int) int {
+	tb.Helper()
+	cmd := exec.Command("/bin/sh", "-c", "for i in $(seq "+strconv.Itoa(n)+"); do sleep 60 & done; wait")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+	})
+	s := newSampler(cmd.Process.Pid, io.Discard, 0)
+	for deadline := time.Now().Add(10 * time.Second); len(s.discover()) != n+1; {
+		if time.Now().After(deadline) {
+			tb.Fatalf("tree has %d processes, want %d", len(s.discover()), n+1)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cmd.Process.Pid
+}
+
+// The benchmarks measure one sampler tick over a tree of 21 processes (a
+// shell and 20 children), the size of a pytest-xdist run with a few workers
+// and their subprocesses, and its parts.
+
+func benchTick(b *testing.B, scan bool) {
+	root := startTree(b, 20)
+	s := newSampler(root, io.Discard, 0)
+	s.useScan = scan
+	s.tick() // the session_start records
+	for b.Loop() {
+		s.tick()
+	}
+}
+
+// BenchmarkTick21Children: discovery through /proc/<pid>/task/*/children.
+func BenchmarkTick21Children(b *testing.B) { benchTick(b, false) }
+
+// BenchmarkTick21Scan: discovery by reading every /proc/<pid>/stat.
+func BenchmarkTick21Scan(b *testing.B) { benchTick(b, true) }
+
+// BenchmarkMemory21Statm reads the 21 processes' memory from statm.
+func BenchmarkMemory21Statm(b *testing.B) {
+	pids := newSampler(startTree(b, 20), io.Discard, 0).discover()
+	buf := make([]byte, 512)
+	for b.Loop() {
+		for _, pid := range pids {
+			if _, err := readStatm(pid, buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkMemory21GoSysinfo reads the same with go-sysinfo's
+// Process(pid).Memory() (VmRSS only: it has no RssAnon).
+func BenchmarkMemory21GoSysinfo(b *testing.B) {
+	pids := newSampler(startTree(b, 20), io.Discard, 0).discover()
+	for b.Loop() {
+		for _, pid := range pids {
+			p, err := sysinfo.Process(pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p.Memory(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestTickCost runs the sampler over 21 processes and checks that one tick
+// stays far below the default 50 ms interval (it reports the figures with -v).
+func TestTickCost(t *testing.T) {
+	s := newSampler(startTree(t, 20), io.Discard, 0)
+	s.interval = DefaultInterval
+	for range 50 {
+		s.tick()
+	}
+	st := s.Stats()
+	t.Logf("%s discovery: %d ticks over %d processes, mean %.0f µs, max %.0f µs per tick",
+		st.Discovery, st.Ticks, st.MaxProcesses, st.MeanTickUS, st.MaxTickUS)
+	if st.MaxProcesses != 21 || st.Processes != 21 {
+		t.Errorf("saw %d processes (max %d at once), want 21", st.Processes, st.MaxProcesses)
+	}
+	if st.MeanTickUS > 25000 {
+		t.Errorf("mean tick %.0f µs, want under half the 50 ms interval", st.MeanTickUS)
+	}
+}
