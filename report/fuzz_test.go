@@ -1,0 +1,106 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/oomlens/oomlens/correlate"
+)
+
+// hostile is a report in which every string from the inputs is s and every
+// byte count is n: what a fuzzer controls in a real report.
+func hostile(s string, n int64, share float64) *correlate.Report {
+	ev := []string{s, "ok"}
+	return &correlate.Report{
+		Inputs: []correlate.Input{{Path: s, Kinds: []string{s}, Warnings: []string{s}}},
+		Kills: []correlate.Kill{{Kind: s, PID: 1, Comm: s, Time: &s, TimeBasis: s, Constraint: s, OOMMemcg: s, TaskMemcg: s,
+			AnonRSSBytes: n, TotalVMBytes: n, MemcgLimitBytes: &n, EndedRun: true, Source: s, KeyLines: []string{s, s}}},
+		RunEnd:    correlate.RunEnd{Kind: s, Evidence: ev},
+		Alignment: correlate.Alignment{Method: s, BootTime: &s},
+		InFlight:  []correlate.InFlight{{Test: s, Worker: s, Basis: s, AddedBytesEstimate: &n, Evidence: ev}},
+		Leaks: []correlate.Leak{{Test: s, Worker: s, RetainedBytes: n, ShareOfKill: &share,
+			OpenObjects: map[string]int{s: 1, "x": 2}, Confidence: s, Evidence: ev}},
+		Unclosed:     []correlate.Unclosed{{Test: s, Worker: s, OpenObjects: map[string]int{s: 3}, Evidence: ev}},
+		Hogs:         []correlate.Hog{{Test: s, Worker: s, PeakBytes: n, RetainedBytes: -n, Evidence: ev}},
+		FixturesHeld: []correlate.FixtureHeld{{Fixture: s, Scope: s, SetUpBy: s, Worker: s, HeldBytes: n}},
+		Timeline: []correlate.TestSpan{
+			{Test: s, Worker: s, Start: &s, End: &s, Outcome: s, RSSBeforeBytes: &n, RSSAfterBytes: &n, PeakBytes: &n},
+			{Test: "x", Worker: s, Outcome: "in-flight", RSSBeforeBytes: &n},
+		},
+		Cores:    []correlate.CoreDump{{Path: s, Comm: s, Signal: s, LargestRegions: []correlate.CoreRegion{{Start: s, SizeBytes: n, Perms: s}}}},
+		Verdict:  s,
+		Warnings: []string{s},
+		Samples:  []correlate.RSSSample{{Time: s, Worker: s, RSSBytes: n}},
+	}
+}
+
+func renderAll(t *testing.T, r *correlate.Report) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, f := range Formats() {
+		var buf bytes.Buffer
+		if err := Render(&buf, r, f, Options{Color: f == "text"}); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[f] = buf.String()
+	}
+	return out
+}
+
+// FuzzRender: whatever the strings and numbers of a report, every format
+// renders without a panic; the text format holds no control character but
+// newlines and its own colour; the text and Markdown have the same lines as
+// for a harmless string (no string can add a line or a table row); the HTML
+// has as many tags as for a harmless string (and a <script only with a
+// chart), and JSON gives back the strings.
+func FuzzRender(f *testing.F) {
+	for _, s := range []string{
+		"", "x", "tests/t.py::test[a|b]", "`", "``x``", "```\nfence", "<script>alert(1)</script>", "</script><img src=x>",
+		"\x1b[31mred\x1b[0m", "a\nb\r\nc", "日本語", "\xff\xfe", "\u2028\u2029", "*_[x](y)_*", "{{.R}}", "-->",
+		"2026-11-20T14:05:58Z", "\t|\t|",
+	} {
+		f.Add(s, int64(1<<30), 0.5)
+	}
+	f.Add("x", int64(-1<<63), -1.0)
+	f.Add("x", int64(1<<62), 1e308)
+	f.Fuzz(func(t *testing.T, s string, n int64, share float64) {
+		got := renderAll(t, hostile(s, n, share))
+		base := renderAll(t, hostile("x", n, share))
+
+		noColor := ansiRE.ReplaceAllString(got["text"], "")
+		for i := 0; i < len(noColor); i++ {
+			if c := noColor[i]; (c < 0x20 && c != '\n') || c == 0x7f {
+				t.Fatalf("text holds control byte %#x", c)
+			}
+		}
+		for _, format := range []string{"text", "markdown"} {
+			if g, b := strings.Count(got[format], "\n"), strings.Count(base[format], "\n"); g != b {
+				t.Errorf("%s: %d lines, %d for a harmless string", format, g, b)
+			}
+		}
+		scripts := 0
+		if c, _ := buildChart(normalize(hostile(s, n, share))); c != nil {
+			scripts = 2 // uPlot and the page's chart script
+		}
+		for _, tag := range []string{"<script", "</script"} {
+			if g := strings.Count(strings.ToLower(got["html"]), tag); g != scripts {
+				t.Errorf("html: %d %s, want %d", g, tag, scripts)
+			}
+		}
+		for _, tag := range []string{"<style", "</style", "<section", "<table", "<tr"} {
+			if g, b := strings.Count(strings.ToLower(got["html"]), tag), strings.Count(strings.ToLower(base["html"]), tag); g != b {
+				t.Errorf("html: %d %s, %d for a harmless string", g, tag, b)
+			}
+		}
+		var back correlate.Report
+		if err := json.Unmarshal([]byte(got["json"]), &back); err != nil {
+			t.Fatalf("json does not parse: %v", err)
+		}
+		if utf8.ValidString(s) && back.Verdict != s {
+			t.Errorf("json verdict = %q, want %q", back.Verdict, s)
+		}
+	})
+}
