@@ -83,6 +83,9 @@ type normaliser struct {
 	// so (pytest log, diagnostics), then collection order.
 	order []string
 	seen  map[string]bool
+	// byFile indexes the collection list and order by file, built on first
+	// use: [0] collection order, [1] run order.
+	byFile [2]map[string][]string
 }
 
 func normalise(ev *Evidence, opts Options) *job {
@@ -159,15 +162,17 @@ func (n *normaliser) resolvePosition(p string) string {
 	if err != nil || k < 1 {
 		return p
 	}
-	for _, list := range [][]string{n.ev.Collect, n.order} {
-		c := 0
-		for _, id := range list {
-			if nodeFile(id) == file {
-				c++
-				if c == k {
-					return id
-				}
+	if n.byFile[0] == nil {
+		n.byFile = [2]map[string][]string{{}, {}}
+		for i, list := range [][]string{n.ev.Collect, n.order} {
+			for _, id := range list {
+				n.byFile[i][nodeFile(id)] = append(n.byFile[i][nodeFile(id)], id)
 			}
+		}
+	}
+	for _, m := range n.byFile {
+		if ids := m[file]; k <= len(ids) {
+			return ids[k-1]
 		}
 	}
 	return p
@@ -304,19 +309,17 @@ func (n *normaliser) weathercop() {
 			n.warnf("%s: records of several processes interleave (xdist workers share the file and write no pid): the per-test RSS figures may mix workers, so every leak read from it has low confidence", in.Path)
 		}
 		naive := false
+		byName := map[string][]string{} // bare name → node ids with it, in order
+		for _, id := range n.order {
+			byName[nodeName(id)] = append(byName[nodeName(id)], id)
+		}
 		used := map[string]int{} // bare name → node ids of that name already used
 		open := map[string]string{}
 		resolve := func(name string) string {
-			k := used[name]
-			c := 0
-			for _, id := range n.order {
-				if nodeName(id) == name {
-					if c == k {
-						used[name] = k + 1
-						return id
-					}
-					c++
-				}
+			ids := byName[name]
+			if k := used[name]; k < len(ids) {
+				used[name] = k + 1
+				return ids[k]
 			}
 			return name
 		}

@@ -132,6 +132,13 @@ func runLedger(p *proc) *procResult {
 		return nil
 	}
 	releaseLIFO := func(amount int64, by string) {
+		defer func() {
+			// Exhausted entries on top hold nothing: drop them, so a long
+			// run of tests that add and give back stays linear.
+			for len(entries) > 0 && entries[len(entries)-1].left == 0 {
+				entries = entries[:len(entries)-1]
+			}
+		}()
 		for i := len(entries) - 1; i >= 0 && amount > 0; i-- {
 			e := entries[i]
 			if e.left <= 0 || e.fixture != "" {
@@ -379,13 +386,8 @@ func runLedger(p *proc) *procResult {
 		}
 	}
 	for _, t := range r.Tests {
-		if t.InFlight {
-			continue
-		}
-		for _, u := range r.Tests {
-			if u.Seq > t.Seq {
-				t.TestsLater++
-			}
+		if !t.InFlight {
+			t.TestsLater = len(r.Tests) - 1 - t.Seq // Seq is the index
 		}
 	}
 	countersLedger(p, r, byName)
