@@ -39,6 +39,23 @@ type prefixed struct {
 // time of day, `dmesg -T` in any locale, and the kernel `[uptime]` stamp
 // with an optional printk caller id. What is left is the message.
 func (p *parser) stripPrefix(line string) prefixed {
+	out := p.cutPrefix(line)
+	// rsyslog escapes embedded newlines as #012 (a Mem-Info block printed
+	// by one printk arrives as one line).
+	for _, m := range out.msgs {
+		if strings.Contains(m, "#012") {
+			var msgs []string
+			for _, m := range out.msgs {
+				msgs = append(msgs, strings.Split(m, "#012")...)
+			}
+			out.msgs = msgs
+			break
+		}
+	}
+	return out
+}
+
+func (p *parser) cutPrefix(line string) prefixed {
 	var out prefixed
 	if strings.HasPrefix(line, "{") {
 		if p.stripJSON(line, &out) {
@@ -107,12 +124,7 @@ func (p *parser) stripPrefix(line string) prefixed {
 		out.stamped = true
 		s = rest
 	}
-	// rsyslog escapes embedded newlines as #012.
-	if strings.Contains(s, "#012") {
-		out.msgs = strings.Split(s, "#012")
-	} else {
-		out.msgs = []string{s}
-	}
+	out.msgs = []string{s}
 	return out
 }
 
