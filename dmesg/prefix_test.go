@@ -50,7 +50,9 @@ var styles = []style{
 		return fmt.Sprintf("%s host kernel: [%12.6f] %s", at(c).Format("Jan _2 15:04:05"), c, m)
 	}},
 	{"syslog no host", func(m string, c float64, _ int) string { return at(c).Format("Jan _2 15:04:05") + " kernel: " + m }},
-	{"journal short", func(m string, c float64, _ int) string { return at(c).Format("Jan _2 15:04:05") + " node03 kernel: " + m }},
+	{"journal short", func(m string, c float64, _ int) string {
+		return at(c).Format("Jan _2 15:04:05") + " node03 kernel: " + m
+	}},
 	{"journal short-iso", func(m string, c float64, _ int) string {
 		return at(c).In(time.FixedZone("", 3600)).Format("2006-01-02T15:04:05-0700") + " host kernel: " + m
 	}},
@@ -101,7 +103,9 @@ var styles = []style{
 	{"rsyslog RFC3339", func(m string, c float64, _ int) string {
 		return at(c).Format("2006-01-02T15:04:05.000000-07:00") + " host kernel: " + m
 	}},
-	{"kmsg", func(m string, c float64, seq int) string { return fmt.Sprintf("6,%d,%d,-;%s", 1000+seq, int64(c*1e6), m) }},
+	{"kmsg", func(m string, c float64, seq int) string {
+		return fmt.Sprintf("6,%d,%d,-;%s", 1000+seq, int64(c*1e6), m)
+	}},
 }
 
 // rerender puts every kernel message of a sample under style s. Lines of
