@@ -431,6 +431,9 @@ func (p *diagParser) jsonLine(line []byte, lineNo int, last bool) error {
 			p.warn(lineNo, "last line cut off (%d bytes, not whole JSON): the writer was killed while writing it", len(line))
 			return nil
 		}
+		if i := bytes.Index(line[1:], []byte(`{"event"`)); i >= 0 {
+			return p.errorf(lineNo, "", "%s (a second record starts at byte %d: was a cut-off file concatenated with another? read the files one by one)", err, i+2)
+		}
 		return p.errorf(lineNo, "", "%s", err)
 	}
 	return p.addRecord(fields, lineNo, false)

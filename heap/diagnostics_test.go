@@ -369,6 +369,7 @@ func TestParseDiagnosticsErrors(t *testing.T) {
 		field          string
 	}{
 		{"bad json line", "{\"event\":\"a\"}\n{\"event\":\"b\",}\n{\"event\":\"c\"}\n", `run.jsonl:2: not a JSON object`, 2, ""},
+		{"joined files", "{\"event\":\"a\"}\n{\"event\":\"test_st{\"event\":\"session_start\"}\n", `run.jsonl:2: not a JSON object: `, 2, ""},
 		{"not an object", "{\"event\":\"a\"}\n[1]\n{\"event\":\"c\"}\n", `run.jsonl:2: not a JSON object`, 2, ""},
 		{"string for bytes", "{\"event\":\"a\"}\n\n{\"event\":\"test_end\",\"rss_bytes\":\"abc\"}\n", `run.jsonl:3: field "rss_bytes": want a byte count, got string "abc"`, 3, "rss_bytes"},
 		{"negative bytes", `{"event":"test_end","peak_rss_bytes":-5}` + "\n", `run.jsonl:1: field "peak_rss_bytes": negative byte count -5`, 1, "peak_rss_bytes"},
@@ -792,5 +793,17 @@ func BenchmarkParseDiagnostics(b *testing.B) {
 		if err != nil || len(d.Records) != 29000 {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestParseDiagnosticsJoinedFiles(t *testing.T) {
+	// cat of a killed worker's file (no final newline) and another file.
+	gw0, _ := os.ReadFile("../testdata/diagnostics/killed-leak.jsonl")
+	gw1, _ := os.ReadFile("../testdata/diagnostics/xdist/diag.gw1.jsonl")
+	cut := gw0[:bytes.LastIndexByte(gw0[:len(gw0)-1], '\n')+40]
+	_, err := ParseDiagnostics(bytes.NewReader(append(append([]byte(nil), cut...), gw1...)), DiagnosticsOptions{Name: "all.jsonl"})
+	want := "all.jsonl:29: not a JSON object: "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "a second record starts at byte 40: was a cut-off file concatenated with another?") {
+		t.Errorf("error %v", err)
 	}
 }
