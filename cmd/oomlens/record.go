@@ -83,18 +83,19 @@ Exit status: CMD's, or 128+N when signal N ended it, as a shell reports it;
 				fmt.Fprintf(cmd.ErrOrStderr(), "oomlens: record: no kernel log: %s\n", m.KernelLogUnavailable)
 			}
 
-			// ANALYZE CALL SITE (for the lead): print the verdict exactly as
-			// `oomlens analyze DIR` does, once analyze.go provides it:
-			//
-			//	if aerr := analyzeAndRender(cmd, []string{out}, defaultAnalyzeOptions()); aerr != nil {
-			//		var ec exitCodeError
-			//		if !errors.As(aerr, &ec) {
-			//			fmt.Fprintf(cmd.ErrOrStderr(), "oomlens: analyze %s: %v\n", out, aerr)
-			//		}
-			//	}
-			//
-			// The command's status stays the exit status whatever the analysis says.
-			fmt.Fprintf(cmd.ErrOrStderr(), "oomlens: record: run 'oomlens analyze %s' for the verdict\n", out)
+			// The verdict, exactly as `oomlens analyze DIR` prints it. The
+			// recording ran on this host since its last boot, so the kernel's
+			// uptime stamps are put on the wall clock with this boot time.
+			// The command's status stays the exit status whatever the
+			// analysis says.
+			ao := defaultAnalyzeOptions()
+			ao.thisHost = true
+			if aerr := analyzeAndRender(cmd, []string{out}, &ao); aerr != nil {
+				var ec exitCodeError
+				if !errors.As(aerr, &ec) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "oomlens: analyze %s: %v\n", out, aerr)
+				}
+			}
 
 			if res.Status != 0 {
 				return exitCodeError{res.Status}

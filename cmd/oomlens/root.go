@@ -56,6 +56,7 @@ apart from the test that happened to be running when the kernel struck.
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newVersionCmd(), newAnalyzeCmd(), newBatchCmd(), newAggregateCmd())
+	root.AddCommand(newRecordCmd())
 	return root
 }
 
