@@ -280,8 +280,8 @@ func analyze(j *job, opts Options) *Report {
 			}
 		}
 		if r.Unowned >= floor {
-			warn("pid %d: %s grew between tests and was never released; no test owns it (module-scoped fixture set-up or a background thread between test records?)",
-				r.Proc.PID, FormatBytes(r.Unowned))
+			warn("%s: %s grew between tests and was never released; no test owns it (a fixture made between test records, or a background thread?)",
+				procName(r.Proc), FormatBytes(r.Unowned))
 		}
 	}
 	if !perTest {
@@ -347,6 +347,19 @@ func nonNil(rep *Report) {
 	if rep.RunEnd.Evidence == nil {
 		rep.RunEnd.Evidence = []string{}
 	}
+}
+
+// procName names a process in warnings: "pid 4242 (gw0)", or its input.
+func procName(p *proc) string {
+	switch {
+	case p.PID > 0 && p.Worker != "":
+		return fmt.Sprintf("pid %d (%s)", p.PID, p.Worker)
+	case p.PID > 0:
+		return fmt.Sprintf("pid %d", p.PID)
+	case p.Worker != "":
+		return p.Worker
+	}
+	return p.Source
 }
 
 func hasKernelInput(j *job) bool {
