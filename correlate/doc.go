@@ -118,7 +118,15 @@
 // before its start stamp, its end reading the sample at or just before its
 // end stamp (the stamp of its -v result line), its peak the highest sample
 // in between; the ledger then runs as above, every reading marked coarse,
-// and the in-flight test's basis is "record".
+// and the in-flight test's basis is "record". The recorder samples every
+// process of the command's tree: tests with an xdist worker id are read
+// against that worker's process, the others against the pytest process (the
+// one whose command line names pytest, else a Python one, else the largest).
+//
+// A failed test's end reading may include its frames' locals, which
+// sys.last_traceback keeps until the next test's call (traceback_kept); the
+// next test's drop then gives them back by rule 2, and a leak whose end
+// reading was taken so says it.
 //
 // # Clocks
 //
