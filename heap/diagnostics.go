@@ -43,9 +43,9 @@ const (
 // skipped with a warning carrying its line number.
 const DefaultDiagnosticsMaxLineBytes = 16 << 20
 
-// xarrayDatasetType is the open_objects key of an xarray Dataset, the type the
+// diagXarrayDatasetType is the open_objects key of an xarray Dataset, the type the
 // legacy open_datasets / unclosed_datasets counts stand for.
-const xarrayDatasetType = "xarray.Dataset"
+const diagXarrayDatasetType = "xarray.Dataset"
 
 // DiagnosticsOptions tunes ParseDiagnostics.
 type DiagnosticsOptions struct {
@@ -176,7 +176,7 @@ func LooksLikeDiagnostics(head []byte) bool {
 	if len(head) > 64<<10 {
 		head = head[:64<<10]
 	}
-	head = bytes.TrimPrefix(head, utf8BOM)
+	head = bytes.TrimPrefix(head, diagBOM)
 	head = bytes.TrimLeft(head, " \t\r\n")
 	if len(head) == 0 || (head[0] != '{' && head[0] != '[') {
 		return false
@@ -207,7 +207,7 @@ func LooksLikeDiagnostics(head []byte) bool {
 	return false
 }
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+var diagBOM = []byte{0xEF, 0xBB, 0xBF}
 
 // ParseDiagnostics reads a diagnostics file from r: JSON Lines as written by
 // contrib/pytest/oomlens_diagnostics.py, a JSON array of the same records, or
@@ -246,7 +246,7 @@ type diagParser struct {
 	br      *bufio.Reader
 	line    int // line of the next byte to be read from br
 	d       *Diagnostics
-	members members // reused by decodeObject
+	members diagMembers // reused by decodeObject
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {
@@ -261,7 +261,7 @@ func (p *diagParser) warn(line int, format string, args ...any) {
 // '{' is JSON Lines unless the first line is not a whole JSON value, or is a
 // summary object, in which case the input is read as one JSON document.
 func (p *diagParser) parse() error {
-	if b, err := p.br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
+	if b, err := p.br.Peek(3); err == nil && bytes.Equal(b, diagBOM) {
 		p.br.Discard(3)
 	}
 	c, err := p.skipSpace()
@@ -405,11 +405,11 @@ func (p *diagParser) parseLines() error {
 	}
 }
 
-func isBlank(b []byte) bool {
+func diagIsBlank(b []byte) bool {
 	return len(bytes.Trim(b, " \t\r\n")) == 0
 }
 
-func isNUL(b []byte) bool {
+func diagIsNUL(b []byte) bool {
 	return len(b) > 0 && len(bytes.Trim(b, "\x00")) == 0
 }
 
@@ -417,10 +417,10 @@ func isNUL(b []byte) bool {
 // that ends the input without a newline: if it is not whole JSON, it is the
 // record being written when the process was killed.
 func (p *diagParser) jsonLine(line []byte, lineNo int, last bool) error {
-	if isBlank(line) {
+	if diagIsBlank(line) {
 		return nil
 	}
-	if isNUL(bytes.Trim(line, " \t\r")) {
+	if diagIsNUL(bytes.Trim(line, " \t\r")) {
 		// A file system can leave a crashed writer's unwritten tail as NULs.
 		p.warn(lineNo, "line of %d NUL bytes skipped: blocks allocated but never written before the crash", len(line))
 		return nil
@@ -439,7 +439,7 @@ func (p *diagParser) jsonLine(line []byte, lineNo int, last bool) error {
 	return p.addRecord(fields, lineNo, false)
 }
 
-func shortErr(err error) string {
+func diagShortErr(err error) string {
 	s := err.Error()
 	if len(s) > 200 {
 		s = s[:200] + "…"
@@ -640,7 +640,7 @@ func (p *diagParser) streamSummaryObject() (done bool, err error) {
 // summaryObject handles a summary written on a single line. fields shares
 // decodeObject's buffer: everything needed from it is taken before the
 // entries are decoded.
-func (p *diagParser) summaryObject(fields members, line int) error {
+func (p *diagParser) summaryObject(fields diagMembers, line int) error {
 	for _, m := range fields {
 		if m.key == "tests" {
 			continue
@@ -750,18 +750,18 @@ func (p *diagParser) readValue() (raw []byte, tooLong bool, err error) {
 	}
 }
 
-// member is one top-level field of a JSON object: its decoded key and its
+// diagMember is one top-level field of a JSON object: its decoded key and its
 // raw value, a slice of the input line.
-type member struct {
+type diagMember struct {
 	key string
 	val []byte
 }
 
-type members []member
+type diagMembers []diagMember
 
 // get returns the value of key k; of the last one when a key repeats, as
 // encoding/json does.
-func (ms members) get(k string) (json.RawMessage, bool) {
+func (ms diagMembers) get(k string) (json.RawMessage, bool) {
 	for i := len(ms) - 1; i >= 0; i-- {
 		if ms[i].key == k {
 			return ms[i].val, true
@@ -770,7 +770,7 @@ func (ms members) get(k string) (json.RawMessage, bool) {
 	return nil, false
 }
 
-func (ms members) has(k string) bool {
+func (ms diagMembers) has(k string) bool {
 	_, ok := ms.get(k)
 	return ok
 }
@@ -779,49 +779,49 @@ func (ms members) has(k string) bool {
 // top-level members without copying the values. Validation is goccy/go-json's
 // (json.Valid, no allocation); the split is a single pass over b, which
 // avoids a map and a copy per field on every line of a large file.
-func (p *diagParser) decodeObject(b []byte) (members, error) {
+func (p *diagParser) decodeObject(b []byte) (diagMembers, error) {
 	if !json.Valid(b) {
 		var v any
 		err := json.Unmarshal(b, &v)
 		if err == nil { // the two disagree: report the validator's verdict
 			err = errors.New("invalid JSON")
 		}
-		return nil, fmt.Errorf("not a JSON object: %s", shortErr(err))
+		return nil, fmt.Errorf("not a JSON object: %s", diagShortErr(err))
 	}
-	i := skipWS(b, 0)
+	i := diagSkipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return nil, fmt.Errorf("not a JSON object: %s", describe(bytes.TrimSpace(b)))
+		return nil, fmt.Errorf("not a JSON object: %s", diagDescribe(bytes.TrimSpace(b)))
 	}
 	// Every step is bounds-checked all the same, so that a validator bug
 	// gives an error, not a panic.
 	bad := errors.New("not a JSON object: malformed")
 	ms := p.members[:0]
-	i = skipWS(b, i+1)
+	i = diagSkipWS(b, i+1)
 	for i < len(b) && b[i] != '}' {
 		if b[i] != '"' {
 			return nil, bad
 		}
-		end := valueEnd(b, i)
+		end := diagValueEnd(b, i)
 		if end < i+2 || b[end-1] != '"' {
 			return nil, bad
 		}
 		key := b[i:end]
-		i = skipWS(b, end)
+		i = diagSkipWS(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return nil, bad
 		}
-		i = skipWS(b, i+1)
+		i = diagSkipWS(b, i+1)
 		if i >= len(b) {
 			return nil, bad
 		}
-		end = valueEnd(b, i)
+		end = diagValueEnd(b, i)
 		if end == i {
 			return nil, bad
 		}
-		ms = append(ms, member{key: jsonString(key), val: b[i:end]})
-		i = skipWS(b, end)
+		ms = append(ms, diagMember{key: diagJSONString(key), val: b[i:end]})
+		i = diagSkipWS(b, end)
 		if i < len(b) && b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = diagSkipWS(b, i+1)
 		}
 	}
 	if i >= len(b) {
@@ -831,16 +831,16 @@ func (p *diagParser) decodeObject(b []byte) (members, error) {
 	return ms, nil
 }
 
-func skipWS(b []byte, i int) int {
+func diagSkipWS(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
 		i++
 	}
 	return i
 }
 
-// valueEnd returns the index just past the JSON value starting at b[i], b
+// diagValueEnd returns the index just past the JSON value starting at b[i], b
 // being valid JSON.
-func valueEnd(b []byte, i int) int {
+func diagValueEnd(b []byte, i int) int {
 	switch b[i] {
 	case '"':
 		for j := i + 1; j < len(b); j++ {
@@ -857,7 +857,7 @@ func valueEnd(b []byte, i int) int {
 		for j := i; j < len(b); j++ {
 			switch b[j] {
 			case '"':
-				j = valueEnd(b, j) - 1
+				j = diagValueEnd(b, j) - 1
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -878,8 +878,8 @@ func valueEnd(b []byte, i int) int {
 	return len(b)
 }
 
-// recordFields are the fields addRecord decodes; the rest go to Extra.
-var recordFields = map[string]bool{
+// diagRecordFields are the fields addRecord decodes; the rest go to Extra.
+var diagRecordFields = map[string]bool{
 	"event": true, "time": true, "pid": true, "worker": true, "nodeid": true,
 	"outcome": true, "duration_s": true, "rss_bytes": true, "rss_anon_bytes": true,
 	"peak_rss_bytes": true, "open_objects": true, "open_object_details": true,
@@ -888,20 +888,20 @@ var recordFields = map[string]bool{
 	"monotonic": true, "schema": true, "peak_source": true, "traceback_kept": true,
 }
 
-// summaryFields are the aliases a summary's test entries use.
-var summaryFields = map[string]bool{
+// diagSummaryFields are the aliases a summary's test entries use.
+var diagSummaryFields = map[string]bool{
 	"name": true, "test": true, "peak_memory_mb": true, "peak_mb": true,
 }
 
 // addRecord decodes the fields of one record (or summary entry) and appends
 // it. Known fields of the wrong type are an error naming the field; fields
 // are checked in a fixed order so the error is the same on every run.
-func (p *diagParser) addRecord(fields members, line int, summary bool) error {
+func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error {
 	rec := Record{Line: line}
-	d := fieldDecoder{p: p, line: line}
+	d := diagFieldDecoder{p: p, line: line}
 	get := func(k string) (json.RawMessage, bool) {
 		v, ok := fields.get(k)
-		if !ok || isNull(v) { // null reads as missing
+		if !ok || diagIsNull(v) { // null reads as missing
 			return nil, false
 		}
 		return v, true
@@ -965,7 +965,7 @@ func (p *diagParser) addRecord(fields members, line int, summary bool) error {
 				if d.err == nil && n < 0 {
 					d.fail(k, "negative count %d", n)
 				}
-				rec.OpenObjects = map[string]int{xarrayDatasetType: n}
+				rec.OpenObjects = map[string]int{diagXarrayDatasetType: n}
 				break
 			}
 		}
@@ -1008,7 +1008,7 @@ func (p *diagParser) addRecord(fields members, line int, summary bool) error {
 		p.schema(schema, line)
 	}
 	for _, m := range fields {
-		if recordFields[m.key] || summary && summaryFields[m.key] {
+		if diagRecordFields[m.key] || summary && diagSummaryFields[m.key] {
 			continue
 		}
 		if rec.Extra == nil {
@@ -1033,24 +1033,24 @@ func (p *diagParser) schema(s string, line int) {
 	p.d.Schema = s
 }
 
-func isNull(v json.RawMessage) bool {
+func diagIsNull(v json.RawMessage) bool {
 	return bytes.Equal(bytes.TrimSpace(v), []byte("null"))
 }
 
-// fieldDecoder decodes typed fields, keeping the first error.
-type fieldDecoder struct {
+// diagFieldDecoder decodes typed fields, keeping the first error.
+type diagFieldDecoder struct {
 	p    *diagParser
 	line int
 	err  error
 }
 
-func (d *fieldDecoder) fail(field, format string, args ...any) {
+func (d *diagFieldDecoder) fail(field, format string, args ...any) {
 	if d.err == nil {
 		d.err = d.p.errorf(d.line, field, format, args...)
 	}
 }
 
-func describe(v json.RawMessage) string {
+func diagDescribe(v json.RawMessage) string {
 	v = bytes.TrimSpace(v)
 	kind := "value"
 	if len(v) > 0 {
@@ -1073,17 +1073,17 @@ func describe(v json.RawMessage) string {
 	return kind + " " + string(v)
 }
 
-func (d *fieldDecoder) str(field string, v json.RawMessage) string {
+func (d *diagFieldDecoder) str(field string, v json.RawMessage) string {
 	if len(v) < 2 || v[0] != '"' {
-		d.fail(field, "want a string, got %s", describe(v))
+		d.fail(field, "want a string, got %s", diagDescribe(v))
 		return ""
 	}
-	return jsonString(v)
+	return diagJSONString(v)
 }
 
-// jsonString decodes a JSON string token already checked to be valid. The
+// diagJSONString decodes a JSON string token already checked to be valid. The
 // common case, no escapes and valid UTF-8, is a plain copy.
-func jsonString(v []byte) string {
+func diagJSONString(v []byte) string {
 	inner := v[1 : len(v)-1]
 	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 		return string(inner)
@@ -1093,33 +1093,33 @@ func jsonString(v []byte) string {
 	return s
 }
 
-func isNumber(v json.RawMessage) bool {
+func diagIsNumber(v json.RawMessage) bool {
 	return len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9')
 }
 
-func (d *fieldDecoder) float(field string, v json.RawMessage) float64 {
-	if !isNumber(v) {
-		d.fail(field, "want a number, got %s", describe(v))
+func (d *diagFieldDecoder) float(field string, v json.RawMessage) float64 {
+	if !diagIsNumber(v) {
+		d.fail(field, "want a number, got %s", diagDescribe(v))
 		return 0
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		d.fail(field, "want a finite number, got %s", describe(v))
+		d.fail(field, "want a finite number, got %s", diagDescribe(v))
 		return 0
 	}
 	return f
 }
 
-func (d *fieldDecoder) int(field string, v json.RawMessage) int {
-	if !isNumber(v) {
-		d.fail(field, "want an integer, got %s", describe(v))
+func (d *diagFieldDecoder) int(field string, v json.RawMessage) int {
+	if !diagIsNumber(v) {
+		d.fail(field, "want an integer, got %s", diagDescribe(v))
 		return 0
 	}
 	n, err := strconv.ParseInt(string(v), 10, 64)
 	if err != nil {
 		f, ferr := strconv.ParseFloat(string(v), 64)
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-			d.fail(field, "want an integer, got %s", describe(v))
+			d.fail(field, "want an integer, got %s", diagDescribe(v))
 			return 0
 		}
 		n = int64(f)
@@ -1132,9 +1132,9 @@ func (d *fieldDecoder) int(field string, v json.RawMessage) int {
 }
 
 // bytes reads a byte count: a non-negative number, rounded if fractional.
-func (d *fieldDecoder) bytes(field string, v json.RawMessage) int64 {
-	if !isNumber(v) {
-		d.fail(field, "want a byte count, got %s", describe(v))
+func (d *diagFieldDecoder) bytes(field string, v json.RawMessage) int64 {
+	if !diagIsNumber(v) {
+		d.fail(field, "want a byte count, got %s", diagDescribe(v))
 		return 0
 	}
 	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
@@ -1151,7 +1151,7 @@ func (d *fieldDecoder) bytes(field string, v json.RawMessage) int64 {
 	return d.checkBytes(field, f)
 }
 
-func (d *fieldDecoder) checkBytes(field string, f float64) int64 {
+func (d *diagFieldDecoder) checkBytes(field string, f float64) int64 {
 	if f < 0 || f >= 1<<63 {
 		d.fail(field, "byte count %g out of range", f)
 		return 0
@@ -1161,7 +1161,7 @@ func (d *fieldDecoder) checkBytes(field string, f float64) int64 {
 
 // mib reads a figure in MiB (1 MB = 1024×1024 bytes, as weathercop and
 // tracemalloc users mean it) and returns bytes.
-func (d *fieldDecoder) mib(field string, v json.RawMessage) int64 {
+func (d *diagFieldDecoder) mib(field string, v json.RawMessage) int64 {
 	f := d.float(field, v)
 	if d.err != nil {
 		return 0
@@ -1169,10 +1169,10 @@ func (d *fieldDecoder) mib(field string, v json.RawMessage) int64 {
 	return d.checkBytes(field, f*(1<<20))
 }
 
-func (d *fieldDecoder) counts(field string, v json.RawMessage) map[string]int {
+func (d *diagFieldDecoder) counts(field string, v json.RawMessage) map[string]int {
 	var m map[string]json.RawMessage
 	if len(v) == 0 || v[0] != '{' || json.Unmarshal(v, &m) != nil {
-		d.fail(field, "want an object of type → count, got %s", describe(v))
+		d.fail(field, "want an object of type → count, got %s", diagDescribe(v))
 		return nil
 	}
 	out := make(map[string]int, len(m))
@@ -1190,17 +1190,17 @@ func (d *fieldDecoder) counts(field string, v json.RawMessage) map[string]int {
 	return out
 }
 
-func (d *fieldDecoder) details(field string, v json.RawMessage) []OpenObject {
+func (d *diagFieldDecoder) details(field string, v json.RawMessage) []OpenObject {
 	var list []map[string]json.RawMessage
 	if len(v) == 0 || v[0] != '[' || json.Unmarshal(v, &list) != nil {
-		d.fail(field, "want an array of objects, got %s", describe(v))
+		d.fail(field, "want an array of objects, got %s", diagDescribe(v))
 		return nil
 	}
 	out := make([]OpenObject, 0, len(list))
 	for i, m := range list {
 		var o OpenObject
 		for k, fv := range m {
-			if isNull(fv) {
+			if diagIsNull(fv) {
 				continue
 			}
 			name := fmt.Sprintf("%s[%d].%s", field, i, k)
@@ -1225,13 +1225,13 @@ func (d *fieldDecoder) details(field string, v json.RawMessage) []OpenObject {
 	return out
 }
 
-func (d *fieldDecoder) bool(field string, v json.RawMessage) bool {
+func (d *diagFieldDecoder) bool(field string, v json.RawMessage) bool {
 	switch string(bytes.TrimSpace(v)) {
 	case "true":
 		return true
 	case "false":
 		return false
 	}
-	d.fail(field, "want true or false, got %s", describe(v))
+	d.fail(field, "want true or false, got %s", diagDescribe(v))
 	return false
 }

@@ -16,7 +16,7 @@ import (
 	"testing/iotest"
 )
 
-const mib = 1 << 20
+const diagMiB = 1 << 20
 
 var diagnosticsSamples = []string{
 	"../testdata/diagnostics/killed-leak.jsonl",
@@ -24,7 +24,7 @@ var diagnosticsSamples = []string{
 	"../testdata/diagnostics/xdist/diag.gw1.jsonl",
 }
 
-func parseString(t *testing.T, name, in string) (*Diagnostics, error) {
+func diagParseString(t *testing.T, name, in string) (*Diagnostics, error) {
 	t.Helper()
 	return ParseDiagnostics(strings.NewReader(in), DiagnosticsOptions{Name: name})
 }
@@ -43,8 +43,8 @@ func mustParseFile(t *testing.T, path string) *Diagnostics {
 	return d
 }
 
-// extras renders Extra as strings for comparison.
-func extras(m map[string]json.RawMessage) map[string]string {
+// diagExtras renders Extra as strings for comparison.
+func diagExtras(m map[string]json.RawMessage) map[string]string {
 	if m == nil {
 		return nil
 	}
@@ -55,10 +55,10 @@ func extras(m map[string]json.RawMessage) map[string]string {
 	return out
 }
 
-// sameRecord compares two records, Extra by its text.
-func sameRecord(t *testing.T, what string, got, want Record) {
+// diagSameRecord compares two records, Extra by its text.
+func diagSameRecord(t *testing.T, what string, got, want Record) {
 	t.Helper()
-	ge, we := extras(got.Extra), extras(want.Extra)
+	ge, we := diagExtras(got.Extra), diagExtras(want.Extra)
 	got.Extra, want.Extra = nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
@@ -68,7 +68,7 @@ func sameRecord(t *testing.T, what string, got, want Record) {
 	}
 }
 
-func raw(s string) json.RawMessage { return json.RawMessage(s) }
+func diagRaw(s string) json.RawMessage { return json.RawMessage(s) }
 
 // TestParseDiagnosticsKilledLeak reads the real file of a run killed by
 // SIGKILL (testdata/diagnostics/README.md). Expected values are copied from
@@ -95,16 +95,16 @@ func TestParseDiagnosticsKilledLeak(t *testing.T) {
 	if !reflect.DeepEqual(counts, wantCounts) {
 		t.Errorf("events %v, want %v", counts, wantCounts)
 	}
-	sameRecord(t, "line 1", d.Records[0], Record{
+	diagSameRecord(t, "line 1", d.Records[0], Record{
 		Event: "session_start", Time: 1795692433.7214627, PID: 18346, Line: 1,
 		RSSBytes: 31436800, RSSAnonBytes: 21135360, HasRSS: true, HasRSSAnon: true,
 		BootTime: 1795691885, Monotonic: 548.272792331, HasBootTime: true, HasMonotonic: true,
 		Extra: map[string]json.RawMessage{
-			"python": raw(`"3.11.2"`),
-			"argv":   raw(`["-q","-p","oomlens_diagnostics","-p","no:cacheprovider","--oomlens-diagnostics=../killed-leak.jsonl","test_killed_leak.py"]`),
+			"python": diagRaw(`"3.11.2"`),
+			"argv":   diagRaw(`["-q","-p","oomlens_diagnostics","-p","no:cacheprovider","--oomlens-diagnostics=../killed-leak.jsonl","test_killed_leak.py"]`),
 		},
 	})
-	sameRecord(t, "line 4", d.Records[3], Record{
+	diagSameRecord(t, "line 4", d.Records[3], Record{
 		Event: "test_end", Time: 1795692434.0021458, PID: 18346, Line: 4,
 		NodeID: "test_killed_leak.py::test_leaks_first", Outcome: "passed", DurationS: 0.005122,
 		RSSBytes: 156332032, RSSAnonBytes: 130633728, PeakRSSBytes: 156332032,
@@ -115,7 +115,7 @@ func TestParseDiagnosticsKilledLeak(t *testing.T) {
 	if kept := d.Records[3].RSSBytes - d.Records[2].RSSBytes; kept != 67117056 {
 		t.Errorf("test_leaks_first kept %d bytes", kept)
 	}
-	sameRecord(t, "line 13", d.Records[12], Record{
+	diagSameRecord(t, "line 13", d.Records[12], Record{
 		Event: "test_end", Time: 1795692434.8302817, PID: 18346, Line: 13,
 		NodeID: "test_killed_leak.py::test_leaves_dataset_open", Outcome: "passed", DurationS: 0.123403,
 		RSSBytes: 187387904, RSSAnonBytes: 149602304, PeakRSSBytes: 187387904,
@@ -126,12 +126,12 @@ func TestParseDiagnosticsKilledLeak(t *testing.T) {
 			Description: "/tmp/pytest-of-root/pytest-9/test_leaves_dataset_open0/weather.nc (time: 2048, station: 64)",
 		}},
 	})
-	sameRecord(t, "line 15", d.Records[14], Record{
+	diagSameRecord(t, "line 15", d.Records[14], Record{
 		Event: "fixture_setup", Time: 1795692434.8384259, PID: 18346, Line: 15,
 		NodeID: "test_killed_leak.py::test_uses_reference_table", Fixture: "reference_table", Scope: "module",
 		RSSBeforeBytes: 187392000, RSSAfterBytes: 288059392, RSSAnonBytes: 250273792, HasRSSAnon: true,
 	})
-	sameRecord(t, "line 20", d.Records[19], Record{
+	diagSameRecord(t, "line 20", d.Records[19], Record{
 		Event: "test_end", Time: 1795692435.0589952, PID: 18346, Line: 20,
 		NodeID: "test_killed_leak.py::test_fails_after_allocating", Outcome: "failed", DurationS: 0.075009,
 		RSSBytes: 389308416, RSSAnonBytes: 351424512, PeakRSSBytes: 389308416,
@@ -143,7 +143,7 @@ func TestParseDiagnosticsKilledLeak(t *testing.T) {
 	if last.Event != "test_start" || last.NodeID != "test_killed_leak.py::test_killed_while_allocating" || last.RSSBytes != 355749888 {
 		t.Errorf("line 26 = %+v", last)
 	}
-	sameRecord(t, "line 29", d.Records[28], Record{
+	diagSameRecord(t, "line 29", d.Records[28], Record{
 		Event: "sample", Time: 1795692435.8193648, PID: 18346, Line: 29,
 		NodeID:   "test_killed_leak.py::test_killed_while_allocating",
 		RSSBytes: 489971712, RSSAnonBytes: 452087808, HasRSS: true, HasRSSAnon: true,
@@ -188,7 +188,7 @@ func TestParseDiagnosticsXdistWorkers(t *testing.T) {
 	}
 	// gw0 line 4, copied by hand.
 	d := mustParseFile(t, "../testdata/diagnostics/xdist/diag.gw0.jsonl")
-	sameRecord(t, "gw0 line 4", d.Records[3], Record{
+	diagSameRecord(t, "gw0 line 4", d.Records[3], Record{
 		Event: "test_end", Time: 1795692436.408226, PID: 18393, Worker: "gw0", Line: 4,
 		NodeID: "test_xdist.py::test_case[2]", Outcome: "passed", DurationS: 0.00266,
 		RSSBytes: 47484928, RSSAnonBytes: 29818880, PeakRSSBytes: 72495104,
@@ -255,7 +255,7 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 				"    {\"nodeid\": \"p.py::test_b\", \"name\": \"test_b\", \"peak_rss_bytes\": 1024}\n  ]\n}\n",
 			format: FormatSummary, schema: DiagnosticsSchemaV1,
 			records: []rec{
-				{Event: "test_end", NodeID: "test_sim", Line: 3, Peak: 2 * mib, HasPeak: true, Open: map[string]int{"xarray.Dataset": 3}, Extra: map[string]string{"note": `"x"`}},
+				{Event: "test_end", NodeID: "test_sim", Line: 3, Peak: 2 * diagMiB, HasPeak: true, Open: map[string]int{"xarray.Dataset": 3}, Extra: map[string]string{"note": `"x"`}},
 				{Event: "test_end", NodeID: "p.py::test_b", Line: 5, Peak: 1024, HasPeak: true},
 			},
 		},
@@ -340,7 +340,7 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 				}
 				var got []rec
 				for _, r := range d.Records {
-					got = append(got, rec{r.Event, r.NodeID, r.Line, r.PeakRSSBytes, r.HasPeak, r.OpenObjects, extras(r.Extra)})
+					got = append(got, rec{r.Event, r.NodeID, r.Line, r.PeakRSSBytes, r.HasPeak, r.OpenObjects, diagExtras(r.Extra)})
 				}
 				if !reflect.DeepEqual(got, tt.records) {
 					t.Errorf("records\n got %+v\nwant %+v", got, tt.records)
@@ -352,8 +352,8 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 				if !reflect.DeepEqual(warns, tt.warnings) {
 					t.Errorf("warnings\n got %q\nwant %q", warns, tt.warnings)
 				}
-				if !reflect.DeepEqual(extras(d.Extra), tt.extra) {
-					t.Errorf("Extra %v, want %v", extras(d.Extra), tt.extra)
+				if !reflect.DeepEqual(diagExtras(d.Extra), tt.extra) {
+					t.Errorf("Extra %v, want %v", diagExtras(d.Extra), tt.extra)
 				}
 			}
 		})
@@ -387,7 +387,7 @@ func TestParseDiagnosticsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := parseString(t, "run.jsonl", tt.in)
+			d, err := diagParseString(t, "run.jsonl", tt.in)
 			if err == nil {
 				t.Fatalf("no error; records %+v warnings %v", d.Records, d.Warnings)
 			}
@@ -523,13 +523,13 @@ func FuzzParseDiagnostics(f *testing.F) {
 			}
 		}
 		LooksLikeDiagnostics(data)
-		checkDecodeObject(t, data)
+		diagCheckDecodeObject(t, data)
 	})
 }
 
-// checkDecodeObject compares decodeObject's split of a JSON object with
+// diagCheckDecodeObject compares decodeObject's split of a JSON object with
 // encoding/json's reading of it.
-func checkDecodeObject(t *testing.T, data []byte) {
+func diagCheckDecodeObject(t *testing.T, data []byte) {
 	var want map[string]json.RawMessage
 	stdErr := json.Unmarshal(data, &want)
 	p := &diagParser{}
@@ -563,7 +563,7 @@ func TestDecodeObject(t *testing.T) {
 		`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "d\"e":"x\u00e9\n", "f":{"g":null}, "a":true } `,
 		`{"s":"\\"}`, `{"n":-1.5e+3}`, `[1]`, `"x"`, `null`, `{"a":1,}`, `{"a"}`, `{`, ``, "{\"k\":\"\xff\"}",
 	} {
-		checkDecodeObject(t, []byte(in))
+		diagCheckDecodeObject(t, []byte(in))
 	}
 }
 
@@ -720,19 +720,19 @@ def test_leaves_dataset_open(tmp_path):
 			}
 		}
 	}
-	const tolerance = 12 * mib
+	const tolerance = 12 * diagMiB
 	near := func(what string, got, want int64) {
 		t.Helper()
 		if got < want-tolerance || got > want+tolerance {
-			t.Errorf("%s = %.1f MiB, want %.0f ± %d MiB", what, float64(got)/mib, float64(want)/mib, tolerance/mib)
+			t.Errorf("%s = %.1f MiB, want %.0f ± %d MiB", what, float64(got)/diagMiB, float64(want)/diagMiB, tolerance/diagMiB)
 		} else {
-			t.Logf("%s = %.1f MiB", what, float64(got)/mib)
+			t.Logf("%s = %.1f MiB", what, float64(got)/diagMiB)
 		}
 	}
-	near("test_keeps_100mib kept", end["test_keeps_100mib"].RSSBytes-start["test_keeps_100mib"].RSSBytes, 100*mib)
+	near("test_keeps_100mib kept", end["test_keeps_100mib"].RSSBytes-start["test_keeps_100mib"].RSSBytes, 100*diagMiB)
 	near("test_frees_200mib kept", end["test_frees_200mib"].RSSBytes-start["test_frees_200mib"].RSSBytes, 0)
-	if peak := end["test_frees_200mib"].PeakRSSBytes - start["test_frees_200mib"].RSSBytes; peak < 200*mib-tolerance {
-		t.Errorf("test_frees_200mib peak over start %.1f MiB, want ≥ 200", float64(peak)/mib)
+	if peak := end["test_frees_200mib"].PeakRSSBytes - start["test_frees_200mib"].RSSBytes; peak < 200*diagMiB-tolerance {
+		t.Errorf("test_frees_200mib peak over start %.1f MiB, want ≥ 200", float64(peak)/diagMiB)
 	}
 	if teardown == nil {
 		t.Fatal("no fixture_teardown for the module fixture")
@@ -740,7 +740,7 @@ def test_leaves_dataset_open(tmp_path):
 	if teardown.Scope != "module" {
 		t.Errorf("scope %q", teardown.Scope)
 	}
-	near("module fixture gave back", teardown.RSSBeforeBytes-teardown.RSSAfterBytes, 150*mib)
+	near("module fixture gave back", teardown.RSSBeforeBytes-teardown.RSSAfterBytes, 150*diagMiB)
 	if hasXarray {
 		e := end["test_leaves_dataset_open"]
 		want := []OpenObject{{Type: "xarray.Dataset", FileBacked: true, Closed: false, NBytes: 8000}}
