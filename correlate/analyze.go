@@ -16,7 +16,8 @@ const DefaultNoiseFloorBytes = 32 << 20
 type Options struct {
 	// NoiseFloorBytes is the smallest retention named as a leak, and the
 	// smallest peak over a test's start named as a hog; 0 means
-	// DefaultNoiseFloorBytes.
+	// DefaultNoiseFloorBytes, a negative value no floor at all (any
+	// retention is named; pass -1 for a user's "0").
 	NoiseFloorBytes int64
 	// BootTime is the kernel's boot time (--boot-time): kernel uptime stamps
 	// are put on the wall clock with it, ahead of every other hint.
@@ -46,8 +47,11 @@ const (
 // analyze runs the rules over a normalised job.
 func analyze(j *job, opts Options) *Report {
 	floor := opts.NoiseFloorBytes
-	if floor <= 0 {
+	switch {
+	case floor == 0:
 		floor = DefaultNoiseFloorBytes
+	case floor < 0:
+		floor = 1 // no floor: any retention is named
 	}
 	rep := &Report{
 		Schema:   SchemaV1,

@@ -342,6 +342,11 @@ func TestFloorHogsUnclosed(t *testing.T) {
 	if len(rep.Hogs) != 1 || rep.Hogs[0].Test != "a.py::hog" || rep.Hogs[0].PeakBytes != 2*GiB || rep.Hogs[0].RetainedBytes != 10*MiB {
 		t.Errorf("hogs = %+v", rep.Hogs)
 	}
+	// No floor: every retention is named, the 10 MiB hog included.
+	rep = analyze(&job{Procs: []*proc{{PID: 7, Steps: p.Steps}}}, Options{NoiseFloorBytes: -1})
+	if got := leakNames(rep); !eqStrings(got, []string{"a.py::leak", "a.py::backed_open", "a.py::import_numpy", "a.py::hog", "a.py::small_open"}) {
+		t.Errorf("no floor: leaks = %v", got)
+	}
 	// A higher floor drops the 100 MiB leak.
 	rep = analyze(&job{Procs: []*proc{{PID: 7, Steps: p.Steps}}}, Options{NoiseFloorBytes: 128 * MiB})
 	if got := leakNames(rep); !eqStrings(got, []string{"a.py::backed_open"}) {
