@@ -383,7 +383,9 @@ func (p *parser) pytestLine(line string) {
 func (p *parser) runLine(line string) {
 	trimmed := strings.TrimSpace(line)
 	// glued status lines and node-down messages (sample 12): split first.
-	if loc := nodeDownRe.FindStringSubmatchIndex(line); loc != nil {
+	if !strings.Contains(line, "] node down: ") {
+		// the common case: skip the unanchored search
+	} else if loc := nodeDownRe.FindStringSubmatchIndex(line); loc != nil {
 		before := line[:loc[0]]
 		if strings.TrimSpace(before) != "" {
 			p.runLine(before)
@@ -465,13 +467,18 @@ func (p *parser) worker(id string) *Worker {
 // pytest_report_header, report_collect).
 func (p *parser) headerLine(line string) bool {
 	t := strings.TrimRight(line, " \t")
-	if m := platformRe.FindStringSubmatch(t); m != nil {
+	if !strings.HasPrefix(t, "platform ") {
+		// not the platform line
+	} else if m := platformRe.FindStringSubmatch(t); m != nil {
 		h := &p.session().s.Header
 		h.Platform, h.PythonVersion, h.PytestVersion, h.PyVersion, h.PluggyVersion, h.Executable = m[1], m[2], m[3], m[4], m[5], m[6]
 		return true
 	}
 	st := p.cur
 	inHeader := st != nil && !st.headerDone && len(st.s.Tests) == 0
+	if t == "" || !inHeader && !strings.ContainsRune("pcrit", rune(t[0])) {
+		return false // header lines start with platform, cachedir, rootdir, inifile, testpaths ...
+	}
 	if m := cachedirRe.FindStringSubmatch(t); m != nil && (inHeader || st == nil) {
 		p.session().s.Header.Cachedir = m[1]
 		return true
@@ -544,6 +551,12 @@ func atoi(s string) int {
 // xdistLine reads pytest-xdist's own lines (dsession.py, workermanage.py).
 func (p *parser) xdistLine(line string) bool {
 	t := strings.TrimSpace(line)
+	if t == "" {
+		return false
+	}
+	if c := t[0]; c != '[' && c != 'g' && c != 'c' && c != 'i' && c != 'r' && c != 'b' && c != 's' && c != 'w' && (c < '0' || c > '9') {
+		return false // no xdist line starts otherwise
+	}
 	if m := xdistStatusRe.FindStringSubmatch(t); m != nil {
 		st := p.session()
 		st.xdist = true
@@ -618,7 +631,9 @@ func (p *parser) xdistLine(line string) bool {
 		}
 		return true
 	}
-	if m := crashedWhileRe.FindStringSubmatch(t); m != nil {
+	if !strings.Contains(t, "crashed while running") {
+		// skip the unanchored search
+	} else if m := crashedWhileRe.FindStringSubmatch(t); m != nil {
 		st := p.session()
 		st.xdist = true
 		id := m[2]

@@ -10,9 +10,9 @@ import (
 // CI wrappers put a prefix on every line; strip it before reading pytest's
 // own text, and keep its timestamp (PYTEST-CI.md §1.9).
 var (
-	// GitHub Actions and Azure Pipelines raw logs: 7 fractional digits.
-	// Also the inner "2024-10-27T21:28:18Z  <container>\t" prefix of sample 11.
-	isoPrefixRe = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z) +`)
+	// GitHub Actions and Azure Pipelines raw logs ("...:12.1234567Z ", 7
+	// fractional digits) and the inner "2024-10-27T21:28:18Z  <container>\t"
+	// prefix of sample 11 are matched by isoStampLen.
 	// Jenkins Timestamper: "[2024-01-05T10:11:12.123Z] ".
 	jenkinsPrefixRe = regexp.MustCompile(`^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)\] ?`)
 	// A container or service name followed by a tab after a timestamp
@@ -45,6 +45,9 @@ func stripCI(line string) (string, time.Time, bool) {
 		}
 	}
 	for range 4 {
+		if line == "" || (line[0] != '\x1b' && line[0] != '[' && (line[0] < '0' || line[0] > '9')) {
+			break
+		}
 		if m := buildkiteRe.FindStringSubmatch(line); m != nil {
 			if ms, err := strconv.ParseInt(m[1], 10, 64); err == nil && !has {
 				ts, has = time.UnixMilli(ms).UTC(), true
@@ -57,9 +60,9 @@ func stripCI(line string) (string, time.Time, bool) {
 			line = line[len(m[0]):]
 			continue
 		}
-		if m := isoPrefixRe.FindStringSubmatch(line); m != nil {
-			take(m[1])
-			line = line[len(m[0]):]
+		if n := isoStampLen(line); n > 0 && n < len(line) && line[n] == ' ' {
+			take(line[:n])
+			line = strings.TrimLeft(line[n:], " ")
 			if c := containerTabRe.FindString(line); c != "" {
 				line = line[len(c):]
 			} else if g := gitlabStreamRe.FindString(line); g != "" {
@@ -78,4 +81,33 @@ func stripANSI(s string) string {
 		return s
 	}
 	return ansiRe.ReplaceAllString(s, "")
+}
+
+// isoStampLen is the length of a "2024-01-05T10:11:12[.1234567]Z" stamp at
+// the start of s, 0 if there is none (a hand-written isoPrefixRe: this runs
+// on every line).
+func isoStampLen(s string) int {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return 0
+	}
+	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if s[i] < '0' || s[i] > '9' {
+			return 0
+		}
+	}
+	n := 19
+	if s[n] == '.' {
+		n++
+		start := n
+		for n < len(s) && n-start < 9 && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		if n == start {
+			return 0
+		}
+	}
+	if n >= len(s) || s[n] != 'Z' {
+		return 0
+	}
+	return n + 1
 }

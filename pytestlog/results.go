@@ -272,7 +272,13 @@ func (p *parser) progressLine(t string) bool {
 
 func lettersOnly(t string) bool {
 	letters, tail := splitLetters(t)
-	return letters != "" && progressTailRe.MatchString(tail)
+	if letters == "" {
+		return false
+	}
+	if rest := strings.TrimLeft(tail, " "); rest != "" && rest[0] != '[' {
+		return false // the cheap answer for "INFO  ...", "Error ..."
+	}
+	return progressTailRe.MatchString(tail)
 }
 
 // splitLetters splits progress letters from what follows. When text is glued
