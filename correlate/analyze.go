@@ -772,10 +772,16 @@ func hogOf(t *testMem, floor int64) (Hog, bool) {
 	}
 	var ev []string
 	peak := int64(0)
-	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes >= floor {
+	// What fixtures made during the test took is theirs, not the test's
+	// peak.
+	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes-t.FixtureSetupBytes >= floor {
 		peak = t.PeakRSSBytes
 		how := map[string]string{"rss-peak": "its peak RSS", "samples": "the highest sample during it", "vmhwm": "VmHWM, which rose during it", "readings": "its end reading"}[t.PeakBasis]
-		ev = append(ev, fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.Before.RSSBytes), FormatBytes(t.Before.RSSBytes), how))
+		s := fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.Before.RSSBytes), FormatBytes(t.Before.RSSBytes), how)
+		if t.FixtureSetupBytes > 0 {
+			s += fmt.Sprintf("; %s of it made by fixtures set up for it", FormatBytes(t.FixtureSetupBytes))
+		}
+		ev = append(ev, s)
 	}
 	if t.HasTracemalloc && t.TracemallocPeakBytes >= floor {
 		if peak == 0 {
@@ -788,6 +794,9 @@ func hogOf(t *testMem, floor int64) (Hog, bool) {
 	}
 	if len(ev) == 0 {
 		return Hog{}, false
+	}
+	if t.TracebackKept && t.Outcome != "passed" {
+		ev = append(ev, "it failed: its traceback held its frames' locals until the next test's call")
 	}
 	if t.HasNet {
 		if t.Added-t.Retained > 0 && len(t.Releases) > 0 {

@@ -96,7 +96,8 @@
 //   - Unclosed: a test that is not a leak and left objects open.
 //   - Hog: a test that is not a leak whose peak RSS (its own peak figure,
 //     the highest sample during it, a rise of VmHWM over it, or its end
-//     reading) is ≥ F above its start reading, or whose tracemalloc peak is
+//     reading) is ≥ F above its start reading, not counting what fixtures
+//     made during it took (fixture_setup), or whose tracemalloc peak is
 //     ≥ F. A test that set up a fixture later torn down is a hog that gave
 //     its memory back.
 //   - In flight (the victim): a test start with no end on a process, merged

@@ -53,6 +53,15 @@ func TestRealDiagnosticsKilledLeak(t *testing.T) {
 	if h := findHog(rep, f+"test_clean_peak"); h == nil || h.PeakBytes != 324108288 {
 		t.Errorf("hogs = %+v", rep.Hogs)
 	}
+	// The module fixture's 96 MiB is the fixture's: the test that made it
+	// is no hog. The failed test's locals, kept by its traceback until the
+	// next test, are a 32.5 MiB peak given back.
+	if findHog(rep, f+"test_uses_reference_table") != nil {
+		t.Errorf("the fixture's setter is a hog: %+v", rep.Hogs)
+	}
+	if h := findHog(rep, f+"test_fails_after_allocating"); h == nil || !strings.Contains(strings.Join(h.Evidence, " "), "traceback") {
+		t.Errorf("hogs = %+v", rep.Hogs)
+	}
 	if len(rep.Unclosed) != 1 || rep.Unclosed[0].Test != f+"test_leaves_dataset_open" || rep.Unclosed[0].OpenObjects["xarray.Dataset"] != 1 {
 		t.Errorf("unclosed = %+v", rep.Unclosed)
 	}

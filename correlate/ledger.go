@@ -43,6 +43,10 @@ type testMem struct {
 	// CounterRise says, for a process-wide counter, "0 → 1" per type.
 	CounterRise map[string]string
 
+	// FixtureSetupBytes is what fixtures made during the test took
+	// (fixture_setup records): held by the fixture, not by the test.
+	FixtureSetupBytes int64
+
 	Coarse        bool
 	TracebackKept bool
 	Anon          bool // Net was measured in anonymous RSS
@@ -280,6 +284,9 @@ func runLedger(p *proc) *procResult {
 			}
 			if g := delta(s.Mem, s.After); g > 0 {
 				entries = append(entries, &entry{owner: owner, left: g, fixture: s.Fixture, scope: s.Scope})
+				if owner != nil {
+					owner.FixtureSetupBytes += g
+				}
 			} else if active != nil {
 				pending += g
 			} else {
