@@ -140,17 +140,13 @@ func isWorkerID(s string) bool {
 // /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN, Linux 3.5+; a child
 // forked by a non-main thread is listed under that thread only).
 func readChildren(pid int, dst []int, buf []byte) ([]int, error) {
-	d, err := os.Open(procPath(pid, "task"))
-	if err != nil {
-		return dst, err
-	}
-	tids, err := d.Readdirnames(-1)
-	d.Close()
+	task := procRoot + "/" + strconv.Itoa(pid) + "/task"
+	tids, err := listDir(task, buf)
 	if err != nil {
 		return dst, err
 	}
 	for _, tid := range tids {
-		b, err := readSmall(procRoot+"/"+strconv.Itoa(pid)+"/task/"+tid+"/children", buf)
+		b, err := readSmall(task+"/"+tid+"/children", buf)
 		if err != nil {
 			continue // the thread ended
 		}
@@ -161,6 +157,30 @@ func readChildren(pid int, dst []int, buf []byte) ([]int, error) {
 		}
 	}
 	return dst, nil
+}
+
+// listDir returns the names in dir with raw getdents(2) calls: cheaper than
+// os.Open and Readdirnames, which register the descriptor with the poller.
+func listDir(dir string, buf []byte) ([]string, error) {
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	var names []string
+	for {
+		n, err := syscall.ReadDirent(fd, buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		_, _, names = syscall.ParseDirent(buf[:n], -1, names)
+	}
 }
 
 // childrenSupported reports whether this kernel has the children files.

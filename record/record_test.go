@@ -575,3 +575,37 @@ def test_d(): subprocess.run(["/bin/sleep", "0.3"])
 		t.Errorf("output.log has %d `[gwN] ... PASSED` lines, want 4", passed)
 	}
 }
+
+// TestKernelLogCaptured writes a line into the kernel log from the command
+// and checks that kernel.log holds it, in dmesg format, and only what came
+// after the start.
+func TestKernelLogCaptured(t *testing.T) {
+	if f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("kernel log required under CI=true: %v", err)
+		}
+		t.Skipf("cannot write /dev/kmsg: %v", err)
+	} else {
+		f.Close()
+	}
+	tok := strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := os.WriteFile("/dev/kmsg", []byte("oomlens-record-test-before-"+tok+"\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	r := runRecord(t, "/bin/sh", "-c", `echo "oomlens-record-test-during-`+tok+`" > /dev/kmsg`)
+	m := r.res.Manifest
+	if m.KernelLog == nil || *m.KernelLog != KernelLogFile || m.KernelLogUnavailable != "" {
+		t.Fatalf("kernel_log %v, unavailable %q", m.KernelLog, m.KernelLogUnavailable)
+	}
+	b, err := os.ReadFile(filepath.Join(r.dir, KernelLogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^\[ *\d+\.\d{6}\] oomlens-record-test-during-` + tok + `$`)
+	if !line.Match(b) {
+		t.Errorf("kernel.log lacks the line written during the run:\n%s", b)
+	}
+	if bytes.Contains(b, []byte("oomlens-record-test-before-"+tok)) {
+		t.Errorf("kernel.log holds the line written before the start:\n%s", b)
+	}
+}
