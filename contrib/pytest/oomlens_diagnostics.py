@@ -441,11 +441,12 @@ class Recorder:
 
     # -- output -----------------------------------------------------------
 
-    def write(self, event, **fields):
-        """Write one record with a single write() (O_APPEND), then fsync."""
+    def write(self, event, when=None, **fields):
+        """Write one record with a single write() (O_APPEND), then fsync.
+        when is the record's time (time.time()), now when None."""
         if self.fd is None or os.getpid() != self.pid:
             return  # closed, or in a forked child
-        record = {"event": event, "time": time.time(), "pid": self.pid}
+        record = {"event": event, "time": time.time() if when is None else when, "pid": self.pid}
         if self.worker:
             record["worker"] = self.worker
         for key, value in fields.items():
@@ -455,10 +456,18 @@ class Recorder:
         with self.lock:
             if self.fd is None:
                 return
-            view = memoryview(data)
-            while view:
-                n = os.write(self.fd, view)
-                view = view[n:]
+            try:
+                view = memoryview(data)
+                while view:
+                    n = os.write(self.fd, view)
+                    view = view[n:]
+            except OSError as e:
+                # A full disk must not take the test run down with it: stop
+                # writing, say so once. The file then ends like a killed one.
+                os.close(self.fd)
+                self.fd = None
+                sys.stderr.write("oomlens_diagnostics: writing %s failed, no more records: %s\n" % (self.path, e))
+                return
             if self.do_fsync:
                 try:
                     os.fsync(self.fd)
@@ -485,9 +494,14 @@ class Recorder:
         except OSError as e:
             raise pytest.UsageError("oomlens_diagnostics: cannot write %s: %s" % (self.path, e))
         rss, anon, _ = _memory()
-        monotonic = time.monotonic()  # CLOCK_MONOTONIC on Linux (PEP 418)
+        # Read the two clocks back to back: together they map kernel uptime
+        # stamps onto the wall clock. time.monotonic() is CLOCK_MONOTONIC on
+        # Linux (PEP 418).
+        now = time.time()
+        monotonic = time.monotonic()
         self.write(
             "session_start",
+            when=now,
             schema=SCHEMA,
             rss_bytes=rss,
             rss_anon_bytes=anon,
@@ -516,8 +530,9 @@ class Recorder:
         rss, anon, _ = _memory()
         self.write("session_end", rss_bytes=rss, rss_anon_bytes=anon, exitstatus=exitstatus)
         with self.lock:
-            os.close(self.fd)
-            self.fd = None
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
         self._unwrap_fixture_finish()
 
     def _sample(self):

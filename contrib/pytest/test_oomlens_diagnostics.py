@@ -441,3 +441,19 @@ def test_sampled_peak_without_vmhwm_reset(tmp_path):
     assert end["peak_source"] == "sampled"
     assert end["peak_rss_bytes"] - start["rss_bytes"] >= 200 * MiB - TOLERANCE, end
     assert abs(end["rss_bytes"] - start["rss_bytes"]) < TOLERANCE
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_full_disk_does_not_break_the_run(tmp_path):
+    # /dev/full fails every write with ENOSPC.
+    (tmp_path / "test_suite.py").write_text("def test_a():\n    pass\n")
+    environ = dict(os.environ, PYTHONPATH=HERE)
+    environ.pop("OOMLENS_DIAGNOSTICS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "oomlens_diagnostics", "-p", "no:cacheprovider",
+         "--oomlens-diagnostics", "/dev/full", "test_suite.py"],
+        cwd=str(tmp_path), env=environ, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout
+    assert "oomlens_diagnostics: writing /dev/full failed, no more records" in proc.stderr
