@@ -143,6 +143,13 @@ func TestJUnitXdistCrash(t *testing.T) {
 	if len(rep.Timeline) != 14 {
 		t.Errorf("timeline has %d tests, want 13 + the crashed one", len(rep.Timeline))
 	}
+	// With the pytest log: the controller completed the run.
+	py := readPytest(t, corpus("pytest", "xdist-verbose-worker-killed.log"))
+	rep, _ = Analyze(&Evidence{Pytest: []PytestInput{py}, JUnit: []JUnitInput{{Path: "w.junit.xml", JUnit: ju}}}, Options{})
+	want := "The run completed, but a worker died, cause unconfirmed (no kernel log was read): no per-test memory evidence, so no leaking test can be named; tests/test_beta.py::test_sleeper (gw1) was running when its worker died."
+	if rep.Verdict != want || len(rep.InFlight) != 1 || rep.InFlight[0].Worker != "gw1" {
+		t.Errorf("verdict %q\nin flight %+v", rep.Verdict, rep.InFlight)
+	}
 }
 
 // TestBareNamesJoined: weathercop names tests by request.node.name; the

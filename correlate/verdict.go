@@ -48,6 +48,12 @@ func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead bool, floor i
 			head = "Crashed (not an OOM kill)"
 		case "complete":
 			head = "The run completed with no kill"
+			if len(rep.InFlight) > 0 {
+				head = "The run completed, but a worker died, cause unconfirmed (no kernel OOM record matches it)"
+				if !kernelRead {
+					head = "The run completed, but a worker died, cause unconfirmed (no kernel log was read)"
+				}
+			}
 		default:
 			head = "The run stopped without pytest's final line, cause unknown"
 		}
