@@ -185,10 +185,11 @@ type parser struct {
 
 	cur *state
 	// lastText is the last non-blank logical line, for the cut-log warning.
-	lastText       string
-	lastTextLine   int
-	lastRecognised bool
-	markerOnly     bool
+	lastText        string
+	lastTextLine    int
+	lastRecognised  bool
+	markerOnly      bool
+	droppedWarnings int
 	// gluedToMarker is set while reading the text in front of an end marker.
 	gluedToMarker bool
 }
@@ -232,8 +233,15 @@ type state struct {
 	hadEvidence bool
 }
 
+// MaxWarnings bounds Log.Warnings; the rest are counted in a last warning.
+const MaxWarnings = 1000
+
 func (p *parser) warn(line int, msg string) {
-	p.log.Warnings = append(p.log.Warnings, Warning{Line: line, Message: p.name + ":" + strconv.Itoa(line) + ": " + msg})
+	if len(p.log.Warnings) >= MaxWarnings {
+		p.droppedWarnings++
+		return
+	}
+	p.log.Warnings = append(p.log.Warnings, Warning{Line: line, Message: msg})
 }
 
 func (p *parser) physicalLine(raw string, terminated bool) {

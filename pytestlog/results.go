@@ -498,6 +498,9 @@ func (p *parser) finish() {
 			p.warn(p.lastTextLine, fmt.Sprintf("the log stops at an unrecognised line, it may be cut: %q", truncate(p.lastText, 120)))
 		}
 	}
+	if p.droppedWarnings > 0 {
+		p.log.Warnings = append(p.log.Warnings, Warning{Message: strconv.Itoa(p.droppedWarnings) + " more warnings not shown"})
+	}
 	p.log.Lines = p.lineNo
 }
 

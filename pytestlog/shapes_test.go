@@ -333,12 +333,21 @@ func TestEscapedIDsAgainstCollect(t *testing.T) {
 	}
 }
 
+func TestWarningCap(t *testing.T) {
+	// every echo without a result warns; the count is bounded.
+	log := strings.Repeat("tests/t.py::test_a \n", MaxWarnings+50)
+	l := parseString(t, log, Options{})
+	if len(l.Warnings) != MaxWarnings+1 || l.Warnings[MaxWarnings].Message != "49 more warnings not shown" {
+		t.Errorf("%d warnings, last %+v", len(l.Warnings), l.Warnings[len(l.Warnings)-1])
+	}
+}
+
 func TestLongLine(t *testing.T) {
 	log := "tests/t.py::test_a PASSED [ 50%]\n" + strings.Repeat("x", MaxLineBytes+10) + "\ntests/t.py::test_b \n"
 	l := parseString(t, log, Options{Name: "big.log"})
 	s := one(t, l)
 	// truncated, and (a line of 'x' being xfail letters) too long to be progress.
-	if len(l.Warnings) != 2 || l.Warnings[0].Line != 2 || !strings.HasPrefix(l.Warnings[0].Message, "big.log:2: line longer than") {
+	if len(l.Warnings) != 2 || l.Warnings[0].Line != 2 || !strings.HasPrefix(l.Warnings[0].Message, "line longer than") {
 		t.Errorf("warnings %+v", l.Warnings)
 	}
 	if l.Lines != 3 || len(s.InFlight) != 1 || s.InFlight[0].Line != 3 {

@@ -25,8 +25,10 @@ type Log struct {
 }
 
 // Warning is partial or doubtful evidence; parsing carried on past it.
+// Message does not repeat the input's name or the line: callers prefix them
+// ("name:line: message"), as for the other parsers' warnings.
 type Warning struct {
-	Line    int
+	Line    int // 1-based; 0 for a warning about the whole input
 	Message string
 }
 
