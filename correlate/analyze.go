@@ -448,6 +448,27 @@ func runEndOf(j *job, ended *placedKill) RunEnd {
 	if re.Kind == "" {
 		re.Kind = "unknown"
 	}
+	if !j.HasRunEnd {
+		// No pytest log: the processes' own records say whether their
+		// sessions finished.
+		var ends []string
+		all := false
+		for _, p := range j.Procs {
+			if len(p.Steps) == 0 {
+				continue
+			}
+			if p.Ended == "" {
+				all = false
+				break
+			}
+			all = true
+			ends = append(ends, p.Ended+": session end")
+		}
+		if all {
+			re.Kind = "complete"
+			re.Evidence = append(re.Evidence, ends...)
+		}
+	}
 	if ended != nil && re.Kind != "complete" {
 		re.Kind = "oom-kill"
 		re.Evidence = append(re.Evidence, fmt.Sprintf("%s: %s of pid %d (%s), matched by %s", ended.Source, ended.Kind, ended.PID, ended.Comm, matchWords(ended.MatchedBy)))

@@ -203,8 +203,11 @@ func TestRealDiagnosticsXdist(t *testing.T) {
 	if h := findHog(rep, "test_xdist.py::test_case[5]"); h == nil || h.PeakBytes != 105820160 {
 		t.Errorf("hogs %+v", rep.Hogs)
 	}
-	if len(rep.InFlight) != 0 {
-		t.Errorf("in flight %+v: both sessions ended", rep.InFlight)
+	if len(rep.InFlight) != 0 || rep.RunEnd.Kind != "complete" || len(rep.RunEnd.Evidence) != 2 {
+		t.Errorf("in flight %+v, run end %+v: both sessions ended", rep.InFlight, rep.RunEnd)
+	}
+	if !strings.HasPrefix(rep.Verdict, "The run completed with no kill: 2 tests retained 40.0 MiB") {
+		t.Errorf("verdict %q", rep.Verdict)
 	}
 }
 

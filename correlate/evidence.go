@@ -229,6 +229,8 @@ func (n *normaliser) diagnostics() {
 				if r.HasRSS && r.Time > 0 {
 					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: src})
 				}
+			case heap.EventSessionEnd:
+				p.Ended = src
 			case heap.EventSample:
 				if r.HasRSS && r.Time > 0 {
 					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: src})
@@ -331,6 +333,8 @@ func (n *normaliser) weathercop() {
 			src := pos(in.Path, r.Line)
 			m := mem{RSSBytes: r.VmRSSBytes}
 			switch r.Event {
+			case heap.WeathercopSessionEnd:
+				p.Ended = src
 			case heap.WeathercopSessionStart:
 				if r.HasVmRSS {
 					p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: src})

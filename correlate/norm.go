@@ -110,6 +110,9 @@ type proc struct {
 	Source  string // the input the records came from
 	// Comm and Cmdline are what `oomlens record` saw of the process.
 	Comm, Cmdline string
+	// Ended is "file:line" of a session_end (SESSION_END) record: the
+	// process finished its session, it was not killed.
+	Ended string
 	// LowConfidence is set when the records may mix processes (weathercop
 	// logs written by several xdist workers at once).
 	LowConfidence bool
