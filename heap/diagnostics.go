@@ -181,30 +181,46 @@ func LooksLikeDiagnostics(head []byte) bool {
 	if len(head) == 0 || (head[0] != '{' && head[0] != '[') {
 		return false
 	}
-	if bytes.Contains(head, []byte(`"oomlens/diagnostics/`)) {
+	if diagKeyValue(head, `"schema"`, func(v []byte) bool {
+		return bytes.HasPrefix(v, []byte(`"oomlens/diagnostics/`))
+	}) {
 		return true
 	}
-	if bytes.Contains(head, []byte(`"event"`)) {
-		for _, ev := range [][]byte{
-			[]byte(`"session_start"`), []byte(`"test_start"`),
-			[]byte(`"test_end"`), []byte(`"fixture_teardown"`),
-		} {
-			if bytes.Contains(head, ev) {
+	if diagKeyValue(head, `"event"`, func(v []byte) bool {
+		for _, ev := range []string{EventSessionStart, EventTestStart, EventTestEnd, EventFixtureTeardown, EventSample} {
+			if bytes.HasPrefix(v, []byte(`"`+ev+`"`)) {
 				return true
 			}
 		}
 		return false
+	}) {
+		return true
 	}
-	if head[0] == '{' && bytes.Contains(head, []byte(`"tests"`)) {
-		for _, k := range [][]byte{
-			[]byte(`"peak_memory_mb"`), []byte(`"peak_mb"`), []byte(`"peak_rss_bytes"`),
-		} {
-			if bytes.Contains(head, k) {
+	if head[0] == '{' && diagKeyValue(head, `"tests"`, func(v []byte) bool { return len(v) > 0 && v[0] == '[' }) {
+		for _, k := range []string{`"peak_memory_mb"`, `"peak_mb"`, `"peak_rss_bytes"`} {
+			if diagKeyValue(head, k, func(v []byte) bool { return len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') }) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// diagKeyValue reports whether head holds key (quoted) followed by a colon
+// and a value for which ok is true: "event": "test_end" but not a JSON
+// Schema's "event": {"type": "string"}.
+func diagKeyValue(head []byte, key string, ok func(value []byte) bool) bool {
+	for rest := head; ; {
+		i := bytes.Index(rest, []byte(key))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(key):]
+		v := bytes.TrimLeft(rest, " \t\r\n")
+		if len(v) > 0 && v[0] == ':' && ok(bytes.TrimLeft(v[1:], " \t\r\n")) {
+			return true
+		}
+	}
 }
 
 var diagBOM = []byte{0xEF, 0xBB, 0xBF}

@@ -585,6 +585,7 @@ func TestLooksLikeDiagnostics(t *testing.T) {
 		}
 	}
 	no := []string{
+		`{"properties": {"event": {"type": "string"}, "schema": {"description": "oomlens/diagnostics/v1"}}, "tests": [], "peak_mb": {}}`,
 		"[2025-10-25T17:52:41.208113] TEST_END: test_small_ensemble_generation\n  Elapsed: 2711.4s\n",
 		`{"$report_type": "TestReport", "nodeid": "a.py::t", "when": "call"}`,
 		`{"pytest_version": "8.0.0", "$report_type": "SessionStart"}`,
@@ -596,6 +597,9 @@ func TestLooksLikeDiagnostics(t *testing.T) {
 		if LooksLikeDiagnostics([]byte(s)) {
 			t.Errorf("%q: recognised", s)
 		}
+	}
+	if data, err := os.ReadFile("../docs/diagnostics.schema.json"); err == nil && LooksLikeDiagnostics(data) {
+		t.Error("the JSON Schema is recognised as diagnostics")
 	}
 	for _, dir := range []string{"../testdata/corpus/kernel", "../testdata/corpus/pytest", "../testdata/corpus/weathercop"} {
 		paths, _ := filepath.Glob(dir + "/*")
