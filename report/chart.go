@@ -313,8 +313,14 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 	if !timeMode {
 		c.XMin, c.XMax = 0, float64(len(r.Timeline))
 	}
-	if pad := (c.XMax - c.XMin) * 0.02; timeMode {
-		c.XMin, c.XMax = c.XMin-max(pad, 1), c.XMax+max(pad, 1)
+	if timeMode {
+		// 2% of the span on each side (a run may last well under a
+		// second); one second when everything is at one instant.
+		pad := (c.XMax - c.XMin) * 0.02
+		if pad == 0 {
+			pad = 1
+		}
+		c.XMin, c.XMax = c.XMin-pad, c.XMax+pad
 	}
 	index := make(map[float64]int, len(c.X))
 	for i, x := range c.X {
