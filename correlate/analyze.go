@@ -120,11 +120,11 @@ func analyze(j *job, opts Options) *Report {
 		if pid <= 0 {
 			return nil
 		}
-		if ended != nil && ended.PID == pid {
+		if ended != nil && ended.kills(pid) {
 			return ended
 		}
 		for _, k := range kills {
-			if k.PID == pid {
+			if k.kills(pid) {
 				return k
 			}
 		}

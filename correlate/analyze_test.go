@@ -455,6 +455,13 @@ func TestKillSelection(t *testing.T) {
 		{"time window prefers python", func(j *job) {
 			j.HasRunEnd, j.RunEnd = true, runEndInfo{Kind: "sigkill", Time: t0 + 70}
 		}, []kill{other, py, late}, 4242, "oom-kill", "OOM kill of pid 4242"},
+		{"memory.oom.group member", func(j *job) {
+			j.Procs = []*proc{{PID: 4343, Steps: []step{start("a.py::u", 10, rss(MiB))}}}
+		}, []kill{other, func() kill {
+			k := other
+			k.PID, k.Comm, k.GroupPIDs, k.Wall = 556, "sh", []int{4343}, t0+99999
+			return k
+		}()}, 556, "oom-kill", "OOM kill of pid 556 (sh)"},
 		{"nothing matches: cause unconfirmed", func(j *job) {
 			j.HasRunEnd, j.RunEnd = true, runEndInfo{Kind: "sigkill", Time: t0 + 20}
 		}, []kill{late}, 0, "sigkill", "Killed (SIGKILL), cause unconfirmed"},

@@ -567,6 +567,7 @@ func (n *normaliser) kernel() {
 			if c, ok := e.Memcg["memory"]; ok {
 				k.MemcgUsageBytes, k.MemcgLimitBytes, k.HasMemcgUsage = c.UsageBytes, c.LimitBytes, true
 			}
+			k.GroupPIDs = e.GroupKill
 			if len(e.Tasks) > 0 {
 				k.TaskPIDs = map[int]int64{}
 				for _, t := range e.Tasks {

@@ -106,7 +106,7 @@ func pickKills(j *job, c clock) ([]*placedKill, *placedKill, []string) {
 	var ended *placedKill
 	if j.RunEnd.KilledPID > 0 {
 		for _, k := range ks {
-			if k.PID == j.RunEnd.KilledPID {
+			if k.kills(j.RunEnd.KilledPID) {
 				ended = k
 				ended.MatchedBy = "shell-pid"
 			}
@@ -114,7 +114,7 @@ func pickKills(j *job, c clock) ([]*placedKill, *placedKill, []string) {
 	}
 	if ended == nil {
 		for _, k := range ks {
-			if k.PID > 0 && span.PIDs[k.PID] {
+			if k.killsAny(span.PIDs) {
 				if ended == nil || k.Time >= ended.Time {
 					ended = k
 				}
@@ -178,6 +178,35 @@ func pickKills(j *job, c clock) ([]*placedKill, *placedKill, []string) {
 		return ta < tb
 	})
 	return ks, ended, warns
+}
+
+// kills reports whether the kill ended pid: its victim, or a member of its
+// memory.oom.group.
+func (k *placedKill) kills(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if k.PID == pid {
+		return true
+	}
+	for _, g := range k.GroupPIDs {
+		if g == pid {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *placedKill) killsAny(pids map[int]bool) bool {
+	if k.PID > 0 && pids[k.PID] {
+		return true
+	}
+	for _, g := range k.GroupPIDs {
+		if pids[g] {
+			return true
+		}
+	}
+	return false
 }
 
 // dedupKills drops a kill read twice (the same record in dmesg and in the

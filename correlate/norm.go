@@ -168,10 +168,12 @@ type kill struct {
 	// TaskPIDs are the pids of the task table (the cgroup's tasks for a
 	// memcg OOM), with their anonymous RSS.
 	TaskPIDs map[int]int64
-	Source   string
-	Partial  bool
-	Reason   string
-	KeyLines []string
+	// GroupPIDs are the other pids killed with it (memory.oom.group).
+	GroupPIDs []int
+	Source    string
+	Partial   bool
+	Reason    string
+	KeyLines  []string
 }
 
 // clockHint is one way to put kernel uptime on the wall clock.
