@@ -66,8 +66,12 @@ var markerRules = []markerRule{
 		func(m []string, e *endMarker) {
 			// progress letters glued to an absolute script path
 			// ("....sxF../tmp/run.sh: line 1: ..."): see lettersPrefix.
+			// or a -v result's "[ 50%]" ("...[ 50%]/x.sh: line 1: ...",
+			// killed before the next test's echo).
 			if i := strings.IndexByte(m[1], '/'); i > 0 && isAllLetters(m[1][:i]) {
 				e.lettersPrefix = i
+			} else if i > 0 && strings.HasSuffix(m[1][:i], "%]") {
+				e.start += i
 			}
 			e.pid, _ = strconv.Atoi(m[2])
 			e.cmd = m[4]
@@ -113,6 +117,10 @@ var markerRules = []markerRule{
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Azure Pipelines: "##[error]Bash exited with code '137'."
 	{"exited with code '", regexp.MustCompile(`(##\[error\]\S+ exited with code '(-?\d+)'\.?)`), false,
+		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	// Other runner errors that name an exit code ("##[error]Script failed
+	// with exit code: 137").
+	{"##[error]", regexp.MustCompile(`(##\[error\].*?exit code:? '?(-?\d+)'?.*)$`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// GitLab: "ERROR: Job failed: exit code 137", k8s "... command terminated with exit code 137".
 	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: (?:command terminated with )?exit code (-?\d+))`), false,
@@ -167,7 +175,7 @@ var markerRules = []markerRule{
 		func(m []string, e *endMarker) { e.kind = EndCrash }},
 	// A bare "Killed" (dash, sh), alone or glued after pytest's unfinished
 	// output; must be the end of the line.
-	{"Killed", regexp.MustCompile(`(?:^|[\s.A-Z]|[sx])(Killed)\s*$`), false,
+	{"Killed", regexp.MustCompile(`(?:^|[\s.A-Z\]]|[sx])(Killed)\s*$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	// Python-level allocation failure (sample 19): not a kill.
 	{"MemoryError", regexp.MustCompile(`^(?:INTERNALERROR>\s*)?((?:\w+\.)*MemoryError\b.*)$`), true,
@@ -195,8 +203,9 @@ func findEndMarker(s string) (endMarker, bool) {
 				m[i] = s[loc[2*i]:loc[2*i+1]]
 			}
 		}
-		e := endMarker{start: start, weak: r.weak, text: strings.TrimSpace(s[start:])}
+		e := endMarker{start: start, weak: r.weak}
 		r.fn(m, &e)
+		e.text = strings.TrimSpace(s[e.start:])
 		best = e
 	}
 	return best, best.start >= 0

@@ -51,6 +51,7 @@ func TestEndMarkers(t *testing.T) {
 		{"##[error]Process completed with exit code 137.", EndSIGKILL, 137, 0},
 		{"Error: Process completed with exit code 143.", EndCancelled, 143, 0},
 		{"##[error]Bash exited with code '137'.", EndSIGKILL, 137, 0},
+		{"##[error]Script failed with exit code: 137", EndSIGKILL, 137, 0},
 		{"ERROR: Job failed: exit code 137", EndSIGKILL, 137, 0},
 		{"ERROR: Job failed: command terminated with exit code 137", EndSIGKILL, 137, 0},
 		{"ERROR: Job failed: execution took longer than 1h0m0s seconds", EndTimeout, -1, 0},
@@ -102,6 +103,18 @@ func TestGluedMarkers(t *testing.T) {
 		{"collected 3 items\n\ntests/t.py ..Killed\n", "tests/t.py::#3", "tests/t.py::#1 tests/t.py::#2"},
 		{"collected 3 items\n\ntests/t.py .F/bin/sh: line 1: 12 Killed pytest\n", "tests/t.py::#3", "tests/t.py::#1 tests/t.py::#2"},
 		{"collected 3 items\n\ntests/t.py ..Fatal Python error: Segmentation fault\n", "tests/t.py::#3", "tests/t.py::#1 tests/t.py::#2"},
+	}
+	// killed after a -v result, before the next echo: nothing in flight,
+	// and the result stands.
+	for _, log := range []string{
+		"tests/t.py::test_a PASSED                                      [ 50%]/x.sh: line 1:   123 Killed                  pytest -v\n",
+		"tests/t.py::test_a PASSED                                      [ 50%]Killed\n",
+	} {
+		s := one(t, parseString(t, log, Options{}))
+		checkDigest(t, s, digest{Mode: ModeVerbose, Tests: []string{"tests/t.py::test_a passed"}, End: s.End.Kind + " exit=- pid=" + map[bool]string{true: "123", false: "0"}[strings.Contains(log, "123")] + " evidence=1"})
+		if s.End.Kind != EndSIGKILL || strings.HasPrefix(s.End.Evidence[0].Text, "50%") {
+			t.Errorf("%q: end %+v", log, s.End)
+		}
 	}
 	for _, c := range cases {
 		s := one(t, parseString(t, c.log, Options{}))
