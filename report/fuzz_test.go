@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -66,6 +67,8 @@ func FuzzRender(f *testing.F) {
 	}
 	f.Add("x", int64(-1<<63), -1.0)
 	f.Add("x", int64(1<<62), 1e308)
+	f.Add("x", int64(1), math.NaN())
+	f.Add("x", int64(1), math.Inf(1))
 	f.Fuzz(func(t *testing.T, s string, n int64, share float64) {
 		got := renderAll(t, hostile(s, n, share))
 		base := renderAll(t, hostile("x", n, share))

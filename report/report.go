@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,8 +106,10 @@ func normalize(in *correlate.Report) *correlate.Report {
 	}
 	// A time is RFC 3339 or null (boot_time: absent), never "".
 	r.Alignment.BootTime = nilIfEmpty(in.Alignment.BootTime)
+	r.Alignment.UncertaintyS = finite(in.Alignment.UncertaintyS)
 	for i := range r.Kills {
 		r.Kills[i].Time = nilIfEmpty(r.Kills[i].Time)
+		r.Kills[i].UptimeS = finite(r.Kills[i].UptimeS)
 	}
 	r.InFlight = cloneSlice(in.InFlight)
 	for i := range r.InFlight {
@@ -116,6 +119,7 @@ func normalize(in *correlate.Report) *correlate.Report {
 	for i := range r.Leaks {
 		r.Leaks[i].Evidence = nonNil(r.Leaks[i].Evidence)
 		r.Leaks[i].OpenObjects = nonNilMap(r.Leaks[i].OpenObjects)
+		r.Leaks[i].ShareOfKill = finite(r.Leaks[i].ShareOfKill)
 	}
 	r.Unclosed = cloneSlice(in.Unclosed)
 	for i := range r.Unclosed {
@@ -155,6 +159,15 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// finite turns NaN and ±Inf (a division by zero upstream) into null, which
+// JSON can hold and which means the same: not known.
+func finite(f *float64) *float64 {
+	if f == nil || math.IsNaN(*f) || math.IsInf(*f, 0) {
+		return nil
+	}
+	return f
 }
 
 func nilIfEmpty(s *string) *string {
