@@ -30,10 +30,12 @@ type stampedLog struct {
 	now func() time.Time
 	err error // first write error; later writes are dropped
 	buf []byte
+	// maxPending is maxPendingBytes, smaller in tests.
+	maxPending int
 }
 
 func newStampedLog(f *os.File) *stampedLog {
-	return &stampedLog{f: f, w: bufio.NewWriterSize(f, 64<<10), now: time.Now}
+	return &stampedLog{f: f, w: bufio.NewWriterSize(f, 64<<10), now: time.Now, maxPending: maxPendingBytes}
 }
 
 // lineStream is one stream's view of the stamped log: it holds the stream's
@@ -63,7 +65,7 @@ func (s *lineStream) write(p []byte) {
 				l.put(p)
 			} else {
 				s.pending = append(s.pending, p...)
-				if len(s.pending) > maxPendingBytes {
+				if len(s.pending) > l.maxPending {
 					stamp = l.stamp(stamp)
 					l.put(stamp)
 					l.put(s.pending)
