@@ -141,7 +141,9 @@
 // from the first three sources is known. Syslog stamps take their year from
 // Options.Year, else from the other inputs (across a New Year if need be);
 // stamps without a zone are read in Options.Location (UTC when nil, with a
-// warning). Report.Alignment names the method used for the kill that ended
+// warning). Without Options.Location, weathercop's naive local stamps are
+// compared with the CI log's UTC stamps of the same tests: the median
+// difference, rounded to a quarter hour, is taken as their zone's offset. Report.Alignment names the method used for the kill that ended
 // the run and its uncertainty; hints that disagree are a warning.
 //
 // # The kill that ended the run

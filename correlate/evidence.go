@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,6 +87,9 @@ type normaliser struct {
 	// byFile indexes the collection list and order by file, built on first
 	// use: [0] collection order, [1] run order.
 	byFile [2]map[string][]string
+	// naiveProcs are processes whose stamps carry no zone and were read as
+	// UTC for want of Options.Location.
+	naiveProcs []*proc
 }
 
 func normalise(ev *Evidence, opts Options) *job {
@@ -94,6 +98,7 @@ func normalise(ev *Evidence, opts Options) *job {
 	n.diagnostics()
 	n.weathercop()
 	n.pytest()
+	n.alignNaive()
 	n.junit()
 	n.kernel()
 	n.cores()
@@ -387,6 +392,62 @@ func (n *normaliser) weathercop() {
 			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (weathercop's local time)")
 		}
 		n.j.Procs = append(n.j.Procs, p)
+		if naive && n.opts.Location == nil {
+			n.naiveProcs = append(n.naiveProcs, p)
+		}
+	}
+}
+
+// alignNaive finds the zone of naive local stamps (weathercop's) when
+// Options.Location is not given: the same tests' end stamps in a CI log are
+// UTC, so the median difference, rounded to a quarter hour, is the zone's
+// offset.
+func (n *normaliser) alignNaive() {
+	if len(n.naiveProcs) == 0 {
+		return
+	}
+	ends := map[string]float64{}
+	for _, t := range n.j.Tests {
+		if t.End > 0 {
+			ends[t.ID] = t.End
+		}
+	}
+	for _, p := range n.naiveProcs {
+		var d []float64
+		for _, s := range p.Steps {
+			if e, ok := ends[s.Test]; ok && s.Kind == stepEnd && s.Time > 0 {
+				d = append(d, s.Time-e)
+			}
+		}
+		if len(d) == 0 {
+			continue
+		}
+		sort.Float64s(d)
+		off := math.Round(d[len(d)/2]/900) * 900
+		if off == 0 || math.Abs(off) > 14*3600 {
+			continue
+		}
+		for i := range p.Steps {
+			if p.Steps[i].Time > 0 {
+				p.Steps[i].Time -= off
+			}
+		}
+		for i := range p.Samples {
+			p.Samples[i].Time -= off
+		}
+		sign := "+"
+		if off < 0 {
+			sign = "-"
+		}
+		a := int(math.Abs(off))
+		n.warnf("%s: its local stamps are UTC%s%02d:%02d by the CI log's stamps of the same tests, and are read so (pass --tz to say otherwise)", p.Source, sign, a/3600, a%3600/60)
+		kept := n.j.NaiveTimes[:0]
+		for _, s := range n.j.NaiveTimes {
+			if !strings.HasPrefix(s, p.Source+" (") {
+				kept = append(kept, s)
+			}
+		}
+		n.j.NaiveTimes = kept
 	}
 }
 

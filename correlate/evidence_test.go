@@ -171,11 +171,14 @@ func TestBareNamesJoined(t *testing.T) {
 		rec(7, heap.WeathercopTestEnd, "test_phase_randomization", 6, 1000, 1),
 		rec(8, heap.WeathercopTestStart, "test_sim", 7, 1000, 0),
 	}}
+	// The CI log's stamps are UTC; weathercop's are Berlin's local time,
+	// an hour ahead.
+	utc := func(sec int) time.Time { return ts.Add(time.Duration(sec)*time.Second - time.Hour) }
 	py := &pytestlog.Log{Sessions: []pytestlog.Session{{
 		Tests: []pytestlog.Test{
-			{NodeID: "tests/test_multisite.py::TestMultisite::test_phase_randomization", Outcome: "passed", Line: 10},
-			{NodeID: "tests/test_copulae.py::test_fit[clayton]", Outcome: "passed", Line: 11},
-			{NodeID: "tests/test_multisite_conditional.py::test_phase_randomization", Outcome: "passed", Line: 12},
+			{NodeID: "tests/test_multisite.py::TestMultisite::test_phase_randomization", Outcome: "passed", Line: 10, End: utc(2), HasEnd: true},
+			{NodeID: "tests/test_copulae.py::test_fit[clayton]", Outcome: "passed", Line: 11, End: utc(4), HasEnd: true},
+			{NodeID: "tests/test_multisite_conditional.py::test_phase_randomization", Outcome: "passed", Line: 12, End: utc(6), HasEnd: true},
 		},
 		InFlight: []pytestlog.InFlight{{Test: "tests/test_multisite.py::TestMultisite::test_sim", Basis: pytestlog.BasisVerboseLog, Line: 13}},
 		End:      pytestlog.RunEnd{Kind: pytestlog.EndSIGKILL, KilledPID: 4242},
@@ -205,6 +208,12 @@ func TestBareNamesJoined(t *testing.T) {
 	}
 	if len(rep.Unclosed) != 0 {
 		t.Errorf("test_fit saw the count and did not raise it: unclosed %+v", rep.Unclosed)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "test_memory.log: its local stamps are UTC+01:00") {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+	if s := rep.Timeline[0]; s.End == nil || *s.End != "2026-11-26T09:00:02Z" {
+		t.Errorf("timeline %+v", rep.Timeline[0])
 	}
 }
 
