@@ -32,7 +32,7 @@ func TestJUnitXdistWorkerKilled(t *testing.T) {
 		t.Fatalf("%d suites", len(j.Suites))
 	}
 	s := j.Suites[0]
-	if s.Name != "pytest" || s.Tests != 14 || s.Errors != 1 || s.Failures != 1 || s.Skipped != 2 || s.Hostname != "vm" || !s.HasTime || s.TimeHasZone {
+	if s.Name != "pytest" || s.Tests != 14 || s.Errors != 1 || s.Failures != 1 || s.Skipped != 2 || s.Hostname != "oomlens-host" || !s.HasTime || s.TimeHasZone {
 		t.Errorf("suite %+v", s)
 	}
 	got := map[string]string{}

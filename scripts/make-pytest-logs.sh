@@ -44,7 +44,7 @@ for line in iter(sys.stdin.buffer.readline, b""):
 }
 
 scrub() {
-	sed -e "s#$WORK#$FIXED#g" "$1"
+	sed -e "s#$WORK#$FIXED#g" -e 's#hostname="[^"]*"#hostname="oomlens-host"#' "$1"
 }
 
 wait_marker() {
