@@ -46,7 +46,7 @@
 // Memory comes from /proc/<pid>/statm: resident is VmRSS and resident minus
 // shared is RssAnon (task_statm in fs/proc/task_mmu.c sums the same mm
 // counters that /proc/<pid>/status prints), one short read per process. This
-// is about three times cheaper than go-sysinfo's Process(pid).Memory(), which
+// is about four times cheaper in CPU time than go-sysinfo's Process(pid).Memory(), which
 // parses all of /proc/<pid>/stat and has no RssAnon (see the benchmarks in
 // sampler_bench_test.go). A zombie (statm all zeros) gets no sample.
 //
