@@ -235,3 +235,61 @@ func TestRealWeathercop(t *testing.T) {
 		t.Errorf("unclosed %+v in flight %+v", rep.Unclosed, rep.InFlight)
 	}
 }
+
+// TestRealCore: the core of the demo program (see testdata/cores/README.md)
+// is summarised into the report with its largest anonymous regions.
+func TestRealCore(t *testing.T) {
+	path := corpus("cores", "oomcore-demo.core.xz")
+	c, err := heap.ReadCore(path, heap.CoreOptions{Name: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := Analyze(&Evidence{Cores: []CoreInput{{Path: "oomcore-demo.core.xz", Core: c}}}, Options{})
+	if len(rep.Cores) != 1 {
+		t.Fatalf("cores %+v", rep.Cores)
+	}
+	cd := rep.Cores[0]
+	if cd.PID != 13893 || cd.Comm != "oomcore-demo" || cd.Signal != "SIGABRT" || len(cd.LargestRegions) == 0 {
+		t.Errorf("core %+v", cd)
+	}
+	if r := cd.LargestRegions[0]; r.SizeBytes < 8*MiB || !strings.HasPrefix(r.Start, "0x") || r.Perms != "rw-" {
+		t.Errorf("largest region %+v", r)
+	}
+}
+
+// TestKillsReadTwice: the same record in dmesg and in the journal is one
+// kill; userspace killers are named as such.
+func TestKillsReadTwice(t *testing.T) {
+	a := kill{Kind: "kernel-oom-kill", PID: 9, Comm: "python", UptimeS: 100, HasUptime: true, LastBoot: true, Source: "dmesg:1", Partial: true}
+	b := a
+	b.Source, b.Partial, b.KeyLines = "journal:7", false, []string{"Out of memory: Killed process 9 (python)"}
+	b.Wall, b.HasWall, b.WallBasis = t0, true, "iso-with-zone"
+	got := dedupKills([]kill{a, b, {Kind: "earlyoom-kill", PID: 10, Comm: "rustc"}})
+	if len(got) != 2 || got[0].Source != "journal:7" || !got[0].HasWall {
+		t.Errorf("dedup %+v", got)
+	}
+	for _, c := range []struct {
+		k    placedKill
+		want string
+	}{
+		{placedKill{kill: kill{Kind: "earlyoom-kill", PID: 10, Comm: "rustc"}}, "earlyoom kill of pid 10 (rustc)"},
+		{placedKill{kill: kill{Kind: "systemd-oomd-kill", Comm: "app.scope"}}, "systemd-oomd kill of app.scope"},
+		{placedKill{kill: kill{Kind: "systemd-unit-oom", Comm: "ci.service"}}, "OOM kill reported by systemd for ci.service"},
+		{placedKill{kill: kill{Kind: "kernel-oom-kill", PID: 3, Comm: "x", MemcgOOM: true, TaskMemcg: "/a"}}, "OOM kill of pid 3 (x) in memcg /a"},
+	} {
+		if got := killWords(&c.k); got != c.want {
+			t.Errorf("killWords = %q, want %q", got, c.want)
+		}
+	}
+}
+
+// TestThisHostBootTime: go-sysinfo gives this host's boot time, in the past.
+func TestThisHostBootTime(t *testing.T) {
+	bt, err := sysinfoBootTime()
+	if err != nil {
+		t.Skipf("no boot time here: %v", err)
+	}
+	if !bt.Before(time.Now()) || bt.Year() < 2000 {
+		t.Errorf("boot time %v", bt)
+	}
+}
