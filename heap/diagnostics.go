@@ -121,11 +121,15 @@ type Record struct {
 	OpenObjectDetails []OpenObject
 
 	// fixture_teardown: the fixture finalized, its scope ("module",
-	// "session", …) and VmRSS just before and after its finalizers ran.
-	Fixture        string
-	Scope          string
-	RSSBeforeBytes int64
-	RSSAfterBytes  int64
+	// "session", …) and VmRSS just before and after its finalizers ran
+	// (fixture_setup: before and after it was made). RSSAnonBytes is then
+	// RssAnon after, RSSAnonBeforeBytes RssAnon before.
+	Fixture            string
+	Scope              string
+	RSSBeforeBytes     int64
+	RSSAfterBytes      int64
+	RSSAnonBeforeBytes int64
+	HasRSSAnonBefore   bool
 
 	// session_start: boot time (Unix seconds, btime of /proc/stat) and
 	// CLOCK_MONOTONIC seconds at Time, to put kernel uptime stamps on the
@@ -900,7 +904,7 @@ var diagRecordFields = map[string]bool{
 	"outcome": true, "duration_s": true, "rss_bytes": true, "rss_anon_bytes": true,
 	"peak_rss_bytes": true, "open_objects": true, "open_object_details": true,
 	"open_datasets": true, "unclosed_datasets": true, "fixture": true, "scope": true,
-	"rss_before_bytes": true, "rss_after_bytes": true, "boot_time": true,
+	"rss_before_bytes": true, "rss_after_bytes": true, "rss_anon_before_bytes": true, "boot_time": true,
 	"monotonic": true, "schema": true, "peak_source": true, "traceback_kept": true,
 }
 
@@ -1000,6 +1004,9 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error
 	}
 	if v, ok := get("rss_after_bytes"); ok {
 		rec.RSSAfterBytes = d.bytes("rss_after_bytes", v)
+	}
+	if v, ok := get("rss_anon_before_bytes"); ok {
+		rec.RSSAnonBeforeBytes, rec.HasRSSAnonBefore = d.bytes("rss_anon_before_bytes", v), true
 	}
 	if v, ok := get("boot_time"); ok {
 		rec.BootTime, rec.HasBootTime = d.float("boot_time", v), true

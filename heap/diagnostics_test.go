@@ -20,6 +20,7 @@ const diagMiB = 1 << 20
 
 var diagnosticsSamples = []string{
 	"../testdata/diagnostics/killed-leak.jsonl",
+	"../testdata/diagnostics/fixture-teardown.jsonl",
 	"../testdata/diagnostics/xdist/diag.gw0.jsonl",
 	"../testdata/diagnostics/xdist/diag.gw1.jsonl",
 }
@@ -152,6 +153,47 @@ func TestParseDiagnosticsKilledLeak(t *testing.T) {
 	if held := d.Records[28].RSSBytes - last.RSSBytes; held != 134221824 {
 		t.Errorf("victim held %d bytes", held)
 	}
+}
+
+// TestParseDiagnosticsFixtureTeardown reads a real run that ended normally
+// with a module and a session fixture torn down. Values copied by hand.
+func TestParseDiagnosticsFixtureTeardown(t *testing.T) {
+	d := mustParseFile(t, "../testdata/diagnostics/fixture-teardown.jsonl")
+	if len(d.Warnings) != 0 || len(d.Records) != 16 {
+		t.Fatalf("%d records, warnings %v", len(d.Records), d.Warnings)
+	}
+	first := d.Records[0]
+	if first.Extra == nil || string(first.Extra["comm"]) != `"python3"` ||
+		!strings.HasPrefix(string(first.Extra["cmdline"]), `"/usr/bin/python3 -m pytest -q -p oomlens_diagnostics`) {
+		t.Errorf("session_start Extra %v", diagExtras(first.Extra))
+	}
+	diagSameRecord(t, "line 5", d.Records[4], Record{
+		Event: "fixture_setup", Time: 1795693778.5894907, PID: 24775, Line: 5,
+		NodeID: "test_fixture_teardown.py::test_reads_grid", Fixture: "session_cache", Scope: "session",
+		RSSBeforeBytes: 47403008, RSSAfterBytes: 97738752,
+		RSSAnonBeforeBytes: 29786112, HasRSSAnonBefore: true, RSSAnonBytes: 80121856, HasRSSAnon: true,
+	})
+	diagSameRecord(t, "line 12", d.Records[11], Record{
+		Event: "fixture_teardown", Time: 1795693779.0085957, PID: 24775, Line: 12,
+		NodeID: "test_fixture_teardown.py::test_after_failure", Fixture: "grid", Scope: "module",
+		RSSBeforeBytes: 198676480, RSSAfterBytes: 98009088,
+		RSSAnonBeforeBytes: 180961280, HasRSSAnonBefore: true, RSSAnonBytes: 80293888, HasRSSAnon: true,
+	})
+	// The 96 MiB module fixture: 198676480 - 98009088 = 100667392 (96.0 MiB + 4 KiB).
+	if drop := d.Records[11].RSSBeforeBytes - d.Records[11].RSSAfterBytes; drop != 100667392 {
+		t.Errorf("grid gave back %d", drop)
+	}
+	diagSameRecord(t, "line 14", d.Records[13], Record{
+		Event: "fixture_teardown", Time: 1795693779.0225797, PID: 24775, Line: 14,
+		NodeID: "test_fixture_teardown.py::test_after_failure", Fixture: "session_cache", Scope: "session",
+		RSSBeforeBytes: 98009088, RSSAfterBytes: 47673344,
+		RSSAnonBeforeBytes: 80293888, HasRSSAnonBefore: true, RSSAnonBytes: 29958144, HasRSSAnon: true,
+	})
+	diagSameRecord(t, "line 16", d.Records[15], Record{
+		Event: "session_end", Time: 1795693779.0530648, PID: 24775, Line: 16,
+		RSSBytes: 47865856, HasRSS: true, RSSAnonBytes: 29954048, HasRSSAnon: true,
+		Extra: map[string]json.RawMessage{"exitstatus": diagRaw("1")},
+	})
 }
 
 func TestParseDiagnosticsXdistWorkers(t *testing.T) {
@@ -745,6 +787,11 @@ def test_leaves_dataset_open(tmp_path):
 		t.Errorf("scope %q", teardown.Scope)
 	}
 	near("module fixture gave back", teardown.RSSBeforeBytes-teardown.RSSAfterBytes, 150*diagMiB)
+	if !teardown.HasRSSAnonBefore || !teardown.HasRSSAnon {
+		t.Errorf("fixture_teardown without RssAnon before and after: %+v", *teardown)
+	} else {
+		near("module fixture gave back (RssAnon)", teardown.RSSAnonBeforeBytes-teardown.RSSAnonBytes, 150*diagMiB)
+	}
 	if hasXarray {
 		e := end["test_leaves_dataset_open"]
 		want := []OpenObject{{Type: "xarray.Dataset", FileBacked: true, Closed: false, NBytes: 8000}}

@@ -191,6 +191,24 @@ def _boot_time():
     return None
 
 
+def _proc_text(name):
+    """/proc/self/<name> as text without its newline, or None."""
+    try:
+        with open("/proc/self/" + name, "rb") as f:
+            return f.read().decode("utf-8", "replace").rstrip("\n")
+    except OSError:
+        return None
+
+
+def _cmdline():
+    """The command line as the kernel has it (/proc/self/cmdline, arguments
+    joined by spaces): what ps and the OOM killer's process name match."""
+    text = _proc_text("cmdline")
+    if text is None:
+        return " ".join([sys.executable] + sys.argv)
+    return " ".join(arg for arg in text.split("\0") if arg)
+
+
 # ---------------------------------------------------------------------------
 # Objects left alive: xarray Datasets
 
@@ -507,6 +525,8 @@ class Recorder:
             rss_anon_bytes=anon,
             boot_time=_boot_time(),
             monotonic=monotonic,
+            comm=_proc_text("comm"),
+            cmdline=_cmdline(),
             python=sys.version.split()[0],
             argv=sys.argv[1:],
         )
@@ -652,7 +672,7 @@ class Recorder:
         if self.fd is None or scope in (None, "function"):
             yield
             return
-        before, _, _ = _memory()
+        before, anon_before, _ = _memory()
         yield
         after, anon, _ = _memory()
         test = self.test
@@ -662,6 +682,7 @@ class Recorder:
             scope=scope,
             rss_before_bytes=before,
             rss_after_bytes=after,
+            rss_anon_before_bytes=anon_before,
             rss_anon_bytes=anon,
             nodeid=test.nodeid if test is not None else None,
         )
@@ -700,7 +721,7 @@ class Recorder:
                     del funcargs[fixturedef.argname]
             if recorder.collect:
                 gc.collect()
-            before, _, _ = _memory()
+            before, anon_before, _ = _memory()
             try:
                 return orig(fixturedef, *args, **kwargs)
             finally:
@@ -714,6 +735,7 @@ class Recorder:
                     scope=scope,
                     rss_before_bytes=before,
                     rss_after_bytes=after,
+                    rss_anon_before_bytes=anon_before,
                     rss_anon_bytes=anon,
                     nodeid=test.nodeid if test is not None else None,
                     traceback_kept=True if getattr(sys, "last_traceback", None) is not None else None,

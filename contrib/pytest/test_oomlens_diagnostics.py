@@ -120,6 +120,11 @@ def test_session_start(memory_run):
     assert start["boot_time"] == btime
     # monotonic counts from boot (CLOCK_MONOTONIC, minus suspended time)
     assert 0 < start["monotonic"] <= start["time"] - btime + 1
+    # What the kernel's OOM report names the process by (comm is at most 15
+    # bytes, task->comm) and its command line.
+    assert start["comm"] == os.path.basename(sys.executable)[:15]
+    assert start["cmdline"].split()[0] == sys.executable
+    assert "-p oomlens_diagnostics" in start["cmdline"]
     assert memory_run[-1]["event"] == "session_end"
     assert memory_run[-1]["exitstatus"] == 1
     assert all(r["pid"] == start["pid"] for r in memory_run)
@@ -152,6 +157,8 @@ def test_module_fixture_teardown_gives_memory_back(memory_run):
     assert td["scope"] == "module"
     dropped = td["rss_before_bytes"] - td["rss_after_bytes"]
     assert abs(dropped - 150 * MiB) < TOLERANCE, dropped / MiB
+    anon_dropped = td["rss_anon_before_bytes"] - td["rss_anon_bytes"]
+    assert abs(anon_dropped - 150 * MiB) < TOLERANCE, anon_dropped / MiB
     # The module fixture is made in the setup of the test using it and torn
     # down after the last test of the module; both records name that test.
     assert setups[0]["nodeid"].endswith("::test_uses_module_fixture")
