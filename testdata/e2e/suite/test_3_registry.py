@@ -1,0 +1,42 @@
+"""An in-memory registry of datasets: one test leaks a Dataset into a
+module-level list, one leaks a few MiB, and the last test merges everything
+and allocates enough to cross the limit (the victim)."""
+
+import numpy as np
+import xarray as xr
+
+from conftest import size_mib, touched
+
+# Module-level registry the leaking tests append to and nobody clears.
+_REGISTRY = []
+_MEMO = []
+
+
+def test_registry_starts_empty():
+    assert _REGISTRY == []
+
+
+def test_register_dataset():
+    """LEAK: keeps an in-memory Dataset of OOMSUITE_LIST_MIB MiB (default 64)
+    in the module-level list."""
+    ds = xr.Dataset({"wind": ("cell", touched(size_mib("LIST", 64), 1.5))})
+    _REGISTRY.append(ds)
+    assert len(_REGISTRY) == 1
+
+
+def test_memo_small():
+    """SMALL LEAK: keeps OOMSUITE_SMALL_MIB MiB (default 3) in a module-level
+    list: below any sensible noise floor."""
+    _MEMO.append(touched(size_mib("SMALL", 3), 4.0))
+    assert len(_MEMO) == 1
+
+
+def test_unit_conversion():
+    assert np.isclose(xr.DataArray([273.15]).values[0] - 273.15, 0.0)
+
+
+def test_merge_all():
+    """VICTIM: allocates OOMSUITE_VICTIM_MIB MiB (default 224) on top of
+    what the session holds; with the leaks above it crosses the limit."""
+    merged = touched(size_mib("VICTIM", 224), 5.0)
+    assert float(merged[::4096].sum()) > 0
