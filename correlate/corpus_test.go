@@ -293,3 +293,50 @@ func TestThisHostBootTime(t *testing.T) {
 		t.Errorf("boot time %v", bt)
 	}
 }
+
+// TestRealMemcgKill is a real OOM kill in a 420 MiB memory cgroup (see
+// testdata/memcg-kill-e2e/README.md): the two leaks are named with their
+// sizes and open Datasets, the module fixture and the 3 MiB memo are not,
+// the hog gave its memory back, and the test that was running is only the
+// victim of the kill of pid 25336.
+func TestRealMemcgKill(t *testing.T) {
+	dir := filepath.Join("testdata", "memcg-kill-e2e")
+	py := readPytest(t, filepath.Join(dir, "pytest.log"))
+	d := readDiagnostics(t, filepath.Join(dir, "diagnostics.jsonl"))
+	k := readKernel(t, filepath.Join(dir, "kernel.log"), dmesg.Options{})
+	rep, err := Analyze(&Evidence{Pytest: []PytestInput{py}, Diagnostics: []DiagnosticsInput{d}, Kernel: []KernelInput{k}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "OOM kill of pid 25336 (python3) in memcg /oomlens-corr-test: 2 tests retained 160.0 MiB that was never released " +
+		"(test_1_io.py::test_open_cached_dataset 96.0 MiB, test_3_registry.py::test_register_dataset 64.0 MiB); " +
+		"test_3_registry.py::test_merge_all was only running when the limit was hit."
+	if rep.Verdict != want {
+		t.Errorf("verdict\n got %q\nwant %q", rep.Verdict, want)
+	}
+	for _, c := range []struct {
+		test  string
+		share float64
+	}{{"test_1_io.py::test_open_cached_dataset", 0.23}, {"test_3_registry.py::test_register_dataset", 0.153}} {
+		l := findLeak(rep, c.test)
+		if l == nil || l.Confidence != ConfidenceHigh || l.OpenObjects["xarray.Dataset"] != 1 || l.ShareOfKill == nil || *l.ShareOfKill != c.share {
+			t.Errorf("leak %s: %+v", c.test, l)
+		}
+	}
+	if h := findHog(rep, "test_2_models.py::test_resample_hog"); h == nil || h.RetainedBytes != 0 {
+		t.Errorf("hogs %+v", rep.Hogs)
+	}
+	for _, s := range []string{"test_2_models.py::test_climatology_mean", "test_3_registry.py::test_memo_small", "test_3_registry.py::test_merge_all"} {
+		if findLeak(rep, s) != nil {
+			t.Errorf("%s named", s)
+		}
+	}
+	if len(rep.InFlight) != 1 || rep.InFlight[0].PID != 25336 || rep.InFlight[0].AddedBytesEstimate == nil ||
+		*rep.InFlight[0].AddedBytesEstimate != 428332*1024-328642560 {
+		t.Errorf("in flight %+v", rep.InFlight)
+	}
+	if len(rep.Kills) != 1 || !rep.Kills[0].EndedRun || rep.Kills[0].MemcgLimitBytes == nil || *rep.Kills[0].MemcgLimitBytes != 420*MiB ||
+		rep.Alignment.Method != AlignDiagnosticsMonotonic || rep.RunEnd.Kind != "oom-kill" {
+		t.Errorf("kills %+v alignment %+v run end %+v", rep.Kills, rep.Alignment, rep.RunEnd)
+	}
+}
