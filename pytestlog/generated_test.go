@@ -226,3 +226,94 @@ func TestHostileIDsRealPytest(t *testing.T) {
 		}
 	}
 }
+
+// TestRealPytestShapes runs the real pytest on the suite (test_sleeper
+// returns at once without OOMLENS_MARKER) in the output shapes the parser
+// must read, and checks it finds every collected test with the right
+// outcome: live logging, -s output glued to the echo, count-style progress,
+// -rA naming progress letters, -vv, and xdist.
+func TestRealPytestShapes(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import pytest, xdist").Run(); err != nil {
+		msg := "needs " + py + " with pytest and pytest-xdist (Debian python3-pytest, python3-pytest-xdist): " + err.Error()
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "tests"), os.DirFS(filepath.Join(genDir, "suite", "tests"))); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		cmd := exec.Command(py, append([]string{"-m", "pytest", "-p", "no:cacheprovider"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "COLUMNS=80", "PYTHONDONTWRITEBYTECODE=1", "PYTEST_ADDOPTS=", "OOMLENS_MARKER=")
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	collect, err := ParseCollectList(strings.NewReader(run("--collect-only", "-q", "tests")), "collect")
+	if err != nil || len(collect) != 14 {
+		t.Fatalf("collect: %v %q", err, collect)
+	}
+	outcome := map[string]string{"tests/test_alpha.py::test_skipped": OutcomeSkipped, "tests/test_alpha.py::test_xfail": OutcomeXfailed,
+		"tests/test_alpha.py::test_fails": OutcomeFailed}
+	for _, c := range []struct {
+		args    []string
+		collect bool // resolve positions with the collection list
+		// the short summary folds skips ("SKIPPED [1] file:line: reason"):
+		// without a collection list the skipped letter stays unnamed.
+		unnamedSkip bool
+	}{
+		{[]string{"-v", "--log-cli-level=INFO"}, false, false},
+		{[]string{"-v", "-s"}, false, false}, // "nodeid output from gammaPASSED"
+		{[]string{"-v", "-s"}, true, false},
+		{[]string{"-vv", "-o", "console_output_style=count"}, false, false},
+		{[]string{"-o", "console_output_style=count"}, true, false},
+		{[]string{"-rA"}, false, true}, // the short summary names the letters
+		{[]string{"-q", "-rA"}, false, true},
+		{[]string{"-q"}, true, false},
+		{[]string{"-n", "2", "-v"}, false, false},
+		{[]string{"-n", "2", "-rA"}, false, true},
+	} {
+		args := c.args
+		name := strings.Join(args, " ")
+		out := run(append(args, "tests")...)
+		opts := Options{Name: name}
+		if c.collect {
+			opts.Collect = collect
+			name += " +collect"
+		}
+		l, err := Parse(strings.NewReader(out), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Sessions) != 1 || !l.Sessions[0].Complete || len(l.Sessions[0].InFlight) != 0 {
+			t.Errorf("%s: sessions %+v\n%s", name, l.Sessions, out)
+			continue
+		}
+		got := map[string]string{}
+		for _, tt := range l.Sessions[0].Tests {
+			got[tt.NodeID] = tt.Outcome
+		}
+		want := map[string]string{}
+		for _, id := range collect {
+			want[id] = OutcomePassed
+			if o := outcome[id]; o != "" {
+				want[id] = o
+			}
+		}
+		if c.unnamedSkip {
+			delete(want, "tests/test_alpha.py::test_skipped")
+			want[""] = OutcomeSkipped
+			for _, tt := range l.Sessions[0].Tests {
+				if tt.NodeID == "" && (tt.File != "tests/test_alpha.py" || tt.Reason != "not on this host") {
+					t.Errorf("%s: the folded skip gave %+v", name, tt)
+				}
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v\n%s", name, got, want, out)
+		}
+	}
+}

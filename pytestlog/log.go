@@ -58,6 +58,7 @@ var (
 	finalPartRe       = regexp.MustCompile(`^(\d+) (\w+)$`)
 	finalQuietRe      = regexp.MustCompile(`^((?:\d+ \w+)(?:, \d+ \w+)*|no tests ran) in (\d+(?:\.\d+)?)s(?: \(\d+:\d\d:\d\d\))?\s*$`)
 	finalInRe         = regexp.MustCompile(`^(.+) in (\d+(?:\.\d+)?)s(?: \(\d+:\d\d:\d\d\))?$`)
+	skippedSummaryRe  = regexp.MustCompile(`^\[(\d+)\] (.+?):\d+: (.*)$`)
 	summaryLineRe     = regexp.MustCompile(`^(PASSED|FAILED|ERROR|XFAIL|XPASS|SKIPPED|RERUN|LEAKED) (.+?)\s*$`)
 	progressTailRe    = regexp.MustCompile(`^\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
 	verboseTailRe     = regexp.MustCompile(`^((?: \(.*\))?)\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
@@ -891,7 +892,18 @@ func (p *parser) summaryLine(line string) bool {
 	outcome := verboseWords[m[1]]
 	rest := m[2]
 	if outcome == OutcomeSkipped {
-		// "SKIPPED [1] tests/x.py:12: reason": no node id.
+		// "SKIPPED [2] tests/x.py:12: reason" folds skips by location: no
+		// node id, but the file and reason of that many unnamed skips.
+		if m := skippedSummaryRe.FindStringSubmatch(rest); m != nil {
+			n := atoi(m[1])
+			for i := range st.s.Tests {
+				tr := &st.s.Tests[i]
+				if n > 0 && tr.NodeID == "" && tr.Outcome == OutcomeSkipped && tr.Reason == "" && (tr.File == "" || tr.File == m[2]) {
+					tr.File, tr.Reason = m[2], m[3]
+					n--
+				}
+			}
+		}
 		return true
 	}
 	if outcome == OutcomeError {

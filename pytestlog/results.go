@@ -69,7 +69,7 @@ func (p *parser) verboseLine(line string) bool {
 	body := strings.TrimSpace(line)
 	if st.xdist || st.s.Mode == ModeXdistVerbose {
 		// xdist -v prints only the echo bare; results come as [gwN] lines.
-		id := p.resolveEcho(body)
+		id := p.resolveEcho(body, !echo)
 		st.xpending = append(st.xpending, pendingEcho{nodeID: id, line: p.lineNo, start: start, hasStart: hasStart})
 		if st.s.Mode == "" {
 			st.s.Mode = ModeXdistVerbose
@@ -92,7 +92,7 @@ func (p *parser) verboseLine(line string) bool {
 			return true
 		}
 	}
-	id := p.resolveEcho(body)
+	id := p.resolveEcho(body, !echo)
 	if st.pending != nil {
 		p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
 	}
@@ -126,7 +126,28 @@ func (p *parser) splitVerbose(body string) (id, word, reason, pct, done, total s
 		}
 	}
 	if best < 0 {
-		return "", "", "", "", "", "", false
+		// -s: the test's output sits between the echo and the word, with no
+		// space before the word ("nodeid output from testPASSED").
+		for _, w := range verboseWordList {
+			i := strings.LastIndex(body, w)
+			if i <= 0 || body[i-1] == ' ' || i < best {
+				continue
+			}
+			m := verboseTailRe.FindStringSubmatch(body[i+len(w):])
+			if m == nil {
+				continue
+			}
+			cand := p.resolveEcho(body[:i], true)
+			if !strings.Contains(cand, "::") || len(cand) >= i {
+				continue
+			}
+			best, id, word = i, cand, w
+			reason, pct, done, total = trimParens(m[1]), m[2], m[3], m[4]
+		}
+		if best < 0 {
+			return "", "", "", "", "", "", false
+		}
+		return id, word, reason, pct, done, total, true
 	}
 	id = locationSuffixRe.ReplaceAllString(body[:best], "")
 	// With a collection list, prefer the split that names a collected test
@@ -153,11 +174,19 @@ func (p *parser) splitVerbose(body string) (id, word, reason, pct, done, total s
 }
 
 // resolveEcho turns an echo line into a node id. Output a test printed can
-// follow its echo on the same line (-s); with a collection list the longest
-// collected node id that prefixes the line is taken.
-func (p *parser) resolveEcho(body string) string {
+// follow its echo on the same line (-s, glued is true when the line did not
+// end with the echo's space): with a collection list the longest collected
+// node id that prefixes the line is taken, without one the text up to the
+// first space outside brackets.
+func (p *parser) resolveEcho(body string, glued bool) string {
 	id := locationSuffixRe.ReplaceAllString(strings.TrimRight(body, " "), "")
-	if p.collect.n == 0 || p.collect.has(id) {
+	if p.collect.n == 0 {
+		if glued {
+			return bracketAwareID(id)
+		}
+		return id
+	}
+	if p.collect.has(id) {
 		return id
 	}
 	for i := len(body); i > 0; i-- {
@@ -176,6 +205,27 @@ func (p *parser) resolveEcho(body string) string {
 // width, and even console_output_style=classic (no wrapping) rarely puts this
 // many tests in one file.
 const maxLettersPerLine = 1 << 16
+
+// bracketAwareID is s up to its first space outside square brackets: a
+// parameter id may hold spaces, the rest of a node id may not.
+func bracketAwareID(s string) string {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			depth++
+		case ']':
+			if depth > 0 {
+				depth--
+			}
+		case ' ':
+			if depth == 0 {
+				return s[:i]
+			}
+		}
+	}
+	return s
+}
 
 // progressLine reads default-mode lines "path/test_x.py ..F.s [ 40%]" and
 // continuation lines of letters only.
