@@ -421,13 +421,12 @@ def _dataset_details(ds, entry):
 
 
 class _TestState:
-    __slots__ = ("nodeid", "seq", "rss", "peak", "hwm_reset", "duration", "outcome")
+    __slots__ = ("nodeid", "seq", "peak", "hwm_reset", "duration", "outcome")
 
     def __init__(self, nodeid, seq, rss, hwm_reset):
         self.nodeid = nodeid
         self.seq = seq
-        self.rss = rss
-        self.peak = rss or 0
+        self.peak = rss or 0  # raised by the polling thread
         self.hwm_reset = hwm_reset
         self.duration = 0.0
         self.outcome = None
