@@ -158,3 +158,5 @@ func TestFastPathEqualsReferenceOnGenerated(t *testing.T) {
 		}
 	}
 }
+
+func deepEqual(a, b *Log) bool { return reflect.DeepEqual(a, b) }

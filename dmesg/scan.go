@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -40,13 +41,24 @@ type limits struct {
 
 var defaultLimits = limits{blockBytes: blockBytes, maxLineBytes: maxLineBytes}
 
+// blockPool recycles read buffers between Parse calls (a batch of small
+// logs should not allocate 4 MiB each).
+var blockPool = sync.Pool{New: func() any { b := make([]byte, blockBytes); return &b }}
+
 func (l limits) sniff() int { return min(sniffBytes, l.maxLineBytes) }
 
 func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 	p := newParser(opts)
 	p.maxLine = lim.maxLineBytes
 	maxLineBytes := lim.maxLineBytes
-	buf := make([]byte, lim.blockBytes)
+	var buf []byte
+	if lim.blockBytes == blockBytes {
+		bp := blockPool.Get().(*[]byte)
+		defer blockPool.Put(bp)
+		buf = *bp
+	} else {
+		buf = make([]byte, lim.blockBytes)
+	}
 	n, pos, lineNo := 0, 0, 0
 	eof := false
 	var rerr error
@@ -219,11 +231,28 @@ func (sc *scanner) init(sample []byte) {
 		}
 	}
 	full := uint32(1)<<len(needleBytes) - 1
-	bestCost := -1
+	// Greedy set cover first: the answer for small inputs, and the bound
+	// of the exhaustive search for large ones.
+	bestCost := 0
 	var best, cur []byte
+	for mask := uint32(0); mask != full; {
+		bi := -1
+		for i := range cands {
+			n := bits.OnesCount32(masks[i] &^ mask)
+			if n == 0 {
+				continue
+			}
+			if bi < 0 || (passCost+freq[cands[i]])*bits.OnesCount32(masks[bi]&^mask) < (passCost+freq[cands[bi]])*n {
+				bi = i
+			}
+		}
+		best = append(best, cands[bi])
+		bestCost += passCost + freq[cands[bi]]
+		mask |= masks[bi]
+	}
 	var search func(from int, mask uint32, cost int)
 	search = func(from int, mask uint32, cost int) {
-		if bestCost >= 0 && cost >= bestCost {
+		if cost >= bestCost {
 			return
 		}
 		if mask == full {
@@ -243,7 +272,9 @@ func (sc *scanner) init(sample []byte) {
 			cur = cur[:len(cur)-1]
 		}
 	}
-	search(0, 0, 0)
+	if len(sample) >= 256<<10 {
+		search(0, 0, 0)
+	}
 	chosen := best
 	sc.groups = sc.groups[:0]
 	idx := map[byte]int{}
@@ -333,23 +364,25 @@ func (sc *scanner) nextHit(pos int) int {
 }
 
 func (g *scanGroup) findAll(buf []byte, from, end int, out []int) []int {
-	at := from
-	for at < end {
-		i := bytes.IndexByte(buf[at:end], g.b)
+	s := buf[from:end]
+	b := g.b
+	next, prev := &g.nextOK, &g.prevOK
+	at := 0
+	for {
+		i := bytes.IndexByte(s[at:], b)
 		if i < 0 {
 			return out
 		}
 		at += i
-		if at+1 < end && at > from && g.nextOK[buf[at+1]] && g.prevOK[buf[at-1]] || at+1 >= end || at == from {
+		if at == 0 || at+1 >= len(s) || next[s[at+1]] && prev[s[at-1]] {
 			for _, nd := range g.needles {
-				s := at - nd.k
-				if s >= from && s+len(nd.s) <= end && bytes.Equal(buf[s:s+len(nd.s)], nd.s) {
-					out = append(out, s)
+				st := at - nd.k
+				if st >= 0 && st+len(nd.s) <= len(s) && string(s[st:st+len(nd.s)]) == string(nd.s) {
+					out = append(out, from+st)
 					break
 				}
 			}
 		}
 		at++
 	}
-	return out
 }

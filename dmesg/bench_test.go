@@ -1,0 +1,85 @@
+package dmesg
+
+import (
+	"bytes"
+	"math/rand"
+	"os"
+	"testing"
+)
+
+// BenchmarkParse parses 64 MiB of generated kernel log (noise with real
+// records spliced in); set DMESG_BENCH_FILE to parse a file instead (for
+// example the 1 GiB file of scripts/bench-kernel.sh).
+func BenchmarkParse(b *testing.B) {
+	var data []byte
+	if f := os.Getenv("DMESG_BENCH_FILE"); f != "" {
+		var err error
+		if data, err = os.ReadFile(f); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		recs := recordLines(b)
+		r := rand.New(rand.NewSource(1))
+		var buf bytes.Buffer
+		for buf.Len() < 64<<20 {
+			buf.Write(generateNoise(r, 1<<20))
+			rec := recs[r.Intn(len(recs))]
+			for _, l := range rec {
+				buf.WriteString(l)
+				buf.WriteByte('\n')
+			}
+		}
+		data = buf.Bytes()
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Parse(bytes.NewReader(data), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseSmall is the per-call cost on a one-record log.
+func BenchmarkParseSmall(b *testing.B) {
+	data := corpus(b)["26-npd-issue480-4.19-vs-5.4-kill-lines.log"]
+	for i := 0; i < b.N; i++ {
+		if _, err := Parse(bytes.NewReader(data), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func generateNoise(r *rand.Rand, n int) []byte {
+	var b bytes.Buffer
+	up := 100.0
+	for b.Len() < n {
+		up += r.Float64() / 100
+		line := noise[r.Intn(6)]
+		b.WriteString("Jul 11 05:57:14 host01 kernel: [")
+		b.WriteString(formatUptime(up))
+		b.WriteString("] ")
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+func formatUptime(up float64) string {
+	s := []byte("            ")
+	v := int64(up * 1e6)
+	i := len(s) - 1
+	for d := 0; d < 6; d++ {
+		s[i] = byte('0' + v%10)
+		v /= 10
+		i--
+	}
+	s[i] = '.'
+	i--
+	for v > 0 || i == len(s)-8 {
+		s[i] = byte('0' + v%10)
+		v /= 10
+		i--
+	}
+	return string(s)
+}
