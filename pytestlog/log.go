@@ -142,12 +142,11 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 		}
 		if len(chunk) > 0 {
 			p.lineNo++
-			terminated := chunk[len(chunk)-1] == '\n'
 			line := strings.TrimRight(string(chunk), "\n")
 			if truncated {
 				p.warn(p.lineNo, fmt.Sprintf("line longer than %d bytes, truncated", MaxLineBytes))
 			}
-			p.physicalLine(line, terminated)
+			p.physicalLine(line)
 		}
 		if err == io.EOF {
 			break
@@ -174,9 +173,9 @@ type parser struct {
 	collect *collectIndex
 	lineNo  int
 
-	// stamp of the current physical line and of the one before it.
-	stamp, prevStamp       time.Time
-	hasStamp, prevHasStamp bool
+	// stamp of the current physical line.
+	stamp    time.Time
+	hasStamp bool
 
 	// pyStamp is the stamp of the last physical line that was not only an
 	// end marker: the shell's "Killed" line can arrive before pytest's
@@ -202,7 +201,6 @@ type state struct {
 	// section is "" during the run, or the terminal-summary section:
 	// "failures", "errors", "passes", "summary", "warnings", "other".
 	section    string
-	liveLog    bool
 	collecting bool
 	collectAt  int
 	xdist      bool
@@ -210,16 +208,12 @@ type state struct {
 	// verbose mode: the node id written by pytest_runtest_logstart.
 	pending  *pendingEcho
 	xpending []pendingEcho
-	// lastFinished is the end stamp of the last result (the next start).
-	lastEnd    time.Time
-	hasLastEnd bool
 
 	// progress mode.
 	file        string
 	fileCount   map[string]int
 	lineOpen    bool // the last progress line had no [ NN%] yet
 	lineWrapped bool // the last progress line was closed by wrapping
-	xcount      int
 	// lastProgressLine is the line of the last progress letters.
 	lastProgressLine int
 
@@ -228,7 +222,6 @@ type state struct {
 	replacing   []int // indexes of workers awaiting a replacement id
 	downPending map[string]bool
 	lastXResult int // index in Tests of the last [gwN] result, -1 if none since
-	blankSince  bool
 
 	kinds       map[string]bool
 	hadEvidence bool
@@ -245,8 +238,7 @@ func (p *parser) warn(line int, msg string) {
 	p.log.Warnings = append(p.log.Warnings, Warning{Line: line, Message: msg})
 }
 
-func (p *parser) physicalLine(raw string, terminated bool) {
-	p.prevStamp, p.prevHasStamp = p.stamp, p.hasStamp
+func (p *parser) physicalLine(raw string) {
 	if p.lineNo == 1 {
 		raw = strings.TrimPrefix(raw, "\ufeff")
 	}
@@ -274,16 +266,12 @@ func (p *parser) physicalLine(raw string, terminated bool) {
 		p.pyStamp, p.pyHasStamp = p.stamp, p.hasStamp
 	}
 	p.markerOnly = false
-	_ = terminated
 }
 
 // logical handles one line of pytest or CI text, prefixes removed.
 func (p *parser) logical(line string) {
 	trimmed := strings.TrimSpace(line)
 	if trimmed == "" {
-		if p.cur != nil {
-			p.cur.blankSince = true
-		}
 		return
 	}
 	p.lastText, p.lastTextLine, p.lastRecognised = trimmed, p.lineNo, false
@@ -355,9 +343,6 @@ func (p *parser) startSession(explicit bool) {
 	}
 	st.s.FirstLine = p.lineNo
 	st.s.LastLine = p.lineNo
-	if p.prevHasStamp {
-		st.lastEnd, st.hasLastEnd = p.prevStamp, true
-	}
 	p.cur = st
 }
 
@@ -410,7 +395,6 @@ func (p *parser) runLine(line string) {
 			w.CrashLine = p.lineNo
 		}
 		st.downPending[id] = true
-		st.blankSince = false
 		return
 	}
 

@@ -11,7 +11,9 @@ import (
 func (p *parser) resultLine(line string) bool {
 	t := strings.TrimSpace(line)
 	if liveLogRe.MatchString(t) {
-		p.session().liveLog = true
+		// logging.py's live-log section: the records that follow are not
+		// results; the word that ends the test comes on a line of its own.
+		p.session()
 		return true
 	}
 	if m := standaloneWordRe.FindStringSubmatch(t); m != nil {
@@ -54,7 +56,6 @@ func (p *parser) addVerbose(st *state, test Test) {
 		st.s.Mode = ModeVerbose
 	}
 	st.headerDone = true
-	st.liveLog = false
 	st.s.Tests = append(st.s.Tests, test)
 }
 
