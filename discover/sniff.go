@@ -24,7 +24,7 @@ func Sniff(head []byte) []string {
 		return []string{KindJUnitXML}
 	case isDiagnostics(trimmed):
 		return []string{KindDiagnostics}
-	case reWeathercop.Match(text):
+	case isWeathercop(text):
 		return []string{KindWeathercop}
 	}
 	if isKernel(text) {
@@ -69,6 +69,9 @@ func looksBinary(b []byte) bool {
 	if bytes.IndexByte(b, 0) >= 0 {
 		return true
 	}
+	if utf8.Valid(b) {
+		return false
+	}
 	bad := 0
 	for i := 0; i < len(b); {
 		r, size := utf8.DecodeRune(b[i:])
@@ -93,6 +96,17 @@ var (
 	reWeathercop  = regexp.MustCompile(`(?m)^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?\] (?:SESSION_START|TEST_START|TEST_END|SESSION_END): `)
 )
 
+// isWeathercop looks for a record header; the literal search first keeps
+// the regular expression off inputs that cannot match.
+func isWeathercop(b []byte) bool {
+	for _, ev := range []string{"] SESSION_START: ", "] TEST_START: ", "] TEST_END: ", "] SESSION_END: "} {
+		if bytes.Contains(b, []byte(ev)) {
+			return reWeathercop.Match(b)
+		}
+	}
+	return false
+}
+
 func isDiagnostics(b []byte) bool {
 	if len(b) == 0 || (b[0] != '{' && b[0] != '[') {
 		return false
@@ -100,24 +114,145 @@ func isDiagnostics(b []byte) bool {
 	return reDiagEvent.Match(b) || reDiagSummary.Match(b)
 }
 
+// Literal anchors of kernel OOM records and userspace killers, searched with
+// bytes.Contains (vectorised) before any per-line work.
+var kernelAnchors = [][]byte{
+	[]byte("invoked oom-killer"), []byte("Killed process "), []byte("oom-kill:constraint="), []byte("Out of memory"),
+	[]byte("oom_reaper: "), []byte("Memory cgroup out of memory"), []byte("systemd-oomd"), []byte("earlyoom"),
+	[]byte("Failed with result 'oom-kill'"), []byte("killed as a result of limit of"),
+}
+
 var (
 	reKernelAnchor = regexp.MustCompile(`invoked oom-killer|Killed process \d|oom-kill:constraint=|Out of memory|oom_reaper: |Memory cgroup out of memory|systemd-oomd\[\d+\]: Killed|earlyoom|Failed with result 'oom-kill'|killed as a result of limit of`)
 	// Lines as dmesg, syslog, journalctl and /dev/kmsg print the kernel's.
-	reKernelLine = regexp.MustCompile(`(?m)^(?:<\d>)?\[\s*\d+\.\d+\] |^\S+ +\d+ \d\d:\d\d:\d\d(?:\.\d+)? (?:\S+ )?kernel: |^\d{4}-\d\d-\d\dT\S+ \S+ kernel: |^\d+,\d+,\d+,[-c];`)
+	reKernelLine = regexp.MustCompile(`^(?:<\d>)?\[\s*\d+\.\d+\] |^\S+ +\d+ \d\d:\d\d:\d\d(?:\.\d+)? (?:\S+ )?kernel: |^\d{4}-\d\d-\d\dT\S+ \S+ kernel: |^\d+,\d+,\d+,[-c];`)
 )
 
-func isKernel(b []byte) bool {
-	if reKernelAnchor.Match(b) {
-		return true
+// lineAround returns the line of b that holds byte i, and what follows it.
+func lineAround(b []byte, i int) (line, rest []byte) {
+	start := bytes.LastIndexByte(b[:i], '\n') + 1
+	end := bytes.IndexByte(b[i:], '\n')
+	if end < 0 {
+		return b[start:], nil
 	}
-	lines := bytes.Count(b, []byte("\n")) + 1
-	hits := len(reKernelLine.FindAllIndex(b, -1))
+	return b[start : i+end], b[i+end+1:]
+}
+
+// sniffLines is how many lines of the head the per-line checks look at.
+const sniffLines = 200
+
+// eachLine calls fn on the first sniffLines lines of b until it returns false.
+func eachLine(b []byte, fn func(line []byte) bool) {
+	for n := 0; n < sniffLines && len(b) > 0; n++ {
+		i := bytes.IndexByte(b, '\n')
+		line := b
+		if i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if !fn(bytes.TrimRight(line, "\r")) {
+			return
+		}
+	}
+}
+
+func isKernel(b []byte) bool {
+	for _, a := range kernelAnchors {
+		for rest := b; ; {
+			i := bytes.Index(rest, a)
+			if i < 0 {
+				break
+			}
+			line, next := lineAround(rest, i)
+			if reKernelAnchor.Match(line) {
+				return true
+			}
+			rest = next
+		}
+	}
+	lines, hits := 0, 0
+	eachLine(b, func(line []byte) bool {
+		lines++
+		if looksKernelLine(line) {
+			hits++
+		}
+		return true
+	})
 	return hits >= 3 && hits*2 >= lines
 }
 
-var rePytest = regexp.MustCompile(`(?m)=+ test session starts =+|^platform \S+ -- Python \S+, pytest-|^collect(?:ed|ing) \d+ items?|\.py::\S.* (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b|^\[gw\d+\] (?:\[\s*\d+%\] )?(?:PASSED|FAILED|ERROR|SKIPPED)|\S+\.py [.FEsxX]+ +\[\s*\d+%\]|crashed while running '|^bringing up nodes\.\.\.|replacing crashed worker gw\d|\[gw\d+\] node down: |(?:^|\s)\S+\.py::\S|(?:^|\s)\d+ Killed +\S|exit(?:ed with)? (?:code|status) (?:exit status )?137\b|Process completed with exit code \d+`)
+// looksKernelLine checks the cheap necessary condition of each prefix shape
+// before the regular expression.
+func looksKernelLine(line []byte) bool {
+	if len(line) == 0 {
+		return false
+	}
+	switch c := line[0]; {
+	case c == '[' || c == '<':
+	case c >= '0' && c <= '9':
+		if bytes.IndexByte(line, ';') < 0 && !bytes.Contains(line, []byte(" kernel: ")) {
+			return false
+		}
+	default:
+		if !bytes.Contains(line, []byte(" kernel: ")) {
+			return false
+		}
+	}
+	return reKernelLine.Match(line)
+}
 
-func isPytest(b []byte) bool { return rePytest.Match(b) }
+var (
+	reXdistResult = regexp.MustCompile(`^\[gw\d+\] (?:\[\s*\d+%\] )?(?:PASSED|FAILED|ERROR|SKIPPED)`)
+	reProgress    = regexp.MustCompile(`\S+\.py [.FEsxX]+ +\[\s*\d+%\]`)
+	reShellKilled = regexp.MustCompile(`(?:^|\s)\d+ Killed +\S`)
+	reExit137     = regexp.MustCompile(`exit(?:ed with)? (?:code|status) (?:exit status )?137\b|Process completed with exit code \d+`)
+)
+
+// pytestLine reports a line that only pytest, pytest-xdist or a CI runner
+// reporting a killed test process prints. Literal checks come first; a
+// regular expression runs only on a line that holds its literal.
+func pytestLine(line []byte) bool {
+	has := func(s string) bool { return bytes.Contains(line, []byte(s)) }
+	pre := func(s string) bool { return bytes.HasPrefix(line, []byte(s)) }
+	switch {
+	case has(" test session starts "), has("crashed while running '"), pre("bringing up nodes..."),
+		has("replacing crashed worker gw"), has("] node down: "):
+		return true
+	case pre("platform ") && has(" -- Python ") && has(", pytest-"):
+		return true
+	case pre("collected ") || pre("collecting "):
+		rest := bytes.TrimLeft(line[bytes.IndexByte(line, ' ')+1:], " ")
+		return len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' && (has(" item") || has(" items"))
+	case has(".py::"):
+		i := bytes.Index(line, []byte(".py::"))
+		return i > 0 && line[i-1] != ' ' && i+5 < len(line) && line[i+5] != ' '
+	case pre("[gw"):
+		return reXdistResult.Match(line)
+	case has(".py ") && has("%]"):
+		return reProgress.Match(line)
+	case has(" Killed "):
+		return reShellKilled.Match(line)
+	case has("137") || has("Process completed"):
+		return reExit137.Match(line)
+	}
+	return false
+}
+
+func isPytest(b []byte) bool {
+	found := false
+	for rest := b; len(rest) > 0 && !found; {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest
+		if i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		found = pytestLine(bytes.TrimRight(line, "\r"))
+	}
+	return found
+}
 
 var (
 	reCollectItem  = regexp.MustCompile(`^\S+\.py::\S`)
@@ -128,20 +263,20 @@ var (
 // isCollectList recognises `pytest --collect-only -q` output: node ids one
 // per line, then "N tests collected in T".
 func isCollectList(b []byte) bool {
-	if reCollectFinal.Match(b) && !bytes.Contains(b, []byte("test session starts")) {
+	if bytes.Contains(b, []byte(" collected in ")) && reCollectFinal.Match(b) && !bytes.Contains(b, []byte("test session starts")) {
 		return true
 	}
 	items, other := 0, 0
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		line = bytes.TrimRight(line, "\r")
+	eachLine(b, func(line []byte) bool {
 		if len(line) == 0 {
-			continue
+			return true
 		}
-		if reCollectItem.Match(line) && !reResultWord.Match(line) {
+		if bytes.Contains(line, []byte(".py::")) && reCollectItem.Match(line) && !reResultWord.Match(line) {
 			items++
 		} else {
 			other++
 		}
-	}
+		return other <= sniffLines/10
+	})
 	return items >= 2 && other*10 <= items
 }
