@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: the real pytest, xdist, xarray and psutil for
 # the plugin, the leaking suite and the captures; chromium for the HTML report
-# test; xz and zstd for the compression fixtures.
+# test and cmark-gfm (GitHub's Markdown renderer) for the Markdown one; xz and
+# zstd for the compression fixtures.
 need=()
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
 /usr/bin/python3 -c 'import xdist' 2>/dev/null || need+=(python3-pytest-xdist)
@@ -18,6 +19,8 @@ need=()
 /usr/bin/python3 -c 'import netCDF4' 2>/dev/null || need+=(python3-netcdf4)
 /usr/bin/python3 -c 'import psutil' 2>/dev/null || need+=(python3-psutil)
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || need+=(python3-jsonschema)
+command -v cmark-gfm >/dev/null 2>&1 || need+=(cmark-gfm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
