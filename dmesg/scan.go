@@ -50,120 +50,173 @@ func (l limits) sniff() int { return min(sniffBytes, l.maxLineBytes) }
 func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 	p := newParser(opts)
 	p.maxLine = lim.maxLineBytes
-	maxLineBytes := lim.maxLineBytes
-	var buf []byte
-	if lim.blockBytes == blockBytes {
-		bp := blockPool.Get().(*[]byte)
-		defer blockPool.Put(bp)
-		buf = *bp
-	} else {
-		buf = make([]byte, lim.blockBytes)
-	}
-	n, pos, lineNo := 0, 0, 0
-	eof := false
-	var rerr error
-	var sc scanner
-	scanned := false
+	maxLine := lim.maxLineBytes
 
-	fill := func() {
-		if pos > 0 {
-			copy(buf, buf[pos:n])
-			n -= pos
-			pos = 0
+	// Two buffers: a goroutine reads the next block while this one is
+	// searched. They go back to the pool only once the reader is done.
+	var bufs [2][]byte
+	pooled := lim.blockBytes == blockBytes
+	for i := range bufs {
+		if pooled {
+			bufs[i] = *blockPool.Get().(*[]byte)
+		} else {
+			bufs[i] = make([]byte, lim.blockBytes)
 		}
-		scanned = false
-		for n < len(buf) && !eof {
-			m, err := r.Read(buf[n:])
-			n += m
-			if err == io.EOF {
-				eof = true
-			} else if err != nil {
-				rerr, eof = err, true
+	}
+	type chunk struct {
+		b   []byte
+		eof bool
+		err error
+	}
+	full := make(chan chunk, 1)
+	free := make(chan []byte, 2)
+	done := make(chan struct{})
+	readerDone := false
+	defer func() {
+		close(done)
+		if pooled && readerDone {
+			for i := range bufs {
+				blockPool.Put(&bufs[i])
 			}
 		}
-	}
-	fill()
-	if err := sniff(opts.Name, buf[:min(n, lim.sniff())]); err != nil {
-		return nil, err
-	}
-	sc.init(buf[:min(n, sampleBytes)])
+	}()
+	free <- bufs[0]
+	free <- bufs[1]
+	go func() {
+		for {
+			var b []byte
+			select {
+			case b = <-free:
+			case <-done:
+				return
+			}
+			n, stalls := 0, 0
+			var err error
+			for n < len(b) && err == nil {
+				var m int
+				m, err = r.Read(b[n:])
+				n += m
+				if m == 0 && err == nil {
+					if stalls++; stalls > 100 {
+						err = io.ErrNoProgress
+					}
+				}
+			}
+			c := chunk{b: b[:n]}
+			if err != nil {
+				c.eof = true
+				if err != io.EOF {
+					c.err = err
+				}
+			}
+			select {
+			case full <- c:
+			case <-done:
+				return
+			}
+			if c.eof {
+				return
+			}
+		}
+	}()
 
-	// line processes the one line starting at pos within [pos, end).
-	line := func(end int) {
-		le := end
-		next := end
-		if i := bytes.IndexByte(buf[pos:end], '\n'); i >= 0 {
-			le, next = pos+i, pos+i+1
-		}
-		b := buf[pos:le]
-		long := len(b) >= maxLineBytes
-		if long {
-			b = b[:maxLineBytes]
-		}
+	lineNo := 0
+	emit := func(b []byte, long bool) {
 		lineNo++
 		p.noteFirst(lineNo, b)
 		p.push(lineNo, b, long)
-		pos = next
+	}
+	// carry holds a line cut by the end of a block (at most maxLine bytes
+	// of it; carryLen is its full length).
+	var carry []byte
+	carryLen, haveCarry := 0, false
+	addCarry := func(b []byte) {
+		if room := maxLine - len(carry); room > 0 {
+			carry = append(carry, b[:min(len(b), room)]...)
+		}
+		carryLen += len(b)
+		haveCarry = true
+	}
+	emitCarry := func() {
+		emit(carry, carryLen >= maxLine)
+		carry, carryLen, haveCarry = carry[:0], 0, false
 	}
 
+	var sc scanner
+	first := true
+	var rerr error
 	for {
-		end := pos + bytes.LastIndexByte(buf[pos:n], '\n') + 1
-		if eof {
-			end = n
-		}
-		if end <= pos {
-			if eof {
-				break
+		c := <-full
+		data := c.b
+		if first {
+			first = false
+			if err := sniff(opts.Name, data[:min(len(data), lim.sniff())]); err != nil {
+				return nil, err
 			}
-			if pos == 0 && n == len(buf) {
-				// A line longer than the buffer: keep its first
-				// maxLineBytes, skip the rest.
-				lineNo++
-				p.noteFirst(lineNo, buf[:maxLineBytes])
-				p.push(lineNo, buf[:maxLineBytes], true)
-				for {
-					n, pos = 0, 0
-					fill()
-					if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
-						pos = i + 1
-						break
-					}
-					if eof {
-						pos = n
-						break
-					}
-				}
-				continue
-			}
-			fill()
-			continue
+			sc.init(data[:min(len(data), sampleBytes)])
 		}
+		pos := 0
+		if haveCarry {
+			nl := bytes.IndexByte(data, '\n')
+			if nl < 0 {
+				nl = len(data)
+			}
+			addCarry(data[:nl])
+			if nl < len(data) {
+				emitCarry()
+				pos = nl + 1
+			} else {
+				pos = len(data)
+			}
+		}
+		end := pos + bytes.LastIndexByte(data[pos:], '\n') + 1
+		scanned := false
 		for pos < end {
 			if p.firstContent == 0 || !p.idle() {
-				line(end)
+				nl := pos + bytes.IndexByte(data[pos:end], '\n')
+				b := data[pos:nl]
+				long := len(b) >= maxLine
+				if long {
+					b = b[:maxLine]
+				}
+				emit(b, long)
+				pos = nl + 1
 				continue
 			}
 			if !scanned {
-				sc.scan(buf, pos, end)
+				sc.scan(data, pos, end)
 				scanned = true
 			}
 			h := sc.nextHit(pos)
 			if h < 0 {
-				lineNo += bytes.Count(buf[pos:end], []byte{'\n'})
-				if end == n && eof && buf[end-1] != '\n' {
-					lineNo++ // last line without a newline
-				}
+				lineNo += bytes.Count(data[pos:end], []byte{'\n'})
 				pos = end
 				break
 			}
-			ls := pos + bytes.LastIndexByte(buf[pos:h], '\n') + 1
-			lineNo += bytes.Count(buf[pos:ls], []byte{'\n'})
+			ls := pos + bytes.LastIndexByte(data[pos:h], '\n') + 1
+			lineNo += bytes.Count(data[pos:ls], []byte{'\n'})
 			pos = ls
-			line(end)
+			nl := pos + bytes.IndexByte(data[pos:end], '\n')
+			b := data[pos:nl]
+			long := len(b) >= maxLine
+			if long {
+				b = b[:maxLine]
+			}
+			emit(b, long)
+			pos = nl + 1
 		}
-		if eof && pos >= n {
+		if pos < len(data) {
+			addCarry(data[pos:])
+		}
+		if c.eof {
+			readerDone = true
+			if haveCarry {
+				emitCarry() // last line without a newline
+			}
+			rerr = c.err
 			break
 		}
+		free <- c.b[:cap(c.b)]
 	}
 	lg := p.finish(lineNo)
 	if rerr != nil {
