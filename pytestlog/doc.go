@@ -75,9 +75,13 @@
 // In progress mode a teardown error prints a second letter for the same test
 // ("." then "E"), which shifts later positions in that file; verbose mode
 // does not have this problem. A progress line closed at a file boundary whose
-// letters reach exactly the wrapping column reads as wrapped. Output a test
-// prints with -s on its own echo line can be told from the node id only with
-// Options.Collect.
+// letters reach exactly the wrapping column reads as wrapped. Under xdist
+// without -v the log never says what was running when the controller died
+// (only crashed workers' tests are known). Output a test prints with -s lands
+// on its echo line: with Options.Collect the node id is the longest collected
+// prefix, without it the text up to the first space outside brackets (wrong
+// for plugin items whose names hold spaces). A kill between two -v tests (in
+// teardown, or before the next echo) leaves nothing in flight.
 //
 // # Sources
 //

@@ -247,8 +247,7 @@ func (p *parser) physicalLine(raw string) {
 	if has {
 		p.stamp, p.hasStamp = ts, true
 	} else {
-		// a line with no stamp inherits none: keep the previous one only as prev.
-		p.hasStamp = false
+		p.hasStamp = false // a line with no stamp inherits none
 	}
 	text = strings.TrimPrefix(text, "\ufeff")
 	segs := strings.Split(text, "\r")
@@ -321,7 +320,7 @@ func (p *parser) logical(line string) {
 }
 
 func isOutputSection(s string) bool {
-	return s == "failures" || s == "errors" || s == "passes"
+	return s == "failures" || s == "errors" || s == "passes" || s == "warnings"
 }
 
 func (p *parser) session() *state {
