@@ -24,6 +24,15 @@ func Sniff(head []byte) []string {
 		return []string{KindJUnitXML}
 	case isDiagnostics(trimmed):
 		return []string{KindDiagnostics}
+	case len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['):
+		// Other JSON: `journalctl -o json` carries kernel records in its
+		// MESSAGE fields; any other document (a CI step's metadata, a
+		// scenario's expectations) is neither a log nor a pytest run, even
+		// where its strings quote node ids.
+		if bytes.Contains(trimmed, []byte(`"MESSAGE"`)) && bytes.Contains(trimmed, []byte(`"__REALTIME_TIMESTAMP"`)) && isKernel(text) {
+			return []string{KindKernelLog}
+		}
+		return []string{KindUnrecognized}
 	case isWeathercop(text):
 		return []string{KindWeathercop}
 	}
