@@ -24,7 +24,7 @@ func Sniff(head []byte) []string {
 		return []string{KindJUnitXML}
 	case isDiagnostics(trimmed):
 		return []string{KindDiagnostics}
-	case len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['):
+	case looksJSON(trimmed):
 		// Other JSON: `journalctl -o json` carries kernel records in its
 		// MESSAGE fields; any other document (a CI step's metadata, a
 		// scenario's expectations) is neither a log nor a pytest run, even
@@ -114,6 +114,23 @@ func isWeathercop(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// looksJSON reports a JSON object or array of objects or strings. A dmesg
+// line (`[  12.5] …`) and a weathercop header (`[2026-…`) start with a
+// bracket too, followed by a digit or a space and a digit.
+func looksJSON(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	if b[0] == '{' {
+		return true
+	}
+	if b[0] != '[' {
+		return false
+	}
+	rest := bytes.TrimLeft(b[1:], " \t\r\n")
+	return len(rest) > 0 && (rest[0] == '{' || rest[0] == ']' || rest[0] == '"' || rest[0] == '[')
 }
 
 func isDiagnostics(b []byte) bool {
