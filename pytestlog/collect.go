@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 )
 
+var emptyCollect = newCollectIndex(nil)
+
 // collectIndex looks node ids up in the collection order of
 // `pytest --collect-only -q`, matching escaped ("\xe9", "\u65e5") and raw
 // non-ASCII forms alike.
@@ -184,6 +186,8 @@ func LooksLikeCollectList(head []byte) bool {
 			ids++
 			if strings.HasSuffix(line, " ") || strings.HasSuffix(line, "%]") {
 				verbose++
+			} else if _, _, _, _, _, _, ok := (&parser{collect: emptyCollect}).splitVerbose(line); ok {
+				verbose++ // "nodeid PASSED" without progress (classic style)
 			}
 		default:
 			other++
@@ -218,7 +222,7 @@ func LooksLikePytest(head []byte) bool {
 		}
 		first, _, _ := strings.Cut(t, " ")
 		if strings.Contains(first, "::") {
-			if _, _, _, pct, done, _, ok := (&parser{collect: newCollectIndex(nil)}).splitVerbose(t); ok && (pct != "" || done != "") {
+			if _, _, _, pct, done, _, ok := (&parser{collect: emptyCollect}).splitVerbose(t); ok && (pct != "" || done != "") {
 				return true
 			}
 		} else if m := progressFileRe.FindStringSubmatch(t); m != nil {
@@ -226,6 +230,18 @@ func LooksLikePytest(head []byte) bool {
 			if pm := progressTailRe.FindStringSubmatch(tail); letters != "" && pm != nil && (pm[1] != "" || pm[2] != "") {
 				return true
 			}
+		}
+	}
+	// No line is pytest's for sure: a killed run can be as short as one
+	// node id with the shell's message glued on. Read the head; it is
+	// pytest output if that finds tests, a test in flight or a header.
+	l, err := Parse(strings.NewReader(strings.Join(headLines(head), "\n")), Options{})
+	if err != nil {
+		return false
+	}
+	for _, s := range l.Sessions {
+		if len(s.Tests) > 0 || len(s.InFlight) > 0 || s.Header.PytestVersion != "" || s.Header.HasCollected {
+			return true
 		}
 	}
 	return false

@@ -145,14 +145,23 @@ func TestSniffers(t *testing.T) {
 		"04-docker-header-collecting-progress.log", "06-travis-killed-during-collection.log", "07-circleci-xdist-quiet-killed-exit-status.log",
 		"09-zsh-killed-during-collection-macos.log", "10-xdist-verbose-node-down-replacing-worker.log", "11-jenkins-double-timestamp-xdist-crash-internalerror.log",
 		"12-xdist-nontty-status-line-cascade-of-crashes.log", "13-gha-xdist-verbose-node-down-damaged-prefix.log",
-		"14-gha-ui-paste-xdist-crash-in-failures-section.log", "15-circleci-verbose-dangling-nodeid-agent-kill.log", "19-progress-dots-memoryerror-not-sigkill.log"}
+		"14-gha-ui-paste-xdist-crash-in-failures-section.log", "15-circleci-verbose-dangling-nodeid-agent-kill.log", "19-progress-dots-memoryerror-not-sigkill.log",
+		"08-make-killed-parametrized-id.log", "17-rpm-build-verbose-no-progress-killed.log"}
 	for _, f := range pytestish {
 		if !LooksLikePytest(read(filepath.Join(corpusDir, f))) {
 			t.Errorf("%s: not sniffed as pytest", f)
 		}
 	}
-	// a kernel log, a memory report without pytest lines, and collect lists.
+	for _, f := range []string{"verbose-killed.log", "progress-killed.log", "quiet-killed.log", "gha-verbose-killed.log", "xdist-verbose-main-killed.log",
+		"xdist-verbose-worker-killed.log", "xdist-progress-worker-killed.log", "hostile-ids.v.log"} {
+		if !LooksLikePytest(read(filepath.Join(genDir, f))) {
+			t.Errorf("%s: not sniffed as pytest", f)
+		}
+	}
+	// a kernel log, a memory report without pytest lines, CI verdicts with no
+	// pytest output, and collect lists.
 	for _, f := range []string{filepath.Join(corpusDir, "05-dmesg-T-localized-oom-kill-pytest.log"), filepath.Join(corpusDir, "20-custom-plugin-top5-ram-increment-report.log"),
+		filepath.Join(corpusDir, "16-gha-coverage-run-killed-exitfirst.log"), filepath.Join(corpusDir, "18-gha-runner-shutdown-signal-137.log"),
 		filepath.Join(genDir, "suite.collect.txt"), filepath.Join(genDir, "hostile-ids.collect.txt")} {
 		if LooksLikePytest(read(f)) {
 			t.Errorf("%s: sniffed as pytest", f)
