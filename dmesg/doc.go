@@ -102,7 +102,7 @@
 //
 // # Speed
 //
-// Parse reads 4 MiB blocks. While no record is open only lines holding
+// Parse reads 2 MiB blocks (one read ahead by a goroutine). While no record is open only lines holding
 // one of a few needles (see needles in parse.go) can matter, so it
 // searches each block for them with bytes.IndexByte on each needle's
 // rarest byte in this input and runs the line parser only on those lines

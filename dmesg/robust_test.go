@@ -30,7 +30,6 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-
 // TestEveryBytePrefix parses every byte-prefix of every sample: no panic,
 // and fast path = reference.
 func TestEveryBytePrefix(t *testing.T) {

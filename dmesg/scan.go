@@ -12,7 +12,7 @@ import (
 const (
 	// blockBytes is the read buffer of the fast path. Peak memory is about
 	// this plus the events.
-	blockBytes = 4 << 20
+	blockBytes = 2 << 20
 	// sampleBytes of the first block choose which byte of each needle to
 	// search for (the rarest in this input).
 	sampleBytes = 1 << 20
@@ -399,8 +399,23 @@ func (sc *scanner) scan(buf []byte, from, end int) {
 }
 
 func (sc *scanner) findAll(buf []byte, from, end int, out []int) []int {
-	for gi := range sc.groups {
-		out = sc.groups[gi].findAll(buf, from, end, out)
+	// Run every group's pass over one cache-sized piece (cut at a newline)
+	// before moving on, so that later passes read from L2.
+	const piece = 128 << 10
+	for from < end {
+		to := end
+		if end-from > piece {
+			to = from + piece
+			if i := bytes.IndexByte(buf[to:end], '\n'); i >= 0 {
+				to += i + 1
+			} else {
+				to = end
+			}
+		}
+		for gi := range sc.groups {
+			out = sc.groups[gi].findAll(buf, from, to, out)
+		}
+		from = to
 	}
 	return out
 }
