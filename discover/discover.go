@@ -90,6 +90,9 @@ func (in *Input) TextCandidate() bool {
 			return false
 		}
 	}
+	if looksJSON(bytes.TrimLeft(in.Head, " \t\r\n\xef\xbb\xbf")) && !in.Has(KindKernelLog) {
+		return false // a JSON document is read only for what its keys say
+	}
 	return !looksBinary(in.Head)
 }
 

@@ -232,6 +232,9 @@ func TestTextCandidate(t *testing.T) {
 		{[]string{KindDiagnostics}, "{}", false},
 		{[]string{KindCore}, "\x7fELF", false},
 		{[]string{KindUnrecognized}, "\x00\x01", false},
+		{[]string{KindUnrecognized}, `{"in_flight": [{"test": "tests/a.py::test_b"}]}`, false},
+		{[]string{KindKernelLog}, `{"MESSAGE": "Out of memory"}`, true},
+		{[]string{KindUnrecognized}, "[   12.5] some kernel line\n", true},
 	} {
 		in := &Input{Kinds: tc.kinds, Head: []byte(tc.head)}
 		if got := in.TextCandidate(); got != tc.want {
