@@ -178,9 +178,9 @@ func TestMemoryOfTheProcessTree(t *testing.T) {
 	r := runRecord(t, "/bin/sh", "-c", `echo start; `+python+` -c '
 import subprocess, time
 b = bytearray(100 << 20)
-time.sleep(0.5)
+time.sleep(1)
 del b
-subprocess.run(["/bin/sleep", "0.3"])
+subprocess.run(["/bin/sleep", "1"])
 '; echo end`)
 	recs := readDiagnostics(t, r.dir)
 	starts := map[int]diagRecord{}
@@ -243,8 +243,8 @@ subprocess.run(["/bin/sleep", "0.3"])
 		t.Errorf("output.log lines = %q", got)
 	}
 	st := r.res.Manifest.Sampler
-	if st.Processes != 3 || st.Ticks < 20 || st.Discovery == "" {
-		t.Errorf("sampler stats = %+v, want 3 processes, >= 20 ticks", st)
+	if st.Processes != 3 || st.Ticks < 10 || st.Discovery == "" {
+		t.Errorf("sampler stats = %+v, want 3 processes, >= 10 ticks", st)
 	}
 }
 
@@ -321,14 +321,16 @@ except KeyboardInterrupt:
 		}
 		done <- res
 	}()
+	// Interrupt once python is ready and the sampler has described it.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		b, _ := os.ReadFile(filepath.Join(dir, OutputLogFile))
-		if bytes.Contains(b, []byte("ready\n")) {
+		d, _ := os.ReadFile(filepath.Join(dir, DiagnosticsFile))
+		if bytes.Contains(b, []byte("ready\n")) && bytes.Contains(d, []byte(`"comm":"python3"`)) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("command never printed ready; output.log = %q", b)
+			t.Fatalf("command never got ready; output.log = %q, diagnostics.jsonl = %q", b, d)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -360,7 +362,7 @@ except KeyboardInterrupt:
 		t.Error("record.json has no end")
 	}
 	if recs := readDiagnostics(t, dir); len(recs) < 2 {
-		t.Errorf("diagnostics.jsonl has %d records", len(recs))
+		t.Errorf("diagnostics.jsonl has %d records, want sh's and python3's session_start at least", len(recs))
 	}
 }
 
@@ -502,7 +504,14 @@ func TestXdistWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { p.Kill(); p.Wait() }()
-	if got := xdistWorker(p.Pid, "sleep 5"); got != "gw3" {
+	// The environment is readable once execve(2) has set up the new
+	// stack, a moment after StartProcess returns.
+	got := ""
+	for deadline := time.Now().Add(2 * time.Second); got == "" && time.Now().Before(deadline); {
+		got = xdistWorker(p.Pid, "sleep 5")
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got != "gw3" {
 		t.Errorf("worker from environ = %q, want gw3", got)
 	}
 	if got := xdistWorker(os.Getpid(), "x"); got != "" && got != os.Getenv("PYTEST_XDIST_WORKER") {

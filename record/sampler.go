@@ -61,6 +61,11 @@ type SamplerStats struct {
 	WriteError   string  `json:"write_error,omitempty"`
 }
 
+// identity is what a process looks like from outside: it changes at exec.
+type identity struct {
+	comm, cmdline string
+}
+
 // procInfo is what the sampler keeps about a process it has seen.
 type procInfo struct {
 	ppid   int
@@ -77,6 +82,7 @@ type sampler struct {
 	err       error
 
 	known   map[int]*procInfo // pids already given a session_start
+	pending map[int]identity  // pids seen once, not yet described
 	parents map[int]int       // scan mode: pid -> ppid
 	tree    []int
 	queue   []int
@@ -98,6 +104,7 @@ func newSampler(root int, w io.Writer, bootTimeS int64) *sampler {
 		w:         bw,
 		enc:       json.NewEncoder(bw),
 		known:     map[int]*procInfo{},
+		pending:   map[int]identity{},
 		parents:   map[int]int{},
 		buf:       make([]byte, 4096),
 		cbuf:      make([]byte, 64<<10),
@@ -163,8 +170,21 @@ func (s *sampler) tick() {
 			if err != nil {
 				continue
 			}
-			cmdline := readCmdline(pid)
-			info = &procInfo{ppid: st.PPID, worker: xdistWorker(pid, cmdline)}
+			id := identity{comm: st.Comm, cmdline: readCmdline(pid)}
+			// A process seen between fork and exec still shows its
+			// parent's comm and command line, and one caught inside
+			// execve(2) an empty command line and environment (the
+			// kernel sets them up after the exec point the parent waits
+			// for). So a process is described only once two ticks in a
+			// row saw the same comm and command line; until then it gets
+			// no record. A process living less than two intervals may
+			// therefore go unrecorded.
+			if prev, ok := s.pending[pid]; !ok || prev != id {
+				s.pending[pid] = id
+				continue
+			}
+			delete(s.pending, pid)
+			info = &procInfo{ppid: st.PPID, worker: xdistWorker(pid, id.cmdline)}
 			s.known[pid] = info
 			s.stats.Processes++
 			// pytest-xdist sets PYTEST_XDIST_WORKER inside the worker
@@ -178,7 +198,7 @@ func (s *sampler) tick() {
 			s.put(SessionStart{
 				Event: "session_start", Schema: DiagnosticsSchema, TimeS: t, PID: pid, PPID: st.PPID,
 				RSSBytes: m.RSSBytes, RSSAnonBytes: m.RSSAnonBytes, BootTimeS: s.bootTimeS,
-				MonotonicS: mono, Comm: st.Comm, Cmdline: cmdline, Worker: info.worker,
+				MonotonicS: mono, Comm: id.comm, Cmdline: id.cmdline, Worker: info.worker,
 			})
 			continue
 		}
@@ -186,10 +206,15 @@ func (s *sampler) tick() {
 	}
 	// Forget pids that left the tree, so that a reused pid gets a new
 	// session_start.
-	if len(s.known) > len(pids) {
+	if len(s.known)+len(s.pending) > len(pids) {
 		for pid := range s.known {
 			if !slices.Contains(pids, pid) {
 				delete(s.known, pid)
+			}
+		}
+		for pid := range s.pending {
+			if !slices.Contains(pids, pid) {
+				delete(s.pending, pid)
 			}
 		}
 	}
