@@ -17,8 +17,10 @@
 //
 //   - diagnostics.jsonl: oomlens/diagnostics/v1 (docs/diagnostics-format.md)
 //     for every process of the command's tree, sampled every
-//     Options.Interval (DefaultInterval, 50 ms): a session_start record when
-//     a process is first seen (time, pid, ppid, rss_bytes, rss_anon_bytes,
+//     Options.Interval (DefaultInterval, 50 ms): a session_start record once
+//     two ticks in a row saw a process with the same comm and command line,
+//     so that one caught between fork and exec is described after its exec
+//     (time, pid, ppid, rss_bytes, rss_anon_bytes,
 //     boot_time, monotonic, comm, cmdline, worker), then a sample record each
 //     tick (time, pid, rss_bytes, rss_anon_bytes, worker once known). The
 //     file is flushed after each tick. Records of many processes share the
@@ -42,7 +44,8 @@
 // /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN), or, on kernels
 // without it, by reading the parent pid of every /proc/<pid>/stat. A
 // descendant whose parent exits is reparented out of the tree and is no
-// longer sampled; a process that lives less than one interval may be missed.
+// longer sampled; a process that lives less than two intervals may go
+// unrecorded.
 // Memory comes from /proc/<pid>/statm: resident is VmRSS and resident minus
 // shared is RssAnon (task_statm in fs/proc/task_mmu.c sums the same mm
 // counters that /proc/<pid>/status prints), one short read per process. This
