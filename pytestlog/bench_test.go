@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -43,18 +44,41 @@ func BenchmarkParseOutput(b *testing.B) {
 	b.SetBytes(int64(len(line) * n))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Parse(io.LimitReader(repeatReader(line), int64(len(line)*n)), Options{Name: "bench"}); err != nil {
+		if _, err := Parse(io.LimitReader(&repeatReader{line: line}, int64(len(line)*n)), Options{Name: "bench"}); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-type repeatReader []byte
+// repeatReader repeats line forever, keeping its place across reads.
+type repeatReader struct {
+	line []byte
+	off  int
+}
 
-func (r repeatReader) Read(p []byte) (int, error) {
+func (r *repeatReader) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
-		n += copy(p[n:], r)
+		c := copy(p[n:], r.line[r.off:])
+		n += c
+		r.off = (r.off + c) % len(r.line)
 	}
 	return n, nil
+}
+
+// BenchmarkParseStream1GiB streams 1 GiB of output lines between an
+// unfinished -v test and the shell's "Killed": memory stays flat (run with
+// -benchtime 1x and look at the max RSS), and both ends are still found.
+func BenchmarkParseStream1GiB(b *testing.B) {
+	line := []byte("2026-01-05T10:11:12.1234567Z INFO     app.worker:worker.py:12 processed batch 1234 of 5678 in 0.123s\n")
+	n := int64(1<<30) / int64(len(line)) * int64(len(line))
+	b.SetBytes(n)
+	for b.Loop() {
+		r := io.MultiReader(strings.NewReader("collected 3 items\n\ntests/a.py::t1 PASSED [ 33%]\ntests/a.py::t2 \n"),
+			io.LimitReader(&repeatReader{line: line}, n), strings.NewReader("Killed\n"))
+		l, err := Parse(r, Options{Name: "big"})
+		if err != nil || len(l.Sessions) != 1 || l.Sessions[0].End.Kind != EndSIGKILL || len(l.Sessions[0].InFlight) != 1 || l.Sessions[0].InFlight[0].Test != "tests/a.py::t2" {
+			b.Fatalf("%v %+v", err, l.Sessions)
+		}
+	}
 }
