@@ -29,14 +29,18 @@ import (
 
 // Kind names, used in every output.
 const (
-	KindKernelLog    = "kernel-log"
-	KindPytestLog    = "pytest-log"
-	KindDiagnostics  = "diagnostics-jsonl"
-	KindWeathercop   = "weathercop-log"
-	KindJUnitXML     = "junit-xml"
-	KindCollectList  = "collect-list"
-	KindCore         = "core"
-	KindUnrecognized = "unrecognized"
+	KindKernelLog   = "kernel-log"
+	KindPytestLog   = "pytest-log"
+	KindDiagnostics = "diagnostics-jsonl"
+	KindWeathercop  = "weathercop-log"
+	KindJUnitXML    = "junit-xml"
+	KindCollectList = "collect-list"
+	KindCore        = "core"
+	// KindRecordManifest is the record.json that `oomlens record` writes
+	// beside its logs: how the command ended, and whether the kernel log
+	// could be read.
+	KindRecordManifest = "record-manifest"
+	KindUnrecognized   = "unrecognized"
 )
 
 // Compression names, as reported in Input.Compression.
@@ -86,7 +90,7 @@ func (in *Input) Has(k string) bool {
 func (in *Input) TextCandidate() bool {
 	for _, k := range in.Kinds {
 		switch k {
-		case KindDiagnostics, KindJUnitXML, KindCore, KindWeathercop, KindCollectList:
+		case KindDiagnostics, KindJUnitXML, KindCore, KindWeathercop, KindCollectList, KindRecordManifest:
 			return false
 		}
 	}

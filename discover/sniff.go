@@ -29,6 +29,9 @@ func Sniff(head []byte) []string {
 		// MESSAGE fields; any other document (a CI step's metadata, a
 		// scenario's expectations) is neither a log nor a pytest run, even
 		// where its strings quote node ids.
+		if reRecordManifest.Match(trimmed) {
+			return []string{KindRecordManifest}
+		}
 		if bytes.Contains(trimmed, []byte(`"MESSAGE"`)) && bytes.Contains(trimmed, []byte(`"__REALTIME_TIMESTAMP"`)) && isKernel(text) {
 			return []string{KindKernelLog}
 		}
@@ -54,7 +57,7 @@ func Sniff(head []byte) []string {
 const LookedFor = "looked for: kernel OOM-killer records (`invoked oom-killer`, `Killed process`, `oom-kill:`, " +
 	"dmesg/syslog/journal/kmsg prefixes), pytest output (`test session starts`, `nodeid PASSED`, progress dots, xdist `[gwN]`), " +
 	"oomlens diagnostics JSON (`\"event\": \"test_end\"`…), a weathercop memory log (`[ts] TEST_START: name`), " +
-	"JUnit XML (`<testsuite`), a `pytest --collect-only -q` list, an ELF core file"
+	"JUnit XML (`<testsuite`), a `pytest --collect-only -q` list, an ELF core file, an `oomlens record` record.json"
 
 // isCore reports an ELF header whose e_type is ET_CORE (4), in either byte
 // order (System V ABI, ELF header: e_ident[EI_DATA] at 5, e_type at 16).
@@ -100,9 +103,10 @@ func isJUnit(b []byte) bool {
 }
 
 var (
-	reDiagEvent   = regexp.MustCompile(`"event"\s*:\s*"(session_start|test_start|test_end|fixture_teardown|sample)"`)
-	reDiagSummary = regexp.MustCompile(`^\{\s*"tests"\s*:\s*\[`)
-	reWeathercop  = regexp.MustCompile(`(?m)^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?\] (?:SESSION_START|TEST_START|TEST_END|SESSION_END): `)
+	reDiagEvent      = regexp.MustCompile(`"event"\s*:\s*"(session_start|test_start|test_end|fixture_teardown|sample)"`)
+	reDiagSummary    = regexp.MustCompile(`^\{\s*"tests"\s*:\s*\[`)
+	reRecordManifest = regexp.MustCompile(`^\{\s*"schema"\s*:\s*"oomlens/record/v\d+"`)
+	reWeathercop     = regexp.MustCompile(`(?m)^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?\] (?:SESSION_START|TEST_START|TEST_END|SESSION_END): `)
 )
 
 // isWeathercop looks for a record header; the literal search first keeps

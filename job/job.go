@@ -143,6 +143,8 @@ func loadOne(ev *correlate.Evidence, in *discover.Input, opts Options) (correlat
 		}
 		add(discover.KindJUnitXML)
 		ev.JUnit = append(ev.JUnit, correlate.JUnitInput{Path: in.Path, JUnit: j})
+	case in.Has(discover.KindRecordManifest):
+		add(discover.KindRecordManifest)
 	case in.Has(discover.KindCollectList):
 		add(discover.KindCollectList) // read in Load's first pass
 	case in.TextCandidate():
