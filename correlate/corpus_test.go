@@ -340,3 +340,51 @@ func TestRealMemcgKill(t *testing.T) {
 		t.Errorf("kills %+v alignment %+v run end %+v", rep.Kills, rep.Alignment, rep.RunEnd)
 	}
 }
+
+// TestRealXdistMemcgKill: two xdist workers share a 520 MiB memory cgroup
+// (see testdata/memcg-kill-xdist/README.md). The kernel killed gw1 in
+// test_merge_all; the leak on gw0 counts too, as a share of the cgroup's
+// usage. Five kills of other cgroups in the same kernel log are listed and
+// not taken for this job's.
+func TestRealXdistMemcgKill(t *testing.T) {
+	dir := filepath.Join("testdata", "memcg-kill-xdist")
+	ev := &Evidence{
+		Pytest: []PytestInput{readPytest(t, filepath.Join(dir, "pytest.log"))},
+		Kernel: []KernelInput{readKernel(t, filepath.Join(dir, "kernel.log"), dmesg.Options{})},
+	}
+	for _, w := range []string{"gw0", "gw1", "gw2"} {
+		ev.Diagnostics = append(ev.Diagnostics, readDiagnostics(t, filepath.Join(dir, "diag."+w+".jsonl")))
+	}
+	rep, err := Analyze(ev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := leakNames(rep); !eqStrings(got, []string{"test_1_io.py::test_open_cached_dataset", "test_3_registry.py::test_register_dataset"}) {
+		t.Fatalf("leaks %v", got)
+	}
+	gw0, gw1 := rep.Leaks[0], rep.Leaks[1]
+	if gw0.Worker != "gw0" || gw0.PID != 27977 || gw0.ShareOfKill == nil || *gw0.ShareOfKill != 0.185 ||
+		!strings.Contains(strings.Join(gw0.Evidence, " "), "the kill's task table lists it") {
+		t.Errorf("gw0 leak %+v", gw0)
+	}
+	if gw1.Worker != "gw1" || gw1.PID != 27984 || gw1.ShareOfKill == nil || *gw1.ShareOfKill != 0.204 {
+		t.Errorf("gw1 leak %+v", gw1)
+	}
+	if len(rep.Kills) != 6 || rep.Kills[0].PID != 27984 || !rep.Kills[0].EndedRun {
+		t.Fatalf("kills %+v", rep.Kills)
+	}
+	for _, k := range rep.Kills[1:] {
+		if k.EndedRun || !strings.HasPrefix(k.OOMMemcg, "/process_api/") {
+			t.Errorf("another cgroup's kill %+v", k)
+		}
+	}
+	if len(rep.InFlight) != 1 || rep.InFlight[0].Test != "test_3_registry.py::test_merge_all" || rep.InFlight[0].Worker != "gw1" || rep.InFlight[0].PID != 27984 {
+		t.Errorf("in flight %+v", rep.InFlight)
+	}
+	want := "OOM kill of pid 27984 (python3) in memcg /oomlens-corr-x: 2 tests retained 160.0 MiB that was never released " +
+		"(test_1_io.py::test_open_cached_dataset 96.0 MiB, test_3_registry.py::test_register_dataset 64.0 MiB); " +
+		"test_3_registry.py::test_merge_all (gw1) was only running when the limit was hit."
+	if rep.Verdict != want {
+		t.Errorf("verdict\n got %q\nwant %q", rep.Verdict, want)
+	}
+}
