@@ -102,10 +102,20 @@
 //
 // # Speed
 //
-// Parse reads 2 MiB blocks (one read ahead by a goroutine). While no record is open only lines holding
-// one of a few needles (see needles in parse.go) can matter, so it
-// searches each block for them with bytes.IndexByte on each needle's
-// rarest byte in this input and runs the line parser only on those lines
-// and on every line of an open record. parseReference feeds every line;
-// the tests check both give the same Log.
+// Parse reads 2 MiB blocks, one read ahead by a goroutine. While no
+// record is open only lines holding one of a few needles (see needles in
+// parse.go) can start one, so Parse searches each block for them (two
+// halves in parallel) with bytes.IndexByte on a byte of each needle chosen
+// from the input's own byte frequencies to need few passes and few false
+// hits, and runs the line parser only on those lines, on every line of an
+// open record, and on the two lines after a Killed line (for the
+// memory.oom.group line). parseReference feeds every line to the same
+// state machine; the tests check that both give the same Log on every
+// sample, every prefix style and generated inputs, and the fuzz target
+// checks it on arbitrary input.
+//
+// Consequence of the needles: a line that is only ever attached to an
+// open record cannot start one on its own — Mem-Info, `Tasks state`, the
+// `<comm> cpuset=` line, `Memory cgroup stats for`, memory.stat lines, the
+// stack trace. A fragment made only of such lines yields no event.
 package dmesg

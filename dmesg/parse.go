@@ -39,6 +39,7 @@ var needles = []string{
 	"oomd killed",    // systemd "systemd-oomd killed N process(es) in this unit"
 	"kB, limit ",     // memory: / memory+swap: / swap: / kmem: usage lines
 	"kB, file-rss:",  // oom_reaper: reaped process … (and Killed lines)
+	"reap pid:",      // oom_reaper: unable to reap pid:N (x)
 	"tgid total_vm",  // task table header, every era
 	"earlyoom",       // earlyoom's syslog/journal identifier
 	"Linux version ", // boot marker
