@@ -484,6 +484,8 @@ func matchWords(by string) string {
 		return "a pid of the test processes"
 	case "time":
 		return "time (the log stopped then)"
+	case "comm":
+		return "process name only (the only Python kill in the kernel log; no pid or time to compare)"
 	}
 	return by
 }

@@ -114,9 +114,10 @@ func TestCorpusPytestLogs(t *testing.T) {
 
 // TestCorpusDockerPair: sample 03 (the pytest log, the shell reports pid 8
 // Killed inside the container) with sample 05 (the host's dmesg -T: Killed
-// process 62045 (pytest)). Container and host pids differ and neither log
-// has a time the other can be placed against, so the kill is listed but not
-// taken for the job's: the run end stays an unconfirmed SIGKILL.
+// process 62045 (pytest)), the same incident. Container and host pids differ
+// and the pytest log has no stamps to place the kill against: the only kill
+// of a Python process is tied to the job by its name, and the verdict says
+// so.
 func TestCorpusDockerPair(t *testing.T) {
 	py := readPytest(t, corpus("corpus", "pytest", "03-docker-entrypoint-verbose-killed-at-52pct.log"))
 	k := readKernel(t, corpus("corpus", "pytest", "05-dmesg-T-localized-oom-kill-pytest.log"), dmesg.Options{})
@@ -124,14 +125,21 @@ func TestCorpusDockerPair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Kills) != 1 || rep.Kills[0].PID != 62045 || rep.Kills[0].EndedRun || rep.Kills[0].AnonRSSBytes != 8866584*1024 {
+	if len(rep.Kills) != 1 || rep.Kills[0].PID != 62045 || !rep.Kills[0].EndedRun || rep.Kills[0].AnonRSSBytes != 8866584*1024 {
 		t.Fatalf("kills %+v", rep.Kills)
 	}
-	if rep.RunEnd.Kind != "sigkill" || !strings.HasPrefix(rep.Verdict, "Killed (SIGKILL), cause unconfirmed (no kernel OOM record matches the job)") {
+	if rep.RunEnd.Kind != "oom-kill" || !strings.HasPrefix(rep.Verdict, "OOM kill of pid 62045 (pytest) (system-wide out of memory), tied to the job by its process name only: ") {
 		t.Errorf("run end %q, verdict %q", rep.RunEnd.Kind, rep.Verdict)
 	}
-	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "it has pid 62045 (pytest), the job's pids are 8") {
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "the kill of pid 62045 (pytest) is tied to the job by its process name alone") {
 		t.Errorf("warnings %q", rep.Warnings)
+	}
+	// The pytest log of another job (sample 01, GitHub stamps from 2021)
+	// can be compared in time, and the kill does not fit: no match.
+	other := readPytest(t, corpus("corpus", "pytest", "01-gha-raw-timestamps-killed-during-first-test.log"))
+	rep, _ = Analyze(&Evidence{Pytest: []PytestInput{other}, Kernel: []KernelInput{k}}, Options{})
+	if rep.Kills[0].EndedRun || rep.RunEnd.Kind != "sigkill" {
+		t.Errorf("a kill at another time was taken: %+v", rep.Kills)
 	}
 	if rep.Kills[0].TimeBasis != dmesg.BasisDmesgTAssumedUTC || *rep.Kills[0].Time != "2021-11-16T13:11:26Z" {
 		t.Errorf("kill time %v basis %q", rep.Kills[0].Time, rep.Kills[0].TimeBasis)

@@ -153,8 +153,12 @@
 // when several); a kill that falls where the log stopped — no earlier than
 // the last test start on record, no later than the CI stamp of the kill
 // marker (or six hours after the last record), a Python process preferred,
-// the earliest such. Only such a match confirms an OOM kill: RunEnd.Kind
-// becomes "oom-kill". A SIGKILL the kernel log does not confirm stays
+// the earliest such; last, when no time can be compared at all (kernel
+// stamps since boot with no boot time, or a log without stamps) and the log
+// does not show the run ending by itself, the only kill of a Python process
+// in the kernel log's last boot, which the verdict then says is "tied to
+// the job by its process name only". Only such a match confirms an OOM
+// kill: RunEnd.Kind becomes "oom-kill". A SIGKILL the kernel log does not confirm stays
 // "sigkill" and the verdict says "cause unconfirmed". Every kill is listed,
 // in time order, the one that ended the run first with EndedRun set.
 //

@@ -164,6 +164,28 @@ func pickKills(j *job, c clock) ([]*placedKill, *placedKill, []string) {
 			}
 		}
 	}
+	if ended == nil && killedLooking(j) {
+		// Neither a pid nor a time ties a kill to the job. When the times
+		// cannot be compared at all, the only kill of a Python process in
+		// the kernel log's last boot is taken, and said to be tied by its
+		// name alone.
+		var py []*placedKill
+		comparable := false
+		for _, k := range ks {
+			if k.Time != 0 && span.LastSeen > 0 {
+				comparable = true
+			}
+			if k.LastBoot && pythonComm(k.Comm) {
+				py = append(py, k)
+			}
+		}
+		if !comparable && len(py) == 1 {
+			ended = py[0]
+			ended.MatchedBy = "comm"
+			warns = append(warns, fmt.Sprintf("the kill of pid %d (%s) is tied to the job by its process name alone: it is the only kill of a Python process in the kernel log, and neither a pid nor a time can tie it (the shell's Killed line with its pid, stamped logs, --boot-time or the diagnostics plugin would)",
+				ended.PID, ended.Comm))
+		}
+	}
 	if ended != nil {
 		ended.EndedRun = true
 	}
@@ -207,6 +229,15 @@ func (k *placedKill) killsAny(pids map[int]bool) bool {
 		}
 	}
 	return false
+}
+
+// killedLooking reports a job whose log does not show it ending by
+// itself: a SIGKILL, or a log that just stops.
+func killedLooking(j *job) bool {
+	if !j.HasRunEnd {
+		return len(j.InFlight) > 0 || len(j.Procs) > 0
+	}
+	return j.RunEnd.Kind == "sigkill" || j.RunEnd.Kind == "unknown" || j.RunEnd.Kind == ""
 }
 
 // dedupKills drops a kill read twice (the same record in dmesg and in the

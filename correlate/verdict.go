@@ -28,6 +28,9 @@ func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead bool, floor i
 	switch {
 	case ended != nil:
 		head = killWords(ended)
+		if ended.MatchedBy == "comm" {
+			head += ", tied to the job by its process name only"
+		}
 		if rep.RunEnd.Kind == "complete" {
 			head = "The run completed, though " + head + " hit a test process"
 		}
