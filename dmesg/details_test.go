@@ -199,7 +199,7 @@ func TestCorpusDetails(t *testing.T) {
 	})
 	t.Run("17 systemd-oomd", func(t *testing.T) {
 		lg := parseSample(t, "17-systemd-oomd-userspace-journal.log", Options{})
-		if lg.Events[3].Reason != "memory p>" || lg.Events[0].Extra["processes"] != "1798" {
+		if !strings.HasSuffix(lg.Events[3].Reason, " due to memory p>") || lg.Events[0].Extra["processes"] != "1798" {
 			t.Errorf("%+v", lg.Events)
 		}
 	})

@@ -103,7 +103,7 @@ func TestJournalJSON(t *testing.T) {
 	if ev := lg.Events[0]; ev.UptimeS != 1 || ev.PID != 5 || ev.Time.Unix() != 1700000000 {
 		t.Errorf("%+v", ev)
 	}
-	if ev := lg.Events[1]; ev.Cgroup != "/user.slice/a.scope" || !strings.HasPrefix(ev.Reason, "memory pressure for /user.slice") {
+	if ev := lg.Events[1]; ev.Cgroup != "/user.slice/a.scope" || !strings.HasPrefix(ev.Reason, "Killed /user.slice/a.scope due to memory pressure for /user.slice") {
 		t.Errorf("%+v", ev)
 	}
 	if ev := lg.Events[2]; ev.Unit != "ci-job.service" {
@@ -151,5 +151,22 @@ func TestCutOffRecordWarns(t *testing.T) {
 	}
 	if len(lg.Warnings) != 1 || lg.Warnings[0].String() != "t.log:2: OOM record cut off at end of input (no Killed process line)" {
 		t.Fatalf("%v", lg.Warnings)
+	}
+}
+
+func TestKmsgContinuationLines(t *testing.T) {
+	lg := parseString(t, `4,1001,5000000,-;x invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0
+4,1002,5000100,-;CPU: 1 PID: 77 Comm: x Not tainted 6.8.0 #1
+ SUBSYSTEM=cpu
+ DEVICE=+cpu:1
+6,1003,5000200,-;oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=y,pid=78,uid=0
+3,1004,5000300,-;Out of memory: Killed process 78 (y) total-vm:4kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0
+`)
+	if len(lg.Events) != 1 {
+		t.Fatalf("%+v", lg.Events)
+	}
+	ev := lg.Events[0]
+	if ev.Partial || ev.PID != 78 || ev.TriggerPID != 77 || ev.UptimeS != 5.0003 || ev.TimeBasis != BasisKmsgUptime || ev.FirstLine != 1 || ev.Line != 6 {
+		t.Errorf("%+v", ev)
 	}
 }

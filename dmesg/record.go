@@ -1159,9 +1159,6 @@ func (p *parser) userspace(line int, t string, st stamp, tag string) bool {
 		r := t[len("Killed "):]
 		cg, _, _ := strings.Cut(r, " ")
 		ev.Cgroup = cg
-		if _, why, ok := strings.Cut(r, " due to "); ok {
-			ev.Reason = why
-		}
 		p.emitUser(ev)
 		return true
 	case (tag == "" || tag == "systemd") && strings.Contains(t, ": systemd-oomd killed "):
