@@ -519,23 +519,38 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 			}
 		}
 		f.Evidence = append(f.Evidence, start)
+		// What the running test added: the kernel's anon-rss at the kill
+		// less its reading at the start (the last reading before it began).
+		// A later reading (a sample, a fixture record) only tells how much
+		// of that came after it.
 		last, lastSource, hasLast := r.Last, r.LastSource, r.HasLast
 		if n := len(r.Proc.Samples); n > 0 && r.Proc.Samples[n-1].Time >= r.LastTime {
 			s := r.Proc.Samples[n-1]
-			last, lastSource, hasLast = s.Mem, "sample at "+*rfc3339(s.Time), true
+			last, lastSource, hasLast = s.Mem, "a sample at "+*rfc3339(s.Time), true
 			if s.Source != "" {
 				lastSource = s.Source
 			}
 		}
-		if k := killOf(r.Proc.PID); k != nil && k.HasKilled() && hasLast {
-			est := k.AnonRSSBytes - last.anonOrRSS()
+		base, baseSource, hasBase := t.Before, "its start", t.HasBefore
+		if len(t.Sources) > 0 && t.Sources[0] != "" {
+			baseSource = "its start, " + t.Sources[0]
+		}
+		if !hasBase {
+			base, baseSource, hasBase = last, lastSource, hasLast
+		}
+		if k := killOf(r.Proc.PID); k != nil && k.HasKilled() && hasBase {
+			est := k.AnonRSSBytes - base.anonOrRSS()
 			f.AddedBytesEstimate = &est
 			what := "anonymous RSS"
-			if !last.HasAnon {
+			if !base.HasAnon {
 				what = "RSS (file-backed pages included: the estimate is low)"
 			}
-			f.Evidence = append(f.Evidence, fmt.Sprintf("the kernel's anon-rss at the kill is %s, %s against the last %s on record (%s, %s)",
-				FormatBytes(k.AnonRSSBytes), signed(est), what, FormatBytes(last.anonOrRSS()), lastSource))
+			ev := fmt.Sprintf("the kernel's anon-rss at the kill is %s, %s over the %s at %s (%s)",
+				FormatBytes(k.AnonRSSBytes), signed(est), what, baseSource, FormatBytes(base.anonOrRSS()))
+			if hasLast && lastSource != baseSource && last.anonOrRSS() != base.anonOrRSS() {
+				ev += fmt.Sprintf("; the last reading on record (%s, %s) is %s below the kill", FormatBytes(last.anonOrRSS()), lastSource, FormatBytes(k.AnonRSSBytes-last.anonOrRSS()))
+			}
+			f.Evidence = append(f.Evidence, ev)
 		}
 		index[key(f.Test, f.Worker)] = len(out)
 		out = append(out, f)

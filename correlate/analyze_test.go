@@ -621,8 +621,8 @@ func TestRecordMode(t *testing.T) {
 	if len(rep.InFlight) != 1 || rep.InFlight[0].Basis != "record" || rep.InFlight[0].Test != "t.py::test_4" {
 		t.Fatalf("in flight %+v", rep.InFlight)
 	}
-	if e := rep.InFlight[0].AddedBytesEstimate; e == nil || *e != 1500*MiB-1400*MiB {
-		t.Errorf("added estimate %v, want 1500 − 1400 MiB (the last sample)", e)
+	if e := rep.InFlight[0].AddedBytesEstimate; e == nil || *e != 1500*MiB-400*MiB {
+		t.Errorf("added estimate %v, want 1500 − 400 MiB (the sample before its start)", e)
 	}
 	if len(rep.Samples) != 41 {
 		t.Errorf("%d samples in the report, want 41", len(rep.Samples))

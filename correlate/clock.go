@@ -118,9 +118,8 @@ func (c clock) killTime(k *kill) (t float64, method string, uncertaintyS float64
 	}
 	if k.HasWall {
 		u := 1.0
-		switch k.WallBasis {
-		case "journal-json", "unix", "iso-with-zone":
-			u = 0.01
+		if _, frac := math.Modf(k.Wall); frac != 0 {
+			u = 0.01 // a stamp with a fraction of a second
 		}
 		return k.Wall, AlignKernelWallClock, u, true
 	}

@@ -340,7 +340,7 @@ func TestRealMemcgKill(t *testing.T) {
 		}
 	}
 	if len(rep.InFlight) != 1 || rep.InFlight[0].PID != 25336 || rep.InFlight[0].AddedBytesEstimate == nil ||
-		*rep.InFlight[0].AddedBytesEstimate != 428332*1024-328642560 {
+		*rep.InFlight[0].AddedBytesEstimate != 428332*1024-253304832 {
 		t.Errorf("in flight %+v", rep.InFlight)
 	}
 	if len(rep.Kills) != 1 || !rep.Kills[0].EndedRun || rep.Kills[0].MemcgLimitBytes == nil || *rep.Kills[0].MemcgLimitBytes != 420*MiB ||

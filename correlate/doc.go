@@ -104,8 +104,10 @@
 //     with the pytest log's dangling -v node id, progress position or xdist
 //     crash for the same test or worker. The one on the killed pid comes
 //     first. AddedBytesEstimate is the kernel's anon-rss at the kill minus
-//     the last anonymous RSS on record for that process (a sample after the
-//     test start counts): what the running test added before the kill.
+//     the anonymous RSS at the test's start (the last reading on record
+//     before it began; the last reading of all when its start has none):
+//     what the running test added before the kill. The evidence also says
+//     how far the last sample was below the kill.
 //
 // Without per-test memory evidence no leak is named, ever: the verdict names
 // the test in flight and the warnings say what would settle it (the oomlens

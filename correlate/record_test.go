@@ -83,7 +83,7 @@ func TestRecordModeThroughParsers(t *testing.T) {
 	if len(rep.InFlight) != 1 || rep.InFlight[0].Test != "tests/test_a.py::test_4" || rep.InFlight[0].Basis != "record" || rep.InFlight[0].PID != 501 {
 		t.Fatalf("in flight %+v", rep.InFlight)
 	}
-	if e := rep.InFlight[0].AddedBytesEstimate; e == nil || *e != 1500*MiB-1400*MiB {
+	if e := rep.InFlight[0].AddedBytesEstimate; e == nil || *e != 1500*MiB-400*MiB {
 		t.Errorf("added estimate %v", e)
 	}
 	if len(rep.Kills) != 1 || !rep.Kills[0].EndedRun || *rep.Kills[0].Time != "2026-11-26T10:00:40.9Z" {
