@@ -53,24 +53,7 @@ func analyze(j *job, opts Options) *Report {
 	case floor < 0:
 		floor = 1 // no floor: any retention is named
 	}
-	rep := &Report{
-		Schema:   SchemaV1,
-		Inputs:   j.Inputs,
-		Kills:    []Kill{},
-		InFlight: []InFlight{},
-		Leaks:    []Leak{},
-		Unclosed: []Unclosed{},
-		Hogs:     []Hog{},
-		Timeline: []TestSpan{},
-		Cores:    j.Cores,
-		Warnings: []string{},
-	}
-	if rep.Inputs == nil {
-		rep.Inputs = []Input{}
-	}
-	if rep.Cores == nil {
-		rep.Cores = []CoreDump{}
-	}
+	rep := &Report{Schema: SchemaV1, Inputs: j.Inputs, Cores: j.Cores} // nonNil fills the empty lists
 	var warns []string
 	warn := func(format string, args ...any) { warns = append(warns, fmt.Sprintf(format, args...)) }
 
@@ -142,31 +125,7 @@ func analyze(j *job, opts Options) *Report {
 			warn("%s: the kill record of pid %d is partial: %s", k.Source, k.PID, reason)
 		}
 	}
-	placed := ended
-	if placed == nil || placed.Time == 0 {
-		placed = nil
-		for _, k := range kills {
-			if k.Time != 0 {
-				placed = k
-				break
-			}
-		}
-	}
-	if placed != nil {
-		u := placed.UncertaintyS
-		rep.Alignment = Alignment{Method: placed.Method, UncertaintyS: &u}
-	} else if len(kills) > 0 {
-		rep.Alignment = Alignment{Method: AlignNone}
-	} else {
-		rep.Alignment = Alignment{Method: clk.Method}
-		if clk.HasBoot {
-			u := clk.UncertaintyS
-			rep.Alignment.UncertaintyS = &u
-		}
-	}
-	if clk.HasBoot && rep.Alignment.Method != AlignKernelWallClock && rep.Alignment.Method != AlignNone {
-		rep.Alignment.BootTime = rfc3339(clk.Boot)
-	}
+	rep.Alignment = alignmentOf(kills, ended, clk)
 	if len(kills) > 0 {
 		unplaced := 0
 		for _, k := range kills {
@@ -215,62 +174,7 @@ func analyze(j *job, opts Options) *Report {
 	rep.InFlight = inFlightOf(j, results, ended, killOf)
 
 	// Leaks, hogs, unclosed.
-	type scored struct {
-		t    *testMem
-		leak Leak
-	}
-	var leaks []scored
-	for _, r := range results {
-		for _, t := range r.Tests {
-			if t.InFlight {
-				continue
-			}
-			objBytes := int64(0)
-			for _, d := range t.OpenDetails {
-				objBytes += d.NBytes
-			}
-			isLeak := t.HasNet && (t.Retained >= floor || (t.Retained > 0 && len(t.Open) > 0 && objBytes >= floor))
-			if isLeak {
-				l := Leak{
-					Test:          t.Test,
-					Worker:        t.Proc.Worker,
-					PID:           t.Proc.PID,
-					RetainedBytes: t.Retained,
-					OpenObjects:   t.Open,
-					Confidence:    confidenceOf(t, floor),
-					Evidence:      leakEvidence(t, killOf(t.Proc.PID) != nil || ended != nil),
-				}
-				if l.OpenObjects == nil {
-					l.OpenObjects = map[string]int{}
-				}
-				l.ShareOfKill = shareOf(t, killOf(t.Proc.PID), ended)
-				if w := sharedWords(t.Proc, ended); w != "" {
-					l.Evidence = append(l.Evidence, w)
-				}
-				leaks = append(leaks, scored{t, l})
-				continue
-			}
-			if len(t.Open) > 0 {
-				rep.Unclosed = append(rep.Unclosed, Unclosed{
-					Test: t.Test, Worker: t.Proc.Worker, OpenObjects: t.Open,
-					Evidence: unclosedEvidence(t, floor),
-				})
-			}
-			if h, ok := hogOf(t, floor); ok {
-				rep.Hogs = append(rep.Hogs, h)
-			}
-		}
-	}
-	sort.SliceStable(leaks, func(a, b int) bool {
-		if leaks[a].leak.RetainedBytes != leaks[b].leak.RetainedBytes {
-			return leaks[a].leak.RetainedBytes > leaks[b].leak.RetainedBytes
-		}
-		return leaks[a].leak.Test < leaks[b].leak.Test
-	})
-	for _, l := range leaks {
-		rep.Leaks = append(rep.Leaks, l.leak)
-	}
-	sort.SliceStable(rep.Hogs, func(a, b int) bool { return rep.Hogs[a].PeakBytes > rep.Hogs[b].PeakBytes })
+	rep.Leaks, rep.Unclosed, rep.Hogs = classify(results, ended, killOf, floor)
 	for _, r := range results {
 		for _, f := range r.Fixtures {
 			fh := FixtureHeld{Fixture: f.Fixture, Scope: f.Scope, Worker: r.Proc.Worker, PID: r.Proc.PID, HeldBytes: f.HeldBytes}
@@ -303,6 +207,90 @@ func analyze(j *job, opts Options) *Report {
 	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
 	nonNil(rep)
 	return rep
+}
+
+// alignmentOf reports the clock used for the kill that ended the run (or
+// the first kill placed on the wall clock), else the boot time known.
+func alignmentOf(kills []*placedKill, ended *placedKill, clk clock) Alignment {
+	placed := ended
+	if placed == nil || placed.Time == 0 {
+		placed = nil
+		for _, k := range kills {
+			if k.Time != 0 {
+				placed = k
+				break
+			}
+		}
+	}
+	var a Alignment
+	switch {
+	case placed != nil:
+		u := placed.UncertaintyS
+		a = Alignment{Method: placed.Method, UncertaintyS: &u}
+	case len(kills) > 0:
+		a = Alignment{Method: AlignNone}
+	default:
+		a = Alignment{Method: clk.Method}
+		if clk.HasBoot {
+			u := clk.UncertaintyS
+			a.UncertaintyS = &u
+		}
+	}
+	if clk.HasBoot && a.Method != AlignKernelWallClock && a.Method != AlignNone {
+		a.BootTime = rfc3339(clk.Boot)
+	}
+	return a
+}
+
+// classify sorts the finished tests into leaks (most retained first),
+// unclosed and hogs (highest peak first); see the package comment.
+func classify(results []*procResult, ended *placedKill, killOf func(int) *placedKill, floor int64) (leaks []Leak, unclosed []Unclosed, hogs []Hog) {
+	for _, r := range results {
+		for _, t := range r.Tests {
+			if t.InFlight {
+				continue
+			}
+			objBytes := int64(0)
+			for _, d := range t.OpenDetails {
+				objBytes += d.NBytes
+			}
+			if t.HasNet && (t.Retained >= floor || (t.Retained > 0 && len(t.Open) > 0 && objBytes >= floor)) {
+				own := killOf(t.Proc.PID)
+				l := Leak{
+					Test:          t.Test,
+					Worker:        t.Proc.Worker,
+					PID:           t.Proc.PID,
+					RetainedBytes: t.Retained,
+					OpenObjects:   t.Open,
+					ShareOfKill:   shareOf(t, own, ended),
+					Confidence:    confidenceOf(t, floor),
+					Evidence:      leakEvidence(t, own != nil || ended != nil),
+				}
+				if l.OpenObjects == nil {
+					l.OpenObjects = map[string]int{}
+				}
+				if w := sharedWords(t.Proc, ended); w != "" {
+					l.Evidence = append(l.Evidence, w)
+				}
+				leaks = append(leaks, l)
+				continue
+			}
+			if len(t.Open) > 0 {
+				unclosed = append(unclosed, Unclosed{Test: t.Test, Worker: t.Proc.Worker, OpenObjects: t.Open, Evidence: unclosedEvidence(t, floor)})
+			}
+			if h, ok := hogOf(t, floor); ok {
+				hogs = append(hogs, h)
+			}
+		}
+	}
+	sort.SliceStable(leaks, func(a, b int) bool {
+		if leaks[a].RetainedBytes != leaks[b].RetainedBytes {
+			return leaks[a].RetainedBytes > leaks[b].RetainedBytes
+		}
+		return leaks[a].Test < leaks[b].Test
+	})
+	sort.SliceStable(hogs, func(a, b int) bool { return hogs[a].PeakBytes > hogs[b].PeakBytes })
+	return leaks, unclosed, hogs
 }
 
 // nonNil makes every list of the report an empty list rather than null:
