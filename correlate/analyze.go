@@ -514,7 +514,7 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 		last, lastSource, hasLast := r.Last, r.LastSource, r.HasLast
 		if n := len(r.Proc.Samples); n > 0 && r.Proc.Samples[n-1].Time >= r.LastTime {
 			s := r.Proc.Samples[n-1]
-			last, lastSource, hasLast = s.Mem, "a sample at "+*rfc3339(s.Time), true
+			last, lastSource, hasLast = s.Mem, "the last sample", true
 			if s.Source != "" {
 				lastSource = s.Source
 			}

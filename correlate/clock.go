@@ -59,7 +59,13 @@ type clock struct {
 // method that disagree widen the uncertainty to their spread; hints of other
 // methods that disagree beyond both uncertainties are a warning.
 func alignClocks(hints []clockHint, opts Options, thisHostBoot func() (time.Time, error)) clock {
-	all := append([]clockHint(nil), hints...)
+	var all []clockHint
+	for _, h := range hints {
+		// A boot before 1990 or after 2200 is a broken record, not a clock.
+		if h.BootUnix > 631152000 && h.BootUnix < 7258118400 {
+			all = append(all, h)
+		}
+	}
 	if opts.BootTime != nil {
 		all = append(all, clockHint{Method: AlignBootTimeOption, BootUnix: unixSeconds(*opts.BootTime), UncertaintyS: 1, Source: "--boot-time"})
 	}
@@ -100,7 +106,7 @@ func alignClocks(hints []clockHint, opts Options, thisHostBoot func() (time.Time
 		}
 		if d := math.Abs(h.BootUnix - c.Boot); d > c.UncertaintyS+h.UncertaintyS+2 {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("clocks disagree: boot time from %s (%s) is %.1f s from the one used (%s, %s)",
-				h.Method, h.Source, d, best, *rfc3339(c.Boot)))
+				h.Method, h.Source, d, best, unixTime(c.Boot).Format(time.RFC3339Nano)))
 		}
 	}
 	return c
