@@ -6,8 +6,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/pytestlog"
 )
 
 // analyzeDiagnostics parses data as a diagnostics file and analyses it with
@@ -107,6 +110,42 @@ func FuzzLedger(f *testing.F) {
 		for _, h := range rep.Hogs {
 			if h.RetainedBytes >= DefaultNoiseFloorBytes {
 				t.Fatalf("hog that kept %d", h.RetainedBytes)
+			}
+		}
+	})
+}
+
+// FuzzAnalyzeLogs feeds one input, split at its first NUL byte, to the
+// pytest and the kernel log parsers and analyses what they read, with a
+// year and a zone so the kernel stamps' completion runs too.
+func FuzzAnalyzeLogs(f *testing.F) {
+	for _, pair := range [][2]string{
+		{"corpus/pytest/03-docker-entrypoint-verbose-killed-at-52pct.log", "corpus/pytest/05-dmesg-T-localized-oom-kill-pytest.log"},
+		{"corpus/pytest/01-gha-raw-timestamps-killed-during-first-test.log", "corpus/kernel/02-cadvisor-global-3.13-syslog.log"},
+		{"pytest/gha-verbose-killed.log", "corpus/kernel/08-gpud-dmesg-decode-iso-fragments.log"},
+	} {
+		a, err1 := os.ReadFile(corpus(pair[0]))
+		b, err2 := os.ReadFile(corpus(pair[1]))
+		if err1 == nil && err2 == nil {
+			f.Add(append(append(a, 0), b...))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		py, kern := data, []byte(nil)
+		if i := bytes.IndexByte(data, 0); i >= 0 {
+			py, kern = data[:i], data[i+1:]
+		}
+		ev := &Evidence{}
+		if l, err := pytestlog.Parse(bytes.NewReader(py), pytestlog.Options{Name: "ci.log"}); err == nil {
+			ev.Pytest = append(ev.Pytest, PytestInput{Path: "ci.log", Log: l})
+		}
+		if l, err := dmesg.Parse(bytes.NewReader(kern), dmesg.Options{Name: "dmesg"}); err == nil {
+			ev.Kernel = append(ev.Kernel, KernelInput{Path: "dmesg", Log: l})
+		}
+		for _, o := range []Options{{}, {Year: 2021, Location: time.FixedZone("X", 3600)}} {
+			rep, err := Analyze(ev, o)
+			if err != nil || rep.Verdict == "" || len(rep.Leaks) != 0 {
+				t.Fatalf("err %v verdict %q leaks %+v", err, rep.Verdict, rep.Leaks)
 			}
 		}
 	})
