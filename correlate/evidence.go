@@ -363,7 +363,7 @@ func (n *normaliser) weathercop() {
 					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
 				}
 				if r.HasTracemallocPeak {
-					s.TracemallocPeakBytes, s.HasTracemalloc = int64(r.TracemallocPeakMiB*float64(MiBytes)), true
+					s.TracemallocPeakBytes, s.HasTracemalloc = int64(r.TracemallocPeakMiB*float64(mibBytes)), true
 				}
 				// The logger prints the line only when the count is not 0.
 				s.OpenCounter = map[string]int{}
@@ -451,8 +451,8 @@ func (n *normaliser) alignNaive() {
 	}
 }
 
-// MiBytes is one MiB.
-const MiBytes = 1 << 20
+// mibBytes is one MiB.
+const mibBytes = 1 << 20
 
 // localTime reads a naive stamp (parsed as UTC or in the parser's zone) in
 // Options.Location.
