@@ -46,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	hostname := fs.String("hostname", "", "host name for -kernel-format journal (default: this host's)")
 	resultPath := fs.String("result", "", "write the run's facts (pid, exit, signal, cgroup, oom kills, peak) as JSON to this file")
 	dir := fs.String("dir", "", "working directory of the command")
+	timeout := fs.Duration("timeout", 0, "kill everything in the cgroup after this long (0 = no limit)")
 	check := fs.Bool("check", false, "only say whether the harness can work here (exit 0) or why not (exit 3)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -92,6 +93,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
 	res, err := harness.Run(ctx, harness.Spec{
 		LimitBytes: limitBytes,
 		Dir:        *dir,
@@ -115,12 +121,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if host == "" {
 				host, _ = os.Hostname()
 			}
-			btime, err := bootTime()
+			boot, err := bootTime()
 			if err != nil {
 				fmt.Fprintf(stderr, "oomharness: %v\n", err)
 				return 3
 			}
-			klog = toJournal(klog, btime, host)
+			klog = toJournal(klog, boot, host)
 		}
 		if err := os.WriteFile(*kernelPath, klog, 0o644); err != nil {
 			fmt.Fprintf(stderr, "oomharness: %v\n", err)
@@ -223,26 +229,40 @@ func (s *stampWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// bootTime reads btime (the boot time, Unix seconds) from /proc/stat.
-func bootTime() (int64, error) {
+// bootTime is the wall-clock time of uptime 0, to turn the kernel's uptime
+// stamps into the wall clock journald records at receipt. It is measured as
+// now - /proc/uptime (10 ms resolution): /proc/stat's btime is the same
+// instant truncated to whole seconds, which would put every line up to a
+// second early (dmesg -T's known error) and could place a kill before the
+// test whose allocation caused it. btime is the fallback.
+func bootTime() (time.Time, error) {
+	now := time.Now()
+	if b, err := os.ReadFile("/proc/uptime"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			if up, err := strconv.ParseFloat(f[0], 64); err == nil {
+				return now.Add(-time.Duration(up * float64(time.Second))), nil
+			}
+		}
+	}
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, err
+		return time.Time{}, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "btime "); ok {
-			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return time.Unix(sec, 0), err
 		}
 	}
-	return 0, fmt.Errorf("no btime in /proc/stat")
+	return time.Time{}, fmt.Errorf("no /proc/uptime and no btime in /proc/stat")
 }
 
 var dmesgLine = regexp.MustCompile(`^\[\s*(\d+)\.(\d{6})\] (.*)$`)
 
 // toJournal rewrites `[ uptime] msg` lines as `journalctl -k -o short-iso`
 // prints them: `2026-11-26T10:41:25+0000 host kernel: msg` (the wall clock is
-// btime + uptime, in UTC).
-func toJournal(log []byte, btime int64, host string) []byte {
+// boot + uptime, in UTC, whole seconds as short-iso prints them).
+func toJournal(log []byte, boot time.Time, host string) []byte {
 	var out bytes.Buffer
 	for _, line := range strings.SplitAfter(string(log), "\n") {
 		if line == "" {
@@ -256,7 +276,7 @@ func toJournal(log []byte, btime int64, host string) []byte {
 		}
 		sec, _ := strconv.ParseInt(m[1], 10, 64)
 		usec, _ := strconv.ParseInt(m[2], 10, 64)
-		t := time.Unix(btime+sec, usec*1000).UTC()
+		t := boot.Add(time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond).UTC()
 		fmt.Fprintf(&out, "%s %s kernel: %s\n", t.Format("2006-01-02T15:04:05-0700"), host, m[3])
 	}
 	return out.Bytes()

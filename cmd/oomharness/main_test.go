@@ -9,9 +9,9 @@ import (
 func TestToJournal(t *testing.T) {
 	in := "[ 1772.669763] Memory cgroup out of memory: Killed process 13783 (python3) total-vm:849296kB\n" +
 		"[    0.000001] a\nnot a dmesg line\n"
-	// btime 1795691885 = 2026-11-26T11:18:05Z.
-	got := string(toJournal([]byte(in), 1795691885, "ci-host"))
-	want := "2026-11-26T11:47:37+0000 ci-host kernel: Memory cgroup out of memory: Killed process 13783 (python3) total-vm:849296kB\n" +
+	// boot 1795691885.45 = 2026-11-26T11:18:05.45Z: 1772.669763 s later is 11:47:38.12.
+	got := string(toJournal([]byte(in), time.Unix(1795691885, 450000000), "ci-host"))
+	want := "2026-11-26T11:47:38+0000 ci-host kernel: Memory cgroup out of memory: Killed process 13783 (python3) total-vm:849296kB\n" +
 		"2026-11-26T11:18:05+0000 ci-host kernel: a\nnot a dmesg line\n"
 	if got != want {
 		t.Errorf("toJournal =\n%s\nwant\n%s", got, want)
