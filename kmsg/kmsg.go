@@ -61,8 +61,8 @@ func (c Cursor) Source() Source { return c.source }
 // to be missing from them.
 type Capture struct {
 	// Log is the new records as `dmesg` prints them, one `[%5d.%06d] msg\n`
-	// line per message line (a record whose text holds newlines gives several
-	// lines with the same stamp).
+	// line per record (a record whose text holds newlines goes on over
+	// lines indented by the stamp's width, as dmesg prints it).
 	Log []byte
 	// Records is the number of kernel records read.
 	Records int
@@ -327,12 +327,18 @@ func unescape(b []byte) string {
 	return sb.String()
 }
 
-// render writes the record as `dmesg` prints it: `[%5d.%06d] text`. Each line
-// of a multi-line text gets the record's stamp.
+// render writes the record as util-linux dmesg prints it: `[%5d.%06d] text`;
+// the further lines of a record whose text holds newlines are indented by
+// the stamp's width, without a stamp of their own (dmesg.c, the
+// continuation indent of print_record).
 func (r record) render(w *bytes.Buffer) {
 	stamp := fmt.Sprintf("[%5d.%06d] ", r.usec/1000000, r.usec%1000000)
-	for _, line := range strings.Split(r.text, "\n") {
-		w.WriteString(stamp)
+	for i, line := range strings.Split(r.text, "\n") {
+		if i == 0 {
+			w.WriteString(stamp)
+		} else {
+			w.WriteString(strings.Repeat(" ", len(stamp)))
+		}
 		w.WriteString(line)
 		w.WriteByte('\n')
 	}
@@ -341,8 +347,10 @@ func (r record) render(w *bytes.Buffer) {
 // runDmesg runs util-linux/busybox `dmesg` without options that clear the
 // buffer or change the line format.
 func runDmesg() ([]byte, error) {
+	// The caller's locale is kept: under LC_ALL=C dmesg escapes UTF-8 bytes
+	// as \xNN, under a UTF-8 locale it prints them, as /dev/kmsg rendering
+	// here does.
 	cmd := exec.Command("dmesg")
-	cmd.Env = append(os.Environ(), "LC_ALL=C", "TZ=UTC")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -140,7 +140,7 @@ func TestParseRecord(t *testing.T) {
 			"[    0.000100] usb 1-1: new device\n"},
 		// Extra header fields after the flag (caller id, newer kernels).
 		{"4,9,2000000,c,caller=T12;a\\x5cb\\x09c\\x01d\n", true, 9, 2000000, "a\\b\tc\\x01d", "[    2.000000] a\\b\tc\\x01d\n"},
-		{"4,10,1,-;line one\\x0aline two\n", true, 10, 1, "line one\nline two", "[    0.000001] line one\n[    0.000001] line two\n"},
+		{"4,10,1,-;line one\\x0aline two\n", true, 10, 1, "line one\nline two", "[    0.000001] line one\n               line two\n"},
 		{"4,11,1,-;caf\\xc3\\xa9\n", true, 11, 1, "café", "[    0.000001] café\n"},
 		{"4,12,1,-;trailing \\x4\n", true, 12, 1, "trailing \\x4", "[    0.000001] trailing \\x4\n"},
 		{"no header here\n", false, 0, 0, "", ""},
@@ -273,4 +273,74 @@ func FuzzParseRecord(f *testing.F) {
 			t.Fatalf("render = %q", out.Bytes())
 		}
 	})
+}
+
+// TestMatchesDmesgReal writes records with UTF-8, a backslash, a tab and a
+// control byte, and checks that ReadNew renders them byte for byte as the
+// real util-linux dmesg prints them.
+func TestMatchesDmesgReal(t *testing.T) {
+	needKernelLog(t)
+	if _, err := runDmesg(); err != nil {
+		t.Skip("dmesg: ", err)
+	}
+	tok := token(t)
+	c, err := Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeKmsg(t, "oomlens-a-"+tok+"\noomlens-b-"+tok+" caf\xc3\xa9 \\ back\ttab\x01ctl")
+	got, err := c.ReadNew()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := runDmesg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours []string
+	for _, l := range strings.Split(string(got), "\n") {
+		if strings.Contains(l, tok) {
+			ours = append(ours, l)
+		}
+	}
+	if len(ours) != 2 {
+		t.Fatalf("our lines = %q, want 2", ours)
+	}
+	if ours[1] != strings.Repeat(" ", len(ours[0])-len("oomlens-a-"+tok))+"oomlens-b-"+tok+" café \\ back\ttab\\x01ctl" {
+		t.Errorf("rendered %q", ours[1])
+	}
+	for _, l := range ours {
+		if !strings.Contains(string(dm), l+"\n") {
+			t.Errorf("line %q is not in dmesg's output", l)
+		}
+	}
+}
+
+// TestEveryPrefix feeds every byte-prefix of real /dev/kmsg records (taken
+// from this machine's kernel log) to the parser: no panic, and a prefix that
+// parses renders to one or more dmesg lines.
+func TestEveryPrefix(t *testing.T) {
+	samples := []string{
+		"6,343,1308661,-;tokio-rt-worker (68): drop_caches: 3\n",
+		"3,4100,1926790832,-;Memory cgroup out of memory: Killed process 26621 (python3) total-vm:849296kB, anon-rss:457136kB, file-rss:36728kB, shmem-rss:0kB, UID:0 pgtables:1132kB oom_score_adj:0\n",
+		"12,4027,2703648685,-;oomlens-ml-2 caf\\xc3\\xa9 \\x5c back\\x09tab\\x01ctl\n",
+		"6,5,100,-;usb 1-1: new device\n SUBSYSTEM=usb\n DEVICE=c189:1\n",
+	}
+	for _, s := range samples {
+		for i := 0; i <= len(s); i++ {
+			rec, ok := parseRecord([]byte(s[:i]))
+			if !ok {
+				continue
+			}
+			var b bytes.Buffer
+			rec.render(&b)
+			if !dmesgLine.MatchString(strings.SplitN(b.String(), "\n", 2)[0]) || !strings.HasSuffix(b.String(), "\n") {
+				t.Fatalf("prefix %q rendered %q", s[:i], b.String())
+			}
+		}
+		capt, err := readSince(&fakeKmsg{items: []any{s}}, 0)
+		if err != nil || capt.Records != 1 {
+			t.Fatalf("readSince(%q) = %+v, %v", s, capt, err)
+		}
+	}
 }
