@@ -192,6 +192,19 @@ func analyze(j *job, opts Options) *Report {
 				procName(r.Proc), FormatBytes(r.Unowned))
 		}
 	}
+	if recordMode {
+		short := 0
+		for _, r := range results {
+			for _, t := range r.Tests {
+				if t.SharedWith > 0 {
+					short++
+				}
+			}
+		}
+		if short > 0 {
+			warn("record mode: %d tests started or ended between the same two samples as another test; their figures are shared by time and cannot be told apart (record with a shorter --interval, or use the diagnostics plugin)", short)
+		}
+	}
 	if !perTest {
 		warn("no per-test memory evidence, so no leaking test can be named: run the tests with the oomlens diagnostics plugin (contrib/pytest/oomlens_diagnostics.py) or under `oomlens record` with pytest -v")
 	} else if recordMode {
@@ -696,6 +709,10 @@ func leakEvidence(t *testMem, killed bool) []string {
 		s += fmt.Sprintf(", still held %s%s", at, later)
 	}
 	ev = append(ev, s)
+	if t.SharedWith > 0 {
+		ev = append(ev, fmt.Sprintf("the samples are %.0f ms apart, and %d other %s ran between the samples around its start or end: the change is shared among them by time, and may be theirs",
+			t.SampleGapS*1000, t.SharedWith, plural(t.SharedWith, "test", "tests")))
+	}
 	if t.TracebackKept && t.Outcome != "passed" {
 		ev = append(ev, "it failed, and its end reading was taken while the traceback held its frames: part of this may be their locals, which pytest frees at the next test's call")
 	}

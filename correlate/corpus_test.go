@@ -396,3 +396,41 @@ func TestRealXdistMemcgKill(t *testing.T) {
 		t.Errorf("verdict\n got %q\nwant %q", rep.Verdict, want)
 	}
 }
+
+// TestRealRecordJob is a real `oomlens record` folder of a run killed in a
+// memory cgroup (see testdata/record-memcg-kill/README.md). Its tests take
+// about as long as the sampling interval: the 96 MiB leak that stands
+// apart in time is named within 20%, the kill and the victim are right,
+// and the tests the samples cannot separate are said to be so.
+func TestRealRecordJob(t *testing.T) {
+	dir := filepath.Join("testdata", "record-memcg-kill")
+	ev := &Evidence{
+		Pytest:      []PytestInput{readPytest(t, filepath.Join(dir, "output.log"))},
+		Diagnostics: []DiagnosticsInput{readDiagnostics(t, filepath.Join(dir, "diagnostics.jsonl"))},
+		Kernel:      []KernelInput{readKernel(t, filepath.Join(dir, "kernel.log"), dmesg.Options{})},
+	}
+	rep, err := Analyze(ev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := findLeak(rep, "test_1_io.py::test_open_cached_dataset")
+	if l == nil || l.RetainedBytes < 77*MiB || l.RetainedBytes > 115*MiB || l.Confidence != ConfidenceLow || l.PID != 12007 {
+		t.Errorf("leak %+v", l)
+	}
+	if findLeak(rep, "test_3_registry.py::test_merge_all") != nil || findLeak(rep, "test_2_models.py::test_resample_hog") != nil {
+		t.Errorf("leaks %v", leakNames(rep))
+	}
+	if len(rep.InFlight) != 1 || rep.InFlight[0].Test != "test_3_registry.py::test_merge_all" || rep.InFlight[0].Basis != "record" {
+		t.Errorf("in flight %+v", rep.InFlight)
+	}
+	// The recorder also caught another program's kill in another cgroup.
+	if len(rep.Kills) != 2 || rep.Kills[0].PID != 12007 || !rep.Kills[0].EndedRun || rep.Kills[1].EndedRun || rep.RunEnd.Kind != "oom-kill" {
+		t.Errorf("kills %+v run end %+v", rep.Kills, rep.RunEnd)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "their figures are shared by time and cannot be told apart") {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+	if len(rep.Samples) == 0 || len(rep.Timeline) != 16 {
+		t.Errorf("samples %d timeline %d", len(rep.Samples), len(rep.Timeline))
+	}
+}

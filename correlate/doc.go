@@ -117,10 +117,12 @@
 //
 // A job recorded by `oomlens record` has a diagnostics file with only
 // session_start and sample records and a pytest log whose lines carry
-// wall-clock stamps. Each test's start reading is the sample at or just
-// before its start stamp, its end reading the sample at or just before its
-// end stamp (the stamp of its -v result line), its peak the highest sample
-// in between; the ledger then runs as above, every reading marked coarse,
+// wall-clock stamps. Each test's start and end readings are the memory at
+// its start and end stamps (the end stamp is that of its -v result line),
+// interpolated between the two samples around each: memory is taken to
+// change at an even rate between samples, so a change seen between two
+// samples is shared among the tests that ran then by their time in that
+// interval. Its peak is the highest sample in between; the ledger then runs as above, every reading marked coarse,
 // and the in-flight test's basis is "record". The recorder samples every
 // process of the command's tree: tests with an xdist worker id are read
 // against that worker's process, the others against the pytest process (the

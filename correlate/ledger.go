@@ -48,6 +48,8 @@ type testMem struct {
 	FixtureSetupBytes int64
 
 	Coarse        bool
+	SharedWith    int
+	SampleGapS    float64
 	TracebackKept bool
 	Anon          bool // Net was measured in anonymous RSS
 	InFlight      bool
@@ -344,6 +346,7 @@ func runLedger(p *proc) *procResult {
 			t.Outcome = s.Outcome
 			t.Coarse = t.Coarse || s.Coarse
 			t.TracebackKept = s.TracebackKept
+			t.SharedWith, t.SampleGapS = s.SharedWith, s.SampleGapS
 			t.Sources = append(t.Sources, s.Source)
 			if s.HasMem {
 				if hasCur && t.HasBefore {

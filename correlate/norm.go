@@ -91,6 +91,11 @@ type step struct {
 	// Coarse is set when Mem was read from periodic samples, not written by
 	// the test hooks (`oomlens record`).
 	Coarse bool
+	// SharedWith counts (record mode, on the end step) the other tests that
+	// ran between the samples around this test's start or end, and
+	// SampleGapS is the samples' spacing.
+	SharedWith int
+	SampleGapS float64
 }
 
 // sample is one periodic reading of one process.

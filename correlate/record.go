@@ -2,18 +2,22 @@ package correlate
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
 
 // recordSteps turns periodic samples into test readings for the processes
 // that have samples and no per-test records: a job run under `oomlens
-// record`, whose pytest log carries a wall-clock stamp on every line. For
-// each test, the reading before it is the sample at or just before its
-// start stamp, the reading after it the sample at or just before its end
-// stamp (the stamp of its result line under -v); setPeak later takes the
-// highest sample in between. The readings are marked Coarse. It reports
-// whether any process was filled this way.
+// record`, whose pytest log carries a wall-clock stamp on every line. A
+// test's readings are the memory at its start stamp and at its end stamp
+// (the stamp of its result line under -v), each interpolated between the
+// two samples around it: memory is taken to change at an even rate between
+// samples, so a change seen between two samples is shared among the tests
+// that ran then in proportion to their time in that interval, and the end
+// reading of one test is the start reading of the next. setPeak later
+// takes the highest sample in between. The readings are marked Coarse. It
+// reports whether any process was filled this way.
 func recordSteps(j *job) (bool, []string) {
 	var warns []string
 	filled := false
@@ -92,11 +96,11 @@ func recordSteps(j *job) (bool, []string) {
 				continue
 			}
 			st := step{Kind: stepStart, Test: t.ID, Time: start, Source: t.Source, Coarse: true}
-			if m, ok := sampleAt(p.Samples, start); ok && start > 0 {
+			if m, ok := memAt(p.Samples, start); ok && start > 0 {
 				st.Mem, st.HasMem = m, true
 			}
 			en := step{Kind: stepEnd, Test: t.ID, Time: t.End, Outcome: t.Outcome, Source: t.Source, Coarse: true}
-			if m, ok := sampleAt(p.Samples, t.End); ok && t.End > 0 {
+			if m, ok := memAt(p.Samples, t.End); ok && t.End > 0 {
 				en.Mem, en.HasMem = m, true
 			}
 			p.Steps = append(p.Steps, st, en)
@@ -104,13 +108,14 @@ func recordSteps(j *job) (bool, []string) {
 				prevEnd = t.End
 			}
 		}
+		markShared(p.Steps, p.Samples)
 		for _, f := range fl {
 			start := f.Start
 			if start == 0 {
 				start = prevEnd
 			}
 			st := step{Kind: stepStart, Test: f.Test, Time: start, Source: f.Source, Coarse: true}
-			if m, ok := sampleAt(p.Samples, start); ok && start > 0 {
+			if m, ok := memAt(p.Samples, start); ok && start > 0 {
 				st.Mem, st.HasMem = m, true
 			}
 			p.Steps = append(p.Steps, st)
@@ -127,11 +132,71 @@ func recordSteps(j *job) (bool, []string) {
 	return filled, warns
 }
 
-// sampleAt is the sample at or just before t.
-func sampleAt(s []sample, t float64) (mem, bool) {
-	i := sort.Search(len(s), func(i int) bool { return s[i].Time > t })
-	if i == 0 {
-		return mem{}, false
+// markShared counts, for each test's start and end, the other tests that
+// ran between the two samples around it: their changes cannot be told
+// apart from its own.
+func markShared(steps []step, samples []sample) {
+	type span struct{ from, to float64 }
+	var spans []span
+	for i := 0; i+1 < len(steps); i += 2 {
+		spans = append(spans, span{steps[i].Time, steps[i+1].Time})
 	}
-	return s[i-1].Mem, true
+	around := func(t float64) (float64, float64, bool) {
+		i := sort.Search(len(samples), func(i int) bool { return samples[i].Time > t })
+		if i == 0 || i == len(samples) {
+			return 0, 0, false
+		}
+		return samples[i-1].Time, samples[i].Time, true
+	}
+	for k, sp := range spans {
+		n := 0
+		for _, t := range []float64{sp.from, sp.to} {
+			lo, hi, ok := around(t)
+			if !ok {
+				continue
+			}
+			for j, o := range spans {
+				if j != k && o.from < hi && o.to > lo {
+					n++
+				}
+			}
+		}
+		steps[2*k+1].SharedWith = n
+		if n > 0 {
+			steps[2*k+1].SampleGapS = sampleGap(samples)
+		}
+	}
+}
+
+// sampleGap is the median time between samples.
+func sampleGap(s []sample) float64 {
+	if len(s) < 2 {
+		return 0
+	}
+	d := make([]float64, 0, len(s)-1)
+	for i := 1; i < len(s); i++ {
+		d = append(d, s[i].Time-s[i-1].Time)
+	}
+	sort.Float64s(d)
+	return d[len(d)/2]
+}
+
+// memAt is the memory at t, interpolated linearly between the samples
+// around it; the last sample after the last one; nothing before the first.
+func memAt(s []sample, t float64) (mem, bool) {
+	i := sort.Search(len(s), func(i int) bool { return s[i].Time > t })
+	switch {
+	case i == 0:
+		return mem{}, false
+	case i == len(s) || s[i-1].Time == t:
+		return s[i-1].Mem, true
+	}
+	a, b := s[i-1], s[i]
+	f := (t - a.Time) / (b.Time - a.Time)
+	lerp := func(x, y int64) int64 { return x + int64(math.Round(f*float64(y-x))) }
+	m := mem{RSSBytes: lerp(a.Mem.RSSBytes, b.Mem.RSSBytes)}
+	if a.Mem.HasAnon && b.Mem.HasAnon {
+		m.AnonBytes, m.HasAnon = lerp(a.Mem.AnonBytes, b.Mem.AnonBytes), true
+	}
+	return m, true
 }
