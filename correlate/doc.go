@@ -79,7 +79,8 @@
 // # Classification
 //
 // With the noise floor F (Options.NoiseFloorBytes, 32 MiB by default: the
-// first import of a big library keeps tens of MiB):
+// first import of a big library keeps tens of MiB; a negative value means
+// no floor):
 //
 //   - Leak: a finished test whose retained memory is ≥ F, or > 0 with open
 //     objects whose reported sizes (nbytes) add up to ≥ F. Sorted by retained
@@ -122,8 +123,10 @@
 // interpolated between the two samples around each: memory is taken to
 // change at an even rate between samples, so a change seen between two
 // samples is shared among the tests that ran then by their time in that
-// interval. Its peak is the highest sample in between; the ledger then runs as above, every reading marked coarse,
-// and the in-flight test's basis is "record". The recorder samples every
+// interval, and tests that share such an interval say so in their
+// evidence. Its peak is the highest sample in between; the ledger then runs
+// as above, every reading marked coarse, and the in-flight test's basis is
+// "record". The recorder samples every
 // process of the command's tree: tests with an xdist worker id are read
 // against that worker's process, the others against the pytest process (the
 // one whose command line names pytest, else a Python one, else the largest).
@@ -147,14 +150,16 @@
 // stamps without a zone are read in Options.Location (UTC when nil, with a
 // warning). Without Options.Location, weathercop's naive local stamps are
 // compared with the CI log's UTC stamps of the same tests: the median
-// difference, rounded to a quarter hour, is taken as their zone's offset. Report.Alignment names the method used for the kill that ended
-// the run and its uncertainty; hints that disagree are a warning.
+// difference, rounded to a quarter hour, is taken as their zone's offset.
+// Report.Alignment names the method used for the kill that ended the run
+// and its uncertainty; hints that disagree are a warning.
 //
 // # The kill that ended the run
 //
 // In order: a kill of the pid the shell reported Killed; a kill of a pid the
-// job's records name (the pytest process or an xdist worker; the latest
-// when several); a kill that falls where the log stopped — no earlier than
+// job's records name (the pytest process or an xdist worker, also as a
+// member of a memory.oom.group kill; the latest when several); a kill that
+// falls where the log stopped — no earlier than
 // the last test start on record, no later than the CI stamp of the kill
 // marker (or six hours after the last record), a Python process preferred,
 // the earliest such; last, when no time can be compared at all (kernel
@@ -162,9 +167,11 @@
 // does not show the run ending by itself, the only kill of a Python process
 // in the kernel log's last boot, which the verdict then says is "tied to
 // the job by its process name only". Only such a match confirms an OOM
-// kill: RunEnd.Kind becomes "oom-kill". A SIGKILL the kernel log does not confirm stays
-// "sigkill" and the verdict says "cause unconfirmed". Every kill is listed,
-// in time order, the one that ended the run first with EndedRun set.
+// kill: RunEnd.Kind becomes "oom-kill". A SIGKILL the kernel log does not
+// confirm stays "sigkill" and the verdict says "cause unconfirmed". Every
+// kill is listed, in time order, the one that ended the run first with
+// EndedRun set. Without a pytest log, processes whose records end with
+// session_end (SESSION_END) completed the run.
 //
 // # The verdict
 //
