@@ -25,25 +25,57 @@ const (
 )
 
 // needles are the substrings whose presence lets a line start a record
-// (or be an event) while no record is open. Every line that can start an
-// event contains one of them; lines without one are skipped unread until
-// a record is open. The fast path searches only for these; the reference
-// path tests every line with hasNeedle. Most share a byte ('k', 'B') so
-// that a few passes over each block find them all (see scanner).
+// (or be an event) while no record is open. Lines without one are not
+// read while no record is open, except as lookback: when a needle line
+// arrives with no record open, the lines just before it that were not
+// read (at most lookbackLines, lookbackBytes) are read first, so that a
+// `Task in …` line, a task table, an old `kill process` line can still
+// open the record that the needle line continues. The end of the input
+// does the same. The fast path searches
+// only for these; the reference path tests every line with hasNeedle.
+// They are chosen to hold bytes that are rare in kernel logs (K, B, G, L,
+// M, '-'), so that few cheap passes find them (see scanner).
 var needles = []string{
 	"Kill",           // Killed process / Kill process (all eras), systemd-oomd "Killed /cgroup"
-	"kill process",   // 2.6.2x "Out of memory: kill process N (x) score S or a child"
 	"oom-kill",       // "invoked oom-killer:", "oom-kill:constraint=", systemd "'oom-kill'"
-	"Task in ",       // v1 memcg "Task in A killed as a result of limit of B"
 	"OOM killer",     // systemd "A process of this unit has been killed by the OOM killer"
-	"oomd killed",    // systemd "systemd-oomd killed N process(es) in this unit"
+	"-oomd",          // systemd-oomd's lines, systemd's "systemd-oomd killed N process(es)"
 	"kB, limit ",     // memory: / memory+swap: / swap: / kmem: usage lines
 	"kB, file-rss:",  // oom_reaper: reaped process … (and Killed lines)
-	"reap pid:",      // oom_reaper: unable to reap pid:N (x)
-	"tgid total_vm",  // task table header, every era
-	"earlyoom",       // earlyoom's syslog/journal identifier
+	"sending SIG",    // earlyoom "sending SIGTERM|SIGKILL to process …"
 	"Linux version ", // boot marker
 	"-- Boot ",       // journalctl boot separator
+}
+
+// Lookback limits (see needles).
+const (
+	lookbackLines = 64
+	lookbackBytes = 16 << 10
+)
+
+// ringLine is a line kept for lookback.
+type ringLine struct {
+	n    int
+	raw  []byte
+	long bool
+}
+
+// trimRing keeps the newest lookbackLines lines, then drops the oldest
+// while they hold more than lookbackBytes (each line counting its length
+// plus one).
+func trimRing(r []ringLine) []ringLine {
+	if len(r) > lookbackLines {
+		r = r[len(r)-lookbackLines:]
+	}
+	total := 0
+	for _, l := range r {
+		total += len(l.raw) + 1
+	}
+	for len(r) > 0 && total > lookbackBytes {
+		total -= len(r[0].raw) + 1
+		r = r[1:]
+	}
+	return r
 }
 
 var needleBytes = func() [][]byte {
@@ -85,6 +117,8 @@ type parser struct {
 	warned       map[string]bool
 	dropped      int
 	maxLine      int
+	// ring: lines not read since the last line that was (lookback).
+	ring []ringLine
 	// alert is the number of following physical lines read even without a
 	// needle: set after a Killed process line, for the memory.oom.group
 	// line that follows it.
@@ -134,7 +168,27 @@ func (p *parser) idle() bool { return p.cur == nil && p.pending == nil && p.aler
 
 // push takes one physical line (without '\n'). long says it was cut at
 // maxLineBytes.
-func (p *parser) push(lineNo int, raw []byte, long bool) {
+// see hands one physical line to the parser the way a line-by-line
+// reader does: lookback first when it is a needle line arriving while
+// nothing is open, then the line; a line not taken goes to the ring.
+func (p *parser) see(lineNo int, raw []byte, long bool) {
+	if p.idle() && len(p.ring) > 0 && hasNeedle(raw) {
+		for _, l := range p.ring {
+			p.push(l.n, l.raw, l.long, true)
+		}
+		p.ring = p.ring[:0]
+	}
+	if p.push(lineNo, raw, long, false) {
+		p.ring = p.ring[:0]
+		return
+	}
+	p.ring = trimRing(append(p.ring, ringLine{n: lineNo, raw: append([]byte(nil), raw...), long: long}))
+}
+
+// push takes one physical line (without '\n'). long says it was cut at
+// maxLineBytes. Unless force is set, a line without a needle is dropped
+// while nothing is open; push reports whether the line was taken.
+func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 	raw = bytes.TrimSuffix(raw, []byte{'\r'})
 	var pre prefixed
 	stripped := false
@@ -148,7 +202,7 @@ func (p *parser) push(lineNo int, raw []byte, long bool) {
 			if long {
 				p.warn(lineNo, "line longer than "+strconv.Itoa(p.maxLine)+" bytes: truncated")
 			}
-			return
+			return true
 		}
 		p.flush()
 	}
@@ -156,8 +210,8 @@ func (p *parser) push(lineNo int, raw []byte, long bool) {
 	if alert {
 		p.alert--
 	}
-	if p.cur == nil && !alert && !hasNeedle(raw) {
-		return
+	if !force && p.cur == nil && !alert && !hasNeedle(raw) {
+		return false
 	}
 	if long {
 		p.warn(lineNo, "line longer than "+strconv.Itoa(p.maxLine)+" bytes: truncated")
@@ -166,6 +220,7 @@ func (p *parser) push(lineNo int, raw []byte, long bool) {
 		pre = p.stripPrefix(string(raw))
 	}
 	p.pending = &logical{line: lineNo, last: lineNo, pre: pre}
+	return true
 }
 
 // flush feeds the pending logical line to the record state machine.
@@ -192,6 +247,14 @@ func (p *parser) flush() {
 
 // finish closes what is open and orders the result.
 func (p *parser) finish(lines int) *Log {
+	// The end of input acts like a needle line: the lines not read just
+	// before it are read (a fragment of `Task in` lines still counts).
+	if p.cur == nil && p.pending == nil && p.alert == 0 {
+		for _, l := range p.ring {
+			p.push(l.n, l.raw, l.long, true)
+		}
+	}
+	p.ring = nil
 	p.flush()
 	if p.cur != nil {
 		first := p.cur.ev.FirstLine
@@ -289,7 +352,7 @@ func parseReference(r io.Reader, opts Options, lim limits) (*Log, error) {
 			lineNo++
 			b = bytes.TrimSuffix(b, []byte{'\n'})
 			p.noteFirst(lineNo, b)
-			p.push(lineNo, b, long)
+			p.see(lineNo, b, long)
 		}
 		if err == io.EOF {
 			break

@@ -121,10 +121,85 @@ func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 	}()
 
 	lineNo := 0
-	emit := func(b []byte, long bool) {
+	// Lookback bookkeeping (see needles): p.ring holds the lines not taken
+	// before this block's data; within the block, the lines not taken are
+	// those after fedEnd (or after dataStart when none was taken here).
+	var data []byte
+	dataStart, fedEnd := 0, -1
+	var back []ringLine
+	// lookback returns what see() would feed before the needle line at
+	// data[ls:]: the untaken lines before it, newest lookbackLines, within
+	// lookbackBytes.
+	lookback := func(ls, n int) []ringLine {
+		from := dataStart
+		if fedEnd >= 0 {
+			from = fedEnd
+		}
+		back = back[:0]
+		i := ls
+		for len(back) < lookbackLines && i > from {
+			st := from + bytes.LastIndexByte(data[from:i-1], '\n') + 1
+			b := data[st : i-1]
+			long := len(b) >= maxLine
+			if long {
+				b = b[:maxLine]
+			}
+			back = append(back, ringLine{raw: b, long: long})
+			i = st
+		}
+		slices.Reverse(back)
+		for k := range back {
+			back[k].n = n - len(back) + k
+		}
+		if fedEnd < 0 && len(back) < lookbackLines {
+			back = append(append([]ringLine(nil), p.ring...), back...)
+		}
+		return trimRing(back)
+	}
+	// take hands the line data[ls:le] (or, with ls < 0, the line carried
+	// over from the last block) to the parser like see() does.
+	take := func(ls, le int, b []byte, long bool) {
 		lineNo++
 		p.noteFirst(lineNo, b)
-		p.push(lineNo, b, long)
+		if p.idle() && hasNeedle(b) {
+			var lb []ringLine
+			if ls < 0 {
+				lb = p.ring
+			} else {
+				lb = lookback(ls, lineNo)
+			}
+			for _, l := range lb {
+				p.push(l.n, l.raw, l.long, true)
+			}
+			p.ring = p.ring[:0]
+			if ls >= 0 {
+				fedEnd = ls // the lines before are dealt with
+			}
+		}
+		if p.push(lineNo, b, long, false) {
+			p.ring = p.ring[:0]
+			if ls >= 0 {
+				fedEnd = le + 1
+			} else {
+				fedEnd = dataStart
+			}
+			return
+		}
+		if ls < 0 {
+			p.ring = trimRing(append(p.ring, ringLine{n: lineNo, raw: append([]byte(nil), b...), long: long}))
+		}
+	}
+	// keepRing saves the untaken lines at the end of a block's complete
+	// lines data[:end] into p.ring before the block is reused.
+	keepRing := func(end, endLine int) {
+		if end <= dataStart && fedEnd < 0 {
+			return
+		}
+		lb := lookback(end, endLine+1)
+		p.ring = append(p.ring[:0:0], lb...)
+		for k := range p.ring {
+			p.ring[k].raw = append([]byte(nil), p.ring[k].raw...)
+		}
 	}
 	// carry holds a line cut by the end of a block (at most maxLine bytes
 	// of it; carryLen is its full length).
@@ -138,7 +213,7 @@ func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 		haveCarry = true
 	}
 	emitCarry := func() {
-		emit(carry, carryLen >= maxLine)
+		take(-1, -1, carry, carryLen >= maxLine)
 		carry, carryLen, haveCarry = carry[:0], 0, false
 	}
 
@@ -147,7 +222,7 @@ func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 	var rerr error
 	for {
 		c := <-full
-		data := c.b
+		data = c.b
 		if first {
 			first = false
 			if err := sniff(opts.Name, data[:min(len(data), lim.sniff())]); err != nil {
@@ -156,6 +231,7 @@ func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 			sc.init(data[:min(len(data), sampleBytes)])
 		}
 		pos := 0
+		dataStart, fedEnd = 0, -1
 		if haveCarry {
 			nl := bytes.IndexByte(data, '\n')
 			if nl < 0 {
@@ -163,10 +239,12 @@ func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 			}
 			addCarry(data[:nl])
 			if nl < len(data) {
+				dataStart = nl + 1
 				emitCarry()
 				pos = nl + 1
 			} else {
 				pos = len(data)
+				dataStart = pos
 			}
 		}
 		end := pos + bytes.LastIndexByte(data[pos:], '\n') + 1
@@ -179,7 +257,7 @@ func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 				if long {
 					b = b[:maxLine]
 				}
-				emit(b, long)
+				take(pos, nl, b, long)
 				pos = nl + 1
 				continue
 			}
@@ -202,9 +280,10 @@ func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 			if long {
 				b = b[:maxLine]
 			}
-			emit(b, long)
+			take(pos, nl, b, long)
 			pos = nl + 1
 		}
+		keepRing(end, lineNo)
 		if pos < len(data) {
 			addCarry(data[pos:])
 		}
@@ -257,7 +336,7 @@ type scanNeedle struct {
 // passHits: one IndexByte pass over a block costs about as much as one
 // hit per this many bytes of the block (measured: a pass runs at ~20 GB/s,
 // a hit costs ~12 ns).
-const passHits = 250
+const passHits = 2000
 
 // init chooses the search bytes: the set of bytes, one or more per
 // needle, that covers every needle at the lowest cost (passes plus
