@@ -216,7 +216,7 @@ func analyze(j *job, opts Options) *Report {
 
 	rep.Timeline = timelineOf(j, results)
 	rep.Samples = samplesOf(j)
-	rep.Verdict = verdictOf(rep, ended, perTest, hasKernelInput(j), floor)
+	rep.Verdict = verdictOf(rep, ended, perTest, hasKernelInput(j), j.HasRunEnd, floor)
 	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
 	nonNil(rep)
 	return rep

@@ -75,7 +75,7 @@ func TestRealDiagnosticsKilledLeak(t *testing.T) {
 	if rep.RunEnd.Kind != "unknown" || len(rep.Kills) != 0 {
 		t.Errorf("run end %+v kills %+v", rep.RunEnd, rep.Kills)
 	}
-	want := "The run stopped without pytest's final line, cause unknown: 2 tests retained 128.0 MiB that was never released (" +
+	want := "The records stop without a session end, cause unknown: 2 tests retained 128.0 MiB that was never released (" +
 		f + "test_leaks_first 64.0 MiB, " + f + "test_leaks_second 64.0 MiB); " + f + "test_killed_while_allocating was running when the process died."
 	if rep.Verdict != want {
 		t.Errorf("verdict\n got %q\nwant %q", rep.Verdict, want)

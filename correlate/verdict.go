@@ -23,7 +23,7 @@ func sysinfoBootTime() (time.Time, error) {
 
 // verdictOf writes the one-sentence verdict: how the run ended, who
 // retained the memory, and what was only running.
-func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead bool, floor int64) string {
+func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead, pytestRead bool, floor int64) string {
 	var head string
 	switch {
 	case ended != nil:
@@ -59,6 +59,9 @@ func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead bool, floor i
 			}
 		default:
 			head = "The run stopped without pytest's final line, cause unknown"
+			if !pytestRead {
+				head = "The records stop without a session end, cause unknown"
+			}
 		}
 	}
 
