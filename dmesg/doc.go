@@ -33,7 +33,8 @@
 // # Model
 //
 // A kernel record opens at any of its key lines (header, `Task in`, usage
-// line, task table header, summary, `Kill process`, `Killed process`) and
+// line, task table header, summary, `Kill process`, `Killed process`;
+// when no record is open, only as described under Speed) and
 // takes every following line until its `Killed process` line, the next
 // record, a boot marker, 400 lines without a key line, or a key line more
 // than 10 s of uptime (30 s of wall clock) after the record's last line.
@@ -47,14 +48,16 @@
 // saying why (cut off at the end of input → also a Warning; next record
 // began; grep-filtered…). A record without the header is Partial too.
 // Copy/paste hard wraps (a line without a stamp after a stamped one, not
-// indented) are joined to the line before; the oom-kill summary split by
+// indented, not starting with '[', holding no needle) are joined to the
+// line before; the oom-kill summary split by
 // a missing KERN_CONT (4.19-rc) is joined.
 //
 // Event.Line is the anchor: the Killed process line when present, else
 // the first present of `Kill process`, summary, header, `Task in`, usage
 // line, reaper line, task table header. Boot counts boot segments from 0:
 // a new one starts at a boot marker (`Linux version …`, journalctl `--
-// Boot …` / `-- Reboot --`) that is not the input's first line, or when an
+// Boot …`; an old `-- Reboot --` only when read) that is not the input's
+// first content line, or when an
 // event's kernel uptime is lower than the previous event's.
 //
 // A log without any OOM record is not an error: Log.Events is empty.
@@ -102,20 +105,27 @@
 //
 // # Speed
 //
-// Parse reads 2 MiB blocks, one read ahead by a goroutine. While no
-// record is open only lines holding one of a few needles (see needles in
-// parse.go) can start one, so Parse searches each block for them (two
-// halves in parallel) with bytes.IndexByte on a byte of each needle chosen
-// from the input's own byte frequencies to need few passes and few false
-// hits, and runs the line parser only on those lines, on every line of an
-// open record, and on the two lines after a Killed line (for the
+// Parse reads 2 MiB blocks, one read ahead by a goroutine. A record can
+// only start at a line holding one of a few needles (see needles in
+// parse.go: "Kill", "oom-kill", "OOM killer", "-oomd", "kB, limit ",
+// "kB, file-rss:", "sending SIG", "Linux version ", "-- Boot ") or in the
+// lookback before one: when a needle line arrives with no record open,
+// the up to 64 lines (16 KiB) before it that were not read are read first;
+// the end of input does the same. So `Task in …`, task tables and old
+// `kill process` lines still open records, while Parse only has to find
+// the needles: it searches each block (two halves in parallel, in
+// cache-sized pieces) with bytes.IndexByte on bytes of the needles chosen
+// from the input's own byte frequencies (few passes, few false hits), and
+// runs the line parser only on needle lines, their lookback, every line
+// of an open record, and the two lines after a Killed line (for the
 // memory.oom.group line). parseReference feeds every line to the same
 // state machine; the tests check that both give the same Log on every
-// sample, every prefix style and generated inputs, and the fuzz target
-// checks it on arbitrary input.
+// sample, every prefix style, every byte-prefix and generated inputs
+// with tiny blocks, and the fuzz target checks it on arbitrary input.
 //
-// Consequence of the needles: a line that is only ever attached to an
-// open record cannot start one on its own — Mem-Info, `Tasks state`, the
-// `<comm> cpuset=` line, `Memory cgroup stats for`, memory.stat lines, the
-// stack trace. A fragment made only of such lines yields no event.
+// Consequence: lines that are only ever attached to an open record
+// (Mem-Info, `Tasks state`, the `<comm> cpuset=` line, `Memory cgroup
+// stats for`, memory.stat lines, the stack trace, `oom_reaper: unable to
+// reap`) further than 64 lines from any needle line or the end of input
+// do not make an event on their own.
 package dmesg
