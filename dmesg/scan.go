@@ -334,8 +334,10 @@ type scanNeedle struct {
 }
 
 // passHits: one IndexByte pass over a block costs about as much as one
-// hit per this many bytes of the block (measured: a pass runs at ~20 GB/s,
-// a hit costs ~12 ns).
+// hit per this many bytes of the block. Calibrated on the 1 GiB benchmark
+// of scripts/bench-kernel.sh: passes over cache-sized pieces are cheap
+// (tens of GB/s), each hit costs an IndexByte call and a filter (~10 ns),
+// so many passes over rare bytes beat one pass over a common one.
 const passHits = 2000
 
 // init chooses the search bytes: the set of bytes, one or more per
