@@ -391,6 +391,23 @@ func TestXdistSharedMemcg(t *testing.T) {
 	}
 }
 
+// TestWorkerLostRunCompleted: xdist replaced a worker the kernel killed and
+// pytest finished: the run is complete, and the verdict says what was lost.
+func TestWorkerLostRunCompleted(t *testing.T) {
+	gw1 := &proc{PID: 12, Worker: "gw1", Steps: []step{
+		start("tests/b.py::t1", 0, anon(100*MiB, 90*MiB)), end("tests/b.py::t1", 5, anon(500*MiB, 490*MiB)),
+		start("tests/b.py::t2", 6, anon(500*MiB, 490*MiB)),
+	}}
+	j := &job{Procs: []*proc{gw1}, Kills: []kill{memcgKill(12, 20, 1*GiB, 2*GiB)},
+		InFlight:  []inflight{{Test: "tests/b.py::t2", Worker: "gw1", Basis: "xdist-crash", Source: "ci.log:40"}},
+		HasRunEnd: true, RunEnd: runEndInfo{Kind: "complete", ExitCode: 1, HasExitCode: true}}
+	rep := analyze(j, Options{})
+	want := "The run completed, but its xdist worker gw1 was lost to an OOM kill of pid 12 (python) in memcg /ci/job: 1 test retained 400.0 MiB that was never released (tests/b.py::t1 400.0 MiB); tests/b.py::t2 (gw1) was only running when the limit was hit."
+	if rep.Verdict != want || rep.RunEnd.Kind != "complete" || !rep.Kills[0].EndedRun {
+		t.Errorf("verdict %q\nrun end %+v kills %+v", rep.Verdict, rep.RunEnd, rep.Kills)
+	}
+}
+
 // TestNoEvidenceNamesNoLeak: only a pytest log and a kernel record: the test
 // in flight is named, no leak is invented, and the warnings say what would
 // settle it.

@@ -97,11 +97,12 @@ func evidenceFromDir(t *testing.T, dir string) *Evidence {
 // expectation is a scenario's expect.json, read leniently: each scenario
 // states the true verdict of the job it holds.
 type expectation struct {
-	Leaks     []expectLeak
-	NotNamed  []string
-	InFlight  []string
-	KilledPID int
-	RunEnd    string
+	Leaks      []expectLeak
+	NotNamed   []string
+	InFlight   []expectLeak // test and worker
+	KilledPID  int
+	KilledComm string
+	RunEnd     string
 }
 
 type expectLeak struct {
@@ -171,8 +172,13 @@ func readExpect(t *testing.T, path string) expectation {
 		}
 	}
 	for _, v := range list(raw["in_flight"]) {
-		e.InFlight = append(e.InFlight, str(v))
+		f := expectLeak{Test: str(v)}
+		if m, ok := v.(map[string]any); ok {
+			f.Worker, _ = m["worker"].(string)
+		}
+		e.InFlight = append(e.InFlight, f)
 	}
+	e.KilledComm, _ = raw["killed_comm"].(string)
 	for _, k := range []string{"killed_pid", "kill_pid", "pid"} {
 		if f, ok := raw[k].(float64); ok {
 			e.KilledPID = int(f)
@@ -236,23 +242,23 @@ func TestScenarios(t *testing.T) {
 			for _, f := range want.InFlight {
 				found := false
 				for _, g := range rep.InFlight {
-					if g.Test == f {
+					if g.Test == f.Test && g.Worker == f.Worker {
 						found = true
 					}
 				}
 				if !found {
-					t.Errorf("in flight %+v, want %s", rep.InFlight, f)
+					t.Errorf("in flight %+v, want %s on %q", rep.InFlight, f.Test, f.Worker)
 				}
 			}
 			if want.KilledPID != 0 {
 				ok := false
 				for _, k := range rep.Kills {
-					if k.EndedRun && k.PID == want.KilledPID {
+					if k.EndedRun && k.PID == want.KilledPID && (want.KilledComm == "" || k.Comm == want.KilledComm) {
 						ok = true
 					}
 				}
 				if !ok {
-					t.Errorf("kills %+v: want pid %d to have ended the run", rep.Kills, want.KilledPID)
+					t.Errorf("kills %+v: want pid %d (%s) to have ended the run", rep.Kills, want.KilledPID, want.KilledComm)
 				}
 			}
 			if want.RunEnd != "" && rep.RunEnd.Kind != want.RunEnd {

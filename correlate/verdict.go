@@ -32,7 +32,17 @@ func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead, pytestRead b
 			head += ", tied to the job by its process name only"
 		}
 		if rep.RunEnd.Kind == "complete" {
-			head = "The run completed, though " + head + " hit a test process"
+			lost := "a test process"
+			for _, f := range rep.InFlight {
+				if f.PID == ended.PID && f.Worker != "" {
+					lost = "its xdist worker " + f.Worker
+				}
+			}
+			article := "a "
+			if strings.HasPrefix(head, "OOM") || strings.HasPrefix(head, "earlyoom") {
+				article = "an "
+			}
+			head = "The run completed, but " + lost + " was lost to " + article + head
 		}
 	default:
 		switch rep.RunEnd.Kind {
