@@ -239,8 +239,11 @@ type Event struct {
 
 	// KeyLines are the record's key lines, prefix stripped, in order.
 	KeyLines []string
-	// Extra keeps unknown key=value fields (oom-kill line, Killed line,
-	// userspace killers' figures).
+	// Extra keeps fields without a field of their own, verbatim: from the
+	// header as "header.<key>" (e.g. "header.oom_adj"), from the summary
+	// as "oom-kill.<key>", from the Killed line as "killed.<key>"; the
+	// userspace killers' figures under their own names ("badness",
+	// "oom_score", "signal", "cmdline", "processes").
 	Extra map[string]string
 
 	// Userspace killers and systemd.
