@@ -187,6 +187,16 @@ func analyze(j *job, opts Options) *Report {
 					f.Scope, f.Fixture, fh.SetUpBy, FormatBytes(f.HeldBytes))
 			}
 		}
+		if p := r.Proc; ended != nil && ended.Time > 0 && p.EndedTime > 0 && p.EndedTime < ended.Time && !ended.kills(p.PID) {
+			var kept int64
+			for _, t := range r.Tests {
+				kept += t.Retained
+			}
+			if kept >= floor {
+				warn("%s ended its session (%s) before the kill: the %s its tests kept was freed when it exited, so none of it is named",
+					procName(p), p.Ended, FormatBytes(kept))
+			}
+		}
 		if r.Unowned >= floor {
 			warn("%s: %s grew between tests and was never released; no test owns it (a fixture made between test records, or a background thread?)",
 				procName(r.Proc), FormatBytes(r.Unowned))
@@ -267,7 +277,10 @@ func classify(results []*procResult, ended *placedKill, killOf func(int) *placed
 			for _, d := range t.OpenDetails {
 				objBytes += d.NBytes
 			}
-			if t.HasNet && (t.Retained >= floor || (t.Retained > 0 && len(t.Open) > 0 && objBytes >= floor)) {
+			gone := ended != nil && ended.Time > 0 && r.Proc.EndedTime > 0 && r.Proc.EndedTime < ended.Time && !ended.kills(r.Proc.PID)
+			// A process that finished its session before the kill freed what
+			// it kept when it exited: it held nothing then.
+			if !gone && t.HasNet && (t.Retained >= floor || (t.Retained > 0 && len(t.Open) > 0 && objBytes >= floor)) {
 				own := killOf(t.Proc.PID)
 				l := Leak{
 					Test:          t.Test,

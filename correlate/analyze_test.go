@@ -408,6 +408,25 @@ func TestWorkerLostRunCompleted(t *testing.T) {
 	}
 }
 
+// TestProcessGoneBeforeKill: a worker that finished its session before the
+// kill held nothing at the kill: its retention is not named.
+func TestProcessGoneBeforeKill(t *testing.T) {
+	gw0 := &proc{PID: 11, Worker: "gw0", EndedTime: t0 + 8, Ended: "diag.gw0.jsonl:9", Steps: []step{
+		start("tests/a.py::t1", 0, anon(100*MiB, 90*MiB)), end("tests/a.py::t1", 5, anon(900*MiB, 890*MiB)),
+	}}
+	gw1 := &proc{PID: 12, Worker: "gw1", Steps: []step{
+		start("tests/b.py::t1", 0, anon(100*MiB, 90*MiB)), end("tests/b.py::t1", 5, anon(500*MiB, 490*MiB)),
+		start("tests/b.py::t2", 6, anon(500*MiB, 490*MiB)),
+	}}
+	rep := analyze(&job{Procs: []*proc{gw0, gw1}, Kills: []kill{memcgKill(12, 20, 1*GiB, 2*GiB)}}, Options{})
+	if got := leakNames(rep); !eqStrings(got, []string{"tests/b.py::t1"}) {
+		t.Errorf("leaks %v", got)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "pid 11 (gw0) ended its session (diag.gw0.jsonl:9) before the kill: the 800.0 MiB") {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+}
+
 // TestNoEvidenceNamesNoLeak: only a pytest log and a kernel record: the test
 // in flight is named, no leak is invented, and the warnings say what would
 // settle it.

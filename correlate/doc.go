@@ -93,7 +93,9 @@
 //     processes may have written (interleaved weathercop log), or retention
 //     is under 2F. Leaks on every process count: xdist workers share the
 //     memory (and usually the cgroup) of the job, so each is named with its
-//     worker and pid.
+//     worker and pid; but a process that wrote its session end before the
+//     kill had freed everything by then, and its tests are not named (a
+//     warning says what they kept).
 //   - Unclosed: a test that is not a leak and left objects open.
 //   - Hog: a test that is not a leak whose peak RSS (its own peak figure,
 //     the highest sample during it, a rise of VmHWM over it, or its end

@@ -235,7 +235,7 @@ func (n *normaliser) diagnostics() {
 					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: src})
 				}
 			case heap.EventSessionEnd:
-				p.Ended = src
+				p.Ended, p.EndedTime = src, r.Time
 			case heap.EventSample:
 				if r.HasRSS && r.Time > 0 {
 					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: src})
@@ -339,7 +339,7 @@ func (n *normaliser) weathercop() {
 			m := mem{RSSBytes: r.VmRSSBytes}
 			switch r.Event {
 			case heap.WeathercopSessionEnd:
-				p.Ended = src
+				p.Ended, p.EndedTime = src, t
 			case heap.WeathercopSessionStart:
 				if r.HasVmRSS {
 					p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: src})

@@ -117,7 +117,8 @@ type proc struct {
 	Comm, Cmdline string
 	// Ended is "file:line" of a session_end (SESSION_END) record: the
 	// process finished its session, it was not killed.
-	Ended string
+	Ended     string
+	EndedTime float64 // Unix seconds, 0 unknown
 	// LowConfidence is set when the records may mix processes (weathercop
 	// logs written by several xdist workers at once).
 	LowConfidence bool
