@@ -932,7 +932,7 @@ func setExtra(m *map[string]string, k, v string) {
 func (p *parser) pages(n int64, line int) int64 {
 	if p.opts.PageSizeBytes == 0 && !p.pageWarned {
 		p.pageWarned = true
-		p.warn(line, "page counts converted to bytes with an assumed page size of 4096 (Options.PageSizeBytes not set; arm64/ppc64 may use 16 or 64 KiB)")
+		p.warn(line, "page counts converted to bytes with an assumed page size of 4096 (pass --page-size if the host used 16 or 64 KiB pages, as some arm64 and ppc64 kernels do)")
 	}
 	return n * p.pageSize
 }

@@ -5,7 +5,8 @@
 # CI job would leave behind, scrubs host-specific strings, checks the capture
 # (the kernel's `Killed process <pid>` is pytest's or the worker's pid, the
 # in-flight test is the suite's victim, the diagnostics show the leaks the
-# suite keeps) and writes expect.json with the true verdict.
+# suite keeps) and writes NAME.expect.json beside the job folder NAME with the
+# true verdict (beside, not inside: the folder holds only what a CI job leaves).
 #
 #   sudo scripts/make-scenarios.sh                 # every scenario
 #   sudo scripts/make-scenarios.sh xdist-plugin    # only the ones named
@@ -243,7 +244,7 @@ for f in sorted(os.listdir(files)):
     if len(host) >= 4:
         data = re.sub(rb"\b%s\b" % re.escape(host.encode()), b"ci-host", data)
     open(os.path.join(dest, f), "wb").write(data)
-with open(os.path.join(dest, "expect.json"), "w") as f:
+with open(dest + ".expect.json", "w") as f:
     json.dump(expect, f, indent=2)
     f.write("\n")
 print("make-scenarios: %s: killed %d (%s)%s, in flight %s, leaks %s, limit %d MiB"

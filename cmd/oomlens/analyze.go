@@ -48,7 +48,7 @@ func (o *analyzeOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.year, "year", 0, "year of syslog stamps, which carry none (default: from another input)")
 	f.StringVar(&o.bootTime, "boot-time", "", "boot time of the host that was killed (RFC 3339 or Unix seconds), to put kernel uptime stamps on the wall clock")
 	f.BoolVar(&o.thisHost, "this-host", false, "the kill happened on this machine since its last boot: take the boot time from it")
-	f.StringVar(&o.noiseFloor, "noise-floor", o.noiseFloor, "retention below this is not named a leak unless open objects back it (e.g. 32MiB, 100MB, 0)")
+	f.StringVar(&o.noiseFloor, "noise-floor", o.noiseFloor, "retention below this is not named a leak unless open objects back it (e.g. 32MiB, 100MB; 0 names every retention)")
 	f.StringVar(&o.collect, "collect", "", "output of 'pytest --collect-only -q', to turn dots-mode positions into node ids")
 	f.Int64Var(&o.pageSize, "page-size", 0, "page size of the killed host in bytes, for values the kernel prints in pages (default 4096)")
 }
@@ -76,6 +76,9 @@ func (o *analyzeOptions) resolve() error {
 		return usageError{fmt.Errorf("--noise-floor %q: %v", o.noiseFloor, err)}
 	}
 	o.corr.NoiseFloorBytes = floor
+	if floor == 0 {
+		o.corr.NoiseFloorBytes = -1 // the correlator's "no floor"; its 0 means the default
+	}
 	if o.pageSize < 0 || (o.pageSize != 0 && o.pageSize&(o.pageSize-1) != 0) {
 		return usageError{fmt.Errorf("--page-size %d: want a power of two such as 4096 or 65536", o.pageSize)}
 	}
