@@ -1,0 +1,568 @@
+package e2e
+
+// The machinery of a live run: the suite's command line, environment and
+// limit as scripts/make-scenarios.sh assembles them for cmd/oomharness
+// (whose main package cannot be imported, so its GitHub Actions stamping and
+// journalctl rendering are replicated here, minimally), the run under
+// package harness, and the facts of the run that the checks compare the
+// verdict with.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oomlens/oomlens/harness"
+)
+
+// python is the interpreter the suite runs with (RULES.md: the Debian one,
+// with python3-pytest, -xarray, -netcdf4, -numpy, -pytest-xdist).
+const python = "/usr/bin/python3"
+
+const mib = 1 << 20
+
+// Node ids of the suite (testdata/e2e/suite/README.md).
+const (
+	testCache   = "test_1_io.py::test_open_cached_dataset"    // LEAK of CACHE MiB
+	testList    = "test_3_registry.py::test_register_dataset" // LEAK of LIST MiB
+	testSmall   = "test_3_registry.py::test_memo_small"       // leak of SMALL MiB, below the floor
+	testHog     = "test_2_models.py::test_resample_hog"       // HOG of HOG MiB, nothing kept
+	testFixture = "test_2_models.py::test_climatology_mean"   // sets up the module fixture of FIXTURE MiB
+	testVictim  = "test_3_registry.py::test_merge_all"        // VICTIM: crosses the limit
+)
+
+// sizes are the suite's OOMSUITE_<NAME>_MIB settings.
+type sizes struct {
+	Cache, List, Small, Fixture, Hog, Victim float64
+}
+
+// defaultSizes are the suite's defaults, which make-scenarios.sh exports for
+// every variant but victim-only.
+var defaultSizes = sizes{Cache: 96, List: 64, Small: 3, Fixture: 48, Hog: 128, Victim: 224}
+
+func (s sizes) env() []string {
+	f := func(name string, v float64) string {
+		return "OOMSUITE_" + name + "_MIB=" + strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return []string{f("CACHE", s.Cache), f("LIST", s.List), f("SMALL", s.Small),
+		f("FIXTURE", s.Fixture), f("HOG", s.Hog), f("VICTIM", s.Victim)}
+}
+
+// paths are the repository's folders the runs need.
+type paths struct {
+	root, suite, plugin string
+}
+
+func repoPaths(t *testing.T) paths {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(wd) // go test runs in the package folder, e2e/
+	p := paths{root: root, suite: filepath.Join(root, "testdata", "e2e", "suite"), plugin: filepath.Join(root, "contrib", "pytest")}
+	for _, f := range []string{filepath.Join(p.suite, "conftest.py"), filepath.Join(p.plugin, "oomlens_diagnostics.py")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("the end-to-end tests need %s: %v", f, err)
+		}
+	}
+	return p
+}
+
+var (
+	pythonOnce sync.Once
+	pythonErr  error
+)
+
+// need skips a live test under -short, or when this machine cannot run it
+// (no memory cgroup or kernel log for the harness, no Python modules); under
+// CI=true a missing prerequisite is a failure, not a skip.
+func need(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("live OOM kills take a minute or more; skipped under -short")
+	}
+	fail := func(what string, err error) {
+		t.Helper()
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s required under CI=true: %v", what, err)
+		}
+		t.Skipf("%s not available here, skipped (set CI=true to make this a failure): %v", what, err)
+	}
+	if err := harness.Available(); err != nil {
+		fail("the harness (a memory cgroup controller and a readable kernel log)", err)
+	}
+	pythonOnce.Do(func() {
+		out, err := exec.Command(python, "-c", "import pytest, xdist, numpy, xarray, netCDF4").CombinedOutput()
+		if err != nil {
+			pythonErr = fmt.Errorf("%s cannot import pytest, xdist, numpy, xarray, netCDF4 (Debian python3-pytest, -pytest-xdist, -numpy, -xarray, -netcdf4): %v: %s",
+				python, err, bytes.TrimSpace(out))
+		}
+	})
+	if pythonErr != nil {
+		fail(python+" with the suite's modules", pythonErr)
+	}
+}
+
+// baseEnv is this process's environment without the variables that would
+// change what the suite or the plugin does.
+func baseEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "OOMSUITE_") || strings.HasPrefix(k, "OOMLENS_") ||
+			strings.HasPrefix(k, "PYTEST_") || strings.HasPrefix(k, "PYTHON") || k == "TMPDIR" {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+var (
+	collectOnce sync.Once
+	collectOut  []byte
+	collectErr  error
+)
+
+// collectList is `pytest --collect-only -q` of the suite, as make-scenarios.sh
+// makes it for the dots variant (the node ids in run order).
+func collectList(t *testing.T, p paths) []byte {
+	t.Helper()
+	collectOnce.Do(func() {
+		tmp, err := os.MkdirTemp("", "oomlens-e2e-collect")
+		if err != nil {
+			collectErr = err
+			return
+		}
+		defer os.RemoveAll(tmp)
+		cmd := exec.Command(python, "-m", "pytest", "--collect-only", "-q")
+		cmd.Dir = p.suite
+		cmd.Env = append(baseEnv(), "PYTHONDONTWRITEBYTECODE=1", "TMPDIR="+tmp)
+		collectOut, collectErr = cmd.CombinedOutput()
+		if collectErr != nil {
+			collectErr = fmt.Errorf("pytest --collect-only -q: %v:\n%s", collectErr, collectOut)
+		}
+	})
+	if collectErr != nil {
+		t.Fatal(collectErr)
+	}
+	return collectOut
+}
+
+// nodeIDs are the node ids of a collect list, in run order.
+func nodeIDs(collect []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(collect), "\n") {
+		if l = strings.TrimSpace(l); strings.Contains(l, "::") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// spec is one way to run the suite.
+type spec struct {
+	limitBytes int64
+	sizes      sizes
+	paceS      string // OOMSUITE_PACE_S
+	plugin     bool   // -p oomlens_diagnostics, writing diag.jsonl into the job folder
+	gha        bool   // GitHub Actions per-line stamps; the log is ci.log
+	journal    bool   // kernel lines as journalctl -k -o short-iso: journalctl-k.log
+	collect    bool   // the job folder gets collect.txt
+	xdist      bool
+	pytestArgs []string
+	// wrap, when set, runs the pytest command line through it (oomlens
+	// record): it gets the job folder and returns the full command.
+	wrap func(jobDir string, pytest []string) []string
+}
+
+// run is what one live run left: the job folder and the facts the checks
+// compare the verdict with.
+type run struct {
+	jobDir  string
+	logPath string // the pytest or CI log, in jobDir unless the wrapper writes its own
+	res     harness.Result
+	// pids from the suite's OOMSUITE_PIDFILE: "main" or the xdist worker id.
+	pids map[string][]int
+	// diagPIDs are the session_start pids of the diagnostics files, by
+	// worker ("" for a single process).
+	diagPIDs map[string]int
+	// victimWorker is the worker whose diagnostics hold the victim's
+	// test_start with no test_end ("" for a single process).
+	victimWorker string
+	// kernelKills are the (pid, comm) of every `Killed process` line.
+	kernelKills [][2]string
+	elapsed     time.Duration
+}
+
+// runLive runs the suite once under the harness. Other jobs' OOM kills may
+// land in the run's kernel-log window (this machine is shared; so is a CI
+// host's dmesg): they stay in the job folder, and the verdict must still pick
+// the run's own kill.
+func runLive(t *testing.T, p paths, s spec) *run {
+	t.Helper()
+	r := runOnce(t, p, s)
+	if f := r.foreignKills(); len(f) > 0 {
+		t.Logf("the kernel log of the run also holds other processes' OOM kills %v (other jobs on this machine); kept in the job folder", f)
+	}
+	return r
+}
+
+func runOnce(t *testing.T, p paths, s spec) *run {
+	t.Helper()
+	r := &run{jobDir: t.TempDir()}
+	tmp := t.TempDir() // the suite's TMPDIR and its pid file: not the job's files
+	pidFile := filepath.Join(tmp, "pids")
+	env := append(baseEnv(), "PYTHONDONTWRITEBYTECODE=1", "TMPDIR="+tmp, "OOMSUITE_PIDFILE="+pidFile)
+	env = append(env, s.sizes.env()...)
+	env = append(env, "OOMSUITE_PACE_S="+s.paceS)
+	if s.plugin {
+		env = append(env, "PYTHONPATH="+p.plugin, "OOMLENS_DIAGNOSTICS="+filepath.Join(r.jobDir, "diag.jsonl"))
+	}
+	if s.collect {
+		if err := os.WriteFile(filepath.Join(r.jobDir, "collect.txt"), collectList(t, p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := append([]string{python, "-m", "pytest"}, s.pytestArgs...)
+	var out *os.File
+	var err error
+	if s.wrap != nil {
+		args = s.wrap(r.jobDir, args)
+		r.logPath = filepath.Join(r.jobDir, "output.log")
+		out, err = os.Create(filepath.Join(tmp, "recorder-stdout.log"))
+	} else {
+		name := "pytest.log"
+		if s.gha {
+			name = "ci.log"
+		}
+		r.logPath = filepath.Join(r.jobDir, name)
+		out, err = os.Create(r.logPath)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	var sink interface{ Write([]byte) (int, error) } = out
+	if s.gha {
+		sink = &stampWriter{w: out, now: time.Now, atStart: true}
+	}
+	// A run that outlives this is hung (pytest-xdist waiting on a worker
+	// that will never come back): the harness kills the cgroup.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	start := time.Now()
+	r.res, err = harness.Run(ctx, harness.Spec{
+		LimitBytes: s.limitBytes,
+		Dir:        p.suite,
+		Env:        env,
+		Args:       args,
+		Stdout:     sink,
+		Stderr:     sink,
+	})
+	r.elapsed = time.Since(start)
+	if err != nil {
+		t.Fatalf("harness run of %q: %v\nlast lines of %s:\n%s", strings.Join(args, " "), err, r.logPath, tail(r.logPath, 30))
+	}
+	if r.res.KernelLogGap != nil {
+		t.Logf("kernel log: %v", r.res.KernelLogGap)
+	}
+	klog, kname := r.res.KernelLog, "kernel.log"
+	if s.journal {
+		boot, err := bootTime()
+		if err != nil {
+			t.Fatal(err)
+		}
+		klog, kname = toJournal(klog, boot, "ci-host"), "journalctl-k.log"
+	}
+	if s.wrap == nil { // oomlens record writes its own kernel.log
+		if err := os.WriteFile(filepath.Join(r.jobDir, kname), klog, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range killedRE.FindAllSubmatch(r.res.KernelLog, -1) {
+		r.kernelKills = append(r.kernelKills, [2]string{string(m[1]), string(m[2])})
+	}
+	r.pids = readPIDFile(t, pidFile)
+	r.diagPIDs, r.victimWorker = readDiagnostics(t, r.jobDir)
+	return r
+}
+
+var killedRE = regexp.MustCompile(`Killed process (\d+) \(([^)]*)\)`)
+
+// ourPIDs are the suite's processes (and the harness's command).
+func (r *run) ourPIDs() map[int]bool {
+	m := map[int]bool{r.res.PID: true}
+	for _, ps := range r.pids {
+		for _, p := range ps {
+			m[p] = true
+		}
+	}
+	return m
+}
+
+// killed says whether the kernel log has a `Killed process` line for pid.
+func (r *run) killed(pid int) bool {
+	for _, k := range r.kernelKills {
+		if k[0] == strconv.Itoa(pid) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) foreignKills() []string {
+	ours := r.ourPIDs()
+	var out []string
+	for _, k := range r.kernelKills {
+		if pid, _ := strconv.Atoi(k[0]); !ours[pid] {
+			out = append(out, k[0]+" ("+k[1]+")")
+		}
+	}
+	return out
+}
+
+// readPIDFile reads the suite's `<worker|main> <pid>` lines.
+func readPIDFile(t *testing.T, path string) map[string][]int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the suite wrote no pid file: %v", err)
+	}
+	out := map[string][]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 {
+			t.Fatalf("%s: bad line %q", path, l)
+		}
+		pid, err := strconv.Atoi(f[1])
+		if err != nil {
+			t.Fatalf("%s: bad line %q", path, l)
+		}
+		out[f[0]] = append(out[f[0]], pid)
+	}
+	return out
+}
+
+// readDiagnostics reads the session_start pid of each diagnostics file of the
+// job folder (the plugin's diag*.jsonl, oomlens record's diagnostics.jsonl
+// holds one per process and is skipped here) and which worker's file holds
+// the victim's test_start without its test_end. A cut-off last line (the
+// killed writer's) is skipped.
+func readDiagnostics(t *testing.T, dir string) (map[string]int, string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "diag*.jsonl"))
+	pids := map[string]int{}
+	victim := ""
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var worker string
+		started, ended := false, false
+		for _, l := range bytes.Split(b, []byte("\n")) {
+			var rec struct {
+				Event, Worker, NodeID string
+				PID                   int
+			}
+			if json.Unmarshal(l, &rec) != nil {
+				continue
+			}
+			switch rec.Event {
+			case "session_start":
+				worker = rec.Worker
+				pids[worker] = rec.PID
+			case "test_start":
+				started = started || rec.NodeID == testVictim
+			case "test_end":
+				ended = ended || rec.NodeID == testVictim
+			}
+		}
+		if started && !ended {
+			victim = worker
+		}
+	}
+	return pids, victim
+}
+
+// diedPID is the pid of the process that ran the victim, from the pid file,
+// checked against the harness and the diagnostics: the pytest process, or
+// the xdist worker that ran the victim.
+func (r *run) diedPID(t *testing.T, s spec) int {
+	t.Helper()
+	if s.xdist {
+		if r.victimWorker == "" {
+			t.Fatalf("no diagnostics file holds the victim %s without its end: %v", testVictim, r.diagPIDs)
+		}
+		pid := r.diagPIDs[r.victimWorker]
+		if ps := r.pids[r.victimWorker]; len(ps) != 1 || ps[0] != pid {
+			t.Fatalf("worker %s: pid file says %v, its diagnostics' session_start %d", r.victimWorker, ps, pid)
+		}
+		return pid
+	}
+	ps := r.pids["main"]
+	if len(ps) != 1 {
+		t.Fatalf("pid file: %v, want one main pytest process", r.pids)
+	}
+	if s.wrap == nil && ps[0] != r.res.PID {
+		t.Fatalf("pytest's pid %d (pid file) is not the harness's command %d", ps[0], r.res.PID)
+	}
+	if d, ok := r.diagPIDs[""]; ok && d != ps[0] {
+		t.Fatalf("pytest's pid %d (pid file) is not its diagnostics' session_start %d", ps[0], d)
+	}
+	return ps[0]
+}
+
+// checkKilled is the scenario's precondition: exactly one OOM kill in the
+// run's cgroup, of the process that ran the victim (other jobs' kills in the
+// same window aside). When it fails, the suite
+// did not do what it is meant to (its sizes or limit, or this machine), and
+// nothing about oomlens can be concluded.
+func (r *run) checkKilled(t *testing.T, s spec, died int) {
+	t.Helper()
+	bad := ""
+	switch {
+	case r.res.OOMKills != 1:
+		bad = fmt.Sprintf("the cgroup counted %d OOM kills, want 1", r.res.OOMKills)
+	case len(r.kernelKills)-len(r.foreignKills()) != 1:
+		bad = fmt.Sprintf("the kernel log of the run holds %d `Killed process` lines of the suite's processes %v, want 1", len(r.kernelKills)-len(r.foreignKills()), r.kernelKills)
+	case !r.killed(died):
+		bad = fmt.Sprintf("the kernel did not kill pid %d, which ran the victim: %v", died, r.kernelKills)
+	case !bytes.Contains(r.res.KernelLog, []byte(r.res.CgroupPath)):
+		bad = "the kernel log of the run does not name the run's cgroup " + r.res.CgroupPath
+	}
+	if bad != "" {
+		t.Fatalf("the suite did not behave as it should, so the verdict cannot be judged: %s\npids %v, harness pid %d, exit %d, signal %v, peak %d of %d bytes\nlast lines of %s:\n%s",
+			bad, r.pids, r.res.PID, r.res.ExitCode, r.res.Signal, r.res.MaxUsageBytes, s.limitBytes, r.logPath, tail(r.logPath, 30))
+	}
+}
+
+// tail is the last n lines of a file, for failure messages.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// stampWriter prefixes each line with a GitHub Actions runner timestamp
+// (`2026-11-26T10:11:12.1234567Z `, UTC, 7 fractional digits), taken when the
+// line's first byte arrives, as cmd/oomharness -timestamps gha does.
+type stampWriter struct {
+	mu      sync.Mutex
+	w       interface{ Write([]byte) (int, error) }
+	now     func() time.Time
+	atStart bool
+}
+
+func (s *stampWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(p)
+	var b bytes.Buffer
+	for len(p) > 0 {
+		if s.atStart {
+			b.WriteString(s.now().UTC().Format("2006-01-02T15:04:05.0000000Z "))
+			s.atStart = false
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			b.Write(p)
+			break
+		}
+		b.Write(p[:i+1])
+		p = p[i+1:]
+		s.atStart = true
+	}
+	if _, err := s.w.Write(b.Bytes()); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// bootTime is the wall-clock time of uptime 0, measured as now − /proc/uptime
+// (10 ms resolution) as cmd/oomharness does: /proc/stat's btime is the same
+// instant truncated to whole seconds, which could put the kill before the
+// test whose allocation caused it. btime is the fallback.
+func bootTime() (time.Time, error) {
+	now := time.Now()
+	if b, err := os.ReadFile("/proc/uptime"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			if up, err := strconv.ParseFloat(f[0], 64); err == nil {
+				return now.Add(-time.Duration(up * float64(time.Second))), nil
+			}
+		}
+	}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return time.Time{}, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "btime "); ok {
+			sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return time.Unix(sec, 0), err
+		}
+	}
+	return time.Time{}, fmt.Errorf("no /proc/uptime and no btime in /proc/stat")
+}
+
+var dmesgLine = regexp.MustCompile(`^\[\s*(\d+)\.(\d{6})\] (.*)$`)
+
+// toJournal rewrites `[ uptime] msg` lines as `journalctl -k -o short-iso`
+// prints them, `2026-11-26T10:41:25+0000 host kernel: msg` (wall clock =
+// boot + uptime, UTC, whole seconds), as cmd/oomharness -kernel-format
+// journal does.
+func toJournal(log []byte, boot time.Time, host string) []byte {
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(string(log), "\n") {
+		if line == "" {
+			continue
+		}
+		m := dmesgLine.FindStringSubmatch(strings.TrimSuffix(line, "\n"))
+		if m == nil {
+			out.WriteString(line)
+			continue
+		}
+		sec, _ := strconv.ParseInt(m[1], 10, 64)
+		usec, _ := strconv.ParseInt(m[2], 10, 64)
+		ts := boot.Add(time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond).UTC()
+		fmt.Fprintf(&out, "%s %s kernel: %s\n", ts.Format("2006-01-02T15:04:05-0700"), host, m[3])
+	}
+	return out.Bytes()
+}
+
+// listDir names the files of a job folder with their sizes, for failures.
+func listDir(dir string) string {
+	var out []string
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if st, err := d.Info(); err == nil {
+				rel, _ := filepath.Rel(dir, path)
+				out = append(out, fmt.Sprintf("%s (%d bytes)", rel, st.Size()))
+			}
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
