@@ -82,3 +82,33 @@ func BenchmarkParseStream1GiB(b *testing.B) {
 		}
 	}
 }
+
+// verboseRun is a plain `pytest -v` run (no CI prefix) with the result words
+// padded to the progress column, as scripts/genjobs writes for the batch
+// benchmark, killed in its last test.
+func verboseRun(tests int) []byte {
+	var b bytes.Buffer
+	b.WriteString("============================= test session starts ==============================\n" +
+		"platform linux -- Python 3.11.2, pytest-7.2.1, pluggy-1.0.0 -- /usr/bin/python3\n" +
+		"cachedir: .pytest_cache\nrootdir: /builds/project\nplugins: xdist-3.1.0\n")
+	fmt.Fprintf(&b, "collecting ... collected %d items\n\n", tests)
+	for i := range tests - 1 {
+		name := fmt.Sprintf("tests/test_mod%02d.py::test_case_%04d[param-%d]", i/40, i, i%7)
+		fmt.Fprintf(&b, "%s PASSED %*s[%3d%%]\n", name, max(1, 70-len(name)), "", (i+1)*100/tests)
+	}
+	b.WriteString("tests/test_last.py::test_big Killed\n##[error]Process completed with exit code 137.\n")
+	return b.Bytes()
+}
+
+func BenchmarkParseVerbose(b *testing.B) {
+	data := verboseRun(500)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		l, err := Parse(bytes.NewReader(data), Options{Name: "bench"})
+		if err != nil || len(l.Sessions) != 1 || len(l.Sessions[0].Tests) != 499 || l.Sessions[0].End.Kind != EndSIGKILL ||
+			len(l.Sessions[0].InFlight) != 1 || l.Sessions[0].InFlight[0].Test != "tests/test_last.py::test_big" {
+			b.Fatalf("%v %+v", err, l.Sessions)
+		}
+	}
+}

@@ -250,13 +250,16 @@ func (p *parser) physicalLine(raw string) {
 		p.hasStamp = false // a line with no stamp inherits none
 	}
 	text = strings.TrimPrefix(text, "\ufeff")
-	segs := strings.Split(text, "\r")
-	for _, seg := range segs {
+	for {
+		seg, rest, more := strings.Cut(text, "\r")
 		seg = stripANSI(seg)
-		if gitlabSectionRe.MatchString(seg) || uiAnchorRe.MatchString(seg) {
-			continue
+		if !(mayGitlabSection(seg) && gitlabSectionRe.MatchString(seg)) && !(mayUIAnchor(seg) && uiAnchorRe.MatchString(seg)) {
+			p.logical(seg)
 		}
-		p.logical(seg)
+		if !more {
+			break
+		}
+		text = rest
 	}
 	if p.cur != nil {
 		p.cur.s.LastLine = p.lineNo
@@ -357,7 +360,7 @@ func (st *state) empty() bool {
 func (p *parser) pytestLine(line string) {
 	// After pytest's final line, only a new run's output opens a session
 	// (tox envs, reruns); anything else stays with the finished one.
-	if st := p.cur; st != nil && st.s.Complete && !sessionStartsRe.MatchString(strings.TrimSpace(line)) {
+	if st := p.cur; st != nil && st.s.Complete && !isSessionStarts(strings.TrimSpace(line)) {
 		p.cur = nil
 		p.runLine(line)
 		if p.cur == nil {
@@ -397,7 +400,7 @@ func (p *parser) runLine(line string) {
 		return
 	}
 
-	if sessionStartsRe.MatchString(trimmed) {
+	if isSessionStarts(trimmed) {
 		if p.cur != nil && !p.cur.empty() {
 			p.startSession(true)
 		}
@@ -471,11 +474,11 @@ func (p *parser) headerLine(line string) bool {
 	if t == "" || !inHeader && !strings.ContainsRune("pcrit", rune(t[0])) {
 		return false // header lines start with platform, cachedir, rootdir, inifile, testpaths ...
 	}
-	if m := cachedirRe.FindStringSubmatch(t); m != nil && (inHeader || st == nil) {
+	if m := matchIf(strings.HasPrefix(t, "cachedir: "), cachedirRe, t); m != nil && (inHeader || st == nil) {
 		p.session().s.Header.Cachedir = m[1]
 		return true
 	}
-	if m := rootdirOldRe.FindStringSubmatch(t); m != nil && (inHeader || st == nil) {
+	if m := matchIf(strings.HasPrefix(t, "rootdir: "), rootdirOldRe, t); m != nil && (inHeader || st == nil) {
 		h := &p.session().s.Header
 		h.Rootdir = m[1]
 		if m[2] != "" {
@@ -486,7 +489,7 @@ func (p *parser) headerLine(line string) bool {
 		}
 		return true
 	}
-	if m := headerKVRe.FindStringSubmatch(t); m != nil && inHeader {
+	if m := matchIf(mayHeaderKV(t), headerKVRe, t); m != nil && inHeader {
 		h := &st.s.Header
 		if m[1] == "testpaths" {
 			h.Testpaths = m[2]
@@ -495,12 +498,14 @@ func (p *parser) headerLine(line string) bool {
 		}
 		return true
 	}
-	if m := pluginsRe.FindStringSubmatch(t); m != nil && (inHeader || st == nil) {
+	if m := matchIf(strings.HasPrefix(t, "plugins: "), pluginsRe, t); m != nil && (inHeader || st == nil) {
 		p.session().s.Header.Plugins = strings.Split(m[1], ", ")
 		return true
 	}
 	// "collecting ... collected 2 items", "collecting 0 items   <killed>".
-	if loc := collectingRe.FindStringIndex(t); loc != nil && (st == nil || !st.headerDone) {
+	if !strings.HasPrefix(t, "collecting ") {
+		// not a collecting line
+	} else if loc := collectingRe.FindStringIndex(t); loc != nil && (st == nil || !st.headerDone) {
 		st = p.session()
 		if !st.collecting {
 			st.collecting, st.collectAt = true, p.lineNo
@@ -510,7 +515,7 @@ func (p *parser) headerLine(line string) bool {
 		}
 		return true
 	}
-	if m := collectedRe.FindStringSubmatch(t); m != nil {
+	if m := matchIf(strings.HasPrefix(t, "collected "), collectedRe, t); m != nil {
 		st = p.session()
 		h := &st.s.Header
 		h.HasCollected = true
@@ -529,6 +534,11 @@ func (p *parser) headerLine(line string) bool {
 		}
 	}
 	return false
+}
+
+// isSessionStarts reports pytest's "=== test session starts ===" line.
+func isSessionStarts(t string) bool {
+	return maySessionStarts(t) && sessionStartsRe.MatchString(t)
 }
 
 func workerNum(id string) int {
@@ -661,7 +671,7 @@ func (p *parser) xdistLine(line string) bool {
 		}
 		st.headerDone = true
 		nodeID, reason := splitReason(m[6])
-		nodeID = locationSuffixRe.ReplaceAllString(nodeID, "")
+		nodeID = trimLocation(nodeID)
 		test := Test{NodeID: nodeID, File: fileOf(nodeID), Outcome: outcome, Reason: reason, Worker: m[1], Percent: -1, Line: p.lineNo}
 		setProgress(&test, m[2], m[3], m[4])
 		// its echo line started it.
@@ -760,7 +770,7 @@ func (p *parser) separator(line string) bool {
 	if p.finalLine(t) {
 		return true
 	}
-	m := separatorRe.FindStringSubmatch(t)
+	m := matchIf(maySeparator(t), separatorRe, t)
 	if m == nil {
 		return false
 	}
@@ -812,9 +822,9 @@ func sectionOf(title string) string {
 // -q form without separators (terminal.py summary_stats).
 func (p *parser) finalLine(t string) bool {
 	var body string
-	if m := separatorRe.FindStringSubmatch(t); m != nil {
+	if m := matchIf(maySeparator(t), separatorRe, t); m != nil {
 		body = m[2]
-	} else if finalQuietRe.MatchString(t) {
+	} else if mayFinalQuiet(t) && finalQuietRe.MatchString(t) {
 		body = t
 	} else {
 		return false
@@ -858,7 +868,7 @@ func (p *parser) summaryLine(line string) bool {
 	if p.finalLine(t) {
 		return true
 	}
-	if m := separatorRe.FindStringSubmatch(t); m != nil && len(m[1]) >= 3 && len(m[3]) >= 3 {
+	if m := matchIf(maySeparator(t), separatorRe, t); m != nil && len(m[1]) >= 3 && len(m[3]) >= 3 {
 		st.section = sectionOf(m[2])
 		return true
 	}

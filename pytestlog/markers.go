@@ -182,11 +182,22 @@ var markerRules = []markerRule{
 		func(m []string, e *endMarker) { e.kind = EndMemoryError }},
 }
 
+// markerMasks[i] is maskOf(markerRules[i].needle): a line whose bytes do not
+// cover it cannot hold the needle.
+var markerMasks = func() []byteMask {
+	ms := make([]byteMask, len(markerRules))
+	for i, r := range markerRules {
+		ms[i] = maskOf(r.needle)
+	}
+	return ms
+}()
+
 // findEndMarker returns the earliest end marker in s.
 func findEndMarker(s string) (endMarker, bool) {
 	best := endMarker{start: -1}
-	for _, r := range markerRules {
-		if !strings.Contains(s, r.needle) {
+	have := maskOf(s)
+	for i, r := range markerRules {
+		if !have.holds(markerMasks[i]) || !strings.Contains(s, r.needle) {
 			continue
 		}
 		loc := r.re.FindStringSubmatchIndex(s)

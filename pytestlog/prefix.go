@@ -48,14 +48,14 @@ func stripCI(line string) (string, time.Time, bool) {
 		if line == "" || (line[0] != '\x1b' && line[0] != '[' && (line[0] < '0' || line[0] > '9')) {
 			break
 		}
-		if m := buildkiteRe.FindStringSubmatch(line); m != nil {
+		if m := matchIf(mayBuildkite(line), buildkiteRe, line); m != nil {
 			if ms, err := strconv.ParseInt(m[1], 10, 64); err == nil && !has {
 				ts, has = time.UnixMilli(ms).UTC(), true
 			}
 			line = line[len(m[0]):]
 			continue
 		}
-		if m := jenkinsPrefixRe.FindStringSubmatch(line); m != nil {
+		if m := matchIf(mayJenkinsPrefix(line), jenkinsPrefixRe, line); m != nil {
 			take(m[1])
 			line = line[len(m[0]):]
 			continue
@@ -63,9 +63,9 @@ func stripCI(line string) (string, time.Time, bool) {
 		if n := isoStampLen(line); n > 0 && n < len(line) && line[n] == ' ' {
 			take(line[:n])
 			line = strings.TrimLeft(line[n:], " ")
-			if c := containerTabRe.FindString(line); c != "" {
+			if c := findIf(mayContainerTab(line), containerTabRe, line); c != "" {
 				line = line[len(c):]
-			} else if g := gitlabStreamRe.FindString(line); g != "" {
+			} else if g := findIf(mayGitlabStream(line), gitlabStreamRe, line); g != "" {
 				line = line[len(g):]
 			}
 			continue
@@ -73,6 +73,14 @@ func stripCI(line string) (string, time.Time, bool) {
 		break
 	}
 	return line, ts, has
+}
+
+// findIf returns re's leftmost match in s when may, else "".
+func findIf(may bool, re *regexp.Regexp, s string) string {
+	if !may {
+		return ""
+	}
+	return re.FindString(s)
 }
 
 // stripANSI removes terminal escapes.

@@ -10,13 +10,13 @@ import (
 // result words, progress letters, live-log separators.
 func (p *parser) resultLine(line string) bool {
 	t := strings.TrimSpace(line)
-	if liveLogRe.MatchString(t) {
+	if mayLiveLog(t) && liveLogRe.MatchString(t) {
 		// logging.py's live-log section: the records that follow are not
 		// results; the word that ends the test comes on a line of its own.
 		p.session()
 		return true
 	}
-	if m := standaloneWordRe.FindStringSubmatch(t); m != nil {
+	if m := matchIf(mayStandaloneWord(t), standaloneWordRe, t); m != nil {
 		st := p.session()
 		if st.pending == nil {
 			p.warn(p.lineNo, fmt.Sprintf("result word %s with no pending node id", m[1]))
@@ -108,22 +108,18 @@ func (p *parser) verboseLine(line string) bool {
 // splitVerbose finds the last result word whose tail is only a reason and a
 // progress indicator.
 func (p *parser) splitVerbose(body string) (id, word, reason, pct, done, total string, ok bool) {
+	// The last " WORD" whose tail matches: scan the spaces from the end (at
+	// most one word starts at a position).
 	best := -1
-	for _, w := range verboseWordList {
-		from := len(body)
-		for {
-			i := strings.LastIndex(body[:from], " "+w)
-			if i < 0 {
-				break
-			}
-			if i > best {
-				if m := verboseTailRe.FindStringSubmatch(body[i+1+len(w):]); m != nil {
-					best, word = i, w
-					reason, pct, done, total = trimParens(m[1]), m[2], m[3], m[4]
-					break
-				}
-			}
-			from = i
+	for i := strings.LastIndexByte(body, ' '); i >= 0; i = strings.LastIndexByte(body[:i], ' ') {
+		w := wordAt(body[i+1:])
+		if w == "" {
+			continue
+		}
+		if m, ok := verboseTail(body[i+1+len(w):]); ok {
+			best, word = i, w
+			reason, pct, done, total = trimParens(m[1]), m[2], m[3], m[4]
+			break
 		}
 	}
 	if best < 0 {
@@ -134,8 +130,8 @@ func (p *parser) splitVerbose(body string) (id, word, reason, pct, done, total s
 			if i <= 0 || body[i-1] == ' ' || i < best {
 				continue
 			}
-			m := verboseTailRe.FindStringSubmatch(body[i+len(w):])
-			if m == nil {
+			m, ok := verboseTail(body[i+len(w):])
+			if !ok {
 				continue
 			}
 			cand := p.resolveEcho(body[:i], true)
@@ -150,7 +146,7 @@ func (p *parser) splitVerbose(body string) (id, word, reason, pct, done, total s
 		}
 		return id, word, reason, pct, done, total, true
 	}
-	id = locationSuffixRe.ReplaceAllString(body[:best], "")
+	id = trimLocation(body[:best])
 	// With a collection list, prefer the split that names a collected test
 	// (a parameter id can itself read "x PASSED").
 	if p.collect.n > 0 && !p.collect.has(id) {
@@ -161,9 +157,9 @@ func (p *parser) splitVerbose(body string) (id, word, reason, pct, done, total s
 					break
 				}
 				j += i
-				cand := locationSuffixRe.ReplaceAllString(body[:j], "")
+				cand := trimLocation(body[:j])
 				if p.collect.has(cand) {
-					if m := verboseTailRe.FindStringSubmatch(body[j+1+len(w):]); m != nil {
+					if m, ok := verboseTail(body[j+1+len(w):]); ok {
 						return cand, w, trimParens(m[1]), m[2], m[3], m[4], true
 					}
 				}
@@ -180,7 +176,7 @@ func (p *parser) splitVerbose(body string) (id, word, reason, pct, done, total s
 // node id that prefixes the line is taken, without one the text up to the
 // first space outside brackets.
 func (p *parser) resolveEcho(body string, glued bool) string {
-	id := locationSuffixRe.ReplaceAllString(strings.TrimRight(body, " "), "")
+	id := trimLocation(strings.TrimRight(body, " "))
 	if p.collect.n == 0 {
 		if glued {
 			return bracketAwareID(id)
@@ -194,7 +190,7 @@ func (p *parser) resolveEcho(body string, glued bool) string {
 		if i < len(body) && body[i] != ' ' {
 			continue
 		}
-		cand := locationSuffixRe.ReplaceAllString(strings.TrimRight(body[:i], " "), "")
+		cand := trimLocation(strings.TrimRight(body[:i], " "))
 		if p.collect.has(cand) {
 			return cand
 		}
@@ -247,7 +243,7 @@ func (p *parser) progressLine(t string) bool {
 		rest = t
 		file = st.file
 	} else {
-		m := progressFileRe.FindStringSubmatch(t)
+		m := matchIf(mayProgressFile(t), progressFileRe, t)
 		if m == nil {
 			return false
 		}
