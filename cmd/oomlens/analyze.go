@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,13 @@ func analyzeAndRender(cmd *cobra.Command, paths []string, o *analyzeOptions) err
 	}
 	if err := o.resolve(); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// One job's live heap is small (read buffers and the records kept),
+		// so a tighter collection target costs nothing measurable and keeps
+		// peak RSS on a 1 GiB kernel log near 29 MiB instead of 35 MiB
+		// (scripts/bench-kernel.sh). GOGC in the environment still wins.
+		debug.SetGCPercent(50)
 	}
 	set, err := discover.Walk(paths, discover.Options{Stdin: cmd.InOrStdin()})
 	defer set.Cleanup()

@@ -115,4 +115,3 @@ func firstDiff(want, got string) string {
 	}
 	return "(same lines, different ending)"
 }
-
