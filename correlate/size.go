@@ -1,33 +1,37 @@
 package correlate
 
 import (
-	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
-// FormatBytes renders a size in binary units with one decimal: "900.0 MiB",
-// "1.2 GiB", "512 B". Negative sizes keep their sign.
+// FormatBytes formats a byte count in binary units with one decimal:
+// "512 B", "900.0 MiB", "1.2 GiB". A value that would round to 1024.0 of a
+// unit is shown in the next unit ("1.0 MiB", not "1024.0 KiB").
 func FormatBytes(n int64) string {
 	sign := ""
-	u := float64(n)
+	u := uint64(n)
 	if n < 0 {
 		sign = "-"
-		u = -u
+		u = uint64(-(n + 1)) + 1 // no overflow for math.MinInt64
 	}
-	const k = 1024.0
-	switch {
-	case u < k:
-		return fmt.Sprintf("%s%d B", sign, int64(u))
-	case u < k*k:
-		return fmt.Sprintf("%s%.1f KiB", sign, u/k)
-	case u < k*k*k:
-		return fmt.Sprintf("%s%.1f MiB", sign, u/(k*k))
-	case u < k*k*k*k:
-		return fmt.Sprintf("%s%.1f GiB", sign, u/(k*k*k))
-	default:
-		return fmt.Sprintf("%s%.1f TiB", sign, u/(k*k*k*k))
+	if u < 1024 {
+		return sign + strconv.FormatUint(u, 10) + " B"
 	}
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	v := float64(u) / 1024
+	i := 0
+	for i < len(units)-1 && v >= 1024 {
+		v /= 1024
+		i++
+	}
+	// Round to one decimal the way %.1f does, then carry into the next unit.
+	if s := strconv.FormatFloat(v, 'f', 1, 64); s == "1024.0" && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return sign + strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
 }
 
 // signed renders a change with an explicit sign: "+1.2 GiB", "-300.0 MiB".

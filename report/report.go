@@ -54,33 +54,9 @@ func Render(w io.Writer, r *correlate.Report, format string, opts Options) error
 	return fmt.Errorf("report: unknown format %q (valid formats: %s)", format, strings.Join(Formats(), ", "))
 }
 
-// FormatBytes formats a byte count in binary units with one decimal:
-// "512 B", "900.0 MiB", "1.2 GiB". A value that would round to 1024.0 of a
-// unit is shown in the next unit ("1.0 MiB", not "1024.0 KiB").
-func FormatBytes(n int64) string {
-	sign := ""
-	u := uint64(n)
-	if n < 0 {
-		sign = "-"
-		u = uint64(-(n + 1)) + 1 // no overflow for math.MinInt64
-	}
-	if u < 1024 {
-		return sign + strconv.FormatUint(u, 10) + " B"
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	v := float64(u) / 1024
-	i := 0
-	for i < len(units)-1 && v >= 1024 {
-		v /= 1024
-		i++
-	}
-	// Round to one decimal the way %.1f does, then carry into the next unit.
-	if s := strconv.FormatFloat(v, 'f', 1, 64); s == "1024.0" && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	return sign + strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
-}
+// FormatBytes formats a byte count in binary units with one decimal, as
+// every oomlens output does (correlate.FormatBytes, the one implementation).
+func FormatBytes(n int64) string { return correlate.FormatBytes(n) }
 
 // normalize returns a deep-enough copy of r in which every nil slice is an
 // empty slice and every nil map an empty map, and the schema is SchemaV1, so
