@@ -92,7 +92,7 @@ var (
 func need(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("live OOM kills take a minute or more; skipped under -short")
+		t.Skip("the live OOM kills take about a minute; skipped under -short")
 	}
 	fail := func(what string, err error) {
 		t.Helper()
@@ -107,8 +107,10 @@ func need(t *testing.T) {
 	pythonOnce.Do(func() {
 		out, err := exec.Command(python, "-c", "import pytest, xdist, numpy, xarray, netCDF4").CombinedOutput()
 		if err != nil {
-			pythonErr = fmt.Errorf("%s cannot import pytest, xdist, numpy, xarray, netCDF4 (Debian python3-pytest, -pytest-xdist, -numpy, -xarray, -netcdf4): %v: %s",
-				python, err, bytes.TrimSpace(out))
+			pythonErr = fmt.Errorf("%s cannot import pytest, xdist, numpy, xarray, netCDF4 (Debian python3-pytest, -pytest-xdist, -numpy, -xarray, -netcdf4): %v", python, err)
+			if out = bytes.TrimSpace(out); len(out) > 0 {
+				pythonErr = fmt.Errorf("%w: %s", pythonErr, out)
+			}
 		}
 	})
 	if pythonErr != nil {
