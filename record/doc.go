@@ -14,6 +14,13 @@
 //     than 1 MiB is stamped when it passes that size and written on as it
 //     comes (one stamp per line, constant memory). Both streams are also
 //     passed through, unchanged and unbuffered, to Options.Stdout and Stderr.
+//     A chunk's lines are stamped with the time the read returned. The
+//     command's environment gets PYTHONUNBUFFERED=1 unless it has that
+//     variable already (record.json env_added says so), so a Python program
+//     writes each line when it prints it rather than when an 8 KiB pipe
+//     buffer fills; pytest flushes its own result lines either way. Pipes,
+//     not a pty: a pty would merge the two streams and make isatty() true,
+//     which changes what pytest and other programs print.
 //
 //   - diagnostics.jsonl: oomlens/diagnostics/v1 (docs/diagnostics-format.md)
 //     for every process of the command's tree, sampled every
@@ -22,10 +29,16 @@
 //     so that one caught between fork and exec is described after its exec
 //     (time, pid, ppid, rss_bytes, rss_anon_bytes,
 //     boot_time, monotonic, comm, cmdline, worker), then a sample record each
-//     tick (time, pid, rss_bytes, rss_anon_bytes, worker once known). The
-//     file is flushed after each tick. Records of many processes share the
-//     file; pid tells them apart. There are no test_start/test_end records:
-//     per-test figures come from lining samples up with output.log's stamps.
+//     tick (time, pid, rss_bytes, rss_anon_bytes, worker once known). Each
+//     record's time is when that process was read, not when the tick began.
+//     Besides the periodic ticks, a tick is taken as soon as an output line
+//     naming a pytest node id ("::") ends, at most one per LineTickSpacing:
+//     under pytest -v such a line ends as the next test starts, so the memory
+//     between two tests is read within a fraction of a millisecond of the
+//     boundary, however long the interval. The file is flushed after each
+//     tick. Records of many processes share the file; pid tells them apart.
+//     There are no test_start/test_end records: per-test figures come from
+//     lining samples up with output.log's stamps.
 //
 //   - kernel.log: the kernel log records appended while the command ran, as
 //     `dmesg` prints them (`[ uptime] message`), read with package kmsg; may

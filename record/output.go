@@ -32,6 +32,13 @@ type stampedLog struct {
 	buf []byte
 	// maxPending is maxPendingBytes, smaller in tests.
 	maxPending int
+	// last is the latest stamp written: a chunk read a moment before
+	// another stream's but written after it takes that stamp, so stamps
+	// never go back in the file.
+	last time.Time
+	// kick, when set, is signalled (without blocking) each time a line
+	// that names a pytest node id ends: see nodeLine.
+	kick chan<- struct{}
 }
 
 func newStampedLog(f *os.File) *stampedLog {
@@ -50,14 +57,19 @@ type lineStream struct {
 
 func (l *stampedLog) stream() *lineStream { return &lineStream{log: l} }
 
-// write takes one chunk as read from the stream, writes its complete lines
-// stamped now and keeps the unfinished tail. The file is flushed before it
-// returns, so output.log is current while the command runs.
-func (s *lineStream) write(p []byte) {
+// write is writeAt with the time now.
+func (s *lineStream) write(p []byte) { s.writeAt(p, s.log.now()) }
+
+// writeAt takes one chunk as read from the stream at time at, writes its
+// complete lines stamped at and keeps the unfinished tail. The file is
+// flushed before it returns, so output.log is current while the command
+// runs.
+func (s *lineStream) writeAt(p []byte, at time.Time) {
 	l := s.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var stamp []byte
+	kick := false
 	for len(p) > 0 {
 		nl := bytes.IndexByte(p, '\n')
 		if nl < 0 {
@@ -66,7 +78,7 @@ func (s *lineStream) write(p []byte) {
 			} else {
 				s.pending = append(s.pending, p...)
 				if len(s.pending) > l.maxPending {
-					stamp = l.stamp(stamp)
+					stamp = l.stamp(stamp, at)
 					l.put(stamp)
 					l.put(s.pending)
 					s.pending = s.pending[:0]
@@ -76,7 +88,8 @@ func (s *lineStream) write(p []byte) {
 			break
 		}
 		if !s.stamped {
-			stamp = l.stamp(stamp)
+			kick = kick || nodeLine(s.pending, p[:nl])
+			stamp = l.stamp(stamp, at)
 			l.put(stamp)
 			l.put(s.pending)
 			s.pending = s.pending[:0]
@@ -85,7 +98,25 @@ func (s *lineStream) write(p []byte) {
 		s.stamped = false
 		p = p[nl+1:]
 	}
+	if kick && l.kick != nil {
+		// Before the flush: the reading should be as close to the line as
+		// can be.
+		select {
+		case l.kick <- struct{}{}:
+		default: // a reading is already asked for
+		}
+	}
 	l.flush()
+}
+
+// nodeLine reports whether the line head+tail names a pytest node id (holds
+// "::"): under `pytest -v` the line of a test's outcome, whose newline pytest
+// writes as the next test starts (terminal.py write_ensure_prefix, called
+// from pytest_runtest_logstart), so its end is the boundary between two
+// tests; with pytest-xdist, a `[gwN] PASSED path::test` line.
+func nodeLine(head, tail []byte) bool {
+	return bytes.Contains(head, []byte("::")) || bytes.Contains(tail, []byte("::")) ||
+		(len(head) > 0 && len(tail) > 0 && head[len(head)-1] == ':' && tail[0] == ':')
 }
 
 // close writes the stream's unfinished last line, stamped now and ended with a
@@ -98,7 +129,7 @@ func (s *lineStream) close() {
 		return
 	}
 	if !s.stamped {
-		l.put(l.stamp(nil))
+		l.put(l.stamp(nil, l.now()))
 	}
 	l.put(s.pending)
 	l.put([]byte{'\n'})
@@ -106,13 +137,17 @@ func (s *lineStream) close() {
 	l.flush()
 }
 
-// stamp returns the prefix for a line whose newline arrives now. Lines
+// stamp returns the prefix for a line whose newline arrived at at. Lines
 // finished by one chunk share a stamp.
-func (l *stampedLog) stamp(prev []byte) []byte {
+func (l *stampedLog) stamp(prev []byte, at time.Time) []byte {
 	if prev != nil {
 		return prev
 	}
-	l.buf = l.now().UTC().AppendFormat(l.buf[:0], StampLayout)
+	if at.Before(l.last) {
+		at = l.last
+	}
+	l.last = at
+	l.buf = at.UTC().AppendFormat(l.buf[:0], StampLayout)
 	l.buf = append(l.buf, ' ')
 	return l.buf
 }
@@ -142,19 +177,22 @@ func (l *stampedLog) Close() error {
 }
 
 // pump copies r to the terminal as it comes and into the stamped log line by
-// line, until r ends. Terminal write errors (a closed pager) stop the
-// passthrough only; the log carries on.
+// line, until r ends. A chunk's lines are stamped with the time the read
+// returned, before the terminal write (a slow terminal or pager must not make
+// them late). Terminal write errors (a closed pager) stop the passthrough
+// only; the log carries on.
 func pump(r io.Reader, term io.Writer, s *lineStream) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
+			at := s.log.now()
 			if term != nil {
 				if _, werr := term.Write(buf[:n]); werr != nil {
 					term = nil
 				}
 			}
-			s.write(buf[:n])
+			s.writeAt(buf[:n], at)
 		}
 		if err != nil {
 			s.close()

@@ -121,3 +121,74 @@ func FuzzParseStat(f *testing.F) {
 		}
 	})
 }
+
+// TestNodeLineKicks checks which ended lines ask the sampler for a reading:
+// a line that names a pytest node id ("::"), also when the "::" or the line
+// is split over chunks, and not a line without one or an unfinished line.
+func TestNodeLineKicks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		chunks []string
+		kicks  int
+	}{
+		{"verbose result", []string{"test_a.py::test_x PASSED   [ 50%]\n"}, 1},
+		{"newline alone ends the line", []string{"test_a.py::test_x PASSED", "\n"}, 1},
+		{"next node id after the newline", []string{"[ 12%]\ntest_b.py::test_y "}, 0},
+		{"then its own newline", []string{"[ 12%]\ntest_b.py::test_y ", "PASSED\n"}, 1},
+		{"colons split over chunks", []string{"test_a.py:", ":test_x PASSED\n"}, 1},
+		{"xdist", []string{"[gw0] [ 50%] PASSED test_a.py::test_x \n"}, 1},
+		{"plain lines", []string{"collecting ... collected 2 items\n", "\n", "a: b\n"}, 0},
+		{"unfinished", []string{"test_a.py::test_x "}, 0},
+		{"two result lines, one chunk", []string{"a.py::x PASSED\nb.py::y PASSED\n"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := os.Create(filepath.Join(t.TempDir(), "out.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := newStampedLog(f)
+			kick := make(chan struct{}, 1)
+			l.kick = kick
+			s := l.stream()
+			n := 0
+			for _, c := range tc.chunks {
+				s.write([]byte(c))
+				select {
+				case <-kick:
+					n++
+				default:
+				}
+			}
+			l.Close()
+			if n != tc.kicks {
+				t.Errorf("%d readings asked for, want %d", n, tc.kicks)
+			}
+		})
+	}
+}
+
+// TestStampIsReadTime checks that a chunk is stamped with the time it was
+// read (writeAt), and that a chunk of another stream read a moment earlier
+// but written later takes the later stamp, so stamps never go back.
+func TestStampIsReadTime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newStampedLog(f)
+	l.now = func() time.Time { t.Fatal("stamped with now, not the read time"); return time.Time{} }
+	t0 := time.Date(2026, 11, 26, 10, 11, 12, 0, time.UTC)
+	a, b := l.stream(), l.stream()
+	a.writeAt([]byte("one\n"), t0.Add(5*time.Millisecond))
+	b.writeAt([]byte("two\n"), t0.Add(2*time.Millisecond))
+	a.writeAt([]byte("three\n"), t0.Add(9*time.Millisecond))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	want := "2026-11-26T10:11:12.0050000Z one\n2026-11-26T10:11:12.0050000Z two\n2026-11-26T10:11:12.0090000Z three\n"
+	if string(got) != want {
+		t.Errorf("output.log =\n%s\nwant\n%s", got, want)
+	}
+}

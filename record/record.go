@@ -99,6 +99,10 @@ type Manifest struct {
 	KernelLogWarning string       `json:"kernel_log_warning,omitempty"`
 	OOMScoreAdj      OOMScoreAdj  `json:"oom_score_adj"`
 	Sampler          SamplerStats `json:"sampler"`
+	// EnvAdded holds the variables the recorder added to the command's
+	// environment (see commandEnv): {"PYTHONUNBUFFERED": "1"} unless the
+	// caller's environment had it.
+	EnvAdded map[string]string `json:"env_added,omitempty"`
 	// OutputTruncated is set when descendants held the output pipes open
 	// past OutputGrace after the command exited and reading was stopped.
 	OutputTruncated bool `json:"output_truncated,omitempty"`
@@ -215,6 +219,7 @@ func Run(o Options) (*Result, error) {
 		}
 	}
 	cmd := exec.Command(o.Command[0], o.Command[1:]...)
+	cmd.Env, m.EnvAdded = commandEnv(os.Environ())
 	cmd.Stdin = o.Stdin
 	cmd.Stdout, cmd.Stderr = pipes[0].w, pipes[1].w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -265,6 +270,10 @@ func Run(o Options) (*Result, error) {
 		m.OOMScoreAdj.Command = &v
 	}
 
+	// The sampler reads the tree at once when a line naming a test ends
+	// (see sampler.run); the channel holds one request, later ones merge.
+	kick := make(chan struct{}, 1)
+	out.kick = kick
 	var pumps sync.WaitGroup
 	pumps.Add(2)
 	for i, term := range []io.Writer{o.Stdout, o.Stderr} {
@@ -277,7 +286,7 @@ func Run(o Options) (*Result, error) {
 	stopSampling := make(chan struct{})
 	var sampling sync.WaitGroup
 	sampling.Add(1)
-	go smp.run(interval, stopSampling, &sampling)
+	go smp.run(interval, kick, stopSampling, &sampling)
 
 	waited := make(chan error, 1)
 	go func() { waited <- waitProcess(cmd) }()
@@ -362,6 +371,32 @@ func waitProcess(cmd *exec.Cmd) error {
 		return nil
 	}
 	return err
+}
+
+// commandEnv is the command's environment: the recorder's own, with
+// PYTHONUNBUFFERED=1 added unless it is there already (whatever its value:
+// the user's choice stands). The variables added are returned for
+// record.json.
+//
+// A Python program whose stdout is a pipe block-buffers it (8 KiB), so what
+// it prints reaches output.log, and gets its stamp, only when the buffer
+// fills or is flushed. pytest flushes its own terminal lines (terminal.py
+// calls flush() at each test's start and outcome), but print() output, the
+// session header, logging to a stream and other Python programs do not.
+// PYTHONUNBUFFERED makes Python write each line as it is printed, so every
+// line is stamped when it was written; the program's output is otherwise the
+// same. A pty would also line-buffer C programs' stdio, but it merges stdout
+// and stderr into one stream and makes isatty() true, so that pytest colours
+// and rewrites its lines and other programs page or prompt: the recorder
+// keeps pipes.
+func commandEnv(env []string) ([]string, map[string]string) {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PYTHONUNBUFFERED=") {
+			return env, nil
+		}
+	}
+	out := append(env[:len(env):len(env)], "PYTHONUNBUFFERED=1")
+	return out, map[string]string{"PYTHONUNBUFFERED": "1"}
 }
 
 // KernelLogTimeout bounds each read of the kernel log. The kernel log is a

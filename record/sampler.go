@@ -58,7 +58,10 @@ type SamplerStats struct {
 	MeanTickUS   float64 `json:"mean_tick_us"`
 	MaxTickUS    float64 `json:"max_tick_us"`
 	LateTicks    int     `json:"late_ticks"` // ticks that took longer than the interval
-	WriteError   string  `json:"write_error,omitempty"`
+	// LineTicks counts the ticks asked for by an output line that names a
+	// pytest node id (see run), on top of the periodic ones.
+	LineTicks  int    `json:"line_ticks"`
+	WriteError string `json:"write_error,omitempty"`
 }
 
 // identity is what a process looks like from outside: it changes at exec.
@@ -155,8 +158,6 @@ func (s *sampler) discover() []int {
 func (s *sampler) tick() {
 	start := s.now()
 	pids := s.discover()
-	t := unixS(start)
-	mono := monotonicS()
 	for _, pid := range pids {
 		m, err := readStatm(pid, s.buf)
 		if err != nil || m.RSSBytes == 0 {
@@ -164,8 +165,15 @@ func (s *sampler) tick() {
 			// once the mm is gone): no reading, rather than a false 0.
 			continue
 		}
+		// Each reading carries the time it was taken, not the tick's
+		// start: the walk of the tree and the readings before it take
+		// time, and a tick that is descheduled half-way would otherwise
+		// put memory earlier than it was seen.
+		t := unixS(s.now())
 		info := s.known[pid]
 		if info == nil {
+			// CLOCK_MONOTONIC at the same moment, for session_start.
+			mono := monotonicS()
 			st, err := readStat(pid, s.buf)
 			if err != nil {
 				continue
@@ -238,20 +246,44 @@ func (s *sampler) put(v any) {
 	}
 }
 
+// LineTickSpacing is the least time between a reading asked for by an output
+// line and the tick before it: the recorder's cost stays bounded (at most
+// 1000 readings a second per process) when a command prints node ids faster
+// than that.
+const LineTickSpacing = time.Millisecond
+
 // run ticks at once and then every interval until stop is closed. A tick
-// that overruns the interval delays the next (time.Ticker drops ticks).
-func (s *sampler) run(interval time.Duration, stop <-chan struct{}, wg *sync.WaitGroup) {
+// that overruns the interval delays the next (time.Ticker drops ticks). A
+// signal on kick (an output line that ended a test under pytest -v, see
+// nodeLine) asks for a tick at once, no sooner than LineTickSpacing after the
+// last one: the memory at the boundary between two tests, read within a
+// fraction of a millisecond of it rather than up to an interval later. The
+// periodic ticks go on at their own pace.
+func (s *sampler) run(interval time.Duration, kick <-chan struct{}, stop <-chan struct{}, wg *sync.WaitGroup) {
 	defer wg.Done()
 	s.interval = interval
 	s.stats.IntervalMS = float64(interval) / float64(time.Millisecond)
 	tk := time.NewTicker(interval)
 	defer tk.Stop()
+	spacing := time.NewTimer(LineTickSpacing)
+	spacing.Stop()
 	for {
 		s.tick()
+		last := time.Now()
 		select {
 		case <-stop:
 			return
 		case <-tk.C:
+		case <-kick:
+			s.stats.LineTicks++
+			if d := LineTickSpacing - time.Since(last); d > 0 {
+				spacing.Reset(d)
+				select {
+				case <-stop:
+					return
+				case <-spacing.C:
+				}
+			}
 		}
 	}
 }

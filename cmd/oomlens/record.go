@@ -26,9 +26,14 @@ writes a job folder that 'oomlens analyze' reads:
   output.log         every output line, prefixed with its UTC arrival time
                      as GitHub Actions stamps it (2026-11-26T10:11:12.1234567Z )
   diagnostics.jsonl  RSS and anonymous RSS of every process of CMD's tree,
-                     sampled every --interval (oomlens/diagnostics/v1)
+                     sampled every --interval and as each line naming a test
+                     (pytest -v) ends (oomlens/diagnostics/v1)
   kernel.log         the kernel log records appended while CMD ran (dmesg format)
   record.json        the command, start and end, exit status or signal, host
+
+CMD's environment gets PYTHONUNBUFFERED=1 unless it is set already, so that
+Python writes each output line when it prints it and the line is stamped then
+(record.json "env_added" says so); CMD's output stays on pipes, not a terminal.
 
 The recorder sets its own oom_score_adj to -1000 (when permitted) so that the
 kernel kills the suite rather than the recorder; CMD keeps the original value.
