@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 )
@@ -54,6 +56,12 @@ type DiagnosticsOptions struct {
 	// MaxLineBytes is the longest line or array element read; 0 means
 	// DefaultDiagnosticsMaxLineBytes.
 	MaxLineBytes int
+	// SizeHintBytes is the input's size when known, 0 when not. With it,
+	// once the first records are read, room for as many records as the
+	// rest of the input holds at their average line length is reserved at
+	// once, instead of Records being regrown (and copied) step by step. A
+	// wrong hint costs memory or copies, never results.
+	SizeHintBytes int64
 }
 
 // Diagnostics is one parsed diagnostics file: the per-test memory records
@@ -244,6 +252,7 @@ func ParseDiagnostics(r io.Reader, opts DiagnosticsOptions) (*Diagnostics, error
 	p := &diagParser{
 		name:    opts.Name,
 		maxLine: opts.MaxLineBytes,
+		hint:    opts.SizeHintBytes,
 		br:      bufio.NewReaderSize(r, 64<<10),
 		line:    1,
 		d:       &Diagnostics{},
@@ -267,6 +276,16 @@ type diagParser struct {
 	line    int // line of the next byte to be read from br
 	d       *Diagnostics
 	members diagMembers // reused by decodeObject
+	lineBuf []byte      // reused by readLine for lines longer than br's buffer
+	hint    int64       // DiagnosticsOptions.SizeHintBytes
+	read    int64       // bytes readLine consumed
+	// reserved is set once Records was given room for the hinted input.
+	reserved bool
+	// strs shares the strings that repeat from record to record (events,
+	// outcomes, workers, scopes); lastNodeID the node id of the last record
+	// (a test_end names the node its test_start named).
+	strs       map[string]string
+	lastNodeID string
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {
@@ -384,9 +403,25 @@ func (p *diagParser) skipSpace() (byte, error) {
 // newline (line may still hold bytes).
 func (p *diagParser) readLine() (line []byte, lineNo int, truncated bool, err error) {
 	lineNo = p.line
-	var buf []byte
-	for {
-		frag, ferr := p.br.ReadSlice('\n')
+	frag, ferr := p.br.ReadSlice('\n')
+	p.read += int64(len(frag))
+	if ferr == nil && len(frag) <= p.maxLine+1 {
+		// The whole line is in br's buffer: use it in place. It is valid
+		// until the next read from br, and nothing keeps it that long.
+		p.line++
+		return frag[:len(frag)-1], lineNo, false, nil
+	}
+	buf := p.lineBuf[:0]
+	defer func() {
+		if cap(buf) > cap(p.lineBuf) {
+			p.lineBuf = buf[:0]
+		}
+	}()
+	for first := true; ; first = false {
+		if !first {
+			frag, ferr = p.br.ReadSlice('\n')
+			p.read += int64(len(frag))
+		}
 		if !truncated {
 			if len(buf)+len(frag) > p.maxLine+1 { // +1: the newline
 				truncated = true
@@ -422,11 +457,55 @@ func (p *diagParser) parseLines() error {
 		if atEOF {
 			return nil
 		}
+		if !p.reserved && len(p.d.Records) >= diagReserveAfter {
+			p.reserve()
+		}
+	}
+}
+
+// diagReserveAfter is how many records are read before their average line
+// length is taken to size Records for the rest of the hinted input.
+const diagReserveAfter = 32
+
+// diagReserveMaxRecords bounds what a hint can reserve (about 32 MiB of
+// records): past it, Records grows as appends grow it, so that a wrong hint
+// cannot cost more.
+const diagReserveMaxRecords = 32 << 20 / int64(unsafe.Sizeof(Record{}))
+
+// reserve gives Records room for the records the rest of the input may
+// hold, by SizeHintBytes and the average line length so far (5% more for
+// the spread), capped at one record per 32 bytes of input and at
+// diagReserveMaxRecords.
+func (p *diagParser) reserve() {
+	p.reserved = true
+	n := int64(len(p.d.Records))
+	if p.hint <= p.read || p.read <= 0 {
+		return
+	}
+	est := int64(float64(p.hint) / float64(p.read) * float64(n))
+	want := min(est+est/20+1, p.hint/32, diagReserveMaxRecords)
+	if want > n {
+		p.d.Records = slices.Grow(p.d.Records, int(want-n))
 	}
 }
 
 func diagIsBlank(b []byte) bool {
-	return len(bytes.Trim(b, " \t\r\n")) == 0
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+// diagStartsNUL reports a NUL as the first byte after blanks: the cheap
+// necessary condition of a NUL line.
+func diagStartsNUL(b []byte) bool {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i < len(b) && b[i] == 0
 }
 
 func diagIsNUL(b []byte) bool {
@@ -440,7 +519,7 @@ func (p *diagParser) jsonLine(line []byte, lineNo int, last bool) error {
 	if diagIsBlank(line) {
 		return nil
 	}
-	if diagIsNUL(bytes.Trim(line, " \t\r")) {
+	if diagStartsNUL(line) && diagIsNUL(bytes.Trim(line, " \t\r")) {
 		// A file system can leave a crashed writer's unwritten tail as NULs.
 		p.warn(lineNo, "line of %d NUL bytes skipped: blocks allocated but never written before the crash", len(line))
 		return nil
@@ -775,6 +854,7 @@ func (p *diagParser) readValue() (raw []byte, tooLong bool, err error) {
 type diagMember struct {
 	key string
 	val []byte
+	id  diagKeyID // the key's place in diagKnownKeys, or diagUnknownKey
 }
 
 type diagMembers []diagMember
@@ -838,7 +918,8 @@ func (p *diagParser) decodeObject(b []byte) (diagMembers, error) {
 		if end == i {
 			return nil, bad
 		}
-		ms = append(ms, diagMember{key: diagJSONString(key), val: b[i:end]})
+		name, id := diagKey(key)
+		ms = append(ms, diagMember{key: name, val: b[i:end], id: id})
 		i = diagSkipWS(b, end)
 		if i < len(b) && b[i] == ',' {
 			i = diagSkipWS(b, i+1)
@@ -898,19 +979,82 @@ func diagValueEnd(b []byte, i int) int {
 	return len(b)
 }
 
-// diagRecordFields are the fields addRecord decodes; the rest go to Extra.
-var diagRecordFields = map[string]bool{
-	"event": true, "time": true, "pid": true, "worker": true, "nodeid": true,
-	"outcome": true, "duration_s": true, "rss_bytes": true, "rss_anon_bytes": true,
-	"peak_rss_bytes": true, "open_objects": true, "open_object_details": true,
-	"open_datasets": true, "unclosed_datasets": true, "fixture": true, "scope": true,
-	"rss_before_bytes": true, "rss_after_bytes": true, "rss_anon_before_bytes": true, "boot_time": true,
-	"monotonic": true, "schema": true, "peak_source": true, "traceback_kept": true,
+// diagKeyID numbers the keys this reader knows, in the order of
+// diagKnownKeys: first the fields addRecord decodes (the rest go to Extra),
+// then the aliases a summary's test entries use, then "tests".
+type diagKeyID int8
+
+const (
+	kEvent diagKeyID = iota
+	kTime
+	kPID
+	kWorker
+	kNodeID
+	kOutcome
+	kDurationS
+	kRSSBytes
+	kRSSAnonBytes
+	kPeakRSSBytes
+	kOpenObjects
+	kOpenObjectDetails
+	kOpenDatasets
+	kUnclosedDatasets
+	kFixture
+	kScope
+	kRSSBeforeBytes
+	kRSSAfterBytes
+	kRSSAnonBeforeBytes
+	kBootTime
+	kMonotonic
+	kSchema
+	kPeakSource
+	kTracebackKept
+	// summary entries
+	kName
+	kTest
+	kPeakMemoryMB
+	kPeakMB
+	kTests
+	diagNumKeys
+	diagUnknownKey diagKeyID = -1
+)
+
+var diagKnownKeys = [diagNumKeys]string{
+	"event", "time", "pid", "worker", "nodeid",
+	"outcome", "duration_s", "rss_bytes", "rss_anon_bytes",
+	"peak_rss_bytes", "open_objects", "open_object_details",
+	"open_datasets", "unclosed_datasets", "fixture", "scope",
+	"rss_before_bytes", "rss_after_bytes", "rss_anon_before_bytes", "boot_time",
+	"monotonic", "schema", "peak_source", "traceback_kept",
+	"name", "test", "peak_memory_mb", "peak_mb", "tests",
 }
 
-// diagSummaryFields are the aliases a summary's test entries use.
-var diagSummaryFields = map[string]bool{
-	"name": true, "test": true, "peak_memory_mb": true, "peak_mb": true,
+var diagKeyIndex = func() map[string]diagKeyID {
+	m := make(map[string]diagKeyID, diagNumKeys)
+	for i, k := range diagKnownKeys {
+		m[k] = diagKeyID(i)
+	}
+	return m
+}()
+
+// recordField reports a field addRecord decodes; summaryField one of the
+// aliases a summary's test entries use.
+func (id diagKeyID) recordField() bool  { return id >= kEvent && id <= kTracebackKept }
+func (id diagKeyID) summaryField() bool { return id >= kName && id <= kPeakMB }
+
+// diagKey decodes an object key token: a known key is the one shared
+// string, with its id; looking it up allocates nothing.
+func diagKey(tok []byte) (string, diagKeyID) {
+	if inner := tok[1 : len(tok)-1]; bytes.IndexByte(inner, '\\') < 0 {
+		if id, ok := diagKeyIndex[string(inner)]; ok {
+			return diagKnownKeys[id], id
+		}
+	}
+	s := diagJSONString(tok)
+	if id, ok := diagKeyIndex[s]; ok {
+		return diagKnownKeys[id], id
+	}
+	return s, diagUnknownKey
 }
 
 // addRecord decodes the fields of one record (or summary entry) and appends
@@ -919,15 +1063,26 @@ var diagSummaryFields = map[string]bool{
 func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error {
 	rec := Record{Line: line}
 	d := diagFieldDecoder{p: p, line: line}
-	get := func(k string) (json.RawMessage, bool) {
-		v, ok := fields.get(k)
-		if !ok || diagIsNull(v) { // null reads as missing
+	// at[k] is the member holding known key k: the last one when a key
+	// repeats, as diagMembers.get (and encoding/json) take it.
+	var at [diagNumKeys]int32
+	for i := range at {
+		at[i] = -1
+	}
+	for i := range fields {
+		if id := fields[i].id; id != diagUnknownKey {
+			at[id] = int32(i)
+		}
+	}
+	get := func(k diagKeyID) (json.RawMessage, bool) {
+		i := at[k]
+		if i < 0 || diagIsNull(fields[i].val) { // null reads as missing
 			return nil, false
 		}
-		return v, true
+		return fields[i].val, true
 	}
-	if v, ok := get("event"); ok {
-		rec.Event = d.str("event", v)
+	if v, ok := get(kEvent); ok {
+		rec.Event = d.shared("event", v)
 		if d.err == nil && rec.Event == "" {
 			return p.errorf(line, "event", "empty: every record names its event")
 		}
@@ -936,92 +1091,92 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error
 	} else {
 		return p.errorf(line, "event", "missing: every record names its event")
 	}
-	if v, ok := get("time"); ok {
+	if v, ok := get(kTime); ok {
 		rec.Time = d.float("time", v)
 	}
-	if v, ok := get("pid"); ok {
+	if v, ok := get(kPID); ok {
 		rec.PID = d.int("pid", v)
 	}
-	if v, ok := get("worker"); ok {
-		rec.Worker = d.str("worker", v)
+	if v, ok := get(kWorker); ok {
+		rec.Worker = d.shared("worker", v)
 	}
-	for _, k := range []string{"nodeid", "name", "test"} {
-		if k != "nodeid" && !summary {
+	for _, k := range []diagKeyID{kNodeID, kName, kTest} {
+		if k != kNodeID && !summary {
 			break
 		}
 		if v, ok := get(k); ok {
-			rec.NodeID = d.str(k, v)
+			rec.NodeID = d.nodeID(diagKnownKeys[k], v)
 			break
 		}
 	}
-	if v, ok := get("outcome"); ok {
-		rec.Outcome = d.str("outcome", v)
+	if v, ok := get(kOutcome); ok {
+		rec.Outcome = d.shared("outcome", v)
 	}
-	if v, ok := get("duration_s"); ok {
+	if v, ok := get(kDurationS); ok {
 		rec.DurationS = d.float("duration_s", v)
 	}
-	if v, ok := get("rss_bytes"); ok {
+	if v, ok := get(kRSSBytes); ok {
 		rec.RSSBytes, rec.HasRSS = d.bytes("rss_bytes", v), true
 	}
-	if v, ok := get("rss_anon_bytes"); ok {
+	if v, ok := get(kRSSAnonBytes); ok {
 		rec.RSSAnonBytes, rec.HasRSSAnon = d.bytes("rss_anon_bytes", v), true
 	}
-	if v, ok := get("peak_rss_bytes"); ok {
+	if v, ok := get(kPeakRSSBytes); ok {
 		rec.PeakRSSBytes, rec.HasPeak = d.bytes("peak_rss_bytes", v), true
 	} else if summary {
-		for _, k := range []string{"peak_memory_mb", "peak_mb"} {
+		for _, k := range []diagKeyID{kPeakMemoryMB, kPeakMB} {
 			if v, ok := get(k); ok {
-				rec.PeakRSSBytes, rec.HasPeak = d.mib(k, v), true
+				rec.PeakRSSBytes, rec.HasPeak = d.mib(diagKnownKeys[k], v), true
 				break
 			}
 		}
 	}
-	if v, ok := get("open_objects"); ok {
+	if v, ok := get(kOpenObjects); ok {
 		rec.OpenObjects = d.counts("open_objects", v)
 	} else {
-		for _, k := range []string{"open_datasets", "unclosed_datasets"} {
+		for _, k := range []diagKeyID{kOpenDatasets, kUnclosedDatasets} {
 			if v, ok := get(k); ok {
-				n := d.int(k, v)
+				n := d.int(diagKnownKeys[k], v)
 				if d.err == nil && n < 0 {
-					d.fail(k, "negative count %d", n)
+					d.fail(diagKnownKeys[k], "negative count %d", n)
 				}
 				rec.OpenObjects = map[string]int{diagXarrayDatasetType: n}
 				break
 			}
 		}
 	}
-	if v, ok := get("open_object_details"); ok {
+	if v, ok := get(kOpenObjectDetails); ok {
 		rec.OpenObjectDetails = d.details("open_object_details", v)
 	}
-	if v, ok := get("fixture"); ok {
-		rec.Fixture = d.str("fixture", v)
+	if v, ok := get(kFixture); ok {
+		rec.Fixture = d.shared("fixture", v)
 	}
-	if v, ok := get("scope"); ok {
-		rec.Scope = d.str("scope", v)
+	if v, ok := get(kScope); ok {
+		rec.Scope = d.shared("scope", v)
 	}
-	if v, ok := get("rss_before_bytes"); ok {
+	if v, ok := get(kRSSBeforeBytes); ok {
 		rec.RSSBeforeBytes = d.bytes("rss_before_bytes", v)
 	}
-	if v, ok := get("rss_after_bytes"); ok {
+	if v, ok := get(kRSSAfterBytes); ok {
 		rec.RSSAfterBytes = d.bytes("rss_after_bytes", v)
 	}
-	if v, ok := get("rss_anon_before_bytes"); ok {
+	if v, ok := get(kRSSAnonBeforeBytes); ok {
 		rec.RSSAnonBeforeBytes, rec.HasRSSAnonBefore = d.bytes("rss_anon_before_bytes", v), true
 	}
-	if v, ok := get("boot_time"); ok {
+	if v, ok := get(kBootTime); ok {
 		rec.BootTime, rec.HasBootTime = d.float("boot_time", v), true
 	}
-	if v, ok := get("monotonic"); ok {
+	if v, ok := get(kMonotonic); ok {
 		rec.Monotonic, rec.HasMonotonic = d.float("monotonic", v), true
 	}
-	if v, ok := get("peak_source"); ok {
-		rec.PeakSource = d.str("peak_source", v)
+	if v, ok := get(kPeakSource); ok {
+		rec.PeakSource = d.shared("peak_source", v)
 	}
-	if v, ok := get("traceback_kept"); ok {
+	if v, ok := get(kTracebackKept); ok {
 		rec.TracebackKept = d.bool("traceback_kept", v)
 	}
 	var schema string
-	if v, ok := get("schema"); ok {
+	if v, ok := get(kSchema); ok {
 		schema = d.str("schema", v)
 	}
 	if d.err != nil {
@@ -1031,7 +1186,7 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error
 		p.schema(schema, line)
 	}
 	for _, m := range fields {
-		if diagRecordFields[m.key] || summary && diagSummaryFields[m.key] {
+		if m.id.recordField() || summary && m.id.summaryField() {
 			continue
 		}
 		if rec.Extra == nil {
@@ -1102,6 +1257,43 @@ func (d *diagFieldDecoder) str(field string, v json.RawMessage) string {
 		return ""
 	}
 	return diagJSONString(v)
+}
+
+// shared reads a string field whose values repeat from record to record
+// (events, outcomes, workers): equal values share one string.
+func (d *diagFieldDecoder) shared(field string, v json.RawMessage) string {
+	if len(v) < 2 || v[0] != '"' {
+		d.fail(field, "want a string, got %s", diagDescribe(v))
+		return ""
+	}
+	inner := v[1 : len(v)-1]
+	if len(inner) > 64 || bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
+		return diagJSONString(v)
+	}
+	p := d.p
+	if s, ok := p.strs[string(inner)]; ok {
+		return s
+	}
+	s := string(inner)
+	if len(p.strs) < 256 {
+		if p.strs == nil {
+			p.strs = make(map[string]string)
+		}
+		p.strs[s] = s
+	}
+	return s
+}
+
+// nodeID reads a node id; one equal to the last record's shares its string.
+func (d *diagFieldDecoder) nodeID(field string, v json.RawMessage) string {
+	if len(v) >= 2 && v[0] == '"' && string(v[1:len(v)-1]) == d.p.lastNodeID && bytes.IndexByte(v, '\\') < 0 {
+		return d.p.lastNodeID
+	}
+	s := d.str(field, v)
+	if d.err == nil {
+		d.p.lastNodeID = s
+	}
+	return s
 }
 
 // diagJSONString decodes a JSON string token already checked to be valid. The

@@ -547,6 +547,12 @@ func FuzzParseDiagnostics(f *testing.F) {
 	f.Add([]byte("{\n\"tests\": [\n{\"test\": \"a\"}\n]\n}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{Name: "fuzz", MaxLineBytes: 4096})
+		// Small lines (the records are read in place in the reader's buffer
+		// and reserved for by the size hint) read the same.
+		hinted, herr := ParseDiagnostics(iotest.OneByteReader(bytes.NewReader(data)), DiagnosticsOptions{Name: "fuzz", MaxLineBytes: 4096, SizeHintBytes: int64(len(data))})
+		if fmt.Sprint(err) != fmt.Sprint(herr) || !reflect.DeepEqual(d, hinted) {
+			t.Fatalf("with a size hint and one-byte reads: %+v, %v; want %+v, %v", hinted, herr, d, err)
+		}
 		if err != nil {
 			var de *DiagnosticsError
 			if !errors.As(err, &de) || de.Line < 1 {
@@ -856,5 +862,61 @@ func TestParseDiagnosticsJoinedFiles(t *testing.T) {
 	want := "all.jsonl:29: not a JSON object: "
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "a second record starts at byte 40: was a cut-off file concatenated with another?") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestParseDiagnosticsSizeHint: a size hint, right or wrong, changes how
+// Records is grown, never what is read; a right one reserves the room at
+// once.
+func TestParseDiagnosticsSizeHint(t *testing.T) {
+	one, err := os.ReadFile("../testdata/diagnostics/killed-leak.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one[len(one)-1] != '\n' {
+		one = append(one, '\n')
+	}
+	data := bytes.Repeat(one, 100)
+	for _, path := range diagnosticsSamples {
+		sample, _ := os.ReadFile(path)
+		want, wantErr := ParseDiagnostics(bytes.NewReader(sample), DiagnosticsOptions{Name: path})
+		for _, hint := range []int64{1, int64(len(sample)) / 2, int64(len(sample)), int64(len(sample)) * 3, 1 << 40} {
+			got, err := ParseDiagnostics(bytes.NewReader(sample), DiagnosticsOptions{Name: path, SizeHintBytes: hint})
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s with hint %d: differs from no hint (err %v, want %v)", path, hint, err, wantErr)
+			}
+		}
+	}
+	d, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{SizeHintBytes: int64(len(data))})
+	if err != nil || len(d.Records) != 2900 {
+		t.Fatalf("%v, %d records", err, len(d.Records))
+	}
+	if c := cap(d.Records); c < 2900 || c > 2900*11/10 {
+		t.Errorf("cap %d for 2900 records read with a right hint, want at most 10%% more", c)
+	}
+	huge, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{SizeHintBytes: 1 << 40})
+	if err != nil || !reflect.DeepEqual(huge.Records, d.Records) {
+		t.Fatalf("a huge hint: %v", err)
+	}
+}
+
+// BenchmarkParseDiagnosticsSizeHint is BenchmarkParseDiagnostics with the
+// input's size given, as the job loader gives a file's.
+func BenchmarkParseDiagnosticsSizeHint(b *testing.B) {
+	one, err := os.ReadFile("../testdata/diagnostics/killed-leak.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if one[len(one)-1] != '\n' {
+		one = append(one, '\n')
+	}
+	data := bytes.Repeat(one, 1000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{SizeHintBytes: int64(len(data))})
+		if err != nil || len(d.Records) != 29000 {
+			b.Fatal(err)
+		}
 	}
 }
