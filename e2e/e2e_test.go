@@ -250,6 +250,17 @@ func judge(t *testing.T, rep *correlate.Report, text string, exp expectation, r 
 		if l.Worker != e.Worker || l.PID != e.PID {
 			fail("leak %s: on worker %q pid %d, want worker %q pid %d", e.Test, l.Worker, l.PID, e.Worker, e.PID)
 		}
+		// The plugin's per-test anonymous RSS readings are what the
+		// correlator calls high confidence (correlate/doc.go).
+		if !exp.SampledOnly && l.Confidence != correlate.ConfidenceHigh {
+			fail("leak %s: confidence %q, want %q (per-test anonymous RSS readings)", e.Test, l.Confidence, correlate.ConfidenceHigh)
+		}
+	}
+	// Figures read from periodic samples are low confidence, always.
+	for _, l := range rep.Leaks {
+		if exp.SampledOnly && l.Confidence != correlate.ConfidenceLow {
+			fail("leak %s: confidence %q from periodic samples, want %q", l.Test, l.Confidence, correlate.ConfidenceLow)
+		}
 	}
 	for _, e := range exp.Unresolved {
 		if l, ok := named[e.Test]; ok {
