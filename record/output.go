@@ -25,7 +25,8 @@ const maxPendingBytes = 1 << 20
 // newlines arrived. It is safe for concurrent use by the streams.
 type stampedLog struct {
 	mu  sync.Mutex
-	w   *bufio.Writer
+	w   *bufio.Writer // over aw: a flush hands the bytes over, it does not wait for the disk
+	aw  *asyncWriter
 	f   *os.File
 	now func() time.Time
 	err error // first write error; later writes are dropped
@@ -41,8 +42,13 @@ type stampedLog struct {
 	kick chan<- struct{}
 }
 
+// maxQueuedBytes bounds what waits in memory for a file or terminal write
+// (asyncWriter).
+const maxQueuedBytes = 8 << 20
+
 func newStampedLog(f *os.File) *stampedLog {
-	return &stampedLog{f: f, w: bufio.NewWriterSize(f, 64<<10), now: time.Now, maxPending: maxPendingBytes}
+	aw := newAsyncWriter(f, maxQueuedBytes)
+	return &stampedLog{f: f, aw: aw, w: bufio.NewWriterSize(aw, 64<<10), now: time.Now, maxPending: maxPendingBytes}
 }
 
 // lineStream is one stream's view of the stamped log: it holds the stream's
@@ -170,6 +176,9 @@ func (l *stampedLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.flush()
+	if err := l.aw.Close(); l.err == nil {
+		l.err = err
+	}
 	if err := l.f.Close(); l.err == nil {
 		l.err = err
 	}
@@ -177,19 +186,26 @@ func (l *stampedLog) Close() error {
 }
 
 // pump copies r to the terminal as it comes and into the stamped log line by
-// line, until r ends. A chunk's lines are stamped with the time the read
-// returned, before the terminal write (a slow terminal or pager must not make
-// them late). Terminal write errors (a closed pager) stop the passthrough
-// only; the log carries on.
+// line, until r ends, and returns once both have everything. A chunk's lines
+// are stamped with the time the read returned; the terminal and the file are
+// written by goroutines of their own (asyncWriter), so that neither a slow
+// terminal nor a stalled disk delays the next read and its stamp. Terminal
+// write errors (a closed pager) stop the passthrough only; the log carries
+// on.
 func pump(r io.Reader, term io.Writer, s *lineStream) {
 	buf := make([]byte, 64<<10)
+	var aterm *asyncWriter
+	if term != nil {
+		aterm = newAsyncWriter(term, maxQueuedBytes)
+		defer aterm.Close()
+	}
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			at := s.log.now()
-			if term != nil {
-				if _, werr := term.Write(buf[:n]); werr != nil {
-					term = nil
+			if aterm != nil {
+				if _, werr := aterm.Write(buf[:n]); werr != nil {
+					aterm = nil // the deferred Close still waits for it
 				}
 			}
 			s.writeAt(buf[:n], at)

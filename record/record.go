@@ -343,6 +343,7 @@ wait:
 	if err := out.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("record: %s: %w", OutputLogFile, err))
 	}
+	smp.close()
 	m.Sampler = smp.Stats()
 	if err := diagFile.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("record: %s: %w", DiagnosticsFile, err))

@@ -80,6 +80,7 @@ type sampler struct {
 	root      int
 	bootTimeS int64
 	useScan   bool
+	aw        *asyncWriter
 	w         *bufio.Writer
 	enc       *json.Encoder
 	err       error
@@ -98,12 +99,18 @@ type sampler struct {
 	now      func() time.Time
 }
 
+// newSampler returns a sampler of the tree under root that writes to w. Its
+// flush at the end of a tick hands the records to a goroutine that writes
+// them (asyncWriter), so a tick never waits for the disk; close waits for
+// them.
 func newSampler(root int, w io.Writer, bootTimeS int64) *sampler {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	aw := newAsyncWriter(w, maxQueuedBytes)
+	bw := bufio.NewWriterSize(aw, 64<<10)
 	s := &sampler{
 		root:      root,
 		bootTimeS: bootTimeS,
 		useScan:   !childrenSupported(),
+		aw:        aw,
 		w:         bw,
 		enc:       json.NewEncoder(bw),
 		known:     map[int]*procInfo{},
@@ -285,6 +292,17 @@ func (s *sampler) run(interval time.Duration, kick <-chan struct{}, stop <-chan 
 				}
 			}
 		}
+	}
+}
+
+// close writes out what the ticks wrote and waits until it is written. The
+// sampler must not tick after it.
+func (s *sampler) close() {
+	if s.err == nil {
+		s.err = s.w.Flush()
+	}
+	if err := s.aw.Close(); s.err == nil {
+		s.err = err
 	}
 }
 

@@ -28,6 +28,7 @@ func TestReadingTimes(t *testing.T) {
 	s.tick() // first sight
 	s.tick() // session_start records
 	s.tick() // samples
+	s.close()
 	var times []float64
 	dec := json.NewDecoder(&out)
 	for dec.More() {
@@ -87,6 +88,7 @@ func TestLineTick(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+	s.close()
 	if st := s.Stats(); st.Ticks != 2 || st.LineTicks != 1 {
 		t.Errorf("ticks %d, line ticks %d; want 2 and 1 (one periodic at the start, one asked for)", st.Ticks, st.LineTicks)
 	}
