@@ -64,13 +64,17 @@ type Input struct {
 	Kinds []string
 	// Compression of the file on disk ("" when plain).
 	Compression string
-	// Head is the first HeadBytes of the decompressed content.
+	// Head is the first HeadBytes of the decompressed content. It may share
+	// memory with the content: do not modify it.
 	Head []byte
 	// SizeBytes is the size of the file on disk.
 	SizeBytes int64
 
 	file string // where the bytes are (a temp file for stdin); "" for data
 	data []byte // the bytes on disk, for an input held in memory (an archive member)
+	// whole is set when Head holds all of the decompressed content (the
+	// read ended before HeadBytes): Open then reads Head, not the file again.
+	whole bool
 }
 
 // Has reports whether the input was recognised as kind k.
@@ -100,10 +104,18 @@ func (in *Input) TextCandidate() bool {
 	return !looksBinary(in.Head)
 }
 
-// Open returns the decompressed content from its start. Each call opens the
-// file anew, so several parsers can read one input in turn.
+// Open returns the decompressed content from its start, so several parsers
+// can read one input in turn. Content that sniffing read whole, and content
+// held in memory uncompressed, is read from memory; otherwise each call
+// opens the file anew.
 func (in *Input) Open() (io.ReadCloser, error) {
+	if in.whole {
+		return io.NopCloser(bytes.NewReader(in.Head)), nil
+	}
 	if in.file == "" {
+		if in.Compression == CompressionNone {
+			return io.NopCloser(bytes.NewReader(in.data)), nil
+		}
 		rc, _, err := decompress(bytes.NewReader(in.data))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in.Path, err)
@@ -113,6 +125,9 @@ func (in *Input) Open() (io.ReadCloser, error) {
 	f, err := os.Open(in.file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Path, err)
+	}
+	if in.Compression == CompressionNone {
+		return f, nil // the parsers buffer their reads
 	}
 	rc, _, err := decompress(f)
 	if err != nil {
@@ -135,7 +150,15 @@ func (in *Input) Data() []byte { return in.data }
 // member, and sniffs it. name is used in every message about it.
 func FromBytes(name string, data []byte) (*Input, error) {
 	in := &Input{Path: name, data: data, SizeBytes: int64(len(data))}
-	if err := in.sniff(bytes.NewReader(data)); err != nil {
+	if compressionOf(data) == CompressionNone {
+		// The head is the content's own start: no copy.
+		n := min(len(data), HeadBytes)
+		in.Head = data[:n:n]
+		in.whole = n == len(data)
+		in.Kinds = Sniff(in.Head)
+		return in, nil
+	}
+	if err := in.sniff(bytes.NewReader(data), -1); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -256,32 +279,80 @@ func sniffFile(name, file string, size int64) (*Input, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if err := in.sniff(f); err != nil {
+	if err := in.sniff(f, size); err != nil {
 		return nil, err
 	}
 	return in, nil
 }
 
 // sniff reads the head of the decompressed content and names its kinds.
-func (in *Input) sniff(r io.Reader) error {
+// size is the size of r's content when known (a file's), else -1: an
+// uncompressed input smaller than HeadBytes gets a head buffer its size.
+func (in *Input) sniff(r io.Reader, size int64) error {
 	name := in.Path
-	rc, comp, err := decompress(r)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	// The magic bytes, as decompress peeks them; plain content (the common
+	// case) is then read straight into the head, with no buffer between.
+	var magic [6]byte
+	m, err := io.ReadFull(r, magic[:])
+	switch err {
+	case nil:
+		r = io.MultiReader(bytes.NewReader(magic[:]), r)
+	case io.EOF, io.ErrUnexpectedEOF:
+		r = bytes.NewReader(magic[:m])
+	default:
+		r = io.MultiReader(bytes.NewReader(magic[:m]), errReader{err})
 	}
-	defer rc.Close()
+	comp := compressionOf(magic[:m])
+	rc := io.NopCloser(r)
+	if comp != CompressionNone {
+		if rc, comp, err = decompress(r); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		defer rc.Close()
+	}
 	in.Compression = comp
-	head := make([]byte, HeadBytes)
+	bufLen := HeadBytes
+	if comp == CompressionNone && size >= 0 && size < HeadBytes {
+		bufLen = int(size) + 1 // +1: the read ends at EOF, showing the content whole
+	}
+	head := make([]byte, bufLen)
 	n, err := io.ReadFull(rc, head)
+	if err == nil && n < HeadBytes {
+		// The content outgrew its size: read on up to HeadBytes.
+		head = append(head, make([]byte, HeadBytes-n)...)
+		var m int
+		m, err = io.ReadFull(rc, head[n:])
+		n += m
+	}
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		// A damaged compressed stream still yields what came before the damage.
 		if n == 0 {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	in.Head = head[:n]
+	in.Head = head[:n:n]
+	// Only a plain read tells a clean end (io.ReadFull's ErrUnexpectedEOF)
+	// from a cut-off compressed stream, whose reader says the same.
+	in.whole = comp == CompressionNone && (err == io.EOF || err == io.ErrUnexpectedEOF)
 	in.Kinds = Sniff(in.Head)
 	return nil
+}
+
+// CompressionOf names the compression whose magic bytes start b, as Open and
+// NewReader detect it: CompressionGzip, CompressionZstd, CompressionXz or
+// CompressionNone. Six bytes are enough to tell.
+func CompressionOf(b []byte) string { return compressionOf(b) }
+
+func compressionOf(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, magicGzip):
+		return CompressionGzip
+	case bytes.HasPrefix(b, magicZstd):
+		return CompressionZstd
+	case bytes.HasPrefix(b, magicXz):
+		return CompressionXz
+	}
+	return CompressionNone
 }
 
 // Magic numbers of the compressed formats read (RFC 1952, RFC 8878, the xz
@@ -303,20 +374,20 @@ func decompress(r io.Reader) (io.ReadCloser, string, error) {
 		}
 		return nil
 	}
-	switch {
-	case bytes.HasPrefix(magic, magicGzip):
+	switch compressionOf(magic) {
+	case CompressionGzip:
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, "", fmt.Errorf("gzip: %w", err)
 		}
 		return readCloser{zr, func() error { zr.Close(); return closeUnder() }}, CompressionGzip, nil
-	case bytes.HasPrefix(magic, magicZstd):
+	case CompressionZstd:
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
 			return nil, "", fmt.Errorf("zstd: %w", err)
 		}
 		return readCloser{zr, func() error { zr.Close(); return closeUnder() }}, CompressionZstd, nil
-	case bytes.HasPrefix(magic, magicXz):
+	case CompressionXz:
 		zr, err := xz.NewReader(br)
 		if err != nil {
 			return nil, "", fmt.Errorf("xz: %w", err)
@@ -325,6 +396,10 @@ func decompress(r io.Reader) (io.ReadCloser, string, error) {
 	}
 	return readCloser{br, closeUnder}, CompressionNone, nil
 }
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 type readCloser struct {
 	io.Reader

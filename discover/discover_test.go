@@ -3,6 +3,7 @@ package discover
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -280,5 +281,90 @@ func TestFromBytes(t *testing.T) {
 	}
 	if _, err := FromBytes("bad.gz", []byte{0x1f, 0x8b, 0, 0}); err == nil || !strings.Contains(err.Error(), "bad.gz") {
 		t.Errorf("corrupt member: %v", err)
+	}
+}
+
+// TestHeadAndOpenAcrossSizes: for content just under, at and over HeadBytes,
+// plain and compressed, on disk and in memory, Head is the content's first
+// HeadBytes and every Open reads the whole content from its start. A plain
+// file that fits in the head is read once: Open no longer needs the file.
+func TestHeadAndOpenAcrossSizes(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, HeadBytes - 1, HeadBytes, HeadBytes + 1, 3*HeadBytes + 7} {
+		content := bytes.Repeat([]byte(kernelLine), size/len(kernelLine)+1)[:size]
+		for _, comp := range []string{CompressionNone, CompressionGzip, CompressionZstd, CompressionXz} {
+			data := compressed(t, comp, content)
+			p := filepath.Join(dir, "in")
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			set, err := Walk([]string{p}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem, err := FromBytes("mem", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range []*Input{set.Inputs[0], mem} {
+				where := fmt.Sprintf("%d bytes, %q, file %q", size, comp, in.File())
+				if want := content[:min(size, HeadBytes)]; !bytes.Equal(in.Head, want) {
+					t.Fatalf("%s: head of %d bytes, want %d", where, len(in.Head), len(want))
+				}
+				if in.Compression != comp {
+					t.Fatalf("%s: compression %q", where, in.Compression)
+				}
+				for pass := 0; pass < 2; pass++ {
+					rc, err := in.Open()
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := io.ReadAll(rc)
+					rc.Close()
+					if err != nil || !bytes.Equal(got, content) {
+						t.Fatalf("%s pass %d: read %d bytes, %v", where, pass, len(got), err)
+					}
+				}
+			}
+			if comp == CompressionNone && size < HeadBytes {
+				os.Remove(p)
+				rc, err := set.Inputs[0].Open()
+				if err != nil {
+					t.Fatalf("%d bytes: Open after the file is gone: %v (the head holds it all)", size, err)
+				}
+				rc.Close()
+			}
+		}
+	}
+}
+
+// TestOpenCutCompressedInputFails: a compressed input cut off before
+// HeadBytes is not taken as read whole: Open still reports the damage.
+func TestOpenCutCompressedInputFails(t *testing.T) {
+	data := compressed(t, CompressionGzip, bytes.Repeat([]byte(kernelLine), 20))
+	for _, in := range func() []*Input {
+		p := filepath.Join(t.TempDir(), "cut.gz")
+		if err := os.WriteFile(p, data[:len(data)-6], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		set, err := Walk([]string{p}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem, err := FromBytes("mem.gz", data[:len(data)-6])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []*Input{set.Inputs[0], mem}
+	}() {
+		rc, err := in.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.ReadAll(rc)
+		rc.Close()
+		if err == nil {
+			t.Errorf("%s: read a cut gzip stream without an error", in.Path)
+		}
 	}
 }
