@@ -3,6 +3,7 @@ package batch
 import (
 	"archive/tar"
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,33 @@ func Load(job Job, maxBytes int64) (*Loaded, error) {
 	return &Loaded{Set: a.set, Warnings: a.warnings}, nil
 }
 
+// maxPresize bounds the buffer made for a member from the size its archive
+// declares, which may lie; a larger member grows its buffer as it is read.
+const maxPresize = 64 << 20
+
+// readAll reads r to its end into a buffer made for size bytes (+1, so that
+// the end is seen without growing it).
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	buf := make([]byte, 0, max(size, 0)+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
 type archiveReader struct {
 	job      Job
 	budget   int64
@@ -116,7 +144,7 @@ func (a *archiveReader) readZip(f *os.File) error {
 			a.warnf("member %q: %v: skipped", m.Name, err)
 			continue
 		}
-		err = a.add(m.Name, rc)
+		err = a.add(m.Name, rc, int64(min(m.UncompressedSize64, 1<<62)))
 		rc.Close()
 		if err != nil {
 			return err
@@ -156,26 +184,45 @@ func (a *archiveReader) readTar(f *os.File) error {
 			a.warnf("member %q escapes the archive: skipped", h.Name)
 			continue
 		}
-		if err := a.add(h.Name, tr); err != nil {
+		if err := a.add(h.Name, tr, h.Size); err != nil {
 			return err
 		}
 	}
 }
 
 // add reads one member, undoes its own compression within the budget, and
-// sniffs it.
-func (a *archiveReader) add(name string, r io.Reader) error {
+// sniffs it. size is the size the archive declares for it (a hint: it
+// sizes the buffer of a plain member, which is then read with no copy
+// beyond the one into that buffer).
+func (a *archiveReader) add(name string, r io.Reader, size int64) error {
 	name = path.Clean(strings.ReplaceAll(name, `\`, "/"))
 	if path.Base(name)[0] == '.' {
 		return nil
 	}
-	dr, _, err := discover.NewReader(r)
-	if err != nil {
-		a.warnf("member %q: %v: skipped", name, err)
-		return nil
+	// The magic bytes tell a compressed member; they are read again below.
+	var magic [6]byte
+	n, err := io.ReadFull(r, magic[:])
+	switch err {
+	case nil:
+		r = io.MultiReader(bytes.NewReader(magic[:]), r)
+	case io.EOF, io.ErrUnexpectedEOF:
+		r = bytes.NewReader(magic[:n]) // the whole member
+	default:
+		// the read below reports it, after the bytes before it
+		r = io.MultiReader(bytes.NewReader(magic[:n]), errReader{err})
 	}
-	defer dr.Close()
-	data, err := io.ReadAll(io.LimitReader(dr, a.budget+1))
+	var data []byte
+	if discover.CompressionOf(magic[:n]) == discover.CompressionNone {
+		data, err = readAll(io.LimitReader(r, a.budget+1), min(size, a.budget, maxPresize))
+	} else {
+		dr, _, derr := discover.NewReader(r)
+		if derr != nil {
+			a.warnf("member %q: %v: skipped", name, derr)
+			return nil
+		}
+		data, err = readAll(io.LimitReader(dr, a.budget+1), 0)
+		dr.Close()
+	}
 	if int64(len(data)) > a.budget {
 		return ErrTooLarge
 	}
