@@ -111,7 +111,7 @@ func loadOne(ev *correlate.Evidence, in *discover.Input, opts Options) (correlat
 	case in.Has(discover.KindDiagnostics):
 		var d *heap.Diagnostics
 		err := parse(in, func(r io.Reader) (err error) {
-			d, err = heap.ParseDiagnostics(r, heap.DiagnosticsOptions{Name: in.Path})
+			d, err = heap.ParseDiagnostics(r, heap.DiagnosticsOptions{Name: in.Path, SizeHintBytes: sizeHint(in)})
 			return err
 		})
 		if err != nil {
@@ -186,6 +186,15 @@ func loadOne(ev *correlate.Evidence, in *discover.Input, opts Options) (correlat
 		out.Warnings = append(out.Warnings, in.Path+": not recognised; "+discover.LookedFor)
 	}
 	return out, nil
+}
+
+// sizeHint is the size of in's content when known: that of a file or
+// member read as it is stored, 0 for compressed content.
+func sizeHint(in *discover.Input) int64 {
+	if in.Compression != discover.CompressionNone {
+		return 0
+	}
+	return in.SizeBytes
 }
 
 // readCore summarises a core file, from disk or from memory.
