@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 
@@ -249,11 +250,17 @@ var diagBOM = []byte{0xEF, 0xBB, 0xBF}
 // was not written to this format, and figures read around a wrong one cannot
 // be trusted.
 func ParseDiagnostics(r io.Reader, opts DiagnosticsOptions) (*Diagnostics, error) {
+	br := diagReaderPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		diagReaderPool.Put(br)
+	}()
 	p := &diagParser{
 		name:    opts.Name,
 		maxLine: opts.MaxLineBytes,
 		hint:    opts.SizeHintBytes,
-		br:      bufio.NewReaderSize(r, 64<<10),
+		br:      br,
 		line:    1,
 		d:       &Diagnostics{},
 	}
@@ -268,6 +275,11 @@ func ParseDiagnostics(r io.Reader, opts DiagnosticsOptions) (*Diagnostics, error
 	}
 	return p.d, nil
 }
+
+// diagReaderPool recycles ParseDiagnostics' 64 KiB read buffers. Records
+// copy what they keep out of the lines (strings, bytes.Clone for Extra), so
+// nothing points into a buffer once the parse returns.
+var diagReaderPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 type diagParser struct {
 	name    string

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -67,6 +68,11 @@ var (
 	locationSuffixRe  = regexp.MustCompile(` <- \S+$`)
 )
 
+// readerPool recycles Parse's 64 KiB read buffers: a batch parses thousands
+// of logs, most far smaller than the buffer. Lines are copied out of it
+// (string(chunk)) before the next read, so nothing keeps it.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 // verboseWords maps pytest's verbose result words to outcomes
 // (terminal.py pytest_report_teststatus, skipping.py, rerunfailures, leaks).
 var verboseWords = map[string]string{
@@ -117,7 +123,12 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 		name = "<input>"
 	}
 	p := &parser{name: name, log: &Log{}, collect: newCollectIndex(opts.Collect)}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+	}()
 	var buf []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
