@@ -32,11 +32,11 @@
 //     tick (time, pid, rss_bytes, rss_anon_bytes, worker once known). Each
 //     record's time is when that process was read, not when the tick began.
 //     Besides the periodic ticks, a tick is taken as soon as an output line
-//     naming a pytest node id ("::") ends, at most one per LineTickSpacing:
-//     under pytest -v such a line ends as the next test starts, so the memory
-//     between two tests is read within a fraction of a millisecond of the
-//     boundary, however long the interval. The file is flushed after each
-//     tick. Records of many processes share the file; pid tells them apart.
+//     naming a pytest node id ("::") ends (LineTickBurst at once, then one
+//     per LineTickSpacing): under pytest -v such a line ends as the next
+//     test starts, so the memory between two tests is read within a
+//     fraction of a millisecond of the boundary, however long the interval.
+//     The records are handed to a writer goroutine after each tick. Records of many processes share the file; pid tells them apart.
 //     There are no test_start/test_end records: per-test figures come from
 //     lining samples up with output.log's stamps.
 //
@@ -87,6 +87,13 @@
 // kernel kills the suite rather than the recorder. Lowering it needs
 // CAP_SYS_RESOURCE; without it the recorder stays as it was and record.json
 // says why. Run restores its own value before it returns.
+//
+// For the same reason the recorder asks for nice -10 (setpriority(2), on
+// every thread of its own, after the command was started, so the command
+// keeps the caller's value): it uses little CPU, but its stamps and readings
+// are only as timely as its wakeups, which on CPUs the tests keep busy would
+// otherwise wait their turn. Without CAP_SYS_NICE it keeps its value, and
+// record.json says why.
 //
 // The kernel log is read with a time bound (KernelLogTimeout): it is a side
 // channel and must neither delay the command indefinitely nor keep the

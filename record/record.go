@@ -98,6 +98,7 @@ type Manifest struct {
 	// KernelLogWarning reports kernel records lost to ring-buffer rotation.
 	KernelLogWarning string       `json:"kernel_log_warning,omitempty"`
 	OOMScoreAdj      OOMScoreAdj  `json:"oom_score_adj"`
+	Priority         Priority     `json:"priority"`
 	Sampler          SamplerStats `json:"sampler"`
 	// EnvAdded holds the variables the recorder added to the command's
 	// environment (see commandEnv): {"PYTHONUNBUFFERED": "1"} unless the
@@ -269,6 +270,17 @@ func Run(o Options) (*Result, error) {
 	if v, err := readOOMScoreAdj(strconv.Itoa(pid)); err == nil {
 		m.OOMScoreAdj.Command = &v
 	}
+	// Likewise the CPU priority: the command keeps the caller's.
+	m.Priority.Original, _ = niceOf(0)
+	m.Priority.Recorder = m.Priority.Original
+	if m.Priority.Original > recorderNice {
+		if err := setRecorderNice(recorderNice); err != nil {
+			m.Priority.Unraised = "setpriority: " + err.Error()
+			_ = setRecorderNice(m.Priority.Original) // threads that took it go back
+		} else {
+			m.Priority.Recorder = recorderNice
+		}
+	}
 
 	// The sampler reads the tree at once when a line naming a test ends
 	// (see sampler.run); the channel holds one request, later ones merge.
@@ -358,6 +370,9 @@ wait:
 	}
 	if m.OOMScoreAdj.Recorder != m.OOMScoreAdj.Original {
 		_ = writeOOMScoreAdj("self", m.OOMScoreAdj.Original)
+	}
+	if m.Priority.Recorder != m.Priority.Original {
+		_ = setRecorderNice(m.Priority.Original)
 	}
 	return &Result{Manifest: m, Status: m.Status}, errors.Join(errs...)
 }

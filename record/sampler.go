@@ -253,46 +253,81 @@ func (s *sampler) put(v any) {
 	}
 }
 
-// LineTickSpacing is the least time between a reading asked for by an output
-// line and the tick before it: the recorder's cost stays bounded (at most
-// 1000 readings a second per process) when a command prints node ids faster
-// than that.
-const LineTickSpacing = time.Millisecond
+// Readings asked for by output lines are rationed by a token bucket: a line
+// gets its reading at once while tokens last (LineTickBurst of them), and
+// tokens come back one per LineTickSpacing. So the boundaries of a run of
+// quick tests are each read at once, and a command that prints node ids
+// faster than that for long costs at most one extra tick per LineTickSpacing.
+// (A wait shorter than the spacing is not used to pace them instead: Go's
+// timers sleep in whole milliseconds, and every such reading would be late.)
+const (
+	LineTickSpacing = time.Millisecond
+	LineTickBurst   = 16
+)
 
 // run ticks at once and then every interval until stop is closed. A tick
 // that overruns the interval delays the next (time.Ticker drops ticks). A
 // signal on kick (an output line that ended a test under pytest -v, see
-// nodeLine) asks for a tick at once, no sooner than LineTickSpacing after the
-// last one: the memory at the boundary between two tests, read within a
-// fraction of a millisecond of it rather than up to an interval later. The
-// periodic ticks go on at their own pace.
+// nodeLine) asks for a tick at once, rationed as above: the memory at the
+// boundary between two tests, read within a fraction of a millisecond of it
+// rather than up to an interval later. The periodic ticks go on at their own
+// pace.
 func (s *sampler) run(interval time.Duration, kick <-chan struct{}, stop <-chan struct{}, wg *sync.WaitGroup) {
 	defer wg.Done()
 	s.interval = interval
 	s.stats.IntervalMS = float64(interval) / float64(time.Millisecond)
 	tk := time.NewTicker(interval)
 	defer tk.Stop()
-	spacing := time.NewTimer(LineTickSpacing)
-	spacing.Stop()
+	wait := time.NewTimer(LineTickSpacing)
+	wait.Stop()
+	budget := newLineBudget(time.Now())
 	for {
 		s.tick()
-		last := time.Now()
 		select {
 		case <-stop:
 			return
 		case <-tk.C:
 		case <-kick:
 			s.stats.LineTicks++
-			if d := LineTickSpacing - time.Since(last); d > 0 {
-				spacing.Reset(d)
+			if d := budget.take(time.Now()); d > 0 {
+				wait.Reset(d)
 				select {
 				case <-stop:
 					return
-				case <-spacing.C:
+				case <-wait.C:
 				}
 			}
 		}
 	}
+}
+
+// lineBudget is the token bucket of the readings asked for by lines.
+type lineBudget struct {
+	tokens float64
+	filled time.Time
+}
+
+func newLineBudget(now time.Time) *lineBudget {
+	return &lineBudget{tokens: LineTickBurst, filled: now}
+}
+
+// take spends a token and returns how long to wait for it: 0 while tokens
+// last.
+func (b *lineBudget) take(now time.Time) time.Duration {
+	if now.After(b.filled) {
+		b.tokens = min(LineTickBurst, b.tokens+float64(now.Sub(b.filled))/float64(LineTickSpacing))
+		b.filled = now
+	}
+	b.tokens--
+	if b.tokens >= 0 {
+		return 0
+	}
+	// The token is spent ahead: it is there once the bucket refills to 0,
+	// counted from the last fill (which is later than now when the caller
+	// asks again before an earlier wait is over).
+	b.filled = b.filled.Add(time.Duration(-b.tokens * float64(LineTickSpacing)))
+	b.tokens = 0
+	return b.filled.Sub(now)
 }
 
 // close writes out what the ticks wrote and waits until it is written. The

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -230,4 +231,65 @@ func logLinesStamped(t *testing.T, dir string) []stampedLine {
 		out = append(out, stampedLine{at, line[len(m[0]):]})
 	}
 	return out
+}
+
+// TestPriority checks that the command keeps the caller's nice value while
+// the recorder raises its own (or says why it could not), and that the
+// recorder's threads have their value back when Run returns.
+func TestPriority(t *testing.T) {
+	before, err := niceOf(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runRecord(t, python, "-c", "import os; print(os.nice(0))")
+	if got := logLines(t, r.dir); strings.Join(got, "|") != strconv.Itoa(before) {
+		t.Errorf("the command's nice value is %q, want the caller's %d", got, before)
+	}
+	p := r.res.Manifest.Priority
+	if p.Original != before || (p.Recorder != recorderNice && p.Unraised == "") || (p.Recorder != before && p.Unraised != "") {
+		t.Errorf("priority %+v (caller's nice %d)", p, before)
+	}
+	names, err := listDir("/proc/self/task", make([]byte, 8192))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		tid, _ := strconv.Atoi(name)
+		if n, err := niceOf(tid); err == nil && n != before {
+			t.Errorf("thread %d has nice %d after Run, want %d", tid, n, before)
+		}
+	}
+}
+
+// TestLineBudget checks the rationing of line readings: LineTickBurst at
+// once, then one per LineTickSpacing, and the bucket refills while idle.
+func TestLineBudget(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	b := newLineBudget(t0)
+	for i := range LineTickBurst {
+		if d := b.take(t0); d != 0 {
+			t.Fatalf("reading %d of a burst waits %v", i+1, d)
+		}
+	}
+	if d := b.take(t0); d != LineTickSpacing {
+		t.Errorf("reading past the burst waits %v, want %v", d, LineTickSpacing)
+	}
+	// Asked for again at once: it waits behind the one before.
+	if d := b.take(t0); d != 2*LineTickSpacing {
+		t.Errorf("next reading waits %v, want %v", d, 2*LineTickSpacing)
+	}
+	// Half a spacing after the last wait ended: half a token is back.
+	if d := b.take(t0.Add(2*LineTickSpacing + LineTickSpacing/2)); d != LineTickSpacing/2 {
+		t.Errorf("waits %v, want %v", d, LineTickSpacing/2)
+	}
+	// Idle for long: the bucket is full again, not fuller.
+	later := t0.Add(time.Hour)
+	for i := range LineTickBurst {
+		if d := b.take(later); d != 0 {
+			t.Fatalf("after an idle hour, reading %d waits %v", i+1, d)
+		}
+	}
+	if d := b.take(later); d == 0 {
+		t.Errorf("the bucket held more than %d tokens", LineTickBurst)
+	}
 }
