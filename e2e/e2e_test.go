@@ -337,7 +337,7 @@ func judge(t *testing.T, rep *correlate.Report, text string, exp expectation, r 
 			fail("Kills[0] is a %s of pid %d, EndedRun %v; want the kernel-oom-kill of pid %d, EndedRun true", k.Kind, k.PID, k.EndedRun, exp.DiedPID)
 		}
 		if n := 1 + len(exp.ForeignKills); len(rep.Kills) != n {
-			fail("%d kills, the kernel log of the run holds %d", len(rep.Kills), n)
+			fail("%d kills, the job's kernel log holds %d", len(rep.Kills), n)
 		}
 	}
 	if !slices.Contains(runEnd, rep.RunEnd.Kind) {

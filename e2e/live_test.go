@@ -205,7 +205,9 @@ type run struct {
 	// victimWorker is the worker whose diagnostics hold the victim's
 	// test_start with no test_end ("" for a single process).
 	victimWorker string
-	// kernelKills are the (pid, comm) of every `Killed process` line.
+	// kernelLog is the job folder's kernel file; kernelKills are the (pid,
+	// comm) of its every `Killed process` line.
+	kernelLog   []byte
 	kernelKills [][2]string
 	elapsed     time.Duration
 }
@@ -218,7 +220,7 @@ func runLive(t *testing.T, p paths, s spec) *run {
 	t.Helper()
 	r := runOnce(t, p, s)
 	if f := r.foreignKills(); len(f) > 0 {
-		t.Logf("the kernel log of the run also holds other processes' OOM kills %v (other jobs on this machine); kept in the job folder", f)
+		t.Logf("the job's kernel log also holds other processes' OOM kills %v (other jobs on this machine); kept in the job folder", f)
 	}
 	return r
 }
@@ -290,12 +292,21 @@ func runOnce(t *testing.T, p paths, s spec) *run {
 		}
 		klog, kname = toJournal(klog, boot, "ci-host"), "journalctl-k.log"
 	}
-	if s.wrap == nil { // oomlens record writes its own kernel.log
+	if s.wrap == nil {
 		if err := os.WriteFile(filepath.Join(r.jobDir, kname), klog, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	} else {
+		// oomlens record writes its own kernel.log, of the window while
+		// the command ran (the harness's is longer): the kills the job
+		// folder holds are that file's.
+		var err error
+		if klog, err = os.ReadFile(filepath.Join(r.jobDir, "kernel.log")); err != nil {
+			t.Fatalf("oomlens record wrote no kernel.log: %v", err)
+		}
 	}
-	for _, m := range killedRE.FindAllSubmatch(r.res.KernelLog, -1) {
+	r.kernelLog = klog
+	for _, m := range killedRE.FindAllSubmatch(klog, -1) {
 		r.kernelKills = append(r.kernelKills, [2]string{string(m[1]), string(m[2])})
 	}
 	r.pids = readPIDFile(t, pidFile)
@@ -441,11 +452,11 @@ func (r *run) checkKilled(t *testing.T, s spec, died int) {
 	case r.res.OOMKills != 1:
 		bad = fmt.Sprintf("the cgroup counted %d OOM kills, want 1", r.res.OOMKills)
 	case len(r.kernelKills)-len(r.foreignKills()) != 1:
-		bad = fmt.Sprintf("the kernel log of the run holds %d `Killed process` lines of the suite's processes %v, want 1", len(r.kernelKills)-len(r.foreignKills()), r.kernelKills)
+		bad = fmt.Sprintf("the job's kernel log holds %d `Killed process` lines of the suite's processes %v, want 1", len(r.kernelKills)-len(r.foreignKills()), r.kernelKills)
 	case !r.killed(died):
 		bad = fmt.Sprintf("the kernel did not kill pid %d, which ran the victim: %v", died, r.kernelKills)
-	case !bytes.Contains(r.res.KernelLog, []byte(r.res.CgroupPath)):
-		bad = "the kernel log of the run does not name the run's cgroup " + r.res.CgroupPath
+	case !bytes.Contains(r.kernelLog, []byte(r.res.CgroupPath)):
+		bad = "the job's kernel log does not name the run's cgroup " + r.res.CgroupPath
 	}
 	if bad != "" {
 		t.Fatalf("the suite did not behave as it should, so the verdict cannot be judged: %s\npids %v, harness pid %d, exit %d, signal %v, peak %d of %d bytes\nlast lines of %s:\n%s",
