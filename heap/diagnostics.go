@@ -906,7 +906,7 @@ func (p *diagParser) decodeObject(b []byte) (diagMembers, error) {
 	}
 	// Every step is bounds-checked all the same, so that a validator bug
 	// gives an error, not a panic.
-	bad := errors.New("not a JSON object: malformed")
+	bad := errDiagMalformed
 	ms := p.members[:0]
 	i = diagSkipWS(b, i+1)
 	for i < len(b) && b[i] != '}' {
@@ -943,6 +943,8 @@ func (p *diagParser) decodeObject(b []byte) (diagMembers, error) {
 	p.members = ms
 	return ms, nil
 }
+
+var errDiagMalformed = errors.New("not a JSON object: malformed")
 
 func diagSkipWS(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
@@ -1041,13 +1043,20 @@ var diagKnownKeys = [diagNumKeys]string{
 	"name", "test", "peak_memory_mb", "peak_mb", "tests",
 }
 
-var diagKeyIndex = func() map[string]diagKeyID {
+var diagKeyIDs = func() map[string]diagKeyID {
 	m := make(map[string]diagKeyID, diagNumKeys)
 	for i, k := range diagKnownKeys {
 		m[k] = diagKeyID(i)
 	}
 	return m
 }()
+
+// diagKeyIndex returns the id of a known key; the lookup of a string
+// converted from bytes allocates nothing.
+func diagKeyIndex(k string) (diagKeyID, bool) {
+	id, ok := diagKeyIDs[k]
+	return id, ok
+}
 
 // recordField reports a field addRecord decodes; summaryField one of the
 // aliases a summary's test entries use.
@@ -1058,12 +1067,12 @@ func (id diagKeyID) summaryField() bool { return id >= kName && id <= kPeakMB }
 // string, with its id; looking it up allocates nothing.
 func diagKey(tok []byte) (string, diagKeyID) {
 	if inner := tok[1 : len(tok)-1]; bytes.IndexByte(inner, '\\') < 0 {
-		if id, ok := diagKeyIndex[string(inner)]; ok {
+		if id, ok := diagKeyIndex(string(inner)); ok {
 			return diagKnownKeys[id], id
 		}
 	}
 	s := diagJSONString(tok)
-	if id, ok := diagKeyIndex[s]; ok {
+	if id, ok := diagKeyIndex(s); ok {
 		return diagKnownKeys[id], id
 	}
 	return s, diagUnknownKey
@@ -1224,6 +1233,9 @@ func (p *diagParser) schema(s string, line int) {
 }
 
 func diagIsNull(v json.RawMessage) bool {
+	if len(v) > 0 && v[0] > ' ' && v[0] < utf8.RuneSelf && v[0] != 'n' {
+		return false // TrimSpace keeps a first byte that is ASCII and not a space
+	}
 	return bytes.Equal(bytes.TrimSpace(v), []byte("null"))
 }
 

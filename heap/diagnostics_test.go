@@ -920,3 +920,25 @@ func BenchmarkParseDiagnosticsSizeHint(b *testing.B) {
 		}
 	}
 }
+
+func TestDiagKeyIndex(t *testing.T) {
+	for i, k := range diagKnownKeys {
+		if id, ok := diagKeyIndex(k); !ok || id != diagKeyID(i) {
+			t.Errorf("%q: id %d, %v; want %d", k, id, ok, i)
+		}
+		if name, id := diagKey([]byte(`"` + k + `"`)); name != k || id != diagKeyID(i) {
+			t.Errorf("%q read as %q, %d", k, name, id)
+		}
+	}
+	for _, k := range []string{"", "events", "Event", "tim", "rss", "extra"} {
+		if id, ok := diagKeyIndex(k); ok {
+			t.Errorf("%q known as %d", k, id)
+		}
+	}
+	if name, id := diagKey([]byte(`"ev\u0065nt"`)); name != "event" || id != kEvent {
+		t.Errorf("escaped key read as %q, %d", name, id)
+	}
+	if !kTracebackKept.recordField() || kName.recordField() || !kPeakMB.summaryField() || kTests.summaryField() || kTests.recordField() {
+		t.Error("field classes")
+	}
+}
