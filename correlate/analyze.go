@@ -147,9 +147,18 @@ func analyze(j *job, opts Options) *Report {
 
 	// The run end.
 	rep.RunEnd = runEndOf(j, ended)
-	if !hasKernelInput(j) && (rep.RunEnd.Kind == "sigkill" || rep.RunEnd.Kind == "unknown") {
-		warn("no kernel log was read, so an OOM kill cannot be confirmed: add the job's `dmesg`, `journalctl -k` or kern.log, or run it under `oomlens record`")
-	} else if hasKernelInput(j) && ended == nil && rep.RunEnd.Kind != "complete" {
+	rk := recordKernelOf(j)
+	kernelRead := hasKernelInput(j) || rk.state == recordKernelRead
+	if rk.state == recordKernelMissing {
+		warn("%s: the kernel log was read during the run into %s, which is not among the inputs: add it, or analyse the whole folder", rk.source, rk.file)
+	}
+	if !kernelRead && (rep.RunEnd.Kind == "sigkill" || rep.RunEnd.Kind == "unknown") {
+		if rk.state == recordKernelUnavailable {
+			warn("%s: the kernel log could not be read during the run (%s), so an OOM kill cannot be confirmed: add the host's `dmesg`, `journalctl -k` or kern.log", rk.source, rk.why)
+		} else {
+			warn("no kernel log was read, so an OOM kill cannot be confirmed: add the job's `dmesg`, `journalctl -k` or kern.log, or run it under `oomlens record`")
+		}
+	} else if kernelRead && ended == nil && rep.RunEnd.Kind != "complete" {
 		pids := sortedPIDs(spanOf(j).PIDs)
 		var ks []string
 		for _, k := range kills {
@@ -159,15 +168,20 @@ func analyze(j *job, opts Options) *Report {
 			}
 			ks = append(ks, fmt.Sprintf("pid %d (%s)", k.PID, k.Comm))
 		}
-		if len(ks) == 0 {
+		switch {
+		case len(ks) == 0 && rk.state == recordKernelRead:
+			warn("%s: the kernel log was read during the run (%s) and holds no OOM record: a SIGKILL without one was sent by something else (a CI timeout, a watchdog, a cgroup with the kernel's kill disabled)", rk.source, rk.file)
+		case len(ks) == 0:
 			warn("the kernel log holds no OOM kill: a SIGKILL without one was sent by something else (a CI timeout, a watchdog, a cgroup with the kernel's kill disabled)")
-		} else {
+		default:
 			warn("no kill in the kernel log matches the job: it has %s, the job's pids are %s, and no kill falls where its records stopped (pids differ inside containers; stamped logs, --boot-time or the diagnostics plugin would place them in time)",
 				strings.Join(ks, ", "), pids)
 		}
 	}
 	if ended != nil && (j.RunEnd.Kind == "timeout" || j.RunEnd.Kind == "cancelled" || j.RunEnd.Kind == "crash") {
 		warn("the pytest log says the run ended by %s, yet a kill of pid %d matches the job; the kernel record is taken", j.RunEnd.Kind, ended.PID)
+	} else if re, ok := recordRunEnd(j); ok && ended != nil && !j.HasRunEnd && (re.Kind == "cancelled" || re.Kind == "crash") {
+		warn("%s says the command ended by %s, yet a kill of pid %d matches the job; the kernel record is taken", re.Evidence[0], re.Kind, ended.PID)
 	}
 
 	// In flight.
@@ -217,8 +231,6 @@ func analyze(j *job, opts Options) *Report {
 	}
 	if !perTest {
 		warn("no per-test memory evidence, so no leaking test can be named: run the tests with the oomlens diagnostics plugin (contrib/pytest/oomlens_diagnostics.py) or under `oomlens record` with pytest -v")
-	} else if recordMode {
-		warn("per-test memory was read from periodic samples (record mode): a test shorter than the sampling interval shows no change, and figures are only as fine as the samples")
 	}
 	if len(rep.InFlight) == 0 && rep.RunEnd.Kind != "complete" {
 		warn("the test running when the process died is not known: a pytest log with -v (or the diagnostics plugin) names it")
@@ -226,7 +238,7 @@ func analyze(j *job, opts Options) *Report {
 
 	rep.Timeline = timelineOf(j, results)
 	rep.Samples = samplesOf(j)
-	rep.Verdict = verdictOf(rep, ended, perTest, hasKernelInput(j), j.HasRunEnd, floor)
+	rep.Verdict = verdictOf(rep, ended, perTest, kernelRead, j.HasRunEnd, floor)
 	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
 	nonNil(rep)
 	return rep
@@ -462,7 +474,15 @@ func runEndOf(j *job, ended *placedKill) RunEnd {
 	if re.Kind == "" {
 		re.Kind = "unknown"
 	}
-	if !j.HasRunEnd {
+	if re.Kind == "unknown" {
+		// The pytest log stops without saying how (a recorded command
+		// prints no shell line): record.json knows how the command ended.
+		if rr, ok := recordRunEnd(j); ok && rr.Kind != "unknown" {
+			re.Kind, re.ExitCode = rr.Kind, rr.ExitCode
+			re.Evidence = append(re.Evidence, rr.Evidence...)
+		}
+	}
+	if !j.HasRunEnd && re.Kind == "unknown" {
 		// No pytest log: the processes' own records say whether their
 		// sessions finished.
 		var ends []string
@@ -713,7 +733,7 @@ func leakEvidence(t *testMem, killed bool) []string {
 		s += fmt.Sprintf(", %s of its own once fixture teardowns inside it are credited to their setters", signed(t.Net))
 	}
 	if t.Coarse {
-		s += " (from the samples around its start and end)"
+		s += " (" + recordReadWords(t) + ")"
 	}
 	released := t.Added - t.Retained
 	if released > 0 {
@@ -741,7 +761,9 @@ func leakEvidence(t *testMem, killed bool) []string {
 func releaseWords(rs []release) string {
 	var parts []string
 	for _, r := range rs {
-		if r.Fixture != "" {
+		if r.Fixture == recordTeardownFixture {
+			parts = append(parts, recordTeardownWords(r))
+		} else if r.Fixture != "" {
 			scope := ""
 			if r.Scope != "" {
 				scope = r.Scope + " "
@@ -830,12 +852,19 @@ func hogOf(t *testMem, floor int64) (Hog, bool) {
 	peak := int64(0)
 	// What fixtures made during the test took is theirs, not the test's
 	// peak.
-	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes-t.FixtureSetupBytes >= floor {
+	// In record mode, what it kept until its file's or class's end, where
+	// a drop was read as the teardown of the scope's fixtures, was theirs
+	// too.
+	held := recordFixtureBytes(t)
+	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes-t.FixtureSetupBytes-held >= floor {
 		peak = t.PeakRSSBytes
 		how := map[string]string{"rss-peak": "its peak RSS", "samples": "the highest sample during it", "vmhwm": "VmHWM, which rose during it", "readings": "its end reading"}[t.PeakBasis]
 		s := fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.Before.RSSBytes), FormatBytes(t.Before.RSSBytes), how)
 		if t.FixtureSetupBytes > 0 {
 			s += fmt.Sprintf("; %s of it made by fixtures set up for it", FormatBytes(t.FixtureSetupBytes))
+		}
+		if held > 0 {
+			s += fmt.Sprintf("; %s of it held until the teardown of its scope's fixtures", FormatBytes(held))
 		}
 		ev = append(ev, s)
 	}

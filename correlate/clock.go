@@ -19,6 +19,9 @@ const (
 	// AlignDiagnosticsBootTime: boot_time (btime of /proc/stat, whole
 	// seconds) of a diagnostics session_start.
 	AlignDiagnosticsBootTime = "diagnostics-boot-time"
+	// AlignRecordBootTime: boot_time (btime of /proc/stat, whole seconds) of
+	// the record.json that `oomlens record` wrote on the host it ran on.
+	AlignRecordBootTime = "record-boot-time"
 	// AlignKernelWallClock: the kernel log's own wall-clock stamps (syslog,
 	// dmesg -T, journal).
 	AlignKernelWallClock = "kernel-wall-clock"
@@ -33,8 +36,9 @@ var alignRank = map[string]int{
 	AlignBootTimeOption:       0,
 	AlignDiagnosticsMonotonic: 1,
 	AlignDiagnosticsBootTime:  2,
-	AlignKernelWallClock:      3,
-	AlignThisHost:             4,
+	AlignRecordBootTime:       3,
+	AlignKernelWallClock:      4,
+	AlignThisHost:             5,
 }
 
 // baseUncertaintyS is each method's own resolution.
@@ -42,6 +46,7 @@ var baseUncertaintyS = map[string]float64{
 	AlignBootTimeOption:       1,
 	AlignDiagnosticsMonotonic: 0.05,
 	AlignDiagnosticsBootTime:  1,
+	AlignRecordBootTime:       1,
 	AlignKernelWallClock:      1,
 	AlignThisHost:             1,
 }

@@ -25,6 +25,7 @@ type Evidence struct {
 	Diagnostics []DiagnosticsInput
 	Weathercop  []WeathercopInput
 	Cores       []CoreInput
+	Records     []RecordInput // record.json of `oomlens record`
 }
 
 // KernelInput is one kernel log (dmesg, kern.log, journalctl -k, kmsg).
@@ -56,6 +57,41 @@ type DiagnosticsInput struct {
 type WeathercopInput struct {
 	Path string
 	Log  *heap.WeathercopLog
+}
+
+// RecordInput is one record.json that `oomlens record` wrote into its job
+// folder.
+type RecordInput struct {
+	Path     string
+	Manifest RecordManifest
+}
+
+// RecordManifest is what the correlator reads of record.json (schema
+// "oomlens/record/v1", package record's Manifest): how the command ended, the
+// fate of the kernel log read during the run, the host's boot time and the
+// sampling interval.
+type RecordManifest struct {
+	// ExitCode is the command's exit status, nil when a signal ended it.
+	ExitCode *int
+	// Signal is the signal that ended it in Go's words ("killed",
+	// "terminated", "interrupt"), nil when it exited.
+	Signal *string
+	// Status is what a shell reports: ExitCode, or 128 + the signal number.
+	Status int
+	// KernelLog names the file of the kernel records read during the run
+	// (it may be empty: nothing was logged), nil when they could not be
+	// read; KernelLogUnavailable then says why.
+	KernelLog            *string
+	KernelLogUnavailable string
+	// BootTime is the host's boot time, Unix seconds (/proc/stat btime).
+	BootTime int64
+	// Start and End are when the command was started and reaped (RFC 3339).
+	Start, End string
+	// IntervalMS is the sampler's period (sampler.interval_ms), 0 unknown;
+	// LineTicks counts the readings taken as -v result lines ended
+	// (sampler.line_ticks).
+	IntervalMS float64
+	LineTicks  int
 }
 
 // CoreInput is one ELF core dump.
@@ -102,7 +138,19 @@ func normalise(ev *Evidence, opts Options) *job {
 	n.junit()
 	n.kernel()
 	n.cores()
+	n.records()
 	return n.j
+}
+
+// records keeps the record.json manifests, and their boot time as a clock
+// hint (AlignRecordBootTime).
+func (n *normaliser) records() {
+	for _, r := range n.ev.Records {
+		n.j.Records = append(n.j.Records, r)
+		if r.Manifest.BootTime > 0 {
+			n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignRecordBootTime, BootUnix: float64(r.Manifest.BootTime), UncertaintyS: 1, Source: r.Path})
+		}
+	}
 }
 
 func (n *normaliser) warnf(format string, args ...any) {

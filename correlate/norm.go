@@ -122,6 +122,9 @@ type proc struct {
 	// LowConfidence is set when the records may mix processes (weathercop
 	// logs written by several xdist workers at once).
 	LowConfidence bool
+	// RecordSampling says, in record mode, how the samples were taken
+	// ("samples every 50 ms and as result lines ended"), for the evidence.
+	RecordSampling string
 }
 
 // testInfo is one test as a log reports it: for the timeline and for
@@ -218,4 +221,6 @@ type job struct {
 	// NaiveTimes names inputs whose stamps carry no zone and were read in
 	// Options.Location (UTC when not given).
 	NaiveTimes []string
+	// Records are the record.json manifests of `oomlens record`.
+	Records []RecordInput
 }

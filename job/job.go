@@ -5,9 +5,12 @@ package job
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"time"
 
 	"github.com/oomlens/oomlens/correlate"
@@ -54,7 +57,21 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 		}
 		ev.Collect = append(ev.Collect, ids...)
 	}
+	// The kernel log a record.json names was read during the run: an empty
+	// one means the kernel logged nothing, and is read as a kernel log.
+	kernelLogs := map[string]bool{}
 	for _, in := range set.Inputs {
+		if !in.Has(discover.KindRecordManifest) {
+			continue
+		}
+		if m, err := readManifest(in); err == nil && m.KernelLog != nil && *m.KernelLog != "" {
+			kernelLogs[path.Join(path.Dir(in.Path), *m.KernelLog)] = true
+		}
+	}
+	for _, in := range set.Inputs {
+		if kernelLogs[path.Clean(in.Path)] && !in.Has(discover.KindKernelLog) && in.TextCandidate() {
+			in.Kinds = append(in.Kinds, discover.KindKernelLog)
+		}
 		input, err := loadOne(ev, in, opts)
 		if err != nil {
 			return nil, err
@@ -145,6 +162,15 @@ func loadOne(ev *correlate.Evidence, in *discover.Input, opts Options) (correlat
 		ev.JUnit = append(ev.JUnit, correlate.JUnitInput{Path: in.Path, JUnit: j})
 	case in.Has(discover.KindRecordManifest):
 		add(discover.KindRecordManifest)
+		m, err := readManifest(in)
+		if err != nil {
+			// A record.json cut off (the recorder was killed while writing
+			// it) or garbled: the run's end and boot time are missing,
+			// the rest of the folder stands.
+			warn([]string{err.Error()})
+			break
+		}
+		ev.Records = append(ev.Records, correlate.RecordInput{Path: in.Path, Manifest: m})
 	case in.Has(discover.KindCollectList):
 		add(discover.KindCollectList) // read in Load's first pass
 	case in.TextCandidate():
@@ -195,6 +221,62 @@ func sizeHint(in *discover.Input) int64 {
 		return 0
 	}
 	return in.SizeBytes
+}
+
+// maxManifestBytes bounds the record.json read: the recorder writes a few
+// KiB.
+const maxManifestBytes = 1 << 20
+
+// manifestJSON is the part of record.json (package record's Manifest,
+// schema oomlens/record/v1) that the correlator uses.
+type manifestJSON struct {
+	Schema               string  `json:"schema"`
+	Start                string  `json:"start"`
+	End                  string  `json:"end"`
+	ExitCode             *int    `json:"exit_code"`
+	Signal               *string `json:"signal"`
+	Status               int     `json:"status"`
+	BootTime             int64   `json:"boot_time"`
+	KernelLog            *string `json:"kernel_log"`
+	KernelLogUnavailable string  `json:"kernel_log_unavailable"`
+	Sampler              struct {
+		IntervalMS float64 `json:"interval_ms"`
+		LineTicks  int     `json:"line_ticks"`
+	} `json:"sampler"`
+}
+
+// readManifest decodes a record.json. An error names the file and, for bad
+// JSON, the byte offset.
+func readManifest(in *discover.Input) (correlate.RecordManifest, error) {
+	var raw []byte
+	err := parse(in, func(r io.Reader) (err error) {
+		raw, err = io.ReadAll(io.LimitReader(r, maxManifestBytes+1))
+		return err
+	})
+	if err != nil {
+		return correlate.RecordManifest{}, fmt.Errorf("%s: %w", in.Path, err)
+	}
+	if len(raw) > maxManifestBytes {
+		return correlate.RecordManifest{}, fmt.Errorf("%s: larger than %d bytes, not read as a record.json", in.Path, maxManifestBytes)
+	}
+	var mj manifestJSON
+	if err := json.Unmarshal(raw, &mj); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return correlate.RecordManifest{}, fmt.Errorf("%s: offset %d: record.json is not valid JSON (cut off?): %v", in.Path, se.Offset, err)
+		case errors.As(err, &te):
+			return correlate.RecordManifest{}, fmt.Errorf("%s: offset %d: record.json field %s: %v", in.Path, te.Offset, te.Field, err)
+		}
+		return correlate.RecordManifest{}, fmt.Errorf("%s: record.json: %v", in.Path, err)
+	}
+	return correlate.RecordManifest{
+		ExitCode: mj.ExitCode, Signal: mj.Signal, Status: mj.Status,
+		KernelLog: mj.KernelLog, KernelLogUnavailable: mj.KernelLogUnavailable,
+		BootTime: mj.BootTime, Start: mj.Start, End: mj.End,
+		IntervalMS: mj.Sampler.IntervalMS, LineTicks: mj.Sampler.LineTicks,
+	}, nil
 }
 
 // readCore summarises a core file, from disk or from memory.
