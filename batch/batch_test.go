@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -333,5 +334,48 @@ func TestAddLinesErrorsNamePosition(t *testing.T) {
 	err := a.AddLines(strings.NewReader("{\"job\":\"a\"}\nnot json\n"), "shard.jsonl")
 	if err == nil || !strings.Contains(err.Error(), "shard.jsonl:2") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestRunWindow: results come in order through a ring of 4×workers slots,
+// and no more jobs than that are ever analysed ahead of the emitted ones,
+// whatever the number of jobs.
+func TestRunWindow(t *testing.T) {
+	dir := t.TempDir()
+	var jobs []Job
+	for i := 0; i < 200; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("job%03d", i))
+		os.MkdirAll(p, 0o755)
+		os.WriteFile(filepath.Join(p, "kern.log"), []byte(kernelLine), 0o644)
+		jobs = append(jobs, Job{Name: filepath.Base(p), Path: p})
+	}
+	for _, workers := range []int{1, 2, 3} {
+		var mu sync.Mutex
+		started, emitted, most := 0, 0, 0
+		analyze := func(job Job, l *Loaded) (*correlate.Report, error) {
+			mu.Lock()
+			started++
+			most = max(most, started-emitted)
+			mu.Unlock()
+			time.Sleep(time.Duration(rand.Intn(200)) * time.Microsecond)
+			return &correlate.Report{Verdict: job.Name}, nil
+		}
+		i := 0
+		err := Run(context.Background(), jobs, analyze, Options{Workers: workers}, func(r Result) error {
+			if r.Err != nil || r.Report.Verdict != jobs[i].Name {
+				t.Fatalf("workers %d: result %d is %+v, want %s", workers, i, r, jobs[i].Name)
+			}
+			i++
+			mu.Lock()
+			emitted++
+			mu.Unlock()
+			return nil
+		})
+		if err != nil || i != len(jobs) {
+			t.Fatalf("workers %d: %v after %d results", workers, err, i)
+		}
+		if most > 4*workers {
+			t.Errorf("workers %d: %d jobs analysed ahead of the emitted ones, want at most %d", workers, most, 4*workers)
+		}
 	}
 }

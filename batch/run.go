@@ -38,9 +38,13 @@ func Run(ctx context.Context, jobs []Job, analyze AnalyzeFunc, opts Options, emi
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	window := make(chan struct{}, 4*workers) // jobs dispatched but not yet emitted
+	// window bounds the jobs dispatched but not yet emitted. Job i's result
+	// goes to slots[i%len(slots)]: job i is dispatched only once job
+	// i-len(slots) has been emitted, so its slot is free, and memory stays
+	// the same whatever the number of jobs.
+	window := make(chan struct{}, 4*workers)
 	todo := make(chan int)
-	slots := make([]chan Result, len(jobs))
+	slots := make([]chan Result, cap(window))
 	for i := range slots {
 		slots[i] = make(chan Result, 1)
 	}
@@ -65,7 +69,7 @@ func Run(ctx context.Context, jobs []Job, analyze AnalyzeFunc, opts Options, emi
 		go func() {
 			defer wg.Done()
 			for i := range todo {
-				slots[i] <- runOne(jobs[i], analyze, opts.MaxJobBytes)
+				slots[i%len(slots)] <- runOne(jobs[i], analyze, opts.MaxJobBytes)
 			}
 		}()
 	}
@@ -73,7 +77,7 @@ func Run(ctx context.Context, jobs []Job, analyze AnalyzeFunc, opts Options, emi
 	for i := range jobs {
 		var r Result
 		select {
-		case r = <-slots[i]:
+		case r = <-slots[i%len(slots)]:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
