@@ -87,6 +87,7 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 	}
 
 	var lines *bufio.Writer
+	var enc *json.Encoder
 	if o.jsonl != "" {
 		w, closeFn, err := createOutput(cmd, o.jsonl)
 		if err != nil {
@@ -94,6 +95,9 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 		}
 		defer closeFn()
 		lines = bufio.NewWriterSize(w, 1<<20)
+		// Encode writes what Marshal returns (HTML-escaped, UTF-8
+		// normalised) and a newline, from a pooled buffer: no copy per line.
+		enc = json.NewEncoder(lines)
 	}
 	bar := newProgress(cmd.ErrOrStderr(), len(jobs))
 	agg := batch.NewAggregator()
@@ -120,12 +124,7 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 		if r.Err != nil {
 			line.Error = r.Err.Error()
 		}
-		b, err := json.Marshal(line)
-		if err != nil {
-			return err
-		}
-		lines.Write(b)
-		return lines.WriteByte('\n')
+		return enc.Encode(line)
 	})
 	if bar != nil {
 		bar.Finish()
