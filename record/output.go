@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -193,6 +194,9 @@ func (l *stampedLog) Close() error {
 // write errors (a closed pager) stop the passthrough only; the log carries
 // on.
 func pump(r io.Reader, term io.Writer, s *lineStream) {
+	// The thread that reads is the one the kernel wakes (see rawPipe).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	buf := make([]byte, 64<<10)
 	var aterm *asyncWriter
 	if term != nil {

@@ -211,9 +211,12 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 
-	var pipes [2]struct{ r, w *os.File }
+	var pipes [2]struct {
+		r *rawPipe
+		w *os.File
+	}
 	for i := range pipes {
-		if pipes[i].r, pipes[i].w, err = os.Pipe(); err != nil {
+		if pipes[i].r, pipes[i].w, err = newRawPipe(); err != nil {
 			out.Close()
 			diagFile.Close()
 			return nil, err
@@ -329,8 +332,8 @@ wait:
 	case <-pumped:
 	case <-time.After(grace):
 		m.OutputTruncated = true
-		pipes[0].r.Close()
-		pipes[1].r.Close()
+		pipes[0].r.Stop()
+		pipes[1].r.Stop()
 		<-pumped
 	}
 	pipes[0].r.Close()

@@ -3,6 +3,8 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -292,4 +294,67 @@ func TestLineBudget(t *testing.T) {
 	if d := b.take(later); d == 0 {
 		t.Errorf("the bucket held more than %d tokens", LineTickBurst)
 	}
+}
+
+// TestOutputGrace checks that a descendant holding the output pipes open
+// after the command exited stops the reading after OutputGrace: Run returns,
+// says the output was cut, and keeps what came before.
+func TestOutputGrace(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now()
+	res, err := Run(Options{Dir: dir, Interval: 20 * time.Millisecond, OutputGrace: 300 * time.Millisecond,
+		Command: []string{"/bin/sh", "-c", "sleep 5 & echo done"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("Run took %v: it waited for the descendant, not the grace", took)
+	}
+	if !res.Manifest.OutputTruncated {
+		t.Errorf("output_truncated not set")
+	}
+	if got := logLines(t, dir); strings.Join(got, "|") != "done" {
+		t.Errorf("output.log lines %q", got)
+	}
+}
+
+// TestRawPipe checks the output pipe: data, end of file once every write end
+// is closed, and Stop waking a Read that waits.
+func TestRawPipe(t *testing.T) {
+	r, w, err := newRawPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() {
+		w.Write([]byte("hello\n"))
+		time.Sleep(20 * time.Millisecond)
+		w.Close()
+	}()
+	got, err := io.ReadAll(r)
+	if err != nil || string(got) != "hello\n" {
+		t.Errorf("read %q, %v", got, err)
+	}
+
+	r2, w2, err := newRawPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := r2.Read(make([]byte, 10))
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	r2.Stop()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("Read after Stop: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not wake the Read")
+	}
+	r2.Close()
 }
