@@ -112,9 +112,27 @@ var (
 // isWeathercop looks for a record header; the literal search first keeps
 // the regular expression off inputs that cannot match.
 func isWeathercop(b []byte) bool {
-	for _, ev := range []string{"] SESSION_START: ", "] TEST_START: ", "] TEST_END: ", "] SESSION_END: "} {
-		if bytes.Contains(b, []byte(ev)) {
-			return reWeathercop.Match(b)
+	if hasWeathercopEvent(b) {
+		return reWeathercop.Match(b)
+	}
+	return false
+}
+
+// hasWeathercopEvent reports "] SESSION_START: ", "] TEST_START: ",
+// "] TEST_END: " or "] SESSION_END: " in b: two searches for the ends of
+// the words, which are rarer than the ']' every progress line holds.
+func hasWeathercopEvent(b []byte) bool {
+	for _, end := range [][]byte{[]byte("_START: "), []byte("_END: ")} {
+		for rest, at := b, 0; ; {
+			i := bytes.Index(rest, end)
+			if i < 0 {
+				break
+			}
+			before := b[:at+i]
+			if bytes.HasSuffix(before, []byte("] SESSION")) || bytes.HasSuffix(before, []byte("] TEST")) {
+				return true
+			}
+			rest, at = rest[i+1:], at+i+1
 		}
 	}
 	return false
@@ -152,11 +170,26 @@ var kernelAnchors = [][]byte{
 	[]byte("Failed with result 'oom-kill'"), []byte("killed as a result of limit of"),
 }
 
+// anchorKeys are substrings shared by the anchors: every anchor holds one
+// (TestAnchorKeys), so a head holding none of them holds no anchor, and the
+// ten anchor searches become three on the many inputs that are not kernel
+// logs.
+var anchorKeys = [][]byte{[]byte("oom"), []byte("of memory"), []byte("illed ")}
+
 var (
 	reKernelAnchor = regexp.MustCompile(`invoked oom-killer|Killed process \d|oom-kill:constraint=|Out of memory|oom_reaper: |Memory cgroup out of memory|systemd-oomd\[\d+\]: Killed|earlyoom|Failed with result 'oom-kill'|killed as a result of limit of`)
 	// Lines as dmesg, syslog, journalctl and /dev/kmsg print the kernel's.
 	reKernelLine = regexp.MustCompile(`^(?:<\d>)?\[\s*\d+\.\d+\] |^\S+ +\d+ \d\d:\d\d:\d\d(?:\.\d+)? (?:\S+ )?kernel: |^\d{4}-\d\d-\d\dT\S+ \S+ kernel: |^\d+,\d+,\d+,[-c];`)
 )
+
+func containsAny(b []byte, subs [][]byte) bool {
+	for _, s := range subs {
+		if bytes.Contains(b, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // lineAround returns the line of b that holds byte i, and what follows it.
 func lineAround(b []byte, i int) (line, rest []byte) {
@@ -188,7 +221,11 @@ func eachLine(b []byte, fn func(line []byte) bool) {
 }
 
 func isKernel(b []byte) bool {
-	for _, a := range kernelAnchors {
+	anchors := kernelAnchors
+	if !containsAny(b, anchorKeys) {
+		anchors = nil
+	}
+	for _, a := range anchors {
 		for rest := b; ; {
 			i := bytes.Index(rest, a)
 			if i < 0 {
@@ -290,6 +327,71 @@ var (
 	reCollectFinal = regexp.MustCompile(`(?m)^\d+ tests? collected in \d`)
 )
 
+func isSpaceRE(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// isCollectItem is reCollectItem.Match (^\S+\.py::\S) by hand: a ".py::"
+// after the line's first byte, followed by a byte that is not a space,
+// with no space before it. (RE2's \s is [\t\n\f\r ]; any other byte,
+// in or out of valid UTF-8, is \S.)
+func isCollectItem(line []byte) bool {
+	run := len(line)
+	for i, c := range line {
+		if isSpaceRE(c) {
+			run = i
+			break
+		}
+	}
+	if run < 1 {
+		return false
+	}
+	i := bytes.Index(line[1:run], []byte(".py::")) // \S+ takes at least one byte
+	return i >= 0 && i+1+5 < run
+}
+
+// hasResultWord is reResultWord.Match by hand: a space and a result word
+// ending at a word boundary, or a "[ NN%]" progress.
+func hasResultWord(line []byte) bool {
+	for i := bytes.IndexByte(line, ' '); i >= 0; {
+		rest := line[i+1:]
+		for _, w := range []string{"PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"} {
+			if bytes.HasPrefix(rest, []byte(w)) && (len(rest) == len(w) || !isWordByte(rest[len(w)])) {
+				return true
+			}
+		}
+		j := bytes.IndexByte(rest, ' ')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	for i := bytes.IndexByte(line, '['); i >= 0; {
+		j := i + 1
+		for j < len(line) && isSpaceRE(line[j]) {
+			j++
+		}
+		d := j
+		for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+			j++
+		}
+		if j > d && j+1 < len(line) && line[j] == '%' && line[j+1] == ']' {
+			return true
+		}
+		k := bytes.IndexByte(line[i+1:], '[')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return false
+}
+
+// isWordByte is RE2's \w, which \b sets against everything else.
+func isWordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_'
+}
+
 // isCollectList recognises `pytest --collect-only -q` output: node ids one
 // per line, then "N tests collected in T".
 func isCollectList(b []byte) bool {
@@ -301,7 +403,7 @@ func isCollectList(b []byte) bool {
 		if len(line) == 0 {
 			return true
 		}
-		if bytes.Contains(line, []byte(".py::")) && reCollectItem.Match(line) && !reResultWord.Match(line) {
+		if bytes.Contains(line, []byte(".py::")) && isCollectItem(line) && !hasResultWord(line) {
 			items++
 		} else {
 			other++
