@@ -474,12 +474,20 @@ func runEndOf(j *job, ended *placedKill) RunEnd {
 	if re.Kind == "" {
 		re.Kind = "unknown"
 	}
-	if re.Kind == "unknown" {
-		// The pytest log stops without saying how (a recorded command
-		// prints no shell line): record.json knows how the command ended.
-		if rr, ok := recordRunEnd(j); ok && rr.Kind != "unknown" {
+	if rr, ok := recordRunEnd(j); ok {
+		switch {
+		case re.Kind == "unknown" && rr.Kind != "unknown":
+			// The pytest log stops without saying how (a recorded
+			// command prints no shell line): record.json knows how the
+			// command ended.
 			re.Kind, re.ExitCode = rr.Kind, rr.ExitCode
 			re.Evidence = append(re.Evidence, rr.Evidence...)
+		case rr.Kind == re.Kind:
+			// It says the same: one more piece of evidence.
+			re.Evidence = append(re.Evidence, rr.Evidence...)
+			if re.ExitCode == nil {
+				re.ExitCode = rr.ExitCode
+			}
 		}
 	}
 	if !j.HasRunEnd && re.Kind == "unknown" {

@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -128,4 +129,115 @@ func TestCollectFileResolvesPositions(t *testing.T) {
 	if _, err := Load(set, Options{CollectFile: "../testdata/none.txt"}); err == nil || !strings.Contains(err.Error(), "none.txt") {
 		t.Fatalf("missing --collect file: %v", err)
 	}
+}
+
+// TestRecordFolder loads real `oomlens record` folders: record.json is
+// decoded into the evidence, and an empty kernel.log that record.json names
+// is read as the kernel log (nothing was logged), not reported unrecognised.
+func TestRecordFolder(t *testing.T) {
+	for _, tc := range []struct {
+		dir      string
+		signal   string
+		interval float64
+		kernel   int // kill events in the kernel log
+	}{
+		{"record-memcg-50ms", "killed", 50, 1},
+		{"record-watchdog-sigkill", "killed", 10, 0},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			set, err := discover.Walk([]string{filepath.Join("..", "correlate", "testdata", tc.dir)}, discover.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer set.Cleanup()
+			ev, err := Load(set, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ev.Records) != 1 {
+				t.Fatalf("%d records", len(ev.Records))
+			}
+			m := ev.Records[0].Manifest
+			if filepath.Base(ev.Records[0].Path) != "record.json" || m.Signal == nil || *m.Signal != tc.signal || m.ExitCode != nil ||
+				m.Status != 137 || m.KernelLog == nil || *m.KernelLog != "kernel.log" || m.KernelLogUnavailable != "" ||
+				m.BootTime != 1795691885 || m.IntervalMS != tc.interval || m.LineTicks == 0 || m.Start == "" || m.End == "" {
+				t.Errorf("manifest %+v", m)
+			}
+			if len(ev.Kernel) != 1 || len(ev.Kernel[0].Log.Events) != tc.kernel {
+				t.Errorf("kernel inputs %+v", ev.Kernel)
+			}
+			for _, in := range ev.Inputs {
+				if filepath.Base(in.Path) == "kernel.log" && !reflect.DeepEqual(in.Kinds, []string{"kernel-log"}) {
+					t.Errorf("kernel.log: kinds %v, warnings %v", in.Kinds, in.Warnings)
+				}
+			}
+		})
+	}
+}
+
+// TestRecordManifestBroken: a record.json cut off at every byte is a
+// warning on its input naming the file (and the offset where the JSON
+// broke), never a failure of the load or a panic.
+func TestRecordManifestBroken(t *testing.T) {
+	b, err := os.ReadFile("../correlate/testdata/record-memcg-50ms/record.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < len(b); n++ {
+		dir := t.TempDir()
+		// The kind is sniffed from the head: a cut too short to show the
+		// schema is not a record.json at all.
+		if err := os.WriteFile(filepath.Join(dir, "record.json"), b[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		set, err := discover.Walk([]string{dir}, discover.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := Load(set, Options{})
+		set.Cleanup()
+		if err != nil {
+			t.Fatalf("cut at %d: %v", n, err)
+		}
+		in := ev.Inputs[0]
+		if !reflect.DeepEqual(in.Kinds, []string{discover.KindRecordManifest}) {
+			continue
+		}
+		if json.Valid(b[:n]) {
+			if len(ev.Records) != 1 || len(in.Warnings) != 0 {
+				t.Fatalf("cut at %d (valid JSON): records %d, warnings %q", n, len(ev.Records), in.Warnings)
+			}
+			continue
+		}
+		if len(ev.Records) != 0 || len(in.Warnings) != 1 || !strings.Contains(in.Warnings[0], "record.json: offset ") {
+			t.Fatalf("cut at %d: records %d, warnings %q", n, len(ev.Records), in.Warnings)
+		}
+	}
+}
+
+// FuzzRecordManifest feeds readManifest anything, seeded with the real
+// record.json files: no panic, and an error exactly when the content is not
+// one JSON object (or is too large).
+func FuzzRecordManifest(f *testing.F) {
+	for _, d := range []string{"record-memcg-50ms", "record-memcg-10ms", "record-watchdog-sigkill"} {
+		b, err := os.ReadFile(filepath.Join("..", "correlate", "testdata", d, "record.json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"schema":"oomlens/record/v1","exit_code":"0"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := discover.FromBytes("record.json", data)
+		if err != nil {
+			return
+		}
+		m, err := readManifest(in)
+		if err == nil && !json.Valid(data) {
+			t.Errorf("invalid JSON read without error: %+v", m)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "record.json: ") {
+			t.Errorf("error does not name the file: %v", err)
+		}
+	})
 }
