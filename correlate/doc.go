@@ -102,7 +102,8 @@
 //     reading) is ≥ F above its start reading, not counting what fixtures
 //     made during it took (fixture_setup), or whose tracemalloc peak is
 //     ≥ F. A test that set up a fixture later torn down is a hog that gave
-//     its memory back.
+//     its memory back, unless the teardown was read from a drop at the end
+//     of its file or class in record mode (that memory is the fixture's).
 //   - In flight (the victim): a test start with no end on a process, merged
 //     with the pytest log's dangling -v node id, progress position or xdist
 //     crash for the same test or worker. The one on the killed pid comes
@@ -120,15 +121,21 @@
 //
 // A job recorded by `oomlens record` has a diagnostics file with only
 // session_start and sample records and a pytest log whose lines carry
-// wall-clock stamps. Each test's start and end readings are the memory at
-// its start and end stamps (the end stamp is that of its -v result line),
-// interpolated between the two samples around each: memory is taken to
-// change at an even rate between samples, so a change seen between two
-// samples is shared among the tests that ran then by their time in that
-// interval, and tests that share such an interval say so in their
-// evidence. Its peak is the highest sample in between; the ledger then runs
-// as above, every reading marked coarse, and the in-flight test's basis is
-// "record". The recorder samples every
+// wall-clock stamps. A -v result line ends as the next test starts, so its
+// stamp is the boundary between two tests, and the recorder reads the
+// memory just after it (see record.go). A test's start and end readings are
+// the sample at most 2 ms after its start and end stamps; without one, the
+// samples around the stamp interpolated (a change between two samples is
+// shared among the tests that ran then by their time, and they say so);
+// lines read together (one stamp) give their tests no readings, and the
+// change over them is no test's. A drop over the last test of a file or
+// class is read as the teardown of its fixtures (rule 4). Its peak is the
+// highest sample in between; the ledger then runs as above, every reading
+// marked coarse (confidence low, the evidence saying how the readings were
+// taken), and the in-flight test's basis is "record". record.json gives
+// the run's end when the pytest log does not say, the kernel log's fate,
+// a boot time (record-boot-time) and the sampling interval. The recorder
+// samples every
 // process of the command's tree: tests with an xdist worker id are read
 // against that worker's process, the others against the pytest process (the
 // one whose command line names pytest, else a Python one, else the largest).
