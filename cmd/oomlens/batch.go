@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 
+	sysinfo "github.com/elastic/go-sysinfo"
 	json "github.com/goccy/go-json"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -40,7 +43,9 @@ entries (folder or archive) is a job, named by its path relative to PATH.
 Every job is analysed as 'oomlens analyze' would, in parallel. --jsonl writes
 one JSON line per job (the report, "oomlens/report/v1", plus "job"); the
 summary ranks tests by how many jobs named them as leakers and as victims.
-Output order is the same whatever the parallelism.
+Output order is the same whatever the parallelism. The Go collector runs at
+GOGC=200 with a soft memory limit of half the machine's memory, trading ~20 MB
+for ~18% less CPU; set GOGC or GOMEMLIMIT to choose otherwise.
 
 To spread the work over machines, run each with --shard i/n and --jsonl, then
 merge the lines with 'oomlens aggregate': the merged summary equals the
@@ -65,6 +70,7 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 	if err := checkFormat(o.format, batch.SummaryFormats()); err != nil {
 		return err
 	}
+	tuneGC()
 	if err := o.analyze.resolve(); err != nil {
 		return err
 	}
@@ -192,6 +198,34 @@ func writeSummary(cmd *cobra.Command, s *batch.Summary, format, out string) erro
 		return err
 	}
 	return closeFn()
+}
+
+// batchGCPercent is the collector's GOGC for a batch.
+const batchGCPercent = 200
+
+// tuneGC sets the Go collector for a batch, unless GOGC or GOMEMLIMIT says
+// otherwise. A batch keeps a small live heap (the jobs in flight: ~11-16 MB
+// in scripts/bench-batch.sh) and allocates ~3 GB per 1,000 jobs through it,
+// so at the default GOGC=100 the collector ran every ~7 ms. Measured on
+// 10,000 jobs, 2 cores: GOGC=200 cuts user+sys time by ~18% (27 s -> 22 s)
+// for ~20 MB more RSS (54 -> ~75 MB); 400 saves ~3% more for twice the
+// memory. A job whose live heap is L then peaks near 3L instead of 2L; the
+// soft memory limit, half the machine's memory, makes the collector work
+// harder instead of letting that push the host toward an OOM kill.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(batchGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	h, err := sysinfo.Host()
+	if err != nil {
+		return
+	}
+	if mem, err := h.Memory(); err == nil && mem.Total > 0 {
+		debug.SetMemoryLimit(int64(min(mem.Total/2, math.MaxInt64)))
+	}
 }
 
 // newProgress returns a progress bar on w when w is a terminal, else nil.
