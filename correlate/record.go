@@ -274,8 +274,8 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 			}
 			if delta(s.before, cur) > 0 {
 				for m := groupFrom; m < i; m++ {
-					if scope := lastOfScope(spans, m); scope != "" {
-						k := endAt[m]
+					k, ended := endAt[m]
+					if scope := lastOfScope(spans, m); scope != "" && ended {
 						p.Steps = append(p.Steps[:k], append([]step{teardownStep(spans[m], scope, cur, s.before)}, p.Steps[k:]...)...)
 						cur = s.before
 						break

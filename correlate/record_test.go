@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -557,4 +558,75 @@ func TestRecordRunEndAgrees(t *testing.T) {
 	if re := rep.RunEnd; re.Kind != "sigkill" || !eqStrings(re.Evidence, []string{"output.log:3: Killed", "record.json: the command exited with status 137"}) {
 		t.Errorf("run end %+v", re)
 	}
+}
+
+// analyzeRecord parses output.log and diagnostics.jsonl contents as a
+// recorded job and checks that the report holds together: record-mode leaks
+// are of low confidence and retain something, hogs keep less than the floor.
+func analyzeRecord(t *testing.T, out, diag []byte) {
+	ev := &Evidence{Records: []RecordInput{{Path: "record.json", Manifest: RecordManifest{Signal: strp("killed"), Status: 137, IntervalMS: 50, LineTicks: 3, KernelLog: strp("kernel.log")}}}}
+	if l, err := pytestlog.Parse(bytes.NewReader(out), pytestlog.Options{Name: "output.log"}); err == nil {
+		ev.Pytest = append(ev.Pytest, PytestInput{Path: "output.log", Log: l})
+	}
+	if d, err := heap.ParseDiagnostics(bytes.NewReader(diag), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"}); err == nil {
+		ev.Diagnostics = append(ev.Diagnostics, DiagnosticsInput{Path: "diagnostics.jsonl", Diag: d})
+	}
+	rep, err := Analyze(ev, Options{})
+	if err != nil || rep.Verdict == "" {
+		t.Fatalf("err %v verdict %q", err, rep.Verdict)
+	}
+	for _, l := range rep.Leaks {
+		if l.RetainedBytes <= 0 || l.Confidence != ConfidenceLow {
+			t.Fatalf("leak %+v", l)
+		}
+	}
+	for _, h := range rep.Hogs {
+		if h.RetainedBytes >= DefaultNoiseFloorBytes {
+			t.Fatalf("hog that kept %d", h.RetainedBytes)
+		}
+	}
+}
+
+// TestRecordJobPrefixes analyses every prefix of the real record jobs'
+// output.log (with the whole diagnostics) and of their diagnostics.jsonl
+// (with the whole output.log): a cut-off file is never a panic.
+func TestRecordJobPrefixes(t *testing.T) {
+	step := 1
+	if testing.Short() {
+		step = 13
+	}
+	for _, d := range []string{"record-memcg-50ms", "record-watchdog-sigkill"} {
+		out, err1 := os.ReadFile(filepath.Join("testdata", d, "output.log"))
+		diag, err2 := os.ReadFile(filepath.Join("testdata", d, "diagnostics.jsonl"))
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		for i := 0; i <= len(out); i += step {
+			analyzeRecord(t, out[:i], diag)
+		}
+		for i := 0; i <= len(diag); i += 7 * step {
+			analyzeRecord(t, out, diag[:i])
+		}
+	}
+}
+
+// FuzzRecordMode feeds output.log and diagnostics.jsonl contents, split at
+// the first NUL byte, through record mode, seeded with real record jobs.
+func FuzzRecordMode(f *testing.F) {
+	for _, d := range []string{"record-memcg-50ms", "record-watchdog-sigkill"} {
+		out, err1 := os.ReadFile(filepath.Join("testdata", d, "output.log"))
+		diag, err2 := os.ReadFile(filepath.Join("testdata", d, "diagnostics.jsonl"))
+		if err1 == nil && err2 == nil {
+			// The first records only: the instrumented JSON decoder is
+			// slow, and the mutator works on small inputs best.
+			f.Add(append(append(out, 0), diag[:min(len(diag), 2048)]...))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, diag := data, []byte(nil)
+		if i := bytes.IndexByte(data, 0); i >= 0 {
+			out, diag = data[:i], data[i+1:]
+		}
+		analyzeRecord(t, out, diag)
+	})
 }
