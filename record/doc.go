@@ -9,40 +9,42 @@
 //     newline arrived, as the GitHub Actions runner stamps its raw logs
 //     (StampLayout, `2026-11-26T10:11:12.1234567Z `; PYTEST-CI.md §1.9), so
 //     the pytestlog parser strips the prefix and keeps it as a time source.
-//     Written and flushed as the lines come; a last line without a newline
-//     is stamped and ended when the command's output closes. A line longer
-//     than 1 MiB is stamped when it passes that size and written on as it
-//     comes (one stamp per line, constant memory). Both streams are also
-//     passed through, unchanged and unbuffered, to Options.Stdout and Stderr.
-//     A chunk's lines are stamped with the time the read returned; each pipe
+//     A chunk's lines are stamped with the time its read returned. Each pipe
 //     is read by a thread of its own blocked in poll(2) on it (rawPipe), so
 //     the kernel wakes it as the child writes: measured under the e2e
 //     harness, stamps come about 10 µs after pytest's write (through Go's
-//     network poller they came up to 5 ms late). The
-//     command's environment gets PYTHONUNBUFFERED=1 unless it has that
-//     variable already (record.json env_added says so), so a Python program
-//     writes each line when it prints it rather than when an 8 KiB pipe
-//     buffer fills; pytest flushes its own result lines either way. Pipes,
-//     not a pty: a pty would merge the two streams and make isatty() true,
-//     which changes what pytest and other programs print.
+//     network poller they came up to 5 ms late). The lines are handed to a
+//     writer goroutine as they come (asyncWriter: a write stalled in the
+//     memory cgroup's reclaim must not delay the next read); a last line
+//     without a newline is stamped and ended when the command's output
+//     closes. A line longer than 1 MiB is stamped when it passes that size
+//     and written on as it comes (one stamp per line, constant memory).
+//     Both streams are also passed through, unchanged, to Options.Stdout and
+//     Stderr. The command's environment gets PYTHONUNBUFFERED=1 unless it
+//     has that variable already (record.json env_added says so), so a
+//     Python program writes each line when it prints it rather than when an
+//     8 KiB pipe buffer fills; pytest flushes its own result lines either
+//     way. Pipes, not a pty: a pty would merge the two streams and make
+//     isatty() true, which changes what pytest and other programs print.
 //
 //   - diagnostics.jsonl: oomlens/diagnostics/v1 (docs/diagnostics-format.md)
 //     for every process of the command's tree, sampled every
 //     Options.Interval (DefaultInterval, 50 ms): a session_start record once
 //     two ticks in a row saw a process with the same comm and command line,
 //     so that one caught between fork and exec is described after its exec
-//     (time, pid, ppid, rss_bytes, rss_anon_bytes,
-//     boot_time, monotonic, comm, cmdline, worker), then a sample record each
-//     tick (time, pid, rss_bytes, rss_anon_bytes, worker once known). Each
-//     record's time is when that process was read, not when the tick began.
-//     Besides the periodic ticks, a tick is taken as soon as an output line
-//     naming a pytest node id ("::") ends (LineTickBurst at once, then one
-//     per LineTickSpacing): under pytest -v such a line ends as the next
-//     test starts, so the memory between two tests is read within a
-//     fraction of a millisecond of the boundary, however long the interval.
-//     The records are handed to a writer goroutine after each tick. Records of many processes share the file; pid tells them apart.
-//     There are no test_start/test_end records: per-test figures come from
-//     lining samples up with output.log's stamps.
+//     (time, pid, ppid, rss_bytes, rss_anon_bytes, boot_time, monotonic,
+//     comm, cmdline, worker), then a sample record each tick (time, pid,
+//     rss_bytes, rss_anon_bytes, worker once known). Each record's time is
+//     when that process was read, not when the tick began. Besides the
+//     periodic ticks, a tick is taken as soon as an output line naming a
+//     pytest node id ("::") ends (LineTickBurst at once, then one per
+//     LineTickSpacing): under pytest -v such a line ends as the next test
+//     starts, so the memory between two tests is read within a fraction of
+//     a millisecond of the boundary, however long the interval. The records
+//     are handed to a writer goroutine after each tick. Records of many
+//     processes share the file; pid tells them apart. There are no
+//     test_start/test_end records: per-test figures come from lining samples
+//     up with output.log's stamps.
 //
 //   - kernel.log: the kernel log records appended while the command ran, as
 //     `dmesg` prints them (`[ uptime] message`), read with package kmsg; may
@@ -52,8 +54,9 @@
 //   - record.json: the Manifest (ManifestSchema): the command, start and end
 //     (RFC 3339), exit_code or signal ("killed" for SIGKILL, in Go's words),
 //     the shell-style status, forwarded signals, boot time, host facts from
-//     go-sysinfo, the kernel log's fate, the oom_score_adj values and the
-//     sampler's own cost.
+//     go-sysinfo, the kernel log's fate, the oom_score_adj values, the
+//     recorder's CPU priority, the variables added to the command's
+//     environment and the sampler's own cost.
 //
 // # The process tree
 //
