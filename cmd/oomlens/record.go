@@ -36,7 +36,9 @@ Python writes each output line when it prints it and the line is stamped then
 (record.json "env_added" says so); CMD's output stays on pipes, not a terminal.
 
 The recorder sets its own oom_score_adj to -1000 (when permitted) so that the
-kernel kills the suite rather than the recorder; CMD keeps the original value.
+kernel kills the suite rather than the recorder, and its own nice value to -10
+(when permitted) so that its stamps and readings are not late on busy CPUs;
+CMD keeps the original values.
 SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to CMD's process group.
 CMD runs in a process group of its own: a program that reads a terminal
 (a debugger prompt) stops there, as a background job would.
