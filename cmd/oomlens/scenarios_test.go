@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/oomlens/oomlens/correlate"
 )
 
@@ -142,6 +144,15 @@ func goldenInputs(t *testing.T) map[string][]string {
 	for _, dir := range scenarios(t) {
 		in["scenarios/"+filepath.Base(dir)] = []string{dir}
 	}
+	// Jobs written by `oomlens record` around real OOM kills (their figures
+	// are checked by hand in correlate/record_test.go).
+	records, err := filepath.Glob("correlate/testdata/record-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range records {
+		in["record/"+filepath.Base(dir)] = []string{dir}
+	}
 	for _, group := range []string{"kernel", "pytest", "weathercop"} {
 		files, err := filepath.Glob(filepath.Join("testdata/corpus", group, "*"))
 		if err != nil {
@@ -160,7 +171,37 @@ func goldenInputs(t *testing.T) map[string][]string {
 
 var goldenExt = map[string]string{"text": "txt", "markdown": "md", "json": "json", "html": "html"}
 
+// compileReportSchema compiles docs/report.schema.json with formats checked.
+func compileReportSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("docs/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	if err := c.AddResource("report.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestGoldenReports renders every scenario and corpus sample in every format
+// and compares with its golden file; the JSON of each must also match the
+// published schema, so that real reports, not only hand-built fixtures, keep
+// the contract.
 func TestGoldenReports(t *testing.T) {
+	schema := compileReportSchema(t)
 	inputs := goldenInputs(t)
 	names := make([]string, 0, len(inputs))
 	for n := range inputs {
@@ -176,6 +217,15 @@ func TestGoldenReports(t *testing.T) {
 					t.Fatalf("exit %d: %s", code, stderr)
 				}
 				golden(t, name+"."+goldenExt[format], out)
+				if format == "json" {
+					v, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := schema.Validate(v); err != nil {
+						t.Errorf("the report does not match docs/report.schema.json:\n%v", err)
+					}
+				}
 			})
 		}
 	}
