@@ -85,10 +85,13 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 	if err != nil {
 		return err
 	}
-	var jobs []batch.Job
-	for _, j := range all {
-		if batch.InShard(j.Name, shardI, shardN) {
-			jobs = append(jobs, j)
+	jobs := all
+	if shardN > 1 {
+		jobs = nil
+		for _, j := range all {
+			if batch.InShard(j.Name, shardI, shardN) {
+				jobs = append(jobs, j)
+			}
 		}
 	}
 
