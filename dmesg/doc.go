@@ -7,7 +7,7 @@
 // # Sources of truth
 //
 // The record shapes come from the kernel's own printk calls, read in the
-// trees named in /work/shared/reference/KERNEL-OOM.md:
+// trees named in ../shared/reference/KERNEL-OOM.md:
 //
 //   - mm/oom_kill.c: dump_header (`<comm> invoked oom-killer: gfp_mask=…,
 //     order=…, oom_score_adj=…`; `oomkilladj=` ≤2.6.2x, `oom_adj=` 2.6.31–3.x,

@@ -7,7 +7,7 @@ package heap
 //
 // Layouts: include/uapi/linux/elfcore.h (elf_prstatus, elf_prpsinfo),
 // fs/binfmt_elf.c (fill_note_info, fill_files_note), and the measurements in
-// /work/shared/reference/CORE-DUMPS.md. debug/elf supplies the spec's types
+// ../shared/reference/CORE-DUMPS.md. debug/elf supplies the spec's types
 // and constants; the headers are decoded by hand because elf.NewFile fails
 // with a bare io.EOF on a truncated gdb core (its section headers sit at the
 // end of the file), knows no PN_XNUM, and is not hardened against hostile

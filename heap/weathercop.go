@@ -19,7 +19,7 @@ package heap
 //	  GC: collections=493, uncollectable=0
 //	  Open xarray datasets: 1
 //
-// See /work/shared/reference/WEATHERCOP-DIAGNOSTICS.md §3 for the field
+// See ../shared/reference/WEATHERCOP-DIAGNOSTICS.md §3 for the field
 // semantics this reader documents on WeathercopRecord.
 
 import (

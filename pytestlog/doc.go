@@ -93,5 +93,5 @@
 // 2.5 for the older status line), pytest-timeout's pytest_timeout.py, the
 // public samples in testdata/corpus/pytest (see SOURCES.md there), and logs
 // made with the real pytest 7.2.1 / xdist 3.1.0 by scripts/make-pytest-logs.sh
-// (testdata/pytest). The line catalogue is /work/shared/reference/PYTEST-CI.md.
+// (testdata/pytest). The line catalogue is ../shared/reference/PYTEST-CI.md.
 package pytestlog
