@@ -229,16 +229,20 @@ func analyze(j *job, opts Options) *Report {
 			warn("record mode: %d tests started or ended between the same two samples as another test; their figures are shared by time and cannot be told apart (record with a shorter --interval, or use the diagnostics plugin)", short)
 		}
 	}
-	if !perTest {
+	testEvidence := len(j.Procs) > 0 || len(j.Tests) > 0 || len(j.InFlight) > 0 || len(j.Records) > 0 || j.HasRunEnd
+	switch {
+	case !testEvidence:
+		warn("no test log and no per-test memory evidence among the inputs, so no test can be named: add the job's pytest or CI log, and the oomlens diagnostics file (contrib/pytest/oomlens_diagnostics.py) or an `oomlens record` folder")
+	case !perTest:
 		warn("no per-test memory evidence, so no leaking test can be named: run the tests with the oomlens diagnostics plugin (contrib/pytest/oomlens_diagnostics.py) or under `oomlens record` with pytest -v")
 	}
-	if len(rep.InFlight) == 0 && rep.RunEnd.Kind != "complete" {
+	if testEvidence && len(rep.InFlight) == 0 && rep.RunEnd.Kind != "complete" {
 		warn("the test running when the process died is not known: a pytest log with -v (or the diagnostics plugin) names it")
 	}
 
 	rep.Timeline = timelineOf(j, results)
 	rep.Samples = samplesOf(j)
-	rep.Verdict = verdictOf(rep, ended, perTest, kernelRead, j.HasRunEnd, floor)
+	rep.Verdict = verdictOf(rep, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)
 	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
 	nonNil(rep)
 	return rep

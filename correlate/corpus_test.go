@@ -434,3 +434,37 @@ func TestRealRecordJob(t *testing.T) {
 		t.Errorf("samples %d timeline %d", len(rep.Samples), len(rep.Timeline))
 	}
 }
+
+// TestKernelLogAloneNamesNoTest: a kernel log with no test run beside it
+// gets a verdict about the kernel's kills, not about a run that "stopped".
+func TestKernelLogAloneNamesNoTest(t *testing.T) {
+	for _, tc := range []struct {
+		sample, want string
+	}{
+		{"11-journalctl-memcg-v2-6.x-rss_anon-custom-cgroup.log",
+			"The kernel log holds one OOM kill of pid 10233 (mem_stress) in memcg /liz; "},
+		{"14-rhel8-4.18-memcg-v1-k8s-no-tasklist-two-events.log", "The kernel log holds 2 OOM records, the last: OOM kill of pid "},
+		{"17-systemd-oomd-userspace-journal.log", "systemd-oomd kill of "},
+	} {
+		ev := &Evidence{Kernel: []KernelInput{readKernel(t, corpus("corpus", "kernel", tc.sample), dmesg.Options{})}}
+		rep, err := Analyze(ev, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(rep.Verdict, tc.want) || !strings.Contains(rep.Verdict, "no test log or per-test memory evidence was given") {
+			t.Errorf("%s: verdict %q, want it to contain %q", tc.sample, rep.Verdict, tc.want)
+		}
+		for _, w := range rep.Warnings {
+			if strings.Contains(w, "the test running when the process died is not known") {
+				t.Errorf("%s: warning %q about a test run there is none of", tc.sample, w)
+			}
+		}
+	}
+	rep, err := Analyze(&Evidence{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != "No kernel OOM record, test log or per-test memory evidence was found among the inputs." {
+		t.Errorf("empty job: verdict %q", rep.Verdict)
+	}
+}

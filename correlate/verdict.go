@@ -23,7 +23,10 @@ func sysinfoBootTime() (time.Time, error) {
 
 // verdictOf writes the one-sentence verdict: how the run ended, who
 // retained the memory, and what was only running.
-func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead, pytestRead bool, floor int64) string {
+func verdictOf(rep *Report, ended *placedKill, perTest, testEvidence, kernelRead, pytestRead bool, floor int64) string {
+	if !testEvidence {
+		return kernelOnlyVerdict(rep, kernelRead)
+	}
 	var head string
 	switch {
 	case ended != nil:
@@ -132,6 +135,58 @@ func verdictOf(rep *Report, ended *placedKill, perTest, kernelRead, pytestRead b
 		s += "; " + tail
 	}
 	return s + "."
+}
+
+// kernelOnlyVerdict is the verdict of inputs that hold no test run at all
+// (a kernel log alone): it says what the kernel log shows and that no test
+// can be named from it.
+func kernelOnlyVerdict(rep *Report, kernelRead bool) string {
+	const none = "no test log or per-test memory evidence was given, so no test can be named"
+	switch {
+	case len(rep.Kills) == 1:
+		return "The kernel log holds one " + killSummary(rep.Kills[0]) + "; " + none + "."
+	case len(rep.Kills) > 1:
+		return fmt.Sprintf("The kernel log holds %d OOM records, the last: %s; %s.", len(rep.Kills), killSummary(rep.Kills[len(rep.Kills)-1]), none)
+	case kernelRead:
+		return "The kernel log holds no OOM kill, and " + none + "."
+	}
+	return "No kernel OOM record, test log or per-test memory evidence was found among the inputs."
+}
+
+// killSummary names a kill of the report: "OOM kill of pid 4242 (python) in
+// memcg /ci/job at 2026-11-26T10:00:00Z".
+func killSummary(k Kill) string {
+	who := fmt.Sprintf("pid %d (%s)", k.PID, k.Comm)
+	if k.PID == 0 && k.Comm != "" {
+		who = k.Comm
+	}
+	var s string
+	switch {
+	case k.Kind == "systemd-oomd-kill":
+		s = "systemd-oomd kill of " + who
+	case k.Kind == "earlyoom-kill":
+		s = "earlyoom kill of " + who
+	case k.Kind == "systemd-unit-oom":
+		s = "OOM kill reported by systemd for " + who
+	case k.PID == 0 && k.Comm == "":
+		s = "partial OOM-killer record (its Killed process line is not in the log)"
+	default:
+		s = "OOM kill of " + who
+	}
+	if k.Kind == "kernel-oom-kill" || k.Kind == "" {
+		switch {
+		case k.Constraint == "CONSTRAINT_NONE":
+			s += " (system-wide out of memory)"
+		case k.OOMMemcg != "":
+			s += " in memcg " + k.OOMMemcg
+		}
+	}
+	if k.Time != nil {
+		s += " at " + *k.Time
+	} else if k.UptimeS != nil {
+		s += fmt.Sprintf(" at %.3f s after boot", *k.UptimeS)
+	}
+	return s
 }
 
 // killWords names a kill: "OOM kill of pid 4242 (python) in memcg /ci/job".
