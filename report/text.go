@@ -330,7 +330,12 @@ func renderText(w io.Writer, r *correlate.Report, opts Options) error {
 		t.table(rows)
 		for _, in := range r.Inputs {
 			for _, w := range in.Warnings {
-				t.line("  %s", t.paint(ansiYellow, "! "+orDash(in.Path)+": "+printable(w)))
+				// oomlens's own loader writes "path:line: text"; name the
+				// input only where a warning does not start with it.
+				if !strings.HasPrefix(w, in.Path+":") {
+					w = orDash(in.Path) + ": " + w
+				}
+				t.line("  %s", t.paint(ansiYellow, "! "+printable(w)))
 			}
 		}
 	}
