@@ -8,7 +8,6 @@ package e2e
 // verdict with.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -262,7 +261,7 @@ func runOnce(t *testing.T, p paths, s spec) *run {
 	defer out.Close()
 	var sink interface{ Write([]byte) (int, error) } = out
 	if s.gha {
-		sink = &stampWriter{w: out, now: time.Now, atStart: true}
+		sink = harness.NewStampWriter(out, nil)
 	}
 	// A run that outlives this is hung (pytest-xdist waiting on a worker
 	// that will never come back): the harness kills the cgroup.
@@ -286,11 +285,11 @@ func runOnce(t *testing.T, p paths, s spec) *run {
 	}
 	klog, kname := r.res.KernelLog, "kernel.log"
 	if s.journal {
-		boot, err := bootTime()
+		boot, err := harness.BootTime()
 		if err != nil {
 			t.Fatal(err)
 		}
-		klog, kname = toJournal(klog, boot, "ci-host"), "journalctl-k.log"
+		klog, kname = harness.ToJournal(klog, boot, "ci-host"), "journalctl-k.log"
 	}
 	if s.wrap == nil {
 		if err := os.WriteFile(filepath.Join(r.jobDir, kname), klog, 0o644); err != nil {
@@ -475,93 +474,6 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// stampWriter prefixes each line with a GitHub Actions runner timestamp
-// (`2026-11-26T10:11:12.1234567Z `, UTC, 7 fractional digits), taken when the
-// line's first byte arrives, as cmd/oomharness -timestamps gha does.
-type stampWriter struct {
-	mu      sync.Mutex
-	w       interface{ Write([]byte) (int, error) }
-	now     func() time.Time
-	atStart bool
-}
-
-func (s *stampWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := len(p)
-	var b bytes.Buffer
-	for len(p) > 0 {
-		if s.atStart {
-			b.WriteString(s.now().UTC().Format("2006-01-02T15:04:05.0000000Z "))
-			s.atStart = false
-		}
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			b.Write(p)
-			break
-		}
-		b.Write(p[:i+1])
-		p = p[i+1:]
-		s.atStart = true
-	}
-	if _, err := s.w.Write(b.Bytes()); err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// bootTime is the wall-clock time of uptime 0, measured as now − /proc/uptime
-// (10 ms resolution) as cmd/oomharness does: /proc/stat's btime is the same
-// instant truncated to whole seconds, which could put the kill before the
-// test whose allocation caused it. btime is the fallback.
-func bootTime() (time.Time, error) {
-	now := time.Now()
-	if b, err := os.ReadFile("/proc/uptime"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			if up, err := strconv.ParseFloat(f[0], 64); err == nil {
-				return now.Add(-time.Duration(up * float64(time.Second))), nil
-			}
-		}
-	}
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return time.Time{}, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "btime "); ok {
-			sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			return time.Unix(sec, 0), err
-		}
-	}
-	return time.Time{}, fmt.Errorf("no /proc/uptime and no btime in /proc/stat")
-}
-
-var dmesgLine = regexp.MustCompile(`^\[\s*(\d+)\.(\d{6})\] (.*)$`)
-
-// toJournal rewrites `[ uptime] msg` lines as `journalctl -k -o short-iso`
-// prints them, `2026-11-26T10:41:25+0000 host kernel: msg` (wall clock =
-// boot + uptime, UTC, whole seconds), as cmd/oomharness -kernel-format
-// journal does.
-func toJournal(log []byte, boot time.Time, host string) []byte {
-	var out bytes.Buffer
-	for _, line := range strings.SplitAfter(string(log), "\n") {
-		if line == "" {
-			continue
-		}
-		m := dmesgLine.FindStringSubmatch(strings.TrimSuffix(line, "\n"))
-		if m == nil {
-			out.WriteString(line)
-			continue
-		}
-		sec, _ := strconv.ParseInt(m[1], 10, 64)
-		usec, _ := strconv.ParseInt(m[2], 10, 64)
-		ts := boot.Add(time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond).UTC()
-		fmt.Fprintf(&out, "%s %s kernel: %s\n", ts.Format("2006-01-02T15:04:05-0700"), host, m[3])
-	}
-	return out.Bytes()
 }
 
 // listDir names the files of a job folder with their sizes, for failures.

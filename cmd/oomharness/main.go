@@ -13,7 +13,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -21,7 +20,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var sink io.Writer = &lockedWriter{w: out}
 	if *stamps == "gha" {
-		sink = &stampWriter{w: sink, now: time.Now, atStart: true}
+		sink = harness.NewStampWriter(sink, nil)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -121,12 +119,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if host == "" {
 				host, _ = os.Hostname()
 			}
-			boot, err := bootTime()
+			boot, err := harness.BootTime()
 			if err != nil {
 				fmt.Fprintf(stderr, "oomharness: %v\n", err)
 				return 3
 			}
-			klog = toJournal(klog, boot, host)
+			klog = harness.ToJournal(klog, boot, host)
 		}
 		if err := os.WriteFile(*kernelPath, klog, 0o644); err != nil {
 			fmt.Fprintf(stderr, "oomharness: %v\n", err)
@@ -191,93 +189,4 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// stampWriter prefixes each line with a GitHub Actions runner timestamp
-// (`2026-11-26T10:11:12.1234567Z `, UTC, 7 fractional digits), taken when the
-// line's first byte arrives.
-type stampWriter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	now     func() time.Time
-	atStart bool
-}
-
-func (s *stampWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := len(p)
-	var b bytes.Buffer
-	for len(p) > 0 {
-		if s.atStart {
-			b.WriteString(s.now().UTC().Format("2006-01-02T15:04:05.0000000Z "))
-			s.atStart = false
-		}
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			b.Write(p)
-			break
-		}
-		b.Write(p[:i+1])
-		p = p[i+1:]
-		s.atStart = true
-	}
-	_, err := s.w.Write(b.Bytes())
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// bootTime is the wall-clock time of uptime 0, to turn the kernel's uptime
-// stamps into the wall clock journald records at receipt. It is measured as
-// now - /proc/uptime (10 ms resolution): /proc/stat's btime is the same
-// instant truncated to whole seconds, which would put every line up to a
-// second early (dmesg -T's known error) and could place a kill before the
-// test whose allocation caused it. btime is the fallback.
-func bootTime() (time.Time, error) {
-	now := time.Now()
-	if b, err := os.ReadFile("/proc/uptime"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			if up, err := strconv.ParseFloat(f[0], 64); err == nil {
-				return now.Add(-time.Duration(up * float64(time.Second))), nil
-			}
-		}
-	}
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return time.Time{}, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "btime "); ok {
-			sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			return time.Unix(sec, 0), err
-		}
-	}
-	return time.Time{}, fmt.Errorf("no /proc/uptime and no btime in /proc/stat")
-}
-
-var dmesgLine = regexp.MustCompile(`^\[\s*(\d+)\.(\d{6})\] (.*)$`)
-
-// toJournal rewrites `[ uptime] msg` lines as `journalctl -k -o short-iso`
-// prints them: `2026-11-26T10:41:25+0000 host kernel: msg` (the wall clock is
-// boot + uptime, in UTC, whole seconds as short-iso prints them).
-func toJournal(log []byte, boot time.Time, host string) []byte {
-	var out bytes.Buffer
-	for _, line := range strings.SplitAfter(string(log), "\n") {
-		if line == "" {
-			continue
-		}
-		body := strings.TrimSuffix(line, "\n")
-		m := dmesgLine.FindStringSubmatch(body)
-		if m == nil {
-			out.WriteString(line)
-			continue
-		}
-		sec, _ := strconv.ParseInt(m[1], 10, 64)
-		usec, _ := strconv.ParseInt(m[2], 10, 64)
-		t := boot.Add(time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond).UTC()
-		fmt.Fprintf(&out, "%s %s kernel: %s\n", t.Format("2006-01-02T15:04:05-0700"), host, m[3])
-	}
-	return out.Bytes()
 }
