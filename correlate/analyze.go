@@ -909,44 +909,63 @@ func hogOf(t *testMem, floor int64) (Hog, bool) {
 // memory readings, then tests only the memory records name; by start time
 // when every test has one.
 func timelineOf(j *job, results []*procResult) []TestSpan {
-	var spans []TestSpan
-	used := map[*testMem]bool{}
-	byName := map[string][]*testMem{}
+	nMem := 0
+	for _, r := range results {
+		nMem += len(r.Tests)
+	}
+	// Every span comes from a log's test, a test on a ledger or an in-flight
+	// record: size the slices once, and take the spans' *int64 and *string
+	// fields from backing slices that never grow past their capacity (so the
+	// pointers stay into one array), rather than one allocation each.
+	n := len(j.Tests) + nMem + len(j.InFlight)
+	spans := make([]TestSpan, 0, n)
+	starts := make([]float64, 0, n)
+	ints := make([]int64, 0, 3*nMem)
+	strs := make([]string, 0, 2*n)
+	stamp := func(s float64) *string {
+		if s == 0 {
+			return nil
+		}
+		strs = append(strs, unixTime(s).Format(time.RFC3339Nano))
+		return &strs[len(strs)-1]
+	}
+	num := func(v int64) *int64 {
+		ints = append(ints, v)
+		return &ints[len(ints)-1]
+	}
+	byName := make(map[string][]*testMem, nMem)
 	for _, r := range results {
 		for _, t := range r.Tests {
+			t.timelined = false
 			byName[t.Test] = append(byName[t.Test], t)
 		}
 	}
 	take := func(id, worker string) *testMem {
 		for _, t := range byName[id] {
-			if used[t] || (worker != "" && t.Proc.Worker != "" && t.Proc.Worker != worker) {
+			if t.timelined || (worker != "" && t.Proc.Worker != "" && t.Proc.Worker != worker) {
 				continue
 			}
-			used[t] = true
+			t.timelined = true
 			return t
 		}
 		return nil
 	}
 	span := func(t *testMem) TestSpan {
-		s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: rfc3339(t.Start), End: rfc3339(t.End), Outcome: t.Outcome}
+		s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: stamp(t.Start), End: stamp(t.End), Outcome: t.Outcome}
 		if t.InFlight {
 			s.Outcome = "in-flight"
 		}
 		if t.HasBefore {
-			v := t.Before.RSSBytes
-			s.RSSBeforeBytes = &v
+			s.RSSBeforeBytes = num(t.Before.RSSBytes)
 		}
 		if t.HasAfter {
-			v := t.After.RSSBytes
-			s.RSSAfterBytes = &v
+			s.RSSAfterBytes = num(t.After.RSSBytes)
 		}
 		if t.HasPeak {
-			v := t.PeakRSSBytes
-			s.PeakBytes = &v
+			s.PeakBytes = num(t.PeakRSSBytes)
 		}
 		return s
 	}
-	starts := []float64{}
 	for _, ti := range j.Tests {
 		var s TestSpan
 		st := ti.Start
@@ -956,38 +975,38 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 				s.Outcome = ti.Outcome
 			}
 			if s.Start == nil {
-				s.Start = rfc3339(ti.Start)
+				s.Start = stamp(ti.Start)
 			} else {
 				st = t.Start
 			}
 			if s.End == nil {
-				s.End = rfc3339(ti.End)
+				s.End = stamp(ti.End)
 			}
 		} else {
-			s = TestSpan{Test: ti.ID, Worker: ti.Worker, PID: ti.PID, Start: rfc3339(ti.Start), End: rfc3339(ti.End), Outcome: ti.Outcome}
+			s = TestSpan{Test: ti.ID, Worker: ti.Worker, PID: ti.PID, Start: stamp(ti.Start), End: stamp(ti.End), Outcome: ti.Outcome}
 		}
 		spans = append(spans, s)
 		starts = append(starts, st)
 	}
 	for _, r := range results {
 		for _, t := range r.Tests {
-			if used[t] {
+			if t.timelined {
 				continue
 			}
-			used[t] = true
+			t.timelined = true
 			spans = append(spans, span(t))
 			starts = append(starts, t.Start)
 		}
 	}
 	for _, f := range j.InFlight {
 		found := false
-		for _, s := range spans {
-			if s.Outcome == "in-flight" && (s.Test == f.Test || (f.Worker != "" && s.Worker == f.Worker)) {
+		for i := range spans {
+			if s := &spans[i]; s.Outcome == "in-flight" && (s.Test == f.Test || (f.Worker != "" && s.Worker == f.Worker)) {
 				found = true
 			}
 		}
 		if !found && f.Test != "" {
-			spans = append(spans, TestSpan{Test: f.Test, Worker: f.Worker, PID: f.PID, Start: rfc3339(f.Start), Outcome: "in-flight"})
+			spans = append(spans, TestSpan{Test: f.Test, Worker: f.Worker, PID: f.PID, Start: stamp(f.Start), Outcome: "in-flight"})
 			starts = append(starts, f.Start)
 		}
 	}

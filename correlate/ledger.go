@@ -58,6 +58,8 @@ type testMem struct {
 	TestsLater int
 
 	startHWM int64 // VmHWM at the start, when known
+	// timelined is set by timelineOf once the test has its span.
+	timelined bool
 }
 
 // release is a later drop that was credited against a test's increment.
