@@ -125,7 +125,18 @@ type heldFixture struct {
 func runLedger(p *proc) *procResult {
 	r := &procResult{Proc: p}
 	var entries []*entry
-	byName := map[string]*testMem{}
+	// Every start step makes one test (an end without its start makes one
+	// more, allocated on its own): take them from one slice, which never
+	// grows past its capacity so the pointers stay valid.
+	starts := 0
+	for i := range p.Steps {
+		if p.Steps[i].Kind == stepStart {
+			starts++
+		}
+	}
+	mems := make([]testMem, 0, starts)
+	r.Tests = make([]*testMem, 0, starts)
+	byName := make(map[string]*testMem, starts)
 	var cur mem
 	hasCur := false
 	var active *testMem
@@ -234,7 +245,14 @@ func runLedger(p *proc) *procResult {
 		pending = 0
 	}
 	newTest := func(s *step) *testMem {
-		t := &testMem{Test: s.Test, Proc: p, Seq: len(r.Tests), Start: s.Time}
+		var t *testMem
+		if len(mems) < cap(mems) {
+			mems = append(mems, testMem{})
+			t = &mems[len(mems)-1]
+		} else {
+			t = new(testMem)
+		}
+		t.Test, t.Proc, t.Seq, t.Start = s.Test, p, len(r.Tests), s.Time
 		r.Tests = append(r.Tests, t)
 		byName[s.Test] = t
 		return t
