@@ -123,6 +123,12 @@ type parser struct {
 	// needle: set after a Killed process line, for the memory.oom.group
 	// line that follows it.
 	alert int
+	// keys holds one copy of each Mem-Info / memory.stat key (see key).
+	keys map[string]string
+	// tasksHint is the length of the last task table (see tableRow).
+	tasksHint int
+	// rowVals is tableRow's scratch: the columns of the row being read.
+	rowVals []string
 }
 
 type logical struct {

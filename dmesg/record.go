@@ -136,7 +136,7 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 		case subStatsV2:
 			if k, v, ok := statLine(t); ok {
 				if p.cur.statsBlocks == 1 {
-					p.cur.ev.MemcgStats[k] = v
+					p.cur.ev.MemcgStats[p.key(k)] = v
 				}
 				p.cur.touch(last, st)
 				return
@@ -275,7 +275,7 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 						default:
 							continue
 						}
-						b.ev.MemcgStats[k] = n
+						b.ev.MemcgStats[p.key(k)] = n
 					}
 				}
 			}
@@ -822,6 +822,14 @@ func (p *parser) emit(b *builder) {
 	if len(ev.Extra) == 0 {
 		ev.Extra = nil
 	}
+	if len(ev.Tasks) > 0 {
+		p.tasksHint = len(ev.Tasks)
+	}
+	if cap(ev.Tasks) > len(ev.Tasks) && len(ev.Tasks) > 0 {
+		// The event keeps its table to the end: drop the spare capacity
+		// (append doubles; tasksHint may overshoot).
+		ev.Tasks = append(make([]Task, 0, len(ev.Tasks)), ev.Tasks...)
+	}
 	if ev.FirstLine == 0 {
 		ev.FirstLine = ev.Line
 	}
@@ -852,7 +860,8 @@ func (p *parser) tableRow(line int, t string) bool {
 	}
 	cols := b.tableCols
 	r := t[close+1:]
-	vals := make([]string, 0, len(cols))
+	vals := p.rowVals[:0] // reused: one table row at a time
+	defer func() { p.rowVals = vals[:0] }()
 	vals = append(vals, pidStr)
 	for len(vals) < len(cols)-1 {
 		r = strings.TrimLeft(r, " ")
@@ -863,7 +872,10 @@ func (p *parser) tableRow(line int, t string) bool {
 		vals = append(vals, r[:sp])
 		r = r[sp:]
 	}
-	name := strings.TrimLeft(r, " ")
+	// The row's fields are copied out of the line: a substring would keep
+	// the whole line (and its prefix) alive for as long as the event, and
+	// a 1 GiB log's task tables would then hold ~2 MB of dead line text.
+	name := strings.Clone(strings.TrimLeft(r, " "))
 	var tk Task
 	tk.Name, tk.Line = name, line
 	hasScoreAdj := false
@@ -912,6 +924,11 @@ func (p *parser) tableRow(line int, t string) bool {
 	if !hasScoreAdj && hasOld {
 		tk.OOMScoreAdj = oldAdj
 	}
+	if b.ev.Tasks == nil && p.tasksHint > 0 {
+		// The tables of one machine's records are about the same length:
+		// start at the last one's, rather than grow by doubling.
+		b.ev.Tasks = make([]Task, 0, p.tasksHint)
+	}
 	b.ev.Tasks = append(b.ev.Tasks, tk)
 	if b.tablePIDs == nil {
 		b.tablePIDs = map[int]bool{}
@@ -920,11 +937,32 @@ func (p *parser) tableRow(line int, t string) bool {
 	return true
 }
 
+// key returns k as a string of its own, shared by every event that has
+// that key (Mem-Info and memory.stat keys repeat in every record). A
+// substring of the line would keep the whole line alive as long as the
+// event. Up to maxKeys distinct keys are shared; beyond, each is copied.
+func (p *parser) key(k string) string {
+	if s, ok := p.keys[k]; ok {
+		return s
+	}
+	s := strings.Clone(k)
+	if p.keys == nil {
+		p.keys = map[string]string{}
+	}
+	if len(p.keys) < maxKeys {
+		p.keys[s] = s
+	}
+	return s
+}
+
+// maxKeys bounds parser.keys (a few hundred distinct keys in real logs).
+const maxKeys = 4096
+
 func setExtra(m *map[string]string, k, v string) {
 	if *m == nil {
 		*m = map[string]string{}
 	}
-	(*m)[k] = v
+	(*m)[k] = strings.Clone(v) // not a substring pinning its whole line
 }
 
 // pages converts a page count to bytes and remembers that the default
@@ -974,7 +1012,7 @@ func (p *parser) memInfo(b *builder, t string) bool {
 		default:
 			return false
 		}
-		b.ev.MemInfo[k] = p.pages(n, b.lastKey)
+		b.ev.MemInfo[p.key(k)] = p.pages(n, b.lastKey)
 		b.memInfoFirst = false
 		return true
 	}
@@ -1016,17 +1054,17 @@ func (p *parser) memInfo(b *builder, t string) bool {
 		any = true
 		k = strings.ToLower(k)
 		if prefix == "" && b.memInfoFirst && unit == "" {
-			b.ev.MemInfo[k] = p.pages(n, b.lastKey)
+			b.ev.MemInfo[p.key(k)] = p.pages(n, b.lastKey)
 			continue
 		}
 		if unit == "" {
 			if prefix == "" {
 				continue
 			}
-			b.ev.MemInfo[prefix+k] = n // page counts such as pages_scanned
+			b.ev.MemInfo[p.key(prefix+k)] = n // page counts such as pages_scanned
 			continue
 		}
-		b.ev.MemInfo[prefix+k] = scaleUnit(n, unit)
+		b.ev.MemInfo[p.key(prefix+k)] = scaleUnit(n, unit)
 	}
 	return any
 }
