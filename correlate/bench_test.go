@@ -2,7 +2,10 @@ package correlate
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/oomlens/oomlens/heap"
 )
 
 // bigJob is 100,000 tests in 2,000 modules of 50, each module's first test
@@ -59,5 +62,27 @@ func TestLargeJobLinear(t *testing.T) {
 	}
 	if len(rep.FixturesHeld) != 0 {
 		t.Errorf("fixtures held %+v", rep.FixturesHeld)
+	}
+}
+
+// BenchmarkNormaliseDiagnostics turns a 20,000-test diagnostics file of one
+// process into the model: the per-record work of every batch job.
+func BenchmarkNormaliseDiagnostics(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"event":"session_start","time":1771803094.000,"pid":8612,"rss_bytes":94371840,"rss_anon_bytes":62914560,"boot_time":1771801805,"monotonic":1289.000}` + "\n")
+	for i := 0; i < 20_000; i++ {
+		fmt.Fprintf(&sb, `{"event":"test_start","time":%d.000,"pid":8612,"nodeid":"tests/test_m.py::test_%d","rss_bytes":188743680,"rss_anon_bytes":157286400}`+"\n", 1771803094+i, i)
+		fmt.Fprintf(&sb, `{"event":"test_end","time":%d.500,"pid":8612,"nodeid":"tests/test_m.py::test_%d","outcome":"passed","rss_bytes":188743680,"rss_anon_bytes":157286400,"peak_rss_bytes":189373178}`+"\n", 1771803094+i, i)
+	}
+	d, err := heap.ParseDiagnostics(strings.NewReader(sb.String()), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := &Evidence{Diagnostics: []DiagnosticsInput{{Path: "diagnostics.jsonl", Diag: d}}}
+	for b.Loop() {
+		j := normalise(ev, Options{})
+		if len(j.Procs) != 1 || len(j.Procs[0].Steps) != 40_000 {
+			b.Fatalf("procs %d", len(j.Procs))
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -234,24 +235,39 @@ func (n *normaliser) resolvePosition(p string) string {
 // diagnostics turns oomlens diagnostics records into processes, one per
 // (pid, worker), merged across files.
 func (n *normaliser) diagnostics() {
-	procs := map[string]*proc{}
-	get := func(pid int, worker, path string) *proc {
-		// A pid is one process (`oomlens record` writes the worker id on
-		// the session_start only); without a pid, the worker id is all
-		// there is.
-		k := "pid " + itoa(pid)
+	// A pid is one process (`oomlens record` writes the worker id on the
+	// session_start only); without a pid, the worker id is all there is.
+	type procKey struct {
+		pid    int
+		worker string // only when pid is 0
+	}
+	procs := map[procKey]*proc{}
+	var last *proc // the process of the previous record, the likely next
+	var lastKey procKey
+	get := func(pid int, worker, path string, room int) *proc {
+		k := procKey{pid: pid}
 		if pid == 0 {
-			k = "worker " + worker
+			k.worker = worker
 		}
-		if p := procs[k]; p != nil {
+		p := last
+		if p == nil || k != lastKey {
+			p = procs[k]
+		}
+		if p != nil {
 			if p.Worker == "" {
 				p.Worker = worker
 			}
-			return p
+		} else {
+			p = &proc{PID: pid, Worker: worker, Source: path}
+			// One process per file is the usual case: the process of a
+			// file's first record gets room for all the file's records
+			// (only that one, so a file that interleaves many processes
+			// reserves no more than its own length).
+			p.Steps = slices.Grow(p.Steps, room)
+			procs[k] = p
+			n.j.Procs = append(n.j.Procs, p)
 		}
-		p := &proc{PID: pid, Worker: worker, Source: path}
-		procs[k] = p
-		n.j.Procs = append(n.j.Procs, p)
+		last, lastKey = p, k
 		return p
 	}
 	for _, in := range n.ev.Diagnostics {
@@ -266,8 +282,12 @@ func (n *normaliser) diagnostics() {
 		if summary {
 			n.warnf("%s: a summary of per-test peaks (no RSS before and after each test): it can show hogs, never a leak; its peaks are read as allocation peaks, in the writer's own meaning", in.Path)
 		}
-		for _, r := range d.Records {
-			p := get(r.PID, r.Worker, in.Path)
+		for i, r := range d.Records {
+			room := 0
+			if i == 0 {
+				room = len(d.Records)
+			}
+			p := get(r.PID, r.Worker, in.Path, room)
 			src := pos(in.Path, r.Line)
 			m := mem{RSSBytes: r.RSSBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
 			switch r.Event {
