@@ -12,7 +12,7 @@ import (
 const (
 	// blockBytes is the read buffer of the fast path. Peak memory is about
 	// this plus the events.
-	blockBytes = 2 << 20
+	blockBytes = 1 << 20
 	// sampleBytes of the first block choose which byte of each needle to
 	// search for (the rarest in this input).
 	sampleBytes = 1 << 20
@@ -191,15 +191,30 @@ func parseFast(r io.Reader, opts Options, lim limits) (*Log, error) {
 	}
 	// keepRing saves the untaken lines at the end of a block's complete
 	// lines data[:end] into p.ring before the block is reused.
+	//
+	// The lines are copied into one of two arenas, in turn: after a
+	// keepRing, p.ring refers to its arena (and to lines that take
+	// appended, each a copy of its own), never to the other one, which the
+	// next keepRing overwrites. Copying line by line made ~8 MB of garbage
+	// per GiB of log, and with it more collections.
+	var ringLines [2][]ringLine
+	var ringBytes [2][]byte
+	turn := 0
 	keepRing := func(end, endLine int) {
 		if end <= dataStart && fedEnd < 0 {
 			return
 		}
 		lb := lookback(end, endLine+1)
-		p.ring = append(p.ring[:0:0], lb...)
-		for k := range p.ring {
-			p.ring[k].raw = append([]byte(nil), p.ring[k].raw...)
+		turn ^= 1
+		lines, arena := ringLines[turn][:0], ringBytes[turn][:0]
+		for _, l := range lb {
+			at := len(arena)
+			arena = append(arena, l.raw...)
+			l.raw = arena[at:len(arena):len(arena)]
+			lines = append(lines, l)
 		}
+		ringLines[turn], ringBytes[turn] = lines, arena
+		p.ring = lines
 	}
 	// carry holds a line cut by the end of a block (at most maxLine bytes
 	// of it; carryLen is its full length).
