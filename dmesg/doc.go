@@ -105,7 +105,7 @@
 //
 // # Speed
 //
-// Parse reads 2 MiB blocks, one read ahead by a goroutine. A record can
+// Parse reads 1 MiB blocks, one read ahead by a goroutine. A record can
 // only start at a line holding one of a few needles (see needles in
 // parse.go: "Kill", "oom-kill", "OOM killer", "-oomd", "kB, limit ",
 // "kB, file-rss:", "sending SIG", "Linux version ", "-- Boot ") or in the

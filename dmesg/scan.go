@@ -42,7 +42,7 @@ type limits struct {
 var defaultLimits = limits{blockBytes: blockBytes, maxLineBytes: maxLineBytes}
 
 // blockPool recycles read buffers between Parse calls (a batch of small
-// logs should not allocate 4 MiB each).
+// logs should not allocate 2 MiB each).
 var blockPool = sync.Pool{New: func() any { b := make([]byte, blockBytes); return &b }}
 
 func (l limits) sniff() int { return min(sniffBytes, l.maxLineBytes) }
