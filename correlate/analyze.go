@@ -550,13 +550,17 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 		basis := "diagnostics"
 		if t.Coarse {
 			basis = "record"
-		} else if r.Proc.PID == 0 || strings.Contains(strings.Join(t.Sources, " "), "weathercop") {
+		} else if r.Proc.PID == 0 || strings.Contains(strings.Join(sourceStrings(t.Sources), " "), "weathercop") {
 			basis = "diagnostics"
 		}
 		f := InFlight{Test: t.Test, Worker: r.Proc.Worker, PID: r.Proc.PID, Basis: basis}
 		start := "no test end"
-		if len(t.Sources) > 0 && t.Sources[0] != "" {
-			start = fmt.Sprintf("%s: test start with no end", t.Sources[0])
+		first := ""
+		if len(t.Sources) > 0 {
+			first = t.Sources[0].String()
+		}
+		if first != "" {
+			start = fmt.Sprintf("%s: test start with no end", first)
 		}
 		if t.HasBefore {
 			start += fmt.Sprintf(", RSS %s at its start", FormatBytes(t.Before.RSSBytes))
@@ -569,17 +573,17 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 		// less its reading at the start (the last reading before it began).
 		// A later reading (a sample, a fixture record) only tells how much
 		// of that came after it.
-		last, lastSource, hasLast := r.Last, r.LastSource, r.HasLast
+		last, lastSource, hasLast := r.Last, r.LastSource.String(), r.HasLast
 		if n := len(r.Proc.Samples); n > 0 && r.Proc.Samples[n-1].Time >= r.LastTime {
 			s := r.Proc.Samples[n-1]
 			last, lastSource, hasLast = s.Mem, "the last sample", true
-			if s.Source != "" {
-				lastSource = s.Source
+			if src := pos(s.Source, s.SourceLine); src != "" {
+				lastSource = src
 			}
 		}
 		base, baseSource, hasBase := t.Before, "its start", t.HasBefore
-		if len(t.Sources) > 0 && t.Sources[0] != "" {
-			baseSource = "its start, " + t.Sources[0]
+		if first != "" {
+			baseSource = "its start, " + first
 		}
 		if !hasBase {
 			base, baseSource, hasBase = last, lastSource, hasLast
@@ -765,7 +769,7 @@ func leakEvidence(t *testMem, killed bool) []string {
 		ev = append(ev, o)
 	}
 	if len(t.Sources) > 0 {
-		ev = append(ev, "records: "+strings.Join(t.Sources, ", "))
+		ev = append(ev, "records: "+strings.Join(sourceStrings(t.Sources), ", "))
 	}
 	return ev
 }

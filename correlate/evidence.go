@@ -288,30 +288,29 @@ func (n *normaliser) diagnostics() {
 				room = len(d.Records)
 			}
 			p := get(r.PID, r.Worker, in.Path, room)
-			src := pos(in.Path, r.Line)
 			m := mem{RSSBytes: r.RSSBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
 			switch r.Event {
 			case heap.EventSessionStart:
 				p.Comm, p.Cmdline = extraString(r.Extra, "comm"), extraString(r.Extra, "cmdline")
 				if r.HasBootTime && r.BootTime > 0 {
-					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsBootTime, BootUnix: r.BootTime, UncertaintyS: 1, Source: src})
+					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsBootTime, BootUnix: r.BootTime, UncertaintyS: 1, Source: pos(in.Path, r.Line)})
 				}
 				if r.HasMonotonic && r.Time > 0 {
-					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsMonotonic, BootUnix: r.Time - r.Monotonic, UncertaintyS: 0.05, Source: src})
+					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsMonotonic, BootUnix: r.Time - r.Monotonic, UncertaintyS: 0.05, Source: pos(in.Path, r.Line)})
 				}
 				if r.HasRSS && r.Time > 0 {
-					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: src})
+					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
 				}
 			case heap.EventSessionEnd:
-				p.Ended, p.EndedTime = src, r.Time
+				p.Ended, p.EndedTime = pos(in.Path, r.Line), r.Time
 			case heap.EventSample:
 				if r.HasRSS && r.Time > 0 {
-					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: src})
+					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
 				}
 			case heap.EventTestStart:
-				p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: src})
+				p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line})
 			case heap.EventTestEnd:
-				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: src, Outcome: r.Outcome, TracebackKept: r.TracebackKept}
+				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line, Outcome: r.Outcome, TracebackKept: r.TracebackKept}
 				if summary {
 					s.HasMem = false
 					if r.HasPeak {
@@ -332,7 +331,7 @@ func (n *normaliser) diagnostics() {
 				if summary {
 					// A summary entry stands alone: give it a start so the
 					// ledger sees a test (with no readings).
-					p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: src})
+					p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: in.Path, SourceLine: r.Line})
 				}
 				p.Steps = append(p.Steps, s)
 			case heap.EventFixtureTeardown, heap.EventFixtureSetup:
@@ -348,7 +347,7 @@ func (n *normaliser) diagnostics() {
 					kind = stepFixtureSetup
 				}
 				p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, Fixture: r.Fixture, Scope: r.Scope, Time: r.Time,
-					Mem: before, After: after, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: src})
+					Mem: before, After: after, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: in.Path, SourceLine: r.Line})
 			}
 		}
 	}
@@ -403,19 +402,18 @@ func (n *normaliser) weathercop() {
 			if !r.Time.IsZero() {
 				naive = true
 			}
-			src := pos(in.Path, r.Line)
 			m := mem{RSSBytes: r.VmRSSBytes}
 			switch r.Event {
 			case heap.WeathercopSessionEnd:
-				p.Ended, p.EndedTime = src, t
+				p.Ended, p.EndedTime = pos(in.Path, r.Line), t
 			case heap.WeathercopSessionStart:
 				if r.HasVmRSS {
-					p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: src})
+					p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: in.Path, SourceLine: r.Line})
 				}
 			case heap.WeathercopTestStart:
 				id := resolve(r.Test)
 				open[r.Test] = id
-				s := step{Kind: stepStart, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: src}
+				s := step{Kind: stepStart, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: in.Path, SourceLine: r.Line}
 				if r.HasVmHWM {
 					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
 				}
@@ -426,7 +424,7 @@ func (n *normaliser) weathercop() {
 					id = resolve(r.Test)
 				}
 				delete(open, r.Test)
-				s := step{Kind: stepEnd, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: src}
+				s := step{Kind: stepEnd, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: in.Path, SourceLine: r.Line}
 				if r.HasVmHWM {
 					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
 				}

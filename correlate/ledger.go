@@ -14,7 +14,7 @@ type testMem struct {
 	Start   float64
 	End     float64
 	Outcome string
-	Sources []string
+	Sources []srcPos
 
 	Before, After       mem
 	HasBefore, HasAfter bool
@@ -90,7 +90,7 @@ type procResult struct {
 	HasLast  bool
 	LastTime float64
 	// LastSource is where Last was read.
-	LastSource string
+	LastSource srcPos
 	// Unowned is what growth between tests is still on the ledger.
 	Unowned int64
 	// Fixtures are the fixtures made (fixture_setup) and not torn down by
@@ -269,7 +269,7 @@ func runLedger(p *proc) *procResult {
 				pending = 0
 			}
 			t := newTest(s)
-			t.Sources = append(t.Sources, s.Source)
+			t.Sources = append(t.Sources, s.at())
 			t.Coarse = s.Coarse
 			if s.HasMem {
 				if hasCur {
@@ -277,7 +277,7 @@ func runLedger(p *proc) *procResult {
 				}
 				cur, hasCur = s.Mem, true
 				t.Before, t.HasBefore = s.Mem, true
-				r.LastTime, r.LastSource = s.Time, s.Source
+				r.LastTime, r.LastSource = s.Time, s.at()
 			}
 			if s.HasHWM {
 				t.startHWM = s.HWMBytes
@@ -315,7 +315,7 @@ func runLedger(p *proc) *procResult {
 				gap(g, "between tests")
 			}
 			cur, hasCur = s.After, true
-			r.LastTime, r.LastSource = s.Time, s.Source
+			r.LastTime, r.LastSource = s.Time, s.at()
 		case stepFixture:
 			if !s.HasMem {
 				continue
@@ -345,7 +345,7 @@ func runLedger(p *proc) *procResult {
 				}
 			}
 			cur, hasCur = s.After, true
-			r.LastTime, r.LastSource = s.Time, s.Source
+			r.LastTime, r.LastSource = s.Time, s.at()
 		case stepEnd:
 			t := active
 			if t == nil || t.Test != s.Test {
@@ -367,7 +367,7 @@ func runLedger(p *proc) *procResult {
 			t.Coarse = t.Coarse || s.Coarse
 			t.TracebackKept = s.TracebackKept
 			t.SharedWith, t.SampleGapS = s.SharedWith, s.SampleGapS
-			t.Sources = append(t.Sources, s.Source)
+			t.Sources = append(t.Sources, s.at())
 			if s.HasMem {
 				if hasCur && t.HasBefore {
 					pending += delta(cur, s.Mem)
@@ -375,7 +375,7 @@ func runLedger(p *proc) *procResult {
 				}
 				cur, hasCur = s.Mem, true
 				t.After, t.HasAfter = s.Mem, true
-				r.LastTime, r.LastSource = s.Time, s.Source
+				r.LastTime, r.LastSource = s.Time, s.at()
 			}
 			if t.HasBefore && t.HasAfter {
 				finish(t)

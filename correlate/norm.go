@@ -56,7 +56,9 @@ type step struct {
 	Time   float64 // Unix seconds; 0 when unknown
 	Mem    mem
 	HasMem bool
-	Source string // "file:line"
+	// Source is the input, "file:line" when SourceLine is 0; see srcPos.
+	Source     string
+	SourceLine int
 
 	// stepEnd only.
 	Outcome string
@@ -100,9 +102,32 @@ type step struct {
 
 // sample is one periodic reading of one process.
 type sample struct {
-	Time   float64
-	Mem    mem
-	Source string
+	Time       float64
+	Mem        mem
+	Source     string // as in step
+	SourceLine int
+}
+
+// srcPos is where a record was read: the input and its line, formatted as
+// "file:line" (pos) only when evidence names it, not for every record. A
+// Line of 0 leaves Path as it is (a position already formatted).
+type srcPos struct {
+	Path string
+	Line int
+}
+
+func (s srcPos) String() string { return pos(s.Path, s.Line) }
+
+// at is where the step was read.
+func (s *step) at() srcPos { return srcPos{s.Source, s.SourceLine} }
+
+// sourceStrings formats positions.
+func sourceStrings(ps []srcPos) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }
 
 // proc is one pytest process: the main process, or one xdist worker.
