@@ -174,6 +174,27 @@ func (n *normaliser) addID(id string) {
 }
 
 func (n *normaliser) nodeOrder() {
+	// Size the set for the largest input (the others name mostly the same
+	// tests): a diagnostics file has a start and an end record per test.
+	size := len(n.ev.Collect)
+	for _, in := range n.ev.Pytest {
+		if in.Log != nil {
+			k := 0
+			for _, s := range in.Log.Sessions {
+				k += len(s.Tests) + len(s.InFlight)
+			}
+			size = max(size, k)
+		}
+	}
+	for _, in := range n.ev.Diagnostics {
+		if in.Diag != nil {
+			size = max(size, len(in.Diag.Records)/2)
+		}
+	}
+	if len(n.seen) == 0 {
+		n.seen = make(map[string]bool, size)
+	}
+	n.order = slices.Grow(n.order, size)
 	for _, in := range n.ev.Pytest {
 		if in.Log == nil {
 			continue
