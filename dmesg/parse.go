@@ -104,7 +104,8 @@ type parser struct {
 	log        Log
 
 	// logical-line assembler (hard wraps)
-	pending     *logical
+	pending     *logical // nil or &pendingBuf
+	pendingBuf  logical
 	prevLogical int
 
 	cur   *builder
@@ -225,16 +226,19 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 	if !stripped {
 		pre = p.stripPrefix(string(raw))
 	}
-	p.pending = &logical{line: lineNo, last: lineNo, pre: pre}
+	// One logical line is pending at a time: its storage is reused (an
+	// allocation per record line was a quarter of Parse's garbage).
+	p.pendingBuf = logical{line: lineNo, last: lineNo, pre: pre}
+	p.pending = &p.pendingBuf
 	return true
 }
 
 // flush feeds the pending logical line to the record state machine.
 func (p *parser) flush() {
-	l := p.pending
-	if l == nil {
+	if p.pending == nil {
 		return
 	}
+	l := *p.pending // a copy: pendingBuf is reused by the next push
 	p.pending = nil
 	st := l.pre.st
 	if l.pre.stamped {
