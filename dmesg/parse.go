@@ -126,8 +126,9 @@ type parser struct {
 	alert int
 	// keys holds one copy of each Mem-Info / memory.stat key (see key).
 	keys map[string]string
-	// tasksHint is the length of the last task table (see tableRow).
-	tasksHint int
+	// taskScratch collects the task table of the open record (see
+	// tableRow, emit).
+	taskScratch []Task
 	// rowVals is tableRow's scratch: the columns of the row being read.
 	rowVals []string
 }

@@ -823,12 +823,13 @@ func (p *parser) emit(b *builder) {
 		ev.Extra = nil
 	}
 	if len(ev.Tasks) > 0 {
-		p.tasksHint = len(ev.Tasks)
-	}
-	if cap(ev.Tasks) > len(ev.Tasks) && len(ev.Tasks) > 0 {
-		// The event keeps its table to the end: drop the spare capacity
-		// (append doubles; tasksHint may overshoot).
-		ev.Tasks = append(make([]Task, 0, len(ev.Tasks)), ev.Tasks...)
+		// The rows are in p.taskScratch (see tableRow): the event gets its
+		// own table of the exact length, the scratch is cleared (it must
+		// not keep the names alive) and kept for the next table.
+		scratch := ev.Tasks
+		ev.Tasks = append(make([]Task, 0, len(scratch)), scratch...)
+		clear(scratch)
+		p.taskScratch = scratch[:0]
 	}
 	if ev.FirstLine == 0 {
 		ev.FirstLine = ev.Line
@@ -924,10 +925,11 @@ func (p *parser) tableRow(line int, t string) bool {
 	if !hasScoreAdj && hasOld {
 		tk.OOMScoreAdj = oldAdj
 	}
-	if b.ev.Tasks == nil && p.tasksHint > 0 {
-		// The tables of one machine's records are about the same length:
-		// start at the last one's, rather than grow by doubling.
-		b.ev.Tasks = make([]Task, 0, p.tasksHint)
+	if b.ev.Tasks == nil {
+		// Rows go to the parser's scratch table; emit copies them out at
+		// their exact length. Only p.cur takes rows, and it is emitted (or
+		// dropped) before the next builder starts.
+		b.ev.Tasks = p.taskScratch[:0]
 	}
 	b.ev.Tasks = append(b.ev.Tasks, tk)
 	if b.tablePIDs == nil {
