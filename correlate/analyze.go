@@ -925,12 +925,26 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 	spans := make([]TestSpan, 0, n)
 	starts := make([]float64, 0, n)
 	ints := make([]int64, 0, 3*nMem)
+	// The stamps are written into one buffer (a test's start is often the
+	// previous one's end: written once) and made strings at the end, with
+	// one allocation; the *string fields point into strs meanwhile.
 	strs := make([]string, 0, 2*n)
+	type extent struct{ from, to int }
+	where := make([]extent, 0, 2*n)
+	// Room for one stamp a span; it grows when ends are not the next starts.
+	buf := make([]byte, 0, n*len("2006-01-02T15:04:05.999999Z"))
+	last, lastAt := 0.0, extent{} // 0 is never stamped
 	stamp := func(s float64) *string {
 		if s == 0 {
 			return nil
 		}
-		strs = append(strs, unixTime(s).Format(time.RFC3339Nano))
+		if s != last {
+			from := len(buf)
+			buf = unixTime(s).AppendFormat(buf, time.RFC3339Nano)
+			last, lastAt = s, extent{from, len(buf)}
+		}
+		where = append(where, lastAt)
+		strs = append(strs, "")
 		return &strs[len(strs)-1]
 	}
 	num := func(v int64) *int64 {
@@ -1013,6 +1027,10 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 			spans = append(spans, TestSpan{Test: f.Test, Worker: f.Worker, PID: f.PID, Start: stamp(f.Start), Outcome: "in-flight"})
 			starts = append(starts, f.Start)
 		}
+	}
+	text := string(buf)
+	for i, w := range where {
+		strs[i] = text[w.from:w.to]
 	}
 	all := true
 	for _, s := range starts {
