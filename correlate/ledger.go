@@ -135,6 +135,9 @@ func runLedger(p *proc) *procResult {
 		}
 	}
 	mems := make([]testMem, 0, starts)
+	// A test's Sources are its start and its end: two slots each of one
+	// array (capped, so a third append would copy, not overwrite).
+	srcs := make([]srcPos, 2*starts)
 	r.Tests = make([]*testMem, 0, starts)
 	byName := make(map[string]*testMem, starts)
 	var cur mem
@@ -246,9 +249,9 @@ func runLedger(p *proc) *procResult {
 	}
 	newTest := func(s *step) *testMem {
 		var t *testMem
-		if len(mems) < cap(mems) {
-			mems = append(mems, testMem{})
-			t = &mems[len(mems)-1]
+		if k := len(mems); k < cap(mems) {
+			mems = append(mems, testMem{Sources: srcs[2*k : 2*k : 2*k+2]})
+			t = &mems[k]
 		} else {
 			t = new(testMem)
 		}
