@@ -75,6 +75,7 @@ func TestSniffShapes(t *testing.T) {
 		{"diagnostics array", `[{"event":"test_end","time":1,"pid":2}]`, []string{KindDiagnostics}},
 		{"diagnostics summary", `{"tests": [{"name": "test_a", "peak_memory_mb": 12}]}`, []string{KindDiagnostics}},
 		{"other json", `{"foo": 1}`, []string{KindUnrecognized}},
+		{"another tool's tests array", `{"tests": [{"name": "a", "duration": 1}], "created": 5}`, []string{KindUnrecognized}},
 		{"record manifest", "{\n  \"schema\": \"oomlens/record/v1\",\n  \"command\": [\"pytest\"]\n}", []string{KindRecordManifest}},
 		{"json quoting node ids", `{"in_flight": [{"test": "tests/test_a.py::test_b"}], "notes": "Killed process 5"}`, []string{KindUnrecognized}},
 		{"journal json", `{"__REALTIME_TIMESTAMP":"1700000000000000","_TRANSPORT":"kernel","MESSAGE":"Out of memory: Killed process 5 (python) total-vm:1kB"}` + "\n", []string{KindKernelLog}},

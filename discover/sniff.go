@@ -2,16 +2,19 @@ package discover
 
 import (
 	"bytes"
-	"encoding/binary"
 	"regexp"
 	"unicode/utf8"
+
+	"github.com/oomlens/oomlens/heap"
 )
 
 // Sniff names the kinds the head of an input shows, in the order of the Kind
 // constants, or KindUnrecognized alone. It never reads past head.
 func Sniff(head []byte) []string {
 	var kinds []string
-	if isCore(head) {
+	// The formats that belong to one parser are recognised by that parser's
+	// own check, so that sniffing and parsing agree on what they accept.
+	if heap.LooksLikeCore(head) {
 		return []string{KindCore}
 	}
 	if looksBinary(head) {
@@ -22,7 +25,7 @@ func Sniff(head []byte) []string {
 	switch {
 	case isJUnit(trimmed):
 		return []string{KindJUnitXML}
-	case isDiagnostics(trimmed):
+	case heap.LooksLikeDiagnostics(trimmed):
 		return []string{KindDiagnostics}
 	case looksJSON(trimmed):
 		// Other JSON: `journalctl -o json` carries kernel records in its
@@ -59,19 +62,6 @@ const LookedFor = "looked for: kernel OOM-killer records (`invoked oom-killer`, 
 	"oomlens diagnostics JSON (`\"event\": \"test_end\"`…), a weathercop memory log (`[ts] TEST_START: name`), " +
 	"JUnit XML (`<testsuite`), a `pytest --collect-only -q` list, an ELF core file, an `oomlens record` record.json"
 
-// isCore reports an ELF header whose e_type is ET_CORE (4), in either byte
-// order (System V ABI, ELF header: e_ident[EI_DATA] at 5, e_type at 16).
-func isCore(b []byte) bool {
-	if len(b) < 18 || !bytes.HasPrefix(b, []byte("\x7fELF")) {
-		return false
-	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if b[5] == 2 {
-		bo = binary.BigEndian
-	}
-	return bo.Uint16(b[16:18]) == 4
-}
-
 // looksBinary reports content that is not text: a NUL byte, or mostly
 // invalid UTF-8, in the head. A NUL-filled file is binary.
 func looksBinary(b []byte) bool {
@@ -103,8 +93,6 @@ func isJUnit(b []byte) bool {
 }
 
 var (
-	reDiagEvent      = regexp.MustCompile(`"event"\s*:\s*"(session_start|test_start|test_end|fixture_teardown|sample)"`)
-	reDiagSummary    = regexp.MustCompile(`^\{\s*"tests"\s*:\s*\[`)
 	reRecordManifest = regexp.MustCompile(`^\{\s*"schema"\s*:\s*"oomlens/record/v\d+"`)
 	reWeathercop     = regexp.MustCompile(`(?m)^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?\] (?:SESSION_START|TEST_START|TEST_END|SESSION_END): `)
 )
@@ -153,13 +141,6 @@ func looksJSON(b []byte) bool {
 	}
 	rest := bytes.TrimLeft(b[1:], " \t\r\n")
 	return len(rest) > 0 && (rest[0] == '{' || rest[0] == ']' || rest[0] == '"' || rest[0] == '[')
-}
-
-func isDiagnostics(b []byte) bool {
-	if len(b) == 0 || (b[0] != '{' && b[0] != '[') {
-		return false
-	}
-	return reDiagEvent.Match(b) || reDiagSummary.Match(b)
 }
 
 // Literal anchors of kernel OOM records and userspace killers, searched with
