@@ -73,7 +73,22 @@ type identity struct {
 type procInfo struct {
 	ppid   int
 	worker string
+	id     identity
 }
+
+// pendingSeen is a process not yet described: the identity it last showed
+// and how many ticks in a row showed it.
+type pendingSeen struct {
+	id    identity
+	ticks int
+}
+
+// forkOnlyTicks is how many ticks in a row a child must show its parent's
+// own identity before it is described as it is: a child that looks exactly
+// like its parent is most likely between fork and exec (under load that
+// window can span several ticks), and is described once it has exec'd; one
+// that never execs (a forked worker) is described after these ticks.
+const forkOnlyTicks = 20
 
 // sampler reads the memory of a process tree into diagnostics.jsonl.
 type sampler struct {
@@ -86,7 +101,7 @@ type sampler struct {
 	err       error
 
 	known   map[int]*procInfo // pids already given a session_start
-	pending map[int]identity  // pids seen once, not yet described
+	pending map[int]pendingSeen // pids seen, not yet described
 	parents map[int]int       // scan mode: pid -> ppid
 	tree    []int
 	queue   []int
@@ -114,7 +129,7 @@ func newSampler(root int, w io.Writer, bootTimeS int64) *sampler {
 		w:         bw,
 		enc:       json.NewEncoder(bw),
 		known:     map[int]*procInfo{},
-		pending:   map[int]identity{},
+		pending:   map[int]pendingSeen{},
 		parents:   map[int]int{},
 		buf:       make([]byte, 4096),
 		cbuf:      make([]byte, 64<<10),
@@ -193,13 +208,23 @@ func (s *sampler) tick() {
 			// for). So a process is described only once two ticks in a
 			// row saw the same comm and command line; until then it gets
 			// no record. A process living less than two intervals may
-			// therefore go unrecorded.
-			if prev, ok := s.pending[pid]; !ok || prev != id {
-				s.pending[pid] = id
+			// therefore go unrecorded. A child that shows exactly its
+			// parent's identity waits longer (forkOnlyTicks): two ticks
+			// can both fall between its fork and its exec on a loaded
+			// machine, and it would then be described as its parent for
+			// good.
+			prev, ok := s.pending[pid]
+			if !ok || prev.id != id {
+				s.pending[pid] = pendingSeen{id: id, ticks: 1}
+				continue
+			}
+			prev.ticks++
+			if parent := s.known[st.PPID]; parent != nil && parent.id == id && prev.ticks < forkOnlyTicks {
+				s.pending[pid] = prev
 				continue
 			}
 			delete(s.pending, pid)
-			info = &procInfo{ppid: st.PPID, worker: xdistWorker(pid, id.cmdline)}
+			info = &procInfo{ppid: st.PPID, worker: xdistWorker(pid, id.cmdline), id: id}
 			s.known[pid] = info
 			s.stats.Processes++
 			// pytest-xdist sets PYTEST_XDIST_WORKER inside the worker
