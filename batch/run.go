@@ -81,8 +81,12 @@ func Run(ctx context.Context, jobs []Job, analyze AnalyzeFunc, opts Options, emi
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		// The slot is given back once the result is emitted, not before:
+		// then no more than cap(window) jobs are ever analysed ahead of the
+		// emitted ones, as the window promises.
+		err := emit(r)
 		<-window
-		if err := emit(r); err != nil {
+		if err != nil {
 			return err
 		}
 	}
