@@ -100,9 +100,9 @@ type sampler struct {
 	enc       *json.Encoder
 	err       error
 
-	known   map[int]*procInfo // pids already given a session_start
+	known   map[int]*procInfo   // pids already given a session_start
 	pending map[int]pendingSeen // pids seen, not yet described
-	parents map[int]int       // scan mode: pid -> ppid
+	parents map[int]int         // scan mode: pid -> ppid
 	tree    []int
 	queue   []int
 	buf     []byte
