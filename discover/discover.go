@@ -11,9 +11,7 @@
 package discover
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +21,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/oomlens/oomlens/decompress"
 )
 
 // Kind names, used in every output.
@@ -43,14 +40,6 @@ const (
 	KindUnrecognized   = "unrecognized"
 )
 
-// Compression names, as reported in Input.Compression.
-const (
-	CompressionNone = ""
-	CompressionGzip = "gzip"
-	CompressionZstd = "zstd"
-	CompressionXz   = "xz"
-)
-
 // HeadBytes is how much of an input's decompressed content sniffing reads.
 const HeadBytes = 64 << 10
 
@@ -62,7 +51,8 @@ type Input struct {
 	// Kinds recognised from the head of the content, in the order of the
 	// Kind constants; KindUnrecognized alone when nothing was.
 	Kinds []string
-	// Compression of the file on disk ("" when plain).
+	// Compression of the file on disk, as package decompress names it
+	// (decompress.None, "", when plain).
 	Compression string
 	// Head is the first HeadBytes of the decompressed content. It may share
 	// memory with the content: do not modify it.
@@ -113,10 +103,10 @@ func (in *Input) Open() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(in.Head)), nil
 	}
 	if in.file == "" {
-		if in.Compression == CompressionNone {
+		if in.Compression == decompress.None {
 			return io.NopCloser(bytes.NewReader(in.data)), nil
 		}
-		rc, _, err := decompress(bytes.NewReader(in.data))
+		rc, _, err := decompress.NewReader(bytes.NewReader(in.data))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in.Path, err)
 		}
@@ -126,10 +116,10 @@ func (in *Input) Open() (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Path, err)
 	}
-	if in.Compression == CompressionNone {
+	if in.Compression == decompress.None {
 		return f, nil // the parsers buffer their reads
 	}
-	rc, _, err := decompress(f)
+	rc, _, err := decompress.NewReader(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", in.Path, err)
@@ -150,7 +140,7 @@ func (in *Input) Data() []byte { return in.data }
 // member, and sniffs it. name is used in every message about it.
 func FromBytes(name string, data []byte) (*Input, error) {
 	in := &Input{Path: name, data: data, SizeBytes: int64(len(data))}
-	if compressionOf(data) == CompressionNone {
+	if decompress.Of(data) == decompress.None {
 		// The head is the content's own start: no copy.
 		n := min(len(data), HeadBytes)
 		in.Head = data[:n:n]
@@ -292,7 +282,7 @@ func (in *Input) sniff(r io.Reader, size int64) error {
 	name := in.Path
 	// The magic bytes, as decompress peeks them; plain content (the common
 	// case) is then read straight into the head, with no buffer between.
-	var magic [6]byte
+	var magic [decompress.MagicBytes]byte
 	m, err := io.ReadFull(r, magic[:])
 	switch err {
 	case nil:
@@ -302,17 +292,17 @@ func (in *Input) sniff(r io.Reader, size int64) error {
 	default:
 		r = io.MultiReader(bytes.NewReader(magic[:m]), errReader{err})
 	}
-	comp := compressionOf(magic[:m])
+	comp := decompress.Of(magic[:m])
 	rc := io.NopCloser(r)
-	if comp != CompressionNone {
-		if rc, comp, err = decompress(r); err != nil {
+	if comp != decompress.None {
+		if rc, comp, err = decompress.NewReader(r); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		defer rc.Close()
 	}
 	in.Compression = comp
 	bufLen := HeadBytes
-	if comp == CompressionNone && size >= 0 && size < HeadBytes {
+	if comp == decompress.None && size >= 0 && size < HeadBytes {
 		bufLen = int(size) + 1 // +1: the read ends at EOF, showing the content whole
 	}
 	head := make([]byte, bufLen)
@@ -333,80 +323,11 @@ func (in *Input) sniff(r io.Reader, size int64) error {
 	in.Head = head[:n:n]
 	// Only a plain read tells a clean end (io.ReadFull's ErrUnexpectedEOF)
 	// from a cut-off compressed stream, whose reader says the same.
-	in.whole = comp == CompressionNone && (err == io.EOF || err == io.ErrUnexpectedEOF)
+	in.whole = comp == decompress.None && (err == io.EOF || err == io.ErrUnexpectedEOF)
 	in.Kinds = Sniff(in.Head)
 	return nil
-}
-
-// CompressionOf names the compression whose magic bytes start b, as Open and
-// NewReader detect it: CompressionGzip, CompressionZstd, CompressionXz or
-// CompressionNone. Six bytes are enough to tell.
-func CompressionOf(b []byte) string { return compressionOf(b) }
-
-func compressionOf(b []byte) string {
-	switch {
-	case bytes.HasPrefix(b, magicGzip):
-		return CompressionGzip
-	case bytes.HasPrefix(b, magicZstd):
-		return CompressionZstd
-	case bytes.HasPrefix(b, magicXz):
-		return CompressionXz
-	}
-	return CompressionNone
-}
-
-// Magic numbers of the compressed formats read (RFC 1952, RFC 8878, the xz
-// file format 1.2.1 §2.1.1.1).
-var (
-	magicGzip = []byte{0x1f, 0x8b}
-	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
-	magicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
-)
-
-// decompress wraps r in the decompressor its magic bytes call for. The
-// returned closer closes r too when r is an io.Closer.
-func decompress(r io.Reader) (io.ReadCloser, string, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(6)
-	closeUnder := func() error {
-		if c, ok := r.(io.Closer); ok {
-			return c.Close()
-		}
-		return nil
-	}
-	switch compressionOf(magic) {
-	case CompressionGzip:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, "", fmt.Errorf("gzip: %w", err)
-		}
-		return readCloser{zr, func() error { zr.Close(); return closeUnder() }}, CompressionGzip, nil
-	case CompressionZstd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, "", fmt.Errorf("zstd: %w", err)
-		}
-		return readCloser{zr, func() error { zr.Close(); return closeUnder() }}, CompressionZstd, nil
-	case CompressionXz:
-		zr, err := xz.NewReader(br)
-		if err != nil {
-			return nil, "", fmt.Errorf("xz: %w", err)
-		}
-		return readCloser{zr, closeUnder}, CompressionXz, nil
-	}
-	return readCloser{br, closeUnder}, CompressionNone, nil
 }
 
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
-
-type readCloser struct {
-	io.Reader
-	close func() error
-}
-
-func (rc readCloser) Close() error { return rc.close() }
-
-// NewReader undoes the compression of r, if any, by its magic bytes.
-func NewReader(r io.Reader) (io.ReadCloser, string, error) { return decompress(r) }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+
+	"github.com/oomlens/oomlens/decompress"
 )
 
 func TestSniffCorpus(t *testing.T) {
@@ -99,11 +101,11 @@ func compressed(t *testing.T, kind string, data []byte) []byte {
 	var w io.WriteCloser
 	var err error
 	switch kind {
-	case CompressionGzip:
+	case decompress.Gzip:
 		w = gzip.NewWriter(&buf)
-	case CompressionZstd:
+	case decompress.Zstd:
 		w, err = zstd.NewWriter(&buf)
-	case CompressionXz:
+	case decompress.Xz:
 		w, err = xz.NewWriter(&buf)
 	default:
 		return data
@@ -124,10 +126,10 @@ func TestWalkDecompressesByContent(t *testing.T) {
 	dir := t.TempDir()
 	// Names deliberately lie about the content: recognition is by magic bytes.
 	files := map[string]string{
-		"a-plain.txt":    CompressionNone,
-		"b-kern.log.2":   CompressionGzip,
-		"c-kern.log.zst": CompressionZstd,
-		"d-kern.log.gz":  CompressionXz,
+		"a-plain.txt":    decompress.None,
+		"b-kern.log.2":   decompress.Gzip,
+		"c-kern.log.zst": decompress.Zstd,
+		"d-kern.log.gz":  decompress.Xz,
 	}
 	for name, comp := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), compressed(t, comp, []byte(kernelLine)), 0o644); err != nil {
@@ -174,12 +176,12 @@ func TestWalkDecompressesByContent(t *testing.T) {
 }
 
 func TestWalkStdin(t *testing.T) {
-	set, err := Walk([]string{"-"}, Options{Stdin: bytes.NewReader(compressed(t, CompressionGzip, []byte(kernelLine)))})
+	set, err := Walk([]string{"-"}, Options{Stdin: bytes.NewReader(compressed(t, decompress.Gzip, []byte(kernelLine)))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := set.Inputs[0]
-	if in.Path != "-" || in.Compression != CompressionGzip || !in.Has(KindKernelLog) {
+	if in.Path != "-" || in.Compression != decompress.Gzip || !in.Has(KindKernelLog) {
 		t.Fatalf("stdin input = %+v", in)
 	}
 	tmp := in.File()
@@ -209,7 +211,7 @@ func TestWalkErrorsNameThePath(t *testing.T) {
 }
 
 func TestTruncatedCompressedInputKeepsHead(t *testing.T) {
-	data := compressed(t, CompressionGzip, bytes.Repeat([]byte(kernelLine), 2000))
+	data := compressed(t, decompress.Gzip, bytes.Repeat([]byte(kernelLine), 2000))
 	dir := t.TempDir()
 	p := filepath.Join(dir, "cut.gz")
 	if err := os.WriteFile(p, data[:len(data)/2], 0o644); err != nil {
@@ -258,18 +260,18 @@ func FuzzSniff(f *testing.F) {
 		if len(kinds) == 0 {
 			t.Fatal("no kinds")
 		}
-		if _, _, err := decompress(bytes.NewReader(b)); err != nil {
+		if _, _, err := decompress.NewReader(bytes.NewReader(b)); err != nil {
 			return
 		}
 	})
 }
 
 func TestFromBytes(t *testing.T) {
-	in, err := FromBytes("job.zip/kern.log.xz", compressed(t, CompressionXz, []byte(kernelLine)))
+	in, err := FromBytes("job.zip/kern.log.xz", compressed(t, decompress.Xz, []byte(kernelLine)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Compression != CompressionXz || !in.Has(KindKernelLog) || in.File() != "" {
+	if in.Compression != decompress.Xz || !in.Has(KindKernelLog) || in.File() != "" {
 		t.Fatalf("input = %+v", in)
 	}
 	rc, err := in.Open()
@@ -293,7 +295,7 @@ func TestHeadAndOpenAcrossSizes(t *testing.T) {
 	dir := t.TempDir()
 	for _, size := range []int{0, 1, HeadBytes - 1, HeadBytes, HeadBytes + 1, 3*HeadBytes + 7} {
 		content := bytes.Repeat([]byte(kernelLine), size/len(kernelLine)+1)[:size]
-		for _, comp := range []string{CompressionNone, CompressionGzip, CompressionZstd, CompressionXz} {
+		for _, comp := range []string{decompress.None, decompress.Gzip, decompress.Zstd, decompress.Xz} {
 			data := compressed(t, comp, content)
 			p := filepath.Join(dir, "in")
 			if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -327,7 +329,7 @@ func TestHeadAndOpenAcrossSizes(t *testing.T) {
 					}
 				}
 			}
-			if comp == CompressionNone && size < HeadBytes {
+			if comp == decompress.None && size < HeadBytes {
 				os.Remove(p)
 				rc, err := set.Inputs[0].Open()
 				if err != nil {
@@ -342,7 +344,7 @@ func TestHeadAndOpenAcrossSizes(t *testing.T) {
 // TestOpenCutCompressedInputFails: a compressed input cut off before
 // HeadBytes is not taken as read whole: Open still reports the damage.
 func TestOpenCutCompressedInputFails(t *testing.T) {
-	data := compressed(t, CompressionGzip, bytes.Repeat([]byte(kernelLine), 20))
+	data := compressed(t, decompress.Gzip, bytes.Repeat([]byte(kernelLine), 20))
 	for _, in := range func() []*Input {
 		p := filepath.Join(t.TempDir(), "cut.gz")
 		if err := os.WriteFile(p, data[:len(data)-6], 0o644); err != nil {

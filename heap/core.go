@@ -21,7 +21,6 @@ package heap
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -31,8 +30,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/oomlens/oomlens/decompress"
 )
 
 // DefaultCoreMaxDecompressedBytes caps the decompressed size of a compressed
@@ -193,13 +191,6 @@ func LooksLikeCore(head []byte) bool {
 	return elf.Type(bo.Uint16(head[16:])) == elf.ET_CORE
 }
 
-// Magic numbers of the compressed forms ReadCore accepts.
-var (
-	coreMagicGzip = []byte{0x1f, 0x8b}
-	coreMagicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
-	coreMagicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
-)
-
 // ReadCore summarises the core file at path, plain or compressed with gzip,
 // zstd or xz (told by its magic bytes, not its name). A compressed core is
 // decompressed into a sparse temporary file (removed before returning), at
@@ -216,21 +207,12 @@ func ReadCore(path string, opts CoreOptions) (*Core, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var head [8]byte
+	var head [decompress.MagicBytes]byte
 	n, err := io.ReadFull(f, head[:])
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
-	magic := head[:n]
-	var kind string
-	switch {
-	case bytes.HasPrefix(magic, coreMagicGzip):
-		kind = "gzip"
-	case bytes.HasPrefix(magic, coreMagicZstd):
-		kind = "zstd"
-	case bytes.HasPrefix(magic, coreMagicXz):
-		kind = "xz"
-	default:
+	if decompress.Of(head[:n]) == decompress.None {
 		st, err := f.Stat()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", opts.Name, err)
@@ -240,33 +222,15 @@ func ReadCore(path string, opts CoreOptions) (*Core, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
-	var dec io.Reader
-	switch kind {
-	case "gzip":
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", opts.Name, err)
-		}
-		defer zr.Close()
-		dec = zr
-	case "zstd":
-		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, fmt.Errorf("%s: zstd: %w", opts.Name, err)
-		}
-		defer zr.Close()
-		dec = zr
-	case "xz":
-		zr, err := xz.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: xz: %w", opts.Name, err)
-		}
-		dec = zr
+	// The file is closed above, not by the decompressor.
+	dec, kind, err := decompress.NewReader(struct{ io.Reader }{f})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
+	defer dec.Close()
 	// Refuse a compressed file that is not a core before decompressing all
 	// of it.
 	br := bufio.NewReaderSize(dec, 64<<10)
-	dec = br
 	if head, _ := br.Peek(64); !LooksLikeCore(head) {
 		if _, err := ParseCore(bytes.NewReader(head), int64(len(head)), opts); err != nil {
 			return nil, fmt.Errorf("%s-compressed: %w", kind, err)
@@ -285,7 +249,7 @@ func ReadCore(path string, opts CoreOptions) (*Core, error) {
 		tmp.Close()
 		os.Remove(tmp.Name())
 	}()
-	size, capped, decErr := coreSparseCopy(tmp, dec, limit)
+	size, capped, decErr := coreSparseCopy(tmp, br, limit)
 	if decErr != nil && size == 0 {
 		return nil, fmt.Errorf("%s: %s: %w", opts.Name, kind, decErr)
 	}

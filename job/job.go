@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oomlens/oomlens/correlate"
+	"github.com/oomlens/oomlens/decompress"
 	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/heap"
@@ -87,7 +88,7 @@ func readCollect(path string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	rc, _, err := discover.NewReader(f)
+	rc, _, err := decompress.NewReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -217,7 +218,7 @@ func loadOne(ev *correlate.Evidence, in *discover.Input, opts Options) (correlat
 // sizeHint is the size of in's content when known: that of a file or
 // member read as it is stored, 0 for compressed content.
 func sizeHint(in *discover.Input) int64 {
-	if in.Compression != discover.CompressionNone {
+	if in.Compression != decompress.None {
 		return 0
 	}
 	return in.SizeBytes
