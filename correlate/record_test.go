@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oomlens/oomlens/diagnostics"
 	"github.com/oomlens/oomlens/dmesg"
-	"github.com/oomlens/oomlens/heap"
 	"github.com/oomlens/oomlens/pytestlog"
 )
 
@@ -60,7 +60,7 @@ func TestRecordModeThroughParsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := heap.ParseDiagnostics(strings.NewReader(diag.String()), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"})
+	d, err := diagnostics.Parse(strings.NewReader(diag.String()), diagnostics.Options{Name: "diagnostics.jsonl"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func synthRecord(t *testing.T, lines []synthLine, samples [][2]float64, records 
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := heap.ParseDiagnostics(strings.NewReader(diag.String()), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"})
+	d, err := diagnostics.Parse(strings.NewReader(diag.String()), diagnostics.Options{Name: "diagnostics.jsonl"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -568,7 +568,7 @@ func analyzeRecord(t *testing.T, out, diag []byte) {
 	if l, err := pytestlog.Parse(bytes.NewReader(out), pytestlog.Options{Name: "output.log"}); err == nil {
 		ev.Pytest = append(ev.Pytest, PytestInput{Path: "output.log", Log: l})
 	}
-	if d, err := heap.ParseDiagnostics(bytes.NewReader(diag), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"}); err == nil {
+	if d, err := diagnostics.Parse(bytes.NewReader(diag), diagnostics.Options{Name: "diagnostics.jsonl"}); err == nil {
 		ev.Diagnostics = append(ev.Diagnostics, DiagnosticsInput{Path: "diagnostics.jsonl", Diag: d})
 	}
 	rep, err := Analyze(ev, Options{})

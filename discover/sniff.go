@@ -5,7 +5,8 @@ import (
 	"regexp"
 	"unicode/utf8"
 
-	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/diagnostics"
+	"github.com/oomlens/oomlens/elfcore"
 )
 
 // Sniff names the kinds the head of an input shows, in the order of the Kind
@@ -14,7 +15,7 @@ func Sniff(head []byte) []string {
 	var kinds []string
 	// The formats that belong to one parser are recognised by that parser's
 	// own check, so that sniffing and parsing agree on what they accept.
-	if heap.LooksLikeCore(head) {
+	if elfcore.Sniff(head) {
 		return []string{KindCore}
 	}
 	if looksBinary(head) {
@@ -25,7 +26,7 @@ func Sniff(head []byte) []string {
 	switch {
 	case isJUnit(trimmed):
 		return []string{KindJUnitXML}
-	case heap.LooksLikeDiagnostics(trimmed):
+	case diagnostics.Sniff(trimmed):
 		return []string{KindDiagnostics}
 	case looksJSON(trimmed):
 		// Other JSON: `journalctl -o json` carries kernel records in its

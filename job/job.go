@@ -15,10 +15,13 @@ import (
 
 	"github.com/oomlens/oomlens/correlate"
 	"github.com/oomlens/oomlens/decompress"
+	"github.com/oomlens/oomlens/diagnostics"
 	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/dmesg"
-	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/elfcore"
+	"github.com/oomlens/oomlens/internal/warning"
 	"github.com/oomlens/oomlens/pytestlog"
+	"github.com/oomlens/oomlens/weathercop"
 )
 
 // Options tunes the parsers.
@@ -27,7 +30,7 @@ type Options struct {
 	Year          int            // year of syslog stamps; 0 = unknown
 	PageSizeBytes int64          // 0 = the kernel parser's default (4096)
 	CollectFile   string         // a `pytest --collect-only -q` list named by --collect
-	MaxCoreBytes  int64          // cap on a decompressed core; 0 = the heap package's default
+	MaxCoreBytes  int64          // cap on a decompressed core; 0 = elfcore.DefaultMaxDecompressedBytes
 }
 
 // Load parses every input of set into evidence. Collection lists are read
@@ -127,9 +130,9 @@ func loadOne(ev *correlate.Evidence, in *discover.Input, opts Options) (correlat
 		warn(heapWarnings(in.Path, core.Warnings))
 		ev.Cores = append(ev.Cores, correlate.CoreInput{Path: in.Path, Core: core})
 	case in.Has(discover.KindDiagnostics):
-		var d *heap.Diagnostics
+		var d *diagnostics.Log
 		err := parse(in, func(r io.Reader) (err error) {
-			d, err = heap.ParseDiagnostics(r, heap.DiagnosticsOptions{Name: in.Path, SizeHintBytes: sizeHint(in)})
+			d, err = diagnostics.Parse(r, diagnostics.Options{Name: in.Path, SizeHintBytes: sizeHint(in)})
 			return err
 		})
 		if err != nil {
@@ -139,9 +142,9 @@ func loadOne(ev *correlate.Evidence, in *discover.Input, opts Options) (correlat
 		warn(heapWarnings(in.Path, d.Warnings))
 		ev.Diagnostics = append(ev.Diagnostics, correlate.DiagnosticsInput{Path: in.Path, Diag: d})
 	case in.Has(discover.KindWeathercop):
-		var w *heap.WeathercopLog
+		var w *weathercop.Log
 		err := parse(in, func(r io.Reader) (err error) {
-			w, err = heap.ParseWeathercop(r, heap.WeathercopOptions{Name: in.Path, Location: opts.Location})
+			w, err = weathercop.Parse(r, weathercop.Options{Name: in.Path, Location: opts.Location})
 			return err
 		})
 		if err != nil {
@@ -281,10 +284,10 @@ func readManifest(in *discover.Input) (correlate.RecordManifest, error) {
 }
 
 // readCore summarises a core file, from disk or from memory.
-func readCore(in *discover.Input, opts Options) (*heap.Core, error) {
-	copts := heap.CoreOptions{Name: in.Path, MaxDecompressedBytes: opts.MaxCoreBytes}
+func readCore(in *discover.Input, opts Options) (*elfcore.Core, error) {
+	copts := elfcore.Options{Name: in.Path, MaxDecompressedBytes: opts.MaxCoreBytes}
 	if in.File() != "" {
-		return heap.ReadCore(in.File(), copts)
+		return elfcore.ReadFile(in.File(), copts)
 	}
 	rc, err := in.Open()
 	if err != nil {
@@ -302,10 +305,10 @@ func readCore(in *discover.Input, opts Options) (*heap.Core, error) {
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%s: core decompresses to more than %d bytes", in.Path, limit)
 	}
-	return heap.ParseCore(bytes.NewReader(data), int64(len(data)), copts)
+	return elfcore.Parse(bytes.NewReader(data), int64(len(data)), copts)
 }
 
-func heapWarnings(path string, ws []heap.Warning) []string {
+func heapWarnings(path string, ws []warning.Warning) []string {
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
 		out = append(out, positioned(path, w.Line, w.Offset, w.Message))
