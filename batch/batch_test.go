@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/oomlens/oomlens/correlate"
-	"github.com/oomlens/oomlens/discover"
+	"github.com/oomlens/oomlens/job"
 )
 
 const kernelLine = "[ 5864.708440] Out of memory: Killed process 996 (python) total-vm:2991716kB, anon-rss:122228kB, file-rss:0kB, shmem-rss:0kB\n"
@@ -153,11 +154,11 @@ func TestLoadArchives(t *testing.T) {
 			t.Fatalf("%s: %d inputs, want 2", name, len(l.Set.Inputs))
 		}
 		k, py := l.Set.Inputs[0], l.Set.Inputs[1]
-		if k.Path != name+"/logs/kern.log.gz" || !k.Has(discover.KindKernelLog) {
+		if k.Path != name+"/logs/kern.log.gz" || !slices.Contains(job.Sniff(k.Head), job.KindKernelLog) {
 			t.Errorf("%s: kernel member %+v", name, k)
 		}
-		if !py.Has(discover.KindPytestLog) {
-			t.Errorf("%s: pytest member kinds %q", name, py.Kinds)
+		if kinds := job.Sniff(py.Head); !slices.Contains(kinds, job.KindPytestLog) {
+			t.Errorf("%s: pytest member kinds %q", name, kinds)
 		}
 		warn := strings.Join(l.Warnings, "\n")
 		for _, w := range []string{`"../../etc/evil" escapes`, `"/abs/evil" escapes`, `"link" is a link`} {
@@ -201,12 +202,12 @@ func TestRunIsOrderedWhateverTheParallelism(t *testing.T) {
 		jobs = append(jobs, Job{Name: filepath.Base(p), Path: p})
 	}
 	jobs = append(jobs, Job{Name: "zz-missing", Path: filepath.Join(dir, "zz-missing")})
-	analyze := func(job Job, l *Loaded) (*correlate.Report, error) {
+	analyze := func(j Job, l *Loaded) (*correlate.Report, error) {
 		time.Sleep(time.Duration(rand.Intn(3)) * time.Millisecond)
-		if job.Name == "job007" {
+		if j.Name == "job007" {
 			panic("boom")
 		}
-		return &correlate.Report{Verdict: job.Name + " " + l.Set.Inputs[0].Kinds[0]}, nil
+		return &correlate.Report{Verdict: j.Name + " " + job.Sniff(l.Set.Inputs[0].Head)[0]}, nil
 	}
 	var got []string
 	err := Run(context.Background(), jobs, analyze, Options{Workers: 8}, func(r Result) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/pytestlog"
+	"github.com/oomlens/oomlens/record/manifest"
 	"github.com/oomlens/oomlens/weathercop"
 )
 
@@ -66,35 +67,7 @@ type WeathercopInput struct {
 // folder.
 type RecordInput struct {
 	Path     string
-	Manifest RecordManifest
-}
-
-// RecordManifest is what the correlator reads of record.json (schema
-// "oomlens/record/v1", package record's Manifest): how the command ended, the
-// fate of the kernel log read during the run, the host's boot time and the
-// sampling interval.
-type RecordManifest struct {
-	// ExitCode is the command's exit status, nil when a signal ended it.
-	ExitCode *int
-	// Signal is the signal that ended it in Go's words ("killed",
-	// "terminated", "interrupt"), nil when it exited.
-	Signal *string
-	// Status is what a shell reports: ExitCode, or 128 + the signal number.
-	Status int
-	// KernelLog names the file of the kernel records read during the run
-	// (it may be empty: nothing was logged), nil when they could not be
-	// read; KernelLogUnavailable then says why.
-	KernelLog            *string
-	KernelLogUnavailable string
-	// BootTime is the host's boot time, Unix seconds (/proc/stat btime).
-	BootTime int64
-	// Start and End are when the command was started and reaped (RFC 3339).
-	Start, End string
-	// IntervalMS is the sampler's period (sampler.interval_ms), 0 unknown;
-	// LineTicks counts the readings taken as -v result lines ended
-	// (sampler.line_ticks).
-	IntervalMS float64
-	LineTicks  int
+	Manifest manifest.Manifest
 }
 
 // CoreInput is one ELF core dump.
