@@ -21,13 +21,27 @@ import (
 	"github.com/oomlens/oomlens/pytestlog"
 )
 
-// Options tunes the parsers.
+// Options tunes the parsers and the correlator.
 type Options struct {
 	Location      *time.Location // zone of stamps that carry none; nil = UTC
 	Year          int            // year of syslog stamps; 0 = unknown
 	PageSizeBytes int64          // 0 = the kernel parser's default (4096)
 	CollectFile   string         // a `pytest --collect-only -q` list named by --collect
 	MaxCoreBytes  int64          // cap on a decompressed core; 0 = elfcore.DefaultMaxDecompressedBytes
+	// Correlate tunes the correlation (Analyze only).
+	Correlate correlate.Options
+}
+
+// Analyze is the pipeline of one job: it reads the inputs of set (Load)
+// and correlates them into the report. `oomlens analyze`, batch and the
+// end-to-end tests all run it. Missing or partial evidence is warnings in
+// the report; an error is an input that cannot be read at all.
+func Analyze(set *discover.Set, opts Options) (*correlate.Report, error) {
+	ev, err := Load(set, opts)
+	if err != nil {
+		return nil, err
+	}
+	return correlate.Analyze(ev, opts.Correlate)
 }
 
 // Load parses every input of set into evidence, each with the formats its
