@@ -152,13 +152,9 @@ func analyze(t *testing.T, dir string) (*correlate.Report, string) {
 	if err != nil {
 		t.Fatalf("discover.Walk(%s): %v", dir, err)
 	}
-	ev, err := job.Load(set, job.Options{})
+	rep, err := job.Analyze(set, job.Options{})
 	if err != nil {
-		t.Fatalf("job.Load(%s): %v (files: %s)", dir, err, listDir(dir))
-	}
-	rep, err := correlate.Analyze(ev, correlate.Options{})
-	if err != nil {
-		t.Fatalf("correlate.Analyze(%s): %v", dir, err)
+		t.Fatalf("job.Analyze(%s): %v (files: %s)", dir, err, listDir(dir))
 	}
 	var b bytes.Buffer
 	if err := report.Render(&b, rep, "text", report.Options{}); err != nil {

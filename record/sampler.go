@@ -48,22 +48,6 @@ type Sample struct {
 	Worker string `json:"worker,omitempty"`
 }
 
-// SamplerStats says what the sampler did and what it cost, for record.json.
-type SamplerStats struct {
-	IntervalMS   float64 `json:"interval_ms"`
-	Ticks        int     `json:"ticks"`
-	Processes    int     `json:"processes"`      // distinct processes seen
-	MaxProcesses int     `json:"max_processes"`  // most at one tick
-	Discovery    string  `json:"tree_discovery"` // "children" or "scan"
-	MeanTickUS   float64 `json:"mean_tick_us"`
-	MaxTickUS    float64 `json:"max_tick_us"`
-	LateTicks    int     `json:"late_ticks"` // ticks that took longer than the interval
-	// LineTicks counts the ticks asked for by an output line that names a
-	// pytest node id (see run), on top of the periodic ones.
-	LineTicks  int    `json:"line_ticks"`
-	WriteError string `json:"write_error,omitempty"`
-}
-
 // identity is what a process looks like from outside: it changes at exec.
 type identity struct {
 	comm, cmdline string
