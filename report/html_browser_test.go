@@ -143,7 +143,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		fixture string
 		want    []string // in the DOM after the scripts ran: the legend uPlot built
 	}{
-		{"memcg-two-leaks", []string{`class="uplot`, "<canvas", label("time (UTC)"), label("pid 4242 RSS"), label("pid 4242 peak in test")}},
+		{"memcg-two-leaks", []string{`class="uplot`, "<canvas", label("time"), label("pid 4242 RSS"), label("pid 4242 peak in test")}},
 		{"xdist-two-workers", []string{`class="uplot`, "<canvas", label("gw0 (pid 5101) RSS"), label("gw1 (pid 5102) RSS")}},
 		{"sigkill-no-kernel-record", []string{`class="uplot`, "<canvas", label("test"), label("pid 777 RSS")}},
 	} {
