@@ -20,7 +20,6 @@ const (
 	exitLeak  = 3 // --fail-on-leak and leaks were named
 )
 
-
 // usageError marks an error that is the caller's command line, not the input.
 type usageError struct{ err error }
 
