@@ -116,6 +116,7 @@ type point struct{ x, y float64 }
 // value at all to draw. Only the leaks and tests in flight the sections
 // show (shown) are shaded.
 func buildChart(r *correlate.Report, shownLeaks, shownInFlight int) (*chartData, []string) {
+	shownLeaks, shownInFlight = min(max(shownLeaks, 0), len(r.Leaks)), min(max(shownInFlight, 0), len(r.InFlight))
 	var notes []string
 	timeMode := len(r.Samples) > 0
 	for _, s := range r.Timeline {
