@@ -12,6 +12,7 @@ const SchemaV1 = "oomlens/report/v1"
 // Report is the post-mortem of one job.
 type Report struct {
 	Schema    string      `json:"schema"`
+	Tool      *Tool       `json:"tool,omitempty"` // the program that wrote the report
 	Inputs    []Input     `json:"inputs"`
 	Kills     []Kill      `json:"kills"` // time order, except that the kill that ended the run comes first
 	RunEnd    RunEnd      `json:"run_end"`
@@ -29,6 +30,12 @@ type Report struct {
 	// (fixture_setup record) and not torn down when the record ends: the
 	// memory their setup took is held by them, not leaked by a test.
 	FixturesHeld []FixtureHeld `json:"fixtures_held,omitempty"`
+}
+
+// Tool names the program and version that wrote a report.
+type Tool struct {
+	Name    string `json:"name"`    // "oomlens"
+	Version string `json:"version"` // a module version (v1.2.3), or a commit and its time, or "dev"
 }
 
 // FixtureHeld is a live fixture's memory at the end of the record.

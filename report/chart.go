@@ -13,10 +13,14 @@ import (
 // the page's script only hands it to uPlot. Its JSON form is private to the
 // HTML page (it is not part of the report contract).
 type chartData struct {
-	// Mode is "time" (X is Unix seconds, UTC) or "order" (X is the
-	// position of a test in the timeline: test i runs from i to i+1).
+	// Mode is "time" (X is seconds since T0, the start of the session) or
+	// "order" (X is the position of a test in the timeline: test i runs
+	// from i to i+1).
 	Mode string `json:"mode"`
-	// Unit is the unit of every Y value: "GiB", "MiB" or "KiB".
+	// T0 is the Unix time (UTC) of x = 0 in time mode, for the wall clock
+	// in the tooltip.
+	T0 float64 `json:"t0"`
+	// Unit is the unit of every Y value: "GiB", "MiB", "KiB" or "B".
 	Unit string `json:"unit"`
 	// X holds every x value, ascending; each series has one value per x
 	// (null where it has none).
@@ -24,16 +28,24 @@ type chartData struct {
 	Series []chartSeries `json:"series"`
 	// Bands shade the tests that leaked and the tests in flight.
 	Bands []chartBand `json:"bands"`
-	// Kill marks the kill that ended the run, when it can be placed;
-	// OtherKills the kills that did not end it (an xdist worker that was
-	// replaced), in time mode.
+	// Kill marks the kill that ended the run, when it can be placed: a
+	// point at the kernel's figure of the killed process's RSS when it is
+	// known; OtherKills the kills that did not end it (an xdist worker
+	// that was replaced), in time mode.
 	Kill       *chartMark  `json:"kill"`
 	OtherKills []chartMark `json:"other_kills"`
+	// Limit is the memory cgroup's limit at the kill that ended the run,
+	// drawn as a line; null when there was none or it is not known.
+	Limit *chartLimit `json:"limit"`
 	// XMin and XMax are the range of the x axis.
 	XMin float64 `json:"x_min"`
 	XMax float64 `json:"x_max"`
-	// Tests names the test of each slot in order mode.
+	// Tests names the test of each slot in order mode (empty when the
+	// chart was downsampled: the tooltip then shows the position).
 	Tests []string `json:"tests"`
+	// Columns is the number of columns the series were downsampled to
+	// (min and max per column), 0 when every reading is drawn.
+	Columns int `json:"columns"`
 }
 
 type chartSeries struct {
@@ -51,9 +63,21 @@ type chartBand struct {
 }
 
 type chartMark struct {
-	X     float64 `json:"x"`
+	X     float64  `json:"x"`
+	Y     *float64 `json:"y"` // the kernel's figure, in Unit; null when not known
+	Label string   `json:"label"`
+}
+
+type chartLimit struct {
+	Y     float64 `json:"y"`
 	Label string  `json:"label"`
 }
+
+// chartColumns is the most x columns a chart draws: about one per pixel of
+// the widest chart. A longer run is downsampled to the smallest and the
+// largest reading of each series in each column, so that no peak is lost
+// and the page stays small and quick at 100,000 tests.
+const chartColumns = 1200
 
 // palette colours the processes; red is kept for leaks and the kill.
 var palette = []string{"#2563eb", "#059669", "#7c3aed", "#d97706", "#0891b2", "#db2777", "#4b5563", "#65a30d"}
@@ -85,22 +109,27 @@ func processKey(worker string, pid int) string {
 	return "process"
 }
 
+type point struct{ x, y float64 }
+
 // buildChart lays the timeline and the samples out for the chart, and says
 // in notes what could not be drawn. It returns nil when there is no RSS
-// value at all to draw.
-func buildChart(r *correlate.Report) (*chartData, []string) {
+// value at all to draw. Only the leaks and tests in flight the sections
+// show (shown) are shaded.
+func buildChart(r *correlate.Report, shownLeaks, shownInFlight int) (*chartData, []string) {
+	shownLeaks, shownInFlight = min(max(shownLeaks, 0), len(r.Leaks)), min(max(shownInFlight, 0), len(r.InFlight))
 	var notes []string
 	timeMode := len(r.Samples) > 0
 	for _, s := range r.Timeline {
 		if _, ok := rfc3339(s.Start); ok {
 			timeMode = true
+			break
 		}
 		if _, ok := rfc3339(s.End); ok {
 			timeMode = true
+			break
 		}
 	}
 
-	type point struct{ x, y float64 }
 	lines := map[string][]point{}
 	peaks := map[string][]point{}
 	var order []string // process keys in first-seen order
@@ -125,6 +154,15 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 	}
 	for _, s := range r.Samples {
 		maxY = math.Max(maxY, float64(s.RSSBytes))
+	}
+	kill := endedRunKill(r)
+	var killRSS int64
+	if kill != nil {
+		killRSS = kill.AnonRSSBytes + kill.FileRSSBytes + kill.ShmemRSSBytes
+		maxY = math.Max(maxY, float64(killRSS))
+		if kill.MemcgLimitBytes != nil {
+			maxY = math.Max(maxY, float64(*kill.MemcgLimitBytes))
+		}
 	}
 
 	c := &chartData{Mode: "order", Series: []chartSeries{}, Bands: []chartBand{}, Tests: []string{}, OtherKills: []chartMark{}}
@@ -182,10 +220,6 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 
 	if timeMode {
 		c.Mode = "time"
-	} else {
-		for _, s := range r.Timeline {
-			c.Tests = append(c.Tests, testName(s.Test))
-		}
 	}
 	div, unit := 1.0, "B"
 	switch {
@@ -197,24 +231,31 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 		div, unit = float64(kibi), "KiB"
 	}
 	c.Unit = unit
+	scaled := func(b int64) *float64 {
+		y := math.Round(float64(b)/div*1000) / 1000
+		return &y
+	}
 
-	// Bands: the leaks, then the tests in flight, found on the timeline
-	// by node id and worker.
-	findSpans := func(test, worker string) []int {
-		var out []int
-		for i, s := range r.Timeline {
-			if s.Test == test && (worker == "" || s.Worker == worker) {
-				out = append(out, i)
-			}
+	// The spans of each test, by node id and worker and by node id alone,
+	// to find the bands without a scan of the timeline per leak.
+	byKey := map[string][]int{}
+	for i, s := range r.Timeline {
+		byKey[s.Test+"\x00"+s.Worker] = append(byKey[s.Test+"\x00"+s.Worker], i)
+		if s.Worker != "" {
+			byKey[s.Test+"\x00*"] = append(byKey[s.Test+"\x00*"], i)
 		}
-		return out
+	}
+	findSpans := func(test, worker string) []int {
+		if worker == "" {
+			return append(byKey[test+"\x00"], byKey[test+"\x00*"]...)
+		}
+		return byKey[test+"\x00"+worker]
 	}
 	killX, killOK := 0.0, false
-	kill := endedRunKill(r)
 	if kill != nil && timeMode {
 		killX, killOK = rfc3339(kill.Time)
 	}
-	for n, l := range r.Leaks {
+	for n, l := range r.Leaks[:shownLeaks] {
 		for _, i := range findSpans(l.Test, l.Worker) {
 			from, to, fromOK, toOK := span(i)
 			if fromOK && toOK {
@@ -235,7 +276,7 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 		}
 		return killX, killOK
 	}
-	for _, f := range r.InFlight {
+	for _, f := range r.InFlight[:shownInFlight] {
 		for _, i := range findSpans(f.Test, f.Worker) {
 			from, to, fromOK, toOK := span(i)
 			if timeMode && fromOK && !toOK {
@@ -254,25 +295,35 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 	}
 
 	// The kill: at its wall-clock time, or in order mode at the end of
-	// the slot of the test in flight on the killed process.
+	// the slot of the test in flight on the killed process; a point at
+	// the kernel's figure of the process's RSS (anon + file + shmem, as
+	// mm/oom_kill.c prints it), else a line.
 	if kill != nil {
 		label := "kill of pid " + pidString(kill.PID)
+		var y *float64
+		if killRSS > 0 {
+			y = scaled(killRSS)
+			label += ": RSS " + FormatBytes(killRSS) + " (kernel)"
+		}
 		switch {
 		case killOK:
-			c.Kill = &chartMark{X: killX, Label: label}
+			c.Kill = &chartMark{X: killX, Y: y, Label: label}
 		case !timeMode:
 			for _, f := range r.InFlight {
 				if f.PID != 0 && f.PID != kill.PID {
 					continue
 				}
 				if idx := findSpans(f.Test, f.Worker); len(idx) > 0 {
-					c.Kill = &chartMark{X: float64(idx[len(idx)-1] + 1), Label: label + " (during the test in flight)"}
+					c.Kill = &chartMark{X: float64(idx[len(idx)-1] + 1), Y: y, Label: label + ", during the test in flight"}
 					break
 				}
 			}
 		}
 		if c.Kill == nil {
 			notes = append(notes, "The time of the kill that ended the run is not known on this axis, so it is not marked.")
+		}
+		if kill.MemcgLimitBytes != nil {
+			c.Limit = &chartLimit{Y: *scaled(*kill.MemcgLimitBytes), Label: "memory limit " + FormatBytes(*kill.MemcgLimitBytes)}
 		}
 	}
 	if timeMode {
@@ -284,44 +335,142 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 		}
 	}
 
-	// One x axis for all series.
-	xs := map[float64]bool{}
-	for _, pts := range lines {
-		for _, p := range pts {
-			xs[p.x] = true
+	// The range of the x axis: every reading and every mark.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, pts := range [2]map[string][]point{lines, peaks} {
+		for _, ps := range pts {
+			for _, p := range ps {
+				lo, hi = math.Min(lo, p.x), math.Max(hi, p.x)
+			}
 		}
 	}
-	for _, pts := range peaks {
-		for _, p := range pts {
-			xs[p.x] = true
-		}
-	}
+	marks := append([]chartMark{}, c.OtherKills...)
 	if c.Kill != nil {
-		xs[c.Kill.X] = true
+		marks = append(marks, *c.Kill)
 	}
-	for _, k := range c.OtherKills {
-		xs[k.X] = true
+	for _, m := range marks {
+		lo, hi = math.Min(lo, m.X), math.Max(hi, m.X)
 	}
 	for _, b := range c.Bands {
-		xs[b.From], xs[b.To] = true, true
+		lo, hi = math.Min(lo, b.From), math.Max(hi, b.To)
+	}
+	if timeMode {
+		// x is seconds since the session started: 0 at the first reading.
+		c.T0 = lo
+		shift := func(x float64) float64 { return math.Round((x-c.T0)*1e6) / 1e6 }
+		for _, m := range [2]map[string][]point{lines, peaks} {
+			for _, ps := range m {
+				for i := range ps {
+					ps[i].x = shift(ps[i].x)
+				}
+			}
+		}
+		for i := range c.Bands {
+			c.Bands[i].From, c.Bands[i].To = shift(c.Bands[i].From), shift(c.Bands[i].To)
+		}
+		for i := range c.OtherKills {
+			c.OtherKills[i].X = shift(c.OtherKills[i].X)
+		}
+		if c.Kill != nil {
+			c.Kill.X = shift(c.Kill.X)
+		}
+		lo, hi = 0, shift(hi)
+		// 2% of the span on each side (a run may last well under a
+		// second); one second when everything is at one instant.
+		pad := (hi - lo) * 0.02
+		if pad == 0 {
+			pad = 1
+		}
+		c.XMin, c.XMax = lo-pad, hi+pad
+	} else {
+		c.XMin, c.XMax = 0, float64(len(r.Timeline))
+		lo, hi = c.XMin, c.XMax
+	}
+
+	// One x axis for all series: the readings' own x values, or, when
+	// there are more than the chart has columns, two slots per column
+	// holding each series' smallest and largest reading there, in the
+	// order they came.
+	xs := map[float64]bool{}
+	for _, m := range [2]map[string][]point{lines, peaks} {
+		for _, ps := range m {
+			for _, p := range ps {
+				xs[p.x] = true
+			}
+		}
+	}
+	if len(xs) > 2*chartColumns && hi > lo {
+		c.Columns = chartColumns
+		width := (hi - lo) / chartColumns
+		col := func(x float64) int { return min(int((x-lo)/width), chartColumns-1) }
+		slot := func(i int, second bool) float64 {
+			x := lo + (float64(i)+0.25)*width
+			if second {
+				x += width / 2
+			}
+			return math.Round(x*1e6) / 1e6
+		}
+		c.X = make([]float64, 2*chartColumns)
+		for i := range chartColumns {
+			c.X[2*i], c.X[2*i+1] = slot(i, false), slot(i, true)
+		}
+		downsample := func(pts []point, peaksOnly bool) []*float64 {
+			type minmax struct {
+				lo, hi point
+				n      int
+			}
+			cols := make([]minmax, chartColumns)
+			for _, p := range pts {
+				m := &cols[col(p.x)]
+				if m.n == 0 || p.y < m.lo.y {
+					m.lo = p
+				}
+				if m.n == 0 || p.y > m.hi.y {
+					m.hi = p
+				}
+				m.n++
+			}
+			vals := make([]*float64, len(c.X))
+			for i, m := range cols {
+				if m.n == 0 {
+					continue
+				}
+				hiY := round3(m.hi.y / div)
+				if peaksOnly {
+					vals[2*i+1] = &hiY
+					continue
+				}
+				loY := round3(m.lo.y / div)
+				if m.lo.x <= m.hi.x {
+					vals[2*i], vals[2*i+1] = &loY, &hiY
+				} else {
+					vals[2*i], vals[2*i+1] = &hiY, &loY
+				}
+			}
+			return vals
+		}
+		for n, key := range order {
+			color := palette[n%len(palette)]
+			if pts := lines[key]; len(pts) > 0 {
+				c.Series = append(c.Series, chartSeries{Label: key + " RSS", Color: color, Values: downsample(pts, false)})
+			}
+			if pts := peaks[key]; len(pts) > 0 {
+				c.Series = append(c.Series, chartSeries{Label: key + " peak in test", Color: color, Peaks: true, Values: downsample(pts, true)})
+			}
+		}
+		notes = append(notes, "The chart draws the smallest and the largest reading of each process in each of "+
+			strconv.Itoa(chartColumns)+" columns; the JSON report holds every reading.")
+		return c, notes
+	}
+	if !timeMode {
+		for _, s := range r.Timeline {
+			c.Tests = append(c.Tests, testName(s.Test))
+		}
 	}
 	for x := range xs {
 		c.X = append(c.X, x)
 	}
 	sort.Float64s(c.X)
-	c.XMin, c.XMax = c.X[0], c.X[len(c.X)-1]
-	if !timeMode {
-		c.XMin, c.XMax = 0, float64(len(r.Timeline))
-	}
-	if timeMode {
-		// 2% of the span on each side (a run may last well under a
-		// second); one second when everything is at one instant.
-		pad := (c.XMax - c.XMin) * 0.02
-		if pad == 0 {
-			pad = 1
-		}
-		c.XMin, c.XMax = c.XMin-pad, c.XMax+pad
-	}
 	index := make(map[float64]int, len(c.X))
 	for i, x := range c.X {
 		index[x] = i
@@ -329,7 +478,7 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 	column := func(pts []point) []*float64 {
 		vals := make([]*float64, len(c.X))
 		for _, p := range pts {
-			y := math.Round(p.y/div*1000) / 1000
+			y := round3(p.y / div)
 			if old := vals[index[p.x]]; old == nil || *old < y {
 				vals[index[p.x]] = &y
 			}
@@ -347,6 +496,8 @@ func buildChart(r *correlate.Report) (*chartData, []string) {
 	}
 	return c, notes
 }
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 const (
 	kibi = int64(1) << 10

@@ -59,7 +59,7 @@ func TestMarkdownAsGitHubReadsIt(t *testing.T) {
 			Evidence: []string{"log:1: " + id}})
 	}
 	var md bytes.Buffer
-	if err := Render(&md, r, "markdown", Options{}); err != nil {
+	if err := Render(&md, r, "markdown", Options{Top: All}); err != nil {
 		t.Fatal(err)
 	}
 	out := cmarkGFM(t, md.Bytes())
@@ -69,8 +69,8 @@ func TestMarkdownAsGitHubReadsIt(t *testing.T) {
 		t.Fatalf("%d table rows, want %d:\n%s", len(rows), len(ids)+1, out)
 	}
 	for i, row := range rows[1:] {
-		if n := len(cellTag.FindAllString(row[1], -1)); n != 6 {
-			t.Errorf("row %d has %d cells, want 6: %s", i+1, n, row[1])
+		if n := len(cellTag.FindAllString(row[1], -1)); n != 7 {
+			t.Errorf("row %d has %d cells, want 7: %s", i+1, n, row[1])
 		}
 		cells := cellCode.FindAllStringSubmatch(row[1], -1)
 		if len(cells) < 2 {

@@ -85,7 +85,8 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 		scripts := 0
-		if c, _ := buildChart(normalize(hostile(s, n, share))); c != nil {
+		rr := normalize(hostile(s, n, share))
+		if c, _ := buildChart(rr, min(len(rr.Leaks), DefaultTop), min(len(rr.InFlight), DefaultTop)); c != nil {
 			scripts = 2 // uPlot and the page's chart script
 		}
 		for _, tag := range []string{"<script", "</script"} {

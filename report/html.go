@@ -2,6 +2,7 @@ package report
 
 import (
 	_ "embed"
+	"html"
 	"html/template"
 	"io"
 	"strings"
@@ -25,63 +26,143 @@ var uPlotCSS string
 var htmlTemplate string
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"bytes":       FormatBytes,
-	"optBytes":    optBytes,
-	"share":       share,
-	"test":        testName,
-	"dash":        orDash,
-	"pid":         pidString,
-	"killTime":    func(k correlate.Kill) string { return killTime(&k) },
-	"memcg":       func(k correlate.Kill) string { return memcg(&k) },
-	"limit":       func(k correlate.Kill) string { return limit(&k) },
-	"open":        openObjects,
-	"runEnd":      runEnd,
-	"alignment":   alignment,
-	"optString":   optString,
-	"printable":   printable,
-	"join":        func(s []string) string { return printable(strings.Join(s, ", ")) },
-	"inc":         func(i int) int { return i + 1 },
-	"leakClass":   func(c string) string { return "conf-" + confidenceClass(c) },
-	"spanClass":   spanClass,
+	"cell":        htmlCell,
+	"details":     htmlDetails,
+	"ticks":       htmlTicks,
+	"more":        func(n int) string { return moreText(n, "") },
 	"uplotScript": func() template.JS { return template.JS(uPlotJS) },
 	"uplotStyle":  func() template.CSS { return template.CSS(uPlotCSS) },
 }).Parse(htmlTemplate))
 
-func confidenceClass(c string) string {
-	switch c {
-	case "high", "medium", "low":
-		return c
-	}
-	return "unknown"
-}
-
 type htmlPage struct {
-	R          *correlate.Report
+	View       *view
+	Schema     string
 	Chart      *chartData
 	ChartNotes []string
-	Leaky      map[string]bool // node id + "\x00" + worker of each leak
-	InFlight   map[string]bool
 }
 
-// spanClass is the CSS class of a timeline row: leak, in-flight or none.
-func spanClass(p *htmlPage, s correlate.TestSpan) string {
-	switch {
-	case p.Leaky[s.Test+"\x00"+s.Worker] || p.Leaky[s.Test+"\x00"]:
-		return "leak"
-	case p.InFlight[s.Test+"\x00"+s.Worker] || p.InFlight[s.Test+"\x00"] || s.Outcome == "in-flight":
-		return "in-flight"
+// Layout tests for the template.
+func (s *Section) IsTable() bool { return s.Layout == Table }
+func (s *Section) IsPairs() bool { return s.Layout == Pairs }
+func (s *Section) IsList() bool  { return s.Layout == List }
+
+func toneClass(t Tone) string {
+	switch t {
+	case Bad:
+		return "tone-bad"
+	case Warn:
+		return "tone-warn"
+	case Muted:
+		return "tone-muted"
+	case Strong:
+		return "tone-strong"
 	}
 	return ""
 }
 
-func renderHTML(w io.Writer, r *correlate.Report, _ Options) error {
-	p := &htmlPage{R: r, Leaky: map[string]bool{}, InFlight: map[string]bool{}}
-	p.Chart, p.ChartNotes = buildChart(r)
-	for _, l := range r.Leaks {
-		p.Leaky[l.Test+"\x00"+l.Worker] = true
+// htmlCell writes one table cell: numbers right-aligned, node ids and
+// paths in <code class="id"> (the one place a line may break inside a
+// word), other values as text.
+func htmlCell(s *Section, i int, c Cell) template.HTML {
+	var classes []string
+	if i < len(s.Columns) && s.Columns[i].Right {
+		classes = append(classes, "num")
 	}
-	for _, f := range r.InFlight {
-		p.InFlight[f.Test+"\x00"+f.Worker] = true
+	if tc := toneClass(c.Tone); tc != "" {
+		classes = append(classes, tc)
 	}
+	var b strings.Builder
+	b.WriteString("<td")
+	if len(classes) > 0 {
+		b.WriteString(` class="` + strings.Join(classes, " ") + `"`)
+	}
+	b.WriteString(">")
+	b.WriteString(htmlInline(c))
+	b.WriteString("</td>")
+	return template.HTML(b.String())
+}
+
+func htmlInline(c Cell) string {
+	switch {
+	case c.ID:
+		return `<code class="id">` + html.EscapeString(c.Text) + "</code>"
+	case c.Code:
+		return "<code>" + html.EscapeString(c.Text) + "</code>"
+	case c.Ticks:
+		return string(htmlTicks(c.Text))
+	}
+	return html.EscapeString(c.Text)
+}
+
+// htmlTicks writes one of oomlens's own sentences with its `code` spans as
+// <code>, never as literal backticks.
+func htmlTicks(s string) template.HTML {
+	var b strings.Builder
+	for _, p := range tickSpans(s) {
+		if p.code {
+			b.WriteString("<code>" + html.EscapeString(p.text) + "</code>")
+		} else {
+			b.WriteString(html.EscapeString(p.text))
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// htmlDetails writes the details of a row: labelled lines, the evidence
+// list, the kernel record's block.
+func htmlDetails(r Row) template.HTML {
+	var b strings.Builder
+	var ev []string
+	flush := func(hidden int) {
+		if len(ev) == 0 && hidden == 0 {
+			return
+		}
+		b.WriteString(`<ul class="evidence">`)
+		for _, l := range ev {
+			b.WriteString("<li>" + l + "</li>")
+		}
+		if hidden > 0 {
+			b.WriteString(`<li class="none">… and ` + html.EscapeString(plural(hidden, "more line", "more lines")) + "</li>")
+		}
+		b.WriteString("</ul>")
+		ev = ev[:0]
+	}
+	for _, d := range r.Details {
+		switch {
+		case d.Block:
+			b.WriteString(`<div class="label">` + html.EscapeString(d.Label) + ":</div><pre>")
+			for _, l := range d.Lines {
+				b.WriteString(html.EscapeString(l) + "\n")
+			}
+			b.WriteString("</pre>")
+		case d.Label != "":
+			for _, l := range d.Lines {
+				b.WriteString(`<div><span class="label">` + html.EscapeString(d.Label) + ":</span> ")
+				b.WriteString(htmlInline(Cell{Text: l, Code: d.Code, Ticks: d.Ticks}) + "</div>")
+			}
+			if d.Hidden > 0 {
+				b.WriteString(`<div class="none">… and ` + html.EscapeString(plural(d.Hidden, "more", "more")) + "</div>")
+			}
+		default:
+			for _, l := range d.Lines {
+				ev = append(ev, html.EscapeString(l))
+			}
+			flush(d.Hidden)
+		}
+	}
+	flush(0)
+	return template.HTML(b.String())
+}
+
+func renderHTML(w io.Writer, r *correlate.Report, opts Options) error {
+	p := &htmlPage{View: buildView(r, opts), Schema: r.Schema}
+	leaks, inFlight := len(r.Leaks), len(r.InFlight)
+	if s := p.View.section("leaks"); s != nil {
+		leaks = len(s.Rows)
+	}
+	if s := p.View.section("in-flight"); s != nil {
+		inFlight = len(s.Rows)
+	}
+	p.Chart, p.ChartNotes = buildChart(r, leaks, inFlight)
 	return pageTemplate.Execute(w, p)
 }

@@ -143,13 +143,20 @@ func TestHTMLInBrowser(t *testing.T) {
 		fixture string
 		want    []string // in the DOM after the scripts ran: the legend uPlot built
 	}{
-		{"memcg-two-leaks", []string{`class="uplot`, "<canvas", label("time (UTC)"), label("pid 4242 RSS"), label("pid 4242 peak in test")}},
+		{"memcg-two-leaks", []string{`class="uplot`, "<canvas", label("time"), label("pid 4242 RSS"), label("pid 4242 peak in test")}},
 		{"xdist-two-workers", []string{`class="uplot`, "<canvas", label("gw0 (pid 5101) RSS"), label("gw1 (pid 5102) RSS")}},
 		{"sigkill-no-kernel-record", []string{`class="uplot`, "<canvas", label("test"), label("pid 777 RSS")}},
+		// 100,000 tests on 4 workers: the page is downsampled and cut to
+		// the top rows, and must still load without a request.
+		{"huge-100k", []string{`class="uplot`, "<canvas", label("gw3 (pid 5003) RSS"), "… and 19990 more"}},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			var page bytes.Buffer
-			for _, fx := range fixtures() {
+			reports := fixtures()
+			if tc.fixture == "huge-100k" {
+				reports = []fixture{{"huge-100k", hugeReport(100000)}}
+			}
+			for _, fx := range reports {
 				if fx.name == tc.fixture {
 					if err := Render(&page, fx.report, "html", Options{}); err != nil {
 						t.Fatal(err)

@@ -1,9 +1,9 @@
 package report
 
 import (
-	"bufio"
-	"fmt"
 	"io"
+	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -87,217 +87,216 @@ func mdCell(s string) string {
 	return mdText(s)
 }
 
-type mdWriter struct{ w *bufio.Writer }
+// mdLimit is the most characters the Markdown holds: the size of a GitHub
+// issue or comment body (and of a job summary step's, 1 MiB, well above).
+// It is measured in bytes, which are never fewer than the characters
+// GitHub counts.
+const mdLimit = 65536
 
-func (m *mdWriter) line(format string, args ...any) { fmt.Fprintf(m.w, format+"\n", args...) }
-
-func (m *mdWriter) heading(title string, n int) {
-	if n >= 0 {
-		title = fmt.Sprintf("%s (%d)", title, n)
-	}
-	m.line("")
-	m.line("### %s", title)
-	m.line("")
-}
-
-// table writes a GFM table; align holds one of "l" or "r" per column.
-func (m *mdWriter) table(align string, header []string, rows [][]string) {
-	m.line("| %s |", strings.Join(header, " | "))
-	seps := make([]string, len(header))
-	for i := range seps {
-		seps[i] = "---"
-		if i < len(align) && align[i] == 'r' {
-			seps[i] = "---:"
+// mdVerdict writes the verdict as free text in which the node ids the
+// report names are code spans, shown as they are.
+func mdVerdict(v string, ids []string) string {
+	var found []string
+	for _, id := range ids {
+		if id != "" && strings.Contains(v, id) {
+			found = append(found, id)
 		}
 	}
-	m.line("|%s|", strings.Join(seps, "|"))
-	for _, r := range rows {
-		m.line("| %s |", strings.Join(r, " | "))
-	}
-}
-
-func (m *mdWriter) evidence(indent string, lines []string) {
-	for _, e := range lines {
-		m.line("%s- %s", indent, mdCode(e, false))
-	}
-}
-
-func renderMarkdown(w io.Writer, r *correlate.Report, _ Options) error {
-	m := &mdWriter{w: bufio.NewWriter(w)}
-
-	verdict := r.Verdict
-	if verdict == "" {
-		verdict = "No verdict."
-	}
-	m.line("**%s**", mdText(verdict))
-
-	m.heading("Suspects: tests that leaked memory", len(r.Leaks))
-	if len(r.Leaks) == 0 {
-		m.line("None found.")
-	} else {
-		var rows [][]string
-		for i, l := range r.Leaks {
-			rows = append(rows, []string{fmt.Sprint(i + 1), mdTest(l.Test, true), mdCell(l.Worker),
-				FormatBytes(l.RetainedBytes), share(l.ShareOfKill), mdCell(l.Confidence)})
-		}
-		m.table("rllrrl", []string{"#", "Test", "Worker", "Retained", "Share of kill", "Confidence"}, rows)
-		m.line("")
-		m.line("Evidence:")
-		m.line("")
-		for i, l := range r.Leaks {
-			m.line("%d. %s (pid %s)", i+1, mdTest(l.Test, false), pidString(l.PID))
-			if o := openObjects(l.OpenObjects); o != "" {
-				m.line("   - open objects: %s", mdText(o))
+	sort.Slice(found, func(i, j int) bool { return len(found[i]) > len(found[j]) })
+	var b strings.Builder
+	plain := 0
+	for i := 0; i < len(v); {
+		match := ""
+		for _, id := range found {
+			if strings.HasPrefix(v[i:], id) {
+				match = id
+				break
 			}
-			m.evidence("   ", l.Evidence)
 		}
-	}
-
-	m.heading("In flight when killed", len(r.InFlight))
-	if len(r.InFlight) == 0 {
-		m.line("None known.")
-	} else {
-		var rows [][]string
-		for _, f := range r.InFlight {
-			rows = append(rows, []string{mdTest(f.Test, true), mdCell(f.Worker), pidString(f.PID),
-				optBytes(f.AddedBytesEstimate), mdCell(f.Basis)})
-		}
-		m.table("llrrl", []string{"Test", "Worker", "PID", "Added (estimate)", "Basis"}, rows)
-		m.entryEvidence(len(r.InFlight), func(i int) (string, []string) { return r.InFlight[i].Test, r.InFlight[i].Evidence })
-	}
-
-	m.heading("Hogs: high peak, nothing retained", len(r.Hogs))
-	if len(r.Hogs) == 0 {
-		m.line("None found.")
-	} else {
-		var rows [][]string
-		for _, h := range r.Hogs {
-			rows = append(rows, []string{mdTest(h.Test, true), mdCell(h.Worker), FormatBytes(h.PeakBytes), FormatBytes(h.RetainedBytes)})
-		}
-		m.table("llrr", []string{"Test", "Worker", "Peak", "Retained"}, rows)
-		m.entryEvidence(len(r.Hogs), func(i int) (string, []string) { return r.Hogs[i].Test, r.Hogs[i].Evidence })
-	}
-
-	m.heading("Unclosed: objects left open, below the noise floor", len(r.Unclosed))
-	if len(r.Unclosed) == 0 {
-		m.line("None found.")
-	} else {
-		var rows [][]string
-		for _, u := range r.Unclosed {
-			rows = append(rows, []string{mdTest(u.Test, true), mdCell(u.Worker), mdCell(openObjects(u.OpenObjects))})
-		}
-		m.table("lll", []string{"Test", "Worker", "Open objects"}, rows)
-		m.entryEvidence(len(r.Unclosed), func(i int) (string, []string) { return r.Unclosed[i].Test, r.Unclosed[i].Evidence })
-	}
-
-	if len(r.FixturesHeld) > 0 {
-		m.heading("Fixtures held: live fixtures' memory, not leaked by a test", len(r.FixturesHeld))
-		var rows [][]string
-		for _, f := range r.FixturesHeld {
-			rows = append(rows, []string{mdMaybeCode(f.Fixture), mdCell(f.Scope), mdTest(f.SetUpBy, true), mdCell(f.Worker),
-				pidString(f.PID), FormatBytes(f.HeldBytes)})
-		}
-		m.table("llllrr", []string{"Fixture", "Scope", "Set up by", "Worker", "PID", "Held"}, rows)
-	}
-
-	m.heading("Kills", len(r.Kills))
-	if len(r.Kills) == 0 {
-		m.line("No kill record found.")
-	} else {
-		var rows [][]string
-		for i := range r.Kills {
-			k := &r.Kills[i]
-			kind := mdCell(k.Kind)
-			if k.EndedRun {
-				kind = "**" + kind + "** (ended the run)"
-			}
-			if k.Partial {
-				kind += " (partial record)"
-			}
-			rows = append(rows, []string{kind, pidString(k.PID), mdMaybeCode(k.Comm), mdText(killTime(k)),
-				mdCell(k.Constraint), mdMaybeCode(memcg(k)), FormatBytes(k.AnonRSSBytes), mdText(limit(k))})
-		}
-		m.table("lrllllrr", []string{"Kill", "PID", "Comm", "Time", "Constraint", "Memcg", "anon-rss", "Limit"}, rows)
-		for i := range r.Kills {
-			k := &r.Kills[i]
-			if len(k.KeyLines) == 0 {
-				continue
-			}
-			m.line("")
-			m.line("Kernel record of pid %s, %s:", pidString(k.PID), mdCode(orDash(k.Source), false))
-			m.line("")
-			lines := make([]string, len(k.KeyLines))
-			longest := 0
-			for i, l := range k.KeyLines {
-				lines[i] = printable(l)
-				longest = max(longest, backtickRun(lines[i]))
-			}
-			fence := strings.Repeat("`", max(3, longest+1))
-			m.line("%stext", fence)
-			for _, l := range lines {
-				m.line("%s", l)
-			}
-			m.line("%s", fence)
-		}
-	}
-
-	if len(r.Cores) > 0 {
-		m.heading("Core dumps", len(r.Cores))
-		var rows [][]string
-		for _, c := range r.Cores {
-			rows = append(rows, []string{mdCode(orDash(c.Path), true), pidString(c.PID), mdMaybeCode(c.Comm),
-				mdCell(c.Signal), FormatBytes(c.AnonBytes), FormatBytes(c.FileBytes)})
-		}
-		m.table("lrllrr", []string{"Core", "PID", "Comm", "Signal", "Anon", "File"}, rows)
-	}
-
-	m.heading("Run end", -1)
-	m.line("%s; clock alignment: %s.", mdText(runEnd(r.RunEnd)), mdText(alignment(r.Alignment)))
-	if len(r.RunEnd.Evidence) > 0 {
-		m.line("")
-		m.evidence("", r.RunEnd.Evidence)
-	}
-
-	m.heading("Warnings", len(r.Warnings))
-	if len(r.Warnings) == 0 {
-		m.line("None.")
-	}
-	for _, w := range r.Warnings {
-		m.line("- %s", mdText(w))
-	}
-
-	m.line("")
-	m.line("<details><summary>Inputs (%d)</summary>", len(r.Inputs))
-	m.line("")
-	if len(r.Inputs) == 0 {
-		m.line("None.")
-	}
-	for _, in := range r.Inputs {
-		m.line("- %s: %s", mdCode(orDash(in.Path), false), mdText(orDash(strings.Join(in.Kinds, ", "))))
-		for _, w := range in.Warnings {
-			m.line("  - warning: %s", mdText(w))
-		}
-	}
-	m.line("")
-	m.line("</details>")
-	return m.w.Flush()
-}
-
-// entryEvidence lists the evidence of each entry of a table under it.
-func (m *mdWriter) entryEvidence(n int, get func(int) (string, []string)) {
-	first := true
-	for i := 0; i < n; i++ {
-		test, ev := get(i)
-		if len(ev) == 0 {
+		if match == "" {
+			i++
 			continue
 		}
-		if first {
-			m.line("")
-			first = false
-		}
-		m.line("- %s", mdTest(test, false))
-		m.evidence("  ", ev)
+		b.WriteString(mdText(v[plain:i]))
+		b.WriteString(mdCode(match, false))
+		i += len(match)
+		plain = i
 	}
+	b.WriteString(mdText(v[plain:]))
+	return b.String()
+}
+
+func mdCellOf(c Cell) string {
+	var s string
+	switch {
+	case c.Code:
+		s = mdCode(c.Text, true)
+	case c.Text == "":
+		s = "-"
+	default:
+		s = mdText(c.Text)
+	}
+	if c.Tone == Bad || c.Tone == Strong {
+		s = "**" + s + "**"
+	}
+	return s
+}
+
+// mdTicks is mdText for oomlens's own sentences (warnings), in which
+// `command` marks a code span: those become code spans, the rest is
+// escaped.
+func mdTicks(s string) string {
+	var b strings.Builder
+	for _, p := range tickSpans(s) {
+		if p.code {
+			b.WriteString(mdCode(p.text, false))
+		} else {
+			b.WriteString(mdText(p.text))
+		}
+	}
+	return b.String()
+}
+
+func mdInline(c Cell) string {
+	if c.Code {
+		return mdCode(c.Text, false)
+	}
+	return mdText(c.Text)
+}
+
+// mdDetails writes the details of a row as a list under an item "marker
+// name", or, for a row without a name, indented by indent.
+func mdDetails(r *Row, marker, indent string) string {
+	var b strings.Builder
+	if r.Name.Text != "" {
+		indent = strings.Repeat(" ", len(marker)+1)
+		b.WriteString(marker + " " + mdInline(r.Name) + "\n")
+	}
+	for _, d := range r.Details {
+		switch {
+		case d.Block:
+			longest := 0
+			for _, l := range d.Lines {
+				longest = max(longest, backtickRun(l))
+			}
+			fence := strings.Repeat("`", max(3, longest+1))
+			b.WriteString(indent + "- " + mdText(d.Label) + ":\n\n")
+			in := indent + "  "
+			b.WriteString(in + fence + "text\n")
+			for _, l := range d.Lines {
+				b.WriteString(in + l + "\n")
+			}
+			b.WriteString(in + fence + "\n")
+		default:
+			for _, l := range d.Lines {
+				b.WriteString(indent + "- ")
+				if d.Label != "" {
+					b.WriteString(mdText(d.Label) + ": ")
+				}
+				switch {
+				case d.Code:
+					b.WriteString(mdCode(l, false))
+				case d.Ticks:
+					b.WriteString(mdTicks(l))
+				default:
+					b.WriteString(mdText(l))
+				}
+				b.WriteString("\n")
+			}
+		}
+		if d.Hidden > 0 {
+			b.WriteString(indent + "- " + mdText("… and "+plural(d.Hidden, "more line", "more lines")) + "\n")
+		}
+	}
+	return b.String()
+}
+
+func mdSection(s *Section) *laidOut {
+	title := s.Title
+	if s.Counted {
+		title += " (" + strconv.Itoa(s.Total) + ")"
+	}
+	if s.Note != "" {
+		title += ": " + s.Note
+	}
+	l := &laidOut{head: "\n### " + mdText(title) + "\n\n", total: s.Total, details: make([]string, len(s.Rows)),
+		more: func(hidden int, reason string) string {
+			return "\n" + mdText(moreText(hidden, reason)) + "\n"
+		},
+		dmore: func(hidden int, reason string) string {
+			return "\n" + mdText("… the details of "+plural(hidden, "row", "rows")+" are left out "+moreReason(reason)) + "\n"
+		},
+	}
+	if s.Total == 0 && len(s.Rows) == 0 {
+		l.head += mdText(s.Empty) + "\n"
+		return l
+	}
+	switch s.Layout {
+	case Table:
+		header := make([]string, len(s.Columns))
+		seps := make([]string, len(s.Columns))
+		for i, c := range s.Columns {
+			header[i] = c.Name // oomlens's own words, nothing to escape
+			seps[i] = "---"
+			if c.Right {
+				seps[i] = "---:"
+			}
+		}
+		l.head += "| " + strings.Join(header, " | ") + " |\n|" + strings.Join(seps, "|") + "|\n"
+		for _, r := range s.Rows {
+			cells := make([]string, len(r.Cells))
+			for i, c := range r.Cells {
+				cells[i] = mdCellOf(c)
+			}
+			l.rows = append(l.rows, "| "+strings.Join(cells, " | ")+" |\n")
+		}
+		l.dhead = "\n"
+		for i := range s.Rows {
+			r := &s.Rows[i]
+			if !r.HasDetails() {
+				continue
+			}
+			marker := "-"
+			if r.Rank > 0 {
+				marker = strconv.Itoa(r.Rank) + "."
+			}
+			l.details[i] = mdDetails(r, marker, "")
+		}
+	case Pairs:
+		// A name and a value per item, the details nested under it.
+		for _, r := range s.Rows {
+			item := "- " + mdText(r.Cells[0].Text) + ": " + mdInline(r.Cells[1]) + "\n"
+			if r.HasDetails() {
+				item += mdDetails(&Row{Details: r.Details}, "", "  ")
+			}
+			l.rows = append(l.rows, item)
+		}
+	case List:
+		for _, r := range s.Rows {
+			l.rows = append(l.rows, "- "+mdTicks(r.Cells[0].Text)+"\n")
+		}
+	}
+	return l
+}
+
+func renderMarkdown(w io.Writer, r *correlate.Report, opts Options) error {
+	v := buildView(r, opts)
+	var ids []string
+	for _, l := range r.Leaks {
+		ids = append(ids, printable(l.Test))
+	}
+	for _, f := range r.InFlight {
+		ids = append(ids, printable(f.Test))
+	}
+	preamble := "**" + mdVerdict(v.Verdict, ids) + "**\n"
+	secIDs := make([]string, len(v.Sections))
+	parts := make([]*laidOut, len(v.Sections))
+	for i, s := range v.Sections {
+		secIDs[i], parts[i] = s.ID, mdSection(s)
+	}
+	_, err := io.WriteString(w, fitSections(preamble, secIDs, parts, mdLimit, countBytes,
+		"left out to stay within GitHub's 65,536-character limit"))
+	return err
 }
 
 func backtickRun(s string) int {

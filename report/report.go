@@ -17,6 +17,14 @@ type Options struct {
 	// Color turns on ANSI colour in the text format; the other formats
 	// ignore it. The caller sets it when stdout is a terminal.
 	Color bool
+	// Top is how many rows each section shows in text, Markdown and
+	// HTML: 0 means DefaultTop, All every row. JSON is always complete.
+	Top int
+	// WorkDir, when set, is the folder the paths of the inputs are shown
+	// relative to in text, Markdown and HTML (the analysing machine's
+	// absolute paths mean nothing in a bug report). JSON keeps them as
+	// given.
+	WorkDir string
 }
 
 // formats maps each format name to its renderer, in the order Formats lists

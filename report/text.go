@@ -1,9 +1,8 @@
 package report
 
 import (
-	"bufio"
-	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,7 +24,6 @@ const (
 // textWriter writes the text format. Colour escapes take no width in
 // table, so the columns stay aligned with and without colour.
 type textWriter struct {
-	w     *bufio.Writer
 	color bool
 }
 
@@ -36,28 +34,13 @@ func (t *textWriter) paint(style, s string) string {
 	return style + s + ansiReset
 }
 
-func (t *textWriter) line(format string, args ...any) {
-	fmt.Fprintf(t.w, format+"\n", args...)
-}
-
-// heading writes a section title, with a count when n >= 0 and a note.
-func (t *textWriter) heading(title string, n int, note string) {
-	t.w.WriteString("\n")
-	if n >= 0 {
-		title = fmt.Sprintf("%s (%d)", title, n)
-	}
-	if note != "" {
-		title += ": " + note
-	}
-	t.line("%s", t.paint(ansiBold+ansiCyan, title))
-}
-
-// table writes rows as aligned columns, indented by two spaces, two spaces
-// between columns. It does what text/tabwriter does, except that it
-// measures a cell by its width on a terminal (displayWidth): tabwriter counts
-// runes, so a node id with CJK characters or emoji would push its row out of
-// line, and colour escapes would count as text.
-func (t *textWriter) table(rows [][]string) {
+// table lays rows out as aligned columns, indented by two spaces, two
+// spaces between columns, one string per row. It does what text/tabwriter
+// does, except that it measures a cell by its width on a terminal
+// (displayWidth): tabwriter counts runes, so a node id with CJK characters
+// or emoji would push its row out of line, and colour escapes would count as
+// text.
+func table(rows [][]string, indent string) []string {
 	var widths []int
 	for _, row := range rows {
 		for i, cell := range row {
@@ -67,16 +50,21 @@ func (t *textWriter) table(rows [][]string) {
 			widths[i] = max(widths[i], displayWidth(cell))
 		}
 	}
-	for _, row := range rows {
-		t.w.WriteString("  ")
+	out := make([]string, len(rows))
+	var b strings.Builder
+	for n, row := range rows {
+		b.Reset()
+		b.WriteString(indent)
 		for i, cell := range row {
-			t.w.WriteString(cell)
+			b.WriteString(cell)
 			if i < len(row)-1 {
-				t.w.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
 			}
 		}
-		t.w.WriteString("\n")
+		b.WriteString("\n")
+		out[n] = b.String()
 	}
+	return out
 }
 
 // displayWidth is the number of terminal columns s takes: ANSI SGR
@@ -130,214 +118,141 @@ func isWide(c rune) bool {
 	return false
 }
 
-func (t *textWriter) evidence(indent string, lines []string) {
-	for _, e := range lines {
-		t.line("%s%s", indent, t.paint(ansiDim, "- "+printable(e)))
+// textLines is the most lines the text format prints with the default
+// --top: a report read on a terminal, not scrolled through.
+const textLines = 400
+
+func (t *textWriter) tone(c Cell) string {
+	switch c.Tone {
+	case Bad:
+		return t.paint(ansiBold+ansiRed, c.Text)
+	case Warn:
+		return t.paint(ansiYellow, c.Text)
+	case Strong:
+		return t.paint(ansiBold, c.Text)
 	}
+	return c.Text
 }
 
-func (t *textWriter) confidence(c string) string {
-	switch c {
-	case "high":
-		return t.paint(ansiBold+ansiRed, c)
-	case "medium":
-		return t.paint(ansiYellow, c)
+// details lays out the details of one row under its name.
+func (t *textWriter) details(r *Row, indent string) string {
+	var b strings.Builder
+	if r.Name.Text != "" {
+		name := r.Name.Text
+		if r.Rank > 0 {
+			name = strconv.Itoa(r.Rank) + ". " + name
+		}
+		b.WriteString("\n" + indent + t.paint(ansiBold, name) + "\n")
 	}
-	return orDash(c)
+	for _, d := range r.Details {
+		switch {
+		case d.Block:
+			b.WriteString(indent + "   " + d.Label + ":\n")
+			for _, l := range d.Lines {
+				b.WriteString(indent + "     " + t.paint(ansiDim, l) + "\n")
+			}
+		case d.Label != "":
+			for _, l := range d.Lines {
+				b.WriteString(indent + "   " + d.Label + ": " + l + "\n")
+			}
+		default:
+			for _, l := range d.Lines {
+				b.WriteString(indent + "   " + t.paint(ansiDim, "- "+l) + "\n")
+			}
+		}
+		if d.Hidden > 0 {
+			b.WriteString(indent + "   " + t.paint(ansiDim, "… and "+plural(d.Hidden, "more line", "more lines")) + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (t *textWriter) section(s *Section) *laidOut {
+	title := s.Title
+	if s.Counted {
+		title += " (" + strconv.Itoa(s.Total) + ")"
+	}
+	if s.Note != "" {
+		title += ": " + s.Note
+	}
+	l := &laidOut{head: "\n" + t.paint(ansiBold+ansiCyan, title) + "\n", total: s.Total,
+		details: make([]string, len(s.Rows)),
+		more: func(hidden int, reason string) string {
+			return "  " + t.paint(ansiDim, moreText(hidden, reason)) + "\n"
+		},
+		dmore: func(hidden int, reason string) string {
+			return "\n  " + t.paint(ansiDim, "… the details of "+plural(hidden, "row", "rows")+" are left out "+moreReason(reason)) + "\n"
+		},
+	}
+	if s.Total == 0 && len(s.Rows) == 0 {
+		l.head += "  " + strings.TrimSuffix(s.Empty, ".") + "\n"
+		return l
+	}
+	switch s.Layout {
+	case Table:
+		header := make([]string, len(s.Columns))
+		for i, c := range s.Columns {
+			header[i] = strings.ToUpper(c.Name)
+		}
+		rows := [][]string{header}
+		for _, r := range s.Rows {
+			cells := make([]string, len(r.Cells))
+			for i, c := range r.Cells {
+				cells[i] = t.tone(c)
+			}
+			rows = append(rows, cells)
+		}
+		lines := table(rows, "  ")
+		l.head += lines[0]
+		l.rows = lines[1:]
+	case Pairs:
+		rows := make([][]string, len(s.Rows))
+		for i, r := range s.Rows {
+			rows[i] = []string{r.Cells[0].Text, t.tone(r.Cells[1])}
+		}
+		l.rows = table(rows, "  ")
+	case List:
+		for _, r := range s.Rows {
+			l.rows = append(l.rows, "  "+t.tone(Cell{Text: "! " + r.Cells[0].Text, Tone: r.Cells[0].Tone})+"\n")
+		}
+	}
+	for i := range s.Rows {
+		r := &s.Rows[i]
+		if !r.HasDetails() {
+			continue
+		}
+		if s.Layout == Pairs {
+			// Run end: its evidence right under the pairs.
+			l.details[i] = strings.TrimPrefix(t.details(&Row{Details: r.Details}, ""), "\n")
+			continue
+		}
+		l.details[i] = t.details(r, "  ")
+	}
+	return l
 }
 
 func renderText(w io.Writer, r *correlate.Report, opts Options) error {
-	t := &textWriter{w: bufio.NewWriter(w), color: opts.Color}
-
-	verdict := printable(r.Verdict)
-	if verdict == "" {
-		verdict = "no verdict"
-	}
+	t := &textWriter{color: opts.Color}
+	v := buildView(r, opts)
 	style := ansiBold + ansiGreen
-	switch {
-	case len(r.Leaks) > 0:
+	switch v.Tone {
+	case Bad:
 		style = ansiBold + ansiRed
-	case len(r.Kills) > 0 || r.RunEnd.Kind != "complete":
+	case Warn:
 		style = ansiBold + ansiYellow
 	}
-	t.line("%s %s", t.paint(ansiBold, "Verdict:"), t.paint(style, verdict))
-
-	t.heading("Leaks", len(r.Leaks), "tests that added memory still held at the kill, most first")
-	if len(r.Leaks) == 0 {
-		t.line("  none found")
-	} else {
-		rows := [][]string{{"#", "TEST", "WORKER", "PID", "RETAINED", "SHARE OF KILL", "CONFIDENCE"}}
-		for i, l := range r.Leaks {
-			rows = append(rows, []string{fmt.Sprint(i + 1), testName(l.Test), orDash(l.Worker), pidString(l.PID),
-				FormatBytes(l.RetainedBytes), share(l.ShareOfKill), t.confidence(l.Confidence)})
-		}
-		t.table(rows)
-		for i, l := range r.Leaks {
-			t.line("")
-			t.line("  %d. %s", i+1, t.paint(ansiBold, testName(l.Test)))
-			if o := openObjects(l.OpenObjects); o != "" {
-				t.line("     open objects: %s", o)
-			}
-			t.evidence("     ", l.Evidence)
-		}
+	verdict := t.paint(style, v.Verdict)
+	preamble := t.paint(ansiBold, "Verdict:") + " " + verdict + "\n"
+	ids := make([]string, len(v.Sections))
+	parts := make([]*laidOut, len(v.Sections))
+	for i, s := range v.Sections {
+		ids[i], parts[i] = s.ID, t.section(s)
 	}
-
-	t.heading("In flight", len(r.InFlight), "running when the process died")
-	if len(r.InFlight) == 0 {
-		t.line("  none known")
-	} else {
-		rows := [][]string{{"TEST", "WORKER", "PID", "ADDED (EST.)", "BASIS"}}
-		for _, f := range r.InFlight {
-			rows = append(rows, []string{testName(f.Test), orDash(f.Worker), pidString(f.PID),
-				optBytes(f.AddedBytesEstimate), orDash(f.Basis)})
-		}
-		t.table(rows)
-		for _, f := range r.InFlight {
-			if len(f.Evidence) > 0 {
-				t.line("")
-				t.line("  %s", t.paint(ansiBold, testName(f.Test)))
-				t.evidence("     ", f.Evidence)
-			}
-		}
+	limit := 0
+	if opts.Top != All {
+		limit = textLines
 	}
-
-	t.heading("Hogs", len(r.Hogs), "high peak, nothing lasting retained")
-	if len(r.Hogs) == 0 {
-		t.line("  none found")
-	} else {
-		rows := [][]string{{"TEST", "WORKER", "PEAK", "RETAINED"}}
-		for _, h := range r.Hogs {
-			rows = append(rows, []string{testName(h.Test), orDash(h.Worker), FormatBytes(h.PeakBytes), FormatBytes(h.RetainedBytes)})
-		}
-		t.table(rows)
-		for _, h := range r.Hogs {
-			if len(h.Evidence) > 0 {
-				t.line("")
-				t.line("  %s", t.paint(ansiBold, testName(h.Test)))
-				t.evidence("     ", h.Evidence)
-			}
-		}
-	}
-
-	t.heading("Unclosed", len(r.Unclosed), "objects left open, below the noise floor")
-	if len(r.Unclosed) == 0 {
-		t.line("  none found")
-	} else {
-		rows := [][]string{{"TEST", "WORKER", "OPEN OBJECTS"}}
-		for _, u := range r.Unclosed {
-			rows = append(rows, []string{testName(u.Test), orDash(u.Worker), orDash(openObjects(u.OpenObjects))})
-		}
-		t.table(rows)
-		for _, u := range r.Unclosed {
-			if len(u.Evidence) > 0 {
-				t.line("")
-				t.line("  %s", t.paint(ansiBold, testName(u.Test)))
-				t.evidence("     ", u.Evidence)
-			}
-		}
-	}
-
-	if len(r.FixturesHeld) > 0 {
-		t.heading("Fixtures held", len(r.FixturesHeld), "live fixtures' memory, not leaked by a test")
-		rows := [][]string{{"FIXTURE", "SCOPE", "SET UP BY", "WORKER", "PID", "HELD"}}
-		for _, f := range r.FixturesHeld {
-			rows = append(rows, []string{orDash(f.Fixture), orDash(f.Scope), testName(f.SetUpBy), orDash(f.Worker),
-				pidString(f.PID), FormatBytes(f.HeldBytes)})
-		}
-		t.table(rows)
-	}
-
-	t.heading("Kills", len(r.Kills), "")
-	if len(r.Kills) == 0 {
-		t.line("  no kill record found")
-	}
-	for i := range r.Kills {
-		k := &r.Kills[i]
-		title := fmt.Sprintf("%s of pid %s (%s)", orDash(k.Kind), pidString(k.PID), orDash(k.Comm))
-		if k.EndedRun {
-			title += t.paint(ansiBold+ansiRed, ", ended the run")
-		}
-		if k.Partial {
-			title += ", record partial"
-		}
-		t.line("  %s", title)
-		rows := [][]string{
-			{"time", killTime(k)},
-			{"constraint", orDash(k.Constraint)},
-			{"memcg", memcg(k)},
-			{"anon-rss", FormatBytes(k.AnonRSSBytes)},
-			{"file-rss", FormatBytes(k.FileRSSBytes)},
-			{"shmem-rss", FormatBytes(k.ShmemRSSBytes)},
-			{"total-vm", FormatBytes(k.TotalVMBytes)},
-			{"memcg usage", optBytes(k.MemcgUsageBytes)},
-			{"memcg limit", limit(k)},
-			{"source", orDash(k.Source)},
-		}
-		for i := range rows {
-			rows[i][0] = "  " + rows[i][0]
-		}
-		t.table(rows)
-	}
-
-	t.heading("Core dumps", len(r.Cores), "")
-	if len(r.Cores) == 0 {
-		t.line("  none read")
-	} else {
-		rows := [][]string{{"PATH", "PID", "COMM", "SIGNAL", "ANON", "FILE", "LARGEST REGION"}}
-		for _, c := range r.Cores {
-			largest := "-"
-			if len(c.LargestRegions) > 0 {
-				g := c.LargestRegions[0]
-				largest = FormatBytes(g.SizeBytes) + " at " + orDash(g.Start) + " " + orDash(g.Perms)
-			}
-			rows = append(rows, []string{orDash(c.Path), pidString(c.PID), orDash(c.Comm), orDash(c.Signal),
-				FormatBytes(c.AnonBytes), FormatBytes(c.FileBytes), largest})
-		}
-		t.table(rows)
-	}
-
-	t.heading("Run end", -1, "")
-	t.line("  %s", runEnd(r.RunEnd))
-	t.evidence("  ", r.RunEnd.Evidence)
-
-	t.heading("Clock alignment", -1, "")
-	t.line("  %s", alignment(r.Alignment))
-
-	t.heading("Timeline", -1, "")
-	t.line("  %s, %s (the html format charts them)", plural(len(r.Timeline), "test", "tests"),
-		plural(len(r.Samples), "RSS sample", "RSS samples"))
-
-	t.heading("Warnings", len(r.Warnings), "")
-	if len(r.Warnings) == 0 {
-		t.line("  none")
-	}
-	for _, w := range r.Warnings {
-		t.line("  %s", t.paint(ansiYellow, "! "+printable(w)))
-	}
-
-	t.heading("Inputs", len(r.Inputs), "")
-	if len(r.Inputs) == 0 {
-		t.line("  none")
-	} else {
-		rows := [][]string{{"PATH", "KINDS"}}
-		for _, in := range r.Inputs {
-			kinds := make([]string, len(in.Kinds))
-			for i, k := range in.Kinds {
-				kinds[i] = printable(k)
-			}
-			rows = append(rows, []string{orDash(in.Path), orDash(strings.Join(kinds, ", "))})
-		}
-		t.table(rows)
-		for _, in := range r.Inputs {
-			for _, w := range in.Warnings {
-				// oomlens's own loader writes "path:line: text"; name the
-				// input only where a warning does not start with it.
-				if !strings.HasPrefix(w, in.Path+":") {
-					w = orDash(in.Path) + ": " + w
-				}
-				t.line("  %s", t.paint(ansiYellow, "! "+printable(w)))
-			}
-		}
-	}
-	return t.w.Flush()
+	_, err := io.WriteString(w, fitSections(preamble, ids, parts, limit, countLines,
+		"left out to stay within "+strconv.Itoa(textLines)+" lines"))
+	return err
 }

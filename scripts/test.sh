@@ -20,6 +20,14 @@ need=()
 /usr/bin/python3 -c 'import psutil' 2>/dev/null || need+=(python3-psutil)
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || need+=(python3-jsonschema)
+# setuptools, wheel and venv (with pip) for the plugin's package test:
+# pip install --no-index --no-build-isolation ./contrib/pytest into a venv.
+/usr/bin/python3 -c 'import setuptools' 2>/dev/null || need+=(python3-setuptools)
+/usr/bin/python3 -c 'import wheel' 2>/dev/null || need+=(python3-wheel)
+venv_probe=$(mktemp -d)
+/usr/bin/python3 -m venv "$venv_probe/v" >/dev/null 2>&1 || need+=(python3-venv)
+rm -rf "$venv_probe"
+command -v git >/dev/null 2>&1 || need+=(git)
 command -v cmark-gfm >/dev/null 2>&1 || need+=(cmark-gfm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)

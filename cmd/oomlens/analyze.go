@@ -34,12 +34,19 @@ type analyzeOptions struct {
 	collect    string
 	pageSize   int64
 	color      string
+	top        string
+
+	// formatSet says --format was given (else -o's extension decides).
+	formatSet bool
+	// stdout is where the report goes without -o: standard output, or for
+	// record standard error.
+	stdout io.Writer
 
 	job job.Options // the parsers' and the correlator's (job.Options.Correlate)
 }
 
 func defaultAnalyzeOptions() analyzeOptions {
-	return analyzeOptions{format: "text", noiseFloor: "32MiB", color: "auto"}
+	return analyzeOptions{noiseFloor: "32MiB", color: "auto", top: "10"}
 }
 
 // addFlags declares the flags that shape the analysis itself.
@@ -56,6 +63,11 @@ func (o *analyzeOptions) addFlags(f *pflag.FlagSet) {
 // resolve checks the flags and fills job.
 func (o *analyzeOptions) resolve() error {
 	o.job = job.Options{Year: o.year, PageSizeBytes: o.pageSize, Correlate: correlate.Options{Year: o.year, ThisHost: o.thisHost}}
+	if o.pageSize == 0 && o.thisHost {
+		// The kill happened on this machine: its page size is known, and
+		// no note about an assumed one is due.
+		o.job.PageSizeBytes = int64(os.Getpagesize())
+	}
 	if o.tz != "" {
 		loc, err := time.LoadLocation(o.tz)
 		if err != nil {
@@ -90,7 +102,7 @@ func (o *analyzeOptions) resolve() error {
 func newAnalyzeCmd() *cobra.Command {
 	o := defaultAnalyzeOptions()
 	cmd := &cobra.Command{
-		Use:   "analyze PATH...",
+		Use:   "analyze [flags] PATH...",
 		Short: "Analyse the files of one failed job (files, folders, - for stdin)",
 		Long: `Analyse what one OOM-killed job left behind and name the tests that leaked.
 
@@ -100,14 +112,27 @@ diagnostics, weathercop memory logs, JUnit XML, 'pytest --collect-only -q'
 output, core files. What each input is comes from its content.
 
 ` + exitCodesHelp,
+		Example: `  # the files a killed CI job left behind, in one folder
+  oomlens analyze job-1234/
+
+  # the kernel log from dmesg, and the pytest log
+  sudo dmesg -T | oomlens analyze - pytest.log
+
+  # a Markdown report to paste into an issue (the format from the extension)
+  oomlens analyze -o report.md job-1234/
+
+  # every row of every section, and exit 3 when a test leaked
+  oomlens analyze --top all --fail-on-leak job-1234/`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error { return analyzeAndRender(cmd, args, &o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.formatSet = cmd.Flags().Changed("format")
+			return analyzeAndRender(cmd, args, &o)
+		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", o.format, "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringVarP(&o.out, "output", "o", "", "write the report to FILE instead of standard output")
 	f.BoolVar(&o.failOnLeak, "fail-on-leak", false, "exit 3 when leaks were named")
-	f.StringVar(&o.color, "color", o.color, "colour in the text report: auto (on a terminal), always or never")
+	addReportFlags(cmd, &o)
 	o.addFlags(f)
 	return cmd
 }
@@ -115,11 +140,19 @@ output, core files. What each input is comes from its content.
 // analyzeAndRender analyses the job made of paths and writes the report, as
 // `oomlens analyze` does.
 func analyzeAndRender(cmd *cobra.Command, paths []string, o *analyzeOptions) error {
-	if err := checkFormat(o.format, report.Formats()); err != nil {
+	format, err := outputFormat(o.format, o.formatSet, o.out)
+	if err != nil {
 		return err
 	}
-	if o.color != "auto" && o.color != "always" && o.color != "never" {
-		return usageError{fmt.Errorf("--color %q: want auto, always or never", o.color)}
+	if err := checkFormat(format, report.Formats()); err != nil {
+		return err
+	}
+	if err := checkColor(o.color); err != nil {
+		return err
+	}
+	top, err := parseTop(o.top)
+	if err != nil {
+		return err
 	}
 	if err := o.resolve(); err != nil {
 		return err
@@ -142,12 +175,23 @@ func analyzeAndRender(cmd *cobra.Command, paths []string, o *analyzeOptions) err
 	if err != nil {
 		return err
 	}
-	w, closeFn, err := createOutput(cmd, o.out)
-	if err != nil {
-		return err
+	rep.Tool = &correlate.Tool{Name: "oomlens", Version: versionString()}
+	stdout := o.stdout
+	if stdout == nil {
+		stdout = cmd.OutOrStdout()
 	}
-	color := o.color == "always" || (o.color == "auto" && o.out == "" && isTerminal(cmd.OutOrStdout()))
-	if err := report.Render(w, rep, o.format, report.Options{Color: color}); err != nil {
+	var w io.Writer = stdout
+	closeFn := func() error { return nil }
+	if o.out != "" && o.out != "-" {
+		f, err := os.Create(o.out)
+		if err != nil {
+			return err
+		}
+		w, closeFn = f, f.Close
+	}
+	color := useColor(o.color, w, os.Getenv)
+	opts := report.Options{Color: color, Top: top, WorkDir: workDir()}
+	if err := report.Render(w, rep, format, opts); err != nil {
 		closeFn()
 		return err
 	}

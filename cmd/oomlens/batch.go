@@ -51,12 +51,23 @@ merge the lines with 'oomlens aggregate': the merged summary equals the
 unsharded one byte for byte.
 
 ` + exitCodesHelp,
+		Example: `  # every job under archive/, the summary as Markdown
+  oomlens batch --format markdown archive/
+
+  # one JSON line per job as well
+  oomlens batch --jsonl jobs.jsonl archive/
+
+  # on two machines, then merged
+  oomlens batch --shard 1/2 --jsonl a.jsonl archive/
+  oomlens batch --shard 2/2 --jsonl b.jsonl archive/
+  oomlens aggregate a.jsonl b.jsonl`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error { return runBatch(cmd, args, o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "text", "summary format: text, markdown, json or csv")
 	f.StringVarP(&o.out, "output", "o", "", "write the summary to FILE instead of standard output")
+	cmd.RegisterFlagCompletionFunc("format", completeValues(batch.SummaryFormats()...))
 	f.StringVar(&o.jsonl, "jsonl", "", "write one JSON line per job to FILE (- for standard output)")
 	f.StringVar(&o.shard, "shard", "", "take only shard i of n (i/n, 1 <= i <= n), chosen by a hash of the job name")
 	f.IntVarP(&o.workers, "jobs", "j", runtime.NumCPU(), "jobs analysed in parallel")
@@ -155,6 +166,8 @@ func newAggregateCmd() *cobra.Command {
 any batches) into one summary, the same as one unsharded batch would print.
 
 ` + exitCodesHelp,
+		Example: `  oomlens aggregate shard-1.jsonl shard-2.jsonl
+  cat shard-*.jsonl | oomlens aggregate --format markdown -`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format, batch.SummaryFormats()); err != nil {
@@ -171,6 +184,7 @@ any batches) into one summary, the same as one unsharded batch would print.
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "summary format: text, markdown, json or csv")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the summary to FILE instead of standard output")
+	cmd.RegisterFlagCompletionFunc("format", completeValues(batch.SummaryFormats()...))
 	return cmd
 }
 

@@ -20,9 +20,6 @@ const (
 	exitLeak  = 3 // --fail-on-leak and leaks were named
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 // usageError marks an error that is the caller's command line, not the input.
 type usageError struct{ err error }
 
@@ -51,6 +48,11 @@ rebuilds the memory timeline and names the tests that leaked the memory,
 apart from the test that happened to be running when the kernel struck.
 
 ` + exitCodesHelp,
+		Example: `  oomlens analyze job-1234/                 # what the killed job left behind
+  oomlens analyze -o report.html job-1234/  # a page with the memory chart
+  oomlens record -- pytest -v tests/        # run a suite and record it
+  oomlens batch --jsonl all.jsonl archive/  # many jobs at once`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -58,6 +60,7 @@ apart from the test that happened to be running when the kernel struck.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetVersionTemplate("oomlens {{.Version}}\n")
 	var cpuProfile, memProfile string
 	var stopProfile func()
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to FILE")
@@ -102,9 +105,14 @@ func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the oomlens version",
-		Args:  cobra.NoArgs,
+		Long: `Print the oomlens version: the module version it was installed at (go install
+github.com/oomlens/oomlens/cmd/oomlens@v1.2.3), or the commit it was built
+from and its time, from the build information Go records in the binary.`,
+		Example: `  oomlens version
+  oomlens --version`,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "oomlens %s\n", version)
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "oomlens %s\n", versionString())
 			return err
 		},
 	}
@@ -114,7 +122,7 @@ func newVersionCmd() *cobra.Command {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdin, stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
@@ -125,7 +133,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "oomlens: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
-		fmt.Fprintln(stderr, "Run 'oomlens --help' for usage.")
+		// The usage of the command that was given, not the root's.
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(stderr, "\n%s\nRun '%s --help' for more.\n", strings.TrimRight(cmd.UsageString(), "\n"), cmd.CommandPath())
 		return exitUsage
 	}
 	return exitError
