@@ -10,7 +10,7 @@ import (
 	"testing/iotest"
 )
 
-// FuzzParse: Parse never panics, and the fast path equals the reference.
+// FuzzParse: Parse never panics, and it equals the reference reading.
 func FuzzParse(f *testing.F) {
 	for _, data := range corpus(f) {
 		f.Add(data)
@@ -18,20 +18,20 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Out of memory: Killed process 1 (x) total-vm:1kB\n-- Boot x --\nLinux version 6\n[ 1.0] Tasks in /a are going to be killed due to memory.oom.group set"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lim := range []limits{defaultLimits, {blockBytes: 64, maxLineBytes: 32}} {
-			fast, ferr := parseFast(bytes.NewReader(data), Options{Name: "fuzz"}, lim)
-			ref, rerr := parseReference(bytes.NewReader(data), Options{Name: "fuzz"}, lim)
+			fast, ferr := parse(bytes.NewReader(data), Options{Name: "fuzz"}, lim)
+			ref, rerr := parseReference(data, Options{Name: "fuzz"}, lim)
 			if (ferr == nil) != (rerr == nil) {
 				t.Fatalf("errors differ: %v / %v", ferr, rerr)
 			}
 			if ferr == nil && !deepEqual(fast, ref) {
-				t.Fatalf("fast path and reference differ:\n%s", diffLogs(fast, ref))
+				t.Fatalf("Parse and the reference reading differ:\n%s", diffLogs(fast, ref))
 			}
 		}
 	})
 }
 
 // TestEveryBytePrefix parses every byte-prefix of every sample: no panic,
-// and fast path = reference.
+// and Parse = the reference reading.
 func TestEveryBytePrefix(t *testing.T) {
 	for name, data := range corpus(t) {
 		step := 1
