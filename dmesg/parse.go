@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"time"
 )
 
 // ErrBinary is returned (wrapped, with the file name and byte offset) when
@@ -60,7 +59,7 @@ func hasNeedle(b []byte) bool {
 // parser holds the state of one Parse.
 type parser struct {
 	opts       Options
-	loc        *time.Location
+	clock      clock
 	pageSize   int64
 	pageWarned bool
 	log        Log
@@ -99,10 +98,7 @@ type logical struct {
 }
 
 func newParser(opts Options) *parser {
-	p := &parser{opts: opts, loc: opts.Location, pageSize: opts.PageSizeBytes, group: -1, warned: map[string]bool{}}
-	if p.loc == nil {
-		p.loc = time.UTC
-	}
+	p := &parser{opts: opts, clock: clockOf(opts), pageSize: opts.PageSizeBytes, group: -1, warned: map[string]bool{}}
 	if p.pageSize <= 0 {
 		p.pageSize = 4096
 	}
@@ -142,7 +138,7 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 	var pre prefixed
 	stripped := false
 	if p.pending != nil {
-		pre, stripped = p.stripPrefix(string(raw)), true
+		pre, stripped = stripPrefix(string(raw), p.clock), true
 		if p.pending.pre.stamped && !pre.stamped && pre.tag == "" && len(raw) > 0 && raw[0] != ' ' && raw[0] != '\t' && raw[0] != '[' && len(p.pending.pre.msgs) > 0 && !hasNeedle(raw) {
 			// A hard wrap (copy/paste): the line continues the previous one.
 			n := len(p.pending.pre.msgs) - 1
@@ -166,7 +162,7 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 		p.warn(lineNo, "line longer than "+strconv.Itoa(p.maxLine)+" bytes: truncated")
 	}
 	if !stripped {
-		pre = p.stripPrefix(string(raw))
+		pre = stripPrefix(string(raw), p.clock)
 	}
 	// One logical line is pending at a time: its storage is reused (an
 	// allocation per record line was a quarter of Parse's garbage).

@@ -7,6 +7,22 @@ import (
 	"time"
 )
 
+// clock is what stamps that carry no year or zone are read with
+// (Options.Year, Options.Location).
+type clock struct {
+	loc       *time.Location // never nil: UTC when no zone was given
+	zoneGiven bool
+	year      int
+}
+
+func clockOf(o Options) clock {
+	c := clock{loc: o.Location, zoneGiven: o.Location != nil, year: o.Year}
+	if c.loc == nil {
+		c.loc = time.UTC
+	}
+	return c
+}
+
 // stamp is what a line prefix says about when the line was printed.
 type stamp struct {
 	uptimeS   float64
@@ -38,8 +54,10 @@ type prefixed struct {
 // short-precise (any locale's month), short-unix, short-monotonic, bare
 // time of day, `dmesg -T` in any locale, and the kernel `[uptime]` stamp
 // with an optional printk caller id. What is left is the message.
-func (p *parser) stripPrefix(line string) prefixed {
-	out := p.cutPrefix(line)
+//
+// It is a pure function of the line and c.
+func stripPrefix(line string, c clock) prefixed {
+	out := c.cutPrefix(line)
 	// rsyslog escapes embedded newlines as #012 (a Mem-Info block printed
 	// by one printk arrives as one line).
 	for _, m := range out.msgs {
@@ -55,10 +73,10 @@ func (p *parser) stripPrefix(line string) prefixed {
 	return out
 }
 
-func (p *parser) cutPrefix(line string) prefixed {
+func (c clock) cutPrefix(line string) prefixed {
 	var out prefixed
 	if strings.HasPrefix(line, "{") {
-		if p.stripJSON(line, &out) {
+		if stripJSON(line, &out) {
 			return out
 		}
 	}
@@ -90,19 +108,19 @@ func (p *parser) cutPrefix(line string) prefixed {
 		}
 	}
 	// Clock stamps.
-	if t, basis, rest, ok := p.cutISO(s); ok {
+	if t, basis, rest, ok := c.cutISO(s); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
-		s = p.cutSyslogHost(rest, &out)
-	} else if t, basis, rest, ok := p.cutSyslogDate(s, &out); ok {
+		s = cutSyslogHost(rest, &out)
+	} else if t, basis, rest, ok := c.cutSyslogDate(s, &out); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
-		s = p.cutSyslogHost(rest, &out)
-	} else if t, rest, ok := p.cutUnix(s); ok {
+		s = cutSyslogHost(rest, &out)
+	} else if t, rest, ok := c.cutUnix(s); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
 		out.stamped = true
-		s = p.cutSyslogHost(rest, &out)
-	} else if t, basis, rest, ok := p.cutDmesgT(s, &out); ok {
+		s = cutSyslogHost(rest, &out)
+	} else if t, basis, rest, ok := c.cutDmesgT(s, &out); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
 		s = rest
@@ -110,7 +128,7 @@ func (p *parser) cutPrefix(line string) prefixed {
 		// journalctl -o short-monotonic: "[ 1234.567890] host kernel: "
 		out.st.uptimeS, out.st.hasUptime, out.st.basis = up, true, BasisUptime
 		out.stamped = true
-		s = p.cutSyslogHost(rest, &out)
+		s = cutSyslogHost(rest, &out)
 	} else if rest, ok := cutTag(s, &out); ok {
 		// "earlyoom[454]: …" without any stamp
 		s = rest
@@ -193,84 +211,81 @@ func cutUptime(s string) (float64, string, bool) {
 
 // cutISO reads "2025-01-21T08:41:30,287197+00:00 ", with '.' or ','
 // before the fraction, offset "Z", "+hh:mm" or "+hhmm", or none.
-func (p *parser) cutISO(s string) (time.Time, string, string, bool) {
+func (c clock) cutISO(s string) (time.Time, string, string, bool) {
 	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, "", s, false
 	}
 	if !allDigits(s[0:4]) || !allDigits(s[5:7]) || !allDigits(s[8:10]) || !allDigits(s[11:13]) || !allDigits(s[14:16]) || !allDigits(s[17:19]) {
 		return time.Time{}, "", s, false
 	}
-	i := 19
-	nsec := 0
-	if i < len(s) && (s[i] == '.' || s[i] == ',') {
-		j := i + 1
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		frac := s[i+1 : j]
-		if len(frac) > 9 {
-			frac = frac[:9]
-		}
-		n, _ := strconv.Atoi(frac)
-		for k := len(frac); k < 9; k++ {
-			n *= 10
-		}
-		nsec = n
-		i = j
-	}
-	loc := p.loc
-	basis := BasisISOAssumedUTC
-	if p.opts.Location != nil {
-		basis = BasisISO
-	}
-	if i < len(s) && s[i] == 'Z' {
-		loc, basis = time.UTC, BasisISOWithZone
-		i++
-	} else if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		sign := 1
-		if s[i] == '-' {
-			sign = -1
-		}
-		off := s[i+1:]
-		var hh, mm string
-		switch {
-		case len(off) >= 5 && off[2] == ':' && allDigits(off[:2]) && allDigits(off[3:5]):
-			hh, mm, i = off[:2], off[3:5], i+6
-		case len(off) >= 4 && allDigits(off[:4]):
-			hh, mm, i = off[:2], off[2:4], i+5
-		default:
-			return time.Time{}, "", s, false
-		}
-		h, _ := strconv.Atoi(hh)
-		m, _ := strconv.Atoi(mm)
-		loc, basis = fixedZone(sign*(h*3600+m*60)), BasisISOWithZone
-	}
-	if i < len(s) && s[i] != ' ' {
+	nsec, r := fraction(s[19:], ".,")
+	loc, basis, r, ok := c.zone(r)
+	if !ok || r != "" && r[0] != ' ' {
 		return time.Time{}, "", s, false
 	}
 	t := time.Date(atoi(s[0:4]), time.Month(atoi(s[5:7])), atoi(s[8:10]), atoi(s[11:13]), atoi(s[14:16]), atoi(s[17:19]), nsec, loc)
-	return t, basis, strings.TrimPrefix(s[i:], " "), true
+	return t, basis, strings.TrimPrefix(r, " "), true
 }
 
-var zoneCache = map[int]*time.Location{}
+// fraction reads the fraction of a second at the start of s (a separator
+// of seps, then digits) as nanoseconds, and returns the rest.
+func fraction(s, seps string) (int, string) {
+	if s == "" || strings.IndexByte(seps, s[0]) < 0 {
+		return 0, s
+	}
+	j := 1
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	frac := s[1:j]
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	n, _ := strconv.Atoi(frac)
+	for k := len(frac); k < 9; k++ {
+		n *= 10
+	}
+	return n, s[j:]
+}
+
+// zone reads an ISO 8601 offset ("Z", "+hh:mm", "+hhmm") at the start of
+// s, or none (then the stamp is read in c's zone).
+func (c clock) zone(s string) (*time.Location, string, string, bool) {
+	switch {
+	case s != "" && s[0] == 'Z':
+		return time.UTC, BasisISOWithZone, s[1:], true
+	case s == "" || s[0] != '+' && s[0] != '-':
+		if c.zoneGiven {
+			return c.loc, BasisISO, s, true
+		}
+		return c.loc, BasisISOAssumedUTC, s, true
+	}
+	sign, off := 1, s[1:]
+	if s[0] == '-' {
+		sign = -1
+	}
+	var hh, mm string
+	switch {
+	case len(off) >= 5 && off[2] == ':' && allDigits(off[:2]) && allDigits(off[3:5]):
+		hh, mm, off = off[:2], off[3:5], off[5:]
+	case len(off) >= 4 && allDigits(off[:4]):
+		hh, mm, off = off[:2], off[2:4], off[4:]
+	default:
+		return nil, "", s, false
+	}
+	return fixedZone(sign * (atoi(hh)*3600 + atoi(mm)*60)), BasisISOWithZone, off, true
+}
 
 func fixedZone(off int) *time.Location {
 	if off == 0 {
 		return time.UTC
-	}
-	if l, ok := zoneCache[off]; ok {
-		return l
 	}
 	sign := "+"
 	a := off
 	if a < 0 {
 		sign, a = "-", -a
 	}
-	l := time.FixedZone(sign+pad2(a/3600)+":"+pad2(a%3600/60), off)
-	if len(zoneCache) < 64 {
-		zoneCache[off] = l
-	}
-	return l
+	return time.FixedZone(sign+pad2(a/3600)+":"+pad2(a%3600/60), off)
 }
 
 func pad2(i int) string {
@@ -282,10 +297,10 @@ func pad2(i int) string {
 
 // cutSyslogDate reads "Jan  5 15:19:27 " (optionally ".050705"), with the
 // month in any locale of the table, or a bare "19:46:58 " time of day.
-func (p *parser) cutSyslogDate(s string, out *prefixed) (time.Time, string, string, bool) {
+func (c clock) cutSyslogDate(s string, out *prefixed) (time.Time, string, string, bool) {
 	// bare time of day
 	if len(s) >= 9 && isClock(s[:8]) && s[8] == ' ' {
-		t := time.Date(0, 1, 1, atoi(s[0:2]), atoi(s[3:5]), atoi(s[6:8]), 0, p.loc)
+		t := time.Date(0, 1, 1, atoi(s[0:2]), atoi(s[3:5]), atoi(s[6:8]), 0, c.loc)
 		return t, BasisTimeOfDayOnly, s[9:], true
 	}
 	sp := strings.IndexByte(s, ' ')
@@ -310,21 +325,8 @@ func (p *parser) cutSyslogDate(s string, out *prefixed) (time.Time, string, stri
 	clock := r[:8]
 	r = r[8:]
 	nsec := 0
-	if len(r) > 1 && r[0] == '.' {
-		j := 1
-		for j < len(r) && r[j] >= '0' && r[j] <= '9' {
-			j++
-		}
-		frac := r[1:j]
-		if len(frac) > 9 {
-			frac = frac[:9]
-		}
-		n, _ := strconv.Atoi(frac)
-		for k := len(frac); k < 9; k++ {
-			n *= 10
-		}
-		nsec = n
-		r = r[j:]
+	if len(r) > 1 {
+		nsec, r = fraction(r, ".")
 	}
 	if len(r) == 0 || r[0] != ' ' {
 		return time.Time{}, "", s, false
@@ -339,23 +341,23 @@ func (p *parser) cutSyslogDate(s string, out *prefixed) (time.Time, string, stri
 			return time.Time{}, "", s, false
 		}
 		out.warn = "month " + strconv.Quote(mon) + " not recognised; only the time of day is kept"
-		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, p.loc)
+		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, c.loc)
 		return t, BasisTimeOfDayOnly, r, true
 	}
-	year := p.opts.Year
+	year := c.year
 	basis := BasisSyslog
 	switch {
 	case year == 0:
 		basis = BasisSyslogNoYear
-	case p.opts.Location == nil:
+	case !c.zoneGiven:
 		basis = BasisSyslogAssumedUTC
 	}
-	t := time.Date(year, m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, p.loc)
+	t := time.Date(year, m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, c.loc)
 	return t, basis, r, true
 }
 
 // cutUnix reads journalctl -o short-unix "1700991685.123456 ".
-func (p *parser) cutUnix(s string) (time.Time, string, bool) {
+func (c clock) cutUnix(s string) (time.Time, string, bool) {
 	sp := strings.IndexByte(s, ' ')
 	if sp < 12 || sp > 21 {
 		return time.Time{}, s, false
@@ -383,7 +385,7 @@ func (p *parser) cutUnix(s string) (time.Time, string, bool) {
 // cutDmesgT reads `dmesg -T` stamps in any locale: "[Wed Dec  6 23:54:11
 // 2017] ", "[Di Aug 12 03:54:03 2025] ", "[dim. 19 avril 18:03:30 2026] ",
 // "[四 3月 18 18:47:12 2021] ".
-func (p *parser) cutDmesgT(s string, out *prefixed) (time.Time, string, string, bool) {
+func (c clock) cutDmesgT(s string, out *prefixed) (time.Time, string, string, bool) {
 	if len(s) < 20 || s[0] != '[' {
 		return time.Time{}, "", s, false
 	}
@@ -416,14 +418,14 @@ func (p *parser) cutDmesgT(s string, out *prefixed) (time.Time, string, string, 
 	m, ok := lookupMonth(monTok)
 	if !ok {
 		out.warn = "dmesg -T month " + strconv.Quote(monTok) + " not recognised; only the time of day is kept"
-		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, p.loc)
+		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, c.loc)
 		return t, BasisTimeOfDayOnly, rest, true
 	}
 	basis := BasisDmesgT
-	if p.opts.Location == nil {
+	if !c.zoneGiven {
 		basis = BasisDmesgTAssumedUTC
 	}
-	t := time.Date(atoi(year), m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, p.loc)
+	t := time.Date(atoi(year), m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, c.loc)
 	return t, basis, rest, true
 }
 
@@ -437,7 +439,7 @@ func startsSyslogHost(s string) bool {
 
 // cutSyslogHost removes "host tag[pid]: " / "tag[pid]: " / "host kernel: "
 // after a clock stamp, and records the tag.
-func (p *parser) cutSyslogHost(s string, out *prefixed) string {
+func cutSyslogHost(s string, out *prefixed) string {
 	if rest, ok := splitHostTag(s, out); ok {
 		return rest
 	}
@@ -544,7 +546,7 @@ type journalRecord struct {
 // an array of bytes when not UTF-8), __REALTIME_TIMESTAMP (µs since the
 // epoch) and _SOURCE_MONOTONIC_TIMESTAMP (µs since boot, the kernel
 // stamp for _TRANSPORT=kernel).
-func (p *parser) stripJSON(line string, out *prefixed) bool {
+func stripJSON(line string, out *prefixed) bool {
 	var rec journalRecord
 	if err := json.Unmarshal([]byte(line), &rec); err != nil {
 		return false
