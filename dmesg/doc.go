@@ -123,7 +123,7 @@
 //   - while nothing is open, the reader skips to the next needle line,
 //     found with bytes.IndexByte on each needle's rarest byte in the
 //     input's first block (scanner): feeding every line to the state
-//     machine costs ~8x grep's time;
+//     machine took 3.6 s of CPU against grep's 0.6 s;
 //   - one goroutine reads the next block while the loop searches the
 //     current one (readAhead): on one thread the loop took 0.59–0.64 s
 //     of CPU against grep's 0.57 s (2026-12, shared 2-core EPYC).
