@@ -58,8 +58,14 @@ type prefixed struct {
 // It is a pure function of the line and c.
 func stripPrefix(line string, c clock) prefixed {
 	out := c.cutPrefix(line)
-	// rsyslog escapes embedded newlines as #012 (a Mem-Info block printed
-	// by one printk arrives as one line).
+	// rsyslog escapes control characters: embedded newlines as #012 (a
+	// Mem-Info block printed by one printk arrives as one line), tabs as
+	// #011.
+	for i, m := range out.msgs {
+		if strings.Contains(m, "#011") {
+			out.msgs[i] = strings.ReplaceAll(m, "#011", "\t")
+		}
+	}
 	for _, m := range out.msgs {
 		if strings.Contains(m, "#012") {
 			var msgs []string
@@ -75,12 +81,26 @@ func stripPrefix(line string, c clock) prefixed {
 
 func (c clock) cutPrefix(line string) prefixed {
 	var out prefixed
+	line = unquote(line)
 	if strings.HasPrefix(line, "{") {
-		if stripJSON(line, &out) {
+		if c.stripJSON(line, &out) {
 			return out
 		}
 	}
+	if payload, ok := cutTextPayload(line); ok {
+		// a pretty-printed Cloud Logging export: the entry's other fields
+		// (its timestamp) are on other lines
+		out = c.cutPrefix(payload)
+		out.stamped = false
+		return out
+	}
 	s := line
+	if t, rest, ok := cutBuildkite(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
+		out.stamped = true
+		s = rest
+	}
+	s = cutTalosNode(s)
 	// /dev/kmsg: prio,seq,usec,flags[,more];message
 	if semi := strings.IndexByte(s, ';'); semi > 0 && semi < 64 && s[0] >= '0' && s[0] <= '9' {
 		f := strings.Split(s[:semi], ",")
@@ -111,7 +131,13 @@ func (c clock) cutPrefix(line string) prefixed {
 	if t, basis, rest, ok := c.cutISO(s); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
-		s = cutSyslogHost(rest, &out)
+		s = cutSyslogHost(cutGitLabStream(rest), &out)
+	} else if t, basis, rest, ok := c.cutBracketISO(s); ok {
+		// Jenkins timestamper "[2024-01-02T13:33:50.123Z] ", Talos
+		// "[2024-04-10T10:20:30.123456789Z]: "
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = rest
 	} else if t, basis, rest, ok := c.cutSyslogDate(s, &out); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
@@ -152,7 +178,7 @@ func cutDmesgX(s string) (string, string, bool) {
 	if i < 2 || i > 8 {
 		return "", s, false
 	}
-	fac := strings.TrimRight(s[:i], " ")
+	fac := strings.TrimSpace(s[:i])
 	if !isLowerWord(fac) {
 		return "", s, false
 	}
@@ -161,9 +187,9 @@ func cutDmesgX(s string) (string, string, bool) {
 	if j < 2 || j > 8 {
 		return "", s, false
 	}
-	lvl := strings.TrimRight(r[:j], " ")
+	lvl := strings.TrimSpace(r[:j])
 	switch lvl {
-	case "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug":
+	case "emerg", "alert", "crit", "err", "warn", "warning", "notice", "info", "debug":
 	default:
 		return "", s, false
 	}
@@ -174,6 +200,88 @@ func cutDmesgX(s string) (string, string, bool) {
 		return "", s, false
 	}
 	return fac, strings.TrimLeft(r[j+1:], " "), true
+}
+
+// unquote removes e-mail quote markers: "> ", ">> ", and ">" followed by
+// indentation.
+func unquote(s string) string {
+	if s == "" || s[0] != '>' {
+		return s
+	}
+	return strings.TrimLeft(s, "> \t")
+}
+
+// cutBuildkite removes Buildkite's timestamp escape "\x1b_bk;t=<ms>\x07".
+func cutBuildkite(s string) (time.Time, string, bool) {
+	const p = "\x1b_bk;t="
+	if !strings.HasPrefix(s, p) {
+		return time.Time{}, s, false
+	}
+	end := strings.IndexByte(s, '\a')
+	if end < 0 || !allDigits(s[len(p):end]) {
+		return time.Time{}, s, false
+	}
+	ms, err := strconv.ParseInt(s[len(p):end], 10, 64)
+	if err != nil {
+		return time.Time{}, s, false
+	}
+	return time.UnixMilli(ms).UTC(), s[end+1:], true
+}
+
+// cutGitLabStream removes the stream marker GitLab's job log puts after its
+// timestamp: "00O ", "01E ", "00O+ " (a continued line).
+func cutGitLabStream(s string) string {
+	if len(s) >= 4 && allDigits(s[:2]) && (s[2] == 'O' || s[2] == 'E') {
+		r := strings.TrimPrefix(s[3:], "+")
+		if r == "" || r[0] == ' ' {
+			return strings.TrimPrefix(r, " ")
+		}
+	}
+	return s
+}
+
+// cutTalosNode removes the node name talosctl puts before "kern:" when it
+// reads several nodes: "10.1.1.2: kern: warning: …".
+func cutTalosNode(s string) string {
+	i := strings.Index(s, ": kern:")
+	if i <= 0 || i > 64 || strings.ContainsAny(strings.TrimSpace(s[:i]), " \t") {
+		return s
+	}
+	return s[i+2:]
+}
+
+// cutBracketISO reads an ISO 8601 stamp in brackets, then an optional
+// colon: "[2024-04-10T10:20:30.123456789Z]: " (talosctl dmesg), "[2024-01-02T13:33:50.123Z] "
+// (Jenkins timestamper).
+func (c clock) cutBracketISO(s string) (time.Time, string, string, bool) {
+	if len(s) < 21 || s[0] != '[' {
+		return time.Time{}, "", s, false
+	}
+	j := strings.IndexByte(s, ']')
+	if j < 20 || j > 40 {
+		return time.Time{}, "", s, false
+	}
+	t, basis, rest, ok := c.cutISO(s[1:j])
+	if !ok || rest != "" {
+		return time.Time{}, "", s, false
+	}
+	r := strings.TrimPrefix(s[j+1:], ":")
+	return t, basis, strings.TrimLeft(r, " "), true
+}
+
+// cutTextPayload reads the line `"textPayload": "…",` of a pretty-printed
+// Cloud Logging (GKE) export and returns the entry's text.
+func cutTextPayload(s string) (string, bool) {
+	t := strings.TrimLeft(s, " \t")
+	if !strings.HasPrefix(t, `"textPayload":`) {
+		return "", false
+	}
+	v := strings.TrimSuffix(strings.TrimSpace(t[len(`"textPayload":`):]), ",")
+	var text string
+	if json.Unmarshal([]byte(v), &text) != nil {
+		return "", false
+	}
+	return strings.TrimRight(text, "\r\n"), true
 }
 
 // cutUptime removes "[  5864.708440] " and an optional caller id
@@ -301,7 +409,7 @@ func (c clock) cutSyslogDate(s string, out *prefixed) (time.Time, string, string
 	// bare time of day
 	if len(s) >= 9 && isClock(s[:8]) && s[8] == ' ' {
 		t := time.Date(0, 1, 1, atoi(s[0:2]), atoi(s[3:5]), atoi(s[6:8]), 0, c.loc)
-		return t, BasisTimeOfDayOnly, s[9:], true
+		return t, BasisTimeOfDayOnly, strings.TrimLeft(s[9:], " "), true
 	}
 	sp := strings.IndexByte(s, ' ')
 	if sp < 2 || sp > 12 {
@@ -506,17 +614,10 @@ func progTag(t string, hostSeen bool) (string, bool) {
 	return name, true
 }
 
+// isHostname accepts any token: host names, addresses, and what people
+// put in their place when they paste a log ("**", "<host>", "[redacted]").
 func isHostname(h string) bool {
-	if h == "" || len(h) > 255 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == ':') {
-			return false
-		}
-	}
-	return true
+	return h != "" && len(h) <= 255 && !strings.ContainsAny(h, " \t")
 }
 
 // cutTag removes a stamp-less "prog[pid]: " at the start of a line.
@@ -540,16 +641,28 @@ type journalRecord struct {
 	Transport  string          `json:"_TRANSPORT"`
 	Identifier string          `json:"SYSLOG_IDENTIFIER"`
 	Comm       string          `json:"_COMM"`
+	// Cloud Logging (GKE) export entries
+	TextPayload *string `json:"textPayload"`
+	Timestamp   string  `json:"timestamp"`
 }
 
 // stripJSON reads one `journalctl -o json` line: MESSAGE (a string, or
 // an array of bytes when not UTF-8), __REALTIME_TIMESTAMP (µs since the
 // epoch) and _SOURCE_MONOTONIC_TIMESTAMP (µs since boot, the kernel
 // stamp for _TRANSPORT=kernel).
-func stripJSON(line string, out *prefixed) bool {
+func (c clock) stripJSON(line string, out *prefixed) bool {
 	var rec journalRecord
 	if err := json.Unmarshal([]byte(line), &rec); err != nil {
 		return false
+	}
+	if rec.TextPayload != nil {
+		// a Cloud Logging entry: its text may carry a kernel stamp
+		*out = c.cutPrefix(strings.TrimRight(*rec.TextPayload, "\r\n"))
+		if t, err := time.Parse(time.RFC3339Nano, rec.Timestamp); err == nil {
+			out.st.t, out.st.hasTime, out.st.basis = t, true, BasisISOWithZone
+		}
+		out.stamped = true
+		return true
 	}
 	var msg string
 	if len(rec.Message) > 0 {

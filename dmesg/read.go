@@ -284,8 +284,10 @@ func (rd *lineReader) next() (line, bool) {
 			return l, true
 		case rd.eof && len(data) > 0:
 			return rd.take(data, len(data)), true
-		case rd.eof || !rd.fill():
+		case rd.eof:
 			return line{}, false
+		default:
+			rd.fill() // reads more, or sets eof
 		}
 	}
 }
@@ -315,7 +317,9 @@ func (rd *lineReader) skip(sc *scanner) {
 			// Search a cache-sized piece at a time, so that the scanner's
 			// passes over it read from cache.
 			at := rd.pos + searchBytes
-			to = at + bytes.IndexByte(rd.buf[at:to], '\n') + 1
+			if i := bytes.IndexByte(rd.buf[at:to], '\n'); i >= 0 {
+				to = at + i + 1
+			}
 		}
 		if h := sc.find(rd.buf, rd.pos, to, rd.fills); h >= 0 {
 			ls := rd.pos + bytes.LastIndexByte(rd.buf[rd.pos:h], '\n') + 1

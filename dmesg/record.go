@@ -15,6 +15,11 @@ const (
 	// maxReapGapLines: an oom_reaper line attaches to an earlier kill of
 	// the same pid at most this many lines back.
 	maxReapGapLines = 20000
+	// maxReapDelayS, maxReapThreadGapLines: a reaper line naming another
+	// pid belongs to the kill just before it when it comes at most this
+	// long after it (OOM_REAPER_DELAY is 2 s in the newest tree).
+	maxReapDelayS         = 10
+	maxReapThreadGapLines = 50
 	// recentKills is how many closed kernel kills stay open to a reaper line.
 	recentKills = 32
 	// maxWarnings caps Log.Warnings; one more says how many were dropped.
@@ -550,7 +555,7 @@ func isKilledLine(t string) bool {
 	if i != 0 && !(i >= 2 && t[i-2:i] == ": ") {
 		return false
 	}
-	r := t[i+len("Killed process "):]
+	r := strings.TrimLeft(t[i+len("Killed process "):], " ") // padded: "Killed process  532"
 	return len(r) > 0 && r[0] >= '0' && r[0] <= '9'
 }
 
@@ -566,7 +571,7 @@ func isKillLine(t string) bool {
 	if j != 0 && !(j >= 2 && t[j-2:j] == ": ") {
 		return false
 	}
-	r := t[i+len("ill process "):]
+	r := strings.TrimLeft(t[i+len("ill process "):], " ")
 	return len(r) > 0 && r[0] >= '0' && r[0] <= '9' && strings.Contains(r, " score ")
 }
 
@@ -627,6 +632,7 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 // after it.
 func parseKilled(r string) killedFields {
 	var k killedFields
+	r = strings.TrimLeft(r, " ") // a pid padded with spaces
 	k.pid = leadingInt(r)
 	r = r[len(strconv.Itoa(k.pid)):]
 	if len(r) > 0 && !(r[0] == ' ' || r[0] == ',' || r[0] == '.') {
@@ -730,7 +736,7 @@ func (p *parser) kill(line, last int, t string, st stamp) {
 	b.key(line, last, st, t)
 	i := strings.Index(t, "ill process ")
 	prefix := strings.TrimSuffix(t[:i-1], ": ")
-	r := t[i+len("ill process "):]
+	r := strings.TrimLeft(t[i+len("ill process "):], " ")
 	b.ev.SacrificedPID = leadingInt(r)
 	r = strings.TrimLeft(r[len(strconv.Itoa(b.ev.SacrificedPID)):], " ")
 	if j := strings.LastIndex(r, ") score "); j > 0 && r[0] == '(' {
@@ -760,6 +766,7 @@ func (p *parser) reaper(line, last int, t string, st stamp) {
 	default:
 		return
 	}
+	r = strings.TrimLeft(r, " ")
 	rp.PID = leadingInt(r)
 	r = strings.TrimLeft(r[len(strconv.Itoa(rp.PID)):], " ")
 	if strings.HasPrefix(r, "(") {
@@ -798,16 +805,13 @@ func (p *parser) reaper(line, last int, t string, st stamp) {
 		b.key(line, last, st, t)
 		return
 	}
-	for i := len(p.kills) - 1; i >= 0; i-- {
-		ev := &p.log.Events[p.kills[i]]
-		if ev.PID == rp.PID && ev.Reaped == nil && line-ev.Line <= maxReapGapLines {
-			ev.Reaped = rp
-			ev.KeyLines = append(ev.KeyLines, t)
-			if last > ev.LastLine {
-				ev.LastLine = last
-			}
-			return
+	if ev := p.reapTarget(rp, line); ev != nil {
+		ev.Reaped = rp
+		ev.KeyLines = append(ev.KeyLines, t)
+		if last > ev.LastLine {
+			ev.LastLine = last
 		}
+		return
 	}
 	// A reap without its kill: the kill itself is not in the input.
 	b := newBuilder()
@@ -818,6 +822,35 @@ func (p *parser) reaper(line, last int, t string, st stamp) {
 	b.ev.Partial = true
 	b.ev.PartialReason = "only the oom_reaper line: the kill itself is not in the input"
 	p.emit(b)
+}
+
+// reapTarget is the kill a reaper line reports: the latest one of its
+// pid, else the latest kill not yet reaped, if it came just before (the
+// reaper names the task it reaped, which can be a thread of the victim
+// with a pid of its own and another comm).
+func (p *parser) reapTarget(rp *Reap, line int) *Event {
+	for i := len(p.kills) - 1; i >= 0; i-- {
+		ev := &p.log.Events[p.kills[i]]
+		if ev.PID == rp.PID && ev.Reaped == nil && line-ev.Line <= maxReapGapLines {
+			return ev
+		}
+	}
+	n := p.lastKill()
+	if n < 0 {
+		return nil
+	}
+	ev := &p.log.Events[n]
+	switch {
+	case ev.Reaped != nil:
+		return nil
+	case ev.HasUptime && rp.HasUptime:
+		if d := rp.UptimeS - ev.UptimeS; d < 0 || d > maxReapDelayS {
+			return nil
+		}
+	case line-ev.LastLine > maxReapThreadGapLines:
+		return nil
+	}
+	return ev
 }
 
 // lastKill is the index of the newest closed kernel kill, or -1.

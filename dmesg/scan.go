@@ -17,9 +17,10 @@ type scanner struct {
 type scanGroup struct {
 	b       byte
 	needles []scanNeedle
-	// next is the first needle start at or after the last search's start
-	// (the search's end when there is none), -1 when not known.
-	next int
+	// next is the first needle start at or after the last search's start,
+	// or, when there is none before the search's end to, that end; -1 when
+	// not known.
+	next, to int
 }
 
 type scanNeedle struct {
@@ -67,8 +68,8 @@ func (sc *scanner) find(buf []byte, from, to, fills int) int {
 	best := -1
 	for gi := range sc.groups {
 		g := &sc.groups[gi]
-		if g.next < from || g.next > to {
-			g.next = g.search(buf, from, to)
+		if g.next < from || g.next == g.to && g.to < to {
+			g.next, g.to = g.search(buf, from, to), to
 		}
 		if g.next < to && (best < 0 || g.next < best) {
 			best = g.next
