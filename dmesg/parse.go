@@ -31,6 +31,8 @@ var needles = []string{
 	"sending SIG",    // earlyoom "sending SIGTERM|SIGKILL to process …"
 	"Linux version ", // boot marker
 	"-- Boot ",       // journalctl boot separator
+	"Kernel panic",   // "Kernel panic - not syncing: Out of memory: … panic_on_oom …"
+	"no killable",    // "Out of memory and no killable processes..."
 }
 
 // Lookback limits (see needles).

@@ -90,9 +90,7 @@ func (c clock) cutPrefix(line string) prefixed {
 	if payload, ok := cutTextPayload(line); ok {
 		// a pretty-printed Cloud Logging export: the entry's other fields
 		// (its timestamp) are on other lines
-		out = c.cutPrefix(payload)
-		out.stamped = false
-		return out
+		return c.cutPrefix(payload)
 	}
 	s := line
 	if t, rest, ok := cutBuildkite(s); ok {

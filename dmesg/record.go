@@ -142,6 +142,10 @@ func (p *parser) keyLine(line, last int, t string, st stamp) {
 		p.header(line, last, t, st)
 	case isKilledLine(t):
 		p.killed(line, last, t, st)
+	case strings.HasPrefix(t, "Out of memory and no killable processes"):
+		p.outcome(line, last, t, st, OutcomeNoKillable, "")
+	case strings.HasPrefix(t, "Kernel panic - not syncing: ") && isOOMPanic(t):
+		p.panicLine(line, last, t, st)
 	case isKillLine(t):
 		p.kill(line, last, t, st)
 	case strings.HasPrefix(t, "oom-kill:"):
@@ -159,6 +163,51 @@ func (p *parser) keyLine(line, last int, t string, st stamp) {
 	case p.cur != nil:
 		p.recordLine(line, last, t, st)
 	}
+}
+
+// isOOMPanic: a panic because of memory: panic_on_oom (`Out of memory:
+// system-wide panic_on_oom is enabled`, `compulsory panic_on_oom`), or
+// `System is deadlocked on memory`, or `Out of memory and no killable
+// processes...` (mm/oom_kill.c).
+func isOOMPanic(t string) bool {
+	return strings.Contains(t, "Out of memory") || strings.Contains(t, "on memory") || strings.Contains(t, "panic_on_oom")
+}
+
+// outcome records how the open record (or a new one) ended and closes it.
+func (p *parser) outcome(line, last int, t string, st stamp, outcome, panic string) {
+	b := p.want(st, func(b *builder) bool { return b.ev.Outcome == "" })
+	b.anchor(prioKill, line, st)
+	b.key(line, last, st, t)
+	b.ev.Outcome = outcome
+	if panic != "" {
+		b.ev.Panic = panic
+	}
+	p.closeCur("")
+	p.alert = 2
+}
+
+// panicLine reads `Kernel panic - not syncing: …` when it is about memory:
+// after `Out of memory and no killable processes...` it belongs to that
+// record; else it is the outcome of the open record (panic_on_oom) or a
+// record of its own.
+func (p *parser) panicLine(line, last int, t string, st stamp) {
+	msg := strings.TrimPrefix(t, "Kernel panic - not syncing: ")
+	if p.cur == nil {
+		if n := len(p.log.Events) - 1; n >= 0 {
+			ev := &p.log.Events[n]
+			if ev.Outcome == OutcomeNoKillable && ev.Panic == "" && line-ev.LastLine <= maxReapThreadGapLines {
+				ev.Panic = msg
+				ev.KeyLines = append(ev.KeyLines, t)
+				ev.LastLine = max(ev.LastLine, last)
+				return
+			}
+		}
+	}
+	outcome := OutcomePanic
+	if strings.HasPrefix(msg, "Out of memory and no killable processes") {
+		outcome = OutcomeNoKillable
+	}
+	p.outcome(line, last, t, st, outcome, msg)
 }
 
 // isBootMarker: `Linux version …` from the kernel, journalctl's `-- Boot
@@ -612,6 +661,7 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 	b.key(line, last, st, t)
 	ev := &b.ev
 	ev.HasKilledLine = true
+	ev.Outcome = OutcomeKilled
 	ev.KilledPrefix = prefix
 	ev.PID, ev.Comm = k.pid, k.comm
 	if k.hasUID {
@@ -870,7 +920,12 @@ func (p *parser) closeCur(reason string) {
 	}
 	p.cur = nil
 	ev := &b.ev
-	if !ev.HasKilledLine {
+	if ev.Outcome == OutcomePanic || ev.Outcome == OutcomeNoKillable {
+		ev.Partial = !ev.HasHeader
+		if ev.Partial {
+			ev.PartialReason = "no invoked oom-killer header (cut or filtered)"
+		}
+	} else if !ev.HasKilledLine {
 		ev.Partial = true
 		ev.PartialReason = reason
 		switch {
