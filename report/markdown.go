@@ -214,8 +214,8 @@ func renderMarkdown(w io.Writer, r *correlate.Report, _ Options) error {
 			if k.Partial {
 				kind += " (partial record)"
 			}
-			rows = append(rows, []string{kind, pidString(k.PID), mdMaybeCode(k.Comm), mdText(killTime(k)),
-				mdCell(k.Constraint), mdMaybeCode(memcg(k)), FormatBytes(k.AnonRSSBytes), mdText(limit(k))})
+			rows = append(rows, []string{kind, knownPID(k.PID), mdMaybeCode(orUnknown(k.Comm)), mdText(killTime(k)),
+				mdCell(k.Constraint), mdMaybeCode(memcg(k)), knownBytes(k.AnonRSSBytes), mdText(limit(k))})
 		}
 		m.table("lrllllrr", []string{"Kill", "PID", "Comm", "Time", "Constraint", "Memcg", "anon-rss", "Limit"}, rows)
 		for i := range r.Kills {

@@ -253,7 +253,7 @@ func renderText(w io.Writer, r *correlate.Report, opts Options) error {
 	}
 	for i := range r.Kills {
 		k := &r.Kills[i]
-		title := fmt.Sprintf("%s of pid %s (%s)", orDash(k.Kind), pidString(k.PID), orDash(k.Comm))
+		title := orDash(k.Kind) + " " + killVictim(k)
 		if k.EndedRun {
 			title += t.paint(ansiBold+ansiRed, ", ended the run")
 		}
@@ -263,12 +263,14 @@ func renderText(w io.Writer, r *correlate.Report, opts Options) error {
 		t.line("  %s", title)
 		rows := [][]string{
 			{"time", killTime(k)},
+			{"outcome", killOutcome(k)},
+			{"invoked by", killInvoker(k)},
 			{"constraint", orDash(k.Constraint)},
 			{"memcg", memcg(k)},
-			{"anon-rss", FormatBytes(k.AnonRSSBytes)},
-			{"file-rss", FormatBytes(k.FileRSSBytes)},
-			{"shmem-rss", FormatBytes(k.ShmemRSSBytes)},
-			{"total-vm", FormatBytes(k.TotalVMBytes)},
+			{"anon-rss", knownBytes(k.AnonRSSBytes)},
+			{"file-rss", knownBytes(k.FileRSSBytes)},
+			{"shmem-rss", knownBytes(k.ShmemRSSBytes)},
+			{"total-vm", knownBytes(k.TotalVMBytes)},
 			{"memcg usage", optBytes(k.MemcgUsageBytes)},
 			{"memcg limit", limit(k)},
 			{"source", orDash(k.Source)},
