@@ -26,6 +26,7 @@ var htmlTemplate string
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"bytes":       FormatBytes,
+	"knownBytes":  knownBytes,
 	"optBytes":    optBytes,
 	"share":       share,
 	"test":        testName,
