@@ -425,22 +425,27 @@ func sortedPIDs(m map[int]bool) string {
 
 func (k *placedKill) report() Kill {
 	out := Kill{
-		Kind:          k.Kind,
-		PID:           k.PID,
-		Comm:          k.Comm,
-		Time:          rfc3339(k.Time),
-		TimeBasis:     k.Method,
-		Constraint:    k.Constraint,
-		OOMMemcg:      k.OOMMemcg,
-		TaskMemcg:     k.TaskMemcg,
-		TotalVMBytes:  k.TotalVMBytes,
-		AnonRSSBytes:  k.AnonRSSBytes,
-		FileRSSBytes:  k.FileRSSBytes,
-		ShmemRSSBytes: k.ShmemRSSBytes,
-		EndedRun:      k.EndedRun,
-		Source:        k.Source,
-		Partial:       k.Partial,
-		KeyLines:      k.KeyLines,
+		Kind:        k.Kind,
+		PID:         k.PID,
+		Comm:        k.Comm,
+		Time:        rfc3339(k.Time),
+		TimeBasis:   k.Method,
+		Constraint:  k.Constraint,
+		OOMMemcg:    k.OOMMemcg,
+		TaskMemcg:   k.TaskMemcg,
+		Outcome:     k.Outcome,
+		InvokerComm: k.InvokerComm,
+		EndedRun:    k.EndedRun,
+		Source:      k.Source,
+		Partial:     k.Partial,
+		KeyLines:    k.KeyLines,
+	}
+	if k.HasSizes {
+		out.TotalVMBytes, out.AnonRSSBytes = ptr(k.TotalVMBytes), ptr(k.AnonRSSBytes)
+		out.FileRSSBytes, out.ShmemRSSBytes = ptr(k.FileRSSBytes), ptr(k.ShmemRSSBytes)
+	}
+	if k.InvokerPID > 0 {
+		out.InvokerPID = ptr(k.InvokerPID)
 	}
 	switch {
 	case k.Time == 0:
@@ -464,6 +469,8 @@ func (k *placedKill) report() Kill {
 	}
 	return out
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func runEndOf(j *job, ended *placedKill) RunEnd {
 	re := RunEnd{Kind: "unknown", Evidence: []string{}}

@@ -126,7 +126,7 @@ func TestCorpusDockerPair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Kills) != 1 || rep.Kills[0].PID != 62045 || !rep.Kills[0].EndedRun || rep.Kills[0].AnonRSSBytes != 8866584*1024 {
+	if len(rep.Kills) != 1 || rep.Kills[0].PID != 62045 || !rep.Kills[0].EndedRun || rep.Kills[0].AnonRSSBytes == nil || *rep.Kills[0].AnonRSSBytes != 8866584*1024 {
 		t.Fatalf("kills %+v", rep.Kills)
 	}
 	if rep.RunEnd.Kind != "oom-kill" || !strings.HasPrefix(rep.Verdict, "OOM kill of pid 62045 (pytest) (system-wide out of memory), tied to the job by its process name only: ") {

@@ -678,6 +678,11 @@ func (n *normaliser) kernel() {
 				TotalVMBytes: e.TotalVMBytes, AnonRSSBytes: e.AnonRSSBytes, FileRSSBytes: e.FileRSSBytes, ShmemRSSBytes: e.ShmemRSSBytes,
 				Source: pos(in.Path, e.Line), Partial: e.Partial, Reason: e.PartialReason, KeyLines: e.KeyLines,
 			}
+			k.HasSizes = e.TotalVMBytes > 0 || e.AnonRSSBytes > 0 || e.VmRSSBytes > 0
+			k.Outcome, k.InvokerPID, k.InvokerComm = e.Outcome, e.TriggerPID, e.TriggerComm
+			if e.Kind != dmesg.KindKernelOOMKill {
+				k.Outcome = dmesg.OutcomeKilled
+			}
 			if k.Comm == "" {
 				k.Comm = e.Unit
 				if k.Comm == "" {

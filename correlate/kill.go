@@ -240,32 +240,122 @@ func killedLooking(j *job) bool {
 	return j.RunEnd.Kind == "sigkill" || j.RunEnd.Kind == "unknown" || j.RunEnd.Kind == ""
 }
 
-// dedupKills drops a kill read twice (the same record in dmesg and in the
-// journal): same kind and pid, within 2 s on the same clock.
+// dedupKills drops a kill read twice, keeping the fuller record: the same
+// record in dmesg and in the journal (same kind and pid within 2 s on the
+// same clock), and the same log in two renderings, such as dmesg and
+// dmesg -T in one job folder, whose clocks cannot be compared (same kind,
+// pid, comm and Killed-line sizes, from different files).
+//
+// It is linear: kills are found by key in maps, and a kill is compared
+// only with the kept kills of its own pid and 2-s time slot (or the
+// slots either side). 12.5k to 100k records took 1.7 s to 54 s when
+// every kill was compared with every kept one (issue 18).
 func dedupKills(in []kill) []kill {
 	var out []kill
-next:
-	for _, k := range in {
-		for i, o := range out {
-			if o.Kind != k.Kind || o.PID != k.PID || k.PID == 0 {
+	type slot struct {
+		kind  string
+		pid   int
+		wall  bool
+		index int64
+	}
+	type ident struct {
+		kind, comm   string
+		pid          int
+		vm, anon, fl int64
+	}
+	bySlot := map[slot][]int{}
+	byIdent := map[ident]int{}
+	slotOf := func(k *kill, wall bool) (slot, bool) {
+		switch {
+		case wall && k.HasWall:
+			return slot{k.Kind, k.PID, true, int64(math.Floor(k.Wall / 2))}, true
+		case !wall && k.HasUptime:
+			return slot{k.Kind, k.PID, false, int64(math.Floor(k.UptimeS / 2))}, true
+		}
+		return slot{}, false
+	}
+	find := func(k *kill) int {
+		for _, wall := range []bool{false, true} {
+			s, ok := slotOf(k, wall)
+			if !ok {
 				continue
 			}
-			same := (o.HasUptime && k.HasUptime && math.Abs(o.UptimeS-k.UptimeS) < 2) ||
-				(o.HasWall && k.HasWall && math.Abs(o.Wall-k.Wall) < 2)
-			if same {
-				// Keep the fuller record.
-				if len(k.KeyLines) > len(o.KeyLines) || (o.Partial && !k.Partial) {
-					if !k.HasWall && o.HasWall {
-						k.Wall, k.HasWall, k.WallBasis = o.Wall, true, o.WallBasis
+			for d := int64(-1); d <= 1; d++ {
+				s2 := s
+				s2.index += d
+				for _, i := range bySlot[s2] {
+					if sameKill(&out[i], k) {
+						return i
 					}
-					out[i] = k
 				}
-				continue next
 			}
 		}
-		out = append(out, k)
+		if k.TotalVMBytes > 0 || k.AnonRSSBytes > 0 {
+			if i, ok := byIdent[ident{k.Kind, k.Comm, k.PID, k.TotalVMBytes, k.AnonRSSBytes, k.FileRSSBytes}]; ok && sourceFile(out[i].Source) != sourceFile(k.Source) {
+				return i
+			}
+		}
+		return -1
+	}
+	index := func(i int) {
+		k := &out[i]
+		for _, wall := range []bool{false, true} {
+			if s, ok := slotOf(k, wall); ok {
+				bySlot[s] = append(bySlot[s], i)
+			}
+		}
+		if k.TotalVMBytes > 0 || k.AnonRSSBytes > 0 {
+			id := ident{k.Kind, k.Comm, k.PID, k.TotalVMBytes, k.AnonRSSBytes, k.FileRSSBytes}
+			if _, ok := byIdent[id]; !ok {
+				byIdent[id] = i
+			}
+		}
+	}
+	for _, k := range in {
+		i := -1
+		if k.PID != 0 {
+			i = find(&k)
+		}
+		if i < 0 {
+			out = append(out, k)
+			index(len(out) - 1)
+			continue
+		}
+		o := out[i]
+		if len(k.KeyLines) > len(o.KeyLines) || (o.Partial && !k.Partial) {
+			// Keep the fuller record, with the clocks of both.
+			if !k.HasWall && o.HasWall {
+				k.Wall, k.HasWall, k.WallBasis = o.Wall, true, o.WallBasis
+			}
+			if !k.HasUptime && o.HasUptime {
+				k.UptimeS, k.HasUptime = o.UptimeS, true
+			}
+			out[i] = k
+			index(i)
+		} else if !o.HasUptime && k.HasUptime {
+			out[i].UptimeS, out[i].HasUptime = k.UptimeS, true
+			index(i)
+		} else if !o.HasWall && k.HasWall {
+			out[i].Wall, out[i].HasWall, out[i].WallBasis = k.Wall, true, k.WallBasis
+			index(i)
+		}
 	}
 	return out
+}
+
+// sameKill: the same kind and pid within 2 s on one clock.
+func sameKill(o, k *kill) bool {
+	return o.Kind == k.Kind && o.PID == k.PID &&
+		((o.HasUptime && k.HasUptime && math.Abs(o.UptimeS-k.UptimeS) < 2) ||
+			(o.HasWall && k.HasWall && math.Abs(o.Wall-k.Wall) < 2))
+}
+
+// sourceFile is the file of a "file:line" position.
+func sourceFile(pos string) string {
+	if i := strings.LastIndexByte(pos, ':'); i > 0 {
+		return pos[:i]
+	}
+	return pos
 }
 
 // pythonComm reports a comm that looks like the Python interpreter or

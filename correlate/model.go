@@ -57,19 +57,30 @@ type Input struct {
 
 // Kill is one kill found in a kernel log (or by a userspace killer).
 type Kill struct {
-	Kind            string   `json:"kind"` // kernel-oom-kill, systemd-oomd-kill, earlyoom-kill, systemd-unit-oom
-	PID             int      `json:"pid"`
-	Comm            string   `json:"comm"`
-	Time            *string  `json:"time"` // RFC 3339, or null when no wall clock is known
-	TimeBasis       string   `json:"time_basis"`
-	UptimeS         *float64 `json:"uptime_s"`
-	Constraint      string   `json:"constraint"`
-	OOMMemcg        string   `json:"oom_memcg"`
-	TaskMemcg       string   `json:"task_memcg"`
-	TotalVMBytes    int64    `json:"total_vm_bytes"`
-	AnonRSSBytes    int64    `json:"anon_rss_bytes"`
-	FileRSSBytes    int64    `json:"file_rss_bytes"`
-	ShmemRSSBytes   int64    `json:"shmem_rss_bytes"`
+	Kind       string   `json:"kind"` // kernel-oom-kill, systemd-oomd-kill, earlyoom-kill, systemd-unit-oom
+	PID        int      `json:"pid"`
+	Comm       string   `json:"comm"`
+	Time       *string  `json:"time"` // RFC 3339, or null when no wall clock is known
+	TimeBasis  string   `json:"time_basis"`
+	UptimeS    *float64 `json:"uptime_s"`
+	Constraint string   `json:"constraint"`
+	OOMMemcg   string   `json:"oom_memcg"`
+	TaskMemcg  string   `json:"task_memcg"`
+	// Outcome is how the kernel record ended: "killed", "panic"
+	// (panic_on_oom), "no-killable-process" (then the deadlock panic), or
+	// "" when the record does not say (cut off, ratelimited, filtered).
+	Outcome string `json:"outcome"`
+	// InvokerPID and InvokerComm are the task that invoked the OOM killer
+	// (`<comm> invoked oom-killer:` and the stack dump's PID); it is often
+	// not the victim. nil / "" when the record does not say.
+	InvokerPID  *int   `json:"invoker_pid"`
+	InvokerComm string `json:"invoker_comm"`
+	// The Killed line's sizes; nil when the record printed none (no Killed
+	// line, or a ≤2.6.2x one without sizes).
+	TotalVMBytes    *int64   `json:"total_vm_bytes"`
+	AnonRSSBytes    *int64   `json:"anon_rss_bytes"`
+	FileRSSBytes    *int64   `json:"file_rss_bytes"`
+	ShmemRSSBytes   *int64   `json:"shmem_rss_bytes"`
 	MemcgUsageBytes *int64   `json:"memcg_usage_bytes"`
 	MemcgLimitBytes *int64   `json:"memcg_limit_bytes"` // null when absent or unlimited
 	EndedRun        bool     `json:"ended_run"`

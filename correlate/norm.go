@@ -195,6 +195,11 @@ type kill struct {
 	MemcgOOM   bool
 
 	TotalVMBytes, AnonRSSBytes, FileRSSBytes, ShmemRSSBytes int64
+	HasSizes                                                bool // the sizes were printed
+
+	Outcome     string // dmesg.Event.Outcome
+	InvokerPID  int    // 0 unknown
+	InvokerComm string
 
 	MemcgUsageBytes int64
 	MemcgLimitBytes int64 // -1 unlimited

@@ -1,28 +1,16 @@
 package dmesg
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
-	"time"
 )
 
 // ErrBinary is returned (wrapped, with the file name and byte offset) when
 // the input is not text: NUL bytes or control bytes at the start.
 var ErrBinary = errors.New("binary data, not a text log")
-
-const (
-	// maxLineBytes: longer lines are truncated to this many bytes (with a
-	// warning when the line matters). Kernel records are < 1 KiB; journal
-	// JSON lines and rsyslog #012 joins can be longer.
-	maxLineBytes = 1 << 20
-	// sniffBytes: how much of the start is checked for binary data.
-	sniffBytes = 64 << 10
-)
 
 // needles are the substrings whose presence lets a line start a record
 // (or be an event) while no record is open. Lines without one are not
@@ -31,10 +19,8 @@ const (
 // read (at most lookbackLines, lookbackBytes) are read first, so that a
 // `Task in …` line, a task table, an old `kill process` line can still
 // open the record that the needle line continues. The end of the input
-// does the same. The fast path searches
-// only for these; the reference path tests every line with hasNeedle.
-// They are chosen to hold bytes that are rare in kernel logs (K, B, G, L,
-// M, '-'), so that few cheap passes find them (see scanner).
+// does the same. While nothing is open the reader skips straight to the
+// next line holding one (see scanner).
 var needles = []string{
 	"Kill",           // Killed process / Kill process (all eras), systemd-oomd "Killed /cgroup"
 	"oom-kill",       // "invoked oom-killer:", "oom-kill:constraint=", systemd "'oom-kill'"
@@ -45,6 +31,8 @@ var needles = []string{
 	"sending SIG",    // earlyoom "sending SIGTERM|SIGKILL to process …"
 	"Linux version ", // boot marker
 	"-- Boot ",       // journalctl boot separator
+	"Kernel panic",   // "Kernel panic - not syncing: Out of memory: … panic_on_oom …"
+	"no killable",    // "Out of memory and no killable processes..."
 }
 
 // Lookback limits (see needles).
@@ -52,31 +40,6 @@ const (
 	lookbackLines = 64
 	lookbackBytes = 16 << 10
 )
-
-// ringLine is a line kept for lookback.
-type ringLine struct {
-	n    int
-	raw  []byte
-	long bool
-}
-
-// trimRing keeps the newest lookbackLines lines, then drops the oldest
-// while they hold more than lookbackBytes (each line counting its length
-// plus one).
-func trimRing(r []ringLine) []ringLine {
-	if len(r) > lookbackLines {
-		r = r[len(r)-lookbackLines:]
-	}
-	total := 0
-	for _, l := range r {
-		total += len(l.raw) + 1
-	}
-	for len(r) > 0 && total > lookbackBytes {
-		total -= len(r[0].raw) + 1
-		r = r[1:]
-	}
-	return r
-}
 
 var needleBytes = func() [][]byte {
 	out := make([][]byte, len(needles))
@@ -98,7 +61,7 @@ func hasNeedle(b []byte) bool {
 // parser holds the state of one Parse.
 type parser struct {
 	opts       Options
-	loc        *time.Location
+	clock      clock
 	pageSize   int64
 	pageWarned bool
 	log        Log
@@ -118,8 +81,6 @@ type parser struct {
 	warned       map[string]bool
 	dropped      int
 	maxLine      int
-	// ring: lines not read since the last line that was (lookback).
-	ring []ringLine
 	// alert is the number of following physical lines read even without a
 	// needle: set after a Killed process line, for the memory.oom.group
 	// line that follows it.
@@ -139,10 +100,7 @@ type logical struct {
 }
 
 func newParser(opts Options) *parser {
-	p := &parser{opts: opts, loc: opts.Location, pageSize: opts.PageSizeBytes, group: -1, warned: map[string]bool{}}
-	if p.loc == nil {
-		p.loc = time.UTC
-	}
+	p := &parser{opts: opts, clock: clockOf(opts), pageSize: opts.PageSizeBytes, group: -1, warned: map[string]bool{}}
 	if p.pageSize <= 0 {
 		p.pageSize = 4096
 	}
@@ -175,25 +133,6 @@ func (p *parser) noteFirst(lineNo int, raw []byte) {
 func (p *parser) idle() bool { return p.cur == nil && p.pending == nil && p.alert == 0 }
 
 // push takes one physical line (without '\n'). long says it was cut at
-// maxLineBytes.
-// see hands one physical line to the parser the way a line-by-line
-// reader does: lookback first when it is a needle line arriving while
-// nothing is open, then the line; a line not taken goes to the ring.
-func (p *parser) see(lineNo int, raw []byte, long bool) {
-	if p.idle() && len(p.ring) > 0 && hasNeedle(raw) {
-		for _, l := range p.ring {
-			p.push(l.n, l.raw, l.long, true)
-		}
-		p.ring = p.ring[:0]
-	}
-	if p.push(lineNo, raw, long, false) {
-		p.ring = p.ring[:0]
-		return
-	}
-	p.ring = trimRing(append(p.ring, ringLine{n: lineNo, raw: append([]byte(nil), raw...), long: long}))
-}
-
-// push takes one physical line (without '\n'). long says it was cut at
 // maxLineBytes. Unless force is set, a line without a needle is dropped
 // while nothing is open; push reports whether the line was taken.
 func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
@@ -201,7 +140,7 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 	var pre prefixed
 	stripped := false
 	if p.pending != nil {
-		pre, stripped = p.stripPrefix(string(raw)), true
+		pre, stripped = stripPrefix(string(raw), p.clock), true
 		if p.pending.pre.stamped && !pre.stamped && pre.tag == "" && len(raw) > 0 && raw[0] != ' ' && raw[0] != '\t' && raw[0] != '[' && len(p.pending.pre.msgs) > 0 && !hasNeedle(raw) {
 			// A hard wrap (copy/paste): the line continues the previous one.
 			n := len(p.pending.pre.msgs) - 1
@@ -225,7 +164,7 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 		p.warn(lineNo, "line longer than "+strconv.Itoa(p.maxLine)+" bytes: truncated")
 	}
 	if !stripped {
-		pre = p.stripPrefix(string(raw))
+		pre = stripPrefix(string(raw), p.clock)
 	}
 	// One logical line is pending at a time: its storage is reused (an
 	// allocation per record line was a quarter of Parse's garbage).
@@ -258,14 +197,6 @@ func (p *parser) flush() {
 
 // finish closes what is open and orders the result.
 func (p *parser) finish(lines int) *Log {
-	// The end of input acts like a needle line: the lines not read just
-	// before it are read (a fragment of `Task in` lines still counts).
-	if p.cur == nil && p.pending == nil && p.alert == 0 {
-		for _, l := range p.ring {
-			p.push(l.n, l.raw, l.long, true)
-		}
-	}
-	p.ring = nil
 	p.flush()
 	if p.cur != nil {
 		first := p.cur.ev.FirstLine
@@ -335,42 +266,4 @@ func displayName(n string) string {
 		return "<input>"
 	}
 	return n
-}
-
-// parseReference is the straightforward line-by-line parse: every line
-// goes through push. Parse must give exactly the same Log (tests compare
-// them); it exists as the definition Parse is checked against.
-func parseReference(r io.Reader, opts Options, lim limits) (*Log, error) {
-	p := newParser(opts)
-	p.maxLine = lim.maxLineBytes
-	br := bufio.NewReaderSize(r, lim.maxLineBytes)
-	head, _ := br.Peek(lim.sniff())
-	if err := sniff(opts.Name, head); err != nil {
-		return nil, err
-	}
-	lineNo := 0
-	for {
-		b, err := br.ReadSlice('\n')
-		long := false
-		if err == bufio.ErrBufferFull {
-			long = true
-			b = append([]byte(nil), b...)
-			for err == bufio.ErrBufferFull {
-				_, err = br.ReadSlice('\n')
-			}
-		}
-		if len(b) > 0 || (err == nil) {
-			lineNo++
-			b = bytes.TrimSuffix(b, []byte{'\n'})
-			p.noteFirst(lineNo, b)
-			p.see(lineNo, b, long)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return p.finish(lineNo), fmt.Errorf("%s: line %d: %w", displayName(opts.Name), lineNo, err)
-		}
-	}
-	return p.finish(lineNo), nil
 }

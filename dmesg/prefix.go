@@ -7,6 +7,22 @@ import (
 	"time"
 )
 
+// clock is what stamps that carry no year or zone are read with
+// (Options.Year, Options.Location).
+type clock struct {
+	loc       *time.Location // never nil: UTC when no zone was given
+	zoneGiven bool
+	year      int
+}
+
+func clockOf(o Options) clock {
+	c := clock{loc: o.Location, zoneGiven: o.Location != nil, year: o.Year}
+	if c.loc == nil {
+		c.loc = time.UTC
+	}
+	return c
+}
+
 // stamp is what a line prefix says about when the line was printed.
 type stamp struct {
 	uptimeS   float64
@@ -38,10 +54,18 @@ type prefixed struct {
 // short-precise (any locale's month), short-unix, short-monotonic, bare
 // time of day, `dmesg -T` in any locale, and the kernel `[uptime]` stamp
 // with an optional printk caller id. What is left is the message.
-func (p *parser) stripPrefix(line string) prefixed {
-	out := p.cutPrefix(line)
-	// rsyslog escapes embedded newlines as #012 (a Mem-Info block printed
-	// by one printk arrives as one line).
+//
+// It is a pure function of the line and c.
+func stripPrefix(line string, c clock) prefixed {
+	out := c.cutPrefix(line)
+	// rsyslog escapes control characters: embedded newlines as #012 (a
+	// Mem-Info block printed by one printk arrives as one line), tabs as
+	// #011.
+	for i, m := range out.msgs {
+		if strings.Contains(m, "#011") {
+			out.msgs[i] = strings.ReplaceAll(m, "#011", "\t")
+		}
+	}
 	for _, m := range out.msgs {
 		if strings.Contains(m, "#012") {
 			var msgs []string
@@ -55,14 +79,26 @@ func (p *parser) stripPrefix(line string) prefixed {
 	return out
 }
 
-func (p *parser) cutPrefix(line string) prefixed {
+func (c clock) cutPrefix(line string) prefixed {
 	var out prefixed
+	line = unquote(line)
 	if strings.HasPrefix(line, "{") {
-		if p.stripJSON(line, &out) {
+		if c.stripJSON(line, &out) {
 			return out
 		}
 	}
+	if payload, ok := cutTextPayload(line); ok {
+		// a pretty-printed Cloud Logging export: the entry's other fields
+		// (its timestamp) are on other lines
+		return c.cutPrefix(payload)
+	}
 	s := line
+	if t, rest, ok := cutBuildkite(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
+		out.stamped = true
+		s = rest
+	}
+	s = cutTalosNode(s)
 	// /dev/kmsg: prio,seq,usec,flags[,more];message
 	if semi := strings.IndexByte(s, ';'); semi > 0 && semi < 64 && s[0] >= '0' && s[0] <= '9' {
 		f := strings.Split(s[:semi], ",")
@@ -90,19 +126,25 @@ func (p *parser) cutPrefix(line string) prefixed {
 		}
 	}
 	// Clock stamps.
-	if t, basis, rest, ok := p.cutISO(s); ok {
+	if t, basis, rest, ok := c.cutISO(s); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
-		s = p.cutSyslogHost(rest, &out)
-	} else if t, basis, rest, ok := p.cutSyslogDate(s, &out); ok {
+		s = cutSyslogHost(cutGitLabStream(rest), &out)
+	} else if t, basis, rest, ok := c.cutBracketISO(s); ok {
+		// Jenkins timestamper "[2024-01-02T13:33:50.123Z] ", Talos
+		// "[2024-04-10T10:20:30.123456789Z]: "
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
-		s = p.cutSyslogHost(rest, &out)
-	} else if t, rest, ok := p.cutUnix(s); ok {
+		s = rest
+	} else if t, basis, rest, ok := c.cutSyslogDate(s, &out); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = cutSyslogHost(rest, &out)
+	} else if t, rest, ok := c.cutUnix(s); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
 		out.stamped = true
-		s = p.cutSyslogHost(rest, &out)
-	} else if t, basis, rest, ok := p.cutDmesgT(s, &out); ok {
+		s = cutSyslogHost(rest, &out)
+	} else if t, basis, rest, ok := c.cutDmesgT(s, &out); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
 		s = rest
@@ -110,7 +152,7 @@ func (p *parser) cutPrefix(line string) prefixed {
 		// journalctl -o short-monotonic: "[ 1234.567890] host kernel: "
 		out.st.uptimeS, out.st.hasUptime, out.st.basis = up, true, BasisUptime
 		out.stamped = true
-		s = p.cutSyslogHost(rest, &out)
+		s = cutSyslogHost(rest, &out)
 	} else if rest, ok := cutTag(s, &out); ok {
 		// "earlyoom[454]: …" without any stamp
 		s = rest
@@ -134,7 +176,7 @@ func cutDmesgX(s string) (string, string, bool) {
 	if i < 2 || i > 8 {
 		return "", s, false
 	}
-	fac := strings.TrimRight(s[:i], " ")
+	fac := strings.TrimSpace(s[:i])
 	if !isLowerWord(fac) {
 		return "", s, false
 	}
@@ -143,9 +185,9 @@ func cutDmesgX(s string) (string, string, bool) {
 	if j < 2 || j > 8 {
 		return "", s, false
 	}
-	lvl := strings.TrimRight(r[:j], " ")
+	lvl := strings.TrimSpace(r[:j])
 	switch lvl {
-	case "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug":
+	case "emerg", "alert", "crit", "err", "warn", "warning", "notice", "info", "debug":
 	default:
 		return "", s, false
 	}
@@ -156,6 +198,88 @@ func cutDmesgX(s string) (string, string, bool) {
 		return "", s, false
 	}
 	return fac, strings.TrimLeft(r[j+1:], " "), true
+}
+
+// unquote removes e-mail quote markers: "> ", ">> ", and ">" followed by
+// indentation.
+func unquote(s string) string {
+	if s == "" || s[0] != '>' {
+		return s
+	}
+	return strings.TrimLeft(s, "> \t")
+}
+
+// cutBuildkite removes Buildkite's timestamp escape "\x1b_bk;t=<ms>\x07".
+func cutBuildkite(s string) (time.Time, string, bool) {
+	const p = "\x1b_bk;t="
+	if !strings.HasPrefix(s, p) {
+		return time.Time{}, s, false
+	}
+	end := strings.IndexByte(s, '\a')
+	if end < 0 || !allDigits(s[len(p):end]) {
+		return time.Time{}, s, false
+	}
+	ms, err := strconv.ParseInt(s[len(p):end], 10, 64)
+	if err != nil {
+		return time.Time{}, s, false
+	}
+	return time.UnixMilli(ms).UTC(), s[end+1:], true
+}
+
+// cutGitLabStream removes the stream marker GitLab's job log puts after its
+// timestamp: "00O ", "01E ", "00O+ " (a continued line).
+func cutGitLabStream(s string) string {
+	if len(s) >= 4 && allDigits(s[:2]) && (s[2] == 'O' || s[2] == 'E') {
+		r := strings.TrimPrefix(s[3:], "+")
+		if r == "" || r[0] == ' ' {
+			return strings.TrimPrefix(r, " ")
+		}
+	}
+	return s
+}
+
+// cutTalosNode removes the node name talosctl puts before "kern:" when it
+// reads several nodes: "10.1.1.2: kern: warning: …".
+func cutTalosNode(s string) string {
+	i := strings.Index(s, ": kern:")
+	if i <= 0 || i > 64 || strings.ContainsAny(strings.TrimSpace(s[:i]), " \t") {
+		return s
+	}
+	return s[i+2:]
+}
+
+// cutBracketISO reads an ISO 8601 stamp in brackets, then an optional
+// colon: "[2024-04-10T10:20:30.123456789Z]: " (talosctl dmesg), "[2024-01-02T13:33:50.123Z] "
+// (Jenkins timestamper).
+func (c clock) cutBracketISO(s string) (time.Time, string, string, bool) {
+	if len(s) < 21 || s[0] != '[' {
+		return time.Time{}, "", s, false
+	}
+	j := strings.IndexByte(s, ']')
+	if j < 20 || j > 40 {
+		return time.Time{}, "", s, false
+	}
+	t, basis, rest, ok := c.cutISO(s[1:j])
+	if !ok || rest != "" {
+		return time.Time{}, "", s, false
+	}
+	r := strings.TrimPrefix(s[j+1:], ":")
+	return t, basis, strings.TrimLeft(r, " "), true
+}
+
+// cutTextPayload reads the line `"textPayload": "…",` of a pretty-printed
+// Cloud Logging (GKE) export and returns the entry's text.
+func cutTextPayload(s string) (string, bool) {
+	t := strings.TrimLeft(s, " \t")
+	if !strings.HasPrefix(t, `"textPayload":`) {
+		return "", false
+	}
+	v := strings.TrimSuffix(strings.TrimSpace(t[len(`"textPayload":`):]), ",")
+	var text string
+	if json.Unmarshal([]byte(v), &text) != nil {
+		return "", false
+	}
+	return strings.TrimRight(text, "\r\n"), true
 }
 
 // cutUptime removes "[  5864.708440] " and an optional caller id
@@ -193,84 +317,81 @@ func cutUptime(s string) (float64, string, bool) {
 
 // cutISO reads "2025-01-21T08:41:30,287197+00:00 ", with '.' or ','
 // before the fraction, offset "Z", "+hh:mm" or "+hhmm", or none.
-func (p *parser) cutISO(s string) (time.Time, string, string, bool) {
+func (c clock) cutISO(s string) (time.Time, string, string, bool) {
 	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, "", s, false
 	}
 	if !allDigits(s[0:4]) || !allDigits(s[5:7]) || !allDigits(s[8:10]) || !allDigits(s[11:13]) || !allDigits(s[14:16]) || !allDigits(s[17:19]) {
 		return time.Time{}, "", s, false
 	}
-	i := 19
-	nsec := 0
-	if i < len(s) && (s[i] == '.' || s[i] == ',') {
-		j := i + 1
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		frac := s[i+1 : j]
-		if len(frac) > 9 {
-			frac = frac[:9]
-		}
-		n, _ := strconv.Atoi(frac)
-		for k := len(frac); k < 9; k++ {
-			n *= 10
-		}
-		nsec = n
-		i = j
-	}
-	loc := p.loc
-	basis := BasisISOAssumedUTC
-	if p.opts.Location != nil {
-		basis = BasisISO
-	}
-	if i < len(s) && s[i] == 'Z' {
-		loc, basis = time.UTC, BasisISOWithZone
-		i++
-	} else if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		sign := 1
-		if s[i] == '-' {
-			sign = -1
-		}
-		off := s[i+1:]
-		var hh, mm string
-		switch {
-		case len(off) >= 5 && off[2] == ':' && allDigits(off[:2]) && allDigits(off[3:5]):
-			hh, mm, i = off[:2], off[3:5], i+6
-		case len(off) >= 4 && allDigits(off[:4]):
-			hh, mm, i = off[:2], off[2:4], i+5
-		default:
-			return time.Time{}, "", s, false
-		}
-		h, _ := strconv.Atoi(hh)
-		m, _ := strconv.Atoi(mm)
-		loc, basis = fixedZone(sign*(h*3600+m*60)), BasisISOWithZone
-	}
-	if i < len(s) && s[i] != ' ' {
+	nsec, r := fraction(s[19:], ".,")
+	loc, basis, r, ok := c.zone(r)
+	if !ok || r != "" && r[0] != ' ' {
 		return time.Time{}, "", s, false
 	}
 	t := time.Date(atoi(s[0:4]), time.Month(atoi(s[5:7])), atoi(s[8:10]), atoi(s[11:13]), atoi(s[14:16]), atoi(s[17:19]), nsec, loc)
-	return t, basis, strings.TrimPrefix(s[i:], " "), true
+	return t, basis, strings.TrimPrefix(r, " "), true
 }
 
-var zoneCache = map[int]*time.Location{}
+// fraction reads the fraction of a second at the start of s (a separator
+// of seps, then digits) as nanoseconds, and returns the rest.
+func fraction(s, seps string) (int, string) {
+	if s == "" || strings.IndexByte(seps, s[0]) < 0 {
+		return 0, s
+	}
+	j := 1
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	frac := s[1:j]
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	n, _ := strconv.Atoi(frac)
+	for k := len(frac); k < 9; k++ {
+		n *= 10
+	}
+	return n, s[j:]
+}
+
+// zone reads an ISO 8601 offset ("Z", "+hh:mm", "+hhmm") at the start of
+// s, or none (then the stamp is read in c's zone).
+func (c clock) zone(s string) (*time.Location, string, string, bool) {
+	switch {
+	case s != "" && s[0] == 'Z':
+		return time.UTC, BasisISOWithZone, s[1:], true
+	case s == "" || s[0] != '+' && s[0] != '-':
+		if c.zoneGiven {
+			return c.loc, BasisISO, s, true
+		}
+		return c.loc, BasisISOAssumedUTC, s, true
+	}
+	sign, off := 1, s[1:]
+	if s[0] == '-' {
+		sign = -1
+	}
+	var hh, mm string
+	switch {
+	case len(off) >= 5 && off[2] == ':' && allDigits(off[:2]) && allDigits(off[3:5]):
+		hh, mm, off = off[:2], off[3:5], off[5:]
+	case len(off) >= 4 && allDigits(off[:4]):
+		hh, mm, off = off[:2], off[2:4], off[4:]
+	default:
+		return nil, "", s, false
+	}
+	return fixedZone(sign * (atoi(hh)*3600 + atoi(mm)*60)), BasisISOWithZone, off, true
+}
 
 func fixedZone(off int) *time.Location {
 	if off == 0 {
 		return time.UTC
-	}
-	if l, ok := zoneCache[off]; ok {
-		return l
 	}
 	sign := "+"
 	a := off
 	if a < 0 {
 		sign, a = "-", -a
 	}
-	l := time.FixedZone(sign+pad2(a/3600)+":"+pad2(a%3600/60), off)
-	if len(zoneCache) < 64 {
-		zoneCache[off] = l
-	}
-	return l
+	return time.FixedZone(sign+pad2(a/3600)+":"+pad2(a%3600/60), off)
 }
 
 func pad2(i int) string {
@@ -282,11 +403,11 @@ func pad2(i int) string {
 
 // cutSyslogDate reads "Jan  5 15:19:27 " (optionally ".050705"), with the
 // month in any locale of the table, or a bare "19:46:58 " time of day.
-func (p *parser) cutSyslogDate(s string, out *prefixed) (time.Time, string, string, bool) {
+func (c clock) cutSyslogDate(s string, out *prefixed) (time.Time, string, string, bool) {
 	// bare time of day
 	if len(s) >= 9 && isClock(s[:8]) && s[8] == ' ' {
-		t := time.Date(0, 1, 1, atoi(s[0:2]), atoi(s[3:5]), atoi(s[6:8]), 0, p.loc)
-		return t, BasisTimeOfDayOnly, s[9:], true
+		t := time.Date(0, 1, 1, atoi(s[0:2]), atoi(s[3:5]), atoi(s[6:8]), 0, c.loc)
+		return t, BasisTimeOfDayOnly, strings.TrimLeft(s[9:], " "), true
 	}
 	sp := strings.IndexByte(s, ' ')
 	if sp < 2 || sp > 12 {
@@ -310,21 +431,8 @@ func (p *parser) cutSyslogDate(s string, out *prefixed) (time.Time, string, stri
 	clock := r[:8]
 	r = r[8:]
 	nsec := 0
-	if len(r) > 1 && r[0] == '.' {
-		j := 1
-		for j < len(r) && r[j] >= '0' && r[j] <= '9' {
-			j++
-		}
-		frac := r[1:j]
-		if len(frac) > 9 {
-			frac = frac[:9]
-		}
-		n, _ := strconv.Atoi(frac)
-		for k := len(frac); k < 9; k++ {
-			n *= 10
-		}
-		nsec = n
-		r = r[j:]
+	if len(r) > 1 {
+		nsec, r = fraction(r, ".")
 	}
 	if len(r) == 0 || r[0] != ' ' {
 		return time.Time{}, "", s, false
@@ -339,23 +447,23 @@ func (p *parser) cutSyslogDate(s string, out *prefixed) (time.Time, string, stri
 			return time.Time{}, "", s, false
 		}
 		out.warn = "month " + strconv.Quote(mon) + " not recognised; only the time of day is kept"
-		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, p.loc)
+		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, c.loc)
 		return t, BasisTimeOfDayOnly, r, true
 	}
-	year := p.opts.Year
+	year := c.year
 	basis := BasisSyslog
 	switch {
 	case year == 0:
 		basis = BasisSyslogNoYear
-	case p.opts.Location == nil:
+	case !c.zoneGiven:
 		basis = BasisSyslogAssumedUTC
 	}
-	t := time.Date(year, m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, p.loc)
+	t := time.Date(year, m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), nsec, c.loc)
 	return t, basis, r, true
 }
 
 // cutUnix reads journalctl -o short-unix "1700991685.123456 ".
-func (p *parser) cutUnix(s string) (time.Time, string, bool) {
+func (c clock) cutUnix(s string) (time.Time, string, bool) {
 	sp := strings.IndexByte(s, ' ')
 	if sp < 12 || sp > 21 {
 		return time.Time{}, s, false
@@ -383,7 +491,7 @@ func (p *parser) cutUnix(s string) (time.Time, string, bool) {
 // cutDmesgT reads `dmesg -T` stamps in any locale: "[Wed Dec  6 23:54:11
 // 2017] ", "[Di Aug 12 03:54:03 2025] ", "[dim. 19 avril 18:03:30 2026] ",
 // "[四 3月 18 18:47:12 2021] ".
-func (p *parser) cutDmesgT(s string, out *prefixed) (time.Time, string, string, bool) {
+func (c clock) cutDmesgT(s string, out *prefixed) (time.Time, string, string, bool) {
 	if len(s) < 20 || s[0] != '[' {
 		return time.Time{}, "", s, false
 	}
@@ -416,14 +524,14 @@ func (p *parser) cutDmesgT(s string, out *prefixed) (time.Time, string, string, 
 	m, ok := lookupMonth(monTok)
 	if !ok {
 		out.warn = "dmesg -T month " + strconv.Quote(monTok) + " not recognised; only the time of day is kept"
-		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, p.loc)
+		t := time.Date(0, 1, 1, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, c.loc)
 		return t, BasisTimeOfDayOnly, rest, true
 	}
 	basis := BasisDmesgT
-	if p.opts.Location == nil {
+	if !c.zoneGiven {
 		basis = BasisDmesgTAssumedUTC
 	}
-	t := time.Date(atoi(year), m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, p.loc)
+	t := time.Date(atoi(year), m, day, atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8]), 0, c.loc)
 	return t, basis, rest, true
 }
 
@@ -437,7 +545,7 @@ func startsSyslogHost(s string) bool {
 
 // cutSyslogHost removes "host tag[pid]: " / "tag[pid]: " / "host kernel: "
 // after a clock stamp, and records the tag.
-func (p *parser) cutSyslogHost(s string, out *prefixed) string {
+func cutSyslogHost(s string, out *prefixed) string {
 	if rest, ok := splitHostTag(s, out); ok {
 		return rest
 	}
@@ -504,17 +612,10 @@ func progTag(t string, hostSeen bool) (string, bool) {
 	return name, true
 }
 
+// isHostname accepts any token: host names, addresses, and what people
+// put in their place when they paste a log ("**", "<host>", "[redacted]").
 func isHostname(h string) bool {
-	if h == "" || len(h) > 255 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == ':') {
-			return false
-		}
-	}
-	return true
+	return h != "" && len(h) <= 255 && !strings.ContainsAny(h, " \t")
 }
 
 // cutTag removes a stamp-less "prog[pid]: " at the start of a line.
@@ -538,16 +639,28 @@ type journalRecord struct {
 	Transport  string          `json:"_TRANSPORT"`
 	Identifier string          `json:"SYSLOG_IDENTIFIER"`
 	Comm       string          `json:"_COMM"`
+	// Cloud Logging (GKE) export entries
+	TextPayload *string `json:"textPayload"`
+	Timestamp   string  `json:"timestamp"`
 }
 
 // stripJSON reads one `journalctl -o json` line: MESSAGE (a string, or
 // an array of bytes when not UTF-8), __REALTIME_TIMESTAMP (µs since the
 // epoch) and _SOURCE_MONOTONIC_TIMESTAMP (µs since boot, the kernel
 // stamp for _TRANSPORT=kernel).
-func (p *parser) stripJSON(line string, out *prefixed) bool {
+func (c clock) stripJSON(line string, out *prefixed) bool {
 	var rec journalRecord
 	if err := json.Unmarshal([]byte(line), &rec); err != nil {
 		return false
+	}
+	if rec.TextPayload != nil {
+		// a Cloud Logging entry: its text may carry a kernel stamp
+		*out = c.cutPrefix(strings.TrimRight(*rec.TextPayload, "\r\n"))
+		if t, err := time.Parse(time.RFC3339Nano, rec.Timestamp); err == nil {
+			out.st.t, out.st.hasTime, out.st.basis = t, true, BasisISOWithZone
+		}
+		out.stamped = true
+		return true
 	}
 	var msg string
 	if len(rec.Message) > 0 {

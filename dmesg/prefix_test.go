@@ -112,13 +112,13 @@ var styles = []style{
 // other programs stay as printed; lines without a stamp in a stamped
 // sample (continuations, hard wraps) stay raw.
 func rerender(data []byte, s style) []byte {
-	p := newParser(Options{})
+	c := clockOf(Options{})
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	pres := make([]prefixed, len(lines))
 	anyStamp := false
 	var first time.Time
 	for i, l := range lines {
-		pres[i] = p.stripPrefix(l)
+		pres[i] = stripPrefix(l, c)
 		if pres[i].stamped && (pres[i].tag == "" || pres[i].tag == "kernel") {
 			anyStamp = true
 		}

@@ -15,6 +15,11 @@ const (
 	// maxReapGapLines: an oom_reaper line attaches to an earlier kill of
 	// the same pid at most this many lines back.
 	maxReapGapLines = 20000
+	// maxReapDelayS, maxReapThreadGapLines: a reaper line naming another
+	// pid belongs to the kill just before it when it comes at most this
+	// long after it (OOM_REAPER_DELAY is 2 s in the newest tree).
+	maxReapDelayS         = 10
+	maxReapThreadGapLines = 50
 	// recentKills is how many closed kernel kills stay open to a reaper line.
 	recentKills = 32
 	// maxWarnings caps Log.Warnings; one more says how many were dropped.
@@ -103,197 +108,256 @@ func (b *builder) touch(line int, st stamp) {
 	}
 }
 
-// feedMsg runs one message (prefix removed) through the state machine.
-// line is the logical line's first physical line, last its last.
+// feedMsg runs one message (prefix removed) through the state machine:
+// it finds the line's shape and hands it to that shape's method. line is
+// the logical line's first physical line, last its last.
 func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 	msg = strings.TrimRight(msg, " \r\t")
 	t := strings.TrimLeft(msg, " \t")
 	if p.cur != nil && line-p.cur.lastKey > maxRecordGapLines {
 		p.closeCur("no Killed process line: the record ends without one (lost or filtered)")
 	}
-	if t == "" {
-		return
-	}
-	// Boot markers.
-	if (tag == "" || tag == "kernel") && strings.HasPrefix(t, "Linux version ") ||
-		strings.HasPrefix(t, "-- Boot ") || strings.HasPrefix(t, "-- Reboot --") {
-		if p.cur != nil {
-			p.closeCur("no Killed process line: the system rebooted")
+	switch {
+	case t == "":
+	case isBootMarker(t, tag):
+		p.bootMarker(line)
+	case p.userspace(line, t, st, tag):
+	case tag != "" && tag != "kernel":
+		// another program's line
+	case p.cur != nil && p.cur.sub != subNone && p.subLine(line, last, t, st):
+	case p.splitSummary(line, last, t, st):
+	default:
+		p.prevLogical = line
+		if p.group >= 0 && !strings.Contains(t, "Killed process ") {
+			p.group = -1
 		}
-		p.group = -1
-		p.markers = append(p.markers, line)
-		return
+		p.keyLine(line, last, t, st)
 	}
-	if p.userspace(line, t, st, tag) {
-		return
-	}
-	if tag != "" && tag != "kernel" {
-		return
-	}
-	// Sub-states first: their lines have no shape of their own.
-	if p.cur != nil {
-		switch p.cur.sub {
-		case subStatsV2:
-			if k, v, ok := statLine(t); ok {
-				if p.cur.statsBlocks == 1 {
-					p.cur.ev.MemcgStats[p.key(k)] = v
-				}
-				p.cur.touch(last, st)
-				return
-			}
-			p.cur.sub = subNone
-		case subTable:
-			if strings.HasPrefix(t, "[") {
-				if p.tableRow(line, t) {
-					p.cur.touch(last, st)
-					return
-				}
-			}
-			p.cur.sub = subNone
-		}
-	}
-	if strings.HasPrefix(t, ",") && p.cur != nil && p.cur.hasSummary && p.cur.summaryLine == p.prevLogical && !p.cur.ev.HasKilledLine {
-		// 4.19-rc: the oom-kill: summary split by a missing KERN_CONT.
-		n := len(p.cur.ev.KeyLines)
-		if n > 0 && strings.HasPrefix(p.cur.ev.KeyLines[n-1], "oom-kill:") {
-			p.cur.ev.KeyLines[n-1] += t
-			p.summary(p.cur, t[1:])
-			p.cur.summaryLine = line
-			p.cur.key(line, last, st, "")
-			p.prevLogical = line
-			return
-		}
-	}
-	p.prevLogical = line
-	if p.group >= 0 && !strings.Contains(t, "Killed process ") {
-		p.group = -1
-	}
+}
+
+// keyLine dispatches a kernel line by its shape.
+func (p *parser) keyLine(line, last int, t string, st stamp) {
 	switch {
 	case strings.Contains(t, " invoked oom-killer: "):
 		p.header(line, last, t, st)
-		return
 	case isKilledLine(t):
 		p.killed(line, last, t, st)
-		return
+	case strings.HasPrefix(t, "Out of memory and no killable processes"):
+		p.outcome(line, last, t, st, OutcomeNoKillable, "")
+	case strings.HasPrefix(t, "Kernel panic - not syncing: ") && isOOMPanic(t):
+		p.panicLine(line, last, t, st)
 	case isKillLine(t):
 		p.kill(line, last, t, st)
-		return
 	case strings.HasPrefix(t, "oom-kill:"):
-		b := p.want(st, func(b *builder) bool { return !b.hasSummary })
-		b.anchor(prioSummary, line, st)
-		b.key(line, last, st, t)
-		p.summary(b, t[len("oom-kill:"):])
-		b.hasSummary = true
-		b.summaryLine = line
-		b.sub = subNone
-		return
+		p.summaryLine(line, last, t, st)
 	case strings.HasPrefix(t, "Task in ") && strings.Contains(t, " killed as a result of limit of "):
-		b := p.want(st, func(b *builder) bool { return !b.hasTaskIn && !b.hasSummary })
-		b.anchor(prioTaskIn, line, st)
-		b.key(line, last, st, t)
-		r := t[len("Task in "):]
-		i := strings.Index(r, " killed as a result of limit of ")
-		b.ev.TaskMemcg = r[:i]
-		b.ev.OOMMemcg = r[i+len(" killed as a result of limit of "):]
-		b.ev.MemcgOOM = true
-		b.hasTaskIn = true
-		return
+		p.taskIn(line, last, t, st)
 	case isUsageLine(t):
-		name := t[:strings.IndexByte(t, ':')]
-		b := p.want(st, func(b *builder) bool { _, dup := b.ev.Memcg[name]; return !dup })
-		b.anchor(prioUsage, line, st)
-		b.key(line, last, st, t)
-		if c, ok := parseUsage(t[len(name)+1:]); ok {
-			b.ev.Memcg[name] = c
-		} else {
-			p.warn(line, "memcg usage line not understood: "+clip(t))
-		}
-		b.ev.MemcgOOM = true
-		return
+		p.usage(line, last, t, st)
 	case strings.HasPrefix(t, "oom_reaper: "):
 		p.reaper(line, last, t, st)
-		return
 	case strings.HasPrefix(t, "Tasks in ") && strings.Contains(t, "memory.oom.group"):
-		if n := p.lastKill(); n >= 0 {
-			ev := &p.log.Events[n]
-			ev.KeyLines = append(ev.KeyLines, t)
-			if last > ev.LastLine {
-				ev.LastLine = last
-			}
-			p.group = n
-		}
-		return
+		p.groupLine(last, t)
+	case strings.HasPrefix(t, "[") && strings.Contains(t, "pid") && strings.Contains(t, "uid") && strings.Contains(t, " name"):
+		p.tableHeader(line, last, t, st)
+	case p.cur != nil:
+		p.recordLine(line, last, t, st)
 	}
-	if strings.HasPrefix(t, "[") && strings.Contains(t, "pid") && strings.Contains(t, "uid") && strings.Contains(t, " name") {
-		// dump_tasks header; it can open a record (grep-filtered logs).
-		close := strings.IndexByte(t, ']')
-		if close < 0 {
-			return
-		}
-		b := p.want(st, func(b *builder) bool { return b.tableCols == nil })
-		b.anchor(prioTable, line, st)
-		if b.ev.FirstLine == 0 {
-			b.ev.FirstLine = line
-		}
-		b.tableCols = append([]string{"pid"}, strings.Fields(t[close+1:])...)
-		b.ev.TaskColumns = b.tableCols
-		b.sub = subTable
-		b.touch(last, st)
-		return
+}
+
+// isOOMPanic: a panic because of memory: panic_on_oom (`Out of memory:
+// system-wide panic_on_oom is enabled`, `compulsory panic_on_oom`), or
+// `System is deadlocked on memory`, or `Out of memory and no killable
+// processes...` (mm/oom_kill.c).
+func isOOMPanic(t string) bool {
+	return strings.Contains(t, "Out of memory") || strings.Contains(t, "on memory") || strings.Contains(t, "panic_on_oom")
+}
+
+// outcome records how the open record (or a new one) ended and closes it.
+func (p *parser) outcome(line, last int, t string, st stamp, outcome, panic string) {
+	b := p.want(st, func(b *builder) bool { return b.ev.Outcome == "" })
+	b.anchor(prioKill, line, st)
+	b.key(line, last, st, t)
+	b.ev.Outcome = outcome
+	if panic != "" {
+		b.ev.Panic = panic
 	}
+	p.closeCur("")
+	p.alert = 2
+}
+
+// panicLine reads `Kernel panic - not syncing: …` when it is about memory:
+// after `Out of memory and no killable processes...` it belongs to that
+// record; else it is the outcome of the open record (panic_on_oom) or a
+// record of its own.
+func (p *parser) panicLine(line, last int, t string, st stamp) {
+	msg := strings.TrimPrefix(t, "Kernel panic - not syncing: ")
 	if p.cur == nil {
+		if n := len(p.log.Events) - 1; n >= 0 {
+			ev := &p.log.Events[n]
+			if ev.Outcome == OutcomeNoKillable && ev.Panic == "" && line-ev.LastLine <= maxReapThreadGapLines {
+				ev.Panic = msg
+				ev.KeyLines = append(ev.KeyLines, t)
+				ev.LastLine = max(ev.LastLine, last)
+				return
+			}
+		}
+	}
+	outcome := OutcomePanic
+	if strings.HasPrefix(msg, "Out of memory and no killable processes") {
+		outcome = OutcomeNoKillable
+	}
+	p.outcome(line, last, t, st, outcome, msg)
+}
+
+// isBootMarker: `Linux version …` from the kernel, journalctl's `-- Boot
+// …` and the old `-- Reboot --`.
+func isBootMarker(t, tag string) bool {
+	return (tag == "" || tag == "kernel") && strings.HasPrefix(t, "Linux version ") ||
+		strings.HasPrefix(t, "-- Boot ") || strings.HasPrefix(t, "-- Reboot --")
+}
+
+func (p *parser) bootMarker(line int) {
+	if p.cur != nil {
+		p.closeCur("no Killed process line: the system rebooted")
+	}
+	p.group = -1
+	p.markers = append(p.markers, line)
+}
+
+// subLine reads a line of the open record's v2 memory.stat block or task
+// table, which have no shape of their own; it reports false (and leaves
+// the sub-state) when the line is not one.
+func (p *parser) subLine(line, last int, t string, st stamp) bool {
+	b := p.cur
+	switch b.sub {
+	case subStatsV2:
+		if k, v, ok := statLine(t); ok {
+			if b.statsBlocks == 1 {
+				b.ev.MemcgStats[p.key(k)] = v
+			}
+			b.touch(last, st)
+			return true
+		}
+	case subTable:
+		if strings.HasPrefix(t, "[") && p.tableRow(line, t) {
+			b.touch(last, st)
+			return true
+		}
+	case subMemInfo:
+		return false // Mem-Info lines are read by recordLine
+	}
+	b.sub = subNone
+	return false
+}
+
+// splitSummary joins the rest of an oom-kill: summary that a missing
+// KERN_CONT split onto its own line (4.19-rc).
+func (p *parser) splitSummary(line, last int, t string, st stamp) bool {
+	b := p.cur
+	if !strings.HasPrefix(t, ",") || b == nil || !b.hasSummary || b.summaryLine != p.prevLogical || b.ev.HasKilledLine {
+		return false
+	}
+	n := len(b.ev.KeyLines)
+	if n == 0 || !strings.HasPrefix(b.ev.KeyLines[n-1], "oom-kill:") {
+		return false
+	}
+	b.ev.KeyLines[n-1] += t
+	p.summary(b, t[1:])
+	b.summaryLine = line
+	b.key(line, last, st, "")
+	p.prevLogical = line
+	return true
+}
+
+// summaryLine reads `oom-kill:constraint=…` (see summary).
+func (p *parser) summaryLine(line, last int, t string, st stamp) {
+	b := p.want(st, func(b *builder) bool { return !b.hasSummary })
+	b.anchor(prioSummary, line, st)
+	b.key(line, last, st, t)
+	p.summary(b, t[len("oom-kill:"):])
+	b.hasSummary = true
+	b.summaryLine = line
+	b.sub = subNone
+}
+
+// taskIn reads v1 `Task in A killed as a result of limit of B`
+// (mm/memcontrol.c mem_cgroup_print_oom_context before 4.19/5.0).
+func (p *parser) taskIn(line, last int, t string, st stamp) {
+	b := p.want(st, func(b *builder) bool { return !b.hasTaskIn && !b.hasSummary })
+	b.anchor(prioTaskIn, line, st)
+	b.key(line, last, st, t)
+	r := t[len("Task in "):]
+	i := strings.Index(r, " killed as a result of limit of ")
+	b.ev.TaskMemcg = r[:i]
+	b.ev.OOMMemcg = r[i+len(" killed as a result of limit of "):]
+	b.ev.MemcgOOM = true
+	b.hasTaskIn = true
+}
+
+// usage reads a `memory: usage …, limit …, failcnt …` line (see
+// parseUsage).
+func (p *parser) usage(line, last int, t string, st stamp) {
+	name := t[:strings.IndexByte(t, ':')]
+	b := p.want(st, func(b *builder) bool { _, dup := b.ev.Memcg[name]; return !dup })
+	b.anchor(prioUsage, line, st)
+	b.key(line, last, st, t)
+	if c, ok := parseUsage(t[len(name)+1:]); ok {
+		b.ev.Memcg[name] = c
+	} else {
+		p.warn(line, "memcg usage line not understood: "+clip(t))
+	}
+	b.ev.MemcgOOM = true
+}
+
+// groupLine reads `Tasks in /x are going to be killed due to
+// memory.oom.group set` (mm/memcontrol.c mem_cgroup_print_oom_group):
+// the Killed lines after it are members of the last kill's group.
+func (p *parser) groupLine(last int, t string) {
+	n := p.lastKill()
+	if n < 0 {
 		return
 	}
+	ev := &p.log.Events[n]
+	ev.KeyLines = append(ev.KeyLines, t)
+	if last > ev.LastLine {
+		ev.LastLine = last
+	}
+	p.group = n
+}
+
+// tableHeader reads the dump_tasks header `[  pid  ]   uid  tgid total_vm
+// rss … name`; it can open a record (grep-filtered logs).
+func (p *parser) tableHeader(line, last int, t string, st stamp) {
+	close := strings.IndexByte(t, ']')
+	if close < 0 {
+		return
+	}
+	b := p.want(st, func(b *builder) bool { return b.tableCols == nil })
+	b.anchor(prioTable, line, st)
+	if b.ev.FirstLine == 0 {
+		b.ev.FirstLine = line
+	}
+	b.tableCols = append([]string{"pid"}, strings.Fields(t[close+1:])...)
+	b.ev.TaskColumns = b.tableCols
+	b.sub = subTable
+	b.touch(last, st)
+}
+
+// recordLine reads the lines that only belong to an open record: memcg
+// stats, `Tasks state`, Mem-Info, the `<comm> cpuset=` line, the stack
+// dump's banner.
+func (p *parser) recordLine(line, last int, t string, st stamp) {
 	b := p.cur
 	switch {
 	case strings.HasPrefix(t, "Memory cgroup stats for "):
-		b.statsBlocks++
-		b.sub = subNone
-		r := t[len("Memory cgroup stats for "):]
-		i := strings.Index(r, ":")
-		if i < 0 {
-			b.touch(last, st)
-			return
-		}
-		path, vals := r[:i], strings.TrimSpace(r[i+1:])
-		if b.statsBlocks == 1 {
-			b.ev.MemcgStatsPath = path
-			b.key(line, last, st, "")
-			if vals == "" {
-				b.sub = subStatsV2
-			} else {
-				for _, f := range strings.Fields(vals) {
-					k, v, ok := strings.Cut(f, ":")
-					if !ok {
-						continue
-					}
-					if n, unit, ok := numUnit(v); ok {
-						switch unit {
-						case "KB", "kB", "kb":
-							n *= 1024
-						case "":
-						default:
-							continue
-						}
-						b.ev.MemcgStats[p.key(k)] = n
-					}
-				}
-			}
-		} else {
-			b.touch(last, st)
-			if vals == "" {
-				b.sub = subStatsV2
-			}
-		}
-	case strings.HasPrefix(t, "Tasks state"):
-		b.touch(last, st)
+		p.statsHeader(line, last, t, st)
+		return
 	case t == "Mem-Info:":
 		b.sub = subMemInfo
 		b.memInfoFirst = true
-		b.touch(last, st)
 	case strings.Contains(t, " cpuset=") && strings.Contains(t, " mems_allowed="):
-		i := strings.Index(t, " cpuset=")
-		r := t[i+len(" cpuset="):]
+		r := t[strings.Index(t, " cpuset=")+len(" cpuset="):]
 		cs, ma, _ := strings.Cut(r, " mems_allowed=")
 		if b.ev.Cpuset == "" {
 			b.ev.Cpuset = cs
@@ -301,21 +365,58 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 		if b.ev.MemsAllowed == "" {
 			b.ev.MemsAllowed = strings.TrimSpace(ma)
 		}
-		b.touch(last, st)
 	case strings.HasPrefix(t, "CPU: ") && strings.Contains(t, " PID: "):
 		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
-			r := t[strings.Index(t, " PID: ")+len(" PID: "):]
-			b.ev.TriggerPID = leadingInt(r)
+			b.ev.TriggerPID = leadingInt(t[strings.Index(t, " PID: ")+len(" PID: "):])
 		}
-		b.touch(last, st)
 	case strings.HasPrefix(t, "Pid: "):
 		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
 			b.ev.TriggerPID = leadingInt(t[len("Pid: "):])
 		}
-		b.touch(last, st)
+	case strings.HasPrefix(t, "Tasks state"):
+	case b.sub == subMemInfo && p.memInfo(b, t):
 	default:
-		if b.sub == subMemInfo && p.memInfo(b, t) {
-			b.touch(last, st)
+		return
+	}
+	b.touch(last, st)
+}
+
+// statsHeader reads `Memory cgroup stats for /x:` (v2 and v1 since 5.3:
+// one key per following line) or the v1 one-line `Memory cgroup stats
+// for /x: cache:…KB rss:…KB …` (before 5.3). Only the first block, the
+// OOM cgroup's own, is kept.
+func (p *parser) statsHeader(line, last int, t string, st stamp) {
+	b := p.cur
+	b.statsBlocks++
+	b.sub = subNone
+	r := t[len("Memory cgroup stats for "):]
+	i := strings.Index(r, ":")
+	if i < 0 {
+		b.touch(last, st)
+		return
+	}
+	path, vals := r[:i], strings.TrimSpace(r[i+1:])
+	if vals == "" {
+		b.sub = subStatsV2
+	}
+	if b.statsBlocks != 1 {
+		b.touch(last, st)
+		return
+	}
+	b.ev.MemcgStatsPath = path
+	b.key(line, last, st, "")
+	for _, f := range strings.Fields(vals) {
+		k, v, ok := strings.Cut(f, ":")
+		if !ok {
+			continue
+		}
+		n, unit, ok := numUnit(v)
+		switch {
+		case !ok:
+		case unit == "KB" || unit == "kB" || unit == "kb":
+			b.ev.MemcgStats[p.key(k)] = n * 1024
+		case unit == "":
+			b.ev.MemcgStats[p.key(k)] = n
 		}
 	}
 }
@@ -503,7 +604,7 @@ func isKilledLine(t string) bool {
 	if i != 0 && !(i >= 2 && t[i-2:i] == ": ") {
 		return false
 	}
-	r := t[i+len("Killed process "):]
+	r := strings.TrimLeft(t[i+len("Killed process "):], " ") // padded: "Killed process  532"
 	return len(r) > 0 && r[0] >= '0' && r[0] <= '9'
 }
 
@@ -519,7 +620,7 @@ func isKillLine(t string) bool {
 	if j != 0 && !(j >= 2 && t[j-2:j] == ": ") {
 		return false
 	}
-	r := t[i+len("ill process "):]
+	r := strings.TrimLeft(t[i+len("ill process "):], " ")
 	return len(r) > 0 && r[0] >= '0' && r[0] <= '9' && strings.Contains(r, " score ")
 }
 
@@ -530,36 +631,8 @@ func isKillLine(t string) bool {
 func (p *parser) killed(line, last int, t string, st stamp) {
 	i := strings.Index(t, "Killed process ")
 	prefix := strings.TrimSuffix(t[:i], ": ")
-	r := t[i+len("Killed process "):]
-	pid := leadingInt(r)
-	r = r[len(strconv.Itoa(pid)):]
-	if len(r) > 0 && !(r[0] == ' ' || r[0] == ',' || r[0] == '.') {
-		// "Killed process 12x": not a pid after all
-		pid = leadingInt(r)
-	}
-	var k killedFields
-	k.pid = pid
-	if strings.HasPrefix(r, ", UID ") {
-		r = r[len(", UID "):]
-		k.uid, k.hasUID = leadingInt(r), true
-		r = strings.TrimLeft(r[len(strconv.Itoa(k.uid)):], ", ")
-	} else {
-		r = strings.TrimLeft(r, " ")
-	}
-	if strings.HasPrefix(r, "(") {
-		end := strings.Index(r, ") total-vm:")
-		if end < 0 {
-			end = strings.LastIndexByte(r, ')')
-		}
-		if end > 0 {
-			k.comm = r[1:end]
-			r = r[end+1:]
-		} else {
-			k.comm = r[1:]
-			r = ""
-		}
-	}
-	k.fields = r
+	k := parseKilled(t[i+len("Killed process "):])
+	pid := k.pid
 
 	// memory.oom.group members follow the victim's Killed line.
 	if p.group >= 0 {
@@ -588,6 +661,7 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 	b.key(line, last, st, t)
 	ev := &b.ev
 	ev.HasKilledLine = true
+	ev.Outcome = OutcomeKilled
 	ev.KilledPrefix = prefix
 	ev.PID, ev.Comm = k.pid, k.comm
 	if k.hasUID {
@@ -596,7 +670,54 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 	if strings.HasPrefix(prefix, "Memory cgroup") {
 		ev.MemcgOOM = true
 	}
-	for _, f := range strings.FieldsFunc(k.fields, func(r rune) bool { return r == ' ' || r == ',' }) {
+	ev.setKilledFields(k.fields)
+	p.closeCur("")
+	p.group = -1
+	p.alert = 2
+}
+
+// parseKilled reads what follows "Killed process ": the pid, RHEL6's
+// ", UID N,", the comm in parentheses (it may hold spaces and
+// parentheses: it runs to ") total-vm:" or the last ')'), and the fields
+// after it.
+func parseKilled(r string) killedFields {
+	var k killedFields
+	r = strings.TrimLeft(r, " ") // a pid padded with spaces
+	k.pid = leadingInt(r)
+	r = r[len(strconv.Itoa(k.pid)):]
+	if len(r) > 0 && !(r[0] == ' ' || r[0] == ',' || r[0] == '.') {
+		// "Killed process 12x": not a pid after all
+		k.pid = leadingInt(r)
+	}
+	if strings.HasPrefix(r, ", UID ") {
+		r = r[len(", UID "):]
+		k.uid, k.hasUID = leadingInt(r), true
+		r = strings.TrimLeft(r[len(strconv.Itoa(k.uid)):], ", ")
+	} else {
+		r = strings.TrimLeft(r, " ")
+	}
+	if strings.HasPrefix(r, "(") {
+		end := strings.Index(r, ") total-vm:")
+		if end < 0 {
+			end = strings.LastIndexByte(r, ')')
+		}
+		if end > 0 {
+			k.comm = r[1:end]
+			r = r[end+1:]
+		} else {
+			k.comm = r[1:]
+			r = ""
+		}
+	}
+	k.fields = r
+	return k
+}
+
+// setKilledFields reads `total-vm:…kB, anon-rss:…kB, file-rss:…kB,
+// shmem-rss:…kB, UID:N pgtables:…kB oom_score_adj:N`; fields it does not
+// know go to Extra as "killed.<key>".
+func (ev *Event) setKilledFields(fields string) {
+	for _, f := range strings.FieldsFunc(fields, func(r rune) bool { return r == ' ' || r == ',' }) {
 		key, val, ok := strings.Cut(f, ":")
 		if !ok {
 			if f != "." {
@@ -634,9 +755,6 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 			ev.Extra["killed."+key] = val
 		}
 	}
-	p.closeCur("")
-	p.group = -1
-	p.alert = 2
 }
 
 type killedFields struct {
@@ -668,7 +786,7 @@ func (p *parser) kill(line, last int, t string, st stamp) {
 	b.key(line, last, st, t)
 	i := strings.Index(t, "ill process ")
 	prefix := strings.TrimSuffix(t[:i-1], ": ")
-	r := t[i+len("ill process "):]
+	r := strings.TrimLeft(t[i+len("ill process "):], " ")
 	b.ev.SacrificedPID = leadingInt(r)
 	r = strings.TrimLeft(r[len(strconv.Itoa(b.ev.SacrificedPID)):], " ")
 	if j := strings.LastIndex(r, ") score "); j > 0 && r[0] == '(' {
@@ -698,6 +816,7 @@ func (p *parser) reaper(line, last int, t string, st stamp) {
 	default:
 		return
 	}
+	r = strings.TrimLeft(r, " ")
 	rp.PID = leadingInt(r)
 	r = strings.TrimLeft(r[len(strconv.Itoa(rp.PID)):], " ")
 	if strings.HasPrefix(r, "(") {
@@ -736,16 +855,13 @@ func (p *parser) reaper(line, last int, t string, st stamp) {
 		b.key(line, last, st, t)
 		return
 	}
-	for i := len(p.kills) - 1; i >= 0; i-- {
-		ev := &p.log.Events[p.kills[i]]
-		if ev.PID == rp.PID && ev.Reaped == nil && line-ev.Line <= maxReapGapLines {
-			ev.Reaped = rp
-			ev.KeyLines = append(ev.KeyLines, t)
-			if last > ev.LastLine {
-				ev.LastLine = last
-			}
-			return
+	if ev := p.reapTarget(rp, line); ev != nil {
+		ev.Reaped = rp
+		ev.KeyLines = append(ev.KeyLines, t)
+		if last > ev.LastLine {
+			ev.LastLine = last
 		}
+		return
 	}
 	// A reap without its kill: the kill itself is not in the input.
 	b := newBuilder()
@@ -756,6 +872,35 @@ func (p *parser) reaper(line, last int, t string, st stamp) {
 	b.ev.Partial = true
 	b.ev.PartialReason = "only the oom_reaper line: the kill itself is not in the input"
 	p.emit(b)
+}
+
+// reapTarget is the kill a reaper line reports: the latest one of its
+// pid, else the latest kill not yet reaped, if it came just before (the
+// reaper names the task it reaped, which can be a thread of the victim
+// with a pid of its own and another comm).
+func (p *parser) reapTarget(rp *Reap, line int) *Event {
+	for i := len(p.kills) - 1; i >= 0; i-- {
+		ev := &p.log.Events[p.kills[i]]
+		if ev.PID == rp.PID && ev.Reaped == nil && line-ev.Line <= maxReapGapLines {
+			return ev
+		}
+	}
+	n := p.lastKill()
+	if n < 0 {
+		return nil
+	}
+	ev := &p.log.Events[n]
+	switch {
+	case ev.Reaped != nil:
+		return nil
+	case ev.HasUptime && rp.HasUptime:
+		if d := rp.UptimeS - ev.UptimeS; d < 0 || d > maxReapDelayS {
+			return nil
+		}
+	case line-ev.LastLine > maxReapThreadGapLines:
+		return nil
+	}
+	return ev
 }
 
 // lastKill is the index of the newest closed kernel kill, or -1.
@@ -775,7 +920,12 @@ func (p *parser) closeCur(reason string) {
 	}
 	p.cur = nil
 	ev := &b.ev
-	if !ev.HasKilledLine {
+	if ev.Outcome == OutcomePanic || ev.Outcome == OutcomeNoKillable {
+		ev.Partial = !ev.HasHeader
+		if ev.Partial {
+			ev.PartialReason = "no invoked oom-killer header (cut or filtered)"
+		}
+	} else if !ev.HasKilledLine {
 		ev.Partial = true
 		ev.PartialReason = reason
 		switch {

@@ -10,7 +10,7 @@ import (
 	"testing/iotest"
 )
 
-// FuzzParse: Parse never panics, and the fast path equals the reference.
+// FuzzParse: Parse never panics, and it equals the reference reading.
 func FuzzParse(f *testing.F) {
 	for _, data := range corpus(f) {
 		f.Add(data)
@@ -18,20 +18,20 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Out of memory: Killed process 1 (x) total-vm:1kB\n-- Boot x --\nLinux version 6\n[ 1.0] Tasks in /a are going to be killed due to memory.oom.group set"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lim := range []limits{defaultLimits, {blockBytes: 64, maxLineBytes: 32}} {
-			fast, ferr := parseFast(bytes.NewReader(data), Options{Name: "fuzz"}, lim)
-			ref, rerr := parseReference(bytes.NewReader(data), Options{Name: "fuzz"}, lim)
+			fast, ferr := parse(bytes.NewReader(data), Options{Name: "fuzz"}, lim)
+			ref, rerr := parseReference(data, Options{Name: "fuzz"}, lim)
 			if (ferr == nil) != (rerr == nil) {
 				t.Fatalf("errors differ: %v / %v", ferr, rerr)
 			}
 			if ferr == nil && !deepEqual(fast, ref) {
-				t.Fatalf("fast path and reference differ:\n%s", diffLogs(fast, ref))
+				t.Fatalf("Parse and the reference reading differ:\n%s", diffLogs(fast, ref))
 			}
 		}
 	})
 }
 
 // TestEveryBytePrefix parses every byte-prefix of every sample: no panic,
-// and fast path = reference.
+// and Parse = the reference reading.
 func TestEveryBytePrefix(t *testing.T) {
 	for name, data := range corpus(t) {
 		step := 1
@@ -51,89 +51,105 @@ func TestEveryBytePrefix(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	t.Run("NUL-filled", func(t *testing.T) {
-		_, err := Parse(bytes.NewReader(make([]byte, 1<<20)), Options{Name: "zeros.log"})
-		if !errors.Is(err, ErrBinary) || !strings.Contains(err.Error(), "zeros.log: byte offset 0") {
-			t.Fatalf("err = %v", err)
+	t.Run("NUL-filled", badInputNulFilled)
+	t.Run("binary", badInputBinary)
+	t.Run("control bytes", badInputControlBytes)
+	t.Run("10 MB line", badInput10MbLine)
+	t.Run("random text", badInputRandomText)
+	t.Run("no OOM records is not an error", badInputNoOomRecordsIsNotAnError)
+	t.Run("read error", badInputReadError)
+	t.Run("one byte at a time", badInputOneByteAtATime)
+}
+
+func badInputNulFilled(t *testing.T) {
+	_, err := Parse(bytes.NewReader(make([]byte, 1<<20)), Options{Name: "zeros.log"})
+	if !errors.Is(err, ErrBinary) || !strings.Contains(err.Error(), "zeros.log: byte offset 0") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func badInputBinary(t *testing.T) {
+	b := make([]byte, 100000)
+	rand.New(rand.NewSource(3)).Read(b)
+	_, err := Parse(bytes.NewReader(b), Options{Name: "core.bin"})
+	if !errors.Is(err, ErrBinary) || !strings.Contains(err.Error(), "core.bin") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func badInputControlBytes(t *testing.T) {
+	b := bytes.Repeat([]byte{1, 2, 3, 'a'}, 1000)
+	if _, err := Parse(bytes.NewReader(b), Options{Name: "ctl"}); !errors.Is(err, ErrBinary) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func badInput10MbLine(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("[ 1.000000] Out of memory: Killed process 7 (a) total-vm:4kB, anon-rss:4kB " + strings.Repeat("x", 10<<20) + "\n")
+	b.WriteString("[ 2.000000] Out of memory: Killed process 8 (b (c) d) total-vm:8kB, anon-rss:4kB, file-rss:0kB\n")
+	lg, err := Parse(&b, Options{Name: "long.log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lg.Events) != 2 || lg.Events[0].PID != 7 || lg.Events[1].Comm != "b (c) d" || lg.Lines != 2 {
+		t.Fatalf("%+v", lg)
+	}
+	if len(lg.Warnings) != 1 || lg.Warnings[0].String() != "long.log:1: line longer than 1048576 bytes: truncated" {
+		t.Fatalf("warnings %v", lg.Warnings)
+	}
+	if lg.Events[0].TotalVMBytes != 4*kB {
+		t.Errorf("%+v", lg.Events[0])
+	}
+}
+
+func badInputRandomText(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	words := strings.Fields("the kernel oom Killed process memory usage limit Task in killed invoked [ ] ( ) : , 123 0x1f kB pages")
+	var b strings.Builder
+	for b.Len() < 1<<20 {
+		b.WriteString(words[r.Intn(len(words))])
+		if r.Intn(8) == 0 {
+			b.WriteByte('\n')
+		} else {
+			b.WriteByte(' ')
 		}
-	})
-	t.Run("binary", func(t *testing.T) {
-		b := make([]byte, 100000)
-		rand.New(rand.NewSource(3)).Read(b)
-		_, err := Parse(bytes.NewReader(b), Options{Name: "core.bin"})
-		if !errors.Is(err, ErrBinary) || !strings.Contains(err.Error(), "core.bin") {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("control bytes", func(t *testing.T) {
-		b := bytes.Repeat([]byte{1, 2, 3, 'a'}, 1000)
-		if _, err := Parse(bytes.NewReader(b), Options{Name: "ctl"}); !errors.Is(err, ErrBinary) {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("10 MB line", func(t *testing.T) {
-		var b bytes.Buffer
-		b.WriteString("[ 1.000000] Out of memory: Killed process 7 (a) total-vm:4kB, anon-rss:4kB " + strings.Repeat("x", 10<<20) + "\n")
-		b.WriteString("[ 2.000000] Out of memory: Killed process 8 (b (c) d) total-vm:8kB, anon-rss:4kB, file-rss:0kB\n")
-		lg, err := Parse(&b, Options{Name: "long.log"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(lg.Events) != 2 || lg.Events[0].PID != 7 || lg.Events[1].Comm != "b (c) d" || lg.Lines != 2 {
-			t.Fatalf("%+v", lg)
-		}
-		if len(lg.Warnings) != 1 || lg.Warnings[0].String() != "long.log:1: line longer than 1048576 bytes: truncated" {
-			t.Fatalf("warnings %v", lg.Warnings)
-		}
-		if lg.Events[0].TotalVMBytes != 4*kB {
-			t.Errorf("%+v", lg.Events[0])
-		}
-	})
-	t.Run("random text", func(t *testing.T) {
-		r := rand.New(rand.NewSource(4))
-		words := strings.Fields("the kernel oom Killed process memory usage limit Task in killed invoked [ ] ( ) : , 123 0x1f kB pages")
-		var b strings.Builder
-		for b.Len() < 1<<20 {
-			b.WriteString(words[r.Intn(len(words))])
-			if r.Intn(8) == 0 {
-				b.WriteByte('\n')
-			} else {
-				b.WriteByte(' ')
-			}
-		}
-		lg, err := Parse(strings.NewReader(b.String()), Options{Name: "words"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameLog(t, "random text", []byte(b.String()), Options{Name: "words"}, limits{blockBytes: 1000, maxLineBytes: 500})
-		_ = lg
-	})
-	t.Run("no OOM records is not an error", func(t *testing.T) {
-		lg, err := Parse(strings.NewReader("[    0.000000] Linux version 6.1.0\n[    1.0] usb 1-1: new device\n"), Options{})
-		if err != nil || len(lg.Events) != 0 || lg.Lines != 2 || lg.Boots != 1 {
-			t.Fatalf("%+v %v", lg, err)
-		}
-		lg, err = Parse(strings.NewReader(""), Options{})
-		if err != nil || len(lg.Events) != 0 || lg.Lines != 0 || lg.Boots != 0 {
-			t.Fatalf("%+v %v", lg, err)
-		}
-	})
-	t.Run("read error", func(t *testing.T) {
-		r := io.MultiReader(strings.NewReader("[ 1.000000] Out of memory: Killed process 7 (a) total-vm:4kB\n"), iotest.ErrReader(errors.New("disk on fire")))
-		lg, err := Parse(r, Options{Name: "broken.log"})
-		if err == nil || !strings.Contains(err.Error(), "broken.log: line 1: disk on fire") || lg == nil || len(lg.Events) != 1 {
-			t.Fatalf("%v %+v", err, lg)
-		}
-	})
-	t.Run("one byte at a time", func(t *testing.T) {
-		data := corpus(t)["14-rhel8-4.18-memcg-v1-k8s-no-tasklist-two-events.log"]
-		a, err := Parse(iotest.OneByteReader(bytes.NewReader(data)), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := Parse(bytes.NewReader(data), Options{})
-		if !deepEqual(a, b) {
-			t.Fatal("one-byte reads differ")
-		}
-	})
+	}
+	lg, err := Parse(strings.NewReader(b.String()), Options{Name: "words"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLog(t, "random text", []byte(b.String()), Options{Name: "words"}, limits{blockBytes: 1000, maxLineBytes: 500})
+	_ = lg
+}
+
+func badInputNoOomRecordsIsNotAnError(t *testing.T) {
+	lg, err := Parse(strings.NewReader("[    0.000000] Linux version 6.1.0\n[    1.0] usb 1-1: new device\n"), Options{})
+	if err != nil || len(lg.Events) != 0 || lg.Lines != 2 || lg.Boots != 1 {
+		t.Fatalf("%+v %v", lg, err)
+	}
+	lg, err = Parse(strings.NewReader(""), Options{})
+	if err != nil || len(lg.Events) != 0 || lg.Lines != 0 || lg.Boots != 0 {
+		t.Fatalf("%+v %v", lg, err)
+	}
+}
+
+func badInputReadError(t *testing.T) {
+	r := io.MultiReader(strings.NewReader("[ 1.000000] Out of memory: Killed process 7 (a) total-vm:4kB\n"), iotest.ErrReader(errors.New("disk on fire")))
+	lg, err := Parse(r, Options{Name: "broken.log"})
+	if err == nil || !strings.Contains(err.Error(), "broken.log: line 1: disk on fire") || lg == nil || len(lg.Events) != 1 {
+		t.Fatalf("%v %+v", err, lg)
+	}
+}
+
+func badInputOneByteAtATime(t *testing.T) {
+	data := corpus(t)["14-rhel8-4.18-memcg-v1-k8s-no-tasklist-two-events.log"]
+	a, err := Parse(iotest.OneByteReader(bytes.NewReader(data)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Parse(bytes.NewReader(data), Options{})
+	if !deepEqual(a, b) {
+		t.Fatal("one-byte reads differ")
+	}
 }

@@ -24,6 +24,14 @@ const (
 	KindSystemdUnitOOM = "systemd-unit-oom"
 )
 
+// Outcome values (see Event.Outcome); mm/oom_kill.c out_of_memory,
+// check_panic_on_oom.
+const (
+	OutcomeKilled     = "killed"
+	OutcomePanic      = "panic"
+	OutcomeNoKillable = "no-killable-process"
+)
+
 // TimeBasis values: what Event.Time was read from. See the package comment.
 const (
 	BasisNone             = ""                    // no stamp on the anchor line
@@ -158,6 +166,15 @@ type Event struct {
 	Time      time.Time
 	HasTime   bool
 	TimeBasis string
+
+	// Outcome is how the record ended: OutcomeKilled (a Killed process
+	// line), OutcomePanic (`Kernel panic - not syncing: Out of memory: …
+	// panic_on_oom`), OutcomeNoKillable (`Out of memory and no killable
+	// processes...`, then the panic `System is deadlocked on memory`), or
+	// "" when the input does not say (cut off, ratelimited, filtered).
+	Outcome string
+	// Panic is the text of the `Kernel panic - not syncing: …` line.
+	Panic string
 
 	// Partial is true when part of the record is missing; PartialReason
 	// says which part and why (cut off, ratelimited, filtered).

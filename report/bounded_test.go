@@ -62,7 +62,7 @@ func hugeReport(n int) *correlate.Report {
 	}
 	for k := 0; k < 50; k++ {
 		r.Kills = append(r.Kills, correlate.Kill{Kind: "kernel-oom-kill", PID: 5000 + k, Comm: "python3", Time: stamp(10 * n),
-			EndedRun: k == 0, AnonRSSBytes: 440 * mib, MemcgLimitBytes: &limit, Source: fmt.Sprintf("kern.log:%d", k),
+			EndedRun: k == 0, AnonRSSBytes: ptr[int64](440 * mib), MemcgLimitBytes: &limit, Source: fmt.Sprintf("kern.log:%d", k),
 			KeyLines: []string{"python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0", "memory: usage 458752kB, limit 458752kB, failcnt 12",
 				"Memory cgroup out of memory: Killed process 5000 (python3) total-vm:1000kB, anon-rss:450560kB"}})
 	}

@@ -158,7 +158,11 @@ func buildChart(r *correlate.Report, shownLeaks, shownInFlight int) (*chartData,
 	kill := endedRunKill(r)
 	var killRSS int64
 	if kill != nil {
-		killRSS = kill.AnonRSSBytes + kill.FileRSSBytes + kill.ShmemRSSBytes
+		for _, part := range []*int64{kill.AnonRSSBytes, kill.FileRSSBytes, kill.ShmemRSSBytes} {
+			if part != nil {
+				killRSS += *part
+			}
+		}
 		maxY = math.Max(maxY, float64(killRSS))
 		if kill.MemcgLimitBytes != nil {
 			maxY = math.Max(maxY, float64(*kill.MemcgLimitBytes))

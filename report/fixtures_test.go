@@ -78,10 +78,10 @@ func memcgTwoLeaks() *correlate.Report {
 			Constraint:      "CONSTRAINT_MEMCG",
 			OOMMemcg:        "/system.slice/docker-3f2a9c.scope",
 			TaskMemcg:       "/system.slice/docker-3f2a9c.scope",
-			TotalVMBytes:    12884901888,
-			AnonRSSBytes:    7969012 * kib,
-			FileRSSBytes:    51200 * kib,
-			ShmemRSSBytes:   0,
+			TotalVMBytes:    ptr[int64](12884901888),
+			AnonRSSBytes:    ptr[int64](7969012 * kib),
+			FileRSSBytes:    ptr[int64](51200 * kib),
+			ShmemRSSBytes:   ptr[int64](0),
 			MemcgUsageBytes: ptr(8 * gib),
 			MemcgLimitBytes: ptr(8 * gib),
 			EndedRun:        true,
@@ -213,8 +213,8 @@ func xdistTwoWorkers() *correlate.Report {
 			{
 				Kind: "kernel-oom-kill", PID: gw0, Comm: "python", Time: ptr("2026-11-21T10:12:40Z"),
 				TimeBasis: "kernel-wall-clock", UptimeS: ptr(3930.118),
-				Constraint: "CONSTRAINT_NONE", AnonRSSBytes: 3221225472, FileRSSBytes: 12 * mib,
-				TotalVMBytes: 4 * gib, EndedRun: true, Source: "dmesg.txt:140",
+				Constraint: "CONSTRAINT_NONE", AnonRSSBytes: ptr[int64](3221225472), FileRSSBytes: ptr[int64](12 * mib),
+				TotalVMBytes: ptr[int64](4 * gib), EndedRun: true, Source: "dmesg.txt:140",
 				KeyLines: []string{
 					"python invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0",
 					"Out of memory: Killed process 5101 (python) total-vm:4194304kB, anon-rss:3145728kB, file-rss:12288kB, shmem-rss:0kB, UID:1001 pgtables:7000kB oom_score_adj:0",
@@ -223,8 +223,8 @@ func xdistTwoWorkers() *correlate.Report {
 			{
 				Kind: "kernel-oom-kill", PID: gw1, Comm: "python", Time: ptr("2026-11-21T10:12:05Z"),
 				TimeBasis: "kernel-wall-clock", UptimeS: ptr(3895.118),
-				Constraint: "CONSTRAINT_NONE", AnonRSSBytes: 2684354560, FileRSSBytes: 10 * mib,
-				TotalVMBytes: 3 * gib, EndedRun: false, Source: "dmesg.txt:61", Partial: true,
+				Constraint: "CONSTRAINT_NONE", AnonRSSBytes: ptr[int64](2684354560), FileRSSBytes: ptr[int64](10 * mib),
+				TotalVMBytes: ptr[int64](3 * gib), EndedRun: false, Source: "dmesg.txt:61", Partial: true,
 				KeyLines: []string{
 					"Out of memory: Killed process 5102 (python) total-vm:3145728kB, anon-rss:2621440kB, file-rss:10240kB, shmem-rss:0kB, UID:1001 pgtables:6000kB oom_score_adj:0",
 				},
@@ -290,7 +290,7 @@ func noDiagnostics() *correlate.Report {
 		Kills: []correlate.Kill{{
 			Kind: "kernel-oom-kill", PID: 3001, Comm: "pytest", UptimeS: ptr(512.25), TimeBasis: "uptime",
 			Constraint: "CONSTRAINT_MEMCG", OOMMemcg: "/actions_job/42", TaskMemcg: "/actions_job/42/step",
-			AnonRSSBytes: 6871947673, TotalVMBytes: 9 * gib, MemcgUsageBytes: ptr(7 * gib), MemcgLimitBytes: ptr(7 * gib),
+			AnonRSSBytes: ptr[int64](6871947673), TotalVMBytes: ptr[int64](9 * gib), MemcgUsageBytes: ptr(7 * gib), MemcgLimitBytes: ptr(7 * gib),
 			EndedRun: true, Source: "syslog:2210",
 		}},
 		RunEnd: correlate.RunEnd{Kind: "oom-kill", ExitCode: ptr(137),

@@ -18,7 +18,7 @@ func hostile(s string, n int64, share float64) *correlate.Report {
 	return &correlate.Report{
 		Inputs: []correlate.Input{{Path: s, Kinds: []string{s}, Warnings: []string{s}}},
 		Kills: []correlate.Kill{{Kind: s, PID: 1, Comm: s, Time: &s, TimeBasis: s, Constraint: s, OOMMemcg: s, TaskMemcg: s,
-			AnonRSSBytes: n, TotalVMBytes: n, MemcgLimitBytes: &n, EndedRun: true, Source: s, KeyLines: []string{s, s}}},
+			AnonRSSBytes: &n, TotalVMBytes: &n, MemcgLimitBytes: &n, EndedRun: true, Source: s, KeyLines: []string{s, s}}},
 		RunEnd:    correlate.RunEnd{Kind: s, Evidence: ev},
 		Alignment: correlate.Alignment{Method: s, BootTime: &s},
 		InFlight:  []correlate.InFlight{{Test: s, Worker: s, Basis: s, AddedBytesEstimate: &n, Evidence: ev}},

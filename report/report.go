@@ -243,6 +243,68 @@ func share(f *float64) string {
 	return strconv.FormatFloat(*f*100, 'f', 1, 64) + "%"
 }
 
+// knownBytes shows a size the record did not print as "unknown".
+func knownBytes(n *int64) string {
+	if n == nil {
+		return "unknown"
+	}
+	return FormatBytes(*n)
+}
+
+func knownPID(pid int) string {
+	if pid <= 0 {
+		return "unknown"
+	}
+	return strconv.Itoa(pid)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// killVictim names a kill's victim: "of pid N (comm)", or what the record
+// says instead when it names none.
+func killVictim(k *correlate.Kill) string {
+	switch {
+	case k.PID > 0 && k.Comm != "":
+		return "of pid " + strconv.Itoa(k.PID) + " (" + printable(k.Comm) + ")"
+	case k.PID > 0:
+		return "of pid " + strconv.Itoa(k.PID)
+	case k.Outcome == "panic" || k.Outcome == "no-killable-process":
+		return "with no victim"
+	}
+	return "of an unknown process"
+}
+
+// killOutcome says how the record ended.
+func killOutcome(k *correlate.Kill) string {
+	switch k.Outcome {
+	case "killed":
+		return "killed"
+	case "panic":
+		return "kernel panic (panic_on_oom)"
+	case "no-killable-process":
+		return "no killable process: kernel panic"
+	}
+	return "unknown (the record does not say)"
+}
+
+// killInvoker names the task that invoked the OOM killer.
+func killInvoker(k *correlate.Kill) string {
+	switch {
+	case k.InvokerPID != nil && k.InvokerComm != "":
+		return "pid " + strconv.Itoa(*k.InvokerPID) + " (" + printable(k.InvokerComm) + ")"
+	case k.InvokerComm != "":
+		return printable(k.InvokerComm)
+	case k.InvokerPID != nil:
+		return "pid " + strconv.Itoa(*k.InvokerPID)
+	}
+	return "unknown"
+}
+
 func optBytes(n *int64) string {
 	if n == nil {
 		return "n/a"

@@ -398,9 +398,11 @@ func (b *viewBuilder) kills() *Section {
 		if k.Partial {
 			kind.Text += " (partial record)"
 		}
-		more := "file-rss " + FormatBytes(k.FileRSSBytes) + ", shmem-rss " + FormatBytes(k.ShmemRSSBytes) +
-			", total-vm " + FormatBytes(k.TotalVMBytes)
+		more := "file-rss " + knownBytes(k.FileRSSBytes) + ", shmem-rss " + knownBytes(k.ShmemRSSBytes) +
+			", total-vm " + knownBytes(k.TotalVMBytes)
 		details := []Detail{
+			{Label: "outcome", Lines: []string{killOutcome(k)}},
+			{Label: "invoked by", Lines: []string{killInvoker(k)}},
 			{Label: "also", Lines: []string{more}},
 			{Label: "source", Lines: []string{orDash(b.rel.text(k.Source))}, Code: k.Source != ""},
 		}
@@ -413,9 +415,9 @@ func (b *viewBuilder) kills() *Section {
 			details = append(details, Detail{Label: "kernel record", Lines: lines, Code: true, Block: true})
 		}
 		s.Rows = append(s.Rows, Row{
-			Cells: []Cell{kind, num(pidString(k.PID)), code(k.Comm), text(killTime(k)), text(k.Constraint),
-				pathCell(memcg(k)), bytesCell(k.AnonRSSBytes), optBytesCell(k.MemcgUsageBytes), num(limit(k))},
-			Name:    Cell{Text: "pid " + pidString(k.PID)},
+			Cells: []Cell{kind, num(knownPID(k.PID)), code(orUnknown(k.Comm)), text(killTime(k)), text(k.Constraint),
+				pathCell(memcg(k)), num(knownBytes(k.AnonRSSBytes)), optBytesCell(k.MemcgUsageBytes), num(limit(k))},
+			Name:    Cell{Text: killVictim(k)},
 			Details: details,
 		})
 		if k.EndedRun {
