@@ -62,25 +62,6 @@ func lineAround(b []byte, i int) (line, rest []byte) {
 	return b[start : i+end], b[i+end+1:]
 }
 
-// sniffLines is how many lines of the head the per-line checks look at.
-const sniffLines = 200
-
-// eachLine calls fn on the first sniffLines lines of b until it returns false.
-func eachLine(b []byte, fn func(line []byte) bool) {
-	for n := 0; n < sniffLines && len(b) > 0; n++ {
-		i := bytes.IndexByte(b, '\n')
-		line := b
-		if i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		if !fn(bytes.TrimRight(line, "\r")) {
-			return
-		}
-	}
-}
-
 func isKernel(b []byte) bool {
 	anchors := kernelAnchors
 	if !containsAny(b, anchorKeys) {
@@ -100,7 +81,7 @@ func isKernel(b []byte) bool {
 		}
 	}
 	lines, hits := 0, 0
-	eachLine(b, func(line []byte) bool {
+	content.EachLine(b, func(line []byte) bool {
 		lines++
 		if looksKernelLine(line) {
 			hits++

@@ -1,6 +1,8 @@
 package pytestlog
 
 import (
+	"github.com/oomlens/oomlens/internal/content"
+
 	"bytes"
 	"regexp"
 )
@@ -25,25 +27,6 @@ func SniffJUnit(head []byte) bool {
 		return false
 	}
 	return bytes.Contains(b, []byte("<testsuite"))
-}
-
-// sniffLines is how many lines of the head the per-line checks look at.
-const sniffLines = 200
-
-// eachLine calls fn on the first sniffLines lines of b until it returns false.
-func eachLine(b []byte, fn func(line []byte) bool) {
-	for n := 0; n < sniffLines && len(b) > 0; n++ {
-		i := bytes.IndexByte(b, '\n')
-		line := b
-		if i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		if !fn(bytes.TrimRight(line, "\r")) {
-			return
-		}
-	}
 }
 
 var (
@@ -175,7 +158,7 @@ func SniffCollect(b []byte) bool {
 		return true
 	}
 	items, other := 0, 0
-	eachLine(b, func(line []byte) bool {
+	content.EachLine(b, func(line []byte) bool {
 		if len(line) == 0 {
 			return true
 		}
@@ -184,7 +167,7 @@ func SniffCollect(b []byte) bool {
 		} else {
 			other++
 		}
-		return other <= sniffLines/10
+		return other <= content.SniffLines/10
 	})
 	return items >= 2 && other*10 <= items
 }

@@ -53,3 +53,24 @@ func JSON(b []byte) bool {
 	rest := bytes.TrimLeft(b[1:], " \t\r\n")
 	return len(rest) > 0 && (rest[0] == '{' || rest[0] == ']' || rest[0] == '"' || rest[0] == '[')
 }
+
+// SniffLines is how many lines of an input's head the per-line checks of the
+// sniffers look at.
+const SniffLines = 200
+
+// EachLine calls fn on the first SniffLines lines of b, without their "\r\n"
+// or "\n", until it returns false.
+func EachLine(b []byte, fn func(line []byte) bool) {
+	for n := 0; n < SniffLines && len(b) > 0; n++ {
+		i := bytes.IndexByte(b, '\n')
+		line := b
+		if i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if !fn(bytes.TrimRight(line, "\r")) {
+			return
+		}
+	}
+}
