@@ -187,7 +187,8 @@ func analyze(j *job, opts Options) *Report {
 	rep.InFlight = inFlightOf(j, results, ended, killOf)
 
 	// Leaks, hogs, unclosed.
-	rep.Leaks, rep.Unclosed, rep.Hogs = classify(results, ended, killOf, floor)
+	rep.HogRule = hogRuleOf(results, ended, floor)
+	rep.Leaks, rep.Unclosed, rep.Hogs = classify(results, ended, killOf, floor, &rep.HogRule)
 	for _, r := range results {
 		for _, f := range r.Fixtures {
 			fh := FixtureHeld{Fixture: f.Fixture, Scope: f.Scope, Worker: r.Proc.Worker, PID: r.Proc.PID, HeldBytes: f.HeldBytes}
@@ -239,6 +240,7 @@ func analyze(j *job, opts Options) *Report {
 		warn("the test running when the process died is not known: a pytest log with -v (or the diagnostics plugin) names it")
 	}
 
+	rep.MemoryAtKill = accountOf(rep, results, ended, killOf)
 	rep.Timeline = timelineOf(j, results)
 	rep.Samples = samplesOf(j)
 	rep.Verdict = verdictOf(rep, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)

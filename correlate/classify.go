@@ -12,7 +12,8 @@ import (
 
 // classify sorts the finished tests into leaks (most retained first),
 // unclosed and hogs (highest peak first); see the package comment.
-func classify(results []*procResult, ended *placedKill, killOf func(int) *placedKill, floor int64) (leaks []Leak, unclosed []Unclosed, hogs []Hog) {
+func classify(results []*procResult, ended *placedKill, killOf func(int) *placedKill, floor int64, rule *HogRule) (leaks []Leak, unclosed []Unclosed, hogs []Hog) {
+	named := map[*testMem]bool{}
 	for _, r := range results {
 		for _, t := range r.Tests {
 			if t.InFlight {
@@ -22,10 +23,7 @@ func classify(results []*procResult, ended *placedKill, killOf func(int) *placed
 			for _, d := range t.OpenDetails {
 				objBytes += d.NBytes
 			}
-			gone := ended != nil && ended.Time > 0 && r.Proc.EndedTime > 0 && r.Proc.EndedTime < ended.Time && !ended.kills(r.Proc.PID)
-			// A process that finished its session before the kill freed what
-			// it kept when it exited: it held nothing then.
-			if !gone && t.HasNet && (t.Retained >= floor || (t.Retained > 0 && len(t.Open) > 0 && objBytes >= floor)) {
+			if !gone(r.Proc, ended) && t.HasNet && (t.Retained >= floor || (t.Retained > 0 && len(t.Open) > 0 && objBytes >= floor)) {
 				own := killOf(t.Proc.PID)
 				l := Leak{
 					Test:          t.Test,
@@ -33,7 +31,7 @@ func classify(results []*procResult, ended *placedKill, killOf func(int) *placed
 					PID:           t.Proc.PID,
 					RetainedBytes: t.Retained,
 					OpenObjects:   t.Open,
-					ShareOfKill:   shareOf(t, own, ended),
+					ShareOfKill:   shareOf(t.Retained, t.Proc.PID, own, ended),
 					Confidence:    confidenceOf(t, floor),
 					Evidence:      leakEvidence(t, own != nil || ended != nil),
 				}
@@ -44,14 +42,22 @@ func classify(results []*procResult, ended *placedKill, killOf func(int) *placed
 					l.Evidence = append(l.Evidence, w)
 				}
 				leaks = append(leaks, l)
+				named[t] = true
 				continue
 			}
 			if len(t.Open) > 0 {
 				unclosed = append(unclosed, Unclosed{Test: t.Test, Worker: t.Proc.Worker, OpenObjects: t.Open, Evidence: unclosedEvidence(t, floor)})
 			}
-			if h, ok := hogOf(t, floor); ok {
+			if h, ok := hogOf(t, floor, rule.ThresholdBytes); ok {
 				hogs = append(hogs, h)
+			} else if _, ok := hogOf(t, floor, 0); ok {
+				rule.TestsBelow++
 			}
+		}
+	}
+	for _, r := range results {
+		if !gone(r.Proc, ended) {
+			leaks = append(leaks, groupLeaks(r, named, killOf(r.Proc.PID), ended, floor)...)
 		}
 	}
 	sort.SliceStable(leaks, func(a, b int) bool {
@@ -60,7 +66,12 @@ func classify(results []*procResult, ended *placedKill, killOf func(int) *placed
 		}
 		return leaks[a].Test < leaks[b].Test
 	})
-	sort.SliceStable(hogs, func(a, b int) bool { return hogs[a].PeakBytes > hogs[b].PeakBytes })
+	sort.SliceStable(hogs, func(a, b int) bool {
+		if hogs[a].RiseBytes != hogs[b].RiseBytes {
+			return hogs[a].RiseBytes > hogs[b].RiseBytes
+		}
+		return hogs[a].PeakBytes > hogs[b].PeakBytes
+	})
 	return leaks, unclosed, hogs
 }
 
@@ -79,15 +90,15 @@ func confidenceOf(t *testMem, floor int64) string {
 // shareOf is the retained memory over the killed process's anon-rss (the
 // leak is on the killed process) or over the memory cgroup's usage (it is on
 // another process sharing the cgroup whose limit was hit).
-func shareOf(t *testMem, own, ended *placedKill) *float64 {
+func shareOf(retained int64, pid int, own, ended *placedKill) *float64 {
 	var s float64
 	switch {
 	case own != nil && own.AnonRSSBytes > 0:
-		s = float64(t.Retained) / float64(own.AnonRSSBytes)
-	case ended != nil && ended.PID != t.Proc.PID && ended.MemcgOOM && ended.HasMemcgUsage && ended.MemcgUsageBytes > 0:
-		s = float64(t.Retained) / float64(ended.MemcgUsageBytes)
-	case ended != nil && ended.PID == t.Proc.PID && ended.AnonRSSBytes > 0:
-		s = float64(t.Retained) / float64(ended.AnonRSSBytes)
+		s = float64(retained) / float64(own.AnonRSSBytes)
+	case ended != nil && ended.PID != pid && ended.MemcgOOM && ended.HasMemcgUsage && ended.MemcgUsageBytes > 0:
+		s = float64(retained) / float64(ended.MemcgUsageBytes)
+	case ended != nil && ended.PID == pid && ended.AnonRSSBytes > 0:
+		s = float64(retained) / float64(ended.AnonRSSBytes)
 	default:
 		return nil
 	}
@@ -251,12 +262,14 @@ func unclosedEvidence(t *testMem, floor int64) []string {
 	return ev
 }
 
-// hogOf names a test with a high peak (peak − RSS before ≥ floor, or a
-// tracemalloc peak ≥ floor) that kept less than the floor.
-func hogOf(t *testMem, floor int64) (Hog, bool) {
+// hogOf names a test with a high peak (peak − RSS before, less what its
+// fixtures took, ≥ the floor and the hog threshold, or a tracemalloc peak
+// ≥ both) that kept less than the floor.
+func hogOf(t *testMem, floor, threshold int64) (Hog, bool) {
 	if t.HasNet && t.Retained >= floor {
 		return Hog{}, false
 	}
+	floor = max(floor, threshold)
 	var ev []string
 	peak := int64(0)
 	// What fixtures made during the test took is theirs, not the test's
@@ -265,8 +278,10 @@ func hogOf(t *testMem, floor int64) (Hog, bool) {
 	// a drop was read as the teardown of the scope's fixtures, was theirs
 	// too.
 	held := recordFixtureBytes(t)
+	rise := int64(0)
 	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes-t.FixtureSetupBytes-held >= floor {
 		peak = t.PeakRSSBytes
+		rise = t.PeakRSSBytes - t.Before.RSSBytes - t.FixtureSetupBytes - held
 		how := map[string]string{"rss-peak": "its peak RSS", "samples": "the highest sample during it", "vmhwm": "VmHWM, which rose during it", "readings": "its end reading"}[t.PeakBasis]
 		s := fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.Before.RSSBytes), FormatBytes(t.Before.RSSBytes), how)
 		if t.FixtureSetupBytes > 0 {
@@ -278,6 +293,7 @@ func hogOf(t *testMem, floor int64) (Hog, bool) {
 		ev = append(ev, s)
 	}
 	if t.HasTracemalloc && t.TracemallocPeakBytes >= floor {
+		rise = max(rise, t.TracemallocPeakBytes)
 		if peak == 0 {
 			peak = t.TracemallocPeakBytes
 			if t.HasBefore {
@@ -299,5 +315,48 @@ func hogOf(t *testMem, floor int64) (Hog, bool) {
 			ev = append(ev, fmt.Sprintf("%s over the test, %s still held at the end", signed(t.Net), FormatBytes(max(t.Retained, 0))))
 		}
 	}
-	return Hog{Test: t.Test, Worker: t.Proc.Worker, PeakBytes: peak, RetainedBytes: t.Retained, Evidence: ev}, true
+	return Hog{Test: t.Test, Worker: t.Proc.Worker, PeakBytes: peak, RiseBytes: rise, RetainedBytes: t.Retained, Evidence: ev}, true
+}
+
+// hogShare is the part of the memory that ran out a test's own rise must
+// reach to be a hog: a peak of a tenth of the limit is one the run felt.
+const hogShare = 10
+
+// hogRuleOf is the hog threshold: a tenth of the memory cgroup's limit when
+// a memcg OOM with a limit ended the run, else of the killed process's RSS
+// at the kill (anon-rss + file-rss + shmem-rss), else of the highest RSS on
+// record; never below the noise floor.
+func hogRuleOf(results []*procResult, ended *placedKill, floor int64) HogRule {
+	var ref int64
+	var what string
+	switch {
+	case ended != nil && ended.MemcgOOM && ended.HasMemcgUsage && ended.MemcgLimitBytes > 0:
+		ref, what = ended.MemcgLimitBytes, "the memory cgroup's limit"
+	case ended != nil && ended.AnonRSSBytes+ended.FileRSSBytes+ended.ShmemRSSBytes > 0:
+		ref, what = ended.AnonRSSBytes+ended.FileRSSBytes+ended.ShmemRSSBytes, "the killed process's RSS at the kill"
+	default:
+		for _, r := range results {
+			for _, t := range r.Tests {
+				if t.HasPeak && t.PeakRSSBytes > ref {
+					ref = t.PeakRSSBytes
+				}
+			}
+			for _, s := range r.Proc.Samples {
+				ref = max(ref, s.Mem.RSSBytes)
+			}
+		}
+		what = "the highest RSS on record"
+	}
+	rule := HogRule{ThresholdBytes: floor, Basis: fmt.Sprintf("the %s noise floor", FormatBytes(floor))}
+	if ref/hogShare > floor {
+		rule.ThresholdBytes = ref / hogShare
+		rule.Basis = fmt.Sprintf("a tenth of %s (%s)", what, FormatBytes(ref))
+	}
+	return rule
+}
+
+// gone says a process finished its session before the kill: it freed what
+// it kept when it exited, and held nothing then.
+func gone(p *proc, ended *placedKill) bool {
+	return ended != nil && ended.Time > 0 && p.EndedTime > 0 && p.EndedTime < ended.Time && !ended.kills(p.PID)
 }

@@ -62,18 +62,7 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 			base, baseSource, hasBase = last, lastSource, hasLast
 		}
 		if k := killOf(r.Proc.PID); k != nil && k.HasKilled() && hasBase {
-			est := k.AnonRSSBytes - base.anonOrRSS()
-			f.AddedBytesEstimate = &est
-			what := "anonymous RSS"
-			if !base.HasAnon {
-				what = "RSS (file-backed pages included: the estimate is low)"
-			}
-			ev := fmt.Sprintf("the kernel's anon-rss at the kill is %s, %s over the %s at %s (%s)",
-				FormatBytes(k.AnonRSSBytes), signed(est), what, baseSource, FormatBytes(base.anonOrRSS()))
-			if hasLast && lastSource != baseSource && last.anonOrRSS() != base.anonOrRSS() {
-				ev += fmt.Sprintf("; the last reading on record (%s, %s) is %s below the kill", FormatBytes(last.anonOrRSS()), lastSource, FormatBytes(k.AnonRSSBytes-last.anonOrRSS()))
-			}
-			f.Evidence = append(f.Evidence, ev)
+			f.Evidence = append(f.Evidence, addedAtKill(&f, k, base, baseSource, last, lastSource, hasLast))
 		}
 		index[key(f.Test, f.Worker)] = len(out)
 		out = append(out, f)
@@ -142,4 +131,59 @@ func basisWords(b string) string {
 		return "a test start with no end"
 	}
 	return b
+}
+
+// killFigure is the kernel's figure for the killed process in the measure
+// of a reading: its anon-rss against an anonymous RSS, its whole RSS
+// (anon-rss + file-rss + shmem-rss, mm/oom_kill.c's __oom_kill_process
+// line) against a VmRSS. ok is false when the record lacks it. earlyoom
+// reports VmRSS alone, kept as AnonRSSBytes: an RSS.
+func killFigure(k *placedKill, like mem) (bytes int64, words string, ok bool) {
+	rssOnly := k.Kind == "earlyoom-kill" && k.FileRSSBytes == 0 && k.ShmemRSSBytes == 0
+	switch {
+	case like.HasAnon && k.AnonRSSBytes > 0 && !rssOnly:
+		return k.AnonRSSBytes, "the kernel's anon-rss", true
+	case rssOnly && k.AnonRSSBytes > 0:
+		return k.AnonRSSBytes, "the killer's VmRSS", true
+	case k.AnonRSSBytes+k.FileRSSBytes+k.ShmemRSSBytes > 0:
+		return k.AnonRSSBytes + k.FileRSSBytes + k.ShmemRSSBytes, "the kernel's RSS (anon-rss + file-rss + shmem-rss)", true
+	}
+	return 0, "", false
+}
+
+// measureOf names what a reading's figure is.
+func measureOf(m mem) string {
+	if m.HasAnon {
+		return "anonymous RSS"
+	}
+	return "RSS"
+}
+
+// figure is a reading in the measure the kill is compared with.
+func figure(m mem) int64 { return m.anonOrRSS() }
+
+// addedAtKill sets what the running test added before the kill: the
+// kernel's figure at the kill less the reading at its start, like with like
+// (anonymous with anonymous, RSS with RSS). A negative difference is no
+// growth of the test's that can be told: the estimate stays unknown.
+func addedAtKill(f *InFlight, k *placedKill, base mem, baseSource string, last mem, lastSource string, hasLast bool) string {
+	at, words, ok := killFigure(k, base)
+	if !ok {
+		return "the kill record gives no RSS figure: what the running test added is unknown"
+	}
+	what := measureOf(base)
+	est := at - figure(base)
+	if est < 0 {
+		return fmt.Sprintf("what it added is unknown: %s at the kill (%s) is below the %s at %s (%s), so memory was given back during it or the figures count differently",
+			words, FormatBytes(at), what, baseSource, FormatBytes(figure(base)))
+	}
+	f.AddedBytesEstimate = &est
+	ev := fmt.Sprintf("%s at the kill is %s, %s over the %s at %s (%s)",
+		words, FormatBytes(at), signed(est), what, baseSource, FormatBytes(figure(base)))
+	if hasLast && lastSource != baseSource && figure(last) != figure(base) && last.HasAnon == base.HasAnon {
+		if below := at - figure(last); below >= 0 {
+			ev += fmt.Sprintf("; the last reading on record (%s, %s) is %s below the kill", FormatBytes(figure(last)), lastSource, FormatBytes(below))
+		}
+	}
+	return ev
 }

@@ -137,7 +137,11 @@ func renderMarkdown(w io.Writer, r *correlate.Report, _ Options) error {
 	} else {
 		var rows [][]string
 		for i, l := range r.Leaks {
-			rows = append(rows, []string{fmt.Sprint(i + 1), mdTest(l.Test, true), mdCell(l.Worker),
+			name := mdTest(l.Test, true)
+			if l.Group != nil {
+				name += fmt.Sprintf(" (%d tests)", l.Group.Members)
+			}
+			rows = append(rows, []string{fmt.Sprint(i + 1), name, mdCell(l.Worker),
 				FormatBytes(l.RetainedBytes), share(l.ShareOfKill), mdCell(l.Confidence)})
 		}
 		m.table("rllrrl", []string{"#", "Test", "Worker", "Retained", "Share of kill", "Confidence"}, rows)
@@ -146,11 +150,23 @@ func renderMarkdown(w io.Writer, r *correlate.Report, _ Options) error {
 		m.line("")
 		for i, l := range r.Leaks {
 			m.line("%d. %s (pid %s)", i+1, mdTest(l.Test, false), pidString(l.PID))
+			if g := groupWords(l.Group); g != "" {
+				m.line("   - %s", mdText(g))
+			}
 			if o := openObjects(l.OpenObjects); o != "" {
 				m.line("   - open objects: %s", mdText(o))
 			}
 			m.evidence("   ", l.Evidence)
 		}
+	}
+
+	if a := r.MemoryAtKill; a != nil {
+		m.heading("Memory at the kill: "+mdText(accountTitle(a)), -1)
+		var rows [][]string
+		for _, row := range accountRows(a) {
+			rows = append(rows, []string{mdCell(row[0]), row[1], row[2], mdCell(row[3])})
+		}
+		m.table("lrrl", []string{"Part", "Size", "Share", "Basis"}, rows)
 	}
 
 	m.heading("In flight when killed", len(r.InFlight))
@@ -167,14 +183,16 @@ func renderMarkdown(w io.Writer, r *correlate.Report, _ Options) error {
 	}
 
 	m.heading("Hogs: high peak, nothing retained", len(r.Hogs))
+	m.line("%s.", mdText(upperFirst(hogRuleWords(r.HogRule))))
+	m.line("")
 	if len(r.Hogs) == 0 {
 		m.line("None found.")
 	} else {
 		var rows [][]string
 		for _, h := range r.Hogs {
-			rows = append(rows, []string{mdTest(h.Test, true), mdCell(h.Worker), FormatBytes(h.PeakBytes), FormatBytes(h.RetainedBytes)})
+			rows = append(rows, []string{mdTest(h.Test, true), mdCell(h.Worker), FormatBytes(h.RiseBytes), FormatBytes(h.PeakBytes), FormatBytes(h.RetainedBytes)})
 		}
-		m.table("llrr", []string{"Test", "Worker", "Peak", "Retained"}, rows)
+		m.table("llrrr", []string{"Test", "Worker", "Rise", "Peak", "Retained"}, rows)
 		m.entryEvidence(len(r.Hogs), func(i int) (string, []string) { return r.Hogs[i].Test, r.Hogs[i].Evidence })
 	}
 

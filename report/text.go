@@ -168,18 +168,30 @@ func renderText(w io.Writer, r *correlate.Report, opts Options) error {
 	} else {
 		rows := [][]string{{"#", "TEST", "WORKER", "PID", "RETAINED", "SHARE OF KILL", "CONFIDENCE"}}
 		for i, l := range r.Leaks {
-			rows = append(rows, []string{fmt.Sprint(i + 1), testName(l.Test), orDash(l.Worker), pidString(l.PID),
+			rows = append(rows, []string{fmt.Sprint(i + 1), testName(leakName(l)), orDash(l.Worker), pidString(l.PID),
 				FormatBytes(l.RetainedBytes), share(l.ShareOfKill), t.confidence(l.Confidence)})
 		}
 		t.table(rows)
 		for i, l := range r.Leaks {
 			t.line("")
 			t.line("  %d. %s", i+1, t.paint(ansiBold, testName(l.Test)))
+			if g := groupWords(l.Group); g != "" {
+				t.line("     %s", g)
+			}
 			if o := openObjects(l.OpenObjects); o != "" {
 				t.line("     open objects: %s", o)
 			}
 			t.evidence("     ", l.Evidence)
 		}
+	}
+
+	if a := r.MemoryAtKill; a != nil {
+		t.heading("Memory at the kill", -1, accountTitle(a))
+		rows := [][]string{{"PART", "SIZE", "SHARE", "BASIS"}}
+		for _, row := range accountRows(a) {
+			rows = append(rows, []string{row[0], row[1], row[2], printable(row[3])})
+		}
+		t.table(rows)
 	}
 
 	t.heading("In flight", len(r.InFlight), "running when the process died")
@@ -201,13 +213,14 @@ func renderText(w io.Writer, r *correlate.Report, opts Options) error {
 		}
 	}
 
-	t.heading("Hogs", len(r.Hogs), "high peak, nothing lasting retained")
+	t.heading("Hogs", len(r.Hogs), "high peak, nothing lasting retained, highest rise first")
+	t.line("  %s", printable(hogRuleWords(r.HogRule)))
 	if len(r.Hogs) == 0 {
 		t.line("  none found")
 	} else {
-		rows := [][]string{{"TEST", "WORKER", "PEAK", "RETAINED"}}
+		rows := [][]string{{"TEST", "WORKER", "RISE", "PEAK", "RETAINED"}}
 		for _, h := range r.Hogs {
-			rows = append(rows, []string{testName(h.Test), orDash(h.Worker), FormatBytes(h.PeakBytes), FormatBytes(h.RetainedBytes)})
+			rows = append(rows, []string{testName(h.Test), orDash(h.Worker), FormatBytes(h.RiseBytes), FormatBytes(h.PeakBytes), FormatBytes(h.RetainedBytes)})
 		}
 		t.table(rows)
 		for _, h := range r.Hogs {
