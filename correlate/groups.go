@@ -190,18 +190,21 @@ func groupRule(members []*testMem, minBytes, floor int64) (Group, []*testMem, bo
 		MedianMemberBytes: median,
 		MinMemberBytes:    retaining[n-1].Retained,
 		MaxMemberBytes:    retaining[0].Retained,
-		RetainedBytes:     sum,
 	}, retaining, true
 }
 
 // groupLeak is a group that met the rule, as a leak.
 func groupLeak(c *groupCand, g Group, retaining []*testMem, p *proc, own, ended *placedKill, floor int64) Leak {
+	var sum int64
+	for _, t := range retaining {
+		sum += t.Retained
+	}
 	l := Leak{
 		Test:          c.id,
 		Worker:        p.Worker,
 		PID:           p.PID,
-		RetainedBytes: g.RetainedBytes,
-		ShareOfKill:   shareOf(g.RetainedBytes, p.PID, own, ended),
+		RetainedBytes: sum,
+		ShareOfKill:   shareOf(sum, p.PID, own, ended),
 		OpenObjects:   map[string]int{},
 		Group:         &g,
 	}
@@ -237,7 +240,7 @@ func groupLeak(c *groupCand, g Group, retaining []*testMem, p *proc, own, ended 
 	}
 	l.Evidence = append(l.Evidence, fmt.Sprintf("%d of %d %s each kept %s to %s (median %s) of %s, %s together, still held %s; none alone reaches the %s noise floor",
 		g.RetainingMembers, g.Members, what, FormatBytes(g.MinMemberBytes), FormatBytes(g.MaxMemberBytes), FormatBytes(g.MedianMemberBytes),
-		measure, FormatBytes(g.RetainedBytes), at, FormatBytes(floor)))
+		measure, FormatBytes(sum), at, FormatBytes(floor)))
 	if c.kind == GroupFixture {
 		setter := "before its tests"
 		if c.setter != nil {

@@ -129,8 +129,6 @@ type Group struct {
 	MaxMemberBytes    int64  `json:"max_member_bytes"`
 	Fixture           string `json:"fixture,omitempty"` // kind fixture: its name and scope
 	Scope             string `json:"scope,omitempty"`
-	// RetainedBytes is the retaining members' sum (Leak.RetainedBytes).
-	RetainedBytes int64 `json:"-"`
 }
 
 // Unclosed is a test that left objects open holding less than the noise floor.
