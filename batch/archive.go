@@ -11,6 +11,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/oomlens/oomlens/decompress"
 	"github.com/oomlens/oomlens/discover"
 )
 
@@ -154,7 +155,7 @@ func (a *archiveReader) readZip(f *os.File) error {
 }
 
 func (a *archiveReader) readTar(f *os.File) error {
-	rc, _, err := discover.NewReader(f)
+	rc, _, err := decompress.NewReader(f)
 	if err != nil {
 		return err
 	}
@@ -200,7 +201,7 @@ func (a *archiveReader) add(name string, r io.Reader, size int64) error {
 		return nil
 	}
 	// The magic bytes tell a compressed member; they are read again below.
-	var magic [6]byte
+	var magic [decompress.MagicBytes]byte
 	n, err := io.ReadFull(r, magic[:])
 	switch err {
 	case nil:
@@ -212,10 +213,10 @@ func (a *archiveReader) add(name string, r io.Reader, size int64) error {
 		r = io.MultiReader(bytes.NewReader(magic[:n]), errReader{err})
 	}
 	var data []byte
-	if discover.CompressionOf(magic[:n]) == discover.CompressionNone {
+	if decompress.Of(magic[:n]) == decompress.None {
 		data, err = readAll(io.LimitReader(r, a.budget+1), min(size, a.budget, maxPresize))
 	} else {
-		dr, _, derr := discover.NewReader(r)
+		dr, _, derr := decompress.NewReader(r)
 		if derr != nil {
 			a.warnf("member %q: %v: skipped", name, derr)
 			return nil

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/oomlens/oomlens/correlate"
 	"github.com/oomlens/oomlens/discover"
+	"github.com/oomlens/oomlens/job"
 )
 
 const kernelLine = "[ 5864.708440] Out of memory: Killed process 996 (python) total-vm:2991716kB, anon-rss:122228kB, file-rss:0kB, shmem-rss:0kB\n"
@@ -153,11 +155,11 @@ func TestLoadArchives(t *testing.T) {
 			t.Fatalf("%s: %d inputs, want 2", name, len(l.Set.Inputs))
 		}
 		k, py := l.Set.Inputs[0], l.Set.Inputs[1]
-		if k.Path != name+"/logs/kern.log.gz" || !k.Has(discover.KindKernelLog) {
+		if k.Path != name+"/logs/kern.log.gz" || !slices.Contains(job.Sniff(k.Head), job.KindKernelLog) {
 			t.Errorf("%s: kernel member %+v", name, k)
 		}
-		if !py.Has(discover.KindPytestLog) {
-			t.Errorf("%s: pytest member kinds %q", name, py.Kinds)
+		if kinds := job.Sniff(py.Head); !slices.Contains(kinds, job.KindPytestLog) {
+			t.Errorf("%s: pytest member kinds %q", name, kinds)
 		}
 		warn := strings.Join(l.Warnings, "\n")
 		for _, w := range []string{`"../../etc/evil" escapes`, `"/abs/evil" escapes`, `"link" is a link`} {
@@ -201,15 +203,16 @@ func TestRunIsOrderedWhateverTheParallelism(t *testing.T) {
 		jobs = append(jobs, Job{Name: filepath.Base(p), Path: p})
 	}
 	jobs = append(jobs, Job{Name: "zz-missing", Path: filepath.Join(dir, "zz-missing")})
-	analyze := func(job Job, l *Loaded) (*correlate.Report, error) {
+	replaceAnalyze(t, func(set *discover.Set, _ job.Options) (*correlate.Report, error) {
 		time.Sleep(time.Duration(rand.Intn(3)) * time.Millisecond)
-		if job.Name == "job007" {
+		name := jobName(set)
+		if name == "job007" {
 			panic("boom")
 		}
-		return &correlate.Report{Verdict: job.Name + " " + l.Set.Inputs[0].Kinds[0]}, nil
-	}
+		return &correlate.Report{Verdict: name + " " + job.Sniff(set.Inputs[0].Head)[0]}, nil
+	})
 	var got []string
-	err := Run(context.Background(), jobs, analyze, Options{Workers: 8}, func(r Result) error {
+	err := Run(context.Background(), jobs, Options{Workers: 8}, func(r Result) error {
 		switch {
 		case r.Err != nil:
 			got = append(got, r.Job.Name+" error")
@@ -352,16 +355,16 @@ func TestRunWindow(t *testing.T) {
 	for _, workers := range []int{1, 2, 3} {
 		var mu sync.Mutex
 		started, emitted, most := 0, 0, 0
-		analyze := func(job Job, l *Loaded) (*correlate.Report, error) {
+		replaceAnalyze(t, func(set *discover.Set, _ job.Options) (*correlate.Report, error) {
 			mu.Lock()
 			started++
 			most = max(most, started-emitted)
 			mu.Unlock()
 			time.Sleep(time.Duration(rand.Intn(200)) * time.Microsecond)
-			return &correlate.Report{Verdict: job.Name}, nil
-		}
+			return &correlate.Report{Verdict: jobName(set)}, nil
+		})
 		i := 0
-		err := Run(context.Background(), jobs, analyze, Options{Workers: workers}, func(r Result) error {
+		err := Run(context.Background(), jobs, Options{Workers: workers}, func(r Result) error {
 			if r.Err != nil || r.Report.Verdict != jobs[i].Name {
 				t.Fatalf("workers %d: result %d is %+v, want %s", workers, i, r, jobs[i].Name)
 			}
@@ -377,5 +380,45 @@ func TestRunWindow(t *testing.T) {
 		if most > 4*workers {
 			t.Errorf("workers %d: %d jobs analysed ahead of the emitted ones, want at most %d", workers, most, 4*workers)
 		}
+	}
+}
+
+// replaceAnalyze makes Run analyse with fn for the rest of the test.
+func replaceAnalyze(t *testing.T, fn func(*discover.Set, job.Options) (*correlate.Report, error)) {
+	t.Helper()
+	saved := analyze
+	analyze = fn
+	t.Cleanup(func() { analyze = saved })
+}
+
+// jobName is the folder of a test job's one kern.log.
+func jobName(set *discover.Set) string {
+	return filepath.Base(filepath.Dir(set.Inputs[0].Path))
+}
+
+// TestRunAnalyzes: without a replacement, Run analyses each job with
+// job.Analyze and the job's options, and adds what reading the job warned
+// of to the report's warnings.
+func TestRunAnalyzes(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "job.zip")
+	writeZip(t, p, []member{{name: "kern.log", data: []byte(kernelLine)}, {name: "../evil", data: []byte("x")}})
+	var got []Result
+	err := Run(context.Background(), []Job{{Name: "job.zip", Path: p, Archive: true}}, Options{Workers: 1}, func(r Result) error {
+		got = append(got, r)
+		return nil
+	})
+	if err != nil || len(got) != 1 || got[0].Err != nil {
+		t.Fatalf("run: %v, results %+v", err, got)
+	}
+	rep := got[0].Report
+	if len(rep.Kills) != 1 || rep.Kills[0].PID != 996 {
+		t.Errorf("kills %+v, want pid 996", rep.Kills)
+	}
+	if len(rep.Inputs) != 1 || !slices.Equal(rep.Inputs[0].Kinds, []string{job.KindKernelLog}) {
+		t.Errorf("inputs %+v", rep.Inputs)
+	}
+	if w := strings.Join(rep.Warnings, "\n"); !strings.Contains(w, `"../evil" escapes`) {
+		t.Errorf("reading's warning not in the report's:\n%s", w)
 	}
 }

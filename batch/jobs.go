@@ -14,7 +14,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/oomlens/oomlens/discover"
+	"github.com/oomlens/oomlens/decompress"
 )
 
 // Job is one failed job's artifacts: a folder of input files, or an archive
@@ -130,7 +130,7 @@ func isArchiveFile(path string) (bool, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return false, err
 	}
-	rc, _, err := discover.NewReader(f)
+	rc, _, err := decompress.NewReader(f)
 	if err != nil {
 		return false, nil // a damaged compressed file is an input, reported as such
 	}

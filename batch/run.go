@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/oomlens/oomlens/correlate"
+	"github.com/oomlens/oomlens/job"
 )
 
 // Result is the outcome of one job.
@@ -16,21 +17,25 @@ type Result struct {
 	Err      error             // the job could not be read or analysed
 }
 
-// AnalyzeFunc analyses one loaded job, as `oomlens analyze` would.
-type AnalyzeFunc func(job Job, l *Loaded) (*correlate.Report, error)
-
 // Options tunes Run.
 type Options struct {
 	Workers     int   // parallel jobs; 0 = the number of CPUs
 	MaxJobBytes int64 // per-job decompression cap; 0 = DefaultMaxJobBytes
+	// Analyze tunes the analysis of each job, as `oomlens analyze` flags do.
+	Analyze job.Options
 }
 
-// Run analyses jobs in parallel and calls emit once per job, in the order of
+// analyze is the analysis of one job; tests replace it to hold jobs back or
+// make one fail.
+var analyze = job.Analyze
+
+// Run analyses jobs in parallel, each as `oomlens analyze` would
+// (job.Analyze), and calls emit once per job, in the order of
 // jobs whatever the parallelism, so that output is deterministic. At most a
 // few jobs per worker are held between analysis and emission, so memory does
 // not grow with the number of jobs. An error from emit stops the run; a job
 // that fails is a Result with Err, and the run goes on.
-func Run(ctx context.Context, jobs []Job, analyze AnalyzeFunc, opts Options, emit func(Result) error) error {
+func Run(ctx context.Context, jobs []Job, opts Options, emit func(Result) error) error {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
@@ -69,7 +74,7 @@ func Run(ctx context.Context, jobs []Job, analyze AnalyzeFunc, opts Options, emi
 		go func() {
 			defer wg.Done()
 			for i := range todo {
-				slots[i%len(slots)] <- runOne(jobs[i], analyze, opts.MaxJobBytes)
+				slots[i%len(slots)] <- runOne(jobs[i], opts)
 			}
 		}()
 	}
@@ -81,17 +86,21 @@ func Run(ctx context.Context, jobs []Job, analyze AnalyzeFunc, opts Options, emi
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		// The slot is given back once the result is emitted, not before:
+		// then no more than cap(window) jobs are ever analysed ahead of the
+		// emitted ones, as the window promises.
+		err := emit(r)
 		<-window
-		if err := emit(r); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func runOne(job Job, analyze AnalyzeFunc, maxBytes int64) (res Result) {
-	res.Job = job
-	l, err := Load(job, maxBytes)
+func runOne(j Job, opts Options) (res Result) {
+	res.Job = j
+	l, err := Load(j, opts.MaxJobBytes)
 	if err != nil {
 		res.Err = err
 		return res
@@ -106,7 +115,10 @@ func runOne(job Job, analyze AnalyzeFunc, maxBytes int64) (res Result) {
 			res.Err = panicError{p}
 		}
 	}()
-	res.Report, res.Err = analyze(job, l)
+	res.Report, res.Err = analyze(l.Set, opts.Analyze)
+	if res.Report != nil {
+		res.Report.Warnings = append(res.Report.Warnings, l.Warnings...)
+	}
 	return res
 }
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/diagnostics"
 )
 
 // bigJob is 100,000 tests in 2,000 modules of 50, each module's first test
@@ -74,7 +74,7 @@ func BenchmarkNormaliseDiagnostics(b *testing.B) {
 		fmt.Fprintf(&sb, `{"event":"test_start","time":%d.000,"pid":8612,"nodeid":"tests/test_m.py::test_%d","rss_bytes":188743680,"rss_anon_bytes":157286400}`+"\n", 1771803094+i, i)
 		fmt.Fprintf(&sb, `{"event":"test_end","time":%d.500,"pid":8612,"nodeid":"tests/test_m.py::test_%d","outcome":"passed","rss_bytes":188743680,"rss_anon_bytes":157286400,"peak_rss_bytes":189373178}`+"\n", 1771803094+i, i)
 	}
-	d, err := heap.ParseDiagnostics(strings.NewReader(sb.String()), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"})
+	d, err := diagnostics.Parse(strings.NewReader(sb.String()), diagnostics.Options{Name: "diagnostics.jsonl"})
 	if err != nil {
 		b.Fatal(err)
 	}

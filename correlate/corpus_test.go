@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/oomlens/oomlens/dmesg"
-	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/pytestlog"
+	"github.com/oomlens/oomlens/weathercop"
 )
 
 func corpus(parts ...string) string {
@@ -52,7 +53,7 @@ func readWeathercop(t *testing.T, path string) WeathercopInput {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	l, err := heap.ParseWeathercop(f, heap.WeathercopOptions{Name: path})
+	l, err := weathercop.Parse(f, weathercop.Options{Name: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestRealWeathercop(t *testing.T) {
 // is summarised into the report with its largest anonymous regions.
 func TestRealCore(t *testing.T) {
 	path := corpus("cores", "oomcore-demo.core.xz")
-	c, err := heap.ReadCore(path, heap.CoreOptions{Name: path})
+	c, err := elfcore.ReadFile(path, elfcore.Options{Name: path})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oomlens/oomlens/diagnostics"
 	"github.com/oomlens/oomlens/dmesg"
-	"github.com/oomlens/oomlens/heap"
+	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/pytestlog"
+	"github.com/oomlens/oomlens/record/manifest"
+	"github.com/oomlens/oomlens/weathercop"
 )
 
 // Evidence is everything read from one job, as the parsers gave it.
@@ -51,54 +54,26 @@ type JUnitInput struct {
 // output).
 type DiagnosticsInput struct {
 	Path string
-	Diag *heap.Diagnostics
+	Diag *diagnostics.Log
 }
 
 // WeathercopInput is one weathercop test_memory.log.
 type WeathercopInput struct {
 	Path string
-	Log  *heap.WeathercopLog
+	Log  *weathercop.Log
 }
 
 // RecordInput is one record.json that `oomlens record` wrote into its job
 // folder.
 type RecordInput struct {
 	Path     string
-	Manifest RecordManifest
-}
-
-// RecordManifest is what the correlator reads of record.json (schema
-// "oomlens/record/v1", package record's Manifest): how the command ended, the
-// fate of the kernel log read during the run, the host's boot time and the
-// sampling interval.
-type RecordManifest struct {
-	// ExitCode is the command's exit status, nil when a signal ended it.
-	ExitCode *int
-	// Signal is the signal that ended it in Go's words ("killed",
-	// "terminated", "interrupt"), nil when it exited.
-	Signal *string
-	// Status is what a shell reports: ExitCode, or 128 + the signal number.
-	Status int
-	// KernelLog names the file of the kernel records read during the run
-	// (it may be empty: nothing was logged), nil when they could not be
-	// read; KernelLogUnavailable then says why.
-	KernelLog            *string
-	KernelLogUnavailable string
-	// BootTime is the host's boot time, Unix seconds (/proc/stat btime).
-	BootTime int64
-	// Start and End are when the command was started and reaped (RFC 3339).
-	Start, End string
-	// IntervalMS is the sampler's period (sampler.interval_ms), 0 unknown;
-	// LineTicks counts the readings taken as -v result lines ended
-	// (sampler.line_ticks).
-	IntervalMS float64
-	LineTicks  int
+	Manifest manifest.Manifest
 }
 
 // CoreInput is one ELF core dump.
 type CoreInput struct {
 	Path string
-	Core *heap.Core
+	Core *elfcore.Core
 }
 
 // Analyze correlates everything read from one job into a Report. It returns
@@ -213,7 +188,7 @@ func (n *normaliser) nodeOrder() {
 			continue
 		}
 		for _, r := range in.Diag.Records {
-			if r.Event == heap.EventTestStart || r.Event == heap.EventTestEnd {
+			if r.Event == diagnostics.EventTestStart || r.Event == diagnostics.EventTestEnd {
 				n.addID(r.NodeID)
 			}
 		}
@@ -299,7 +274,7 @@ func (n *normaliser) diagnostics() {
 		for _, w := range d.Warnings {
 			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
 		}
-		summary := d.Format == heap.FormatSummary
+		summary := d.Format == diagnostics.FormatSummary
 		if summary {
 			n.warnf("%s: a summary of per-test peaks (no RSS before and after each test): it can show hogs, never a leak; its peaks are read as allocation peaks, in the writer's own meaning", in.Path)
 		}
@@ -312,7 +287,7 @@ func (n *normaliser) diagnostics() {
 			p := get(r.PID, r.Worker, in.Path, room)
 			m := mem{RSSBytes: r.RSSBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
 			switch r.Event {
-			case heap.EventSessionStart:
+			case diagnostics.EventSessionStart:
 				p.Comm, p.Cmdline = extraString(r.Extra, "comm"), extraString(r.Extra, "cmdline")
 				if r.HasBootTime && r.BootTime > 0 {
 					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsBootTime, BootUnix: r.BootTime, UncertaintyS: 1, Source: pos(in.Path, r.Line)})
@@ -323,15 +298,15 @@ func (n *normaliser) diagnostics() {
 				if r.HasRSS && r.Time > 0 {
 					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
 				}
-			case heap.EventSessionEnd:
+			case diagnostics.EventSessionEnd:
 				p.Ended, p.EndedTime = pos(in.Path, r.Line), r.Time
-			case heap.EventSample:
+			case diagnostics.EventSample:
 				if r.HasRSS && r.Time > 0 {
 					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
 				}
-			case heap.EventTestStart:
+			case diagnostics.EventTestStart:
 				p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line})
-			case heap.EventTestEnd:
+			case diagnostics.EventTestEnd:
 				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line, Outcome: r.Outcome, TracebackKept: r.TracebackKept}
 				if summary {
 					s.HasMem = false
@@ -356,7 +331,7 @@ func (n *normaliser) diagnostics() {
 					p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: in.Path, SourceLine: r.Line})
 				}
 				p.Steps = append(p.Steps, s)
-			case heap.EventFixtureTeardown, heap.EventFixtureSetup:
+			case diagnostics.EventFixtureTeardown, diagnostics.EventFixtureSetup:
 				before := mem{RSSBytes: r.RSSBeforeBytes}
 				after := mem{RSSBytes: r.RSSAfterBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
 				if after.HasAnon {
@@ -365,7 +340,7 @@ func (n *normaliser) diagnostics() {
 					before.AnonBytes, before.HasAnon = r.RSSBeforeBytes-(r.RSSAfterBytes-r.RSSAnonBytes), true
 				}
 				kind := stepFixture
-				if r.Event == heap.EventFixtureSetup {
+				if r.Event == diagnostics.EventFixtureSetup {
 					kind = stepFixtureSetup
 				}
 				p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, Fixture: r.Fixture, Scope: r.Scope, Time: r.Time,
@@ -429,13 +404,13 @@ func (n *normaliser) weathercop() {
 			}
 			m := mem{RSSBytes: r.VmRSSBytes}
 			switch r.Event {
-			case heap.WeathercopSessionEnd:
+			case weathercop.SessionEnd:
 				p.Ended, p.EndedTime = pos(in.Path, r.Line), t
-			case heap.WeathercopSessionStart:
+			case weathercop.SessionStart:
 				if r.HasVmRSS {
 					p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: in.Path, SourceLine: r.Line})
 				}
-			case heap.WeathercopTestStart:
+			case weathercop.TestStart:
 				id := resolve(r.Test)
 				open[r.Test] = id
 				s := step{Kind: stepStart, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: in.Path, SourceLine: r.Line}
@@ -443,7 +418,7 @@ func (n *normaliser) weathercop() {
 					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
 				}
 				p.Steps = append(p.Steps, s)
-			case heap.WeathercopTestEnd:
+			case weathercop.TestEnd:
 				id, ok := open[r.Test]
 				if !ok {
 					id = resolve(r.Test)

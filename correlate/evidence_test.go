@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oomlens/oomlens/diagnostics"
 	"github.com/oomlens/oomlens/dmesg"
-	"github.com/oomlens/oomlens/heap"
 	"github.com/oomlens/oomlens/pytestlog"
+	"github.com/oomlens/oomlens/weathercop"
 )
 
 func readDiagnostics(t *testing.T, path string) DiagnosticsInput {
@@ -19,7 +20,7 @@ func readDiagnostics(t *testing.T, path string) DiagnosticsInput {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	d, err := heap.ParseDiagnostics(f, heap.DiagnosticsOptions{Name: path})
+	d, err := diagnostics.Parse(f, diagnostics.Options{Name: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,19 +160,19 @@ func TestJUnitXdistCrash(t *testing.T) {
 // order the pytest log ran them.
 func TestBareNamesJoined(t *testing.T) {
 	ts := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	rec := func(line int, ev, name string, sec int, rssMiB int64, open int) heap.WeathercopRecord {
-		return heap.WeathercopRecord{Line: line, Event: ev, Test: name, Time: ts.Add(time.Duration(sec) * time.Second),
+	rec := func(line int, ev, name string, sec int, rssMiB int64, open int) weathercop.Record {
+		return weathercop.Record{Line: line, Event: ev, Test: name, Time: ts.Add(time.Duration(sec) * time.Second),
 			VmRSSBytes: rssMiB * MiB, HasVmRSS: true, OpenXarrayDatasets: open}
 	}
-	wc := &heap.WeathercopLog{Records: []heap.WeathercopRecord{
-		rec(1, heap.WeathercopSessionStart, "pytest", 0, 100, 0),
-		rec(2, heap.WeathercopTestStart, "test_phase_randomization", 1, 100, 0),
-		rec(3, heap.WeathercopTestEnd, "test_phase_randomization", 2, 900, 1),
-		rec(4, heap.WeathercopTestStart, "test_fit[clayton]", 3, 900, 0),
-		rec(5, heap.WeathercopTestEnd, "test_fit[clayton]", 4, 900, 1),
-		rec(6, heap.WeathercopTestStart, "test_phase_randomization", 5, 900, 0),
-		rec(7, heap.WeathercopTestEnd, "test_phase_randomization", 6, 1000, 1),
-		rec(8, heap.WeathercopTestStart, "test_sim", 7, 1000, 0),
+	wc := &weathercop.Log{Records: []weathercop.Record{
+		rec(1, weathercop.SessionStart, "pytest", 0, 100, 0),
+		rec(2, weathercop.TestStart, "test_phase_randomization", 1, 100, 0),
+		rec(3, weathercop.TestEnd, "test_phase_randomization", 2, 900, 1),
+		rec(4, weathercop.TestStart, "test_fit[clayton]", 3, 900, 0),
+		rec(5, weathercop.TestEnd, "test_fit[clayton]", 4, 900, 1),
+		rec(6, weathercop.TestStart, "test_phase_randomization", 5, 900, 0),
+		rec(7, weathercop.TestEnd, "test_phase_randomization", 6, 1000, 1),
+		rec(8, weathercop.TestStart, "test_sim", 7, 1000, 0),
 	}}
 	// The CI log's stamps are UTC; weathercop's are Berlin's local time,
 	// an hour ahead.

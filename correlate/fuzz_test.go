@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oomlens/oomlens/diagnostics"
 	"github.com/oomlens/oomlens/dmesg"
-	"github.com/oomlens/oomlens/heap"
 	"github.com/oomlens/oomlens/pytestlog"
 )
 
@@ -17,7 +17,7 @@ import (
 // a kernel kill of the pid the file names; a parse error is fine, a panic
 // is not.
 func analyzeDiagnostics(t testing.TB, data []byte) {
-	d, err := heap.ParseDiagnostics(bytes.NewReader(data), heap.DiagnosticsOptions{Name: "fuzz.jsonl"})
+	d, err := diagnostics.Parse(bytes.NewReader(data), diagnostics.Options{Name: "fuzz.jsonl"})
 	if err != nil {
 		return
 	}

@@ -157,8 +157,8 @@ func recordSteps(j *job) (bool, []string) {
 // unknown), and whether it also read the memory as result lines ended.
 func recordSampling(j *job) (float64, bool) {
 	for _, r := range j.Records {
-		if r.Manifest.IntervalMS > 0 {
-			return r.Manifest.IntervalMS / 1000, r.Manifest.LineTicks > 0
+		if r.Manifest.Sampler.IntervalMS > 0 {
+			return r.Manifest.Sampler.IntervalMS / 1000, r.Manifest.Sampler.LineTicks > 0
 		}
 	}
 	return 0, false

@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oomlens/oomlens/diagnostics"
 	"github.com/oomlens/oomlens/dmesg"
-	"github.com/oomlens/oomlens/heap"
 	"github.com/oomlens/oomlens/pytestlog"
+	"github.com/oomlens/oomlens/record/manifest"
 )
 
 // TestRecordModeThroughParsers is a job folder as `oomlens record` writes
@@ -60,7 +60,7 @@ func TestRecordModeThroughParsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := heap.ParseDiagnostics(strings.NewReader(diag.String()), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"})
+	d, err := diagnostics.Parse(strings.NewReader(diag.String()), diagnostics.Options{Name: "diagnostics.jsonl"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,32 +124,19 @@ func recordJob(t *testing.T, dir string) *Evidence {
 	return ev
 }
 
-// readManifest decodes the fields of record.json the correlator uses.
-func readManifest(t *testing.T, path string) RecordManifest {
+// readManifest reads a record.json as job does.
+func readManifest(t *testing.T, path string) manifest.Manifest {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m struct {
-		Start, End           string
-		ExitCode             *int    `json:"exit_code"`
-		Signal               *string `json:"signal"`
-		Status               int     `json:"status"`
-		BootTime             int64   `json:"boot_time"`
-		KernelLog            *string `json:"kernel_log"`
-		KernelLogUnavailable string  `json:"kernel_log_unavailable"`
-		Sampler              struct {
-			IntervalMS float64 `json:"interval_ms"`
-			LineTicks  int     `json:"line_ticks"`
-		} `json:"sampler"`
+	defer f.Close()
+	m, err := manifest.Parse(f, path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return RecordManifest{ExitCode: m.ExitCode, Signal: m.Signal, Status: m.Status, KernelLog: m.KernelLog,
-		KernelLogUnavailable: m.KernelLogUnavailable, BootTime: m.BootTime, Start: m.Start, End: m.End,
-		IntervalMS: m.Sampler.IntervalMS, LineTicks: m.Sampler.LineTicks}
+	return *m
 }
 
 // TestRealRecordJobs analyses real `oomlens record` folders (see each
@@ -312,7 +299,7 @@ func synthRecord(t *testing.T, lines []synthLine, samples [][2]float64, records 
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := heap.ParseDiagnostics(strings.NewReader(diag.String()), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"})
+	d, err := diagnostics.Parse(strings.NewReader(diag.String()), diagnostics.Options{Name: "diagnostics.jsonl"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,21 +432,21 @@ func TestRecordRunEnd(t *testing.T) {
 	lines := []synthLine{{"a.py::t1", 1.0, "PASSED"}, {"a.py::t2", 1.1, ""}}
 	samples := [][2]float64{{0.2001, 100}, {1.0001, 100}, {1.1001, 100}}
 	for _, tc := range []struct {
-		m        RecordManifest
+		m        manifest.Manifest
 		kind     string
 		evidence string
 	}{
-		{RecordManifest{Signal: strp("killed"), Status: 137}, "sigkill", `record.json: the command was ended by signal "killed" (status 137)`},
-		{RecordManifest{Signal: strp("terminated"), Status: 143}, "cancelled", `record.json: the command was ended by signal "terminated" (status 143)`},
-		{RecordManifest{Signal: strp("interrupt"), Status: 130}, "cancelled", `record.json: the command was ended by signal "interrupt" (status 130)`},
-		{RecordManifest{Signal: strp("segmentation fault"), Status: 139}, "crash", `record.json: the command was ended by signal "segmentation fault" (status 139)`},
-		{RecordManifest{ExitCode: intp(137), Status: 137}, "sigkill", "record.json: the command exited with status 137"},
-		{RecordManifest{ExitCode: intp(0), Status: 0}, "complete", "record.json: the command exited with status 0"},
-		{RecordManifest{ExitCode: intp(1), Status: 1}, "complete", "record.json: the command exited with status 1"},
-		{RecordManifest{ExitCode: intp(3), Status: 3}, "crash", "record.json: the command exited with status 3"},
+		{manifest.Manifest{Signal: strp("killed"), Status: 137}, "sigkill", `record.json: the command was ended by signal "killed" (status 137)`},
+		{manifest.Manifest{Signal: strp("terminated"), Status: 143}, "cancelled", `record.json: the command was ended by signal "terminated" (status 143)`},
+		{manifest.Manifest{Signal: strp("interrupt"), Status: 130}, "cancelled", `record.json: the command was ended by signal "interrupt" (status 130)`},
+		{manifest.Manifest{Signal: strp("segmentation fault"), Status: 139}, "crash", `record.json: the command was ended by signal "segmentation fault" (status 139)`},
+		{manifest.Manifest{ExitCode: intp(137), Status: 137}, "sigkill", "record.json: the command exited with status 137"},
+		{manifest.Manifest{ExitCode: intp(0), Status: 0}, "complete", "record.json: the command exited with status 0"},
+		{manifest.Manifest{ExitCode: intp(1), Status: 1}, "complete", "record.json: the command exited with status 1"},
+		{manifest.Manifest{ExitCode: intp(3), Status: 3}, "crash", "record.json: the command exited with status 3"},
 		// pytest's "interrupted" (Ctrl-C, or errors with -x): the status is
 		// said, the kind is not guessed.
-		{RecordManifest{ExitCode: intp(2), Status: 2}, "unknown", "record.json: the command exited with status 2"},
+		{manifest.Manifest{ExitCode: intp(2), Status: 2}, "unknown", "record.json: the command exited with status 2"},
 	} {
 		rep, err := Analyze(synthRecord(t, lines, samples, RecordInput{Path: "record.json", Manifest: tc.m}), Options{})
 		if err != nil {
@@ -481,7 +468,7 @@ func TestRecordRunEnd(t *testing.T) {
 func TestRecordKernelLogFate(t *testing.T) {
 	lines := []synthLine{{"a.py::t1", 1.0, "PASSED"}, {"a.py::t2", 1.1, ""}}
 	samples := [][2]float64{{0.2001, 100}, {1.0001, 100}, {1.1001, 100}}
-	killed := RecordManifest{Signal: strp("killed"), Status: 137}
+	killed := manifest.Manifest{Signal: strp("killed"), Status: 137}
 
 	m := killed
 	m.KernelLogUnavailable = "open /dev/kmsg: permission denied"
@@ -516,7 +503,7 @@ func TestRecordBootTime(t *testing.T) {
 	lines := []synthLine{{"a.py::t1", 1.0, "PASSED"}, {"a.py::t2", 1.1, ""}}
 	samples := [][2]float64{{0.2001, 100}, {1.0001, 100}, {1.1001, 100}}
 	const boot = 1795687200 - 1000
-	ev := synthRecord(t, lines, samples, RecordInput{Path: "record.json", Manifest: RecordManifest{Signal: strp("killed"), Status: 137, BootTime: boot, KernelLog: strp("kernel.log")}})
+	ev := synthRecord(t, lines, samples, RecordInput{Path: "record.json", Manifest: manifest.Manifest{Signal: strp("killed"), Status: 137, BootTime: boot, KernelLog: strp("kernel.log")}})
 	k, err := dmesg.Parse(strings.NewReader("[ 1001.500000] Out of memory: Killed process 700 (python3) total-vm:400000kB, anon-rss:300000kB, file-rss:1000kB, shmem-rss:0kB, UID:1000 pgtables:800kB oom_score_adj:0\n"), dmesg.Options{Name: "kernel.log"})
 	if err != nil {
 		t.Fatal(err)
@@ -540,7 +527,7 @@ func TestRecordBootTime(t *testing.T) {
 func TestRecordRunEndAgrees(t *testing.T) {
 	lines := []synthLine{{"a.py::t1", 1.0, "PASSED"}, {"a.py::t2", 1.1, ""}}
 	samples := [][2]float64{{0.2001, 100}, {1.0001, 100}, {1.1001, 100}}
-	ev := synthRecord(t, lines, samples, RecordInput{Path: "record.json", Manifest: RecordManifest{ExitCode: intp(137), Status: 137}})
+	ev := synthRecord(t, lines, samples, RecordInput{Path: "record.json", Manifest: manifest.Manifest{ExitCode: intp(137), Status: 137}})
 	py, err := pytestlog.Parse(strings.NewReader(strings.Join([]string{
 		"2026-11-26T10:00:00.0000000Z ============================= test session starts ==============================",
 		"2026-11-26T10:00:01.0000000Z a.py::t1 PASSED",
@@ -564,11 +551,11 @@ func TestRecordRunEndAgrees(t *testing.T) {
 // recorded job and checks that the report holds together: record-mode leaks
 // are of low confidence and retain something, hogs keep less than the floor.
 func analyzeRecord(t *testing.T, out, diag []byte) {
-	ev := &Evidence{Records: []RecordInput{{Path: "record.json", Manifest: RecordManifest{Signal: strp("killed"), Status: 137, IntervalMS: 50, LineTicks: 3, KernelLog: strp("kernel.log")}}}}
+	ev := &Evidence{Records: []RecordInput{{Path: "record.json", Manifest: manifest.Manifest{Signal: strp("killed"), Status: 137, Sampler: manifest.SamplerStats{IntervalMS: 50, LineTicks: 3}, KernelLog: strp("kernel.log")}}}}
 	if l, err := pytestlog.Parse(bytes.NewReader(out), pytestlog.Options{Name: "output.log"}); err == nil {
 		ev.Pytest = append(ev.Pytest, PytestInput{Path: "output.log", Log: l})
 	}
-	if d, err := heap.ParseDiagnostics(bytes.NewReader(diag), heap.DiagnosticsOptions{Name: "diagnostics.jsonl"}); err == nil {
+	if d, err := diagnostics.Parse(bytes.NewReader(diag), diagnostics.Options{Name: "diagnostics.jsonl"}); err == nil {
 		ev.Diagnostics = append(ev.Diagnostics, DiagnosticsInput{Path: "diagnostics.jsonl", Diag: d})
 	}
 	rep, err := Analyze(ev, Options{})

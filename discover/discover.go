@@ -1,19 +1,13 @@
 // Package discover turns the paths a user names into the inputs of one job:
-// it walks folders, reads stdin, undoes gzip, zstd and xz compression by the
-// content's magic bytes (never the file name: a rotated kern.log.2.gz and a
-// CI artifact called "log" are both common), and recognises what each input
-// is from its content.
-//
-// One input may carry several kinds: a CI job log with dmesg output pasted
-// into it is both a pytest-log and a kernel-log. Sniffing looks at the head
-// of an input only; the caller confirms the text kinds by parsing (see
-// Input.TextCandidate).
+// it walks folders, reads stdin, and undoes gzip, zstd and xz compression by
+// the content's magic bytes (package decompress; never the file name: a
+// rotated kern.log.2.gz and a CI artifact called "log" are both common). It
+// knows no format: each input carries the head of its content, from which
+// job's table of formats tells what it is.
 package discover
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -23,35 +17,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/oomlens/oomlens/decompress"
 )
 
-// Kind names, used in every output.
-const (
-	KindKernelLog   = "kernel-log"
-	KindPytestLog   = "pytest-log"
-	KindDiagnostics = "diagnostics-jsonl"
-	KindWeathercop  = "weathercop-log"
-	KindJUnitXML    = "junit-xml"
-	KindCollectList = "collect-list"
-	KindCore        = "core"
-	// KindRecordManifest is the record.json that `oomlens record` writes
-	// beside its logs: how the command ended, and whether the kernel log
-	// could be read.
-	KindRecordManifest = "record-manifest"
-	KindUnrecognized   = "unrecognized"
-)
-
-// Compression names, as reported in Input.Compression.
-const (
-	CompressionNone = ""
-	CompressionGzip = "gzip"
-	CompressionZstd = "zstd"
-	CompressionXz   = "xz"
-)
-
-// HeadBytes is how much of an input's decompressed content sniffing reads.
+// HeadBytes is how much of an input's decompressed content the head holds.
 const HeadBytes = 64 << 10
 
 // Input is one file of a job.
@@ -59,13 +28,12 @@ type Input struct {
 	// Path names the input in every message: the path as given or found by
 	// the walk, or "-" for standard input.
 	Path string
-	// Kinds recognised from the head of the content, in the order of the
-	// Kind constants; KindUnrecognized alone when nothing was.
-	Kinds []string
-	// Compression of the file on disk ("" when plain).
+	// Compression of the file on disk, as package decompress names it
+	// (decompress.None, "", when plain).
 	Compression string
-	// Head is the first HeadBytes of the decompressed content. It may share
-	// memory with the content: do not modify it.
+	// Head is the first HeadBytes of the decompressed content, what a
+	// format is recognised by. It may share memory with the content: do not
+	// modify it.
 	Head []byte
 	// SizeBytes is the size of the file on disk.
 	SizeBytes int64
@@ -77,35 +45,8 @@ type Input struct {
 	whole bool
 }
 
-// Has reports whether the input was recognised as kind k.
-func (in *Input) Has(k string) bool {
-	for _, have := range in.Kinds {
-		if have == k {
-			return true
-		}
-	}
-	return false
-}
-
-// TextCandidate reports whether the input is text that may hold kernel or
-// pytest lines even though its head did not show them: logs of CI jobs often
-// start with megabytes of setup output, and dmesg output is pasted at the end.
-// Structured inputs (JSON, XML, ELF) are not candidates.
-func (in *Input) TextCandidate() bool {
-	for _, k := range in.Kinds {
-		switch k {
-		case KindDiagnostics, KindJUnitXML, KindCore, KindWeathercop, KindCollectList, KindRecordManifest:
-			return false
-		}
-	}
-	if looksJSON(bytes.TrimLeft(in.Head, " \t\r\n\xef\xbb\xbf")) && !in.Has(KindKernelLog) {
-		return false // a JSON document is read only for what its keys say
-	}
-	return !looksBinary(in.Head)
-}
-
 // Open returns the decompressed content from its start, so several parsers
-// can read one input in turn. Content that sniffing read whole, and content
+// can read one input in turn. Content whose head holds all of it, and content
 // held in memory uncompressed, is read from memory; otherwise each call
 // opens the file anew.
 func (in *Input) Open() (io.ReadCloser, error) {
@@ -113,10 +54,10 @@ func (in *Input) Open() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(in.Head)), nil
 	}
 	if in.file == "" {
-		if in.Compression == CompressionNone {
+		if in.Compression == decompress.None {
 			return io.NopCloser(bytes.NewReader(in.data)), nil
 		}
-		rc, _, err := decompress(bytes.NewReader(in.data))
+		rc, _, err := decompress.NewReader(bytes.NewReader(in.data))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in.Path, err)
 		}
@@ -126,10 +67,10 @@ func (in *Input) Open() (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Path, err)
 	}
-	if in.Compression == CompressionNone {
+	if in.Compression == decompress.None {
 		return f, nil // the parsers buffer their reads
 	}
-	rc, _, err := decompress(f)
+	rc, _, err := decompress.NewReader(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", in.Path, err)
@@ -147,18 +88,17 @@ func (in *Input) File() string { return in.file }
 func (in *Input) Data() []byte { return in.data }
 
 // FromBytes makes an input of content held in memory, such as an archive
-// member, and sniffs it. name is used in every message about it.
+// member, and reads its head. name is used in every message about it.
 func FromBytes(name string, data []byte) (*Input, error) {
 	in := &Input{Path: name, data: data, SizeBytes: int64(len(data))}
-	if compressionOf(data) == CompressionNone {
+	if decompress.Of(data) == decompress.None {
 		// The head is the content's own start: no copy.
 		n := min(len(data), HeadBytes)
 		in.Head = data[:n:n]
 		in.whole = n == len(data)
-		in.Kinds = Sniff(in.Head)
 		return in, nil
 	}
-	if err := in.sniff(bytes.NewReader(data), -1); err != nil {
+	if err := in.readHead(bytes.NewReader(data), -1); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -173,7 +113,7 @@ type Options struct {
 }
 
 // Walk expands paths (files, folders walked in lexical order, "-" for stdin)
-// into inputs and sniffs each. A path that cannot be read is an error naming
+// into inputs and reads the head of each. A path that cannot be read is an error naming
 // it. Hidden folders (".git") are skipped. The caller removes the temp files
 // with Cleanup.
 func Walk(paths []string, opts Options) (*Set, error) {
@@ -197,7 +137,7 @@ func Walk(paths []string, opts Options) (*Set, error) {
 			return set, err
 		}
 		if !st.IsDir() {
-			in, err := sniffFile(p, p, st.Size())
+			in, err := openFile(p, p, st.Size())
 			if err != nil {
 				return set, err
 			}
@@ -229,7 +169,7 @@ func Walk(paths []string, opts Options) (*Set, error) {
 			if err != nil {
 				return set, err
 			}
-			in, err := sniffFile(f, f, st.Size())
+			in, err := openFile(f, f, st.Size())
 			if err != nil {
 				return set, err
 			}
@@ -269,30 +209,30 @@ func (s *Set) fromStdin(opts Options) (*Input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("-: reading standard input: %w", err)
 	}
-	return sniffFile("-", tmp.Name(), n)
+	return openFile("-", tmp.Name(), n)
 }
 
-func sniffFile(name, file string, size int64) (*Input, error) {
+func openFile(name, file string, size int64) (*Input, error) {
 	in := &Input{Path: name, file: file, SizeBytes: size}
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if err := in.sniff(f, size); err != nil {
+	if err := in.readHead(f, size); err != nil {
 		return nil, err
 	}
 	return in, nil
 }
 
-// sniff reads the head of the decompressed content and names its kinds.
+// readHead reads the head of the decompressed content.
 // size is the size of r's content when known (a file's), else -1: an
 // uncompressed input smaller than HeadBytes gets a head buffer its size.
-func (in *Input) sniff(r io.Reader, size int64) error {
+func (in *Input) readHead(r io.Reader, size int64) error {
 	name := in.Path
 	// The magic bytes, as decompress peeks them; plain content (the common
 	// case) is then read straight into the head, with no buffer between.
-	var magic [6]byte
+	var magic [decompress.MagicBytes]byte
 	m, err := io.ReadFull(r, magic[:])
 	switch err {
 	case nil:
@@ -302,17 +242,17 @@ func (in *Input) sniff(r io.Reader, size int64) error {
 	default:
 		r = io.MultiReader(bytes.NewReader(magic[:m]), errReader{err})
 	}
-	comp := compressionOf(magic[:m])
+	comp := decompress.Of(magic[:m])
 	rc := io.NopCloser(r)
-	if comp != CompressionNone {
-		if rc, comp, err = decompress(r); err != nil {
+	if comp != decompress.None {
+		if rc, comp, err = decompress.NewReader(r); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		defer rc.Close()
 	}
 	in.Compression = comp
 	bufLen := HeadBytes
-	if comp == CompressionNone && size >= 0 && size < HeadBytes {
+	if comp == decompress.None && size >= 0 && size < HeadBytes {
 		bufLen = int(size) + 1 // +1: the read ends at EOF, showing the content whole
 	}
 	head := make([]byte, bufLen)
@@ -333,80 +273,10 @@ func (in *Input) sniff(r io.Reader, size int64) error {
 	in.Head = head[:n:n]
 	// Only a plain read tells a clean end (io.ReadFull's ErrUnexpectedEOF)
 	// from a cut-off compressed stream, whose reader says the same.
-	in.whole = comp == CompressionNone && (err == io.EOF || err == io.ErrUnexpectedEOF)
-	in.Kinds = Sniff(in.Head)
+	in.whole = comp == decompress.None && (err == io.EOF || err == io.ErrUnexpectedEOF)
 	return nil
-}
-
-// CompressionOf names the compression whose magic bytes start b, as Open and
-// NewReader detect it: CompressionGzip, CompressionZstd, CompressionXz or
-// CompressionNone. Six bytes are enough to tell.
-func CompressionOf(b []byte) string { return compressionOf(b) }
-
-func compressionOf(b []byte) string {
-	switch {
-	case bytes.HasPrefix(b, magicGzip):
-		return CompressionGzip
-	case bytes.HasPrefix(b, magicZstd):
-		return CompressionZstd
-	case bytes.HasPrefix(b, magicXz):
-		return CompressionXz
-	}
-	return CompressionNone
-}
-
-// Magic numbers of the compressed formats read (RFC 1952, RFC 8878, the xz
-// file format 1.2.1 §2.1.1.1).
-var (
-	magicGzip = []byte{0x1f, 0x8b}
-	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
-	magicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
-)
-
-// decompress wraps r in the decompressor its magic bytes call for. The
-// returned closer closes r too when r is an io.Closer.
-func decompress(r io.Reader) (io.ReadCloser, string, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(6)
-	closeUnder := func() error {
-		if c, ok := r.(io.Closer); ok {
-			return c.Close()
-		}
-		return nil
-	}
-	switch compressionOf(magic) {
-	case CompressionGzip:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, "", fmt.Errorf("gzip: %w", err)
-		}
-		return readCloser{zr, func() error { zr.Close(); return closeUnder() }}, CompressionGzip, nil
-	case CompressionZstd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, "", fmt.Errorf("zstd: %w", err)
-		}
-		return readCloser{zr, func() error { zr.Close(); return closeUnder() }}, CompressionZstd, nil
-	case CompressionXz:
-		zr, err := xz.NewReader(br)
-		if err != nil {
-			return nil, "", fmt.Errorf("xz: %w", err)
-		}
-		return readCloser{zr, closeUnder}, CompressionXz, nil
-	}
-	return readCloser{br, closeUnder}, CompressionNone, nil
 }
 
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
-
-type readCloser struct {
-	io.Reader
-	close func() error
-}
-
-func (rc readCloser) Close() error { return rc.close() }
-
-// NewReader undoes the compression of r, if any, by its magic bytes.
-func NewReader(r io.Reader) (io.ReadCloser, string, error) { return decompress(r) }

@@ -44,13 +44,13 @@ func variants() []variant {
 	return []variant{
 		{
 			name:          "verbose-plugin",
-			spec:          spec{limitBytes: 448 * mib, sizes: defaultSizes, paceS: "0", plugin: true, pytestArgs: append([]string{"-v"}, plugin...)},
+			spec:          spec{sizes: defaultSizes, paceS: "0", plugin: true, pytestArgs: append([]string{"-v"}, plugin...)},
 			runEnd:        []string{"oom-kill"},
 			perTestMemory: true,
 		},
 		{
 			name:          "dots-plugin",
-			spec:          spec{limitBytes: 448 * mib, sizes: defaultSizes, paceS: "0", plugin: true, collect: true, pytestArgs: plugin},
+			spec:          spec{sizes: defaultSizes, paceS: "0", plugin: true, collect: true, pytestArgs: plugin},
 			runEnd:        []string{"oom-kill"},
 			perTestMemory: true,
 		},
@@ -71,7 +71,7 @@ func variants() []variant {
 			// #1323, #1378); without a replacement the other worker finishes
 			// and pytest prints its summary.
 			name: "xdist-plugin",
-			spec: spec{limitBytes: 600 * mib, sizes: defaultSizes, paceS: "1", plugin: true, xdist: true,
+			spec: spec{procs: 3, sizes: defaultSizes, paceS: "1", plugin: true, xdist: true,
 				pytestArgs: append([]string{"-v", "-n", "2", "--dist", "loadfile", "--max-worker-restart", "0"}, plugin...)},
 			// The run went on to pytest's summary after its worker died.
 			runEnd:        []string{"complete"},
@@ -83,26 +83,44 @@ func variants() []variant {
 			// kill to the job (the only Python kill in the kernel log of a
 			// run that stopped unfinished).
 			name:       "verbose-nodiag",
-			spec:       spec{limitBytes: 448 * mib, sizes: defaultSizes, paceS: "0", pytestArgs: []string{"-v"}},
+			spec:       spec{sizes: defaultSizes, paceS: "0", pytestArgs: []string{"-v"}},
 			runEnd:     []string{"oom-kill"},
 			tiedByName: true,
 		},
 		{
 			name:          "gha-journal",
-			spec:          spec{limitBytes: 448 * mib, sizes: defaultSizes, paceS: "0", plugin: true, gha: true, journal: true, pytestArgs: append([]string{"-v"}, plugin...)},
+			spec:          spec{sizes: defaultSizes, paceS: "0", plugin: true, gha: true, journal: true, pytestArgs: append([]string{"-v"}, plugin...)},
 			runEnd:        []string{"oom-kill"},
 			perTestMemory: true,
 		},
 		{
-			// No leak: the victim alone allocates more than the limit.
+			// No leak: the victim alone reaches the limit.
 			name: "victim-only",
-			spec: spec{limitBytes: 448 * mib, sizes: sizes{Cache: 0, List: 0, Small: 0, Fixture: 48, Hog: 128, Victim: 512},
+			spec: spec{sizes: sizes{Cache: 0, List: 0, Small: 0, Fixture: 48, Hog: 128, Victim: untilKilled},
 				paceS: "0", plugin: true, pytestArgs: append([]string{"-v"}, plugin...)},
+			runEnd:        []string{"oom-kill"},
+			perTestMemory: true,
+		},
+		{
+			// A heavier baseline than the limit was derived from (another
+			// machine's): 64 MiB held from the session's start.
+			name:          "verbose-ballast64",
+			spec:          spec{sizes: withBallast(defaultSizes, 64), paceS: "0", plugin: true, pytestArgs: append([]string{"-v"}, plugin...)},
+			runEnd:        []string{"oom-kill"},
+			perTestMemory: true,
+		},
+		{
+			// A lighter one: no netCDF4 in the process.
+			name:          "verbose-light",
+			spec:          spec{sizes: lightened(defaultSizes), paceS: "0", plugin: true, pytestArgs: append([]string{"-v"}, plugin...)},
 			runEnd:        []string{"oom-kill"},
 			perTestMemory: true,
 		},
 	}
 }
+
+func withBallast(s sizes, mib float64) sizes { s.Ballast = mib; return s }
+func lightened(s sizes) sizes                { s.Light = true; return s }
 
 // TestLive runs every variant, one after the other, and checks each verdict.
 func TestLive(t *testing.T) {
@@ -134,13 +152,9 @@ func analyze(t *testing.T, dir string) (*correlate.Report, string) {
 	if err != nil {
 		t.Fatalf("discover.Walk(%s): %v", dir, err)
 	}
-	ev, err := job.Load(set, job.Options{})
+	rep, err := job.Analyze(set, job.Options{})
 	if err != nil {
-		t.Fatalf("job.Load(%s): %v (files: %s)", dir, err, listDir(dir))
-	}
-	rep, err := correlate.Analyze(ev, correlate.Options{})
-	if err != nil {
-		t.Fatalf("correlate.Analyze(%s): %v", dir, err)
+		t.Fatalf("job.Analyze(%s): %v (files: %s)", dir, err, listDir(dir))
 	}
 	var b bytes.Buffer
 	if err := report.Render(&b, rep, "text", report.Options{}); err != nil {
@@ -160,6 +174,11 @@ type expectation struct {
 	DiedPID        int          `json:"died_pid"`
 	RunEnd         []string     `json:"run_end"`
 	InFlightBasis  string       `json:"in_flight_basis,omitempty"`
+	// InFlightAddedAtLeastBytes is the least the victim's added-memory
+	// estimate may be: the limit less the cgroup's charge at the victim's
+	// start, less a slack (what the kill shows, whatever the baseline).
+	InFlightAddedAtLeastBytes int64 `json:"in_flight_added_at_least_bytes"`
+	LimitBytes                int64 `json:"limit_bytes"`
 	// TiedByName: nothing but the process name ties the kill to the job
 	// (no pids, no clocks in the evidence).
 	TiedByName bool `json:"tied_by_name,omitempty"`
@@ -188,12 +207,16 @@ type expectLeak struct {
 
 func expect(v variant, r *run, died int, ids []string) expectation {
 	exp := expectation{
+		LimitBytes:     r.limitBytes,
 		InFlight:       testVictim,
 		InFlightWorker: r.victimWorker,
 		DiedPID:        died,
 		RunEnd:         v.runEnd,
 		TiedByName:     v.tiedByName,
 		ForeignKills:   r.foreignKills(),
+	}
+	if v.perTestMemory {
+		exp.InFlightAddedAtLeastBytes = r.limitBytes - r.victimStartCgroupBytes - addedSlack(r.limitBytes)
 	}
 	leaks := map[string]bool{}
 	if v.perTestMemory {
@@ -316,6 +339,20 @@ func judge(t *testing.T, rep *correlate.Report, text string, exp expectation, r 
 		if exp.InFlightBasis != "" && f.Basis != exp.InFlightBasis {
 			fail("in flight %s on basis %q, want %q", f.Test, f.Basis, exp.InFlightBasis)
 		}
+		// What the kill shows: the victim took the room the cgroup had
+		// left at its start, and no more than the limit.
+		if exp.InFlightAddedAtLeastBytes > 0 {
+			switch e := f.AddedBytesEstimate; {
+			case r.victimStartCgroupBytes == 0:
+				fail("the suite could not read its cgroup's charge at the victim's start (conftest.cgroup_usage_bytes)")
+			case e == nil:
+				fail("in flight %s without an added-memory estimate, though the job has per-test memory readings", f.Test)
+			case *e < exp.InFlightAddedAtLeastBytes || *e > r.limitBytes:
+				fail("in flight %s added %s by the estimate; the limit %s less the cgroup's %s at its start less %s of slack is %s: want at least that, and at most the limit",
+					f.Test, report.FormatBytes(*e), report.FormatBytes(r.limitBytes), report.FormatBytes(r.victimStartCgroupBytes),
+					report.FormatBytes(addedSlack(r.limitBytes)), report.FormatBytes(exp.InFlightAddedAtLeastBytes))
+			}
+		}
 	}
 
 	// The kill: the kernel's, of the process that ran the victim, first and
@@ -351,6 +388,12 @@ func judge(t *testing.T, rep *correlate.Report, text string, exp expectation, r 
 	}
 }
 
+// addedSlack is how far below the room left at its start the victim's added
+// estimate may fall: memory charged to the cgroup during the victim's run that
+// is not its anonymous memory (page tables, kernel memory, files, the other
+// processes of the run), and the readings' own granularity.
+func addedSlack(limitBytes int64) int64 { return 32*mib + limitBytes/10 }
+
 func abs(n int64) int64 {
 	if n < 0 {
 		return -n
@@ -377,7 +420,14 @@ func (exp expectation) measured(rep *correlate.Report) string {
 	if len(parts) == 0 {
 		parts = append(parts, fmt.Sprintf("no leak expected, %d named", len(rep.Leaks)))
 	}
-	return strings.Join(parts, "; ") + fmt.Sprintf("; run end %s; kill of pid %d", rep.RunEnd.Kind, exp.DiedPID)
+	added := "no estimate"
+	for _, f := range rep.InFlight {
+		if f.Test == exp.InFlight && f.AddedBytesEstimate != nil {
+			added = report.FormatBytes(*f.AddedBytesEstimate)
+		}
+	}
+	return strings.Join(parts, "; ") + fmt.Sprintf("; run end %s; kill of pid %d; limit %s, victim added %s (at least %s wanted)",
+		rep.RunEnd.Kind, exp.DiedPID, report.FormatBytes(exp.LimitBytes), added, report.FormatBytes(exp.InFlightAddedAtLeastBytes))
 }
 
 // keep copies the job folder to $OOMLENS_E2E_KEEP/<variant>, with the text

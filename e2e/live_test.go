@@ -45,18 +45,97 @@ const (
 // sizes are the suite's OOMSUITE_<NAME>_MIB settings.
 type sizes struct {
 	Cache, List, Small, Fixture, Hog, Victim float64
+	// Ballast is held from the session's start: a heavier baseline, as on
+	// another machine. The limit is not told about it.
+	Ballast float64
+	// Light runs the suite without netCDF4 (OOMSUITE_LIGHT=1): a lighter
+	// baseline, likewise unknown to the limit.
+	Light bool
 }
 
-// defaultSizes are the suite's defaults, which make-scenarios.sh exports for
-// every variant but victim-only.
-var defaultSizes = sizes{Cache: 96, List: 64, Small: 3, Fixture: 48, Hog: 128, Victim: 224}
+// untilKilled as sizes.Victim makes the victim allocate, in 8 MiB chunks, up
+// to victimBoundFactor times the run's limit: the kernel kills it whatever
+// the machine's baseline (another kernel, other library builds, a ballast).
+const untilKilled = -1
 
-func (s sizes) env() []string {
+// victimBoundFactor bounds the victim's allocation when no kill comes (no
+// limit enforced): it then returns, and the checks say the suite did not
+// behave.
+const victimBoundFactor = 4
+
+// defaultSizes are the suite's defaults, which make-scenarios.sh exports for
+// every variant but victim-only; the victim allocates until killed.
+var defaultSizes = sizes{Cache: 96, List: 64, Small: 3, Fixture: 48, Hog: 128, Victim: untilKilled}
+
+func (s sizes) env(limitBytes int64) []string {
 	f := func(name string, v float64) string {
 		return "OOMSUITE_" + name + "_MIB=" + strconv.FormatFloat(v, 'f', -1, 64)
 	}
+	victim := s.Victim
+	if victim == untilKilled {
+		victim = float64(victimBoundFactor * limitBytes / mib)
+	}
+	light := "0"
+	if s.Light {
+		light = "1"
+	}
 	return []string{f("CACHE", s.Cache), f("LIST", s.List), f("SMALL", s.Small),
-		f("FIXTURE", s.Fixture), f("HOG", s.Hog), f("VICTIM", s.Victim)}
+		f("FIXTURE", s.Fixture), f("HOG", s.Hog), f("VICTIM", victim), f("BALLAST", s.Ballast), "OOMSUITE_LIGHT=" + light}
+}
+
+// heldBeforeVictimBytes is the most the suite's own tests hold at once before
+// the victim: every leak, the module fixture and the hog together (more than
+// the suite ever holds: the fixture is released before the victim).
+func (s sizes) heldBeforeVictimBytes() int64 {
+	return int64((s.Cache + s.List + s.Small + s.Fixture + s.Hog) * mib)
+}
+
+// marginBytes is the room between what a run is known to hold before its
+// victim and its limit: wide enough for another machine's baseline (the
+// ballast variant adds 64 MiB unknown to the limit and must still be judged
+// right), so that only the victim, which allocates until killed, reaches the
+// limit.
+const marginBytes = 256 * mib
+
+// limitFor is the memory limit of a run: procs Python processes at the
+// baseline measured on this machine, what the suite holds before its victim,
+// extra (a recorder in the same cgroup) and marginBytes, rounded up to 64
+// MiB. The variant's ballast and light mode are left out on purpose.
+func limitFor(t *testing.T, s sizes, procs int, extraBytes int64) int64 {
+	t.Helper()
+	b := int64(procs)*pythonBaselineBytes(t) + s.heldBeforeVictimBytes() + extraBytes + marginBytes
+	const step = 64 * mib
+	return (b + step - 1) / step * step
+}
+
+var (
+	baselineOnce  sync.Once
+	baselineBytes int64
+	baselineErr   error
+)
+
+// pythonBaselineBytes is the resident memory of /usr/bin/python3 once it has
+// imported what the suite imports (pytest, numpy, xarray, netCDF4): the
+// baseline of one pytest process on this machine, measured, not assumed.
+func pythonBaselineBytes(t *testing.T) int64 {
+	t.Helper()
+	baselineOnce.Do(func() {
+		cmd := exec.Command(python, "-c", `import pytest, numpy, xarray, netCDF4
+for line in open("/proc/self/status"):
+    if line.startswith("VmRSS:"):
+        print(int(line.split()[1]) * 1024)`)
+		cmd.Env = append(baseEnv(), "PYTHONDONTWRITEBYTECODE=1")
+		out, err := cmd.Output()
+		if err != nil {
+			baselineErr = fmt.Errorf("measuring the Python baseline: %v", err)
+			return
+		}
+		baselineBytes, baselineErr = strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	})
+	if baselineErr != nil {
+		t.Fatal(baselineErr)
+	}
+	return baselineBytes
 }
 
 // paths are the repository's folders the runs need.
@@ -176,7 +255,11 @@ func nodeIDs(collect []byte) []string {
 
 // spec is one way to run the suite.
 type spec struct {
-	limitBytes int64
+	// procs is how many Python processes share the limit (an xdist
+	// controller and its workers: 3); extraBytes what else runs in the
+	// cgroup (oomlens record). The limit is derived from them (limitFor).
+	procs      int
+	extraBytes int64
 	sizes      sizes
 	paceS      string // OOMSUITE_PACE_S
 	plugin     bool   // -p oomlens_diagnostics, writing diag.jsonl into the job folder
@@ -193,9 +276,11 @@ type spec struct {
 // run is what one live run left: the job folder and the facts the checks
 // compare the verdict with.
 type run struct {
-	jobDir  string
-	logPath string // the pytest or CI log, in jobDir unless the wrapper writes its own
-	res     harness.Result
+	// limitBytes is the run's memory limit (limitFor).
+	limitBytes int64
+	jobDir     string
+	logPath    string // the pytest or CI log, in jobDir unless the wrapper writes its own
+	res        harness.Result
 	// pids from the suite's OOMSUITE_PIDFILE: "main" or the xdist worker id.
 	pids map[string][]int
 	// diagPIDs are the session_start pids of the diagnostics files, by
@@ -204,6 +289,9 @@ type run struct {
 	// victimWorker is the worker whose diagnostics hold the victim's
 	// test_start with no test_end ("" for a single process).
 	victimWorker string
+	// victimStartCgroupBytes is the cgroup's charge when the victim
+	// started, as the suite read it (0 if it could not).
+	victimStartCgroupBytes int64
 	// kernelLog is the job folder's kernel file; kernelKills are the (pid,
 	// comm) of its every `Killed process` line.
 	kernelLog   []byte
@@ -226,11 +314,12 @@ func runLive(t *testing.T, p paths, s spec) *run {
 
 func runOnce(t *testing.T, p paths, s spec) *run {
 	t.Helper()
-	r := &run{jobDir: t.TempDir()}
-	tmp := t.TempDir() // the suite's TMPDIR and its pid file: not the job's files
-	pidFile := filepath.Join(tmp, "pids")
-	env := append(baseEnv(), "PYTHONDONTWRITEBYTECODE=1", "TMPDIR="+tmp, "OOMSUITE_PIDFILE="+pidFile)
-	env = append(env, s.sizes.env()...)
+	procs := max(s.procs, 1)
+	r := &run{jobDir: t.TempDir(), limitBytes: limitFor(t, s.sizes, procs, s.extraBytes)}
+	tmp := t.TempDir() // the suite's TMPDIR, pid and facts files: not the job's files
+	pidFile, factsFile := filepath.Join(tmp, "pids"), filepath.Join(tmp, "facts")
+	env := append(baseEnv(), "PYTHONDONTWRITEBYTECODE=1", "TMPDIR="+tmp, "OOMSUITE_PIDFILE="+pidFile, "OOMSUITE_FACTS="+factsFile)
+	env = append(env, s.sizes.env(r.limitBytes)...)
 	env = append(env, "OOMSUITE_PACE_S="+s.paceS)
 	if s.plugin {
 		env = append(env, "PYTHONPATH="+p.plugin, "OOMLENS_DIAGNOSTICS="+filepath.Join(r.jobDir, "diag.jsonl"))
@@ -269,7 +358,7 @@ func runOnce(t *testing.T, p paths, s spec) *run {
 	defer cancel()
 	start := time.Now()
 	r.res, err = harness.Run(ctx, harness.Spec{
-		LimitBytes: s.limitBytes,
+		LimitBytes: r.limitBytes,
 		Dir:        p.suite,
 		Env:        env,
 		Args:       args,
@@ -309,6 +398,7 @@ func runOnce(t *testing.T, p paths, s spec) *run {
 		r.kernelKills = append(r.kernelKills, [2]string{string(m[1]), string(m[2])})
 	}
 	r.pids = readPIDFile(t, pidFile)
+	r.victimStartCgroupBytes = readFacts(t, factsFile)["victim_start_cgroup_bytes"]
 	r.diagPIDs, r.victimWorker = readDiagnostics(t, r.jobDir)
 	return r
 }
@@ -369,6 +459,28 @@ func readPIDFile(t *testing.T, path string) map[string][]int {
 	return out
 }
 
+// readFacts reads the suite's `key value` lines (OOMSUITE_FACTS), if any.
+func readFacts(t *testing.T, path string) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return out
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		k, v, ok := strings.Cut(l, " ")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if !ok || err != nil {
+			t.Fatalf("%s: bad line %q", path, l)
+		}
+		out[k] = n
+	}
+	return out
+}
+
 // readDiagnostics reads the session_start pid of each diagnostics file of the
 // job folder (the plugin's diag*.jsonl, oomlens record's diagnostics.jsonl
 // holds one per process and is skipped here) and which worker's file holds
@@ -376,7 +488,13 @@ func readPIDFile(t *testing.T, path string) map[string][]int {
 // killed writer's) is skipped.
 func readDiagnostics(t *testing.T, dir string) (map[string]int, string) {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "diag*.jsonl"))
+	all, _ := filepath.Glob(filepath.Join(dir, "diag*.jsonl"))
+	var files []string
+	for _, f := range all {
+		if filepath.Base(f) != "diagnostics.jsonl" { // oomlens record's: every process of the tree
+			files = append(files, f)
+		}
+	}
 	pids := map[string]int{}
 	victim := ""
 	for _, f := range files {
@@ -459,7 +577,7 @@ func (r *run) checkKilled(t *testing.T, s spec, died int) {
 	}
 	if bad != "" {
 		t.Fatalf("the suite did not behave as it should, so the verdict cannot be judged: %s\npids %v, harness pid %d, exit %d, signal %v, peak %d of %d bytes\nlast lines of %s:\n%s",
-			bad, r.pids, r.res.PID, r.res.ExitCode, r.res.Signal, r.res.MaxUsageBytes, s.limitBytes, r.logPath, tail(r.logPath, 30))
+			bad, r.pids, r.res.PID, r.res.ExitCode, r.res.Signal, r.res.MaxUsageBytes, r.limitBytes, r.logPath, tail(r.logPath, 30))
 	}
 }
 

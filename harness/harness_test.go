@@ -74,12 +74,18 @@ func TestRunRealKill(t *testing.T) {
 	if res.OOMKills != 1 {
 		t.Errorf("OOMKills = %d, want 1", res.OOMKills)
 	}
-	m := killedRE.FindSubmatch(res.KernelLog)
-	if m == nil {
+	// The window may hold other processes' kills too (other jobs on this
+	// machine): the run's own must be among them.
+	ms := killedRE.FindAllSubmatch(res.KernelLog, -1)
+	if len(ms) == 0 {
 		t.Fatalf("no Killed process line in the kernel log of the run:\n%s", res.KernelLog)
 	}
-	if string(m[1]) != fmt.Sprint(res.PID) {
-		t.Errorf("Killed process %s, want the started pid %d", m[1], res.PID)
+	found := false
+	for _, m := range ms {
+		found = found || string(m[1]) == fmt.Sprint(res.PID)
+	}
+	if !found {
+		t.Errorf("no Killed process line for the started pid %d in the run's kernel lines:\n%s", res.PID, res.KernelLog)
 	}
 	if !bytes.Contains(res.KernelLog, []byte(res.CgroupPath)) {
 		t.Errorf("kernel log does not name cgroup %s:\n%s", res.CgroupPath, res.KernelLog)
@@ -87,8 +93,11 @@ func TestRunRealKill(t *testing.T) {
 	if _, err := os.Stat(res.CgroupDir); !os.IsNotExist(err) {
 		t.Errorf("cgroup %s left behind (%v)", res.CgroupDir, err)
 	}
-	if res.MaxUsageBytes > 0 && res.MaxUsageBytes > 64<<20 {
-		t.Errorf("peak %d above the limit", res.MaxUsageBytes)
+	// The kernel charges in batches and checks the limit per charge, so the
+	// recorded peak may pass the limit by a few pages (seen: one page); far
+	// above it, the limit was not enforced.
+	if res.MaxUsageBytes > 0 && res.MaxUsageBytes > 64<<20+1<<20 {
+		t.Errorf("peak %d more than 1 MiB above the 64 MiB limit", res.MaxUsageBytes)
 	}
 }
 

@@ -160,7 +160,7 @@ func TestRecordFolder(t *testing.T) {
 			m := ev.Records[0].Manifest
 			if filepath.Base(ev.Records[0].Path) != "record.json" || m.Signal == nil || *m.Signal != tc.signal || m.ExitCode != nil ||
 				m.Status != 137 || m.KernelLog == nil || *m.KernelLog != "kernel.log" || m.KernelLogUnavailable != "" ||
-				m.BootTime != 1795691885 || m.IntervalMS != tc.interval || m.LineTicks == 0 || m.Start == "" || m.End == "" {
+				m.BootTime != 1795691885 || m.Sampler.IntervalMS != tc.interval || m.Sampler.LineTicks == 0 || m.Start == "" || m.End == "" {
 				t.Errorf("manifest %+v", m)
 			}
 			if len(ev.Kernel) != 1 || len(ev.Kernel[0].Log.Events) != tc.kernel {
@@ -200,7 +200,7 @@ func TestRecordManifestBroken(t *testing.T) {
 			t.Fatalf("cut at %d: %v", n, err)
 		}
 		in := ev.Inputs[0]
-		if !reflect.DeepEqual(in.Kinds, []string{discover.KindRecordManifest}) {
+		if !reflect.DeepEqual(in.Kinds, []string{KindRecordManifest}) {
 			continue
 		}
 		if json.Valid(b[:n]) {

@@ -50,8 +50,8 @@ func TestEveryPrefix(t *testing.T) {
 			}
 			_, _ = ParseJUnit(bytes.NewReader(data[:n]), f)
 			_, _ = ParseCollectList(bytes.NewReader(data[:n]), f)
-			LooksLikePytest(data[:n])
-			LooksLikeCollectList(data[:n])
+			Sniff(data[:n])
+			SniffCollect(data[:n])
 		}
 	}
 }
@@ -86,7 +86,7 @@ func FuzzParse(f *testing.F) {
 		}
 		_, _ = ParseJUnit(bytes.NewReader(data), "fuzz")
 		_, _ = ParseCollectList(bytes.NewReader(data), "fuzz")
-		LooksLikePytest(data)
-		LooksLikeCollectList(data)
+		Sniff(data)
+		SniffCollect(data)
 	})
 }

@@ -16,15 +16,6 @@ import (
 // nice value lets it run as soon as it wakes.
 const recorderNice = -10
 
-// Priority records the recorder's CPU priority (setpriority(2) nice value).
-type Priority struct {
-	Original int `json:"original"` // the recorder's nice value at start
-	Recorder int `json:"recorder"` // its nice value while the command ran
-	// Unraised says why the recorder could not raise its priority (lowering
-	// nice needs CAP_SYS_NICE or RLIMIT_NICE).
-	Unraised string `json:"unraised,omitempty"`
-}
-
 // niceOf returns the nice value of thread tid (0: the calling thread).
 // getpriority(2) returns 20 - nice from the raw system call.
 func niceOf(tid int) (int, error) {

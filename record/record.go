@@ -17,6 +17,7 @@ import (
 	sysinfo "github.com/elastic/go-sysinfo"
 
 	"github.com/oomlens/oomlens/kmsg"
+	"github.com/oomlens/oomlens/record/manifest"
 )
 
 // The files Run writes into the job folder.
@@ -24,11 +25,11 @@ const (
 	OutputLogFile   = "output.log"        // the command's stdout and stderr, each line stamped
 	DiagnosticsFile = "diagnostics.jsonl" // per-process memory, oomlens/diagnostics/v1
 	KernelLogFile   = "kernel.log"        // kernel records since the start, dmesg format
-	ManifestFile    = "record.json"       // how the command ran and ended, ManifestSchema
+	ManifestFile    = manifest.FileName   // how the command ran and ended, ManifestSchema
 )
 
 // ManifestSchema names the format of record.json.
-const ManifestSchema = "oomlens/record/v1"
+const ManifestSchema = manifest.Schema
 
 // DefaultInterval is the sampling period when Options.Interval is 0.
 const DefaultInterval = 50 * time.Millisecond
@@ -65,71 +66,17 @@ type Options struct {
 	Stdout, Stderr io.Writer
 }
 
-// Manifest is record.json.
-type Manifest struct {
-	Schema  string   `json:"schema"` // ManifestSchema
-	Command []string `json:"command"`
-	Start   string   `json:"start"` // RFC 3339, UTC, when the command was started
-	End     string   `json:"end"`   // RFC 3339, UTC, when the command was reaped
-	// ExitCode is the command's exit status when it exited, null when a
-	// signal ended it.
-	ExitCode *int `json:"exit_code"`
-	// Signal is the signal that ended the command in Go's words ("killed"
-	// for SIGKILL, "terminated", "interrupt"), null when it exited.
-	Signal       *string `json:"signal"`
-	SignalNumber *int    `json:"signal_number,omitempty"`
-	CoreDumped   bool    `json:"core_dumped,omitempty"`
-	// Status is what a shell reports: ExitCode, or 128 + SignalNumber.
-	Status int `json:"status"`
-	// ForwardedSignals lists the signals the recorder passed on to the
-	// command's process group, in order.
-	ForwardedSignals []string `json:"forwarded_signals,omitempty"`
-	// Error says why the command could not be started.
-	Error string `json:"error,omitempty"`
-	// BootTime is the host boot time, Unix seconds (/proc/stat btime).
-	BootTime int64     `json:"boot_time"`
-	Host     HostFacts `json:"host"`
-	// KernelLog is KernelLogFile when the kernel records appended while the
-	// command ran were read (the file may be empty: nothing was logged),
-	// null when they could not be, with KernelLogUnavailable saying why.
-	KernelLog            *string `json:"kernel_log"`
-	KernelLogUnavailable string  `json:"kernel_log_unavailable,omitempty"`
-	KernelLogSource      string  `json:"kernel_log_source,omitempty"` // "/dev/kmsg" or "dmesg"
-	// KernelLogWarning reports kernel records lost to ring-buffer rotation.
-	KernelLogWarning string       `json:"kernel_log_warning,omitempty"`
-	OOMScoreAdj      OOMScoreAdj  `json:"oom_score_adj"`
-	Priority         Priority     `json:"priority"`
-	Sampler          SamplerStats `json:"sampler"`
-	// EnvAdded holds the variables the recorder added to the command's
-	// environment (see commandEnv): {"PYTHONUNBUFFERED": "1"} unless the
-	// caller's environment had it.
-	EnvAdded map[string]string `json:"env_added,omitempty"`
-	// OutputTruncated is set when descendants held the output pipes open
-	// past OutputGrace after the command exited and reading was stopped.
-	OutputTruncated bool `json:"output_truncated,omitempty"`
-}
+// Manifest is record.json; its type lives with the format's reader
+// (package manifest), so the writer and the readers share one definition.
+type Manifest = manifest.Manifest
 
-// HostFacts are go-sysinfo's facts about the machine.
-type HostFacts struct {
-	Hostname         string `json:"hostname"`
-	OS               string `json:"os"`     // "Debian GNU/Linux 13 (trixie)"
-	Kernel           string `json:"kernel"` // uname -r
-	Architecture     string `json:"architecture"`
-	Containerized    *bool  `json:"containerized,omitempty"`
-	MemoryTotalBytes uint64 `json:"memory_total_bytes"`
-	Error            string `json:"error,omitempty"`
-}
-
-// OOMScoreAdj records the OOM-killer adjustments (proc(5)
-// /proc/<pid>/oom_score_adj): the recorder lowers its own to -1000 so that the
-// kernel picks the suite, not the recorder; the command keeps the value the
-// recorder had before.
-type OOMScoreAdj struct {
-	Original    int    `json:"original"`              // the recorder's value at start
-	Recorder    int    `json:"recorder"`              // the recorder's value while the command ran
-	Command     *int   `json:"command"`               // the command's value, read after the start
-	Unprotected string `json:"unprotected,omitempty"` // why the recorder could not lower its own
-}
+// The parts of the Manifest.
+type (
+	HostFacts    = manifest.HostFacts
+	OOMScoreAdj  = manifest.OOMScoreAdj
+	Priority     = manifest.Priority
+	SamplerStats = manifest.SamplerStats
+)
 
 // Result is the outcome of Run.
 type Result struct {

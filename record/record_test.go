@@ -29,7 +29,14 @@ type recorded struct {
 
 func runRecord(t *testing.T, command ...string) *recorded {
 	t.Helper()
-	r := &recorded{dir: t.TempDir()}
+	return runRecordIn(t, t.TempDir(), command...)
+}
+
+// runRecordIn is runRecord into a folder the caller chose (so that the
+// command can watch the files the recorder writes).
+func runRecordIn(t *testing.T, dir string, command ...string) *recorded {
+	t.Helper()
+	r := &recorded{dir: dir}
 	res, err := Run(Options{Dir: r.dir, Command: command, Interval: 20 * time.Millisecond,
 		Stdout: &r.stdout, Stderr: &r.stderr})
 	if err != nil {
@@ -175,12 +182,44 @@ func TestLongLineOneStamp(t *testing.T) {
 }
 
 func TestMemoryOfTheProcessTree(t *testing.T) {
-	r := runRecord(t, "/bin/sh", "-c", `echo start; `+python+` -c '
-import subprocess, time
+	// Each process waits until the recorder has described it and sampled
+	// it as the test needs (read back from diagnostics.jsonl as it is
+	// written), so the outcome does not depend on how the machine schedules
+	// the sampler; the wait is bounded by the script's own deadline.
+	dir := t.TempDir()
+	diag := filepath.Join(dir, DiagnosticsFile)
+	r := runRecordIn(t, dir, "/bin/sh", "-c", `echo start; `+python+` -c '
+import json, os, subprocess, sys, time
+def seen(pid, rss_at_least=0):
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        starts, big = False, False
+        try:
+            lines = open(`+strconv.Quote(diag)+`).read().splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if rec.get("pid") != pid:
+                continue
+            starts = starts or rec.get("event") == "session_start"
+            big = big or (rec.get("event") == "sample" and rec.get("rss_bytes", 0) >= rss_at_least)
+        if starts and big:
+            return
+        time.sleep(0.01)
+    sys.exit("the recorder never described pid %d" % pid)
 b = bytearray(100 << 20)
-time.sleep(1)
+for i in range(0, len(b), 4096):
+    b[i] = 1
+seen(os.getpid(), 100 << 20)
 del b
-subprocess.run(["/bin/sleep", "1"])
+p = subprocess.Popen(["/bin/sleep", "120"])
+seen(p.pid)
+p.kill()
+p.wait()
 '; echo end`)
 	recs := readDiagnostics(t, r.dir)
 	starts := map[int]diagRecord{}
@@ -321,8 +360,10 @@ except KeyboardInterrupt:
 		}
 		done <- res
 	}()
-	// Interrupt once python is ready and the sampler has described it.
-	deadline := time.Now().Add(10 * time.Second)
+	// Interrupt once python is ready and the sampler has described it; on
+	// a failure, the recorder is still interrupted and waited for, so that
+	// its goroutine does not outlive the test.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		b, _ := os.ReadFile(filepath.Join(dir, OutputLogFile))
 		d, _ := os.ReadFile(filepath.Join(dir, DiagnosticsFile))
@@ -330,7 +371,12 @@ except KeyboardInterrupt:
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("command never got ready; output.log = %q, diagnostics.jsonl = %q", b, d)
+			syscall.Kill(os.Getpid(), syscall.SIGINT)
+			<-done
+			if len(d) > 4096 {
+				d = d[:4096]
+			}
+			t.Fatalf("command never got ready within 60 s; output.log = %q, diagnostics.jsonl begins %q", b, d)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -340,8 +386,8 @@ except KeyboardInterrupt:
 	var res *Result
 	select {
 	case res = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after SIGINT")
+	case <-time.After(60 * time.Second):
+		t.Fatal("Run did not return within 60 s of SIGINT")
 	}
 	if res == nil {
 		t.Fatal("no result")

@@ -48,22 +48,6 @@ type Sample struct {
 	Worker string `json:"worker,omitempty"`
 }
 
-// SamplerStats says what the sampler did and what it cost, for record.json.
-type SamplerStats struct {
-	IntervalMS   float64 `json:"interval_ms"`
-	Ticks        int     `json:"ticks"`
-	Processes    int     `json:"processes"`      // distinct processes seen
-	MaxProcesses int     `json:"max_processes"`  // most at one tick
-	Discovery    string  `json:"tree_discovery"` // "children" or "scan"
-	MeanTickUS   float64 `json:"mean_tick_us"`
-	MaxTickUS    float64 `json:"max_tick_us"`
-	LateTicks    int     `json:"late_ticks"` // ticks that took longer than the interval
-	// LineTicks counts the ticks asked for by an output line that names a
-	// pytest node id (see run), on top of the periodic ones.
-	LineTicks  int    `json:"line_ticks"`
-	WriteError string `json:"write_error,omitempty"`
-}
-
 // identity is what a process looks like from outside: it changes at exec.
 type identity struct {
 	comm, cmdline string
@@ -73,7 +57,22 @@ type identity struct {
 type procInfo struct {
 	ppid   int
 	worker string
+	id     identity
 }
+
+// pendingSeen is a process not yet described: the identity it last showed
+// and how many ticks in a row showed it.
+type pendingSeen struct {
+	id    identity
+	ticks int
+}
+
+// forkOnlyTicks is how many ticks in a row a child must show its parent's
+// own identity before it is described as it is: a child that looks exactly
+// like its parent is most likely between fork and exec (under load that
+// window can span several ticks), and is described once it has exec'd; one
+// that never execs (a forked worker) is described after these ticks.
+const forkOnlyTicks = 20
 
 // sampler reads the memory of a process tree into diagnostics.jsonl.
 type sampler struct {
@@ -85,9 +84,9 @@ type sampler struct {
 	enc       *json.Encoder
 	err       error
 
-	known   map[int]*procInfo // pids already given a session_start
-	pending map[int]identity  // pids seen once, not yet described
-	parents map[int]int       // scan mode: pid -> ppid
+	known   map[int]*procInfo   // pids already given a session_start
+	pending map[int]pendingSeen // pids seen, not yet described
+	parents map[int]int         // scan mode: pid -> ppid
 	tree    []int
 	queue   []int
 	buf     []byte
@@ -114,7 +113,7 @@ func newSampler(root int, w io.Writer, bootTimeS int64) *sampler {
 		w:         bw,
 		enc:       json.NewEncoder(bw),
 		known:     map[int]*procInfo{},
-		pending:   map[int]identity{},
+		pending:   map[int]pendingSeen{},
 		parents:   map[int]int{},
 		buf:       make([]byte, 4096),
 		cbuf:      make([]byte, 64<<10),
@@ -193,13 +192,23 @@ func (s *sampler) tick() {
 			// for). So a process is described only once two ticks in a
 			// row saw the same comm and command line; until then it gets
 			// no record. A process living less than two intervals may
-			// therefore go unrecorded.
-			if prev, ok := s.pending[pid]; !ok || prev != id {
-				s.pending[pid] = id
+			// therefore go unrecorded. A child that shows exactly its
+			// parent's identity waits longer (forkOnlyTicks): two ticks
+			// can both fall between its fork and its exec on a loaded
+			// machine, and it would then be described as its parent for
+			// good.
+			prev, ok := s.pending[pid]
+			if !ok || prev.id != id {
+				s.pending[pid] = pendingSeen{id: id, ticks: 1}
+				continue
+			}
+			prev.ticks++
+			if parent := s.known[st.PPID]; parent != nil && parent.id == id && prev.ticks < forkOnlyTicks {
+				s.pending[pid] = prev
 				continue
 			}
 			delete(s.pending, pid)
-			info = &procInfo{ppid: st.PPID, worker: xdistWorker(pid, id.cmdline)}
+			info = &procInfo{ppid: st.PPID, worker: xdistWorker(pid, id.cmdline), id: id}
 			s.known[pid] = info
 			s.stats.Processes++
 			// pytest-xdist sets PYTEST_XDIST_WORKER inside the worker

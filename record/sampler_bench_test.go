@@ -14,7 +14,11 @@ import (
 )
 
 // startTree starts a shell with n sleeping children (n+1 processes) and
-// returns the shell's pid once all children are up.
+// returns the shell's pid once the tree is exactly that: n children, each
+// past its exec (comm "sleep", command line "sleep 60"). A child caught
+// between fork and exec still shows the shell's comm and command line, and
+// the sampler describes a process only once two ticks saw the same identity,
+// so a test that started ticking earlier would depend on the scheduler.
 func startTree(tb testing.TB, n int) int {
 	tb.Helper()
 	cmd := exec.Command("/bin/sh", "-c", "for i in $(seq "+strconv.Itoa(n)+"); do sleep 60 & done; wait")
@@ -27,11 +31,24 @@ func startTree(tb testing.TB, n int) int {
 		cmd.Wait()
 	})
 	s := newSampler(cmd.Process.Pid, io.Discard, 0)
-	for deadline := time.Now().Add(10 * time.Second); len(s.discover()) != n+1; {
-		if time.Now().After(deadline) {
-			tb.Fatalf("tree has %d processes, want %d", len(s.discover()), n+1)
+	settled := func() bool {
+		pids := s.discover()
+		if len(pids) != n+1 {
+			return false
 		}
-		time.Sleep(10 * time.Millisecond)
+		for _, pid := range pids[1:] {
+			st, err := readStat(pid, s.buf)
+			if err != nil || st.Comm != "sleep" || readCmdline(pid) != "sleep 60" {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(30 * time.Second); !settled(); {
+		if time.Now().After(deadline) {
+			tb.Fatalf("after 30 s the tree has %d processes, want %d, each child running `sleep 60`", len(s.discover()), n+1)
+		}
+		time.Sleep(5 * time.Millisecond) // polling /proc: there is no event for "exec done"
 	}
 	return cmd.Process.Pid
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# make-core.sh remakes the small real Linux core dumps heap/core_test.go
+# make-core.sh remakes the small real Linux core dumps elfcore/core_test.go
 # reads: testdata/cores/oomcore-demo.core.xz (written by the kernel) and
 # testdata/cores/oomcore-demo.gcore.xz (written by gdb's gcore), and
 # testdata/cores/oomcore-demo-i386.core.xz (the same program built with
@@ -16,7 +16,7 @@
 # file name such as "core" (not a "|handler" pipe). Then xz -9 compresses it.
 #
 # The pid, addresses and sizes differ on every run: after remaking the core,
-# update the expected values in heap/core_test.go (TestReadCoreReal).
+# update the expected values in elfcore/core_test.go (TestReadCoreReal).
 #
 # Usage: scripts/make-core.sh [all|kernel|gcore|i386]     (default all)
 set -eu

@@ -20,7 +20,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-OUT=$ROOT/testdata/scenarios
+OUT=${OUT:-$ROOT/testdata/scenarios} # OUT=DIR captures elsewhere (a trial run)
 SUITE=$ROOT/testdata/e2e/suite
 PLUGIN_DIR=$ROOT/contrib/pytest
 PY=/usr/bin/python3
@@ -41,15 +41,38 @@ fi
 }
 
 # Sizes of the default variant, MiB (the suite's own defaults; README.md).
+# The victim's size is set per capture: it allocates until killed.
 export OOMSUITE_CACHE_MIB=96 OOMSUITE_LIST_MIB=64 OOMSUITE_SMALL_MIB=3
-export OOMSUITE_FIXTURE_MIB=48 OOMSUITE_HOG_MIB=128 OOMSUITE_VICTIM_MIB=224
-export OOMSUITE_PACE_S=0
+export OOMSUITE_FIXTURE_MIB=48 OOMSUITE_HOG_MIB=128
+export OOMSUITE_PACE_S=0 OOMSUITE_BALLAST_MIB=0 OOMSUITE_LIGHT=0
+
+# The baseline of one pytest process on this machine, MiB: the resident
+# memory of the interpreter once it has imported what the suite imports.
+# Measured, not assumed: another machine's libraries differ (e2e/live_test.go
+# does the same).
+BASE_MIB=$("$PY" -c 'import pytest, numpy, xarray, netCDF4
+for line in open("/proc/self/status"):
+    if line.startswith("VmRSS:"):
+        print(-(-int(line.split()[1]) // 1024))')
+
+# limit_for PROCS: the limit of a capture with PROCS pytest processes, MiB:
+# their baseline, what the suite's tests hold before the victim (every leak,
+# the fixture and the hog at once: more than it ever holds), and a margin of
+# 256 MiB, rounded up to 64 MiB. Only the victim, which allocates in 8 MiB
+# chunks up to 4 times the limit, reaches it, whatever this machine holds.
+limit_for() {
+	local held=$(( OOMSUITE_CACHE_MIB + OOMSUITE_LIST_MIB + OOMSUITE_SMALL_MIB + OOMSUITE_FIXTURE_MIB + OOMSUITE_HOG_MIB ))
+	local mib=$(( $1 * BASE_MIB + held + 256 ))
+	echo $(( (mib + 63) / 64 * 64 ))
+}
 
 # capture NAME LIMIT LOGMODE KERNELFORMAT PLUGIN -- PYTEST-ARGS...
 #   LOGMODE: plain | gha      KERNELFORMAT: dmesg | journal   PLUGIN: yes | no
 capture() {
 	local name=$1 limit=$2 logmode=$3 kformat=$4 plugin=$5
 	shift 6
+	local OOMSUITE_VICTIM_MIB=$(( 4 * ${limit%M} ))
+	export OOMSUITE_VICTIM_MIB
 	if [ "$plugin" = yes ] && [ ! -f "$PLUGIN_DIR/oomlens_diagnostics.py" ]; then
 		echo "make-scenarios: $name: skipped: $PLUGIN_DIR/oomlens_diagnostics.py does not exist yet" >&2
 		return 0
@@ -149,7 +172,7 @@ else:
         if not re.fullmatch(r"test_3_registry\.py \.{%d}" % want, last.strip()):
             fail("last log line %r is not test_3_registry.py with %d dots" % (last, want))
 
-sizes = {k: float(os.environ.get("OOMSUITE_%s_MIB" % k, "0")) for k in ("CACHE", "LIST", "SMALL", "FIXTURE", "HOG", "VICTIM")}
+sizes = {k: float(os.environ.get("OOMSUITE_%s_MIB" % k, "0")) for k in ("CACHE", "LIST", "SMALL", "FIXTURE", "HOG", "VICTIM", "BALLAST")}
 leak_tests = {"test_1_io.py::test_open_cached_dataset": sizes["CACHE"], "test_3_registry.py::test_register_dataset": sizes["LIST"]}
 floor = 32
 true_leaks = [(t, mib) for t, mib in leak_tests.items() if mib >= floor]
@@ -211,7 +234,7 @@ notes = {
     "xdist-plugin": "pytest-xdist -n 2 --dist loadfile with the plugin (one diag file per worker). The memory limit is the whole job's (controller and workers); the victim's worker %s held both leaks and was the biggest process, so the kernel killed it; with --max-worker-restart=0 xdist did not replace it and the run went on to its summary (pytest exit 1; the victim is reported FAILED by the synthetic crash report)." % in_worker,
     "verbose-nodiag": "pytest -v without any per-test memory evidence: only the kernel record and the log. The leaks are true but this evidence cannot attribute them; the correlator must not blame the victim. true_leaks lists them.",
     "gha-journal": "pytest -v with the plugin; each log line prefixed by a GitHub Actions runner timestamp as it arrived; kernel lines as journalctl -k -o short-iso prints them (wall clock = boot time + uptime, the boot time measured as now - /proc/uptime, as accurate as journald's own receipt stamps; /proc/stat btime is truncated to the second).",
-    "victim-only": "no leak: OOMSUITE_CACHE/LIST/SMALL_MIB=0 and the victim alone allocates more than the limit.",
+    "victim-only": "no leak: OOMSUITE_CACHE/LIST/SMALL_MIB=0; the victim alone allocates until killed.",
 }[name]
 if name == "verbose-nodiag":
     expect["true_leaks"] = expect["leaks"]
@@ -266,16 +289,18 @@ want() { # want NAME: whether NAME was asked for (all when no argument)
 }
 SELECTED=("$@")
 
-want verbose-plugin && capture verbose-plugin 448M plain dmesg yes -- -v -p oomlens_diagnostics
-want dots-plugin && capture dots-plugin 448M plain dmesg yes -- -p oomlens_diagnostics
-want verbose-nodiag && capture verbose-nodiag 448M plain dmesg no -- -v
-want gha-journal && capture gha-journal 448M gha journal yes -- -v -p oomlens_diagnostics
-want victim-only && OOMSUITE_CACHE_MIB=0 OOMSUITE_LIST_MIB=0 OOMSUITE_SMALL_MIB=0 OOMSUITE_VICTIM_MIB=512 \
-	capture victim-only 448M plain dmesg yes -- -v -p oomlens_diagnostics
-# xdist: the limit is the whole job's (controller ~45 MiB + two workers of
-# ~115 MiB each); pacing test_2_models.py makes --dist loadfile hand
+ONE=$(limit_for 1)M
+want verbose-plugin && capture verbose-plugin "$ONE" plain dmesg yes -- -v -p oomlens_diagnostics
+want dots-plugin && capture dots-plugin "$ONE" plain dmesg yes -- -p oomlens_diagnostics
+want verbose-nodiag && capture verbose-nodiag "$ONE" plain dmesg no -- -v
+want gha-journal && capture gha-journal "$ONE" gha journal yes -- -v -p oomlens_diagnostics
+want victim-only && OOMSUITE_CACHE_MIB=0 OOMSUITE_LIST_MIB=0 OOMSUITE_SMALL_MIB=0 \
+	capture victim-only "$(OOMSUITE_CACHE_MIB=0 OOMSUITE_LIST_MIB=0 OOMSUITE_SMALL_MIB=0 limit_for 1)M" plain dmesg yes -- -v -p oomlens_diagnostics
+# xdist: the limit is the whole job's (the controller and two workers: three
+# baselines); pacing test_2_models.py makes --dist loadfile hand
 # test_3_registry.py to the worker that ran test_1_io.py, so the victim's
-# worker holds both leaks and is the process the kernel picks.
+# worker holds both leaks, allocates until killed, and is the process the
+# kernel picks.
 # --max-worker-restart=0: with pytest-xdist 3.1.0 (Debian 12) the default
 # restart made a replacement worker gw2 that got no work once the other tests
 # were done, and the controller never finished (the CI job would time out).
@@ -283,5 +308,5 @@ want victim-only && OOMSUITE_CACHE_MIB=0 OOMSUITE_LIST_MIB=0 OOMSUITE_SMALL_MIB=
 # victim (measured -0.46 s to +0.24 s) and once drew a second kill, of the
 # hog's worker, 4 ms after the victim's (e2e/README.md).
 want xdist-plugin && OOMSUITE_PACE_S=1 \
-	capture xdist-plugin 600M plain dmesg yes -- -v -n 2 --dist loadfile --max-worker-restart=0 -p oomlens_diagnostics
+	capture xdist-plugin "$(limit_for 3)M" plain dmesg yes -- -v -n 2 --dist loadfile --max-worker-restart=0 -p oomlens_diagnostics
 exit 0

@@ -35,8 +35,7 @@ type analyzeOptions struct {
 	pageSize   int64
 	color      string
 
-	job  job.Options
-	corr correlate.Options
+	job job.Options // the parsers' and the correlator's (job.Options.Correlate)
 }
 
 func defaultAnalyzeOptions() analyzeOptions {
@@ -54,31 +53,30 @@ func (o *analyzeOptions) addFlags(f *pflag.FlagSet) {
 	f.Int64Var(&o.pageSize, "page-size", 0, "page size of the killed host in bytes, for values the kernel prints in pages (default 4096)")
 }
 
-// resolve checks the flags and fills job and corr.
+// resolve checks the flags and fills job.
 func (o *analyzeOptions) resolve() error {
-	o.corr = correlate.Options{Year: o.year, ThisHost: o.thisHost}
-	o.job = job.Options{Year: o.year, PageSizeBytes: o.pageSize}
+	o.job = job.Options{Year: o.year, PageSizeBytes: o.pageSize, Correlate: correlate.Options{Year: o.year, ThisHost: o.thisHost}}
 	if o.tz != "" {
 		loc, err := time.LoadLocation(o.tz)
 		if err != nil {
 			return usageError{fmt.Errorf("--tz %q: %v", o.tz, err)}
 		}
-		o.corr.Location, o.job.Location = loc, loc
+		o.job.Correlate.Location, o.job.Location = loc, loc
 	}
 	if o.bootTime != "" {
 		t, err := parseTimeFlag(o.bootTime)
 		if err != nil {
 			return usageError{fmt.Errorf("--boot-time %q: %v", o.bootTime, err)}
 		}
-		o.corr.BootTime = &t
+		o.job.Correlate.BootTime = &t
 	}
 	floor, err := parseSize(o.noiseFloor)
 	if err != nil {
 		return usageError{fmt.Errorf("--noise-floor %q: %v", o.noiseFloor, err)}
 	}
-	o.corr.NoiseFloorBytes = floor
+	o.job.Correlate.NoiseFloorBytes = floor
 	if floor == 0 {
-		o.corr.NoiseFloorBytes = -1 // the correlator's "no floor"; its 0 means the default
+		o.job.Correlate.NoiseFloorBytes = -1 // the correlator's "no floor"; its 0 means the default
 	}
 	if o.pageSize < 0 || (o.pageSize != 0 && o.pageSize&(o.pageSize-1) != 0) {
 		return usageError{fmt.Errorf("--page-size %d: want a power of two such as 4096 or 65536", o.pageSize)}
@@ -140,7 +138,7 @@ func analyzeAndRender(cmd *cobra.Command, paths []string, o *analyzeOptions) err
 	if err != nil {
 		return err
 	}
-	rep, err := analyzeSet(set, o, nil)
+	rep, err := job.Analyze(set, o.job)
 	if err != nil {
 		return err
 	}
@@ -160,20 +158,6 @@ func analyzeAndRender(cmd *cobra.Command, paths []string, o *analyzeOptions) err
 		return exitCodeError{exitLeak}
 	}
 	return nil
-}
-
-// analyzeSet reads the inputs of one job and correlates them.
-func analyzeSet(set *discover.Set, o *analyzeOptions, warnings []string) (*correlate.Report, error) {
-	ev, err := job.Load(set, o.job)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := correlate.Analyze(ev, o.corr)
-	if err != nil {
-		return nil, err
-	}
-	rep.Warnings = append(rep.Warnings, warnings...)
-	return rep, nil
 }
 
 func checkFormat(format string, valid []string) error {

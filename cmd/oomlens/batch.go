@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/oomlens/oomlens/batch"
-	"github.com/oomlens/oomlens/correlate"
 	"github.com/oomlens/oomlens/report"
 )
 
@@ -111,10 +110,7 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 	bar := newProgress(cmd.ErrOrStderr(), len(jobs))
 	agg := batch.NewAggregator()
 	stderr := cmd.ErrOrStderr()
-	analyze := func(job batch.Job, l *batch.Loaded) (*correlate.Report, error) {
-		return analyzeSet(l.Set, &o.analyze, l.Warnings)
-	}
-	err = batch.Run(cmd.Context(), jobs, analyze, batch.Options{Workers: o.workers, MaxJobBytes: o.maxJobBytes}, func(r batch.Result) error {
+	err = batch.Run(cmd.Context(), jobs, batch.Options{Workers: o.workers, MaxJobBytes: o.maxJobBytes, Analyze: o.analyze.job}, func(r batch.Result) error {
 		if bar != nil {
 			bar.Add(1)
 		}

@@ -7,11 +7,25 @@ charge grow by the full size and a kill is deterministic.
 """
 
 import os
+import pickle
+import sys
+
+# OOMSUITE_LIGHT=1: a lighter baseline, as on a machine without the netCDF
+# libraries: netCDF4 is never imported (xarray sees no netCDF engine) and the
+# I/O tests keep their files with pickle instead. The same tests, the same
+# leaks; only what the process holds before them differs.
+LIGHT = os.environ.get("OOMSUITE_LIGHT", "") == "1"
+if LIGHT:
+    sys.modules["netCDF4"] = None  # an import of it now raises ImportError
 
 import numpy as np
 import pytest
 
 MIB = 1 << 20
+
+# Chunk of the victim's allocation, MiB: small against any limit, so the
+# kill comes within 8 MiB of the limit whatever was held before.
+VICTIM_CHUNK_MIB = 8
 
 
 def size_mib(name, default):
@@ -26,6 +40,80 @@ def touched(mib, fill=1.0):
     return np.full(n, fill, dtype=np.float64)
 
 
+def write_dataset(ds, path):
+    """Writes a Dataset to path: netCDF, or pickle under OOMSUITE_LIGHT."""
+    if LIGHT:
+        with open(path, "wb") as f:
+            pickle.dump(ds, f)
+    else:
+        ds.to_netcdf(path)
+
+
+def open_dataset(path):
+    """Opens what write_dataset wrote: xarray.open_dataset (lazy, file-backed,
+    to be closed by the caller), or the unpickled Dataset under
+    OOMSUITE_LIGHT."""
+    if LIGHT:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    import xarray as xr
+
+    return xr.open_dataset(path)
+
+
+def cgroup_usage_bytes():
+    """The memory charged to this process's memory cgroup now (v1
+    memory.usage_in_bytes, v2 memory.current), or None where it cannot be
+    read."""
+    try:
+        lines = open("/proc/self/cgroup").read().splitlines()
+    except OSError:
+        return None
+    candidates = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            candidates.append("/sys/fs/cgroup/memory%s/memory.usage_in_bytes" % path)
+        elif controllers == "":
+            candidates.append("/sys/fs/cgroup%s/memory.current" % path)
+    for c in candidates:
+        try:
+            return int(open(c).read())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def record_fact(key, value):
+    """Appends `key value` to the file OOMSUITE_FACTS names (outside the
+    captures), for the checks of the live tests."""
+    path = os.environ.get("OOMSUITE_FACTS")
+    if path and value is not None:
+        with open(path, "a") as f:
+            f.write("%s %s\n" % (key, value))
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def allocate_until_killed(bound_mib):
+    """The victim's allocation: touched chunks of VICTIM_CHUNK_MIB, kept,
+    until `bound_mib` MiB are held or the kernel kills the process. Under a
+    limit, the live tests set the bound to several times the limit, so the
+    kill comes whatever the machine's baseline; without one it returns."""
+    held = []
+    done = 0.0
+    while done < bound_mib:
+        step = min(VICTIM_CHUNK_MIB, bound_mib - done)
+        held.append(touched(step, 5.0))
+        done += step
+    return held
+
+
+# OOMSUITE_BALLAST_MIB: memory held from the session's start to its end, as
+# a heavier baseline (another machine's libraries, a bigger interpreter).
+_BALLAST = []
+
+
 def pace():
     """Seconds each paced test sleeps (env OOMSUITE_PACE_S, default 0): used
     to make one file take longer so --dist loadfile hands the next file to
@@ -35,6 +123,9 @@ def pace():
 
 
 def pytest_configure(config):
+    ballast = size_mib("BALLAST", 0)
+    if ballast > 0:
+        _BALLAST.append(touched(ballast, 6.0))
     # Record which process is which, outside the captured files, so the
     # capture script can check the kernel's `Killed process <pid>`.
     path = os.environ.get("OOMSUITE_PIDFILE")

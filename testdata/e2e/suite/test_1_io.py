@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import size_mib, touched
+from conftest import open_dataset, size_mib, touched, write_dataset
 
 # Module-level cache that the leaking test fills and nobody clears: the
 # loaded Dataset and its open netCDF file stay alive for the whole session.
@@ -14,8 +14,8 @@ _OPEN_DATASETS = {}
 def test_write_small_file(data_dir):
     ds = xr.Dataset({"t": ("x", np.arange(1000.0))})
     path = data_dir / "small.nc"
-    ds.to_netcdf(path)
-    with xr.open_dataset(path) as back:
+    write_dataset(ds, path)
+    with open_dataset(path) as back:
         assert float(back["t"].sum()) == float(np.arange(1000.0).sum())
 
 
@@ -25,9 +25,9 @@ def test_open_cached_dataset(data_dir):
     mib = size_mib("CACHE", 96)
     path = data_dir / "cache.nc"
     src = xr.Dataset({"precip": ("time", touched(mib, 0.5))})
-    src.to_netcdf(path)
+    write_dataset(src, path)
     del src
-    ds = xr.open_dataset(path)  # not closed, on purpose
+    ds = open_dataset(path)  # not closed, on purpose
     ds.load()
     _OPEN_DATASETS[str(path)] = ds
     assert ds["precip"].size == int(mib * (1 << 20)) // 8
@@ -37,6 +37,6 @@ def test_open_cached_dataset(data_dir):
 def test_roundtrip_dtype(data_dir, dtype):
     ds = xr.Dataset({"v": ("x", np.arange(256).astype(dtype))})
     path = data_dir / ("rt-%s.nc" % dtype)
-    ds.to_netcdf(path)
-    with xr.open_dataset(path) as back:
+    write_dataset(ds, path)
+    with open_dataset(path) as back:
         assert back["v"].dtype == np.dtype(dtype)

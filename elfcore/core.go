@@ -1,4 +1,4 @@
-package heap
+package elfcore
 
 // This file summarises Linux ELF core dumps: who the process was, which
 // signal it died of, and what its memory looked like, from the ELF header,
@@ -21,7 +21,6 @@ package heap
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -31,17 +30,16 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/oomlens/oomlens/decompress"
 )
 
-// DefaultCoreMaxDecompressedBytes caps the decompressed size of a compressed
-// core when CoreOptions.MaxDecompressedBytes is 0.
-const DefaultCoreMaxDecompressedBytes = 32 << 30
+// DefaultMaxDecompressedBytes caps the decompressed size of a compressed
+// core when Options.MaxDecompressedBytes is 0.
+const DefaultMaxDecompressedBytes = 32 << 30
 
-// CoreMaxRegions is the number of largest anonymous regions Core.Regions
+// MaxRegions is the number of largest anonymous regions Core.Regions
 // lists.
-const CoreMaxRegions = 10
+const MaxRegions = 10
 
 // Bounds on what is read from the file before allocating.
 const (
@@ -64,12 +62,12 @@ const (
 	coreATSysinfoEhdr = 33 // the vDSO
 )
 
-// CoreOptions tunes ReadCore and ParseCore.
-type CoreOptions struct {
+// Options tunes ReadFile and Parse.
+type Options struct {
 	// Name names the input in errors and warnings (a file name).
 	Name string
-	// MaxDecompressedBytes caps how many bytes ReadCore decompresses from a
-	// .gz, .zst or .xz core; 0 means DefaultCoreMaxDecompressedBytes. The
+	// MaxDecompressedBytes caps how many bytes ReadFile decompresses from a
+	// .gz, .zst or .xz core; 0 means DefaultMaxDecompressedBytes. The
 	// cap counts the apparent size: the temporary file is written sparse
 	// (all-zero 4 KiB blocks become holes), so disk use is the non-zero
 	// contents only. Past the cap the core is read as if it were truncated
@@ -137,9 +135,9 @@ type Core struct {
 	// the executable (its .bss) when another candidate follows.
 	HeapStart uint64
 	// Regions are the largest anonymous accessible regions (PT_LOADs),
-	// largest first, at most CoreMaxRegions. Without NT_FILE they are the
+	// largest first, at most MaxRegions. Without NT_FILE they are the
 	// largest accessible regions, marked Unclassified.
-	Regions []CoreRegion
+	Regions []Region
 	// Mappings is the number of PT_LOAD segments: one per VMA in a kernel
 	// core. FileMappings is the number of NT_FILE entries.
 	Mappings, FileMappings int
@@ -150,13 +148,13 @@ type Core struct {
 	// MissingBytes counts the promised segment contents past EOF.
 	Truncated    bool
 	MissingBytes int64
-	// Compression is "gzip", "zstd" or "xz" when ReadCore decompressed the
+	// Compression is "gzip", "zstd" or "xz" when ReadFile decompressed the
 	// file, "" for a plain core.
 	Compression string
 }
 
-// CoreRegion is one PT_LOAD segment (one VMA).
-type CoreRegion struct {
+// Region is one PT_LOAD segment (one VMA).
+type Region struct {
 	Start     uint64
 	SizeBytes int64 // p_memsz
 	// Perms is "rwx" with "-" for each missing right, from p_flags.
@@ -175,9 +173,9 @@ type CoreRegion struct {
 	Missing bool
 }
 
-// LooksLikeCore reports whether head starts with an ELF header of type
+// Sniff reports whether head starts with an ELF header of type
 // ET_CORE (either byte order).
-func LooksLikeCore(head []byte) bool {
+func Sniff(head []byte) bool {
 	if len(head) < 18 || !bytes.HasPrefix(head, []byte(elf.ELFMAG)) {
 		return false
 	}
@@ -193,21 +191,14 @@ func LooksLikeCore(head []byte) bool {
 	return elf.Type(bo.Uint16(head[16:])) == elf.ET_CORE
 }
 
-// Magic numbers of the compressed forms ReadCore accepts.
-var (
-	coreMagicGzip = []byte{0x1f, 0x8b}
-	coreMagicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
-	coreMagicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
-)
-
-// ReadCore summarises the core file at path, plain or compressed with gzip,
+// ReadFile summarises the core file at path, plain or compressed with gzip,
 // zstd or xz (told by its magic bytes, not its name). A compressed core is
 // decompressed into a sparse temporary file (removed before returning), at
 // most opts.MaxDecompressedBytes of it, because the summary needs random
 // access and the kernel's cores are mostly holes and zero pages: disk use is
 // the non-zero contents. A compressed stream that ends early is read as a
 // truncated core. The temporary file goes to os.TempDir ($TMPDIR).
-func ReadCore(path string, opts CoreOptions) (*Core, error) {
+func ReadFile(path string, opts Options) (*Core, error) {
 	if opts.Name == "" {
 		opts.Name = path
 	}
@@ -216,66 +207,39 @@ func ReadCore(path string, opts CoreOptions) (*Core, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var head [8]byte
+	var head [decompress.MagicBytes]byte
 	n, err := io.ReadFull(f, head[:])
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
-	magic := head[:n]
-	var kind string
-	switch {
-	case bytes.HasPrefix(magic, coreMagicGzip):
-		kind = "gzip"
-	case bytes.HasPrefix(magic, coreMagicZstd):
-		kind = "zstd"
-	case bytes.HasPrefix(magic, coreMagicXz):
-		kind = "xz"
-	default:
+	if decompress.Of(head[:n]) == decompress.None {
 		st, err := f.Stat()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", opts.Name, err)
 		}
-		return ParseCore(f, st.Size(), opts)
+		return Parse(f, st.Size(), opts)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
-	var dec io.Reader
-	switch kind {
-	case "gzip":
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", opts.Name, err)
-		}
-		defer zr.Close()
-		dec = zr
-	case "zstd":
-		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, fmt.Errorf("%s: zstd: %w", opts.Name, err)
-		}
-		defer zr.Close()
-		dec = zr
-	case "xz":
-		zr, err := xz.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: xz: %w", opts.Name, err)
-		}
-		dec = zr
+	// The file is closed above, not by the decompressor.
+	dec, kind, err := decompress.NewReader(struct{ io.Reader }{f})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
+	defer dec.Close()
 	// Refuse a compressed file that is not a core before decompressing all
 	// of it.
 	br := bufio.NewReaderSize(dec, 64<<10)
-	dec = br
-	if head, _ := br.Peek(64); !LooksLikeCore(head) {
-		if _, err := ParseCore(bytes.NewReader(head), int64(len(head)), opts); err != nil {
+	if head, _ := br.Peek(64); !Sniff(head) {
+		if _, err := Parse(bytes.NewReader(head), int64(len(head)), opts); err != nil {
 			return nil, fmt.Errorf("%s-compressed: %w", kind, err)
 		}
 		return nil, fmt.Errorf("%s: %s-compressed file does not start with an ELF core header", opts.Name, kind)
 	}
 	limit := opts.MaxDecompressedBytes
 	if limit <= 0 {
-		limit = DefaultCoreMaxDecompressedBytes
+		limit = DefaultMaxDecompressedBytes
 	}
 	tmp, err := os.CreateTemp("", "oomlens-core-*")
 	if err != nil {
@@ -285,11 +249,11 @@ func ReadCore(path string, opts CoreOptions) (*Core, error) {
 		tmp.Close()
 		os.Remove(tmp.Name())
 	}()
-	size, capped, decErr := coreSparseCopy(tmp, dec, limit)
+	size, capped, decErr := coreSparseCopy(tmp, br, limit)
 	if decErr != nil && size == 0 {
 		return nil, fmt.Errorf("%s: %s: %w", opts.Name, kind, decErr)
 	}
-	c, err := ParseCore(tmp, size, opts)
+	c, err := Parse(tmp, size, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -439,11 +403,11 @@ func (p *coreParser) readAt(b []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// ParseCore summarises the ELF core in r, size bytes long. A core cut short
+// Parse summarises the ELF core in r, size bytes long. A core cut short
 // is summarised from what is there, with warnings and Truncated set; a file
 // that is not an ELF core, or whose ELF or program headers are malformed,
 // gives an error naming the byte offset.
-func ParseCore(r io.ReaderAt, size int64, opts CoreOptions) (*Core, error) {
+func Parse(r io.ReaderAt, size int64, opts Options) (*Core, error) {
 	p := &coreParser{r: r, size: size, name: opts.Name, c: &Core{}}
 	if p.name == "" {
 		p.name = "core"
@@ -1024,9 +988,9 @@ func (p *coreParser) finish() {
 		}
 		return la.vaddr < lb.vaddr
 	})
-	for _, i := range anon[:min(len(anon), CoreMaxRegions)] {
+	for _, i := range anon[:min(len(anon), MaxRegions)] {
 		l := loads[i]
-		c.Regions = append(c.Regions, CoreRegion{
+		c.Regions = append(c.Regions, Region{
 			Start:        l.vaddr,
 			SizeBytes:    int64(l.memsz),
 			Perms:        corePerms(l.flags),

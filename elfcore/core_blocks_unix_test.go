@@ -1,6 +1,6 @@
 //go:build unix
 
-package heap
+package elfcore
 
 import (
 	"os"

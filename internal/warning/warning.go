@@ -1,4 +1,6 @@
-package heap
+// Package warning is the positioned warning that the diagnostics, weathercop
+// and elfcore readers share, so that job renders all three alike.
+package warning
 
 import "fmt"
 

@@ -1,4 +1,4 @@
-package heap
+package weathercop
 
 // This file reads weathercop's memory log, test_memory.log, as written by
 // MemoryDiagnosticsLogger._format_entry in iskur/weathercop
@@ -20,7 +20,7 @@ package heap
 //	  Open xarray datasets: 1
 //
 // See ../shared/reference/WEATHERCOP-DIAGNOSTICS.md §3 for the field
-// semantics this reader documents on WeathercopRecord.
+// semantics this reader documents on Record.
 
 import (
 	"bufio"
@@ -37,23 +37,23 @@ import (
 // Events written by weathercop's MemoryDiagnosticsLogger (log_session_start,
 // log_test_start, log_test_end, log_session_end).
 const (
-	WeathercopSessionStart = "SESSION_START"
-	WeathercopTestStart    = "TEST_START"
-	WeathercopTestEnd      = "TEST_END"
-	WeathercopSessionEnd   = "SESSION_END"
+	SessionStart = "SESSION_START"
+	TestStart    = "TEST_START"
+	TestEnd      = "TEST_END"
+	SessionEnd   = "SESSION_END"
 )
 
-// WeathercopTracemallocNotActive is the only tracemalloc item real logs have
+// TracemallocNotActive is the only tracemalloc item real logs have
 // held since weathercop 3a6c791: the snapshot is taken outside the window in
 // which tracemalloc traces (before tracemalloc.start, after tracemalloc.stop).
-const WeathercopTracemallocNotActive = "(tracemalloc not active)"
+const TracemallocNotActive = "(tracemalloc not active)"
 
-// WeathercopMaxLineBytes is the longest line kept whole. A longer line is cut
+// MaxLineBytes is the longest line kept whole. A longer line is cut
 // to this length, reported as a warning, and the rest of it is skipped.
-const WeathercopMaxLineBytes = 64 << 10
+const MaxLineBytes = 64 << 10
 
-// WeathercopOptions tunes ParseWeathercop.
-type WeathercopOptions struct {
+// Options tunes Parse.
+type Options struct {
 	// Name names the input in errors (a file name); "" means "weathercop log".
 	Name string
 	// Location is the time zone of the log's naive local timestamps
@@ -61,11 +61,11 @@ type WeathercopOptions struct {
 	Location *time.Location
 }
 
-// WeathercopLog is one test_memory.log. The logger truncates the file when
+// Log is one test_memory.log. The logger truncates the file when
 // the pytest session starts, so a log normally holds one session.
-type WeathercopLog struct {
+type Log struct {
 	// Records in file order.
-	Records []WeathercopRecord
+	Records []Record
 	// Warnings: cut-off records, interleaving, over-long lines, lines that
 	// belong to no record.
 	Warnings []Warning
@@ -84,13 +84,13 @@ type WeathercopLog struct {
 	SessionEnded bool
 }
 
-// WeathercopRecord is one logged event.
-type WeathercopRecord struct {
+// Record is one logged event.
+type Record struct {
 	// Line is the 1-based line number of the record's "[timestamp] EVENT:
 	// test" header.
 	Line int
 	// Time is the header's timestamp: naive local time from
-	// datetime.now().isoformat(), read in WeathercopOptions.Location.
+	// datetime.now().isoformat(), read in Options.Location.
 	Time time.Time
 	// Event is SESSION_START, TEST_START, TEST_END or SESSION_END (another
 	// upper-case word is kept as is, with a warning).
@@ -143,13 +143,13 @@ type WeathercopRecord struct {
 	Partial bool
 }
 
-// LooksLikeWeathercop reports whether head, the first bytes of an input,
+// Sniff reports whether head, the first bytes of an input,
 // starts like a weathercop memory log: its first non-blank line is a
 // "[YYYY-MM-DDTHH:MM:SS(.ffffff)] EVENT: " record header with one of the four
 // known events. The output of weathercop's scripts/analyze_memory_log.py
 // ("Analyzing: ...", "Tests with unclosed xarray datasets:") is not a log and
 // is not recognised: it holds only per-test summaries of a log.
-func LooksLikeWeathercop(head []byte) bool {
+func Sniff(head []byte) bool {
 	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
 	for len(head) > 0 {
 		line := head
@@ -167,7 +167,7 @@ func LooksLikeWeathercop(head []byte) bool {
 			return false
 		}
 		switch event {
-		case WeathercopSessionStart, WeathercopTestStart, WeathercopTestEnd, WeathercopSessionEnd:
+		case SessionStart, TestStart, TestEnd, SessionEnd:
 			return true
 		}
 		return false
@@ -175,16 +175,16 @@ func LooksLikeWeathercop(head []byte) bool {
 	return false
 }
 
-// ParseWeathercop reads a weathercop test_memory.log. It streams: memory is
+// Parse reads a weathercop test_memory.log. It streams: memory is
 // the records kept plus one line. A cut-off record, interleaved writers and
 // unknown lines give warnings, not errors. The errors are a read error and a
 // non-empty input that holds no record header at all.
-func ParseWeathercop(r io.Reader, opts WeathercopOptions) (*WeathercopLog, error) {
+func Parse(r io.Reader, opts Options) (*Log, error) {
 	p := wcParser{
 		name: opts.Name,
 		loc:  opts.Location,
-		br:   bufio.NewReaderSize(r, WeathercopMaxLineBytes),
-		log:  &WeathercopLog{},
+		br:   bufio.NewReaderSize(r, MaxLineBytes),
+		log:  &Log{},
 	}
 	if p.name == "" {
 		p.name = "weathercop log"
@@ -210,13 +210,13 @@ type wcParser struct {
 	name string
 	loc  *time.Location
 	br   *bufio.Reader
-	log  *WeathercopLog
+	log  *Log
 
 	lineNo   int
-	chunks   [][]WeathercopRecord // records read, wcChunk to a chunk
-	slab     []string             // backing store of TracemallocTop items
-	n        int                  // records read
-	cur      *WeathercopRecord    // the record being read, or nil
+	chunks   [][]Record // records read, wcChunk to a chunk
+	slab     []string   // backing store of TracemallocTop items
+	n        int        // records read
+	cur      *Record    // the record being read, or nil
 	sec      wcSection
 	statusN  int // entries read under "/proc/self/status:"
 	hasStat  bool
@@ -246,7 +246,7 @@ func (p *wcParser) readLine() (line []byte, terminated bool, err error) {
 	line, err = p.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		p.lineNo++
-		p.warn(p.lineNo, "line longer than %d bytes: cut to that length", WeathercopMaxLineBytes)
+		p.warn(p.lineNo, "line longer than %d bytes: cut to that length", MaxLineBytes)
 		line = append([]byte(nil), line...)
 		for err == bufio.ErrBufferFull {
 			_, err = p.br.ReadSlice('\n')
@@ -304,7 +304,7 @@ func (p *wcParser) run() error {
 	}
 	// One exact allocation for the result: growing a slice of large
 	// records by doubling cost more than the parsing itself.
-	recs := make([]WeathercopRecord, 0, p.n)
+	recs := make([]Record, 0, p.n)
 	for _, c := range p.chunks {
 		recs = append(recs, c...)
 	}
@@ -405,7 +405,7 @@ func (p *wcParser) line(line []byte, terminated bool) {
 }
 
 // statusEntry reads "Key: value" under "/proc/self/status:".
-func (p *wcParser) statusEntry(rec *WeathercopRecord, item []byte) bool {
+func (p *wcParser) statusEntry(rec *Record, item []byte) bool {
 	i := bytes.Index(item, []byte(": "))
 	if i <= 0 {
 		return false
@@ -441,8 +441,8 @@ func (p *wcParser) statusEntry(rec *WeathercopRecord, item []byte) bool {
 // topItem appends an item to rec.TracemallocTop. The items of all records
 // share slabs of wcChunk strings (one allocation per slab, not per record);
 // each record's slice is capped, so appending to it copies.
-func (p *wcParser) topItem(rec *WeathercopRecord, item []byte) {
-	s := WeathercopTracemallocNotActive
+func (p *wcParser) topItem(rec *Record, item []byte) {
+	s := TracemallocNotActive
 	if string(item) != s {
 		s = string(item)
 	}
@@ -463,7 +463,7 @@ func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminat
 	switch {
 	case string(name) == "pytest":
 		test = "pytest"
-	case event == WeathercopTestEnd:
+	case event == TestEnd:
 		for j := len(p.open) - 1; j >= 0; j-- {
 			if r := p.rec(p.open[j]); r.Test == string(name) {
 				openAt, test = j, r.Test
@@ -477,10 +477,10 @@ func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminat
 		test = string(name)
 	}
 	if len(p.chunks) == 0 || len(p.chunks[len(p.chunks)-1]) == wcChunk {
-		p.chunks = append(p.chunks, make([]WeathercopRecord, 0, wcChunk))
+		p.chunks = append(p.chunks, make([]Record, 0, wcChunk))
 	}
 	last := &p.chunks[len(p.chunks)-1]
-	*last = append(*last, WeathercopRecord{Line: p.lineNo, Time: ts, Event: event, Test: test})
+	*last = append(*last, Record{Line: p.lineNo, Time: ts, Event: event, Test: test})
 	idx := p.n
 	p.n++
 	p.cur = &(*last)[len(*last)-1]
@@ -491,24 +491,24 @@ func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminat
 	}
 
 	switch event {
-	case WeathercopSessionStart:
+	case SessionStart:
 		p.sessions++
 		if p.sessions == 2 {
 			p.interleaved("split-session", "a second SESSION_START")
 		}
-	case WeathercopTestStart:
+	case TestStart:
 		if len(p.open) > 0 {
 			prev := p.rec(p.open[len(p.open)-1])
 			p.interleaved("split-test", fmt.Sprintf("TEST_START %s while %s (line %d) has no TEST_END yet", test, prev.Test, prev.Line))
 		}
 		p.open = append(p.open, idx)
-	case WeathercopTestEnd:
+	case TestEnd:
 		if openAt >= 0 {
 			p.open = append(p.open[:openAt], p.open[openAt+1:]...)
 		} else {
 			p.warn(p.lineNo, "TEST_END %s has no TEST_START before it (lost to the truncation race of several writers, or the log starts mid-session)", test)
 		}
-	case WeathercopSessionEnd:
+	case SessionEnd:
 		p.log.SessionEnded = true
 	default:
 		if p.unknownEvent == nil {
@@ -525,7 +525,7 @@ func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminat
 const wcChunk = 4096
 
 // rec returns record i while the records are still in chunks.
-func (p *wcParser) rec(i int) *WeathercopRecord {
+func (p *wcParser) rec(i int) *Record {
 	return &p.chunks[i/wcChunk][i%wcChunk]
 }
 
@@ -562,7 +562,7 @@ func (p *wcParser) closeRecord(atEOF bool) {
 	if !p.hasTop || len(rec.TracemallocTop) == 0 {
 		missing = append(missing, "tracemalloc allocations")
 	}
-	if (rec.Event == WeathercopTestStart || rec.Event == WeathercopTestEnd) && !rec.HasGC {
+	if (rec.Event == TestStart || rec.Event == TestEnd) && !rec.HasGC {
 		missing = append(missing, "GC")
 	}
 	if rec.ProcStatusError != "" {
@@ -629,14 +629,14 @@ func wcHeader(line []byte, loc *time.Location) (ts time.Time, event string, test
 		name = name[1:]
 	}
 	switch string(ev) {
-	case WeathercopSessionStart:
-		event = WeathercopSessionStart
-	case WeathercopTestStart:
-		event = WeathercopTestStart
-	case WeathercopTestEnd:
-		event = WeathercopTestEnd
-	case WeathercopSessionEnd:
-		event = WeathercopSessionEnd
+	case SessionStart:
+		event = SessionStart
+	case TestStart:
+		event = TestStart
+	case TestEnd:
+		event = TestEnd
+	case SessionEnd:
+		event = SessionEnd
 	default:
 		event = string(ev)
 	}

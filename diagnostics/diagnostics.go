@@ -1,4 +1,4 @@
-package heap
+package diagnostics
 
 import (
 	"bufio"
@@ -16,10 +16,10 @@ import (
 	json "github.com/goccy/go-json"
 )
 
-// DiagnosticsSchemaV1 is the schema named by the session_start record of a
+// SchemaV1 is the schema named by the session_start record of a
 // diagnostics file written by contrib/pytest/oomlens_diagnostics.py. A file
 // without a schema is read as v1. See docs/diagnostics-format.md.
-const DiagnosticsSchemaV1 = "oomlens/diagnostics/v1"
+const SchemaV1 = "oomlens/diagnostics/v1"
 
 // The events of the diagnostics format (docs/diagnostics-format.md). Unknown
 // events are kept as records with their Event spelled as in the file.
@@ -34,28 +34,28 @@ const (
 	EventSessionEnd   = "session_end"   // the session finished (absent when killed)
 )
 
-// The shapes ParseDiagnostics accepts, as reported in Diagnostics.Format.
+// The shapes Parse accepts, as reported in Log.Format.
 const (
 	FormatJSONL     = "jsonl"      // one record per line (what the plugin writes)
 	FormatJSONArray = "json-array" // one JSON array of records
 	FormatSummary   = "summary"    // {"tests": [{"name": …, "peak_memory_mb": …}, …]}
 )
 
-// DefaultDiagnosticsMaxLineBytes is the longest record line (or array
-// element) read when DiagnosticsOptions.MaxLineBytes is 0. A longer one is
+// DefaultMaxLineBytes is the longest record line (or array
+// element) read when Options.MaxLineBytes is 0. A longer one is
 // skipped with a warning carrying its line number.
-const DefaultDiagnosticsMaxLineBytes = 16 << 20
+const DefaultMaxLineBytes = 16 << 20
 
 // diagXarrayDatasetType is the open_objects key of an xarray Dataset, the type the
 // legacy open_datasets / unclosed_datasets counts stand for.
 const diagXarrayDatasetType = "xarray.Dataset"
 
-// DiagnosticsOptions tunes ParseDiagnostics.
-type DiagnosticsOptions struct {
+// Options tunes Parse.
+type Options struct {
 	// Name names the input (usually its path) in errors and warnings.
 	Name string
 	// MaxLineBytes is the longest line or array element read; 0 means
-	// DefaultDiagnosticsMaxLineBytes.
+	// DefaultMaxLineBytes.
 	MaxLineBytes int
 	// SizeHintBytes is the input's size when known, 0 when not. With it,
 	// once the first records are read, room for as many records as the
@@ -65,12 +65,12 @@ type DiagnosticsOptions struct {
 	SizeHintBytes int64
 }
 
-// Diagnostics is one parsed diagnostics file: the per-test memory records
+// Log is one parsed diagnostics file: the per-test memory records
 // written by contrib/pytest/oomlens_diagnostics.py (or a compatible tool) for
 // one pytest process. Under pytest-xdist each worker writes its own file;
 // records carry PID and Worker so that files may also be merged.
-type Diagnostics struct {
-	// Schema is the session_start "schema", or DiagnosticsSchemaV1 when the
+type Log struct {
+	// Schema is the session_start "schema", or SchemaV1 when the
 	// file does not name one.
 	Schema string
 	// Records in file order.
@@ -161,16 +161,16 @@ type OpenObject struct {
 	Description string // a short human description (path, dims)
 }
 
-// DiagnosticsError is bad diagnostics input: a line that is not JSON (other
+// ParseError is bad diagnostics input: a line that is not JSON (other
 // than a cut-off last line), or a field of the wrong type.
-type DiagnosticsError struct {
-	Name  string // DiagnosticsOptions.Name
+type ParseError struct {
+	Name  string // Options.Name
 	Line  int    // 1-based line of the record
 	Field string // the field at fault, "" for a syntax error
 	Msg   string
 }
 
-func (e *DiagnosticsError) Error() string {
+func (e *ParseError) Error() string {
 	name := e.Name
 	if name == "" {
 		name = "diagnostics"
@@ -181,11 +181,11 @@ func (e *DiagnosticsError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", name, e.Line, e.Msg)
 }
 
-// LooksLikeDiagnostics reports whether head, the first bytes (up to 64 KiB)
+// Sniff reports whether head, the first bytes (up to 64 KiB)
 // of an input, looks like a diagnostics file in one of the accepted shapes.
 // It is cheap and never reads past head; it does not claim weathercop's text
 // logs (which also start with '[') nor pytest-reportlog JSON Lines.
-func LooksLikeDiagnostics(head []byte) bool {
+func Sniff(head []byte) bool {
 	if len(head) > 64<<10 {
 		head = head[:64<<10]
 	}
@@ -238,7 +238,7 @@ func diagKeyValue(head []byte, key string, ok func(value []byte) bool) bool {
 
 var diagBOM = []byte{0xEF, 0xBB, 0xBF}
 
-// ParseDiagnostics reads a diagnostics file from r: JSON Lines as written by
+// Parse reads a diagnostics file from r: JSON Lines as written by
 // contrib/pytest/oomlens_diagnostics.py, a JSON array of the same records, or
 // a summary object {"tests": [...]} (docs/diagnostics-format.md).
 //
@@ -249,7 +249,7 @@ var diagBOM = []byte{0xEF, 0xBB, 0xBF}
 // "abc"), is an error naming the input, the line and the field: such a file
 // was not written to this format, and figures read around a wrong one cannot
 // be trusted.
-func ParseDiagnostics(r io.Reader, opts DiagnosticsOptions) (*Diagnostics, error) {
+func Parse(r io.Reader, opts Options) (*Log, error) {
 	br := diagReaderPool.Get().(*bufio.Reader)
 	br.Reset(r)
 	defer func() {
@@ -262,21 +262,21 @@ func ParseDiagnostics(r io.Reader, opts DiagnosticsOptions) (*Diagnostics, error
 		hint:    opts.SizeHintBytes,
 		br:      br,
 		line:    1,
-		d:       &Diagnostics{},
+		d:       &Log{},
 	}
 	if p.maxLine <= 0 {
-		p.maxLine = DefaultDiagnosticsMaxLineBytes
+		p.maxLine = DefaultMaxLineBytes
 	}
 	if err := p.parse(); err != nil {
 		return nil, err
 	}
 	if p.d.Schema == "" {
-		p.d.Schema = DiagnosticsSchemaV1
+		p.d.Schema = SchemaV1
 	}
 	return p.d, nil
 }
 
-// diagReaderPool recycles ParseDiagnostics' 64 KiB read buffers. Records
+// diagReaderPool recycles Parse' 64 KiB read buffers. Records
 // copy what they keep out of the lines (strings, bytes.Clone for Extra), so
 // nothing points into a buffer once the parse returns.
 var diagReaderPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
@@ -286,10 +286,10 @@ type diagParser struct {
 	maxLine int
 	br      *bufio.Reader
 	line    int // line of the next byte to be read from br
-	d       *Diagnostics
+	d       *Log
 	members diagMembers // reused by decodeObject
 	lineBuf []byte      // reused by readLine for lines longer than br's buffer
-	hint    int64       // DiagnosticsOptions.SizeHintBytes
+	hint    int64       // Options.SizeHintBytes
 	read    int64       // bytes readLine consumed
 	// reserved is set once Records was given room for the hinted input.
 	reserved bool
@@ -301,7 +301,7 @@ type diagParser struct {
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {
-	return &DiagnosticsError{Name: p.name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	return &ParseError{Name: p.name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (p *diagParser) warn(line int, format string, args ...any) {
@@ -652,7 +652,7 @@ func (p *diagParser) streamArray(fn func(raw []byte, line int) error) (done bool
 }
 
 // streamSummaryObject reads a top-level object after its '{'. The "tests"
-// array is streamed; other fields are kept in Diagnostics.Extra.
+// array is streamed; other fields are kept in Log.Extra.
 func (p *diagParser) streamSummaryObject() (done bool, err error) {
 	p.d.Format = FormatSummary
 	sawTests := false
@@ -1226,8 +1226,8 @@ func (p *diagParser) schema(s string, line int) {
 		p.warn(line, "schema %q differs from %q named earlier", s, p.d.Schema)
 		return
 	}
-	if p.d.Schema == "" && s != DiagnosticsSchemaV1 {
-		p.warn(line, "unknown schema %q, read as %s", s, DiagnosticsSchemaV1)
+	if p.d.Schema == "" && s != SchemaV1 {
+		p.warn(line, "unknown schema %q, read as %s", s, SchemaV1)
 	}
 	p.d.Schema = s
 }

@@ -1,4 +1,4 @@
-package heap
+package elfcore
 
 import (
 	"bytes"
@@ -70,7 +70,7 @@ func coreTestWant() Core {
 		MappedBytes: 12144640, DumpedBytes: 10043392,
 		AnonBytes: 9981952, FileBytes: 0x20f000, NoAccessBytes: 0x1000,
 		HeapBytes: 0x108000, HeapStart: 0x56275a601000,
-		Regions: []CoreRegion{
+		Regions: []Region{
 			// The 8 MiB malloc (glibc's own mmap, 8 MiB + 16 KiB VMA).
 			{Start: 0x7f6ce4ef9000, SizeBytes: 0x804000, Perms: "rw-", DumpedBytes: 0x804000},
 			// The brk heap: 512 x 2 KiB blocks plus malloc's top pad.
@@ -92,7 +92,7 @@ func TestParseCoreReal(t *testing.T) {
 	if len(data) != 10055680 {
 		t.Fatalf("decompressed core is %d bytes, want 10055680", len(data))
 	}
-	c, err := ParseCore(bytes.NewReader(data), int64(len(data)), CoreOptions{Name: "core"})
+	c, err := Parse(bytes.NewReader(data), int64(len(data)), Options{Name: "core"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestParseCoreReal(t *testing.T) {
 // and gdb's "info proc mappings" (15 NT_FILE entries; their intersection
 // with the PT_LOADs is 0x5a000 bytes).
 func TestReadCoreGcore(t *testing.T) {
-	c, err := ReadCore("../testdata/cores/oomcore-demo.gcore.xz", CoreOptions{})
+	c, err := ReadFile("../testdata/cores/oomcore-demo.gcore.xz", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestReadCoreGcore(t *testing.T) {
 		// The thread stack's guard page is PROT_NONE, but gcore marks it PF_R.
 		NoAccessBytes: 0,
 		HeapBytes:     0x108000, HeapStart: 0x55854db55000,
-		Regions: []CoreRegion{
+		Regions: []Region{
 			{Start: 0x7fe438769000, SizeBytes: 0x804000, Perms: "rw-", DumpedBytes: 0x804000},
 			{Start: 0x55854db55000, SizeBytes: 0x108000, Perms: "rw-", DumpedBytes: 0x108000, Heap: true},
 			{Start: 0x7fe438729000, SizeBytes: 0x40000, Perms: "rw-", DumpedBytes: 0x40000},
@@ -147,7 +147,7 @@ func TestReadCoreGcore(t *testing.T) {
 // NT_FILE (4-byte words). Checked by hand against readelf -lW (25 PT_LOAD)
 // and gdb's "info proc mappings" (15 entries, 0x258000 bytes).
 func TestReadCoreI386(t *testing.T) {
-	c, err := ReadCore("../testdata/cores/oomcore-demo-i386.core.xz", CoreOptions{})
+	c, err := ReadFile("../testdata/cores/oomcore-demo-i386.core.xz", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestReadCoreI386(t *testing.T) {
 		MappedBytes: 12419072, DumpedBytes: 10002432,
 		AnonBytes: 9957376, FileBytes: 0x258000, NoAccessBytes: 0x1000,
 		HeapBytes: 0x109000, HeapStart: 0x56bb1000,
-		Regions: []CoreRegion{
+		Regions: []Region{
 			{Start: 0xf7572000, SizeBytes: 0x801000, Perms: "rw-", DumpedBytes: 0x801000},
 			{Start: 0x56bb1000, SizeBytes: 0x109000, Perms: "rw-", DumpedBytes: 0x109000, Heap: true},
 			{Start: 0xf7532000, SizeBytes: 0x40000, Perms: "rw-", DumpedBytes: 0x40000},
@@ -177,7 +177,7 @@ func TestReadCoreI386(t *testing.T) {
 	}
 }
 
-// ReadCore tells the compression by magic bytes, not by name.
+// ReadFile tells the compression by magic bytes, not by name.
 func TestReadCoreCompressed(t *testing.T) {
 	data := coreTestBytes(t)
 	dir := t.TempDir()
@@ -222,7 +222,7 @@ func TestReadCoreCompressed(t *testing.T) {
 		{coreTestFile, "xz"},
 	}
 	for _, tc := range cases {
-		c, err := ReadCore(tc.file, CoreOptions{})
+		c, err := ReadFile(tc.file, Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.file, err)
 		}
@@ -278,7 +278,7 @@ func TestReadCoreCompressedNotCore(t *testing.T) {
 		w.Close()
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, buf.Bytes(), 0o600)
-		_, err := ReadCore(p, CoreOptions{Name: name})
+		_, err := ReadFile(p, Options{Name: name})
 		want := map[string]string{
 			"text.gz": "gzip-compressed: text.gz: offset 0: not an ELF file",
 			"exe.gz":  "gzip-compressed: exe.gz: offset 16: not a core file: ELF type ET_",
@@ -290,7 +290,7 @@ func TestReadCoreCompressedNotCore(t *testing.T) {
 }
 
 func TestReadCoreCapped(t *testing.T) {
-	c, err := ReadCore(coreTestFile, CoreOptions{MaxDecompressedBytes: 1 << 20})
+	c, err := ReadFile(coreTestFile, Options{MaxDecompressedBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestReadCoreCapped(t *testing.T) {
 func TestParseCoreTruncated(t *testing.T) {
 	data := coreTestBytes(t)
 	half := data[:len(data)/2]
-	c, err := ParseCore(bytes.NewReader(half), int64(len(half)), CoreOptions{Name: "half"})
+	c, err := Parse(bytes.NewReader(half), int64(len(half)), Options{Name: "half"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestReadCoreTruncatedZstd(t *testing.T) {
 	if err := os.WriteFile(p, buf.Bytes()[:buf.Len()/2], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := ReadCore(p, CoreOptions{})
+	c, err := ReadFile(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestParseCoreMalformed(t *testing.T) {
 		{"PN_XNUM without section header", "x: offset 0: e_phnum is PN_XNUM but section header 0 (at 0) is not in the file", coreTestPatch(coreTestPatch(head, 56, uint16(0xffff)), 58, uint16(64))},
 	}
 	for _, tt := range tests {
-		_, err := ParseCore(bytes.NewReader(tt.in), int64(len(tt.in)), CoreOptions{Name: "x"})
+		_, err := Parse(bytes.NewReader(tt.in), int64(len(tt.in)), Options{Name: "x"})
 		if err == nil || !strings.Contains(err.Error(), tt.err) {
 			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.err)
 		}
@@ -406,7 +406,7 @@ func TestParseCoreMalformed(t *testing.T) {
 // process figure holds, all segment contents are missing.
 func TestParseCoreHeaderOnly(t *testing.T) {
 	head := coreTestBytes(t)[:0x3000]
-	c, err := ParseCore(bytes.NewReader(head), int64(len(head)), CoreOptions{})
+	c, err := Parse(bytes.NewReader(head), int64(len(head)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func TestParseCoreBadNote(t *testing.T) {
 	// The first note (NT_PRSTATUS) starts at the PT_NOTE offset 0x628; make
 	// its name size absurd.
 	bad := coreTestPatch(data[:0x3000], 0x628, uint32(0x7fffffff))
-	c, err := ParseCore(bytes.NewReader(bad), int64(len(bad)), CoreOptions{})
+	c, err := Parse(bytes.NewReader(bad), int64(len(bad)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +452,7 @@ func TestParseCoreXnum(t *testing.T) {
 	x = coreTestPatch(x, 56, uint16(0xffff))
 	x = coreTestPatch(x, 58, uint16(64))
 	x = coreTestPatch(x, 60, uint16(1))
-	c, err := ParseCore(bytes.NewReader(x), int64(len(x)), CoreOptions{})
+	c, err := Parse(bytes.NewReader(x), int64(len(x)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,8 +485,8 @@ func TestLooksLikeCore(t *testing.T) {
 		{"empty", nil, false},
 	}
 	for _, tt := range tests {
-		if got := LooksLikeCore(tt.head); got != tt.want {
-			t.Errorf("%s: LooksLikeCore = %v, want %v", tt.name, got, tt.want)
+		if got := Sniff(tt.head); got != tt.want {
+			t.Errorf("%s: Sniff = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
@@ -497,7 +497,7 @@ func TestParseCoreEveryPrefix(t *testing.T) {
 	head := coreTestBytes(t)[:0x3000]
 	phEnd := 64 + 27*56
 	for i := 0; i <= len(head); i++ {
-		c, err := ParseCore(bytes.NewReader(head[:i]), int64(i), CoreOptions{})
+		c, err := Parse(bytes.NewReader(head[:i]), int64(i), Options{})
 		if i >= phEnd && (err != nil || !c.Truncated || c.MappedBytes != 12144640) {
 			t.Fatalf("prefix %d: err %v, core %+v", i, err, c)
 		}
@@ -536,15 +536,15 @@ func FuzzParseCore(f *testing.F) {
 		coreSynthNtFile(be, coreSynthFile{0x1000000, 0x1002000, "/bin/a"}, coreSynthFile{0x7f0000000000, 0x7f0000001000, "/dev/zero (deleted)"})}
 	f.Add(synth.build())
 	f.Fuzz(func(t *testing.T, in []byte) {
-		c, err := ParseCore(bytes.NewReader(in), int64(len(in)), CoreOptions{})
-		LooksLikeCore(in)
+		c, err := Parse(bytes.NewReader(in), int64(len(in)), Options{})
+		Sniff(in)
 		if err != nil {
 			return
 		}
 		if c.MappedBytes < math.MaxInt64 && c.AnonBytes+c.FileBytes+c.NoAccessBytes+c.UnclassifiedBytes != c.MappedBytes {
 			t.Fatalf("anon %d + file %d + no-access %d + unclassified %d != mapped %d", c.AnonBytes, c.FileBytes, c.NoAccessBytes, c.UnclassifiedBytes, c.MappedBytes)
 		}
-		if len(c.Regions) > CoreMaxRegions || c.SharedAnonBytes > c.AnonBytes || c.MissingBytes > c.DumpedBytes {
+		if len(c.Regions) > MaxRegions || c.SharedAnonBytes > c.AnonBytes || c.MissingBytes > c.DumpedBytes {
 			t.Fatalf("core %+v", c)
 		}
 	})
@@ -714,10 +714,10 @@ func TestParseCoreSynthetic(t *testing.T) {
 		{"GNU", 5, []byte("ignored")},
 	}
 	data := s.build()
-	if !LooksLikeCore(data) {
-		t.Fatal("LooksLikeCore = false for a big-endian core")
+	if !Sniff(data) {
+		t.Fatal("Sniff = false for a big-endian core")
 	}
-	c, err := ParseCore(bytes.NewReader(data), int64(len(data)), CoreOptions{})
+	c, err := Parse(bytes.NewReader(data), int64(len(data)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -736,7 +736,7 @@ func TestParseCoreSynthetic(t *testing.T) {
 		// The segment right after the executable is its .bss: the heap is
 		// the next one.
 		HeapStart: heap, HeapBytes: 0x200000,
-		Regions: []CoreRegion{
+		Regions: []Region{
 			{Start: big, SizeBytes: 0x4000000, Perms: "rw-", DumpedBytes: 0x1000},
 			{Start: heap, SizeBytes: 0x200000, Perms: "rw-", DumpedBytes: 0x1000, Heap: true},
 			{Start: shm, SizeBytes: 0x100000, Perms: "rw-", DumpedBytes: 0x100000, Shared: true, Path: "/dev/zero (deleted)"},
@@ -754,7 +754,7 @@ func TestParseCoreSynthetic(t *testing.T) {
 	// taken, with a warning that it may be the .bss.
 	s.loads = append(s.loads[:3:3], s.loads[4:]...)
 	data = s.build()
-	c, err = ParseCore(bytes.NewReader(data), int64(len(data)), CoreOptions{})
+	c, err = Parse(bytes.NewReader(data), int64(len(data)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -765,7 +765,7 @@ func TestParseCoreSynthetic(t *testing.T) {
 	// Without NT_AUXV the executable, and so the heap, are unknown.
 	s.notes = append(s.notes[:2:2], s.notes[3:]...)
 	data = s.build()
-	c, err = ParseCore(bytes.NewReader(data), int64(len(data)), CoreOptions{})
+	c, err = Parse(bytes.NewReader(data), int64(len(data)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package heap
+package diagnostics
 
 import (
 	"bytes"
@@ -25,21 +25,21 @@ var diagnosticsSamples = []string{
 	"../testdata/diagnostics/xdist/diag.gw1.jsonl",
 }
 
-func diagParseString(t *testing.T, name, in string) (*Diagnostics, error) {
+func diagParseString(t *testing.T, name, in string) (*Log, error) {
 	t.Helper()
-	return ParseDiagnostics(strings.NewReader(in), DiagnosticsOptions{Name: name})
+	return Parse(strings.NewReader(in), Options{Name: name})
 }
 
-func mustParseFile(t *testing.T, path string) *Diagnostics {
+func mustParseFile(t *testing.T, path string) *Log {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	d, err := ParseDiagnostics(f, DiagnosticsOptions{Name: path})
+	d, err := Parse(f, Options{Name: path})
 	if err != nil {
-		t.Fatalf("ParseDiagnostics(%s): %v", path, err)
+		t.Fatalf("Parse(%s): %v", path, err)
 	}
 	return d
 }
@@ -76,7 +76,7 @@ func diagRaw(s string) json.RawMessage { return json.RawMessage(s) }
 // the file by hand.
 func TestParseDiagnosticsKilledLeak(t *testing.T) {
 	d := mustParseFile(t, "../testdata/diagnostics/killed-leak.jsonl")
-	if d.Format != FormatJSONL || d.Schema != DiagnosticsSchemaV1 {
+	if d.Format != FormatJSONL || d.Schema != SchemaV1 {
 		t.Errorf("Format, Schema = %q, %q", d.Format, d.Schema)
 	}
 	if len(d.Warnings) != 0 {
@@ -254,36 +254,36 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 		schema   string
 		records  []rec
 		warnings []string
-		extra    map[string]string // Diagnostics.Extra
+		extra    map[string]string // Log.Extra
 	}{
 		{
 			name:   "jsonl",
 			in:     `{"event":"session_start","time":1.5,"pid":7,"schema":"oomlens/diagnostics/v1","rss_bytes":1}` + "\n" + `{"event":"test_end","time":2,"pid":7,"nodeid":"t.py::a","peak_rss_bytes":300}` + "\n",
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			records: []rec{{Event: "session_start", Line: 1}, {Event: "test_end", NodeID: "t.py::a", Line: 2, Peak: 300, HasPeak: true}},
 		},
 		{
 			name:   "jsonl without schema, CRLF and blank lines",
 			in:     "\r\n" + `{"event":"test_start","nodeid":"a"}` + "\r\n\r\n" + `{"event":"test_end","nodeid":"a"}` + "\r\n",
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			records: []rec{{Event: "test_start", NodeID: "a", Line: 2}, {Event: "test_end", NodeID: "a", Line: 4}},
 		},
 		{
 			name:   "json array over lines",
 			in:     "[\n  {\"event\": \"test_start\", \"nodeid\": \"a\"},\n  {\"event\": \"test_end\", \"nodeid\": \"a\",\n   \"peak_rss_bytes\": 5}\n]\n",
-			format: FormatJSONArray, schema: DiagnosticsSchemaV1,
+			format: FormatJSONArray, schema: SchemaV1,
 			records: []rec{{Event: "test_start", NodeID: "a", Line: 2}, {Event: "test_end", NodeID: "a", Line: 3, Peak: 5, HasPeak: true}},
 		},
 		{
 			name:   "empty json array",
 			in:     "[]",
-			format: FormatJSONArray, schema: DiagnosticsSchemaV1,
+			format: FormatJSONArray, schema: SchemaV1,
 		},
 		{
 			name: "summary in MiB with name and unclosed_datasets",
 			in: `{"tests": [{"name": "test_small_ensemble_generation", "peak_memory_mb": 10638.4, "unclosed_datasets": 1},` +
 				`{"name": "test_fit", "peak_memory_mb": 0.0}], "machine": "128 GB"}`,
-			format: FormatSummary, schema: DiagnosticsSchemaV1,
+			format: FormatSummary, schema: SchemaV1,
 			records: []rec{
 				// 10638.4 MiB = 10638.4 × 1048576 = 11155170918.4 bytes, rounded.
 				{Event: "test_end", NodeID: "test_small_ensemble_generation", Line: 1, Peak: 11155170918, HasPeak: true, Open: map[string]int{"xarray.Dataset": 1}},
@@ -295,7 +295,7 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 			name: "summary pretty-printed, test / peak_mb / open_datasets",
 			in: "{\n  \"tests\": [\n    {\"test\": \"test_sim\", \"peak_mb\": 2,\n     \"open_datasets\": 3, \"note\": \"x\"},\n" +
 				"    {\"nodeid\": \"p.py::test_b\", \"name\": \"test_b\", \"peak_rss_bytes\": 1024}\n  ]\n}\n",
-			format: FormatSummary, schema: DiagnosticsSchemaV1,
+			format: FormatSummary, schema: SchemaV1,
 			records: []rec{
 				{Event: "test_end", NodeID: "test_sim", Line: 3, Peak: 2 * diagMiB, HasPeak: true, Open: map[string]int{"xarray.Dataset": 3}, Extra: map[string]string{"note": `"x"`}},
 				{Event: "test_end", NodeID: "p.py::test_b", Line: 5, Peak: 1024, HasPeak: true},
@@ -304,19 +304,19 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 		{
 			name:   "legacy open_datasets in jsonl",
 			in:     `{"event":"test_end","nodeid":"a","open_datasets":2}` + "\n",
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			records: []rec{{Event: "test_end", NodeID: "a", Line: 1, Open: map[string]int{"xarray.Dataset": 2}}},
 		},
 		{
 			name:   "open_objects wins over open_datasets",
 			in:     `{"event":"test_end","open_objects":{"xarray.Dataset":1,"h5py.File":2},"open_datasets":9}` + "\n",
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			records: []rec{{Event: "test_end", Line: 1, Open: map[string]int{"xarray.Dataset": 1, "h5py.File": 2}}},
 		},
 		{
 			name:   "unknown fields and events kept, nulls read as missing",
 			in:     `{"event":"gc_pause","pid":1,"gen":2,"info":{"a":[1,2]}}` + "\n" + `{"event":"test_end","rss_anon_bytes":null,"peak_rss_bytes":null,"nodeid":"b","x":null}`,
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			records: []rec{
 				{Event: "gc_pause", Line: 1, Extra: map[string]string{"gen": "2", "info": `{"a":[1,2]}`}},
 				{Event: "test_end", NodeID: "b", Line: 2, Extra: map[string]string{"x": "null"}},
@@ -325,27 +325,27 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 		{
 			name:   "cut-off last line",
 			in:     `{"event":"test_start","nodeid":"a"}` + "\n" + `{"event":"test_end","nodeid":"a","rss_by`,
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			records:  []rec{{Event: "test_start", NodeID: "a", Line: 1}},
 			warnings: []string{"line 2: last line cut off (40 bytes, not whole JSON): the writer was killed while writing it"},
 		},
 		{
 			name:   "only line cut off",
 			in:     `{"event":"session_st`,
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			warnings: []string{"line 1: last line cut off (20 bytes, not whole JSON): the writer was killed while writing it"},
 		},
 		{
 			name:   "NUL tail left by a crash",
 			in:     `{"event":"test_start"}` + "\n" + "\x00\x00\x00\x00",
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			records:  []rec{{Event: "test_start", Line: 1}},
 			warnings: []string{"line 2: line of 4 NUL bytes skipped: blocks allocated but never written before the crash"},
 		},
 		{
 			name:   "cut-off array",
 			in:     "[{\"event\":\"test_start\",\"nodeid\":\"a\"},\n{\"event\":\"test_end\",\"nod",
-			format: FormatJSONArray, schema: DiagnosticsSchemaV1,
+			format: FormatJSONArray, schema: SchemaV1,
 			records:  []rec{{Event: "test_start", NodeID: "a", Line: 1}},
 			warnings: []string{"line 2: JSON document cut off at the end of the input inside an array element: the writer was killed while writing it"},
 		},
@@ -359,13 +359,13 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 		{
 			name:   "byte order mark",
 			in:     "\xEF\xBB\xBF" + `{"event":"test_start"}` + "\n",
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 			records: []rec{{Event: "test_start", Line: 1}},
 		},
 		{
 			name:   "empty file",
 			in:     "",
-			format: FormatJSONL, schema: DiagnosticsSchemaV1,
+			format: FormatJSONL, schema: SchemaV1,
 		},
 	}
 	for _, tt := range tests {
@@ -373,7 +373,7 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 			// One byte at a time, too: results must not depend on how the
 			// reader splits its input.
 			for _, r := range []io.Reader{strings.NewReader(tt.in), iotest.OneByteReader(strings.NewReader(tt.in))} {
-				d, err := ParseDiagnostics(r, DiagnosticsOptions{Name: "in.jsonl"})
+				d, err := Parse(r, Options{Name: "in.jsonl"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -436,12 +436,12 @@ func TestParseDiagnosticsErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("error %q\nwant prefix %q", err, tt.want)
 			}
-			var de *DiagnosticsError
+			var de *ParseError
 			if !errors.As(err, &de) {
-				t.Fatalf("error %T is not a *DiagnosticsError", err)
+				t.Fatalf("error %T is not a *ParseError", err)
 			}
 			if de.Name != "run.jsonl" || de.Line != tt.line || de.Field != tt.field {
-				t.Errorf("DiagnosticsError{Name %q Line %d Field %q}, want line %d field %q", de.Name, de.Line, de.Field, tt.line, tt.field)
+				t.Errorf("ParseError{Name %q Line %d Field %q}, want line %d field %q", de.Name, de.Line, de.Field, tt.line, tt.field)
 			}
 		})
 	}
@@ -450,7 +450,7 @@ func TestParseDiagnosticsErrors(t *testing.T) {
 func TestParseDiagnosticsLongLine(t *testing.T) {
 	long := `{"event":"test_end","nodeid":"` + strings.Repeat("x", 300) + `"}`
 	in := `{"event":"test_start"}` + "\n" + long + "\n" + `{"event":"sample"}` + "\n"
-	d, err := ParseDiagnostics(strings.NewReader(in), DiagnosticsOptions{Name: "f", MaxLineBytes: 100})
+	d, err := Parse(strings.NewReader(in), Options{Name: "f", MaxLineBytes: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +461,7 @@ func TestParseDiagnosticsLongLine(t *testing.T) {
 		t.Errorf("warnings %v", d.Warnings)
 	}
 	// In an array, the long element is skipped the same way.
-	d, err = ParseDiagnostics(strings.NewReader("[\n"+long+",\n{\"event\":\"a\"}]"), DiagnosticsOptions{MaxLineBytes: 100})
+	d, err = Parse(strings.NewReader("[\n"+long+",\n{\"event\":\"a\"}]"), Options{MaxLineBytes: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +469,7 @@ func TestParseDiagnosticsLongLine(t *testing.T) {
 		t.Errorf("array: records %+v warnings %v", d.Records, d.Warnings)
 	}
 	// A first line over the limit: skipped, and the rest read as JSON Lines.
-	d, err = ParseDiagnostics(strings.NewReader(long+"\n"+`{"event":"sample"}`+"\n"), DiagnosticsOptions{MaxLineBytes: 100})
+	d, err = Parse(strings.NewReader(long+"\n"+`{"event":"sample"}`+"\n"), Options{MaxLineBytes: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,7 +479,7 @@ func TestParseDiagnosticsLongLine(t *testing.T) {
 	}
 	// The default limit takes a 1 MiB line.
 	big := `{"event":"test_end","nodeid":"` + strings.Repeat("y", 1<<20) + `"}` + "\n"
-	d, err = ParseDiagnostics(strings.NewReader(big), DiagnosticsOptions{})
+	d, err = Parse(strings.NewReader(big), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +500,7 @@ func TestParseDiagnosticsEveryPrefix(t *testing.T) {
 		}
 		for n := 0; n <= len(data); n++ {
 			prefix := data[:n]
-			d, err := ParseDiagnostics(bytes.NewReader(prefix), DiagnosticsOptions{Name: path})
+			d, err := Parse(bytes.NewReader(prefix), Options{Name: path})
 			if err != nil {
 				t.Fatalf("%s cut at %d: %v", path, n, err)
 			}
@@ -529,7 +529,7 @@ func TestParseDiagnosticsEveryPrefix(t *testing.T) {
 		"{\n  \"tests\": [\n    {\"test\": \"test_sim\", \"peak_mb\": 2},\n    {\"name\": \"b\", \"peak_memory_mb\": 1e3}\n  ], \"m\": [1, {\"x\": \"}\"}]\n}\n",
 	} {
 		for n := 0; n <= len(in); n++ {
-			ParseDiagnostics(strings.NewReader(in[:n]), DiagnosticsOptions{})
+			Parse(strings.NewReader(in[:n]), Options{})
 		}
 	}
 }
@@ -546,15 +546,15 @@ func FuzzParseDiagnostics(f *testing.F) {
 	f.Add([]byte("[\n{\"event\":\"test_end\",\"open_object_details\":[{\"type\":\"x\",\"nbytes\":1e3}]}\n]"))
 	f.Add([]byte("{\n\"tests\": [\n{\"test\": \"a\"}\n]\n}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{Name: "fuzz", MaxLineBytes: 4096})
+		d, err := Parse(bytes.NewReader(data), Options{Name: "fuzz", MaxLineBytes: 4096})
 		// Small lines (the records are read in place in the reader's buffer
 		// and reserved for by the size hint) read the same.
-		hinted, herr := ParseDiagnostics(iotest.OneByteReader(bytes.NewReader(data)), DiagnosticsOptions{Name: "fuzz", MaxLineBytes: 4096, SizeHintBytes: int64(len(data))})
+		hinted, herr := Parse(iotest.OneByteReader(bytes.NewReader(data)), Options{Name: "fuzz", MaxLineBytes: 4096, SizeHintBytes: int64(len(data))})
 		if fmt.Sprint(err) != fmt.Sprint(herr) || !reflect.DeepEqual(d, hinted) {
 			t.Fatalf("with a size hint and one-byte reads: %+v, %v; want %+v, %v", hinted, herr, d, err)
 		}
 		if err != nil {
-			var de *DiagnosticsError
+			var de *ParseError
 			if !errors.As(err, &de) || de.Line < 1 {
 				t.Fatalf("error without a position: %v", err)
 			}
@@ -570,7 +570,7 @@ func FuzzParseDiagnostics(f *testing.F) {
 				t.Fatalf("warning without a line: %v", w)
 			}
 		}
-		LooksLikeDiagnostics(data)
+		Sniff(data)
 		diagCheckDecodeObject(t, data)
 	})
 }
@@ -618,7 +618,7 @@ func TestDecodeObject(t *testing.T) {
 func TestLooksLikeDiagnostics(t *testing.T) {
 	for _, path := range diagnosticsSamples {
 		data, _ := os.ReadFile(path)
-		if !LooksLikeDiagnostics(data) {
+		if !Sniff(data) {
 			t.Errorf("%s: not recognised", path)
 		}
 	}
@@ -628,7 +628,7 @@ func TestLooksLikeDiagnostics(t *testing.T) {
 		`{"event":"session_start","schema":"oomlens/diagnostics/v1","rss_by`, // cut off
 	}
 	for _, s := range yes {
-		if !LooksLikeDiagnostics([]byte(s)) {
+		if !Sniff([]byte(s)) {
 			t.Errorf("%q: not recognised", s)
 		}
 	}
@@ -642,11 +642,11 @@ func TestLooksLikeDiagnostics(t *testing.T) {
 		`{"tests": [{"nodeid": "a", "outcome": "passed"}]}`, // pytest-json-report: no memory
 	}
 	for _, s := range no {
-		if LooksLikeDiagnostics([]byte(s)) {
+		if Sniff([]byte(s)) {
 			t.Errorf("%q: recognised", s)
 		}
 	}
-	if data, err := os.ReadFile("../docs/diagnostics.schema.json"); err == nil && LooksLikeDiagnostics(data) {
+	if data, err := os.ReadFile("../docs/diagnostics.schema.json"); err == nil && Sniff(data) {
 		t.Error("the JSON Schema is recognised as diagnostics")
 	}
 	for _, dir := range []string{"../testdata/corpus/kernel", "../testdata/corpus/pytest", "../testdata/corpus/weathercop"} {
@@ -656,7 +656,7 @@ func TestLooksLikeDiagnostics(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			if LooksLikeDiagnostics(data) {
+			if Sniff(data) {
 				t.Errorf("%s: recognised as diagnostics", p)
 			}
 		}
@@ -753,7 +753,7 @@ def test_leaves_dataset_open(tmp_path):
 	}
 	run("diag.jsonl")
 	d := mustParseFile(t, filepath.Join(dir, "diag.jsonl"))
-	if len(d.Warnings) != 0 || d.Schema != DiagnosticsSchemaV1 || d.Records[0].Event != EventSessionStart || !d.Records[0].HasBootTime {
+	if len(d.Warnings) != 0 || d.Schema != SchemaV1 || d.Records[0].Event != EventSessionStart || !d.Records[0].HasBootTime {
 		t.Fatalf("warnings %v schema %q first %+v", d.Warnings, d.Schema, d.Records[0])
 	}
 	start := map[string]Record{}
@@ -846,7 +846,7 @@ func BenchmarkParseDiagnostics(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{})
+		d, err := Parse(bytes.NewReader(data), Options{})
 		if err != nil || len(d.Records) != 29000 {
 			b.Fatal(err)
 		}
@@ -858,7 +858,7 @@ func TestParseDiagnosticsJoinedFiles(t *testing.T) {
 	gw0, _ := os.ReadFile("../testdata/diagnostics/killed-leak.jsonl")
 	gw1, _ := os.ReadFile("../testdata/diagnostics/xdist/diag.gw1.jsonl")
 	cut := gw0[:bytes.LastIndexByte(gw0[:len(gw0)-1], '\n')+40]
-	_, err := ParseDiagnostics(bytes.NewReader(append(append([]byte(nil), cut...), gw1...)), DiagnosticsOptions{Name: "all.jsonl"})
+	_, err := Parse(bytes.NewReader(append(append([]byte(nil), cut...), gw1...)), Options{Name: "all.jsonl"})
 	want := "all.jsonl:29: not a JSON object: "
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "a second record starts at byte 40: was a cut-off file concatenated with another?") {
 		t.Errorf("error %v", err)
@@ -879,22 +879,22 @@ func TestParseDiagnosticsSizeHint(t *testing.T) {
 	data := bytes.Repeat(one, 100)
 	for _, path := range diagnosticsSamples {
 		sample, _ := os.ReadFile(path)
-		want, wantErr := ParseDiagnostics(bytes.NewReader(sample), DiagnosticsOptions{Name: path})
+		want, wantErr := Parse(bytes.NewReader(sample), Options{Name: path})
 		for _, hint := range []int64{1, int64(len(sample)) / 2, int64(len(sample)), int64(len(sample)) * 3, 1 << 40} {
-			got, err := ParseDiagnostics(bytes.NewReader(sample), DiagnosticsOptions{Name: path, SizeHintBytes: hint})
+			got, err := Parse(bytes.NewReader(sample), Options{Name: path, SizeHintBytes: hint})
 			if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s with hint %d: differs from no hint (err %v, want %v)", path, hint, err, wantErr)
 			}
 		}
 	}
-	d, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{SizeHintBytes: int64(len(data))})
+	d, err := Parse(bytes.NewReader(data), Options{SizeHintBytes: int64(len(data))})
 	if err != nil || len(d.Records) != 2900 {
 		t.Fatalf("%v, %d records", err, len(d.Records))
 	}
 	if c := cap(d.Records); c < 2900 || c > 2900*11/10 {
 		t.Errorf("cap %d for 2900 records read with a right hint, want at most 10%% more", c)
 	}
-	huge, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{SizeHintBytes: 1 << 40})
+	huge, err := Parse(bytes.NewReader(data), Options{SizeHintBytes: 1 << 40})
 	if err != nil || !reflect.DeepEqual(huge.Records, d.Records) {
 		t.Fatalf("a huge hint: %v", err)
 	}
@@ -914,7 +914,7 @@ func BenchmarkParseDiagnosticsSizeHint(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := ParseDiagnostics(bytes.NewReader(data), DiagnosticsOptions{SizeHintBytes: int64(len(data))})
+		d, err := Parse(bytes.NewReader(data), Options{SizeHintBytes: int64(len(data))})
 		if err != nil || len(d.Records) != 29000 {
 			b.Fatal(err)
 		}

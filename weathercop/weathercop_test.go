@@ -1,4 +1,4 @@
-package heap
+package weathercop
 
 import (
 	"bytes"
@@ -15,11 +15,11 @@ import (
 
 const wcTestdata = "../testdata/weathercop/"
 
-var wcNotActive = []string{WeathercopTracemallocNotActive}
+var wcNotActive = []string{TracemallocNotActive}
 
 // wcVm fills the four /proc/self/status values, given in kB as the log
 // prints them.
-func wcVm(r WeathercopRecord, peakKB, sizeKB, hwmKB, rssKB int64) WeathercopRecord {
+func wcVm(r Record, peakKB, sizeKB, hwmKB, rssKB int64) Record {
 	r.VmPeakBytes, r.VmSizeBytes, r.VmHWMBytes, r.VmRSSBytes = peakKB*1024, sizeKB*1024, hwmKB*1024, rssKB*1024
 	r.HasVmPeak, r.HasVmSize, r.HasVmHWM, r.HasVmRSS = true, true, true, true
 	return r
@@ -34,13 +34,13 @@ func wcTS(t *testing.T, s string) time.Time {
 	return ts
 }
 
-func wcParseFile(t testing.TB, name string) (*WeathercopLog, []byte) {
+func wcParseFile(t testing.TB, name string) (*Log, []byte) {
 	t.Helper()
 	data, err := os.ReadFile(wcTestdata + name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := ParseWeathercop(bytes.NewReader(data), WeathercopOptions{Name: name})
+	log, err := Parse(bytes.NewReader(data), Options{Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,15 +62,15 @@ func wcWarningsContain(t *testing.T, ws []Warning, want []string) {
 
 // The records of the sample in WEATHERCOP-DIAGNOSTICS.md §3.3, checked by
 // hand against testdata/weathercop/01 and 02 (kB values x 1024).
-func wcSampleRecords(t *testing.T) (sessionStart, startEnsemble, endEnsemble, startSim WeathercopRecord) {
-	sessionStart = wcVm(WeathercopRecord{Line: 1, Time: wcTS(t, "2026-11-26T10:44:10.077991"), Event: "SESSION_START", Test: "pytest",
+func wcSampleRecords(t *testing.T) (sessionStart, startEnsemble, endEnsemble, startSim Record) {
+	sessionStart = wcVm(Record{Line: 1, Time: wcTS(t, "2026-11-26T10:44:10.077991"), Event: "SESSION_START", Test: "pytest",
 		HasElapsed: true, TracemallocTop: wcNotActive}, 18436, 18436, 15004, 15004)
-	startEnsemble = wcVm(WeathercopRecord{Line: 10, Time: wcTS(t, "2026-11-26T10:44:10.078798"), Event: "TEST_START", Test: "test_small_ensemble_generation",
+	startEnsemble = wcVm(Record{Line: 10, Time: wcTS(t, "2026-11-26T10:44:10.078798"), Event: "TEST_START", Test: "test_small_ensemble_generation",
 		HasElapsed: true, TracemallocTop: wcNotActive, GCCollections: 492, HasGC: true}, 18436, 18436, 15004, 15004)
-	endEnsemble = wcVm(WeathercopRecord{Line: 20, Time: wcTS(t, "2026-11-26T10:44:10.094324"), Event: "TEST_END", Test: "test_small_ensemble_generation",
+	endEnsemble = wcVm(Record{Line: 20, Time: wcTS(t, "2026-11-26T10:44:10.094324"), Event: "TEST_END", Test: "test_small_ensemble_generation",
 		HasElapsed: true, TracemallocTop: wcNotActive, TracemallocPeakMiB: 30.0, HasTracemallocPeak: true,
 		GCCollections: 493, HasGC: true, OpenXarrayDatasets: 1}, 49276, 18436, 45560, 15004)
-	startSim = wcVm(WeathercopRecord{Time: wcTS(t, "2026-11-26T10:44:10.098266"), Event: "TEST_START", Test: "test_sim",
+	startSim = wcVm(Record{Time: wcTS(t, "2026-11-26T10:44:10.098266"), Event: "TEST_START", Test: "test_sim",
 		HasElapsed: true, TracemallocTop: wcNotActive, GCCollections: 492, HasGC: true}, 49276, 19388, 45560, 16068)
 	return
 }
@@ -80,10 +80,10 @@ func TestParseWeathercopReferenceSample(t *testing.T) {
 	s, a, b, sim := wcSampleRecords(t)
 	sim.Line = 34
 	sim.Extra = []string{"<EOF, no TEST_END / SESSION_END: process killed>"}
-	fit := WeathercopRecord{Line: 32, Time: wcTS(t, "2026-11-26T10:44:10.094971"), Event: "TEST_START", Test: "test_fit[clayton]",
+	fit := Record{Line: 32, Time: wcTS(t, "2026-11-26T10:44:10.094971"), Event: "TEST_START", Test: "test_fit[clayton]",
 		Extra:   []string{`  ...                                   (TEST_END for test_fit[clayton]: "Peak memory: 5.0 MB", no xarray line because the count is 0)`},
 		Partial: true}
-	want := []WeathercopRecord{s, a, b, fit, sim}
+	want := []Record{s, a, b, fit, sim}
 	if !reflect.DeepEqual(log.Records, want) {
 		t.Errorf("records:\n got %+v\nwant %+v", log.Records, want)
 	}
@@ -109,12 +109,12 @@ func TestParseWeathercopCompletedSample(t *testing.T) {
 	log, _ := wcParseFile(t, "02-constructed-completed-sample.log")
 	s, a, b, sim := wcSampleRecords(t)
 	sim.Line = 53
-	fitStart := wcVm(WeathercopRecord{Line: 32, Time: wcTS(t, "2026-11-26T10:44:10.094971"), Event: "TEST_START", Test: "test_fit[clayton]",
+	fitStart := wcVm(Record{Line: 32, Time: wcTS(t, "2026-11-26T10:44:10.094971"), Event: "TEST_START", Test: "test_fit[clayton]",
 		HasElapsed: true, TracemallocTop: wcNotActive, GCCollections: 493, HasGC: true}, 49276, 18436, 45560, 15004)
-	fitEnd := wcVm(WeathercopRecord{Line: 42, Time: wcTS(t, "2026-11-26T10:44:10.097720"), Event: "TEST_END", Test: "test_fit[clayton]",
+	fitEnd := wcVm(Record{Line: 42, Time: wcTS(t, "2026-11-26T10:44:10.097720"), Event: "TEST_END", Test: "test_fit[clayton]",
 		HasElapsed: true, TracemallocTop: wcNotActive, TracemallocPeakMiB: 5.0, HasTracemallocPeak: true,
 		GCCollections: 492, HasGC: true}, 49276, 19388, 45560, 16068)
-	want := []WeathercopRecord{s, a, b, fitStart, fitEnd, sim}
+	want := []Record{s, a, b, fitStart, fitEnd, sim}
 	if !reflect.DeepEqual(log.Records, want) {
 		t.Errorf("records:\n got %+v\nwant %+v", log.Records, want)
 	}
@@ -180,7 +180,7 @@ func TestParseWeathercopNoProc(t *testing.T) {
 	log, _ := wcParseFile(t, "04-constructed-no-proc-old-tracemalloc.log")
 	const tmErr = "error: the tracemalloc module must be tracing memory allocations to take a snapshot"
 	const noProc = "proc/status not available"
-	want := []WeathercopRecord{
+	want := []Record{
 		{Line: 1, Time: wcTS(t, "2025-10-24T23:40:00"), Event: "SESSION_START", Test: "pytest", HasElapsed: true,
 			ProcStatusError: noProc, TracemallocTop: []string{tmErr}},
 		{Line: 7, Time: wcTS(t, "2025-10-24T23:40:00.250001"), Event: "TEST_START", Test: "test_fit[gumbel: rotated 90]", ElapsedS: 0.3, HasElapsed: true,
@@ -209,7 +209,7 @@ func TestParseWeathercopNoProc(t *testing.T) {
 // wcRender writes records back as _format_entry does (memory_diagnostics.py
 // at f709caf), Extra lines last. Parsing then rendering a sample must give
 // its bytes back: every line was read, none invented.
-func wcRender(recs []WeathercopRecord) []byte {
+func wcRender(recs []Record) []byte {
 	var b bytes.Buffer
 	for _, r := range recs {
 		ts := r.Time.Format("2006-01-02T15:04:05")
@@ -290,7 +290,7 @@ func TestLooksLikeWeathercop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !LooksLikeWeathercop(data) {
+		if !Sniff(data) {
 			t.Errorf("%s: not recognised", name)
 		}
 	}
@@ -317,8 +317,8 @@ func TestLooksLikeWeathercop(t *testing.T) {
 		{"empty", "", false},
 	}
 	for _, tt := range tests {
-		if got := LooksLikeWeathercop([]byte(tt.head)); got != tt.want {
-			t.Errorf("%s: LooksLikeWeathercop = %v, want %v", tt.name, got, tt.want)
+		if got := Sniff([]byte(tt.head)); got != tt.want {
+			t.Errorf("%s: Sniff = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
@@ -331,7 +331,7 @@ func TestParseWeathercopAnalysisOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	_, err = ParseWeathercop(f, WeathercopOptions{Name: "excerpt.txt"})
+	_, err = Parse(f, Options{Name: "excerpt.txt"})
 	if err == nil || !strings.Contains(err.Error(), `excerpt.txt:1: not a weathercop memory log: no "[timestamp] EVENT: test" record header in 6 line(s)`) {
 		t.Errorf("err = %v", err)
 	}
@@ -339,14 +339,14 @@ func TestParseWeathercopAnalysisOutput(t *testing.T) {
 
 func TestParseWeathercopEdges(t *testing.T) {
 	t.Run("empty", func(t *testing.T) {
-		log, err := ParseWeathercop(strings.NewReader(""), WeathercopOptions{})
+		log, err := Parse(strings.NewReader(""), Options{})
 		if err != nil || len(log.Records) != 0 || len(log.Warnings) != 1 || !strings.Contains(log.Warnings[0].Message, "empty log") {
 			t.Errorf("log %+v, err %v", log, err)
 		}
 	})
 	t.Run("location", func(t *testing.T) {
 		cet := time.FixedZone("CET", 3600)
-		log, err := ParseWeathercop(strings.NewReader("[2026-11-26T10:44:10.5] TEST_END: t\n"), WeathercopOptions{Location: cet})
+		log, err := Parse(strings.NewReader("[2026-11-26T10:44:10.5] TEST_END: t\n"), Options{Location: cet})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +356,7 @@ func TestParseWeathercopEdges(t *testing.T) {
 	})
 	t.Run("crlf and blank lines", func(t *testing.T) {
 		in := "[2026-11-26T10:44:10] TEST_START: t\r\n  Elapsed: 2.5s\r\n  /proc/self/status:\r\n    VmRSS: 10 kB\r\n  Top tracemalloc allocations:\r\n    (tracemalloc not active)\r\n  GC: collections=1, uncollectable=0\r\n\r\n"
-		log, err := ParseWeathercop(strings.NewReader(in), WeathercopOptions{})
+		log, err := Parse(strings.NewReader(in), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,14 +366,14 @@ func TestParseWeathercopEdges(t *testing.T) {
 		}
 	})
 	t.Run("over-long line", func(t *testing.T) {
-		long := strings.Repeat("x", 3*WeathercopMaxLineBytes)
+		long := strings.Repeat("x", 3*MaxLineBytes)
 		in := "[2026-11-26T10:44:10] TEST_START: t\n    " + long + "\n  Elapsed: 1.0s\n"
-		log, err := ParseWeathercop(strings.NewReader(in), WeathercopOptions{})
+		log, err := Parse(strings.NewReader(in), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := log.Records[0]
-		if len(r.Extra) != 1 || len(r.Extra[0]) != WeathercopMaxLineBytes || r.ElapsedS != 1.0 {
+		if len(r.Extra) != 1 || len(r.Extra[0]) != MaxLineBytes || r.ElapsedS != 1.0 {
 			t.Errorf("Extra lengths / Elapsed wrong: %d extra, %v", len(r.Extra), r.ElapsedS)
 		}
 		if len(log.Warnings) != 2 || !strings.Contains(log.Warnings[1].String(), "line 2: line longer than 65536 bytes: cut to that length") {
@@ -381,7 +381,7 @@ func TestParseWeathercopEdges(t *testing.T) {
 		}
 	})
 	t.Run("header cut without newline", func(t *testing.T) {
-		log, err := ParseWeathercop(strings.NewReader("[2026-11-26T10:44:10] TEST_START: test_fi"), WeathercopOptions{})
+		log, err := Parse(strings.NewReader("[2026-11-26T10:44:10] TEST_START: test_fi"), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -390,7 +390,7 @@ func TestParseWeathercopEdges(t *testing.T) {
 		}
 	})
 	t.Run("orphan lines before the first record", func(t *testing.T) {
-		log, err := ParseWeathercop(strings.NewReader("    VmRSS: 1 kB\n  GC: collections=1, uncollectable=0\n[2026-11-26T10:44:10] SESSION_END: pytest\n"), WeathercopOptions{})
+		log, err := Parse(strings.NewReader("    VmRSS: 1 kB\n  GC: collections=1, uncollectable=0\n[2026-11-26T10:44:10] SESSION_END: pytest\n"), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -407,7 +407,7 @@ func TestParseWeathercopEdges(t *testing.T) {
 	})
 	t.Run("values that do not parse are kept as unknown lines", func(t *testing.T) {
 		in := "[2026-11-26T10:44:10] TEST_END: t\n  Elapsed: soon\n  Peak memory: 12 GB\n  /proc/self/status:\n    VmRSS: 99999999999999999999 kB\n    VmSwap: 0 kB\n"
-		log, err := ParseWeathercop(strings.NewReader(in), WeathercopOptions{})
+		log, err := Parse(strings.NewReader(in), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -433,12 +433,12 @@ func TestParseWeathercopEveryPrefix(t *testing.T) {
 			t.Fatal(err)
 		}
 		firstLine := bytes.IndexByte(data, '\n') + 1
-		full, err := ParseWeathercop(bytes.NewReader(data), WeathercopOptions{})
+		full, err := Parse(bytes.NewReader(data), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := 0; i <= len(data); i++ {
-			log, err := ParseWeathercop(bytes.NewReader(data[:i]), WeathercopOptions{})
+			log, err := Parse(bytes.NewReader(data[:i]), Options{})
 			if i >= firstLine && err != nil {
 				t.Fatalf("%s: prefix %d: %v", f, i, err)
 			}
@@ -465,8 +465,8 @@ func FuzzParseWeathercop(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		log, err := ParseWeathercop(bytes.NewReader(data), WeathercopOptions{})
-		LooksLikeWeathercop(data)
+		log, err := Parse(bytes.NewReader(data), Options{})
+		Sniff(data)
 		if err != nil {
 			return
 		}
@@ -481,7 +481,7 @@ func FuzzParseWeathercop(f *testing.F) {
 			}
 		}
 		for _, i := range log.UnfinishedTests {
-			if i < 0 || i >= len(log.Records) || log.Records[i].Event != WeathercopTestStart {
+			if i < 0 || i >= len(log.Records) || log.Records[i].Event != TestStart {
 				t.Fatalf("UnfinishedTests index %d does not name a TEST_START", i)
 			}
 		}
@@ -514,7 +514,7 @@ func TestParseWeathercopGenerated(t *testing.T) {
 	const n = 50_000
 	data := wcGenerate(n)
 	start := time.Now()
-	log, err := ParseWeathercop(bytes.NewReader(data), WeathercopOptions{})
+	log, err := Parse(bytes.NewReader(data), Options{})
 	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -536,7 +536,7 @@ func BenchmarkParseWeathercop(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseWeathercop(bytes.NewReader(data), WeathercopOptions{}); err != nil {
+		if _, err := Parse(bytes.NewReader(data), Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,0 +1,421 @@
+package job
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/oomlens/oomlens/correlate"
+	"github.com/oomlens/oomlens/diagnostics"
+	"github.com/oomlens/oomlens/discover"
+	"github.com/oomlens/oomlens/dmesg"
+	"github.com/oomlens/oomlens/elfcore"
+	"github.com/oomlens/oomlens/internal/content"
+	"github.com/oomlens/oomlens/pytestlog"
+	"github.com/oomlens/oomlens/record/manifest"
+	"github.com/oomlens/oomlens/weathercop"
+)
+
+// Kind names, used in every output (the report's inputs and their kinds).
+const (
+	KindKernelLog   = "kernel-log"
+	KindPytestLog   = "pytest-log"
+	KindDiagnostics = "diagnostics-jsonl"
+	KindWeathercop  = "weathercop-log"
+	KindJUnitXML    = "junit-xml"
+	KindCollectList = "collect-list"
+	KindCore        = "core"
+	// KindRecordManifest is the record.json that `oomlens record` writes
+	// beside its logs: how the command ended, and whether the kernel log
+	// could be read.
+	KindRecordManifest = "record-manifest"
+	KindUnrecognized   = "unrecognized"
+)
+
+// shape is what a head is, before any format looks at it.
+type shape uint8
+
+const (
+	shapeText   shape = 1 << iota // lines of text
+	shapeJSON                     // a JSON document (package content)
+	shapeBinary                   // not text: NUL bytes or mostly invalid UTF-8
+)
+
+func shapeOf(head []byte) shape {
+	switch {
+	case content.Binary(head):
+		return shapeBinary
+	case content.JSON(head):
+		return shapeJSON
+	}
+	return shapeText
+}
+
+// scan says whether a format reads text inputs whose head did not show it:
+// logs of CI jobs often start with megabytes of setup output, and dmesg
+// output is pasted at their end.
+type scan uint8
+
+const (
+	scanNever     scan = iota // only what Sniff recognised
+	scanText                  // every text input no other format claimed
+	scanUnclaimed             // a text input that no other scanning format recognised either
+)
+
+// A format is one kind of input: how its head is recognised and how it is
+// read into the correlator's evidence. formats is the one list of them, as
+// pprof keeps its profile parsers in one list: adding a format is one
+// package that exports Sniff and Parse, and one row here.
+type format struct {
+	// Kind names the format in every output.
+	Kind string
+	// Sniff recognises the format from the head of an input (its first
+	// discover.HeadBytes, a byte order mark removed). It is the format
+	// package's own, so that recognising and reading agree.
+	Sniff func(head []byte) bool
+	// Reads is the shapes of head Sniff is offered.
+	Reads shape
+	// Alone formats claim an input whole: the first whose Sniff holds, in
+	// the order of formats, is the input's only kind.
+	Alone bool
+	// Scan: see scan. A scanning format reads inputs it did not sniff and
+	// keeps what it found there.
+	Scan scan
+	// Pass orders the reading: every input of pass 0 is read before any of
+	// pass 1 (collection lists first: the pytest parser resolves positions
+	// with them).
+	Pass int
+	// Load parses in into l's evidence. sniffed is false when a scanning
+	// format reads an input its Sniff did not recognise: it keeps the input
+	// only when it found records in it.
+	Load func(l *loader, in *discover.Input, sniffed bool) error
+	// LooksFor says what Sniff looks for, in the warning on an input that
+	// nothing recognised.
+	LooksFor string
+}
+
+// formats in the order their kinds are listed in every output.
+var formats = []format{
+	{
+		Kind: KindKernelLog, Sniff: dmesg.Sniff, Reads: shapeText | shapeJSON, Scan: scanText, Pass: 1, Load: loadKernel,
+		LooksFor: "kernel OOM-killer records (`invoked oom-killer`, `Killed process`, `oom-kill:`, dmesg/syslog/journal/kmsg prefixes)",
+	},
+	{
+		Kind: KindPytestLog, Sniff: pytestlog.Sniff, Reads: shapeText, Scan: scanUnclaimed, Pass: 1, Load: loadPytest,
+		LooksFor: "pytest output (`test session starts`, `nodeid PASSED`, progress dots, xdist `[gwN]`)",
+	},
+	{
+		Kind: KindDiagnostics, Sniff: diagnostics.Sniff, Reads: shapeText | shapeJSON, Alone: true, Pass: 1, Load: loadDiagnostics,
+		LooksFor: "oomlens diagnostics JSON (`\"event\": \"test_end\"`…)",
+	},
+	{
+		Kind: KindWeathercop, Sniff: weathercop.Sniff, Reads: shapeText, Alone: true, Pass: 1, Load: loadWeathercop,
+		LooksFor: "a weathercop memory log (`[ts] TEST_START: name`)",
+	},
+	{
+		Kind: KindJUnitXML, Sniff: pytestlog.SniffJUnit, Reads: shapeText, Alone: true, Pass: 1, Load: loadJUnit,
+		LooksFor: "JUnit XML (`<testsuite`)",
+	},
+	{
+		Kind: KindCollectList, Sniff: pytestlog.SniffCollect, Reads: shapeText, Pass: 0, Load: loadCollect,
+		LooksFor: "a `pytest --collect-only -q` list",
+	},
+	{
+		Kind: KindCore, Sniff: elfcore.Sniff, Reads: shapeBinary, Alone: true, Pass: 1, Load: loadCore,
+		LooksFor: "an ELF core file",
+	},
+	{
+		Kind: KindRecordManifest, Sniff: manifest.Sniff, Reads: shapeJSON, Alone: true, Pass: 0, Load: loadManifest,
+		LooksFor: "an `oomlens record` record.json",
+	},
+}
+
+// LookedFor says, for an unrecognised input, what sniffing looked for.
+var LookedFor = func() string {
+	parts := make([]string, len(formats))
+	for i, f := range formats {
+		parts[i] = f.LooksFor
+	}
+	return "looked for: " + strings.Join(parts, ", ")
+}()
+
+// Sniff names the kinds the head of an input shows, in the order of
+// formats, or KindUnrecognized alone. It never reads past head. One input
+// may carry several kinds: a CI job log with dmesg output pasted into it is
+// both a pytest-log and a kernel-log.
+func Sniff(head []byte) []string {
+	text := bytes.TrimPrefix(head, content.BOM)
+	sh := shapeOf(text)
+	for _, f := range formats {
+		if f.Alone && f.Reads&sh != 0 && f.Sniff(text) {
+			return []string{f.Kind}
+		}
+	}
+	var kinds []string
+	for _, f := range formats {
+		if !f.Alone && f.Reads&sh != 0 && f.Sniff(text) {
+			kinds = append(kinds, f.Kind)
+		}
+	}
+	if len(kinds) == 0 {
+		return []string{KindUnrecognized}
+	}
+	return kinds
+}
+
+// formatOf is the row of kind k, nil for KindUnrecognized.
+func formatOf(k string) *format {
+	for i := range formats {
+		if formats[i].Kind == k {
+			return &formats[i]
+		}
+	}
+	return nil
+}
+
+// textCandidate reports whether an input is text that scanning formats may
+// read even though its head did not show them: every kind sniffed is a
+// scanning format's. Structured inputs (JSON, XML, ELF, collection lists)
+// are not candidates; a JSON document is read only for what its keys say.
+func textCandidate(head []byte, kinds []string) bool {
+	sh := shapeOf(bytes.TrimPrefix(head, content.BOM))
+	recognised := false
+	for _, k := range kinds {
+		f := formatOf(k)
+		if f == nil {
+			continue
+		}
+		if f.Scan == scanNever {
+			return false
+		}
+		recognised = true
+	}
+	return sh == shapeText || sh == shapeJSON && recognised
+}
+
+// input is one input with the kinds its head showed.
+type input struct {
+	in    *discover.Input
+	kinds []string
+	out   correlate.Input
+}
+
+func (x *input) has(k string) bool {
+	for _, have := range x.kinds {
+		if have == k {
+			return true
+		}
+	}
+	return false
+}
+
+// loader reads the inputs of one job into evidence.
+type loader struct {
+	ev   *correlate.Evidence
+	opts Options
+	cur  *input // the input being read
+	// kernelLogs are the kernel logs record.json files name (pass 0).
+	kernelLogs map[string]bool
+}
+
+// keep records that the current input is of kind k, with warnings.
+func (l *loader) keep(k string, warnings []string) {
+	out := &l.cur.out
+	found := false
+	for _, have := range out.Kinds {
+		found = found || have == k
+	}
+	if !found {
+		out.Kinds = append(out.Kinds, k)
+	}
+	out.Warnings = append(out.Warnings, warnings...)
+}
+
+// read reads x with the formats its kinds call for, if they read in pass.
+// The first format of the table that recognised x and does not scan takes
+// it; otherwise a text input goes to every scanning format that wants it.
+func (l *loader) read(x *input, pass int) error {
+	l.cur = x
+	for _, f := range formats {
+		if f.Scan == scanNever && x.has(f.Kind) {
+			if f.Pass != pass {
+				return nil
+			}
+			return f.Load(l, x.in, true)
+		}
+	}
+	if !textCandidate(x.in.Head, x.kinds) {
+		return nil
+	}
+	for _, f := range formats {
+		if f.Scan == scanNever || f.Pass != pass {
+			continue
+		}
+		sniffed := x.has(f.Kind)
+		if !sniffed && f.Scan == scanUnclaimed && x.claimedByScanner() {
+			continue
+		}
+		if err := f.Load(l, x.in, sniffed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimedByScanner reports a kind of a scanning format among x's.
+func (x *input) claimedByScanner() bool {
+	for _, k := range x.kinds {
+		if f := formatOf(k); f != nil && f.Scan != scanNever {
+			return true
+		}
+	}
+	return false
+}
+
+// parse opens in and runs fn over its decompressed content.
+func parse(in *discover.Input, fn func(r io.Reader) error) error {
+	rc, err := in.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return fn(rc)
+}
+
+// loadKernel reads every text input (kernel records can sit anywhere: dmesg
+// pasted at the end of a CI log) with the fast kernel parser.
+func loadKernel(l *loader, in *discover.Input, sniffed bool) error {
+	var k *dmesg.Log
+	err := parse(in, func(r io.Reader) (err error) {
+		k, err = dmesg.Parse(r, dmesg.Options{Name: in.Path, Location: l.opts.Location, Year: l.opts.Year, PageSizeBytes: l.opts.PageSizeBytes})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(k.Events) > 0 || sniffed {
+		l.keep(KindKernelLog, positioned(in.Path, k.Warnings, func(w dmesg.Warning) (int, int64, string) { return w.Line, 0, w.Message }))
+		l.ev.Kernel = append(l.ev.Kernel, correlate.KernelInput{Path: in.Path, Log: k})
+	}
+	return nil
+}
+
+// loadPytest reads a text input as pytest output unless it is a pure kernel
+// log: a CI log may show pytest only after its head.
+func loadPytest(l *loader, in *discover.Input, sniffed bool) error {
+	var p *pytestlog.Log
+	err := parse(in, func(r io.Reader) (err error) {
+		p, err = pytestlog.Parse(r, pytestlog.Options{Name: in.Path, Collect: l.ev.Collect})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(p.Sessions) > 0 || sniffed {
+		l.keep(KindPytestLog, positioned(in.Path, p.Warnings, func(w pytestlog.Warning) (int, int64, string) { return w.Line, 0, w.Message }))
+		l.ev.Pytest = append(l.ev.Pytest, correlate.PytestInput{Path: in.Path, Log: p})
+	}
+	return nil
+}
+
+func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
+	var d *diagnostics.Log
+	err := parse(in, func(r io.Reader) (err error) {
+		d, err = diagnostics.Parse(r, diagnostics.Options{Name: in.Path, SizeHintBytes: sizeHint(in)})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	l.keep(KindDiagnostics, warnings(in.Path, d.Warnings))
+	l.ev.Diagnostics = append(l.ev.Diagnostics, correlate.DiagnosticsInput{Path: in.Path, Diag: d})
+	return nil
+}
+
+func loadWeathercop(l *loader, in *discover.Input, _ bool) error {
+	var w *weathercop.Log
+	err := parse(in, func(r io.Reader) (err error) {
+		w, err = weathercop.Parse(r, weathercop.Options{Name: in.Path, Location: l.opts.Location})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	l.keep(KindWeathercop, warnings(in.Path, w.Warnings))
+	l.ev.Weathercop = append(l.ev.Weathercop, correlate.WeathercopInput{Path: in.Path, Log: w})
+	return nil
+}
+
+func loadJUnit(l *loader, in *discover.Input, _ bool) error {
+	var j *pytestlog.JUnit
+	err := parse(in, func(r io.Reader) (err error) {
+		j, err = pytestlog.ParseJUnit(r, in.Path)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	l.keep(KindJUnitXML, nil)
+	l.ev.JUnit = append(l.ev.JUnit, correlate.JUnitInput{Path: in.Path, JUnit: j})
+	return nil
+}
+
+// loadCollect reads a collection list in pass 0, before the pytest logs
+// whose positions it resolves.
+func loadCollect(l *loader, in *discover.Input, _ bool) error {
+	var ids []string
+	err := parse(in, func(r io.Reader) (err error) {
+		ids, err = pytestlog.ParseCollectList(r, in.Path)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	l.keep(KindCollectList, nil)
+	l.ev.Collect = append(l.ev.Collect, ids...)
+	return nil
+}
+
+func loadCore(l *loader, in *discover.Input, _ bool) error {
+	core, err := readCore(in, l.opts)
+	if err != nil {
+		return err
+	}
+	l.keep(KindCore, warnings(in.Path, core.Warnings))
+	l.ev.Cores = append(l.ev.Cores, correlate.CoreInput{Path: in.Path, Core: core})
+	return nil
+}
+
+// loadManifest reads a record.json in pass 0: the kernel log it names was
+// read during the run, so an empty one means the kernel logged nothing and
+// is read as a kernel log (see Load).
+func loadManifest(l *loader, in *discover.Input, _ bool) error {
+	l.keep(KindRecordManifest, nil)
+	m, err := readManifest(in)
+	if err != nil {
+		// A record.json cut off (the recorder was killed while writing
+		// it) or garbled: the run's end and boot time are missing, the
+		// rest of the folder stands.
+		l.keep(KindRecordManifest, []string{err.Error()})
+		return nil
+	}
+	if m.KernelLog != nil && *m.KernelLog != "" {
+		l.kernelLogs[path.Join(path.Dir(in.Path), *m.KernelLog)] = true
+	}
+	l.ev.Records = append(l.ev.Records, correlate.RecordInput{Path: in.Path, Manifest: *m})
+	return nil
+}
+
+func readManifest(in *discover.Input) (*manifest.Manifest, error) {
+	var m *manifest.Manifest
+	err := parse(in, func(r io.Reader) (err error) {
+		m, err = manifest.Parse(r, in.Path)
+		return err
+	})
+	if err != nil && !strings.HasPrefix(err.Error(), in.Path+": ") {
+		err = fmt.Errorf("%s: %w", in.Path, err) // an error opening the input
+	}
+	return m, err
+}

@@ -1,0 +1,128 @@
+package job
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// The sniffing tests: one head, the kinds job's table of formats names
+// (each format's own Sniff, offered the heads of the shape it reads).
+
+func TestSniffCorpus(t *testing.T) {
+	kernel := []string{KindKernelLog}
+	pytest := []string{KindPytestLog}
+	want := map[string][]string{
+		"pytest/05-dmesg-T-localized-oom-kill-pytest.log":                       kernel,
+		"weathercop/analysis_output_excerpt_XARRAY_LEAK_FINDINGS.txt":           {KindUnrecognized},
+		"pytest/07-circleci-xdist-quiet-killed-exit-status.log":                 pytest,
+		"pytest/08-make-killed-parametrized-id.log":                             pytest,
+		"pytest/18-gha-runner-shutdown-signal-137.log":                          pytest,
+		"kernel/13-dmesg-T-chinese-locale-memcg-v1-k8s-repeated.log":            kernel,
+		"pytest/11-jenkins-double-timestamp-xdist-crash-internalerror.log":      pytest,
+		"pytest/20-custom-plugin-top5-ram-increment-report.log":                 pytest,
+		"kernel/17-systemd-oomd-userspace-journal.log":                          kernel,
+		"kernel/12-kmsg-raw-memcg-v1-k8s-systemd-driver-hierarchical-stats.log": kernel,
+	}
+	files, err := filepath.Glob("../testdata/corpus/*/*.log")
+	if err != nil || len(files) < 47 {
+		t.Fatalf("corpus: %d files, %v", len(files), err)
+	}
+	for _, f := range files {
+		rel := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)
+		w, ok := want[rel]
+		if !ok {
+			// Every other sample is one kind, named by its folder.
+			if strings.HasPrefix(rel, "kernel/") {
+				w = kernel
+			} else {
+				w = pytest
+			}
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Sniff(b); !reflect.DeepEqual(got, w) {
+			t.Errorf("%s: Sniff = %q, want %q", rel, got, w)
+		}
+	}
+}
+
+func TestSniffShapes(t *testing.T) {
+	core := make([]byte, 64)
+	copy(core, "\x7fELF\x02\x01\x01")
+	core[16] = 4
+	exe := bytes.Clone(core)
+	exe[16] = 2
+	for _, tc := range []struct {
+		name, head string
+		want       []string
+	}{
+		{"core", string(core), []string{KindCore}},
+		{"elf executable", string(exe), []string{KindUnrecognized}},
+		{"nul-filled", strings.Repeat("\x00", 4096), []string{KindUnrecognized}},
+		{"empty", "", []string{KindUnrecognized}},
+		{"random text", "hello world\nnothing to see\n", []string{KindUnrecognized}},
+		{"junit", `<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest">`, []string{KindJUnitXML}},
+		{"diagnostics", `{"event": "session_start", "time": 1.5, "pid": 7, "schema": "oomlens/diagnostics/v1"}` + "\n", []string{KindDiagnostics}},
+		{"diagnostics array", `[{"event":"test_end","time":1,"pid":2}]`, []string{KindDiagnostics}},
+		{"diagnostics summary", `{"tests": [{"name": "test_a", "peak_memory_mb": 12}]}`, []string{KindDiagnostics}},
+		{"other json", `{"foo": 1}`, []string{KindUnrecognized}},
+		{"another tool's tests array", `{"tests": [{"name": "a", "duration": 1}], "created": 5}`, []string{KindUnrecognized}},
+		{"record manifest", "{\n  \"schema\": \"oomlens/record/v1\",\n  \"command\": [\"pytest\"]\n}", []string{KindRecordManifest}},
+		{"json quoting node ids", `{"in_flight": [{"test": "tests/test_a.py::test_b"}], "notes": "Killed process 5"}`, []string{KindUnrecognized}},
+		{"journal json", `{"__REALTIME_TIMESTAMP":"1700000000000000","_TRANSPORT":"kernel","MESSAGE":"Out of memory: Killed process 5 (python) total-vm:1kB"}` + "\n", []string{KindKernelLog}},
+		{"weathercop", "[2026-11-26T10:44:10.077991] SESSION_START: pytest\n  Elapsed: 0.0s\n", []string{KindWeathercop}},
+		{"collect list", "tests/test_a.py::test_one\ntests/test_a.py::test_two[x y]\n\n2 tests collected in 0.01s\n", []string{KindCollectList}},
+		{"collect list without footer", "tests/test_a.py::test_one\ntests/test_a.py::test_two\ntests/b.py::T::test_c\n", []string{KindCollectList}},
+		{"ci log with pasted dmesg", "=== test session starts ===\n[ 12.5] Out of memory: Killed process 5 (python) total-vm:1kB\n", []string{KindKernelLog, KindPytestLog}},
+		{"plain dmesg without oom", "[    0.000000] Linux version 6.1.0\n[    0.000001] Command line: ro\n[    0.000002] x86/fpu: ok\n", []string{KindKernelLog}},
+	} {
+		if got := Sniff([]byte(tc.head)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: Sniff = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestTextCandidate(t *testing.T) {
+	for _, tc := range []struct {
+		kinds []string
+		head  string
+		want  bool
+	}{
+		{[]string{KindUnrecognized}, "setup output\n", true},
+		{[]string{KindPytestLog}, "x", true},
+		{[]string{KindDiagnostics}, "{}", false},
+		{[]string{KindCore}, "\x7fELF", false},
+		{[]string{KindUnrecognized}, "\x00\x01", false},
+		{[]string{KindUnrecognized}, `{"in_flight": [{"test": "tests/a.py::test_b"}]}`, false},
+		{[]string{KindKernelLog}, `{"MESSAGE": "Out of memory"}`, true},
+		{[]string{KindUnrecognized}, "[   12.5] some kernel line\n", true},
+	} {
+		if got := textCandidate([]byte(tc.head), tc.kinds); got != tc.want {
+			t.Errorf("%q %q: TextCandidate = %v", tc.kinds, tc.head, got)
+		}
+	}
+}
+
+func FuzzSniff(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/corpus/*/*")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		kinds := Sniff(b)
+		if len(kinds) == 0 {
+			t.Fatal("no kinds")
+		}
+		if textCandidate(b, kinds) && bytes.IndexByte(b, 0) >= 0 {
+			t.Fatalf("binary head %q is a text candidate", b)
+		}
+	})
+}

@@ -1,0 +1,190 @@
+package pytestlog
+
+import (
+	"bytes"
+	"regexp"
+)
+
+// Sniff reports whether head, the first bytes of an input (a byte order mark
+// removed), holds pytest terminal output or a CI log around it: a line that
+// only pytest, pytest-xdist or a CI runner reporting a killed test process
+// prints. A `pytest --collect-only -q` list (SniffCollect) is not one.
+//
+// A CI log may show pytest only after megabytes of setup output, so a head
+// that shows none does not rule it out: Parse finds the sessions.
+func Sniff(head []byte) bool {
+	return !SniffCollect(head) && isPytest(head)
+}
+
+// SniffJUnit reports whether head starts like a JUnit XML report
+// (ParseJUnit): an XML declaration or a <testsuite(s)> element, with a
+// <testsuite in the head.
+func SniffJUnit(head []byte) bool {
+	b := bytes.TrimLeft(head, " \t\r\n")
+	if !bytes.HasPrefix(b, []byte("<?xml")) && !bytes.HasPrefix(b, []byte("<testsuite")) {
+		return false
+	}
+	return bytes.Contains(b, []byte("<testsuite"))
+}
+
+// sniffLines is how many lines of the head the per-line checks look at.
+const sniffLines = 200
+
+// eachLine calls fn on the first sniffLines lines of b until it returns false.
+func eachLine(b []byte, fn func(line []byte) bool) {
+	for n := 0; n < sniffLines && len(b) > 0; n++ {
+		i := bytes.IndexByte(b, '\n')
+		line := b
+		if i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if !fn(bytes.TrimRight(line, "\r")) {
+			return
+		}
+	}
+}
+
+var (
+	reXdistResult = regexp.MustCompile(`^\[gw\d+\] (?:\[\s*\d+%\] )?(?:PASSED|FAILED|ERROR|SKIPPED)`)
+	reProgress    = regexp.MustCompile(`\S+\.py [.FEsxX]+ +\[\s*\d+%\]`)
+	reShellKilled = regexp.MustCompile(`(?:^|\s)\d+ Killed +\S`)
+	reExit137     = regexp.MustCompile(`exit(?:ed with)? (?:code|status) (?:exit status )?137\b|Process completed with exit code \d+`)
+)
+
+// pytestLine reports a line that only pytest, pytest-xdist or a CI runner
+// reporting a killed test process prints. Literal checks come first; a
+// regular expression runs only on a line that holds its literal.
+func pytestLine(line []byte) bool {
+	has := func(s string) bool { return bytes.Contains(line, []byte(s)) }
+	pre := func(s string) bool { return bytes.HasPrefix(line, []byte(s)) }
+	switch {
+	case has(" test session starts "), has("crashed while running '"), pre("bringing up nodes..."),
+		has("replacing crashed worker gw"), has("] node down: "):
+		return true
+	case pre("platform ") && has(" -- Python ") && has(", pytest-"):
+		return true
+	case pre("collected ") || pre("collecting "):
+		rest := bytes.TrimLeft(line[bytes.IndexByte(line, ' ')+1:], " ")
+		return len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' && (has(" item") || has(" items"))
+	case has(".py::"):
+		i := bytes.Index(line, []byte(".py::"))
+		return i > 0 && line[i-1] != ' ' && i+5 < len(line) && line[i+5] != ' '
+	case pre("[gw"):
+		return reXdistResult.Match(line)
+	case has(".py ") && has("%]"):
+		return reProgress.Match(line)
+	case has(" Killed "):
+		return reShellKilled.Match(line)
+	case has("137") || has("Process completed"):
+		return reExit137.Match(line)
+	}
+	return false
+}
+
+func isPytest(b []byte) bool {
+	found := false
+	for rest := b; len(rest) > 0 && !found; {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest
+		if i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		found = pytestLine(bytes.TrimRight(line, "\r"))
+	}
+	return found
+}
+
+var (
+	reCollectItem  = regexp.MustCompile(`^\S+\.py::\S`)
+	reResultWord   = regexp.MustCompile(` (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b|\[\s*\d+%\]`)
+	reCollectFinal = regexp.MustCompile(`(?m)^\d+ tests? collected in \d`)
+)
+
+// isCollectItem is reCollectItem.Match (^\S+\.py::\S) by hand: a ".py::"
+// after the line's first byte, followed by a byte that is not a space,
+// with no space before it. (RE2's \s is [\t\n\f\r ]; any other byte,
+// in or out of valid UTF-8, is \S.)
+func isCollectItem(line []byte) bool {
+	run := len(line)
+	for i, c := range line {
+		if isSpaceRE(c) {
+			run = i
+			break
+		}
+	}
+	if run < 1 {
+		return false
+	}
+	i := bytes.Index(line[1:run], []byte(".py::")) // \S+ takes at least one byte
+	return i >= 0 && i+1+5 < run
+}
+
+// hasResultWord is reResultWord.Match by hand: a space and a result word
+// ending at a word boundary, or a "[ NN%]" progress.
+func hasResultWord(line []byte) bool {
+	for i := bytes.IndexByte(line, ' '); i >= 0; {
+		rest := line[i+1:]
+		for _, w := range []string{"PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"} {
+			if bytes.HasPrefix(rest, []byte(w)) && (len(rest) == len(w) || !isWordByte(rest[len(w)])) {
+				return true
+			}
+		}
+		j := bytes.IndexByte(rest, ' ')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	for i := bytes.IndexByte(line, '['); i >= 0; {
+		j := i + 1
+		for j < len(line) && isSpaceRE(line[j]) {
+			j++
+		}
+		d := j
+		for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+			j++
+		}
+		if j > d && j+1 < len(line) && line[j] == '%' && line[j+1] == ']' {
+			return true
+		}
+		k := bytes.IndexByte(line[i+1:], '[')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return false
+}
+
+// isWordByte is RE2's \w, which \b sets against everything else.
+func isWordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_'
+}
+
+// SniffCollect reports whether head, the first bytes of an input (a byte
+// order mark removed), is `pytest --collect-only -q` output (ParseCollectList):
+// node ids one per line, then "N tests collected in T", or (a head cut before
+// that summary) node ids with few lines of anything else. A -v log never
+// prints that summary, and its node ids carry result words.
+func SniffCollect(b []byte) bool {
+	if bytes.Contains(b, []byte(" collected in ")) && reCollectFinal.Match(b) && !bytes.Contains(b, []byte("test session starts")) {
+		return true
+	}
+	items, other := 0, 0
+	eachLine(b, func(line []byte) bool {
+		if len(line) == 0 {
+			return true
+		}
+		if bytes.Contains(line, []byte(".py::")) && isCollectItem(line) && !hasResultWord(line) {
+			items++
+		} else {
+			other++
+		}
+		return other <= sniffLines/10
+	})
+	return items >= 2 && other*10 <= items
+}
