@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/oomlens/oomlens/diagnostics"
+	"github.com/oomlens/oomlens/weathercop"
 )
 
 // bigJob is 100,000 tests in 2,000 modules of 50, each module's first test
@@ -158,7 +159,7 @@ func BenchmarkAnalyzeWeathercop(b *testing.B) {
 			text := bigWeathercop(n)
 			b.SetBytes(int64(len(text)))
 			for b.Loop() {
-				l, err := heap.ParseWeathercop(strings.NewReader(text), heap.WeathercopOptions{Name: "test_memory.log"})
+				l, err := weathercop.Parse(strings.NewReader(text), weathercop.Options{Name: "test_memory.log"})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -183,7 +184,7 @@ func BenchmarkAnalyzeDiagnostics(b *testing.B) {
 			text := bigDiagnostics(n)
 			b.SetBytes(int64(len(text)))
 			for b.Loop() {
-				d, err := heap.ParseDiagnostics(strings.NewReader(text), heap.DiagnosticsOptions{Name: "diag.jsonl"})
+				d, err := diagnostics.Parse(strings.NewReader(text), diagnostics.Options{Name: "diag.jsonl"})
 				if err != nil {
 					b.Fatal(err)
 				}
