@@ -116,9 +116,9 @@
 //     and they are at least half the members; none of them keeps more than
 //     4 × their median, so one big leaker among noise is no group; and
 //     together they keep ≥ F. Its retained memory is their sum. Groups are
-//     tried narrowest first (fewest members, then parametrize, fixture,
-//     class, module); a group named takes its members, so a wider one never
-//     counts the same bytes again. Confidence is high when every member's
+//     tried narrowest first (fewest retaining members, then parametrize,
+//     fixture, class, module, then fewest members); a group named takes its
+//     members, so a wider one never counts the same bytes again. Confidence is high when every member's
 //     change is in anonymous RSS, low with coarse readings, else medium.
 //   - Hog: a test that is not a leak whose rise mattered: its peak RSS
 //     (its own peak figure, the highest sample during it, a rise of VmHWM

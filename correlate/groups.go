@@ -42,9 +42,10 @@ type groupCand struct {
 }
 
 // groupLeaks finds the creeping leaks of one process: candidate groups of
-// the tests not named on their own, narrowest first (fewest members, then
-// parametrize, fixture, class, module); a group that meets the rule is a
-// leak and its members are taken, so a wider group never counts them again.
+// the tests not named on their own, narrowest first (fewest retaining
+// members, then parametrize, fixture, class, module, then fewest members); a
+// group that meets the rule is a leak and its members are taken, so a wider
+// group never counts them again.
 func groupLeaks(r *procResult, named map[*testMem]bool, own, ended *placedKill, floor int64) []Leak {
 	var free []*testMem
 	for _, t := range r.Tests {
@@ -55,18 +56,32 @@ func groupLeaks(r *procResult, named map[*testMem]bool, own, ended *placedKill, 
 	if len(free) < groupMinRetaining {
 		return nil
 	}
+	minBytes := min(int64(groupMemberMinBytes), floor)
 	cands := groupCandidates(r, free)
+	// Narrowest first: the group whose retaining members are fewest holds
+	// the retention most closely; on a tie the more telling kind
+	// (parametrize, fixture, class, module), then fewer members.
+	retains := make(map[*groupCand]int, len(cands))
+	for _, c := range cands {
+		for _, t := range c.members {
+			if t.Retained >= minBytes {
+				retains[c]++
+			}
+		}
+	}
 	sort.SliceStable(cands, func(a, b int) bool {
 		ca, cb := cands[a], cands[b]
-		if len(ca.members) != len(cb.members) {
-			return len(ca.members) < len(cb.members)
+		if retains[ca] != retains[cb] {
+			return retains[ca] < retains[cb]
 		}
 		if groupRank[ca.kind] != groupRank[cb.kind] {
 			return groupRank[ca.kind] < groupRank[cb.kind]
 		}
+		if len(ca.members) != len(cb.members) {
+			return len(ca.members) < len(cb.members)
+		}
 		return ca.id < cb.id
 	})
-	minBytes := min(int64(groupMemberMinBytes), floor)
 	taken := map[*testMem]bool{}
 	var out []Leak
 	for _, c := range cands {

@@ -118,6 +118,14 @@ func TestGroups(t *testing.T) {
 			},
 			want: []groupWant{{"fixture store (module tests/test_f.py)", GroupFixture, 6, 6, 72 * MiB, 12}},
 		},
+		{
+			name: "fixture creep, session scope: the fixture, not the module, holds the same tests' retention",
+			ms:   join(named("tests/test_f.py::test_fill", 6, 12*MiB), named("tests/test_g.py::test_small", 3, 0)),
+			extra: []step{
+				{Kind: stepFixtureSetup, Test: "tests/test_f.py::test_fill0", Fixture: "store", Scope: "session", Time: t0, Mem: anon(120*MiB, 100*MiB), After: anon(120*MiB, 100*MiB+MiB/2), HasMem: true},
+			},
+			want: []groupWant{{"fixture store (session)", GroupFixture, 9, 6, 72 * MiB, 12}},
+		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			j := creepJob(c.ms)
