@@ -188,7 +188,7 @@ func unexplainedWords(r *procResult, rep *Report, left int64, inFlightUnknown bo
 	var small int64
 	nSmall := 0
 	for _, t := range r.Tests {
-		if !t.InFlight && t.Retained > 0 && !named[t.Test] {
+		if !t.InFlight && t.Retained > 0 && !named[t.Test] && !t.Grouped {
 			small += t.Retained
 			nSmall++
 		}
@@ -198,7 +198,7 @@ func unexplainedWords(r *procResult, rep *Report, left int64, inFlightUnknown bo
 		parts = append(parts, "what the test in flight added")
 	}
 	if nSmall > 0 {
-		parts = append(parts, fmt.Sprintf("up to %s kept by %d %s each under the noise floor (those in groups included)", FormatBytes(small), nSmall, plural(nSmall, "test", "tests")))
+		parts = append(parts, fmt.Sprintf("%s kept by %d %s under the noise floor and in no group", FormatBytes(small), nSmall, plural(nSmall, "test", "tests")))
 	}
 	if r.Unowned > 0 {
 		parts = append(parts, fmt.Sprintf("%s that grew between tests and no test owns", FormatBytes(r.Unowned)))

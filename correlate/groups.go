@@ -92,6 +92,7 @@ func groupLeaks(r *procResult, named map[*testMem]bool, own, ended *placedKill, 
 		}
 		for _, t := range members {
 			taken[t] = true
+			t.Grouped = true
 		}
 		g.Kind, g.Fixture, g.Scope = c.kind, c.fixture, c.scope
 		out = append(out, groupLeak(c, g, retaining, r.Proc, own, ended, floor))

@@ -52,6 +52,8 @@ type testMem struct {
 	TracebackKept bool
 	Anon          bool // Net was measured in anonymous RSS
 	InFlight      bool
+	// Grouped is set when the test is a member of a group named as a leak.
+	Grouped bool
 	// TestsLater is the number of tests started on the process after this
 	// one ended (the in-flight one included).
 	TestsLater int
