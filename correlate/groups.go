@@ -132,7 +132,7 @@ func groupCandidates(r *procResult, free []*testMem) []*groupCand {
 	for _, t := range free {
 		isFree[t] = true
 	}
-	for _, f := range r.Fixtures {
+	for _, f := range r.Live {
 		if f.Setter == nil || f.Setter.Proc != r.Proc {
 			continue
 		}

@@ -97,6 +97,10 @@ type procResult struct {
 	// Fixtures are the fixtures made (fixture_setup) and not torn down by
 	// the end of the record, with what of their setup growth they hold.
 	Fixtures []heldFixture
+	// Live are the fixtures set up (fixture_setup) and never torn down,
+	// whether their setup grew the process or not: what their tests add
+	// may be theirs (groups.go).
+	Live []heldFixture
 }
 
 // heldFixture is a live fixture's memory at the end of the record.
@@ -158,6 +162,8 @@ type ledger struct {
 	active  *testMem // the test started and not yet ended
 	// pending is the running test's change since its start reading.
 	pending int64
+	// live are the fixtures set up and not yet torn down, in setup order.
+	live []heldFixture
 }
 
 func newLedger(p *proc) *ledger {
@@ -229,6 +235,7 @@ func (l *ledger) fixtureSetup(s *step) {
 	if owner == nil {
 		owner = l.byName[s.Test]
 	}
+	l.live = append(l.live, heldFixture{Fixture: s.Fixture, Scope: s.Scope, Setter: owner})
 	if g := delta(s.Mem, s.After); g > 0 {
 		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: s.Fixture, scope: s.Scope})
 		if owner != nil {
@@ -245,6 +252,12 @@ func (l *ledger) fixtureSetup(s *step) {
 // teardown is a fixture finalized: its drop is given back to the fixture's
 // entry, then to the tests of its scope (releaseScoped).
 func (l *ledger) teardown(s *step) {
+	for i := len(l.live) - 1; i >= 0; i-- {
+		if l.live[i].Fixture == s.Fixture && l.live[i].Scope == s.Scope {
+			l.live = append(l.live[:i], l.live[i+1:]...)
+			break
+		}
+	}
 	if !s.HasMem {
 		return
 	}
@@ -443,6 +456,7 @@ func (l *ledger) close() *procResult {
 		r.Active = nil
 	}
 	r.Last, r.HasLast = l.cur, l.hasCur
+	r.Live = l.live
 	for _, e := range l.entries {
 		switch {
 		case e.fixture != "":
