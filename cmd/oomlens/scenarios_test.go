@@ -30,9 +30,9 @@ type expectation struct {
 	} `json:"leaks"`
 	// MaxUnexplainedShare, when set, bounds memory_at_kill's
 	// unexplained_bytes over its total_bytes.
-	MaxUnexplainedShare float64 `json:"max_unexplained_share"`
-	NotNamed []string `json:"not_named"`
-	InFlight []struct {
+	MaxUnexplainedShare float64  `json:"max_unexplained_share"`
+	NotNamed            []string `json:"not_named"`
+	InFlight            []struct {
 		Test   string `json:"test"`
 		Worker string `json:"worker"`
 	} `json:"in_flight"`
