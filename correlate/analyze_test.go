@@ -124,7 +124,7 @@ func TestFixtureTeardownCreditsTheSetter(t *testing.T) {
 	if e := rep.InFlight[0].AddedBytesEstimate; e == nil || *e != 1100*MiB {
 		t.Errorf("victim's added estimate = %v, want 1500 − 400 = 1100 MiB", e)
 	}
-	want := "OOM kill of pid 4242 (python) in memcg /ci/job: 1 test retained 250.0 MiB that was never released (tests/test_io.py::test_2 250.0 MiB); tests/test_other.py::test_4 was only running when the limit was hit."
+	want := "OOM kill of pid 4242 (python) in memcg /ci/job: 1 test retained 250.0 MiB that was never released (tests/test_io.py::test_2 250.0 MiB); tests/test_other.py::test_4 was only running when the limit was hit; this explains 100% of the 1.5 GiB at the kill."
 	if rep.Verdict != want {
 		t.Errorf("verdict\n got %q\nwant %q", rep.Verdict, want)
 	}
@@ -386,7 +386,7 @@ func TestXdistSharedMemcg(t *testing.T) {
 	if len(rep.InFlight[0].Evidence) != 3 || !strings.Contains(rep.InFlight[0].Evidence[2], "crashed while running") {
 		t.Errorf("the xdist crash was not merged into the diagnostics' in-flight entry: %q", rep.InFlight[0].Evidence)
 	}
-	if !strings.HasSuffix(rep.Verdict, "tests/b.py::t2 (gw1) was only running when the limit was hit, and 1 more test was running on other workers.") {
+	if !strings.HasSuffix(rep.Verdict, "tests/b.py::t2 (gw1) was only running when the limit was hit, and 1 more test was running on other workers; this explains 100% of the 1.0 GiB at the kill.") {
 		t.Errorf("verdict %q", rep.Verdict)
 	}
 }
@@ -402,7 +402,7 @@ func TestWorkerLostRunCompleted(t *testing.T) {
 		InFlight:  []inflight{{Test: "tests/b.py::t2", Worker: "gw1", Basis: "xdist-crash", Source: "ci.log:40"}},
 		HasRunEnd: true, RunEnd: runEndInfo{Kind: "complete", ExitCode: 1, HasExitCode: true}}
 	rep := analyze(j, Options{})
-	want := "The run completed, but its xdist worker gw1 was lost to an OOM kill of pid 12 (python) in memcg /ci/job: 1 test retained 400.0 MiB that was never released (tests/b.py::t1 400.0 MiB); tests/b.py::t2 (gw1) was only running when the limit was hit."
+	want := "The run completed, but its xdist worker gw1 was lost to an OOM kill of pid 12 (python) in memcg /ci/job: 1 test retained 400.0 MiB that was never released (tests/b.py::t1 400.0 MiB); tests/b.py::t2 (gw1) was only running when the limit was hit; this explains 100% of the 1.0 GiB at the kill."
 	if rep.Verdict != want || rep.RunEnd.Kind != "complete" || !rep.Kills[0].EndedRun {
 		t.Errorf("verdict %q\nrun end %+v kills %+v", rep.Verdict, rep.RunEnd, rep.Kills)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/oomlens/oomlens/diagnostics"
+	"github.com/oomlens/oomlens/weathercop"
 )
 
 // bigJob is 100,000 tests in 2,000 modules of 50, each module's first test
@@ -84,5 +85,115 @@ func BenchmarkNormaliseDiagnostics(b *testing.B) {
 		if len(j.Procs) != 1 || len(j.Procs[0].Steps) != 40_000 {
 			b.Fatalf("procs %d", len(j.Procs))
 		}
+	}
+}
+
+// bigWeathercop is a weathercop test_memory.log of n tests, in the text
+// MemoryDiagnosticsLogger writes: RSS comes back after every test but two
+// planted ones (600 and 400 MiB kept), and the last test never ends.
+func bigWeathercop(n int) string {
+	var sb strings.Builder
+	rss, hwm := int64(300*MiB), int64(300*MiB)
+	entry := func(sec int, event, test string, peak float64) {
+		fmt.Fprintf(&sb, "[2026-11-26T10:%02d:%02d.%06d] %s: %s\n  Elapsed: %.1fs\n  /proc/self/status:\n    VmPeak: %d kB\n    VmSize: %d kB\n    VmHWM: %d kB\n    VmRSS: %d kB\n  Top tracemalloc allocations:\n    (tracemalloc not active)\n",
+			sec/60%60, sec%60, sec%1000000, event, test, float64(sec)/10, (hwm+200*MiB)>>10, (rss+200*MiB)>>10, hwm>>10, rss>>10)
+		if event == "TEST_END" {
+			fmt.Fprintf(&sb, "  Peak memory: %.1f MB\n", peak)
+		}
+		if event != "SESSION_START" {
+			sb.WriteString("  GC: collections=493, uncollectable=0\n")
+		}
+	}
+	entry(0, "SESSION_START", "pytest", 0)
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("test_unit_%d", i)
+		if i%3 == 0 {
+			name = fmt.Sprintf("test_fit_%d[case%d]", i/300, i%300)
+		}
+		entry(2*i, "TEST_START", name, 0)
+		if i == n-1 {
+			break
+		}
+		peak := int64(i%120) * MiB
+		hwm = max(hwm, rss+peak)
+		switch i {
+		case n * 3 / 10:
+			rss += 600 * MiB
+		case n * 7 / 10:
+			rss += 400 * MiB
+		}
+		entry(2*i+1, "TEST_END", name, float64(peak+20*MiB)/float64(MiB))
+	}
+	return sb.String()
+}
+
+// bigDiagnostics is an oomlens diagnostics JSONL of n records (n/2 tests)
+// of one process, with the same planted leaks.
+func bigDiagnostics(records int) string {
+	n := records / 2
+	var sb strings.Builder
+	rss := int64(300 * MiB)
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("tests/test_m%d.py::test_unit_%d", i/500, i)
+		fmt.Fprintf(&sb, `{"event":"test_start","time":%d.000,"pid":4242,"nodeid":%q,"rss_bytes":%d,"rss_anon_bytes":%d}`+"\n", 1771803094+2*i, id, rss, rss-40*MiB)
+		switch i {
+		case n * 3 / 10:
+			rss += 600 * MiB
+		case n * 7 / 10:
+			rss += 400 * MiB
+		}
+		fmt.Fprintf(&sb, `{"event":"test_end","time":%d.500,"pid":4242,"nodeid":%q,"outcome":"passed","rss_bytes":%d,"rss_anon_bytes":%d,"peak_rss_bytes":%d}`+"\n", 1771803094+2*i, id, rss, rss-40*MiB, rss+int64(i%120)*MiB)
+	}
+	return sb.String()
+}
+
+// BenchmarkAnalyzeWeathercop parses and analyses a weathercop log of 10k,
+// 100k and 1M tests: the cost per test (ns/test) stays flat when the
+// analysis is linear. scripts/bench-analyze.sh times the whole command.
+func BenchmarkAnalyzeWeathercop(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		if n > 100_000 && testing.Short() {
+			continue
+		}
+		b.Run(fmt.Sprintf("tests=%d", n), func(b *testing.B) {
+			text := bigWeathercop(n)
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				l, err := weathercop.Parse(strings.NewReader(text), weathercop.Options{Name: "test_memory.log"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rep, _ := Analyze(&Evidence{Weathercop: []WeathercopInput{{Path: "test_memory.log", Log: l}}}, Options{})
+				if len(rep.Leaks) != 2 {
+					b.Fatalf("leaks %v", leakNames(rep))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/test")
+		})
+	}
+}
+
+// BenchmarkAnalyzeDiagnostics parses and analyses a diagnostics JSONL of
+// 10k, 100k and 1M records.
+func BenchmarkAnalyzeDiagnostics(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		if n > 100_000 && testing.Short() {
+			continue
+		}
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			text := bigDiagnostics(n)
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				d, err := diagnostics.Parse(strings.NewReader(text), diagnostics.Options{Name: "diag.jsonl"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rep, _ := Analyze(&Evidence{Diagnostics: []DiagnosticsInput{{Path: "diag.jsonl", Diag: d}}}, Options{})
+				if len(rep.Leaks) != 2 {
+					b.Fatalf("leaks %v", leakNames(rep))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
+		})
 	}
 }

@@ -7,6 +7,14 @@
 //
 // # The model
 //
+// The files follow the stages of the analysis, in order: normalise
+// (evidence.go, the parsers' outputs into the model of norm.go; record.go
+// for `oomlens record` jobs), clocks (clock.go), kills (kill.go), the
+// ledger (ledger.go), counters (counters.go), classification (classify.go:
+// leaks, unclosed, hogs), groups (groups.go), in flight (inflight.go), the
+// account (account.go), the timeline (timeline.go) and the verdict
+// (verdict.go); analyze.go runs them.
+//
 // Analyze first turns the parsers' outputs (evidence.go) into a normalised
 // job (norm.go):
 //
@@ -39,7 +47,8 @@
 // # Attribution: the ledger
 //
 // Each process has a ledger of retained increments, walked in record order
-// (ledger.go):
+// (ledger.go, one method per step: start, fixtureSetup, teardown, end; and
+// release for rule 2):
 //
 //  1. A test's own increment is its end reading minus its start reading,
 //     less any fixture setup growth inside it (see 4). When positive it goes
@@ -97,21 +106,57 @@
 //     kill had freed everything by then, and its tests are not named (a
 //     warning says what they kept).
 //   - Unclosed: a test that is not a leak and left objects open.
-//   - Hog: a test that is not a leak whose peak RSS (its own peak figure,
-//     the highest sample during it, a rise of VmHWM over it, or its end
-//     reading) is ≥ F above its start reading, not counting what fixtures
-//     made during it took (fixture_setup), or whose tracemalloc peak is
-//     ≥ F. A test that set up a fixture later torn down is a hog that gave
-//     its memory back, unless the teardown was read from a drop at the end
-//     of its file or class in record mode (that memory is the fixture's).
+//   - Group: creep, many tests that each keep a little (groups.go). The
+//     finished tests not named on their own are grouped by parametrized
+//     test (the node id with its parameters as [*]), class (path::Class::*),
+//     module (path::*) and live fixture (the tests of a fixture's scope run
+//     from its setter on, while it was never torn down: "fixture NAME
+//     (SCOPE WHERE)"). A group is a leak when its members retain
+//     consistently: at least 4 of them keep ≥ 1 MiB (F when lower) each
+//     and they are at least half the members; none of them keeps more than
+//     4 × their median, so one big leaker among noise is no group; and
+//     together they keep ≥ F. Its retained memory is their sum. Groups are
+//     tried narrowest first (fewest retaining members, then parametrize,
+//     fixture, class, module, then fewest members); a group named takes its
+//     members, so a wider one never counts the same bytes again. Confidence is high when every member's
+//     change is in anonymous RSS, low with coarse readings, else medium.
+//   - Hog: a test that is not a leak whose rise mattered: its peak RSS
+//     (its own peak figure, the highest sample during it, a rise of VmHWM
+//     over it, or its end reading) above its start reading, not counting
+//     what fixtures made during it took (fixture_setup), or its tracemalloc
+//     peak, is at least the hog threshold: F or a tenth of the memory that
+//     ran out (the memory cgroup's limit when a memcg OOM ended the run,
+//     else the killed process's RSS at the kill, else the highest RSS on
+//     record), whichever is higher. Hogs are ranked by that rise; a test
+//     that rose ≥ F but less than the threshold is no hog anywhere, and
+//     Report.HogRule counts it. A test that set up a fixture later torn
+//     down is a hog that gave its memory back, unless the teardown was read
+//     from a drop at the end of its file or class in record mode (that
+//     memory is the fixture's).
 //   - In flight (the victim): a test start with no end on a process, merged
 //     with the pytest log's dangling -v node id, progress position or xdist
 //     crash for the same test or worker. The one on the killed pid comes
-//     first. AddedBytesEstimate is the kernel's anon-rss at the kill minus
-//     the anonymous RSS at the test's start (the last reading on record
-//     before it began; the last reading of all when its start has none):
-//     what the running test added before the kill. The evidence also says
-//     how far the last sample was below the kill.
+//     first. AddedBytesEstimate compares like with like: the kernel's
+//     anon-rss at the kill minus the anonymous RSS at the test's start, or,
+//     when the readings have no anonymous RSS, the kernel's whole RSS
+//     (anon-rss + file-rss + shmem-rss) minus the VmRSS at its start (the
+//     last reading on record before it began; the last reading of all when
+//     its start has none): what the running test added before the kill.
+//     When the kill's figure is below the start's, the estimate is
+//     unknown (null), never negative. The evidence also says how far the
+//     last sample was below the kill.
+//
+// # The account
+//
+// Report.MemoryAtKill splits the killed process's memory at the kill (the
+// kernel's figure in the measure above; with no kill, its last reading) into
+// the process at its session start (its first reading), the leaks named on
+// their own, the groups, live fixtures' setup growth, what the test in
+// flight added, and the rest (unexplained). Each part is taken in turn up to
+// what is left of the total, so the parts add up to it exactly and none is
+// negative; each says its basis, and the unexplained part what the ledger
+// knows of it (retention under the floor outside groups, growth between
+// tests). The verdict names the share explained.
 //
 // Without per-test memory evidence no leak is named, ever: the verdict names
 // the test in flight and the warnings say what would settle it (the oomlens
@@ -185,10 +230,11 @@
 // # The verdict
 //
 // One sentence: how the run ended (the kill, with its pid, comm and memory
-// cgroup), which tests retained how much (sizes in binary units, one
-// decimal), and which test was only running, e.g. "OOM kill of pid 4242
+// cgroup), which tests and groups retained how much (sizes in binary units,
+// one decimal), which test was only running, and the share of the memory at
+// the kill the account explains, e.g. "OOM kill of pid 4242
 // (python) in memcg /ci/job: 2 tests retained 2.1 GiB that was never
 // released (tests/test_io.py::test_cache 1.2 GiB, tests/test_mem.py::
 // test_list 900.0 MiB); tests/test_big.py::test_alloc was only running when
-// the limit was hit."
+// the limit was hit; this explains 93% of the 2.5 GiB at the kill."
 package correlate

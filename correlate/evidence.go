@@ -278,7 +278,8 @@ func (n *normaliser) diagnostics() {
 		if summary {
 			n.warnf("%s: a summary of per-test peaks (no RSS before and after each test): it can show hogs, never a leak; its peaks are read as allocation peaks, in the writer's own meaning", in.Path)
 		}
-		for i, r := range d.Records {
+		for i := range d.Records {
+			r := &d.Records[i] // a record is large: no copy per iteration
 			room := 0
 			if i == 0 {
 				room = len(d.Records)
@@ -373,7 +374,9 @@ func (n *normaliser) weathercop() {
 		for _, w := range l.Warnings {
 			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
 		}
-		p := &proc{Source: in.Path}
+		// One step per record but the session's: room for all of them at
+		// once, since growing a slice of steps copies every step.
+		p := &proc{Source: in.Path, Steps: make([]step, 0, len(l.Records))}
 		if l.Interleaved {
 			p.LowConfidence = true
 			n.warnf("%s: records of several processes interleave (xdist workers share the file and write no pid): the per-test RSS figures may mix workers, so every leak read from it has low confidence", in.Path)
@@ -393,7 +396,8 @@ func (n *normaliser) weathercop() {
 			}
 			return name
 		}
-		for _, r := range l.Records {
+		for i := range l.Records {
+			r := &l.Records[i]
 			t := n.localTime(r.Time)
 			if !r.Time.IsZero() {
 				naive = true

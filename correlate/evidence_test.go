@@ -60,8 +60,10 @@ func TestRealDiagnosticsKilledLeak(t *testing.T) {
 	if findHog(rep, f+"test_uses_reference_table") != nil {
 		t.Errorf("the fixture's setter is a hog: %+v", rep.Hogs)
 	}
-	if h := findHog(rep, f+"test_fails_after_allocating"); h == nil || !strings.Contains(strings.Join(h.Evidence, " "), "traceback") {
-		t.Errorf("hogs = %+v", rep.Hogs)
+	// Its 32.5 MiB peak is under a tenth of the highest RSS on record
+	// (467 MiB): no hog by the rule, only counted.
+	if findHog(rep, f+"test_fails_after_allocating") != nil || rep.HogRule.TestsBelow != 1 {
+		t.Errorf("hogs = %+v, rule %+v", rep.Hogs, rep.HogRule)
 	}
 	if len(rep.Unclosed) != 1 || rep.Unclosed[0].Test != f+"test_leaves_dataset_open" || rep.Unclosed[0].OpenObjects["xarray.Dataset"] != 1 {
 		t.Errorf("unclosed = %+v", rep.Unclosed)
@@ -77,7 +79,7 @@ func TestRealDiagnosticsKilledLeak(t *testing.T) {
 		t.Errorf("run end %+v kills %+v", rep.RunEnd, rep.Kills)
 	}
 	want := "The records stop without a session end, cause unknown: 2 tests retained 128.0 MiB that was never released (" +
-		f + "test_leaks_first 64.0 MiB, " + f + "test_leaks_second 64.0 MiB); " + f + "test_killed_while_allocating was running when the process died."
+		f + "test_leaks_first 64.0 MiB, " + f + "test_leaks_second 64.0 MiB); " + f + "test_killed_while_allocating was running when the process died; this explains 80% of the 303.1 MiB at the last reading."
 	if rep.Verdict != want {
 		t.Errorf("verdict\n got %q\nwant %q", rep.Verdict, want)
 	}

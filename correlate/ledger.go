@@ -3,7 +3,6 @@ package correlate
 import (
 	"path"
 	"sort"
-	"strings"
 )
 
 // testMem is what the ledger concluded about one test on one process.
@@ -53,6 +52,8 @@ type testMem struct {
 	TracebackKept bool
 	Anon          bool // Net was measured in anonymous RSS
 	InFlight      bool
+	// Grouped is set when the test is a member of a group named as a leak.
+	Grouped bool
 	// TestsLater is the number of tests started on the process after this
 	// one ended (the in-flight one included).
 	TestsLater int
@@ -96,6 +97,10 @@ type procResult struct {
 	// Fixtures are the fixtures made (fixture_setup) and not torn down by
 	// the end of the record, with what of their setup growth they hold.
 	Fixtures []heldFixture
+	// Live are the fixtures set up (fixture_setup) and never torn down,
+	// whether their setup grew the process or not: what their tests add
+	// may be theirs (groups.go).
+	Live []heldFixture
 }
 
 // heldFixture is a live fixture's memory at the end of the record.
@@ -105,308 +110,354 @@ type heldFixture struct {
 	HeldBytes      int64
 }
 
-// runLedger walks one process's steps and attributes every change of memory:
-//
-//   - a test's own increment (after − before, less fixture teardowns inside
-//     it) is put on the ledger as that test's entry when positive;
-//   - a drop inside a test that no fixture explains, and a drop between
-//     tests, releases the most recent entries first (LIFO): what was added
-//     last is what is most likely to be given back by a later gc, cache
-//     clear or teardown;
-//   - a fixture teardown gives back what it can account for to the tests
-//     that ran in the fixture's scope, earliest first (FIFO over the
-//     contiguous run of tests sharing the fixture's module / class /
-//     package, or the whole process for session scope): the first test
-//     that used the fixture is the one that set it up. What the drop
-//     exceeds is released LIFO;
-//   - growth between tests goes on the ledger owned by no test.
-//
-// What is left on a test's entry at the end of the record is retained.
+// runLedger walks one process's steps and attributes every change of memory
+// (the package comment's rules 1 to 5): one ledger method per step.
 func runLedger(p *proc) *procResult {
-	r := &procResult{Proc: p}
-	var entries []*entry
-	// Every start step makes one test (an end without its start makes one
-	// more, allocated on its own): take them from one slice, which never
-	// grows past its capacity so the pointers stay valid.
-	starts := 0
-	for i := range p.Steps {
-		if p.Steps[i].Kind == stepStart {
-			starts++
-		}
-	}
-	mems := make([]testMem, 0, starts)
-	// A test's Sources are its start and its end: two slots each of one
-	// array (capped, so a third append would copy, not overwrite).
-	srcs := make([]srcPos, 2*starts)
-	r.Tests = make([]*testMem, 0, starts)
-	byName := make(map[string]*testMem, starts)
-	var cur mem
-	hasCur := false
-	var active *testMem
-	pending := int64(0)
-
-	lastEnded := func() *testMem {
-		for i := len(r.Tests) - 1; i >= 0; i-- {
-			if !r.Tests[i].InFlight && r.Tests[i] != active {
-				return r.Tests[i]
-			}
-		}
-		return nil
-	}
-	releaseLIFO := func(amount int64, by string) {
-		defer func() {
-			// Exhausted entries on top hold nothing: drop them, so a long
-			// run of tests that add and give back stays linear.
-			for len(entries) > 0 && entries[len(entries)-1].left == 0 {
-				entries = entries[:len(entries)-1]
-			}
-		}()
-		for i := len(entries) - 1; i >= 0 && amount > 0; i-- {
-			e := entries[i]
-			if e.left <= 0 || e.fixture != "" {
-				// A live fixture gives its memory back only at its teardown.
-				continue
-			}
-			take := min(e.left, amount)
-			e.left -= take
-			amount -= take
-			if e.owner != nil {
-				e.owner.Releases = append(e.owner.Releases, release{By: by, Bytes: take})
-			}
-		}
-	}
-	releaseScoped := func(amount int64, by string, s *step, at *testMem) {
-		// A fixture_setup record put the fixture's own growth on the
-		// ledger: its teardown gives that back first.
-		for _, e := range entries {
-			if amount <= 0 {
-				break
-			}
-			if e.fixture != s.Fixture || e.left <= 0 {
-				continue
-			}
-			take := min(e.left, amount)
-			e.left -= take
-			amount -= take
-		}
-		if amount <= 0 {
-			return
-		}
-		cands := scopeRun(r.Tests, at, s.Scope)
-		if cands != nil {
-			in := map[*testMem]bool{}
-			for _, t := range cands {
-				in[t] = true
-			}
-			if active != nil && in[active] && len(cands) == 1 && pending > 0 {
-				// The fixture was set up and torn down inside the running
-				// test: its own growth so far pays first.
-				take := min(pending, amount)
-				pending -= take
-				amount -= take
-			}
-			for _, e := range entries { // entries are in start order: FIFO
-				if amount <= 0 {
-					break
-				}
-				if e.owner == nil || !in[e.owner] || e.left <= 0 {
-					continue
-				}
-				take := min(e.left, amount)
-				e.left -= take
-				amount -= take
-				e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: s.Fixture, Scope: s.Scope, Bytes: take})
-			}
-			if active != nil && in[active] && pending > 0 && amount > 0 {
-				// The running test is the last of the fixture's scope: what
-				// it added since its start may be the fixture's too.
-				take := min(pending, amount)
-				pending -= take
-				amount -= take
-			}
-		}
-		if amount > 0 {
-			releaseLIFO(amount, by)
-		}
-	}
-	gap := func(d int64, by string) {
-		switch {
-		case d > 0:
-			entries = append(entries, &entry{left: d})
-		case d < 0:
-			releaseLIFO(-d, by)
-		}
-	}
-	finish := func(t *testMem) {
-		t.Net, t.HasNet = pending, true
-		if pending > 0 {
-			t.Added = pending
-			entries = append(entries, &entry{owner: t, left: pending})
-		} else if pending < 0 {
-			releaseLIFO(-pending, t.Test)
-		}
-		pending = 0
-	}
-	newTest := func(s *step) *testMem {
-		var t *testMem
-		if k := len(mems); k < cap(mems) {
-			mems = append(mems, testMem{Sources: srcs[2*k : 2*k : 2*k+2]})
-			t = &mems[k]
-		} else {
-			t = new(testMem)
-		}
-		t.Test, t.Proc, t.Seq, t.Start = s.Test, p, len(r.Tests), s.Time
-		r.Tests = append(r.Tests, t)
-		byName[s.Test] = t
-		return t
-	}
-
+	l := newLedger(p)
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		switch s.Kind {
 		case stepStart:
-			if active != nil {
-				// The previous test never wrote its end: a record lost in
-				// a crash. Its change cannot be told from this one's.
-				active.InFlight = false
-				pending = 0
-			}
-			t := newTest(s)
-			t.Sources = append(t.Sources, s.at())
-			t.Coarse = s.Coarse
-			if s.HasMem {
-				if hasCur {
-					gap(delta(cur, s.Mem), "between tests")
-				}
-				cur, hasCur = s.Mem, true
-				t.Before, t.HasBefore = s.Mem, true
-				r.LastTime, r.LastSource = s.Time, s.at()
-			}
-			if s.HasHWM {
-				t.startHWM = s.HWMBytes
-			}
-			t.InFlight = true
-			active = t
-			pending = 0
+			l.start(s)
 		case stepFixtureSetup:
-			if !s.HasMem {
-				continue
-			}
-			// A fixture made: the reading up to its setup belongs to the
-			// running test as usual; the setup's own growth is the
-			// fixture's, on an entry of its own until its teardown.
-			if hasCur {
-				d := delta(cur, s.Mem)
-				if active != nil {
-					pending += d
-				} else {
-					gap(d, "between tests")
-				}
-			}
-			owner := active
-			if owner == nil {
-				owner = byName[s.Test]
-			}
-			if g := delta(s.Mem, s.After); g > 0 {
-				entries = append(entries, &entry{owner: owner, left: g, fixture: s.Fixture, scope: s.Scope})
-				if owner != nil {
-					owner.FixtureSetupBytes += g
-				}
-			} else if active != nil {
-				pending += g
-			} else {
-				gap(g, "between tests")
-			}
-			cur, hasCur = s.After, true
-			r.LastTime, r.LastSource = s.Time, s.at()
+			l.fixtureSetup(s)
 		case stepFixture:
-			if !s.HasMem {
-				continue
-			}
-			if hasCur {
-				d := delta(cur, s.Mem)
-				if active != nil {
-					pending += d
-				} else {
-					gap(d, "between tests")
-				}
-			}
-			by := "between tests"
-			at := active
-			if at != nil {
-				by = at.Test
-			} else {
-				at = lastEnded()
-			}
-			if drop := delta(s.After, s.Mem); drop > 0 {
-				releaseScoped(drop, by, s, at)
-			} else if drop < 0 {
-				if active != nil {
-					pending += -drop
-				} else {
-					gap(-drop, by)
-				}
-			}
-			cur, hasCur = s.After, true
-			r.LastTime, r.LastSource = s.Time, s.at()
+			l.teardown(s)
 		case stepEnd:
-			t := active
-			if t == nil || t.Test != s.Test {
-				// An end without its start: take the reading before it as
-				// its start.
-				if active != nil {
-					active.InFlight = false
-				}
-				t = newTest(s)
-				active = t
-				pending = 0
-				if hasCur {
-					t.Before, t.HasBefore = cur, true
-				}
-			}
-			t.InFlight = false
-			t.End = s.Time
-			t.Outcome = s.Outcome
-			t.Coarse = t.Coarse || s.Coarse
-			t.TracebackKept = s.TracebackKept
-			t.SharedWith, t.SampleGapS = s.SharedWith, s.SampleGapS
-			t.Sources = append(t.Sources, s.at())
-			if s.HasMem {
-				if hasCur && t.HasBefore {
-					pending += delta(cur, s.Mem)
-					t.Anon = t.Before.HasAnon && s.Mem.HasAnon
-				}
-				cur, hasCur = s.Mem, true
-				t.After, t.HasAfter = s.Mem, true
-				r.LastTime, r.LastSource = s.Time, s.at()
-			}
-			if t.HasBefore && t.HasAfter {
-				finish(t)
-			} else {
-				pending = 0
-			}
-			setPeak(t, s, t.startHWM, p.Samples)
-			if s.HasTracemalloc {
-				t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes, true
-			}
-			for k, n := range s.Open {
-				if n > 0 {
-					if t.Open == nil {
-						t.Open = map[string]int{}
-					}
-					t.Open[k] += n
-				}
-			}
-			t.OpenDetails = append(t.OpenDetails, s.OpenDetails...)
-			active = nil
+			l.end(s)
 		}
 	}
-	r.Active = active
-	if active != nil && !active.InFlight {
+	r := l.close()
+	countersLedger(p, r, l.byName)
+	return r
+}
+
+// ledger is one process's walk: the retained increments (entries, oldest
+// first), the reading so far and the running test.
+//
+//   - a test's own increment (after − before, less fixture teardowns inside
+//     it) is put on the ledger as that test's entry when positive (end);
+//   - a drop inside a test that no fixture explains, and a drop between
+//     tests, releases the most recent entries first (release, LIFO): what
+//     was added last is what is most likely to be given back by a later gc,
+//     cache clear or teardown;
+//   - a fixture's setup growth is an entry of the fixture (fixtureSetup);
+//     its teardown gives that back first, then what it can account for to
+//     the tests that ran in the fixture's scope, earliest first (teardown:
+//     FIFO over the contiguous run of tests sharing the fixture's module /
+//     class / package, or the whole process for session scope): the first
+//     test that used the fixture is the one that set it up. What the drop
+//     exceeds is released LIFO;
+//   - growth between tests goes on the ledger owned by no test (gap).
+//
+// What is left on a test's entry at the end of the record is retained
+// (close).
+type ledger struct {
+	p       *proc
+	r       *procResult
+	entries []*entry
+	byName  map[string]*testMem // the last test of each name
+	cur     mem                 // the latest reading
+	hasCur  bool
+	active  *testMem // the test started and not yet ended
+	// pending is the running test's change since its start reading.
+	pending int64
+	// live are the fixtures set up and not yet torn down, in setup order.
+	live []heldFixture
+}
+
+func newLedger(p *proc) *ledger {
+	return &ledger{p: p, r: &procResult{Proc: p}, byName: map[string]*testMem{}}
+}
+
+// newTest puts a test on the process's list.
+func (l *ledger) newTest(s *step) *testMem {
+	t := &testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time}
+	l.r.Tests = append(l.r.Tests, t)
+	l.byName[s.Test] = t
+	return t
+}
+
+// read takes a reading: the change since the last one is the running
+// test's, or a gap between tests.
+func (l *ledger) read(m mem, by string) {
+	if l.hasCur {
+		d := delta(l.cur, m)
+		if l.active != nil {
+			l.pending += d
+		} else {
+			l.gap(d, by)
+		}
+	}
+}
+
+// now moves the reading to m, read at s.
+func (l *ledger) now(m mem, s *step) {
+	l.cur, l.hasCur = m, true
+	l.r.LastTime, l.r.LastSource = s.Time, s.at()
+}
+
+// start is a test start: the reading before its setup.
+func (l *ledger) start(s *step) {
+	if l.active != nil {
+		// The previous test never wrote its end: a record lost in a crash.
+		// Its change cannot be told from this one's.
+		l.active.InFlight = false
+		l.pending = 0
+	}
+	t := l.newTest(s)
+	t.Sources = append(t.Sources, s.at())
+	t.Coarse = s.Coarse
+	if s.HasMem {
+		if l.hasCur {
+			l.gap(delta(l.cur, s.Mem), "between tests")
+		}
+		l.now(s.Mem, s)
+		t.Before, t.HasBefore = s.Mem, true
+	}
+	if s.HasHWM {
+		t.startHWM = s.HWMBytes
+	}
+	t.InFlight = true
+	l.active = t
+	l.pending = 0
+}
+
+// fixtureSetup is a fixture made: the reading up to its setup belongs to
+// the running test as usual; the setup's own growth is the fixture's, on
+// an entry of its own until its teardown.
+func (l *ledger) fixtureSetup(s *step) {
+	if !s.HasMem {
+		return
+	}
+	l.read(s.Mem, "between tests")
+	owner := l.active
+	if owner == nil {
+		owner = l.byName[s.Test]
+	}
+	l.live = append(l.live, heldFixture{Fixture: s.Fixture, Scope: s.Scope, Setter: owner})
+	if g := delta(s.Mem, s.After); g > 0 {
+		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: s.Fixture, scope: s.Scope})
+		if owner != nil {
+			owner.FixtureSetupBytes += g
+		}
+	} else if l.active != nil {
+		l.pending += g
+	} else {
+		l.gap(g, "between tests")
+	}
+	l.now(s.After, s)
+}
+
+// teardown is a fixture finalized: its drop is given back to the fixture's
+// entry, then to the tests of its scope (releaseScoped).
+func (l *ledger) teardown(s *step) {
+	for i := len(l.live) - 1; i >= 0; i-- {
+		if l.live[i].Fixture == s.Fixture && l.live[i].Scope == s.Scope {
+			l.live = append(l.live[:i], l.live[i+1:]...)
+			break
+		}
+	}
+	if !s.HasMem {
+		return
+	}
+	l.read(s.Mem, "between tests")
+	by := "between tests"
+	at := l.active
+	if at != nil {
+		by = at.Test
+	} else {
+		at = l.lastEnded()
+	}
+	if drop := delta(s.After, s.Mem); drop > 0 {
+		l.releaseScoped(drop, by, s, at)
+	} else if drop < 0 {
+		if l.active != nil {
+			l.pending += -drop
+		} else {
+			l.gap(-drop, by)
+		}
+	}
+	l.now(s.After, s)
+}
+
+// end is a test end: the reading after its teardown. The test's change
+// goes on the ledger (finish); its peak, tracemalloc peak and open objects
+// are taken.
+func (l *ledger) end(s *step) {
+	t := l.active
+	if t == nil || t.Test != s.Test {
+		// An end without its start: take the reading before it as its
+		// start.
+		if l.active != nil {
+			l.active.InFlight = false
+		}
+		t = l.newTest(s)
+		l.active = t
+		l.pending = 0
+		if l.hasCur {
+			t.Before, t.HasBefore = l.cur, true
+		}
+	}
+	t.InFlight = false
+	t.End = s.Time
+	t.Outcome = s.Outcome
+	t.Coarse = t.Coarse || s.Coarse
+	t.TracebackKept = s.TracebackKept
+	t.SharedWith, t.SampleGapS = s.SharedWith, s.SampleGapS
+	t.Sources = append(t.Sources, s.at())
+	if s.HasMem {
+		if l.hasCur && t.HasBefore {
+			l.pending += delta(l.cur, s.Mem)
+			t.Anon = t.Before.HasAnon && s.Mem.HasAnon
+		}
+		l.now(s.Mem, s)
+		t.After, t.HasAfter = s.Mem, true
+	}
+	if t.HasBefore && t.HasAfter {
+		l.finish(t)
+	} else {
+		l.pending = 0
+	}
+	setPeak(t, s, t.startHWM, l.p.Samples)
+	if s.HasTracemalloc {
+		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes, true
+	}
+	for k, n := range s.Open {
+		if n > 0 {
+			if t.Open == nil {
+				t.Open = map[string]int{}
+			}
+			t.Open[k] += n
+		}
+	}
+	t.OpenDetails = append(t.OpenDetails, s.OpenDetails...)
+	l.active = nil
+}
+
+// finish settles a test's own increment: an entry when positive, a
+// release when negative.
+func (l *ledger) finish(t *testMem) {
+	t.Net, t.HasNet = l.pending, true
+	if l.pending > 0 {
+		t.Added = l.pending
+		l.entries = append(l.entries, &entry{owner: t, left: l.pending})
+	} else if l.pending < 0 {
+		l.release(-l.pending, t.Test)
+	}
+	l.pending = 0
+}
+
+// gap is a change between two tests: growth owned by no test, or a drop.
+func (l *ledger) gap(d int64, by string) {
+	switch {
+	case d > 0:
+		l.entries = append(l.entries, &entry{left: d})
+	case d < 0:
+		l.release(-d, by)
+	}
+}
+
+// lastEnded is the last test that ended.
+func (l *ledger) lastEnded() *testMem {
+	for i := len(l.r.Tests) - 1; i >= 0; i-- {
+		if t := l.r.Tests[i]; !t.InFlight && t != l.active {
+			return t
+		}
+	}
+	return nil
+}
+
+// release gives back amount from the most recent entries first (LIFO),
+// skipping entries held by live fixtures.
+func (l *ledger) release(amount int64, by string) {
+	for i := len(l.entries) - 1; i >= 0 && amount > 0; i-- {
+		e := l.entries[i]
+		if e.left <= 0 || e.fixture != "" {
+			// A live fixture gives its memory back only at its teardown.
+			continue
+		}
+		take := min(e.left, amount)
+		e.left -= take
+		amount -= take
+		if e.owner != nil {
+			e.owner.Releases = append(e.owner.Releases, release{By: by, Bytes: take})
+		}
+	}
+	// Exhausted entries on top hold nothing: drop them, so a long run of
+	// tests that add and give back stays linear.
+	for len(l.entries) > 0 && l.entries[len(l.entries)-1].left == 0 {
+		l.entries = l.entries[:len(l.entries)-1]
+	}
+}
+
+// releaseScoped gives back a fixture teardown's drop: the fixture's own
+// setup entry first, then the tests of its scope earliest first (FIFO),
+// then LIFO.
+func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
+	for _, e := range l.entries {
+		if amount <= 0 {
+			break
+		}
+		if e.fixture != s.Fixture || e.left <= 0 {
+			continue
+		}
+		take := min(e.left, amount)
+		e.left -= take
+		amount -= take
+	}
+	if amount <= 0 {
+		return
+	}
+	if cands := scopeRun(l.r.Tests, at, s.Scope); cands != nil {
+		in := make(map[*testMem]bool, len(cands))
+		for _, t := range cands {
+			in[t] = true
+		}
+		running := l.active != nil && in[l.active]
+		if running && len(cands) == 1 && l.pending > 0 {
+			// The fixture was set up and torn down inside the running
+			// test: its own growth so far pays first.
+			take := min(l.pending, amount)
+			l.pending -= take
+			amount -= take
+		}
+		for _, e := range l.entries { // entries are in start order: FIFO
+			if amount <= 0 {
+				break
+			}
+			if e.owner == nil || !in[e.owner] || e.left <= 0 {
+				continue
+			}
+			take := min(e.left, amount)
+			e.left -= take
+			amount -= take
+			e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: s.Fixture, Scope: s.Scope, Bytes: take})
+		}
+		if running && l.pending > 0 && amount > 0 {
+			// The running test is the last of the fixture's scope: what it
+			// added since its start may be the fixture's too.
+			take := min(l.pending, amount)
+			l.pending -= take
+			amount -= take
+		}
+	}
+	if amount > 0 {
+		l.release(amount, by)
+	}
+}
+
+// close ends the walk: what is left on each entry is retained by its test,
+// held by its fixture, or grew between tests.
+func (l *ledger) close() *procResult {
+	r := l.r
+	r.Active = l.active
+	if l.active != nil && !l.active.InFlight {
 		r.Active = nil
 	}
-	r.Last, r.HasLast = cur, hasCur
-	for _, e := range entries {
+	r.Last, r.HasLast = l.cur, l.hasCur
+	r.Live = l.live
+	for _, e := range l.entries {
 		switch {
 		case e.fixture != "":
 			if e.left > 0 {
@@ -423,7 +474,6 @@ func runLedger(p *proc) *procResult {
 			t.TestsLater = len(r.Tests) - 1 - t.Seq // Seq is the index
 		}
 	}
-	countersLedger(p, r, byName)
 	return r
 }
 
@@ -457,87 +507,6 @@ func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 	}
 	if basis != "" {
 		t.PeakRSSBytes, t.HasPeak, t.PeakBasis = peak, true, basis
-	}
-}
-
-// countersLedger attributes process-wide live-object counters (weathercop's
-// "Open xarray datasets: N"): each rise of a count between consecutive test
-// ends is put on a stack owned by the test during which it rose, each fall
-// takes the most recent rises off (LIFO). What is left is what the owner
-// left open; later tests that merely still see the count are not blamed.
-func countersLedger(p *proc, r *procResult, byName map[string]*testMem) {
-	type rise struct {
-		t *testMem
-		n int
-	}
-	stacks := map[string][]rise{}
-	prev := map[string]int{}
-	before := map[*testMem]map[string]int{}
-	seen := false
-	ti := 0
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		if s.Kind != stepEnd || s.OpenCounter == nil {
-			continue
-		}
-		seen = true
-		var t *testMem
-		for ; ti < len(r.Tests); ti++ {
-			if r.Tests[ti].Test == s.Test && !r.Tests[ti].InFlight {
-				t = r.Tests[ti]
-				ti++
-				break
-			}
-		}
-		if t == nil {
-			t = byName[s.Test]
-		}
-		keys := map[string]bool{}
-		for k := range prev {
-			keys[k] = true
-		}
-		for k := range s.OpenCounter {
-			keys[k] = true
-		}
-		for k := range keys {
-			d := s.OpenCounter[k] - prev[k]
-			if d > 0 && t != nil {
-				stacks[k] = append(stacks[k], rise{t, d})
-				if before[t] == nil {
-					before[t] = map[string]int{}
-				}
-				before[t][k] = prev[k]
-			}
-			for d < 0 && len(stacks[k]) > 0 {
-				top := &stacks[k][len(stacks[k])-1]
-				take := min(top.n, -d)
-				top.n -= take
-				d += take
-				if top.n == 0 {
-					stacks[k] = stacks[k][:len(stacks[k])-1]
-				}
-			}
-			prev[k] = s.OpenCounter[k]
-		}
-	}
-	if !seen {
-		return
-	}
-	for k, st := range stacks {
-		for _, rs := range st {
-			if rs.n <= 0 {
-				continue
-			}
-			if rs.t.Open == nil {
-				rs.t.Open = map[string]int{}
-			}
-			rs.t.Open[k] += rs.n
-			if rs.t.CounterRise == nil {
-				rs.t.CounterRise = map[string]string{}
-			}
-			b := before[rs.t][k]
-			rs.t.CounterRise[k] = itoa(b) + " → " + itoa(b+rs.n)
-		}
 	}
 }
 
@@ -575,60 +544,4 @@ func scopeRun(tests []*testMem, at *testMem, scope string) []*testMem {
 		run[i], run[j] = run[j], run[i]
 	}
 	return run
-}
-
-// nodeFile is the file part of a node id ("tests/test_x.py").
-func nodeFile(id string) string {
-	if i := strings.Index(id, "::"); i >= 0 {
-		return id[:i]
-	}
-	return id
-}
-
-// nodeParent is the node id without its last "::" part (the class, or the
-// file for a module-level test). Brackets of a parameter id are not split.
-func nodeParent(id string) string {
-	base := id
-	if i := strings.Index(base, "["); i >= 0 {
-		base = base[:i]
-	}
-	if i := strings.LastIndex(base, "::"); i >= 0 {
-		return id[:i]
-	}
-	return id
-}
-
-// nodeName is the last "::" part of a node id, the parameter id included
-// ("test_fit[clayton]"): what pytest's request.node.name is.
-func nodeName(id string) string {
-	base := id
-	if i := strings.Index(base, "["); i >= 0 {
-		base = base[:i]
-	}
-	if i := strings.LastIndex(base, "::"); i >= 0 {
-		return id[i+2:]
-	}
-	return id
-}
-
-func itoa(n int) string {
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

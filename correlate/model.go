@@ -11,21 +11,27 @@ const SchemaV1 = "oomlens/report/v1"
 
 // Report is the post-mortem of one job.
 type Report struct {
-	Schema    string      `json:"schema"`
-	Tool      *Tool       `json:"tool,omitempty"` // the program that wrote the report
-	Inputs    []Input     `json:"inputs"`
-	Kills     []Kill      `json:"kills"` // time order, except that the kill that ended the run comes first
-	RunEnd    RunEnd      `json:"run_end"`
-	Alignment Alignment   `json:"alignment"`
-	InFlight  []InFlight  `json:"in_flight"`
-	Leaks     []Leak      `json:"leaks"` // most retained first
-	Unclosed  []Unclosed  `json:"unclosed"`
-	Hogs      []Hog       `json:"hogs"`
-	Timeline  []TestSpan  `json:"timeline"`
-	Cores     []CoreDump  `json:"cores"`
-	Verdict   string      `json:"verdict"` // one sentence
-	Warnings  []string    `json:"warnings"`
-	Samples   []RSSSample `json:"samples,omitempty"` // periodic RSS samples, for charts
+	Schema    string     `json:"schema"`
+	Tool      *Tool      `json:"tool,omitempty"` // the program that wrote the report
+	Inputs    []Input    `json:"inputs"`
+	Kills     []Kill     `json:"kills"` // time order, except that the kill that ended the run comes first
+	RunEnd    RunEnd     `json:"run_end"`
+	Alignment Alignment  `json:"alignment"`
+	InFlight  []InFlight `json:"in_flight"`
+	Leaks     []Leak     `json:"leaks"` // most retained first
+	Unclosed  []Unclosed `json:"unclosed"`
+	Hogs      []Hog      `json:"hogs"` // every test by HogRule, highest rise first
+	// MemoryAtKill accounts for the killed process's memory at the kill;
+	// null when no process has a reading.
+	MemoryAtKill *MemoryAccount `json:"memory_at_kill"`
+	// HogRule is the rise a test's peak needs to be a hog, and how many
+	// tests rose above the noise floor but below it (named nowhere).
+	HogRule  HogRule     `json:"hog_rule"`
+	Timeline []TestSpan  `json:"timeline"`
+	Cores    []CoreDump  `json:"cores"`
+	Verdict  string      `json:"verdict"` // one sentence
+	Warnings []string    `json:"warnings"`
+	Samples  []RSSSample `json:"samples,omitempty"` // periodic RSS samples, for charts
 	// FixturesHeld are module, class, package or session fixtures made
 	// (fixture_setup record) and not torn down when the record ends: the
 	// memory their setup took is held by them, not leaked by a test.
@@ -123,6 +129,24 @@ type Leak struct {
 	OpenObjects   map[string]int `json:"open_objects"`
 	Confidence    string         `json:"confidence"` // high, medium, low
 	Evidence      []string       `json:"evidence"`
+	// Group is set when the leak is a group of tests that each kept less
+	// than the noise floor (Test is then the group's id).
+	Group *Group `json:"group,omitempty"`
+}
+
+// Group is a creeping leak: the tests of one parametrized test, class,
+// module or live fixture that each kept a little, consistently.
+type Group struct {
+	Kind             string `json:"kind"` // parametrize, class, module, fixture
+	Members          int    `json:"members"`
+	RetainingMembers int    `json:"retaining_members"`
+	// MedianMemberBytes, MinMemberBytes and MaxMemberBytes are over the
+	// retaining members.
+	MedianMemberBytes int64  `json:"median_member_bytes"`
+	MinMemberBytes    int64  `json:"min_member_bytes"`
+	MaxMemberBytes    int64  `json:"max_member_bytes"`
+	Fixture           string `json:"fixture,omitempty"` // kind fixture: its name and scope
+	Scope             string `json:"scope,omitempty"`
 }
 
 // Unclosed is a test that left objects open holding less than the noise floor.
@@ -135,11 +159,56 @@ type Unclosed struct {
 
 // Hog is a test with a high peak and no lasting retention.
 type Hog struct {
-	Test          string   `json:"test"`
-	Worker        string   `json:"worker"`
-	PeakBytes     int64    `json:"peak_bytes"`
+	Test      string `json:"test"`
+	Worker    string `json:"worker"`
+	PeakBytes int64  `json:"peak_bytes"`
+	// RiseBytes is the peak over the test's start reading, less what its
+	// fixtures took (or its tracemalloc peak, when higher): what ranks it.
+	RiseBytes     int64    `json:"rise_bytes"`
 	RetainedBytes int64    `json:"retained_bytes"`
 	Evidence      []string `json:"evidence"`
+}
+
+// MemoryAccount splits the killed process's memory at the kill (else its
+// last reading) into parts that add up to TotalBytes exactly, none
+// negative, each with its basis. All are in one measure: anonymous RSS
+// when the kernel's anon-rss and the process's readings both have it, else
+// RSS.
+type MemoryAccount struct {
+	PID              int          `json:"pid"`
+	Worker           string       `json:"worker"`
+	Measure          string       `json:"measure"` // "anonymous RSS" or "RSS"
+	TotalBytes       int64        `json:"total_bytes"`
+	BaselineBytes    int64        `json:"baseline_bytes"`    // the process at its session start
+	LeaksBytes       int64        `json:"leaks_bytes"`       // tests named on their own
+	GroupsBytes      int64        `json:"groups_bytes"`      // groups' members
+	FixturesBytes    int64        `json:"fixtures_bytes"`    // live fixtures' setup growth
+	InFlightBytes    int64        `json:"in_flight_bytes"`   // what the running test added
+	UnexplainedBytes int64        `json:"unexplained_bytes"` // the rest
+	ExplainedShare   float64      `json:"explained_share"`   // 1 − unexplained ÷ total, 0 to 1
+	Basis            AccountBasis `json:"basis"`
+}
+
+// AccountBasis says where each part of a MemoryAccount comes from.
+type AccountBasis struct {
+	Total       string `json:"total_bytes"`
+	Baseline    string `json:"baseline_bytes"`
+	Leaks       string `json:"leaks_bytes"`
+	Groups      string `json:"groups_bytes"`
+	Fixtures    string `json:"fixtures_bytes"`
+	InFlight    string `json:"in_flight_bytes"`
+	Unexplained string `json:"unexplained_bytes"`
+}
+
+// HogRule is the rule that makes a test a hog: its rise is at least
+// ThresholdBytes, the noise floor or a tenth of the memory that ran out,
+// whichever is higher.
+type HogRule struct {
+	ThresholdBytes int64  `json:"threshold_bytes"`
+	Basis          string `json:"basis"`
+	// TestsBelow counts the tests that rose at least the noise floor but
+	// less than the threshold: they are no hogs, and are listed nowhere.
+	TestsBelow int `json:"tests_below"`
 }
 
 // TestSpan is one test on the timeline. Times are RFC 3339 or null.

@@ -97,7 +97,7 @@ func TestRecordModeThroughParsers(t *testing.T) {
 	if rep.Alignment.Method != AlignDiagnosticsMonotonic || rep.RunEnd.Kind != "oom-kill" {
 		t.Errorf("alignment %+v run end %+v", rep.Alignment, rep.RunEnd)
 	}
-	want := "OOM kill of pid 501 (python3) (system-wide out of memory): 1 test retained 300.0 MiB that was never released (tests/test_a.py::test_2 300.0 MiB); tests/test_a.py::test_4 was only running when the limit was hit."
+	want := "OOM kill of pid 501 (python3) (system-wide out of memory): 1 test retained 300.0 MiB that was never released (tests/test_a.py::test_2 300.0 MiB); tests/test_a.py::test_4 was only running when the limit was hit; this explains 94% of the 1.5 GiB at the kill."
 	if rep.Verdict != want {
 		t.Errorf("verdict\n got %q\nwant %q", rep.Verdict, want)
 	}
@@ -174,7 +174,7 @@ func TestRealRecordJobs(t *testing.T) {
 			inFlight: "test_3_registry.py::test_merge_all", added: 453184*1024 - 253194240,
 			runEnd:   "oom-kill",
 			evidence: []string{`record.json: the command was ended by signal "killed" (status 137)`, "kernel.log:90: kernel-oom-kill of pid 23047 (python3), matched by a pid of the test processes"},
-			verdict:  "OOM kill of pid 23047 (python3) in memcg /oomlens-record-memcg-50ms: 2 tests retained 160.0 MiB that was never released (test_1_io.py::test_open_cached_dataset 96.0 MiB, test_3_registry.py::test_register_dataset 64.0 MiB); test_3_registry.py::test_merge_all was only running when the limit was hit.",
+			verdict:  "OOM kill of pid 23047 (python3) in memcg /oomlens-record-memcg-50ms: 2 tests retained 160.0 MiB that was never released (test_1_io.py::test_open_cached_dataset 96.0 MiB, test_3_registry.py::test_register_dataset 64.0 MiB); test_3_registry.py::test_merge_all was only running when the limit was hit; this explains 84% of the 442.6 MiB at the kill.",
 			warnings: []string{"record mode: pid 23047: per-test memory was read from samples every 50 ms and as result lines ended, not written by the tests: 15 of 15 test ends had a sample within 2.0 ms after their result line"},
 			notNamed: []string{"test_2_models.py::test_climatology_mean", "test_2_models.py::test_anomaly", "test_1_io.py::test_write_small_file", "test_3_registry.py::test_memo_small"},
 			interval: "samples every 50 ms",
@@ -186,7 +186,7 @@ func TestRealRecordJobs(t *testing.T) {
 			inFlight: "test_3_registry.py::test_merge_all", added: 453080*1024 - 253190144,
 			runEnd:   "oom-kill",
 			evidence: []string{`record.json: the command was ended by signal "killed" (status 137)`, "kernel.log:80: kernel-oom-kill of pid 23193 (python3), matched by a pid of the test processes"},
-			verdict:  "OOM kill of pid 23193 (python3) in memcg /oomlens-record-memcg-10ms: 2 tests retained 160.0 MiB that was never released (test_1_io.py::test_open_cached_dataset 96.0 MiB, test_3_registry.py::test_register_dataset 64.0 MiB); test_3_registry.py::test_merge_all was only running when the limit was hit.",
+			verdict:  "OOM kill of pid 23193 (python3) in memcg /oomlens-record-memcg-10ms: 2 tests retained 160.0 MiB that was never released (test_1_io.py::test_open_cached_dataset 96.0 MiB, test_3_registry.py::test_register_dataset 64.0 MiB); test_3_registry.py::test_merge_all was only running when the limit was hit; this explains 82% of the 442.5 MiB at the kill.",
 			warnings: []string{"record mode: pid 23193: per-test memory was read from samples every 10 ms and as result lines ended, not written by the tests: 15 of 15 test ends had a sample within 2.0 ms after their result line"},
 			notNamed: []string{"test_2_models.py::test_climatology_mean", "test_2_models.py::test_anomaly", "test_1_io.py::test_write_small_file", "test_3_registry.py::test_memo_small"},
 			interval: "samples every 10 ms",
@@ -197,7 +197,7 @@ func TestRealRecordJobs(t *testing.T) {
 			inFlight: "test_watchdog.py::test_wait_for_service",
 			runEnd:   "sigkill",
 			evidence: []string{`record.json: the command was ended by signal "killed" (status 137)`},
-			verdict:  "Killed (SIGKILL), cause unconfirmed (no kernel OOM record matches the job): 1 test retained 40.0 MiB that was never released (test_watchdog.py::test_cache_table 40.0 MiB); test_watchdog.py::test_wait_for_service was running when the process died.",
+			verdict:  "Killed (SIGKILL), cause unconfirmed (no kernel OOM record matches the job): 1 test retained 40.0 MiB that was never released (test_watchdog.py::test_cache_table 40.0 MiB); test_watchdog.py::test_wait_for_service was running when the process died; this explains 67% of the 67.6 MiB at the last reading.",
 			warnings: []string{"record.json: the kernel log was read during the run (kernel.log) and holds no OOM record: a SIGKILL without one was sent by something else (a CI timeout, a watchdog, a cgroup with the kernel's kill disabled)"},
 			notNamed: []string{"test_watchdog.py::test_parse_header"},
 			interval: "samples every 10 ms",

@@ -83,16 +83,33 @@ func verdictOf(rep *Report, ended *placedKill, perTest, testEvidence, kernelRead
 	case len(rep.Leaks) > 0:
 		var total int64
 		var names []string
+		tests, groups := 0, 0
 		for i, l := range rep.Leaks {
 			total += l.RetainedBytes
+			if l.Group != nil {
+				groups++
+			} else {
+				tests++
+			}
 			if i < 3 {
-				names = append(names, fmt.Sprintf("%s %s", l.Test, FormatBytes(l.RetainedBytes)))
+				name := fmt.Sprintf("%s %s", l.Test, FormatBytes(l.RetainedBytes))
+				if g := l.Group; g != nil {
+					name += fmt.Sprintf(" over %d %s", g.RetainingMembers, plural(g.RetainingMembers, "test", "tests"))
+				}
+				names = append(names, name)
 			}
 		}
 		if len(rep.Leaks) > 3 {
 			names = append(names, fmt.Sprintf("and %d more", len(rep.Leaks)-3))
 		}
-		mid = fmt.Sprintf("%d %s retained %s that was never released (%s)", len(rep.Leaks), plural(len(rep.Leaks), "test", "tests"),
+		var who []string
+		if tests > 0 {
+			who = append(who, fmt.Sprintf("%d %s", tests, plural(tests, "test", "tests")))
+		}
+		if groups > 0 {
+			who = append(who, fmt.Sprintf("%d %s of small leaks", groups, plural(groups, "group", "groups")))
+		}
+		mid = fmt.Sprintf("%s retained %s that was never released (%s)", strings.Join(who, " and "),
 			FormatBytes(total), strings.Join(names, ", "))
 	case perTest:
 		mid = fmt.Sprintf("no test retained %s or more", FormatBytes(floor))
@@ -133,6 +150,13 @@ func verdictOf(rep *Report, ended *placedKill, perTest, testEvidence, kernelRead
 	s := head + ": " + mid
 	if tail != "" {
 		s += "; " + tail
+	}
+	if a := rep.MemoryAtKill; a != nil && a.TotalBytes > 0 && a.Basis.Baseline != noReadings && (len(rep.Leaks) > 0 || len(rep.InFlight) > 0) {
+		at := "at the kill"
+		if ended == nil {
+			at = "at the last reading"
+		}
+		s += fmt.Sprintf("; this explains %.0f%% of the %s %s", a.ExplainedShare*100, FormatBytes(a.TotalBytes), at)
 	}
 	return s + "."
 }

@@ -51,6 +51,10 @@ type sizes struct {
 	// Light runs the suite without netCDF4 (OOMSUITE_LIGHT=1): a lighter
 	// baseline, likewise unknown to the limit.
 	Light bool
+	// Creep is what each test of a creep file keeps (OOMSUITE_CREEP_MIB),
+	// CreepMembers how many of them run.
+	Creep        float64
+	CreepMembers int
 }
 
 // untilKilled as sizes.Victim makes the victim allocate, in 8 MiB chunks, up
@@ -80,14 +84,14 @@ func (s sizes) env(limitBytes int64) []string {
 		light = "1"
 	}
 	return []string{f("CACHE", s.Cache), f("LIST", s.List), f("SMALL", s.Small),
-		f("FIXTURE", s.Fixture), f("HOG", s.Hog), f("VICTIM", victim), f("BALLAST", s.Ballast), "OOMSUITE_LIGHT=" + light}
+		f("FIXTURE", s.Fixture), f("HOG", s.Hog), f("VICTIM", victim), f("BALLAST", s.Ballast), f("CREEP", s.Creep), "OOMSUITE_LIGHT=" + light}
 }
 
 // heldBeforeVictimBytes is the most the suite's own tests hold at once before
 // the victim: every leak, the module fixture and the hog together (more than
 // the suite ever holds: the fixture is released before the victim).
 func (s sizes) heldBeforeVictimBytes() int64 {
-	return int64((s.Cache + s.List + s.Small + s.Fixture + s.Hog) * mib)
+	return int64((s.Cache + s.List + s.Small + s.Fixture + s.Hog + float64(s.CreepMembers)*s.Creep) * mib)
 }
 
 // marginBytes is the room between what a run is known to hold before its
@@ -240,6 +244,20 @@ func collectList(t *testing.T, p paths) []byte {
 		t.Fatal(collectErr)
 	}
 	return collectOut
+}
+
+// collectFiles is `pytest --collect-only -q FILE...` in the suite: the node
+// ids of a run that names its files (the creep variants).
+func collectFiles(t *testing.T, p paths, files ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(python, append([]string{"-m", "pytest", "--collect-only", "-q"}, files...)...)
+	cmd.Dir = p.suite
+	cmd.Env = append(baseEnv(), "PYTHONDONTWRITEBYTECODE=1", "TMPDIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("pytest --collect-only -q %v: %v:\n%s", files, err, out)
+	}
+	return out
 }
 
 // nodeIDs are the node ids of a collect list, in run order.

@@ -425,3 +425,84 @@ func plural(n int, one, many string) string {
 	}
 	return strconv.Itoa(n) + " " + many
 }
+
+// groupWords describes a group leak for every format: "parametrize group of
+// 36 tests (36 retaining), 11.9 MiB to 12.1 MiB each, median 12.0 MiB".
+func groupWords(g *correlate.Group) string {
+	if g == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%s group of %d %s", g.Kind, g.Members, pluralWord(g.Members, "test", "tests"))
+	if g.RetainingMembers != g.Members {
+		s += fmt.Sprintf(" (%d retaining)", g.RetainingMembers)
+	}
+	return s + fmt.Sprintf(", %s to %s each, median %s", FormatBytes(g.MinMemberBytes), FormatBytes(g.MaxMemberBytes), FormatBytes(g.MedianMemberBytes))
+}
+
+// leakName is a leak's test, with a group's member count.
+func leakName(l correlate.Leak) string {
+	if l.Group == nil {
+		return l.Test
+	}
+	return fmt.Sprintf("%s (%d tests)", l.Test, l.Group.Members)
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// accountRows are the rows of the memory account, built once for every
+// format: part, bytes, share of the total, basis.
+func accountRows(a *correlate.MemoryAccount) [][]string {
+	if a == nil {
+		return nil
+	}
+	pct := func(n int64) string {
+		if a.TotalBytes <= 0 {
+			return "-"
+		}
+		return strconv.FormatFloat(float64(n)*100/float64(a.TotalBytes), 'f', 1, 64) + "%"
+	}
+	row := func(name string, n int64, basis string) []string {
+		return []string{name, FormatBytes(n), pct(n), basis}
+	}
+	return [][]string{
+		row("baseline", a.BaselineBytes, a.Basis.Baseline),
+		row("leaks", a.LeaksBytes, a.Basis.Leaks),
+		row("groups", a.GroupsBytes, a.Basis.Groups),
+		row("fixtures", a.FixturesBytes, a.Basis.Fixtures),
+		row("in flight", a.InFlightBytes, a.Basis.InFlight),
+		row("unexplained", a.UnexplainedBytes, a.Basis.Unexplained),
+		row("total", a.TotalBytes, a.Basis.Total),
+	}
+}
+
+// accountTitle heads the account: whose memory, in which measure.
+func accountTitle(a *correlate.MemoryAccount) string {
+	who := "pid " + pidString(a.PID)
+	if a.Worker != "" {
+		who += " (" + a.Worker + ")"
+	}
+	return fmt.Sprintf("%s, %s, %s of it explained", who, a.Measure, strconv.FormatFloat(a.ExplainedShare*100, 'f', 0, 64)+"%")
+}
+
+// hogRuleWords states the hog rule: "rise of at least 44.8 MiB (a tenth of
+// …); 3 tests rose less and are not listed".
+func hogRuleWords(h correlate.HogRule) string {
+	s := fmt.Sprintf("a hog's peak rose at least %s over its start (%s)", FormatBytes(h.ThresholdBytes), h.Basis)
+	if h.TestsBelow > 0 {
+		s += fmt.Sprintf("; %d %s rose above the noise floor but less, and %s not listed", h.TestsBelow, pluralWord(h.TestsBelow, "test", "tests"), pluralWord(h.TestsBelow, "is", "are"))
+	}
+	return s
+}
+
+// upperFirst capitalises a sentence's first letter.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -239,7 +239,7 @@ func buildView(r *correlate.Report, opts Options) *view {
 		v.Tone = Warn
 	}
 	v.Sections = []*Section{
-		b.leaks(), b.inFlight(), b.hogs(), b.unclosed(), b.fixturesHeld(), b.kills(),
+		b.leaks(), b.memoryAtKill(), b.inFlight(), b.hogs(), b.unclosed(), b.fixturesHeld(), b.kills(),
 		b.cores(), b.runEnd(), b.timeline(), b.warnings(), b.inputs(),
 	}
 	kept := v.Sections[:0]
@@ -320,8 +320,32 @@ func (b *viewBuilder) leaks() *Section {
 			Name:    testCell(l.Test),
 			Rank:    i + 1,
 			Class:   "leak",
-			Details: append(openObjectsDetail(l.OpenObjects), b.evidence(l.Evidence)),
+			Details: append(append(groupDetail(l.Group), openObjectsDetail(l.OpenObjects)...), b.evidence(l.Evidence)),
 		})
+	}
+	return s
+}
+
+// groupDetail says what a group leak is made of: its kind, member count and
+// the range of what each member kept.
+func groupDetail(g *correlate.Group) []Detail {
+	if g == nil {
+		return nil
+	}
+	return []Detail{{Label: "group", Lines: []string{groupWords(g)}}}
+}
+
+// memoryAtKill is the account of the killed process's memory at the kill:
+// each part, its share and its basis, summing to the total.
+func (b *viewBuilder) memoryAtKill() *Section {
+	a := b.r.MemoryAtKill
+	if a == nil {
+		return nil
+	}
+	s := &Section{ID: "memory-at-kill", Title: "Memory at the kill", Note: accountTitle(a),
+		Columns: []Column{{"Part", false}, {"Size", true}, {"Share", true}, {"Basis", false}}}
+	for _, row := range accountRows(a) {
+		s.Rows = append(s.Rows, Row{Cells: []Cell{text(row[0]), num(row[1]), num(row[2]), text(row[3])}})
 	}
 	return s
 }
@@ -341,12 +365,12 @@ func (b *viewBuilder) inFlight() *Section {
 }
 
 func (b *viewBuilder) hogs() *Section {
-	s := &Section{ID: "hogs", Title: "Hogs", Note: "high peak, nothing lasting retained",
+	s := &Section{ID: "hogs", Title: "Hogs", Note: "high peak, nothing lasting retained, highest rise first; " + hogRuleWords(b.r.HogRule),
 		Counted: true, Total: len(b.r.Hogs), Empty: "None found.",
-		Columns: []Column{{"Test", false}, {"Worker", false}, {"Peak", true}, {"Retained", true}}}
+		Columns: []Column{{"Test", false}, {"Worker", false}, {"Rise", true}, {"Peak", true}, {"Retained", true}}}
 	for _, h := range b.r.Hogs[:b.n(len(b.r.Hogs))] {
 		s.Rows = append(s.Rows, Row{
-			Cells: []Cell{testCell(h.Test), text(h.Worker), bytesCell(h.PeakBytes), bytesCell(h.RetainedBytes)},
+			Cells: []Cell{testCell(h.Test), text(h.Worker), bytesCell(h.RiseBytes), bytesCell(h.PeakBytes), bytesCell(h.RetainedBytes)},
 			Name:  testCell(h.Test), Details: []Detail{b.evidence(h.Evidence)},
 		})
 	}

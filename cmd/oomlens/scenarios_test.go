@@ -21,9 +21,18 @@ type expectation struct {
 		Test                string `json:"test"`
 		RetainedBytesApprox int64  `json:"retained_bytes_approx"`
 		Worker              string `json:"worker"`
+		// Group is set for a creep: the leak is the group of that kind,
+		// with that many retaining members.
+		Group *struct {
+			Kind             string `json:"kind"`
+			RetainingMembers int    `json:"retaining_members"`
+		} `json:"group"`
 	} `json:"leaks"`
-	NotNamed []string `json:"not_named"`
-	InFlight []struct {
+	// MaxUnexplainedShare, when set, bounds memory_at_kill's
+	// unexplained_bytes over its total_bytes.
+	MaxUnexplainedShare float64  `json:"max_unexplained_share"`
+	NotNamed            []string `json:"not_named"`
+	InFlight            []struct {
 		Test   string `json:"test"`
 		Worker string `json:"worker"`
 	} `json:"in_flight"`
@@ -101,6 +110,14 @@ func TestScenariosMatchTheTruth(t *testing.T) {
 				if off := math.Abs(float64(got.RetainedBytes-w.RetainedBytesApprox)) / float64(w.RetainedBytesApprox); off > 0.2 {
 					t.Errorf("leak %s retained %d bytes, want %d within 20%%", w.Test, got.RetainedBytes, w.RetainedBytesApprox)
 				}
+				switch g := got.Group; {
+				case w.Group == nil && g != nil:
+					t.Errorf("leak %s named as a %s group, want a test", w.Test, g.Kind)
+				case w.Group != nil && g == nil:
+					t.Errorf("leak %s named as a test, want a %s group", w.Test, w.Group.Kind)
+				case w.Group != nil && (g.Kind != w.Group.Kind || g.RetainingMembers != w.Group.RetainingMembers):
+					t.Errorf("leak %s: group %+v, want kind %s with %d retaining members", w.Test, *g, w.Group.Kind, w.Group.RetainingMembers)
+				}
 			}
 			if len(rep.Leaks) != len(want.Leaks) {
 				t.Errorf("%d leaks named, want %d", len(rep.Leaks), len(want.Leaks))
@@ -120,6 +137,13 @@ func TestScenariosMatchTheTruth(t *testing.T) {
 					t.Errorf("in-flight test %s not named (got %v)", w.Test, inFlight)
 				} else if w.Worker != "" && worker != w.Worker {
 					t.Errorf("in-flight %s on worker %q, want %q", w.Test, worker, w.Worker)
+				}
+			}
+			if a := rep.MemoryAtKill; want.MaxUnexplainedShare > 0 {
+				if a == nil || a.TotalBytes <= 0 {
+					t.Errorf("no memory_at_kill, want one explaining all but %.0f%%", want.MaxUnexplainedShare*100)
+				} else if s := float64(a.UnexplainedBytes) / float64(a.TotalBytes); s > want.MaxUnexplainedShare {
+					t.Errorf("memory_at_kill leaves %.1f%% unexplained, want at most %.0f%%: %+v", s*100, want.MaxUnexplainedShare*100, a)
 				}
 			}
 			if want.RunEnd != "" && rep.RunEnd.Kind != want.RunEnd {

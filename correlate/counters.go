@@ -1,0 +1,85 @@
+package correlate
+
+// This file is the counters stage: process-wide counts of live objects
+// attributed to the tests that raised them.
+
+// countersLedger attributes process-wide live-object counters (weathercop's
+// "Open xarray datasets: N"): each rise of a count between consecutive test
+// ends is put on a stack owned by the test during which it rose, each fall
+// takes the most recent rises off (LIFO). What is left is what the owner
+// left open; later tests that merely still see the count are not blamed.
+func countersLedger(p *proc, r *procResult, byName map[string]*testMem) {
+	type rise struct {
+		t *testMem
+		n int
+	}
+	stacks := map[string][]rise{}
+	prev := map[string]int{}
+	before := map[*testMem]map[string]int{}
+	seen := false
+	ti := 0
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.Kind != stepEnd || s.OpenCounter == nil {
+			continue
+		}
+		seen = true
+		var t *testMem
+		for ; ti < len(r.Tests); ti++ {
+			if r.Tests[ti].Test == s.Test && !r.Tests[ti].InFlight {
+				t = r.Tests[ti]
+				ti++
+				break
+			}
+		}
+		if t == nil {
+			t = byName[s.Test]
+		}
+		keys := map[string]bool{}
+		for k := range prev {
+			keys[k] = true
+		}
+		for k := range s.OpenCounter {
+			keys[k] = true
+		}
+		for k := range keys {
+			d := s.OpenCounter[k] - prev[k]
+			if d > 0 && t != nil {
+				stacks[k] = append(stacks[k], rise{t, d})
+				if before[t] == nil {
+					before[t] = map[string]int{}
+				}
+				before[t][k] = prev[k]
+			}
+			for d < 0 && len(stacks[k]) > 0 {
+				top := &stacks[k][len(stacks[k])-1]
+				take := min(top.n, -d)
+				top.n -= take
+				d += take
+				if top.n == 0 {
+					stacks[k] = stacks[k][:len(stacks[k])-1]
+				}
+			}
+			prev[k] = s.OpenCounter[k]
+		}
+	}
+	if !seen {
+		return
+	}
+	for k, st := range stacks {
+		for _, rs := range st {
+			if rs.n <= 0 {
+				continue
+			}
+			if rs.t.Open == nil {
+				rs.t.Open = map[string]int{}
+			}
+			rs.t.Open[k] += rs.n
+			if rs.t.CounterRise == nil {
+				rs.t.CounterRise = map[string]string{}
+			}
+			b := before[rs.t][k]
+			rs.t.CounterRise[k] = itoa(b) + " → " + itoa(b+rs.n)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package correlate
+
+// This file is the timeline stage: every test's span, and the samples for
+// the charts.
+
+import (
+	"sort"
+)
+
+// timelineOf lists every test: the log's order first, each merged with its
+// memory readings, then tests only the memory records name; by start time
+// when every test has one.
+func timelineOf(j *job, results []*procResult) []TestSpan {
+	nMem := 0
+	for _, r := range results {
+		nMem += len(r.Tests)
+	}
+	var spans []TestSpan
+	var starts []float64
+	// stamp formats a time; a test's start is often the previous one's
+	// end, so the last text is kept. Each *string and *int64 is a value of
+	// its own: never a pointer into a slice that may grow, nor one shared
+	// by two spans.
+	var last float64
+	var lastText string
+	stamp := func(s float64) *string {
+		if s == 0 {
+			return nil
+		}
+		if s != last || lastText == "" {
+			last, lastText = s, *rfc3339(s)
+		}
+		v := lastText
+		return &v
+	}
+	num := func(v int64) *int64 { return &v }
+	byName := make(map[string][]*testMem, nMem)
+	for _, r := range results {
+		for _, t := range r.Tests {
+			t.timelined = false
+			byName[t.Test] = append(byName[t.Test], t)
+		}
+	}
+	take := func(id, worker string) *testMem {
+		for _, t := range byName[id] {
+			if t.timelined || (worker != "" && t.Proc.Worker != "" && t.Proc.Worker != worker) {
+				continue
+			}
+			t.timelined = true
+			return t
+		}
+		return nil
+	}
+	span := func(t *testMem) TestSpan {
+		s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: stamp(t.Start), End: stamp(t.End), Outcome: t.Outcome}
+		if t.InFlight {
+			s.Outcome = "in-flight"
+		}
+		if t.HasBefore {
+			s.RSSBeforeBytes = num(t.Before.RSSBytes)
+		}
+		if t.HasAfter {
+			s.RSSAfterBytes = num(t.After.RSSBytes)
+		}
+		if t.HasPeak {
+			s.PeakBytes = num(t.PeakRSSBytes)
+		}
+		return s
+	}
+	for _, ti := range j.Tests {
+		var s TestSpan
+		st := ti.Start
+		if t := take(ti.ID, ti.Worker); t != nil {
+			s = span(t)
+			if s.Outcome == "" {
+				s.Outcome = ti.Outcome
+			}
+			if s.Start == nil {
+				s.Start = stamp(ti.Start)
+			} else {
+				st = t.Start
+			}
+			if s.End == nil {
+				s.End = stamp(ti.End)
+			}
+		} else {
+			s = TestSpan{Test: ti.ID, Worker: ti.Worker, PID: ti.PID, Start: stamp(ti.Start), End: stamp(ti.End), Outcome: ti.Outcome}
+		}
+		spans = append(spans, s)
+		starts = append(starts, st)
+	}
+	for _, r := range results {
+		for _, t := range r.Tests {
+			if t.timelined {
+				continue
+			}
+			t.timelined = true
+			spans = append(spans, span(t))
+			starts = append(starts, t.Start)
+		}
+	}
+	for _, f := range j.InFlight {
+		found := false
+		for i := range spans {
+			if s := &spans[i]; s.Outcome == "in-flight" && (s.Test == f.Test || (f.Worker != "" && s.Worker == f.Worker)) {
+				found = true
+			}
+		}
+		if !found && f.Test != "" {
+			spans = append(spans, TestSpan{Test: f.Test, Worker: f.Worker, PID: f.PID, Start: stamp(f.Start), Outcome: "in-flight"})
+			starts = append(starts, f.Start)
+		}
+	}
+	all := true
+	for _, s := range starts {
+		if s == 0 {
+			all = false
+		}
+	}
+	if all {
+		idx := make([]int, len(spans))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return starts[idx[a]] < starts[idx[b]] })
+		out := make([]TestSpan, len(spans))
+		for i, k := range idx {
+			out[i] = spans[k]
+		}
+		spans = out
+	}
+	if spans == nil {
+		spans = []TestSpan{}
+	}
+	return spans
+}
+
+// maxSamplesPerProc bounds the samples per process handed to the charts.
+const maxSamplesPerProc = 2000
+
+// samplesOf thins each process's samples to at most maxSamplesPerProc,
+// keeping the highest reading of each bucket so no peak is lost.
+func samplesOf(j *job) []RSSSample {
+	var out []RSSSample
+	for _, p := range j.Procs {
+		n := len(p.Samples)
+		if n == 0 {
+			continue
+		}
+		bucket := (n + maxSamplesPerProc - 1) / maxSamplesPerProc
+		for i := 0; i < n; i += bucket {
+			best := i
+			for k := i; k < min(n, i+bucket); k++ {
+				if p.Samples[k].Mem.RSSBytes > p.Samples[best].Mem.RSSBytes {
+					best = k
+				}
+			}
+			s := p.Samples[best]
+			if s.Time == 0 {
+				continue
+			}
+			out = append(out, RSSSample{Time: *rfc3339(s.Time), PID: p.PID, Worker: p.Worker, RSSBytes: s.Mem.RSSBytes})
+		}
+	}
+	return out
+}

@@ -1,0 +1,89 @@
+package correlate
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestTimelineStamps: every span carries its own start and end, formatted,
+// whatever mix of log tests, ledger tests and in-flight records makes the
+// timeline; no two spans share a *string or *int64 (a pointer into a
+// pre-sized slice that later grew once printed "" here).
+func TestTimelineStamps(t *testing.T) {
+	p := &proc{PID: 7}
+	j := &job{Procs: []*proc{p}}
+	want := map[string][2]string{}
+	stampOf := func(s float64) string {
+		if s == 0 {
+			return ""
+		}
+		return *rfc3339(s)
+	}
+	const n = 300
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("tests/test_a.py::test_%d", i)
+		at := float64(2 * i)
+		switch i % 3 {
+		case 0: // on the ledger and in the log, the ledger's times win
+			p.Steps = append(p.Steps, start(id, at, rss(100*MiB)), end(id, at+1, rss(100*MiB)))
+			j.Tests = append(j.Tests, testInfo{ID: id, Start: t0 + at + 0.25, End: t0 + at + 1.25, Outcome: "passed"})
+			want[id] = [2]string{stampOf(t0 + at), stampOf(t0 + at + 1)}
+		case 1: // in the log only; its end is the next test's start
+			j.Tests = append(j.Tests, testInfo{ID: id, Start: t0 + at, End: t0 + at + 2, Outcome: "passed"})
+			want[id] = [2]string{stampOf(t0 + at), stampOf(t0 + at + 2)}
+		case 2: // on the ledger with no times: the log's times fill in
+			s, e := start(id, 0, rss(100*MiB)), end(id, 0, rss(100*MiB))
+			s.Time, e.Time = 0, 0
+			p.Steps = append(p.Steps, s, e)
+			j.Tests = append(j.Tests, testInfo{ID: id, Start: t0 + at + 0.5, End: t0 + at + 1.5, Outcome: "passed"})
+			want[id] = [2]string{stampOf(t0 + at + 0.5), stampOf(t0 + at + 1.5)}
+		}
+	}
+	// Tests only the ledger names, and one only the log shows in flight.
+	for i := n; i < n+50; i++ {
+		id := fmt.Sprintf("tests/test_b.py::test_%d", i)
+		at := float64(2 * i)
+		p.Steps = append(p.Steps, start(id, at, rss(100*MiB)), end(id, at+1, rss(100*MiB)))
+		want[id] = [2]string{stampOf(t0 + at), stampOf(t0 + at + 1)}
+	}
+	j.InFlight = []inflight{{Test: "tests/test_c.py::test_big", Basis: "verbose-log", Start: t0 + 5000}}
+	want["tests/test_c.py::test_big"] = [2]string{stampOf(t0 + 5000), ""}
+
+	spans := timelineOf(j, []*procResult{runLedger(p)})
+	if len(spans) != len(want) {
+		t.Fatalf("%d spans, want %d", len(spans), len(want))
+	}
+	strs := map[*string]string{}
+	ints := map[*int64]string{}
+	for _, s := range spans {
+		w, ok := want[s.Test]
+		if !ok {
+			t.Fatalf("unexpected span %s", s.Test)
+		}
+		for k, got := range []*string{s.Start, s.End} {
+			g := ""
+			if got != nil {
+				g = *got
+				if o, dup := strs[got]; dup {
+					t.Errorf("%s shares a stamp with %s", s.Test, o)
+				}
+				strs[got] = s.Test
+			}
+			if g != w[k] {
+				t.Errorf("%s stamp %d = %q, want %q", s.Test, k, g, w[k])
+			}
+		}
+		for _, v := range []*int64{s.RSSBeforeBytes, s.RSSAfterBytes, s.PeakBytes} {
+			if v == nil {
+				continue
+			}
+			if o, dup := ints[v]; dup {
+				t.Errorf("%s shares a figure with %s", s.Test, o)
+			}
+			ints[v] = s.Test
+			if *v != 100*MiB {
+				t.Errorf("%s figure %d", s.Test, *v)
+			}
+		}
+	}
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Analyze benchmark: generates a weathercop test_memory.log of 10k, 100k (and
+# with ALL=1, 1M) tests and an oomlens diagnostics JSONL of 10k, 100k and 1M
+# records (scripts/genanalyze: two planted leakers, the last test killed),
+# then times `oomlens analyze` (the default text report, and --format json)
+# on each, with `grep -c` over the same file as the floor a tool that reads
+# every byte can reach. It prints wall, user+sys CPU and peak RSS, and the
+# cost per test, which stays flat when the analysis is linear.
+#
+#   scripts/bench-analyze.sh            REPS=3 by default: the median is kept
+#   ALL=1 scripts/bench-analyze.sh      adds the 1M-test weathercop log (~600 MB)
+#
+# Targets (issue 18): the 100k-test weathercop log in 0.14 s and 100 MiB, the
+# 1M-record JSONL in 1.5 s and 300 MiB, on a 2-core machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench-out
+mkdir -p "$out"
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+go build -o "$out/oomlens" ./cmd/oomlens
+go build -o "$out/genanalyze" ./scripts/genanalyze
+
+inputs=()
+gen() { # format count file
+	[ -s "$out/$3" ] || "$out/genanalyze" -format "$1" -tests "$2" -out "$out/$3"
+	inputs+=("$out/$3")
+}
+gen weathercop 10000 wc-10k.log
+gen weathercop 100000 wc-100k.log
+[ "${ALL:-}" = 1 ] && gen weathercop 1000000 wc-1m.log
+gen diagnostics 5000 diag-10k.jsonl
+gen diagnostics 50000 diag-100k.jsonl
+gen diagnostics 500000 diag-1m.jsonl
+
+reps=${REPS:-3}
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+measure() { # runs the command REPS times: median wall, cpu (user+sys), max RSS MiB
+	local w=() c=() m=()
+	for ((r = 1; r <= reps; r++)); do
+		/usr/bin/time -f "%e %U %S %M" -o "$out/time.txt" "$@" >/dev/null
+		read -r wall user sys rss <"$out/time.txt"
+		w+=("$wall"); c+=("$(echo "$user + $sys" | bc)"); m+=("$((rss / 1024))")
+	done
+	printf '%s\n' "${w[@]}" | median | tr '\n' ' '
+	printf '%s\n' "${c[@]}" | median | tr '\n' ' '
+	printf '%s\n' "${m[@]}" | median
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-22s %8s %10s %8s %8s %8s %10s\n' input tests what wall_s cpu_s rss_MiB cpu_us/test
+for f in "${inputs[@]}"; do
+	cat "$f" >/dev/null # warm the page cache
+	case $f in
+	*.log) tests=$(grep -c '] TEST_START: ' "$f"); ends='] TEST_END: ' ;;
+	*) tests=$(grep -c '"test_start"' "$f"); ends='"test_end"' ;;
+	esac
+	for what in grep text json; do
+		case $what in
+		grep) read -r wall cpu rss < <(measure grep -c "$ends" "$f") ;;
+		text) read -r wall cpu rss < <(measure "$out/oomlens" analyze "$f") ;;
+		json) read -r wall cpu rss < <(measure "$out/oomlens" analyze --format json "$f") ;;
+		esac
+		printf '%-22s %8d %10s %8s %8s %8s %10.2f\n' "$(basename "$f")" "$tests" "$what" "$wall" "$cpu" "$rss" "$(echo "$cpu * 1000000 / $tests" | bc -l)"
+	done
+done
