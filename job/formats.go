@@ -401,6 +401,9 @@ func loadManifest(l *loader, in *discover.Input, _ bool) error {
 		l.keep(KindRecordManifest, []string{err.Error()})
 		return nil
 	}
+	if m.Running {
+		l.keep(KindRecordManifest, []string{in.Path + ": the recorder ended before the command did (killed?): record.json still says running, so how the command ended is unknown"})
+	}
 	if m.KernelLog != nil && *m.KernelLog != "" {
 		l.kernelLogs[path.Join(path.Dir(in.Path), *m.KernelLog)] = true
 	}

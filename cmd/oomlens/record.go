@@ -13,9 +13,10 @@ import (
 
 func newRecordCmd() *cobra.Command {
 	var (
-		out      string
-		interval time.Duration
-		force    bool
+		out       string
+		interval  time.Duration
+		killGrace time.Duration
+		force     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "record [--out DIR] [--interval 50ms] -- CMD [ARGS...]",
@@ -39,9 +40,15 @@ The recorder sets its own oom_score_adj to -1000 (when permitted) so that the
 kernel kills the suite rather than the recorder, and its own nice value to -10
 (when permitted) so that its stamps and readings are not late on busy CPUs;
 CMD keeps the original values.
-SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to CMD's process group.
-CMD runs in a process group of its own: a program that reads a terminal
-(a debugger prompt) stops there, as a background job would.
+CMD runs in a process group of its own and, where a child cgroup can be
+made (cgroup v1 memory, or a delegated v2 cgroup), in a cgroup of its own.
+SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to both; CMD gets SIGKILL
+when it has not ended --kill-grace after the first. What CMD leaves running
+when it exits gets SIGTERM, then SIGKILL after --kill-grace. If record
+itself is killed, a watchdog kills CMD's processes; record.json is written
+at the start and kept whole throughout ("running": true until the end).
+A program that reads a terminal (a debugger prompt) stops there, as a
+background job would.
 
 Exit status: CMD's, or 128+N when signal N ended it, as a shell reports it;
 127 when CMD is not found, 126 when it cannot be run.`,
@@ -49,6 +56,9 @@ Exit status: CMD's, or 128+N when signal N ended it, as a shell reports it;
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if interval < time.Millisecond {
 				return usageError{fmt.Errorf("--interval %v: must be at least 1ms", interval)}
+			}
+			if killGrace < time.Millisecond {
+				return usageError{fmt.Errorf("--kill-grace %v: must be at least 1ms", killGrace)}
 			}
 			if out == "" {
 				out = "oomlens-record-" + time.Now().UTC().Format("20060102T150405Z")
@@ -60,12 +70,13 @@ Exit status: CMD's, or 128+N when signal N ended it, as a shell reports it;
 				return err
 			}
 			res, err := record.Run(record.Options{
-				Dir:      out,
-				Command:  args,
-				Interval: interval,
-				Stdin:    cmd.InOrStdin(),
-				Stdout:   cmd.OutOrStdout(),
-				Stderr:   cmd.ErrOrStderr(),
+				Dir:       out,
+				Command:   args,
+				Interval:  interval,
+				KillGrace: killGrace,
+				Stdin:     cmd.InOrStdin(),
+				Stdout:    cmd.OutOrStdout(),
+				Stderr:    cmd.ErrOrStderr(),
 			})
 			var se *record.StartError
 			if errors.As(err, &se) {
@@ -112,6 +123,7 @@ Exit status: CMD's, or 128+N when signal N ended it, as a shell reports it;
 	}
 	cmd.Flags().StringVar(&out, "out", "", "job folder to write (default oomlens-record-<UTC time> in the current folder)")
 	cmd.Flags().DurationVar(&interval, "interval", record.DefaultInterval, "memory sampling period")
+	cmd.Flags().DurationVar(&killGrace, "kill-grace", record.DefaultKillGrace, "how long CMD's processes get after SIGTERM before SIGKILL")
 	cmd.Flags().BoolVar(&force, "force", false, "write into an existing non-empty --out folder")
 	// Everything after CMD belongs to CMD: `oomlens record pytest -x` works
 	// without `--`.
