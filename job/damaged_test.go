@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -154,5 +155,44 @@ func TestDamagedInputsWarn(t *testing.T) {
 	}
 	if len(ev.Pytest) == 0 {
 		t.Error("the pytest log with NUL bytes was not read")
+	}
+}
+
+// TestDiagnosticsOrphanEnd: a test_end with no test_start (its start would
+// otherwise be taken from the record before), and one that ends before it
+// starts, are warnings; no leak is derived from either.
+func TestDiagnosticsOrphanEnd(t *testing.T) {
+	dir := t.TempDir()
+	const gib = 1 << 30
+	os.WriteFile(filepath.Join(dir, "diag.jsonl"), []byte(fmt.Sprintf(
+		`{"event":"session_start","time":100,"pid":7,"rss_bytes":%d}
+{"event":"test_start","time":101,"pid":7,"nodeid":"t.py::fine","rss_bytes":%d}
+{"event":"test_end","time":102,"pid":7,"nodeid":"t.py::fine","rss_bytes":%d,"outcome":"passed"}
+{"event":"test_end","time":103,"pid":7,"nodeid":"t.py::orphan","rss_bytes":%d,"outcome":"passed"}
+{"event":"test_start","time":105,"pid":7,"nodeid":"t.py::backwards","rss_bytes":%d}
+{"event":"test_end","time":104,"pid":7,"nodeid":"t.py::backwards","rss_bytes":%d,"outcome":"passed"}
+`, gib/10, gib/10, gib/10, 931*gib, gib/10, 500*gib)), 0o644)
+	set, err := discover.Walk([]string{dir}, discover.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Cleanup()
+	rep, err := Analyze(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rep.Leaks {
+		if l.Test == "t.py::orphan" || l.Test == "t.py::backwards" {
+			t.Errorf("a leak derived from a record with no valid start: %+v", l)
+		}
+	}
+	all := strings.Join(rep.Warnings, "\n")
+	for _, want := range []string{
+		"diag.jsonl:4: test_end of t.py::orphan (pid 7) with no test_start before it: no figure is derived for it",
+		"diag.jsonl:6: test_end of t.py::backwards (pid 7) is 1.000 s before its test_start: no figure is derived for it",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no warning %q in:\n%s", want, all)
+		}
 	}
 }
