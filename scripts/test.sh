@@ -39,6 +39,9 @@ go mod download
 go vet ./...
 go test -count=1 "$@" ./...
 /usr/bin/python3 -m pytest -q -p no:cacheprovider contrib/pytest
+# Every fuzz target for a small fixed number of inputs, beyond its seeds
+# (scripts/fuzz.sh 100000 is the long run).
+./scripts/fuzz.sh 200
 
 # The whole command must finish within 15 minutes on a 2-core machine of
 # this kind, whatever is added to it; under CI=true running over is a failure.
