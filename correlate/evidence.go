@@ -278,6 +278,10 @@ func (n *normaliser) diagnostics() {
 		if summary {
 			n.warnf("%s: a summary of per-test peaks (no RSS before and after each test): it can show hogs, never a leak; its peaks are read as allocation peaks, in the writer's own meaning", in.Path)
 		}
+		// started holds, per process, the tests whose test_start was read
+		// and whose test_end was not, with the start's time: an end
+		// without its start is never paired with a neighbour's.
+		started := map[*proc]map[string]float64{}
 		for i := range d.Records {
 			r := &d.Records[i] // a record is large: no copy per iteration
 			room := 0
@@ -305,6 +309,10 @@ func (n *normaliser) diagnostics() {
 					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
 				}
 			case diagnostics.EventTestStart:
+				if started[p] == nil {
+					started[p] = map[string]float64{}
+				}
+				started[p][r.NodeID] = r.Time
 				p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line})
 			case diagnostics.EventTestEnd:
 				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line, Outcome: r.Outcome, TracebackKept: r.TracebackKept}
@@ -324,6 +332,25 @@ func (n *normaliser) diagnostics() {
 				}
 				if summary && !r.HasPeak {
 					continue
+				}
+				if !summary {
+					start, ok := started[p][r.NodeID]
+					switch {
+					case !ok:
+						n.warnf("%s: test_end of %s (pid %d) with no test_start before it: no figure is derived for it", pos(in.Path, r.Line), r.NodeID, r.PID)
+						continue
+					case start > 0 && r.Time > 0 && r.Time < start:
+						n.warnf("%s: test_end of %s (pid %d) is %.3f s before its test_start: no figure is derived for it", pos(in.Path, r.Line), r.NodeID, r.PID, start-r.Time)
+						delete(started[p], r.NodeID)
+						for k := len(p.Steps) - 1; k >= 0; k-- {
+							if p.Steps[k].Kind == stepStart && p.Steps[k].Test == r.NodeID {
+								p.Steps = append(p.Steps[:k], p.Steps[k+1:]...)
+								break
+							}
+						}
+						continue
+					}
+					delete(started[p], r.NodeID)
 				}
 				if summary {
 					// A summary entry stands alone: give it a start so the

@@ -14,8 +14,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/oomlens/oomlens/decompress"
 )
@@ -35,23 +36,72 @@ type Input struct {
 	// format is recognised by. It may share memory with the content: do not
 	// modify it.
 	Head []byte
-	// SizeBytes is the size of the file on disk.
+	// SizeBytes is the size of the file on disk (0 for a stream).
 	SizeBytes int64
+	// Warnings are what discover noticed about the input, each naming it:
+	// a compressed stream cut off, a read error part way, a special file
+	// skipped, a file that could not be read at all.
+	Warnings []string
+	// Unreadable is set for an input with no content to read (Warnings say
+	// why): it is listed so that the user sees it, and parsed by nothing.
+	Unreadable bool
 
-	file string // where the bytes are (a temp file for stdin); "" for data
+	file string // where the bytes are; "" for data or a stream
 	data []byte // the bytes on disk, for an input held in memory (an archive member)
 	// whole is set when Head holds all of the decompressed content (the
 	// read ended before HeadBytes): Open then reads Head, not the file again.
 	whole bool
+	// stream is the decompressed content after Head, for an input that can
+	// be read once only (stdin, a FIFO, a character device): it is never
+	// reopened nor copied to disk; Open and OpenN continue from Head.
+	stream       io.Reader
+	streamCloser io.Closer
+	streamUsed   bool
+
+	mu      sync.Mutex
+	damaged bool // a damage warning was given (once per input)
+	// shared are the readers Share prepared for parsers reading a stream
+	// at the same time; sharedOpened and sharedDone count them out.
+	shared                   []io.ReadCloser
+	sharedOpened, sharedDone int
 }
 
-// Open returns the decompressed content from its start, so several parsers
-// can read one input in turn. Content whose head holds all of it, and content
-// held in memory uncompressed, is read from memory; otherwise each call
-// opens the file anew.
+// Stream reports whether the input can be read once only (see OpenN).
+func (in *Input) Stream() bool { return in.stream != nil && !in.whole }
+
+// Open returns the decompressed content from its start. A file, or content
+// held in memory, can be opened again for each parser; a stream only once
+// (OpenN hands one stream to several parsers). Read errors part way (a
+// compressed stream cut off, an I/O error) end the content early with a
+// warning on the input (see Warnings) instead of failing the parser: what
+// came before is kept.
 func (in *Input) Open() (io.ReadCloser, error) {
+	if rc := in.takeShared(); rc != nil {
+		return rc, nil // the stream's reader has its damageCatcher
+	}
+	rc, err := in.open()
+	if err != nil {
+		return nil, err
+	}
+	return &damageCatcher{in: in, rc: rc}, nil
+}
+
+func (in *Input) open() (io.ReadCloser, error) {
+	if in.Unreadable {
+		return nil, fmt.Errorf("%s: not readable", in.Path)
+	}
 	if in.whole {
 		return io.NopCloser(bytes.NewReader(in.Head)), nil
+	}
+	if in.stream != nil {
+		in.mu.Lock()
+		used := in.streamUsed
+		in.streamUsed = true
+		in.mu.Unlock()
+		if used {
+			return nil, fmt.Errorf("%s: a stream (pipe or standard input) can be read once only", in.Path)
+		}
+		return readCloser{io.MultiReader(bytes.NewReader(in.Head), in.stream), in.streamCloser}, nil
 	}
 	if in.file == "" {
 		if in.Compression == decompress.None {
@@ -78,9 +128,164 @@ func (in *Input) Open() (io.ReadCloser, error) {
 	return rc, nil
 }
 
+// OpenN returns n readers of the content, each from its start, to be read
+// at the same time (by parsers running concurrently). For a file each is an
+// Open of its own; a stream is read once and each chunk handed to every
+// reader in turn (memory: one chunk), so a reader that is not read holds the
+// others up: every reader must be read to its end or closed.
+func (in *Input) OpenN(n int) ([]io.ReadCloser, error) {
+	if !in.Stream() {
+		out := make([]io.ReadCloser, 0, n)
+		for range n {
+			rc, err := in.Open()
+			if err != nil {
+				for _, c := range out {
+					c.Close()
+				}
+				return nil, err
+			}
+			out = append(out, rc)
+		}
+		return out, nil
+	}
+	src, err := in.Open()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]io.ReadCloser, n)
+	ws := make([]*io.PipeWriter, n)
+	for i := range n {
+		r, w := io.Pipe()
+		out[i], ws[i] = r, w
+	}
+	go fanOut(src, ws)
+	return out, nil
+}
+
+// fanOut copies src to every writer; a writer whose reader was closed is
+// dropped.
+func fanOut(src io.ReadCloser, ws []*io.PipeWriter) {
+	defer src.Close()
+	buf := make([]byte, 64<<10)
+	live := len(ws)
+	for live > 0 {
+		n, err := src.Read(buf)
+		if n > 0 {
+			for i, w := range ws {
+				if w == nil {
+					continue
+				}
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					ws[i] = nil
+					live--
+				}
+			}
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			for _, w := range ws {
+				if w != nil {
+					w.CloseWithError(err)
+				}
+			}
+			return
+		}
+	}
+}
+
+type readCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (r readCloser) Close() error {
+	if r.c == nil {
+		return nil
+	}
+	return r.c.Close()
+}
+
+// damageCatcher ends the content at the first read error, as if it ended
+// there, and gives the input a warning saying where and how many lines came
+// before: a parser keeps all it read, the analysis goes on.
+type damageCatcher struct {
+	in    *Input
+	rc    io.ReadCloser
+	bytes int64
+	lines int64
+	err   error
+}
+
+func (d *damageCatcher) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, io.EOF
+	}
+	n, err := d.rc.Read(p)
+	d.bytes += int64(n)
+	d.lines += int64(bytes.Count(p[:n], []byte{'\n'}))
+	if err != nil && err != io.EOF {
+		d.err = err
+		d.in.damage(err, d.bytes, d.lines)
+		return n, io.EOF
+	}
+	return n, err
+}
+
+func (d *damageCatcher) Close() error { return d.rc.Close() }
+
+// damage gives the input its warning for a read that failed after the
+// given number of bytes and whole lines of decompressed content.
+func (in *Input) damage(err error, n, lines int64) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.damaged {
+		return
+	}
+	in.damaged = true
+	read := fmt.Sprintf("the %d lines before it were read", lines)
+	if lines == 1 {
+		read = "the line before it was read"
+	}
+	var msg string
+	switch {
+	case in.Compression != decompress.None && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)):
+		msg = fmt.Sprintf("%s: %s stream cut off after %s; %s", in.Path, in.Compression, HumanBytes(n), read)
+	case in.Compression != decompress.None:
+		msg = fmt.Sprintf("%s: %s stream damaged after %s (%v); %s", in.Path, in.Compression, HumanBytes(n), plainError(err), read)
+	default:
+		msg = fmt.Sprintf("%s: read error after %s (line %d): %v; %s", in.Path, HumanBytes(n), lines+1, plainError(err), read)
+	}
+	in.Warnings = append(in.Warnings, msg)
+}
+
+// plainError drops the package prefixes of Go's decompressors ("gzip: ",
+// "flate: ") from an error's text.
+func plainError(err error) string {
+	s := err.Error()
+	for _, p := range []string{"gzip: ", "flate: ", "zstd: ", "xz: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
+// HumanBytes writes n as a user reads sizes: "1.8 MB", "512 bytes".
+func HumanBytes(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	case n < 1000*1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+}
+
 // File is the path of the bytes on disk (compressed as they are), for readers
 // that need random access, such as core files; "" for an input held in
-// memory (see Data).
+// memory (see Data) or a stream.
 func (in *Input) File() string { return in.file }
 
 // Data is the content of an input held in memory, compressed as it was
@@ -104,28 +309,49 @@ func FromBytes(name string, data []byte) (*Input, error) {
 	return in, nil
 }
 
+// DefaultMaxFiles bounds the files one folder walk takes (Options.MaxFiles):
+// each input holds its head (up to HeadBytes) until the analysis ends, so
+// the walk holds at most DefaultMaxFiles * HeadBytes (640 MiB).
+const DefaultMaxFiles = 10000
+
 // Options tunes Walk.
 type Options struct {
-	// Stdin is read when a path is "-".
+	// Stdin is read when a path is "-". It is read once, as a stream: never
+	// copied to disk.
 	Stdin io.Reader
-	// TempDir holds the copy of stdin; "" means os.TempDir().
+	// TempDir is unused (stdin is no longer copied); kept for callers.
 	TempDir string
+	// MaxFiles bounds the files taken from each folder given; 0 means
+	// DefaultMaxFiles. The files left out are named in a warning.
+	MaxFiles int
 }
 
 // Walk expands paths (files, folders walked in lexical order, "-" for stdin)
-// into inputs and reads the head of each. A path that cannot be read is an error naming
-// it. Hidden folders (".git") are skipped. The caller removes the temp files
-// with Cleanup.
+// into inputs and reads the head of each. A path given that does not exist is
+// an error naming it; a file found that cannot be read is an input with a
+// warning (Unreadable). Hidden folders (".git") are skipped. Symbolic links
+// inside folders are followed, each folder and file taken once (a link loop
+// is a warning); FIFOs, sockets and devices inside folders are skipped with
+// a warning (opening a FIFO with no writer would block forever), while one
+// named on its own (`oomlens analyze <(zcat kern.log.gz)`, /dev/stdin) is
+// read once as a stream. The caller calls Cleanup.
 func Walk(paths []string, opts Options) (*Set, error) {
 	set := &Set{}
 	stdinUsed := false
+	maxFiles := opts.MaxFiles
+	if maxFiles <= 0 {
+		maxFiles = DefaultMaxFiles
+	}
 	for _, p := range paths {
 		if p == "-" {
 			if stdinUsed {
 				return set, errors.New("-: standard input named twice")
 			}
 			stdinUsed = true
-			in, err := set.fromStdin(opts)
+			if opts.Stdin == nil {
+				return set, errors.New("-: no standard input")
+			}
+			in, err := set.fromStream("-", opts.Stdin, nil)
 			if err != nil {
 				return set, err
 			}
@@ -136,40 +362,23 @@ func Walk(paths []string, opts Options) (*Set, error) {
 		if err != nil {
 			return set, err
 		}
-		if !st.IsDir() {
-			in, err := openFile(p, p, st.Size())
+		switch {
+		case st.IsDir():
+			w := &walker{set: set, max: maxFiles, seen: map[fileID]string{}}
+			w.dir(p)
+			if w.over > 0 {
+				set.Inputs = append(set.Inputs, &Input{Path: p, Unreadable: true, Warnings: []string{fmt.Sprintf(
+					"%s: holds more than %d files; the %d after the first %d (in lexical order) were not read", p, maxFiles, w.over, maxFiles)}})
+			}
+		case st.Mode().IsRegular():
+			set.Inputs = append(set.Inputs, openFile(p, p, st.Size()))
+		default:
+			// A FIFO, a character device, a socket named on its own.
+			f, err := os.Open(p)
 			if err != nil {
 				return set, err
 			}
-			set.Inputs = append(set.Inputs, in)
-			continue
-		}
-		var files []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return set, err
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			st, err := os.Stat(f)
-			if err != nil {
-				return set, err
-			}
-			in, err := openFile(f, f, st.Size())
+			in, err := set.fromStream(p, f, f)
 			if err != nil {
 				return set, err
 			}
@@ -179,56 +388,190 @@ func Walk(paths []string, opts Options) (*Set, error) {
 	return set, nil
 }
 
+// fileID identifies a file or folder across the links that lead to it.
+type fileID struct{ dev, ino uint64 }
+
+func idOf(st os.FileInfo) (fileID, bool) {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileID{}, false
+	}
+	return fileID{uint64(sys.Dev), uint64(sys.Ino)}, true
+}
+
+// walker walks one folder given.
+type walker struct {
+	set   *Set
+	max   int
+	n     int               // files taken
+	over  int               // files left out past max
+	seen  map[fileID]string // folders and files taken, and the path they were taken by
+	depth int
+}
+
+// dir walks the folder p (followed through links), in lexical order.
+func (w *walker) dir(p string) {
+	st, err := os.Stat(p)
+	if err != nil {
+		w.warn(p, fmt.Sprintf("%s: cannot be read: %v", p, plainPathError(err)))
+		return
+	}
+	if id, ok := idOf(st); ok {
+		if first, dup := w.seen[id]; dup {
+			w.warn(p, fmt.Sprintf("%s: a link to folder %s, read already (a link loop?): skipped", p, first))
+			return
+		}
+		w.seen[id] = p
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		w.warn(p, fmt.Sprintf("%s: folder cannot be read: %v", p, plainPathError(err)))
+	}
+	for _, e := range entries { // ReadDir sorts by name
+		path := filepath.Join(p, e.Name())
+		if e.IsDir() {
+			if !strings.HasPrefix(e.Name(), ".") {
+				w.dir(path)
+			}
+			continue
+		}
+		st, err := os.Stat(path) // follows links
+		if err != nil {
+			w.warn(path, fmt.Sprintf("%s: cannot be read: %v", path, plainPathError(err)))
+			continue
+		}
+		switch {
+		case st.IsDir():
+			if !strings.HasPrefix(e.Name(), ".") {
+				w.dir(path)
+			}
+		case st.Mode().IsRegular():
+			if id, ok := idOf(st); ok {
+				if first, dup := w.seen[id]; dup {
+					w.warn(path, fmt.Sprintf("%s: the same file as %s (a link): read once", path, first))
+					continue
+				}
+				w.seen[id] = path
+			}
+			if w.n >= w.max {
+				w.over++
+				continue
+			}
+			w.n++
+			w.set.Inputs = append(w.set.Inputs, openFile(path, path, st.Size()))
+		default:
+			w.warn(path, fmt.Sprintf("%s: a %s, not a regular file: skipped (name it on its own to read it)", path, kindOfFile(st.Mode())))
+		}
+	}
+}
+
+// warn lists path as an input that was not read, with why.
+func (w *walker) warn(path, msg string) {
+	w.set.Inputs = append(w.set.Inputs, &Input{Path: path, Unreadable: true, Warnings: []string{msg}})
+}
+
+func kindOfFile(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO (named pipe)"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeCharDevice != 0:
+		return "character device"
+	case m&os.ModeDevice != 0:
+		return "block device"
+	}
+	return "special file"
+}
+
+// plainPathError drops the operation and path from an *fs.PathError: the
+// message names the path already.
+func plainPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if errors.Is(pe.Err, syscall.ELOOP) {
+			return errors.New("too many levels of symbolic links (a link loop)")
+		}
+		return pe.Err
+	}
+	return err
+}
+
 // Set is the inputs of one job.
 type Set struct {
-	Inputs []*Input
-	temps  []string
+	Inputs  []*Input
+	closers []io.Closer
 }
 
-// Cleanup removes the temporary copy of stdin, if any.
+// Cleanup closes the streams the set opened.
 func (s *Set) Cleanup() {
-	for _, t := range s.temps {
-		os.Remove(t)
+	for _, c := range s.closers {
+		c.Close()
 	}
-	s.temps = nil
+	s.closers = nil
 }
 
-func (s *Set) fromStdin(opts Options) (*Input, error) {
-	if opts.Stdin == nil {
-		return nil, errors.New("-: no standard input")
+// fromStream reads the head of a stream; the rest is read once, by the
+// parsers, from where the head ends.
+func (s *Set) fromStream(name string, r io.Reader, c io.Closer) (*Input, error) {
+	in := &Input{Path: name}
+	if c != nil {
+		s.closers = append(s.closers, c)
 	}
-	tmp, err := os.CreateTemp(opts.TempDir, "oomlens-stdin-*")
-	if err != nil {
-		return nil, fmt.Errorf("-: %w", err)
-	}
-	s.temps = append(s.temps, tmp.Name())
-	n, err := io.Copy(tmp, opts.Stdin)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("-: reading standard input: %w", err)
-	}
-	return openFile("-", tmp.Name(), n)
-}
-
-func openFile(name, file string, size int64) (*Input, error) {
-	in := &Input{Path: name, file: file, SizeBytes: size}
-	f, err := os.Open(file)
+	rest, err := in.readHeadFrom(r, -1)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if err := in.readHead(f, size); err != nil {
-		return nil, err
+	if !in.whole {
+		in.stream = rest
+		if rc, ok := rest.(io.Closer); ok {
+			in.streamCloser = rc
+			s.closers = append(s.closers, rc)
+		}
+	} else if rc, ok := rest.(io.Closer); ok {
+		rc.Close()
 	}
 	return in, nil
 }
 
-// readHead reads the head of the decompressed content.
+// openFile reads the head of a file; a file that cannot be read is an input
+// with a warning.
+func openFile(name, file string, size int64) *Input {
+	in := &Input{Path: name, file: file, SizeBytes: size}
+	f, err := os.Open(file)
+	if err != nil {
+		in.Unreadable = true
+		in.Warnings = append(in.Warnings, fmt.Sprintf("%s: cannot be read: %v", name, plainPathError(err)))
+		return in
+	}
+	defer f.Close()
+	rest, err := in.readHeadFrom(f, size)
+	if err != nil {
+		in.Unreadable = true
+		in.Warnings = append(in.Warnings, err.Error())
+		return in
+	}
+	if c, ok := rest.(io.Closer); ok {
+		c.Close()
+	}
+	return in
+}
+
+// readHead reads the head of the decompressed content of r.
+func (in *Input) readHead(r io.Reader, size int64) error {
+	rest, err := in.readHeadFrom(r, size)
+	if c, ok := rest.(io.Closer); ok {
+		c.Close()
+	}
+	return err
+}
+
+// readHeadFrom reads the head of the decompressed content and returns the
+// decompressed reader positioned after it (an io.Closer when it holds a
+// decompressor), so that a stream can be read on from there.
 // size is the size of r's content when known (a file's), else -1: an
 // uncompressed input smaller than HeadBytes gets a head buffer its size.
-func (in *Input) readHead(r io.Reader, size int64) error {
+func (in *Input) readHeadFrom(r io.Reader, size int64) (io.Reader, error) {
 	name := in.Path
 	// The magic bytes, as decompress peeks them; plain content (the common
 	// case) is then read straight into the head, with no buffer between.
@@ -240,15 +583,19 @@ func (in *Input) readHead(r io.Reader, size int64) error {
 	case io.EOF, io.ErrUnexpectedEOF:
 		r = bytes.NewReader(magic[:m])
 	default:
+		if m == 0 {
+			return nil, fmt.Errorf("%s: cannot be read: %v", name, plainPathError(err))
+		}
 		r = io.MultiReader(bytes.NewReader(magic[:m]), errReader{err})
 	}
 	comp := decompress.Of(magic[:m])
-	rc := io.NopCloser(r)
+	var rc io.Reader = r
 	if comp != decompress.None {
-		if rc, comp, err = decompress.NewReader(r); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		drc, c, err := decompress.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s header damaged: %v", name, comp, plainError(err))
 		}
-		defer rc.Close()
+		rc, comp = drc, c
 	}
 	in.Compression = comp
 	bufLen := HeadBytes
@@ -265,18 +612,68 @@ func (in *Input) readHead(r io.Reader, size int64) error {
 		n += m
 	}
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		// A damaged compressed stream still yields what came before the damage.
+		// A damaged stream still yields what came before the damage; the
+		// parsers' read meets the damage again and warns (damageCatcher).
 		if n == 0 {
-			return fmt.Errorf("%s: %w", name, err)
+			return rc, fmt.Errorf("%s: cannot be read: %v", name, plainError(err))
 		}
+		rc = errReader{err}
 	}
 	in.Head = head[:n:n]
 	// Only a plain read tells a clean end (io.ReadFull's ErrUnexpectedEOF)
 	// from a cut-off compressed stream, whose reader says the same.
 	in.whole = comp == decompress.None && (err == io.EOF || err == io.ErrUnexpectedEOF)
-	return nil
+	return rc, nil
 }
 
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// Share prepares a stream for n parsers that read it at the same time:
+// the next n calls of Open each return a reader of the whole content, fed
+// from one read of the stream (see OpenN). Each of the n callers calls Done
+// when it has finished, whether it opened its reader or not, so that a
+// reader nobody opened does not hold the others up. For an input that is not
+// a stream, Share does nothing.
+func (in *Input) Share(n int) error {
+	if !in.Stream() {
+		return nil
+	}
+	rcs, err := in.OpenN(n)
+	if err != nil {
+		return err
+	}
+	in.mu.Lock()
+	in.shared, in.sharedOpened, in.sharedDone = rcs, 0, 0
+	in.mu.Unlock()
+	return nil
+}
+
+// Done: see Share.
+func (in *Input) Done() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.shared == nil {
+		return
+	}
+	in.sharedDone++
+	for in.sharedOpened < in.sharedDone && len(in.shared) > 0 {
+		in.shared[0].Close()
+		in.shared = in.shared[1:]
+		in.sharedOpened++
+	}
+}
+
+// takeShared returns the next reader Share prepared, if any.
+func (in *Input) takeShared() io.ReadCloser {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.shared) == 0 {
+		return nil
+	}
+	rc := in.shared[0]
+	in.shared = in.shared[1:]
+	in.sharedOpened++
+	return rc
+}

@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -107,11 +110,10 @@ func TestWalkStdin(t *testing.T) {
 	if in.Path != "-" || in.Compression != decompress.Gzip || string(in.Head) != kernelLine {
 		t.Fatalf("stdin input = %+v", in)
 	}
-	tmp := in.File()
-	set.Cleanup()
-	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
-		t.Errorf("stdin copy %s not removed: %v", tmp, err)
+	if in.File() != "" {
+		t.Errorf("stdin copied to %s: it is read as a stream", in.File())
 	}
+	set.Cleanup()
 	if _, err := Walk([]string{"-", "-"}, Options{Stdin: strings.NewReader("")}); err == nil {
 		t.Error("stdin named twice: no error")
 	}
@@ -127,9 +129,12 @@ func TestWalkErrorsNameThePath(t *testing.T) {
 	if err := os.WriteFile(bad, []byte{0x1f, 0x8b, 0x00, 0x01}, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Walk([]string{bad}, Options{})
-	if err == nil || !strings.Contains(err.Error(), bad) {
-		t.Fatalf("corrupt gzip: error %v does not name the file", err)
+	set, err := Walk([]string{bad}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := set.Inputs[0]; !in.Unreadable || len(in.Warnings) != 1 || !strings.HasPrefix(in.Warnings[0], bad+": gzip header damaged") {
+		t.Fatalf("corrupt gzip: unreadable %v, warnings %q", in.Unreadable, in.Warnings)
 	}
 }
 
@@ -224,9 +229,10 @@ func TestHeadAndOpenAcrossSizes(t *testing.T) {
 	}
 }
 
-// TestOpenCutCompressedInputFails: a compressed input cut off before
-// HeadBytes is not taken as read whole: Open still reports the damage.
-func TestOpenCutCompressedInputFails(t *testing.T) {
+// TestOpenCutCompressedInputWarns: a compressed input cut off before
+// HeadBytes is not taken as read whole: Open reads what came before the cut
+// and the input gets a warning saying where it was cut off.
+func TestOpenCutCompressedInputWarns(t *testing.T) {
 	data := compressed(t, decompress.Gzip, bytes.Repeat([]byte(kernelLine), 20))
 	for _, in := range func() []*Input {
 		p := filepath.Join(t.TempDir(), "cut.gz")
@@ -247,10 +253,162 @@ func TestOpenCutCompressedInputFails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = io.ReadAll(rc)
+		got, err := io.ReadAll(rc)
 		rc.Close()
-		if err == nil {
-			t.Errorf("%s: read a cut gzip stream without an error", in.Path)
+		if err != nil || len(got) == 0 {
+			t.Errorf("%s: read %d bytes, %v; want what came before the cut", in.Path, len(got), err)
 		}
+		if len(in.Warnings) != 1 || !strings.HasPrefix(in.Warnings[0], in.Path+": gzip stream cut off after ") || !strings.Contains(in.Warnings[0], "lines before it were read") {
+			t.Errorf("%s: warnings %q", in.Path, in.Warnings)
+		}
+	}
+}
+
+// bigLog is a log larger than HeadBytes whose first and last lines are
+// marked, so that a reader that skipped either shows it.
+func bigLog() []byte {
+	var b bytes.Buffer
+	b.WriteString("FIRST LINE\n")
+	for b.Len() < 5*HeadBytes {
+		b.WriteString(kernelLine)
+	}
+	b.WriteString("LAST LINE\n")
+	return b.Bytes()
+}
+
+// TestStreamReadOnce: a FIFO named on its own (`<(zcat kern.log.gz)`) and
+// stdin are read once, from their first byte: the head and the rest, each
+// parser reading all of it through OpenN, nothing reopened or spooled.
+func TestStreamReadOnce(t *testing.T) {
+	data := bigLog()
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.Write(compressed(t, decompress.Gzip, data))
+		f.Close()
+	}()
+	for _, tc := range []struct {
+		path  string
+		stdin io.Reader
+	}{
+		{fifo, nil},
+		{"-", bytes.NewReader(data)},
+	} {
+		set, err := Walk([]string{tc.path}, Options{Stdin: tc.stdin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := set.Inputs[0]
+		if !in.Stream() || in.File() != "" {
+			t.Fatalf("%s: stream %v, file %q", tc.path, in.Stream(), in.File())
+		}
+		rcs, err := in.OpenN(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([][]byte, 2)
+		errs := make(chan error, 2)
+		for i, rc := range rcs {
+			go func() {
+				b, err := io.ReadAll(rc)
+				rc.Close()
+				got[i] = b
+				errs <- err
+			}()
+		}
+		for range rcs {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], data) {
+				t.Errorf("%s: reader %d got %d bytes (first line %q), want all %d", tc.path, i, len(got[i]), bytes.SplitN(got[i], []byte("\n"), 2)[0], len(data))
+			}
+		}
+		if _, err := in.Open(); err == nil {
+			t.Errorf("%s: a stream opened twice", tc.path)
+		}
+		set.Cleanup()
+	}
+}
+
+// TestFolderSpecialFilesAndLinks: inside a folder, a FIFO with no writer is
+// skipped with a warning (no hang), links to files and folders are followed,
+// a file reached twice is read once, a link loop and a dangling link are
+// warnings.
+func TestFolderSpecialFilesAndLinks(t *testing.T) {
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "kern.log"), []byte(kernelLine), 0o644)
+	os.Mkdir(filepath.Join(outside, "more"), 0o755)
+	os.WriteFile(filepath.Join(outside, "more", "pytest.log"), []byte("test session starts\n"), 0o644)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.log"), []byte(kernelLine), 0o644)
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600))
+	must(os.Symlink(filepath.Join(outside, "kern.log"), filepath.Join(dir, "link.log")))
+	must(os.Symlink(filepath.Join(dir, "a.log"), filepath.Join(dir, "same.log")))
+	must(os.Symlink(filepath.Join(outside, "more"), filepath.Join(dir, "more")))
+	must(os.Symlink(dir, filepath.Join(dir, "loop")))
+	must(os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "dangling")))
+	done := make(chan *Set, 1)
+	go func() {
+		set, err := Walk([]string{dir}, Options{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- set
+	}()
+	var set *Set
+	select {
+	case set = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Walk blocked on the FIFO")
+	}
+	got := map[string]string{}
+	for _, in := range set.Inputs {
+		rel, _ := filepath.Rel(dir, in.Path)
+		got[rel] = "read"
+		if in.Unreadable {
+			got[rel] = strings.Join(in.Warnings, "; ")
+		}
+	}
+	want := map[string]string{
+		"a.log":           "read",
+		"link.log":        "read",
+		"more/pytest.log": "read",
+		"dangling":        filepath.Join(dir, "dangling") + ": cannot be read: no such file or directory",
+		"fifo":            filepath.Join(dir, "fifo") + ": a FIFO (named pipe), not a regular file: skipped (name it on its own to read it)",
+		"loop":            filepath.Join(dir, "loop") + ": a link to folder " + dir + ", read already (a link loop?): skipped",
+		"same.log":        filepath.Join(dir, "same.log") + ": the same file as " + filepath.Join(dir, "a.log") + " (a link): read once",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("inputs:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestMaxFiles: a folder walk takes at most MaxFiles files and says how many
+// it left out.
+func TestMaxFiles(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 5 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), []byte(kernelLine), 0o644)
+	}
+	set, err := Walk([]string{dir}, Options{MaxFiles: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Inputs) != 4 || !set.Inputs[3].Unreadable || set.Inputs[3].Warnings[0] != dir+": holds more than 3 files; the 2 after the first 3 (in lexical order) were not read" {
+		t.Fatalf("inputs %d, last %+v", len(set.Inputs), set.Inputs[len(set.Inputs)-1])
 	}
 }

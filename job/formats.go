@@ -2,10 +2,14 @@ package job
 
 import (
 	"bytes"
+	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"path"
+	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/oomlens/oomlens/correlate"
 	"github.com/oomlens/oomlens/diagnostics"
@@ -235,33 +239,131 @@ func (l *loader) keep(k string, warnings []string) {
 
 // read reads x with the formats its kinds call for, if they read in pass.
 // The first format of the table that recognised x and does not scan takes
-// it; otherwise a text input goes to every scanning format that wants it.
-func (l *loader) read(x *input, pass int) error {
+// it; otherwise a text input goes to every scanning format that wants it. A
+// format that fails on x gives x a warning (see fail): the other inputs, and
+// the other formats reading x, go on.
+func (l *loader) read(x *input, pass int) {
 	l.cur = x
-	for _, f := range formats {
+	if x.in.Unreadable {
+		return
+	}
+	for i := range formats {
+		f := &formats[i]
 		if f.Scan == scanNever && x.has(f.Kind) {
-			if f.Pass != pass {
-				return nil
+			if f.Pass == pass {
+				l.fail(x, f, true, f.Load(l, x.in, true))
 			}
-			return f.Load(l, x.in, true)
+			return
 		}
 	}
 	if !textCandidate(x.in.Head, x.kinds) {
-		return nil
+		return
 	}
-	for _, f := range formats {
-		if f.Scan == scanNever || f.Pass != pass {
+	var todo []*format
+	last := 0
+	for i := range formats {
+		f := &formats[i]
+		if f.Scan == scanNever {
 			continue
 		}
-		sniffed := x.has(f.Kind)
-		if !sniffed && f.Scan == scanUnclaimed && x.claimedByScanner() {
+		if !x.has(f.Kind) && f.Scan == scanUnclaimed && x.claimedByScanner() {
 			continue
 		}
-		if err := f.Load(l, x.in, sniffed); err != nil {
-			return err
+		todo = append(todo, f)
+		last = max(last, f.Pass)
+	}
+	if x.in.Stream() {
+		// A stream is read once: every format that reads it does so at
+		// the same time, in the last pass any of them reads in.
+		if pass == last {
+			l.readShared(x, todo)
+		}
+		return
+	}
+	for _, f := range todo {
+		if f.Pass == pass {
+			l.fail(x, f, x.has(f.Kind), f.Load(l, x.in, x.has(f.Kind)))
 		}
 	}
-	return nil
+}
+
+// fail turns the error of format f reading x into a warning on x: a
+// damaged input (bad JSON or XML, a line too long) loses what the parser
+// could not read, not the analysis. An input its head showed to be of f's
+// kind keeps that kind.
+func (l *loader) fail(x *input, f *format, sniffed bool, err error) {
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, x.in.Path+":") {
+		msg = x.in.Path + ": " + msg
+	}
+	msg += fmt.Sprintf(" (read as %s: what it held was left out)", f.Kind)
+	l.cur = x
+	if sniffed {
+		l.keep(f.Kind, []string{msg})
+	} else {
+		x.out.Warnings = append(x.out.Warnings, msg)
+	}
+}
+
+// readShared reads the stream x with the formats todo at the same time,
+// each from one read of the stream (discover.Input.Share), each with a
+// loader of its own whose evidence is then appended to l's in table order.
+func (l *loader) readShared(x *input, todo []*format) {
+	if err := x.in.Share(len(todo)); err != nil {
+		x.out.Warnings = append(x.out.Warnings, err.Error())
+		return
+	}
+	subs := make([]*loader, len(todo))
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for i, f := range todo {
+		subs[i] = l.fork(x)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer x.in.Done()
+			errs[i] = f.Load(subs[i], x.in, x.has(f.Kind))
+		}()
+	}
+	wg.Wait()
+	for i, f := range todo {
+		l.join(subs[i], x)
+		l.fail(x, f, x.has(f.Kind), errs[i])
+	}
+}
+
+// fork is a loader for one format reading x alongside others: evidence of
+// its own (the slices l has so far, clipped, so that appends do not touch
+// l's), and an input of its own.
+func (l *loader) fork(x *input) *loader {
+	ev := *l.ev
+	v := reflect.ValueOf(&ev).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Field(i); f.Kind() == reflect.Slice {
+			f.Set(f.Slice3(0, f.Len(), f.Len()))
+		}
+	}
+	return &loader{ev: &ev, opts: l.opts, kernelLogs: l.kernelLogs,
+		cur: &input{in: x.in, kinds: x.kinds, out: correlate.Input{Path: x.in.Path}}}
+}
+
+// join appends what sub found to l's evidence and to x.
+func (l *loader) join(sub *loader, x *input) {
+	dst, src := reflect.ValueOf(l.ev).Elem(), reflect.ValueOf(sub.ev).Elem()
+	for i := 0; i < dst.NumField(); i++ {
+		d, s := dst.Field(i), src.Field(i)
+		if d.Kind() == reflect.Slice && s.Len() > d.Len() {
+			d.Set(reflect.AppendSlice(d, s.Slice(d.Len(), s.Len())))
+		}
+	}
+	l.cur = x
+	for _, k := range sub.cur.out.Kinds {
+		l.keep(k, nil)
+	}
+	x.out.Warnings = append(x.out.Warnings, sub.cur.out.Warnings...)
 }
 
 // claimedByScanner reports a kind of a scanning format among x's.
@@ -354,12 +456,32 @@ func loadJUnit(l *loader, in *discover.Input, _ bool) error {
 		j, err = pytestlog.ParseJUnit(r, in.Path)
 		return err
 	})
-	if err != nil {
+	var pe *pytestlog.ParseError
+	switch {
+	case err == nil:
+		l.keep(KindJUnitXML, nil)
+	case j != nil && len(j.Suites) > 0 && errors.As(err, &pe):
+		// Cut off (the job was killed while pytest wrote it) or damaged
+		// part way: the test cases before the damage stand.
+		l.keep(KindJUnitXML, []string{fmt.Sprintf("%s:%d: the XML %s; the %d test cases before it were read",
+			in.Path, pe.Line, xmlTrouble(pe.Err), len(j.Cases))})
+	default:
 		return err
 	}
-	l.keep(KindJUnitXML, nil)
 	l.ev.JUnit = append(l.ev.JUnit, correlate.JUnitInput{Path: in.Path, JUnit: j})
 	return nil
+}
+
+// xmlTrouble says what encoding/xml's error means to a user.
+func xmlTrouble(err error) string {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		if strings.Contains(se.Msg, "unexpected EOF") {
+			return "ends part way (cut off?)"
+		}
+		return "is damaged (" + se.Msg + ")"
+	}
+	return "could not be read (" + err.Error() + ")"
 }
 
 // loadCollect reads a collection list in pass 0, before the pytest logs
@@ -370,10 +492,16 @@ func loadCollect(l *loader, in *discover.Input, _ bool) error {
 		ids, err = pytestlog.ParseCollectList(r, in.Path)
 		return err
 	})
-	if err != nil {
+	var ws []string
+	var pe *pytestlog.ParseError
+	switch {
+	case err == nil:
+	case errors.Is(err, pytestlog.ErrLineTooLong) && errors.As(err, &pe):
+		ws = []string{fmt.Sprintf("%s:%d: %v; the %d node ids of the other lines were read", in.Path, pe.Line, pe.Err, len(ids))}
+	default:
 		return err
 	}
-	l.keep(KindCollectList, nil)
+	l.keep(KindCollectList, ws)
 	l.ev.Collect = append(l.ev.Collect, ids...)
 	return nil
 }
@@ -400,6 +528,9 @@ func loadManifest(l *loader, in *discover.Input, _ bool) error {
 		// rest of the folder stands.
 		l.keep(KindRecordManifest, []string{err.Error()})
 		return nil
+	}
+	if m.Running {
+		l.keep(KindRecordManifest, []string{in.Path + ": the recorder ended before the command did (killed?): record.json still says running, so how the command ended is unknown"})
 	}
 	if m.KernelLog != nil && *m.KernelLog != "" {
 		l.kernelLogs[path.Join(path.Dir(in.Path), *m.KernelLog)] = true

@@ -17,6 +17,7 @@ import (
 	"github.com/oomlens/oomlens/decompress"
 	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/elfcore"
+	"github.com/oomlens/oomlens/internal/content"
 	"github.com/oomlens/oomlens/internal/warning"
 	"github.com/oomlens/oomlens/pytestlog"
 )
@@ -70,17 +71,25 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 				// run: an empty one means the kernel logged nothing.
 				x.kinds = append(x.kinds, KindKernelLog)
 			}
-			if err := l.read(x, pass); err != nil {
-				return nil, err
-			}
+			l.read(x, pass)
 		}
 	}
 	for i := range inputs {
-		out := inputs[i].out
+		x := &inputs[i]
+		out := x.out
 		if len(out.Kinds) == 0 {
 			out.Kinds = []string{KindUnrecognized}
-			out.Warnings = append(out.Warnings, out.Path+": not recognised; "+LookedFor)
+			switch {
+			case x.in.Unreadable:
+			case content.UTF16(x.in.Head):
+				out.Warnings = append(out.Warnings, out.Path+": UTF-16 text, which oomlens does not read: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8) and analyse it again")
+			default:
+				out.Warnings = append(out.Warnings, out.Path+": not recognised; "+LookedFor)
+			}
 		}
+		// What discover noticed: a special file skipped, a file that
+		// could not be read, a compressed stream cut off part way.
+		out.Warnings = append(out.Warnings, x.in.Warnings...)
 		l.ev.Inputs = append(l.ev.Inputs, out)
 	}
 	return l.ev, nil

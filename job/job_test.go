@@ -241,3 +241,23 @@ func FuzzRecordManifest(f *testing.F) {
 		}
 	})
 }
+
+// TestRecordManifestRunning: a record.json left by a recorder that was
+// killed ("running": true) is kept, with a warning that the command's end is
+// unknown.
+func TestRecordManifestRunning(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "record.json"), []byte(`{"schema": "oomlens/record/v1", "command": ["pytest"], "start": "2026-11-26T10:11:12Z", "running": true, "pid": 42}`), 0o644)
+	set, err := discover.Walk([]string{dir}, discover.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Cleanup()
+	ev, err := Load(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Records) != 1 || len(ev.Inputs[0].Warnings) != 1 || !strings.Contains(ev.Inputs[0].Warnings[0], "record.json: the recorder ended before the command did") {
+		t.Fatalf("records %d, warnings %q", len(ev.Records), ev.Inputs[0].Warnings)
+	}
+}

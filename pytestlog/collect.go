@@ -128,15 +128,28 @@ var ErrNoNodeIDs = errors.New("no node ids (expected `pytest --collect-only -q` 
 // (terminal.py pytest_collection_finish). CI prefixes and ANSI escapes are
 // removed. Node ids are returned exactly as printed, in collection order.
 func ParseCollectList(r io.Reader, name string) ([]string, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
+	br := bufio.NewReaderSize(r, 64<<10)
 	var ids []string
 	lineNo := 0
 	sawSummary := false
 	inBlock := true
-	for sc.Scan() {
+	longLine := 0 // the first line skipped for its length
+	for {
+		b, tooLong, err := readLine(br, MaxLineBytes)
+		if len(b) == 0 && !tooLong && err != nil {
+			if err != io.EOF {
+				return ids, &ParseError{Name: name, Line: lineNo + 1, Err: err}
+			}
+			break
+		}
 		lineNo++
-		raw := sc.Text()
+		if tooLong {
+			if longLine == 0 {
+				longLine = lineNo
+			}
+			continue
+		}
+		raw := string(b)
 		if lineNo == 1 {
 			raw = strings.TrimPrefix(raw, "\ufeff")
 		}
@@ -156,11 +169,39 @@ func ParseCollectList(r io.Reader, name string) ([]string, error) {
 			ids = append(ids, text)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return ids, &ParseError{Name: name, Line: lineNo + 1, Err: err}
+	if longLine > 0 {
+		return ids, &ParseError{Name: name, Line: longLine, Err: ErrLineTooLong}
 	}
 	if len(ids) == 0 && !sawSummary {
 		return nil, &ParseError{Name: name, Line: lineNo, Err: ErrNoNodeIDs}
 	}
 	return ids, nil
+}
+
+// ErrLineTooLong is the error of a collection list with a line longer than
+// MaxLineBytes: such a line is skipped (no node id is that long), the rest
+// of the list is read and returned with the error.
+var ErrLineTooLong = errors.New("a line longer than 1 MiB, skipped (no node id is that long)")
+
+// readLine reads one line without its newline. A line longer than max is
+// read to its end and dropped (tooLong): memory stays bounded by max.
+func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > max+1 {
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if len(buf) > 0 && buf[len(buf)-1] == '\n' {
+			buf = buf[:len(buf)-1]
+		}
+		return buf, tooLong, err
+	}
 }

@@ -83,11 +83,29 @@
 //
 // # Signals and the OOM killer
 //
-// The command runs in a process group of its own. SIGINT, SIGTERM, SIGHUP and
-// SIGQUIT reaching the recorder are forwarded to that group, and Run returns
-// only when the command has ended, with every file written and closed. A
-// program that reads a terminal from the command stops there (SIGTTIN), as a
-// background job would.
+// The command runs in a process group of its own and, where the recorder can
+// make one, in a child cgroup of the recorder's own (v1: under its memory
+// cgroup, as package harness does; v2: a child of a delegated cgroup), which
+// no descendant can leave, whatever its group or session. SIGINT, SIGTERM,
+// SIGHUP and SIGQUIT reaching the recorder are forwarded to that group and
+// cgroup (once per process); when the command has not ended
+// Options.KillGrace (DefaultKillGrace, 10 s) after the first of them, it
+// gets SIGKILL (record.json "escalated"). When the command itself ends, the
+// processes it left running get SIGTERM, then SIGKILL after KillGrace
+// ("leftover_processes"), and Run returns, with every file written and
+// closed and the cgroup removed, only when nothing of the command is left.
+// A program that reads a terminal from the command stops there (SIGTTIN),
+// as a background job would.
+//
+// If the recorder itself dies (SIGKILL, a crash), the kernel kills the
+// command's direct child (PR_SET_PDEATHSIG) and a watchdog shell started
+// beside the command (the reaper: its own process group, signals of the
+// terminal ignored, the recorder's oom_score_adj) sees its pipe from the
+// recorder close without the recorder's "done": it kills the process group
+// and everything in the cgroup, and removes the cgroup. record.json is
+// written before the command starts and rewritten whole (temporary file and
+// rename) as the run goes: a recorder killed at any point leaves a valid
+// record.json, whose "running": true says that the end is unknown.
 //
 // The command is started first and inherits the recorder's oom_score_adj;
 // the recorder then sets its own to -1000 (OOM_SCORE_ADJ_MIN) so that the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,9 @@ type Options struct {
 	// Stdout and Stderr receive the command's output as it comes; nil
 	// discards it (output.log still gets it).
 	Stdout, Stderr io.Writer
+	// KillGrace is how long the command's processes get after SIGTERM
+	// before SIGKILL; 0 means DefaultKillGrace.
+	KillGrace time.Duration
 }
 
 // Manifest is record.json; its type lives with the format's reader
@@ -135,7 +139,11 @@ func Run(o Options) (*Result, error) {
 	if grace <= 0 {
 		grace = DefaultOutputGrace
 	}
-	m := Manifest{Schema: ManifestSchema, Command: o.Command}
+	killGrace := o.KillGrace
+	if killGrace <= 0 {
+		killGrace = DefaultKillGrace
+	}
+	m := Manifest{Schema: ManifestSchema, Command: o.Command, Running: true, KillGraceMS: float64(killGrace) / float64(time.Millisecond)}
 	m.Host, m.BootTime = hostFacts()
 
 	// The kernel log position comes first, so that nothing the command
@@ -147,6 +155,12 @@ func Run(o Options) (*Result, error) {
 		m.KernelLogSource = string(cursor.Source())
 	}
 
+	// record.json is there from the start, and whole at every moment
+	// (writeManifest renames a complete file over it), so that a recorder
+	// killed at any point leaves one that says what it knew.
+	if err := writeManifest(o.Dir, &m); err != nil {
+		return nil, err
+	}
 	outFile, err := os.Create(joinDir(o.Dir, OutputLogFile))
 	if err != nil {
 		return nil, err
@@ -173,8 +187,27 @@ func Run(o Options) (*Result, error) {
 	cmd.Env, m.EnvAdded = commandEnv(os.Environ())
 	cmd.Stdin = o.Stdin
 	cmd.Stdout, cmd.Stderr = pipes[0].w, pipes[1].w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// PR_SET_PDEATHSIG: the kernel kills the direct child when the
+	// recorder dies, whatever killed it (the reaper takes care of the
+	// rest). It fires when the thread that forked exits, so the start
+	// runs on a thread locked until the command was reaped (startLocked).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = grace
+	cg, cgErr := newCgroup()
+	if cgErr != nil {
+		m.CgroupUnavailable = cgErr.Error()
+	} else if sh, err := exec.LookPath("sh"); err != nil || lookErr(o.Command[0]) != nil {
+		// Without sh the command is moved into the cgroup right after its
+		// start; a program not found is reported as it is.
+	} else {
+		cmd.Args = append([]string{"sh", "-c", cgroupWrapper, cg.dir, cmd.Path}, o.Command[1:]...)
+		cmd.Path = sh
+	}
+	cleanCgroup := func() {
+		if cg != nil {
+			_ = cg.remove()
+		}
+	}
 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
@@ -193,7 +226,10 @@ func Run(o Options) (*Result, error) {
 	m.OOMScoreAdj.Recorder = m.OOMScoreAdj.Original
 	start := time.Now()
 	m.Start = start.UTC().Format(time.RFC3339Nano)
-	if err := cmd.Start(); err != nil {
+	release := make(chan struct{})
+	defer close(release)
+	if err := startLocked(cmd, release); err != nil {
+		cleanCgroup()
 		for _, p := range pipes {
 			p.r.Close()
 			p.w.Close()
@@ -204,6 +240,7 @@ func Run(o Options) (*Result, error) {
 			status = 127
 		}
 		m.Status, m.Error = status, err.Error()
+		m.Running = false
 		out.Close()
 		diagFile.Close()
 		_ = writeManifest(o.Dir, &m)
@@ -212,10 +249,30 @@ func Run(o Options) (*Result, error) {
 	pipes[0].w.Close()
 	pipes[1].w.Close()
 	pid := cmd.Process.Pid
+	m.PID = pid
+	ctn := &containment{pgid: pid}
+	if cg != nil {
+		// The wrapper moved itself already; this covers a wrapper that
+		// could not, and a start without sh.
+		if err := cg.add(pid); err != nil {
+			m.CgroupUnavailable = err.Error()
+			cleanCgroup()
+		} else {
+			ctn.cg, m.Cgroup = cg, cg.path
+		}
+	}
+	defer ctn.close()
 	if err := writeOOMScoreAdj("self", oomScoreAdjMin); err != nil {
 		m.OOMScoreAdj.Unprotected = err.Error()
 	} else {
 		m.OOMScoreAdj.Recorder = oomScoreAdjMin
+	}
+	// The reaper is started after the recorder lowered its oom_score_adj
+	// and inherits it: the OOM killer leaves the cleanup alone.
+	if rc, w, err := startReaper(pid, ctn.cg, o.Dir); err != nil {
+		m.ReaperUnavailable = err.Error()
+	} else {
+		ctn.reaper, ctn.reaperW = rc, w
 	}
 	if v, err := readOOMScoreAdj(strconv.Itoa(pid)); err == nil {
 		m.OOMScoreAdj.Command = &v
@@ -250,22 +307,38 @@ func Run(o Options) (*Result, error) {
 	sampling.Add(1)
 	go smp.run(interval, kick, stopSampling, &sampling)
 
+	var manifestErr error
+	if err := writeManifest(o.Dir, &m); err != nil {
+		manifestErr = err
+	}
 	waited := make(chan error, 1)
 	go func() { waited <- waitProcess(cmd) }()
 	var waitErr error
+	var escalate <-chan time.Time
 wait:
 	for {
 		select {
 		case sig := <-sigs:
-			// Forward to the whole group: the command and whatever it
-			// started that kept its group (pytest-xdist workers do).
-			if syscall.Kill(-pid, sig.(syscall.Signal)) == nil {
+			// Forward to the whole group and the cgroup: the command and
+			// whatever it started (pytest-xdist workers keep the group).
+			if ctn.signal(sig.(syscall.Signal)) {
 				m.ForwardedSignals = append(m.ForwardedSignals, sig.String())
 			}
+			if escalate == nil {
+				escalate = time.After(killGrace)
+			}
+			_ = writeManifest(o.Dir, &m)
+		case <-escalate:
+			// The command ignored the signal, or takes too long over it.
+			m.Escalated = true
+			ctn.signal(syscall.SIGKILL)
+			_ = writeManifest(o.Dir, &m)
 		case waitErr = <-waited:
 			break wait
 		}
 	}
+	// What the command left running gets SIGTERM, then SIGKILL.
+	m.LeftoverProcesses, m.LeftoverSignal = ctn.end(killGrace)
 	close(stopSampling)
 	sampling.Wait()
 	end := time.Now()
@@ -315,6 +388,13 @@ wait:
 			errs = append(errs, err)
 		}
 	}
+	if err := ctn.close(); err != nil {
+		errs = append(errs, fmt.Errorf("record: %w", err))
+	}
+	if manifestErr != nil {
+		errs = append(errs, manifestErr)
+	}
+	m.Running = false
 	if err := writeManifest(o.Dir, &m); err != nil {
 		errs = append(errs, err)
 	}
@@ -413,15 +493,63 @@ func writeKernelLog(dir string, cursor kmsg.Cursor, m *Manifest) error {
 	return nil
 }
 
+// writeManifest replaces record.json whole: it writes a temporary file in
+// the same folder and renames it over record.json (rename(2) is atomic), so
+// a reader, or a recorder killed mid-write, never sees half a file. A
+// temporary file left by a recorder killed before the rename is removed by
+// the reaper.
 func writeManifest(dir string, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(joinDir(dir, ManifestFile), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("record: %s: %w", ManifestFile, err)
+	if dir == "" {
+		dir = "."
+	}
+	fail := func(err error) error { return fmt.Errorf("record: %s: %w", ManifestFile, err) }
+	f, err := os.CreateTemp(dir, "."+ManifestFile+".*.tmp")
+	if err != nil {
+		return fail(err)
+	}
+	_, werr := f.Write(append(b, '\n'))
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(f.Name(), 0o644)); err != nil {
+		os.Remove(f.Name())
+		return fail(err)
+	}
+	if err := os.Rename(f.Name(), joinDir(dir, ManifestFile)); err != nil {
+		os.Remove(f.Name())
+		return fail(err)
 	}
 	return nil
+}
+
+// lookErr is the error starting prog would give for a program not found or
+// not executable, so that it is reported as such rather than by the
+// wrapper's shell.
+func lookErr(prog string) error {
+	_, err := exec.LookPath(prog)
+	return err
+}
+
+// startLocked starts cmd on an OS thread that stays locked to its goroutine
+// until release is closed: PR_SET_PDEATHSIG is delivered when the thread
+// that forked the child exits (prctl(2)), and the runtime ends a thread
+// whose goroutine exits locked.
+func startLocked(cmd *exec.Cmd, release <-chan struct{}) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err != nil {
+			runtime.UnlockOSThread()
+			return
+		}
+		<-release
+		runtime.UnlockOSThread()
+	}()
+	return <-started
 }
 
 // hostFacts asks go-sysinfo about the machine. The boot time is /proc/stat

@@ -297,21 +297,29 @@ func TestLineBudget(t *testing.T) {
 }
 
 // TestOutputGrace checks that a descendant holding the output pipes open
-// after the command exited stops the reading after OutputGrace: Run returns,
-// says the output was cut, and keeps what came before.
+// after the command exited stops the reading after OutputGrace when the
+// recorder cannot end it (no cgroup, and it left the process group): Run
+// returns, says the output was cut, and keeps what came before. With a
+// cgroup the descendant is found there and ended.
 func TestOutputGrace(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Now()
 	res, err := Run(Options{Dir: dir, Interval: 20 * time.Millisecond, OutputGrace: 300 * time.Millisecond,
-		Command: []string{"/bin/sh", "-c", "sleep 5 & echo done"}})
+		Command: []string{"/bin/sh", "-c", "setsid sleep 5 & echo done"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if took := time.Since(start); took > 4*time.Second {
 		t.Errorf("Run took %v: it waited for the descendant, not the grace", took)
 	}
-	if !res.Manifest.OutputTruncated {
-		t.Errorf("output_truncated not set")
+	m := res.Manifest
+	if m.Cgroup != "" {
+		if m.OutputTruncated || m.LeftoverProcesses != 1 || m.LeftoverSignal != "terminated" {
+			t.Errorf("with cgroup %s: output_truncated %v, leftover_processes %d (%q), want the setsid sleep terminated",
+				m.Cgroup, m.OutputTruncated, m.LeftoverProcesses, m.LeftoverSignal)
+		}
+	} else if !m.OutputTruncated {
+		t.Errorf("output_truncated not set (no cgroup: %s)", m.CgroupUnavailable)
 	}
 	if got := logLines(t, dir); strings.Join(got, "|") != "done" {
 		t.Errorf("output.log lines %q", got)

@@ -47,6 +47,10 @@ go mod download
 go vet ./...
 go test -count=1 "$@" ./...
 /usr/bin/python3 -m pytest -q -p no:cacheprovider contrib/pytest
+# Every fuzz target for 50 inputs beyond its seeds (about as long again as
+# building it: the budget below), so a crash on a new shape is seen in CI
+# (scripts/fuzz.sh 100000 is the long run).
+./scripts/fuzz.sh 50
 
 # The whole command must finish within 15 minutes on a 2-core machine of
 # this kind, whatever is added to it; under CI=true running over is a failure.

@@ -68,6 +68,12 @@ func (o *analyzeOptions) resolve() error {
 		// no note about an assumed one is due.
 		o.job.PageSizeBytes = int64(os.Getpagesize())
 	}
+	// Syslog stamps carry no year; Linux (1991) to the last year a
+	// four-digit stamp can print. Anything else would print dates that
+	// never were (--year 99999 printed 1793).
+	if o.year != 0 && (o.year < 1991 || o.year > 9999) {
+		return usageError{fmt.Errorf("--year %d: want a four-digit year from 1991 on", o.year)}
+	}
 	if o.tz != "" {
 		loc, err := time.LoadLocation(o.tz)
 		if err != nil {

@@ -15,11 +15,12 @@ import (
 
 func newRecordCmd() *cobra.Command {
 	var (
-		out      string
-		interval time.Duration
-		force    bool
-		quiet    bool
-		reportTo string
+		out       string
+		interval  time.Duration
+		killGrace time.Duration
+		force     bool
+		quiet     bool
+		reportTo  string
 	)
 	ao := defaultAnalyzeOptions()
 	cmd := &cobra.Command{
@@ -44,9 +45,15 @@ The recorder sets its own oom_score_adj to -1000 (when permitted) so that the
 kernel kills the suite rather than the recorder, and its own nice value to -10
 (when permitted) so that its stamps and readings are not late on busy CPUs;
 CMD keeps the original values.
-SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to CMD's process group.
-CMD runs in a process group of its own: a program that reads a terminal
-(a debugger prompt) stops there, as a background job would.
+CMD runs in a process group of its own and, where a child cgroup can be
+made (cgroup v1 memory, or a delegated v2 cgroup), in a cgroup of its own.
+SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to both; CMD gets SIGKILL
+when it has not ended --kill-grace after the first. What CMD leaves running
+when it exits gets SIGTERM, then SIGKILL after --kill-grace. If record
+itself is killed, a watchdog kills CMD's processes; record.json is written
+at the start and kept whole throughout ("running": true until the end).
+A program that reads a terminal (a debugger prompt) stops there, as a
+background job would.
 
 When CMD has ended, the report of 'oomlens analyze DIR' is written to standard
 error, on a line of its own after CMD's output (or to --report FILE, or not at
@@ -67,6 +74,9 @@ behind).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if interval < time.Millisecond {
 				return usageError{fmt.Errorf("--interval %v: must be at least 1ms", interval)}
+			}
+			if killGrace < time.Millisecond {
+				return usageError{fmt.Errorf("--kill-grace %v: must be at least 1ms", killGrace)}
 			}
 			ao.formatSet = cmd.Flags().Changed("format")
 			if _, err := outputFormat(ao.format, ao.formatSet, reportTo); err != nil {
@@ -98,12 +108,13 @@ behind).`,
 			stdout := &lastByte{w: cmd.OutOrStdout()}
 			stderr := &lastByte{w: cmd.ErrOrStderr()}
 			res, err := record.Run(record.Options{
-				Dir:      out,
-				Command:  args,
-				Interval: interval,
-				Stdin:    cmd.InOrStdin(),
-				Stdout:   stdout,
-				Stderr:   stderr,
+				Dir:       out,
+				Command:   args,
+				Interval:  interval,
+				KillGrace: killGrace,
+				Stdin:     cmd.InOrStdin(),
+				Stdout:    stdout,
+				Stderr:    stderr,
 			})
 			var se *record.StartError
 			if errors.As(err, &se) {
@@ -167,6 +178,7 @@ behind).`,
 	}
 	cmd.Flags().StringVar(&out, "out", "", "job folder to write (default oomlens-record-<UTC time> in the current folder)")
 	cmd.Flags().DurationVar(&interval, "interval", record.DefaultInterval, "memory sampling period")
+	cmd.Flags().DurationVar(&killGrace, "kill-grace", record.DefaultKillGrace, "how long CMD's processes get after SIGTERM before SIGKILL")
 	cmd.Flags().BoolVar(&force, "force", false, "write into an existing non-empty --out folder")
 	cmd.Flags().StringVar(&reportTo, "report", "", "write the report to FILE instead of standard error (its extension picks the format)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no report (the folder still holds everything; --report FILE still writes one)")

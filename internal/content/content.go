@@ -12,15 +12,28 @@ import (
 // BOM is the UTF-8 byte order mark some Windows tools write first.
 var BOM = []byte("\xef\xbb\xbf")
 
-// Binary reports content that is not text: a NUL byte, or mostly invalid
-// UTF-8, in the head. A NUL-filled file is binary.
+// Binary reports content that is not text: mostly NUL bytes, or mostly
+// invalid UTF-8, in the head. A few NUL bytes inside text do not make it
+// binary (a test printed binary output; a diagnostics file's tail padded
+// with NULs where the kill cut its last write), and nor does a NUL tail;
+// a NUL-filled file, an ELF core and UTF-16 text (every other byte NUL) are
+// binary.
 func Binary(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
-	if bytes.IndexByte(b, 0) >= 0 {
+	if bytes.HasPrefix(b, []byte("\x7fELF")) {
 		return true
 	}
+	text := bytes.TrimRight(b, "\x00")
+	if len(text) == 0 {
+		return true
+	}
+	// More than one NUL in 64 bytes of what comes before a NUL tail.
+	if nul := bytes.Count(text, []byte{0}); nul > 0 && nul*64 > len(text) {
+		return true
+	}
+	b = text
 	if utf8.Valid(b) {
 		return false
 	}
@@ -73,4 +86,28 @@ func EachLine(b []byte, fn func(line []byte) bool) {
 			return
 		}
 	}
+}
+
+// UTF16 reports a head of UTF-16 text: a UTF-16 byte order mark, or ASCII
+// with a NUL beside every character (Windows tools and PowerShell's `>`
+// write logs so).
+func UTF16(b []byte) bool {
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+		return true
+	}
+	n := min(len(b), 512) &^ 1
+	if n < 8 {
+		return false
+	}
+	even, odd := 0, 0
+	for i := 0; i < n; i += 2 {
+		if b[i] == 0 {
+			even++
+		}
+		if b[i+1] == 0 {
+			odd++
+		}
+	}
+	half := n / 2
+	return even*10 >= half*9 && odd*10 < half || odd*10 >= half*9 && even*10 < half
 }

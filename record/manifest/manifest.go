@@ -65,6 +65,32 @@ type Manifest struct {
 	// OutputTruncated is set when descendants held the output pipes open
 	// past OutputGrace after the command exited and reading was stopped.
 	OutputTruncated bool `json:"output_truncated,omitempty"`
+
+	// Running is true in the record.json the recorder writes at the start
+	// and while the command runs; the last write clears it. A record.json
+	// that still says running was left by a recorder that was killed
+	// (SIGKILL, the OOM killer): the command's end is unknown.
+	Running bool `json:"running,omitempty"`
+	// PID is the command's process id (its process group too).
+	PID int `json:"pid,omitempty"`
+	// Cgroup is the child cgroup the command ran in (as /proc/<pid>/cgroup
+	// prints it), empty with CgroupUnavailable saying why when none could
+	// be made: then only the process group holds the command's processes.
+	Cgroup            string `json:"cgroup,omitempty"`
+	CgroupUnavailable string `json:"cgroup_unavailable,omitempty"`
+	// Escalated says that the command's processes were still running
+	// KillGraceMS after a forwarded signal and got SIGKILL.
+	Escalated   bool    `json:"escalated,omitempty"`
+	KillGraceMS float64 `json:"kill_grace_ms,omitempty"`
+	// LeftoverProcesses counts the processes of the command still running
+	// when the command itself ended (background jobs, daemons, workers);
+	// LeftoverSignal is the signal that ended them ("terminated", or
+	// "killed" when they outlived the grace period).
+	LeftoverProcesses int    `json:"leftover_processes,omitempty"`
+	LeftoverSignal    string `json:"leftover_signal,omitempty"`
+	// ReaperUnavailable says why no watchdog process could be started to
+	// clean up after a recorder that is killed.
+	ReaperUnavailable string `json:"reaper_unavailable,omitempty"`
 }
 
 // HostFacts are go-sysinfo's facts about the machine.

@@ -1,0 +1,221 @@
+package record
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// cgroup is the child cgroup the command runs in, so that every process it
+// starts, whatever its process group or session, can be found and killed:
+// a process cannot leave a cgroup on its own (only a writer of a
+// cgroup.procs file can move it).
+//
+// cgroup v1 (Documentation/admin-guide/cgroup-v1/cgroups.rst): a child of
+// the recorder's own memory cgroup, as package harness makes, with no limit
+// of its own (the parent's limits apply to it, use_hierarchy). cgroup v2
+// (Documentation/admin-guide/cgroup-v2.rst): a child of the recorder's own
+// cgroup with no controllers enabled, which only needs the recorder's cgroup
+// to be delegated (writable); cgroup.kill (Linux 5.14) kills it whole.
+type cgroup struct {
+	version int
+	dir     string // its directory
+	path    string // its path as /proc/<pid>/cgroup and the kernel print it
+}
+
+// newCgroup makes a child cgroup of the recorder's own, or says why it
+// cannot.
+func newCgroup() (*cgroup, error) {
+	parent, version, cgpath, err := ownCgroup()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("oomlens-record-%d-%s", os.Getpid(), hex.EncodeToString(b))
+	dir := filepath.Join(parent, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	p := "/" + name
+	if cgpath != "/" && cgpath != "" {
+		p = cgpath + "/" + name
+	}
+	return &cgroup{version: version, dir: dir, path: p}, nil
+}
+
+// ownCgroup finds the recorder's cgroup directory: the v1 memory controller's
+// when it is mounted, else the unified (v2) hierarchy's.
+func ownCgroup() (dir string, version int, cgpath string, err error) {
+	cg, err := os.ReadFile(procRoot + "/self/cgroup")
+	if err != nil {
+		return "", 0, "", fmt.Errorf("cgroup: %w", err)
+	}
+	mounts, err := readMounts()
+	if err != nil {
+		return "", 0, "", err
+	}
+	var v2path string
+	hasV2 := false
+	for _, line := range strings.Split(strings.TrimSpace(string(cg)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" && parts[1] == "" {
+			v2path, hasV2 = parts[2], true
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			if c != "memory" {
+				continue
+			}
+			for _, m := range mounts {
+				if m.fstype == "cgroup" && m.hasOpt("memory") {
+					return m.join(parts[2]), 1, parts[2], nil
+				}
+			}
+		}
+	}
+	if hasV2 {
+		for _, m := range mounts {
+			if m.fstype == "cgroup2" {
+				return m.join(v2path), 2, v2path, nil
+			}
+		}
+	}
+	return "", 0, "", errors.New("cgroup: neither a cgroup v1 memory mount nor a cgroup v2 mount is visible")
+}
+
+type mount struct {
+	root, point, fstype string
+	opts                []string
+}
+
+func (m mount) hasOpt(o string) bool {
+	for _, x := range m.opts {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// join maps a path of /proc/self/cgroup to a directory under this mount,
+// whose root (mountinfo field 4) may itself be a sub-cgroup.
+func (m mount) join(cgpath string) string {
+	rel := cgpath
+	if m.root != "/" && strings.HasPrefix(cgpath, m.root) {
+		rel = strings.TrimPrefix(cgpath, m.root)
+	}
+	return filepath.Join(m.point, rel)
+}
+
+// readMounts reads /proc/self/mountinfo (Documentation/filesystems/proc.rst
+// §3.5): root is field 4, the mount point field 5, then optional fields up to
+// "-", the fs type, source and super options.
+func readMounts() ([]mount, error) {
+	f, err := os.Open(procRoot + "/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	defer f.Close()
+	var out []mount
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		sep := -1
+		for i, x := range fields {
+			if x == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 5 || sep+3 >= len(fields) {
+			continue
+		}
+		m := mount{root: unoctal(fields[3]), point: unoctal(fields[4]), fstype: fields[sep+1]}
+		m.opts = append(strings.Split(fields[sep+3], ","), strings.Split(fields[5], ",")...)
+		out = append(out, m)
+	}
+	return out, sc.Err()
+}
+
+// unoctal undoes mountinfo's \040-style escaping.
+func unoctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// add moves pid into the cgroup.
+func (c *cgroup) add(pid int) error {
+	if err := os.WriteFile(filepath.Join(c.dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		return fmt.Errorf("cgroup: move pid %d into %s: %w", pid, c.dir, err)
+	}
+	return nil
+}
+
+// procs lists the processes in the cgroup.
+func (c *cgroup) procs() []int {
+	b, err := os.ReadFile(filepath.Join(c.dir, "cgroup.procs"))
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// signal sends sig to every process in the cgroup. A process forked while
+// the list is read escapes this pass; callers repeat until it is empty.
+func (c *cgroup) signal(sig syscall.Signal) {
+	if sig == syscall.SIGKILL && c.version == 2 {
+		if os.WriteFile(filepath.Join(c.dir, "cgroup.kill"), []byte("1"), 0) == nil {
+			return
+		}
+	}
+	for _, p := range c.procs() {
+		syscall.Kill(p, sig)
+	}
+}
+
+// remove removes the cgroup once it is empty; the last exits can take a
+// moment to be uncharged (rmdir says EBUSY until then).
+func (c *cgroup) remove() error {
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = os.Remove(c.dir); err == nil || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("cgroup: remove %s: %w", c.dir, err)
+}
