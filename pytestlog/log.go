@@ -234,7 +234,9 @@ type state struct {
 	downPending map[string]bool
 	lastXResult int // index in Tests of the last [gwN] result, -1 if none since
 
-	kinds       map[string]bool
+	kinds map[string]bool
+	// certain are the kinds some certain marker showed, with its text.
+	certain     map[string]string
 	hadEvidence bool
 }
 
