@@ -147,6 +147,7 @@ func analyze(j *job, opts Options) *Report {
 
 	// The run end.
 	rep.RunEnd = runEndOf(j, ended)
+	confirmedElsewhere := settleRunEnd(rep, j, ended, warn)
 	rk := recordKernelOf(j)
 	kernelRead := hasKernelInput(j) || rk.state == recordKernelRead
 	if rk.state == recordKernelMissing {
@@ -158,6 +159,8 @@ func analyze(j *job, opts Options) *Report {
 		} else {
 			warn("no kernel log was read, so an OOM kill cannot be confirmed: add the job's `dmesg`, `journalctl -k` or kern.log, or run it under `oomlens record`")
 		}
+	} else if kernelRead && ended == nil && confirmedElsewhere {
+		warn("the kernel log read holds no OOM record that matches the job, though %s says it was OOM-killed: the kernel log may be another host's (the node, not the container) or cover another time", sourceWords(rep.RunEnd.ConfirmedBy))
 	} else if kernelRead && ended == nil && rep.RunEnd.Kind != "complete" {
 		pids := sortedPIDs(spanOf(j).PIDs)
 		var ks []string
@@ -242,7 +245,7 @@ func analyze(j *job, opts Options) *Report {
 
 	rep.Timeline = timelineOf(j, results)
 	rep.Samples = samplesOf(j)
-	rep.Verdict = verdictOf(rep, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)
+	rep.Verdict = verdictOf(rep, j, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)
 	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
 	nonNil(rep)
 	return rep

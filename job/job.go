@@ -60,7 +60,7 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 	}
 	inputs := make([]input, len(set.Inputs))
 	for i, in := range set.Inputs {
-		inputs[i] = input{in: in, kinds: Sniff(in.Head), out: correlate.Input{Path: in.Path, Warnings: []string{}}}
+		inputs[i] = input{in: in, kinds: SniffNamed(in.Path, in.Head), out: correlate.Input{Path: in.Path, Warnings: []string{}}}
 	}
 	for pass := 0; pass <= 1; pass++ {
 		for i := range inputs {
