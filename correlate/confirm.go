@@ -316,7 +316,7 @@ func plainHead(rep *Report, j *job) string {
 	if re.ExitCode != nil {
 		what = fmt.Sprintf("exit status %d", *re.ExitCode)
 	}
-	decisive := j.RunEnd.Decisive
+	decisive := firstSentence(j.RunEnd.Decisive)
 	switch re.Kind {
 	case "cancelled":
 		if re.ConfirmedBy == ByCIMessage {
@@ -347,4 +347,13 @@ func plainHead(rep *Report, j *job) string {
 		return "Crashed (not an OOM kill)"
 	}
 	return ""
+}
+
+// firstSentence is s up to its first ". " (a runner's message goes on to
+// explain itself).
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i > 0 {
+		return s[:i+1]
+	}
+	return s
 }

@@ -148,7 +148,7 @@ var formats = []format{
 	},
 	{
 		Kind: KindCgroup, Sniff: cgroupfs.Sniff, Named: cgroupfs.SniffName, Reads: shapeText, Alone: true, Pass: 1, Load: loadCgroup,
-		LooksFor: "a memory cgroup file (`memory.events`, `memory.oom_control`, `memory.stat`, `memory.pressure`, or one named memory.peak, memory.max, memory.current, memory.max_usage_in_bytes, memory.limit_in_bytes, memory.failcnt)",
+		LooksFor: "a memory cgroup file (`memory.events`, `memory.oom_control`, `memory.stat`, `memory.pressure`; memory.peak and the other bare numbers by name)",
 	},
 	{
 		Kind: KindKube, Sniff: kube.Sniff, Reads: shapeText | shapeJSON, Alone: true, Pass: 1, Load: loadKube,
