@@ -446,6 +446,7 @@ func (p *parser) finishSession() {
 		case st.collecting && len(s.Tests) == 0 && !s.Header.HasCollected && s.Header.Items == 0:
 			s.InFlight = append(s.InFlight, InFlight{Basis: BasisCollection, Line: st.collectAt})
 		}
+		p.stackInFlight(st)
 	}
 	p.log.Sessions = append(p.log.Sessions, *s)
 }

@@ -160,6 +160,7 @@ const (
 	BasisDotsPosition = "dots-position" // progress letters counted in a file
 	BasisXdistCrash   = "xdist-crash"   // "worker 'gw0' crashed while running" / node down
 	BasisCollection   = "collection"    // killed before collection finished
+	BasisStack        = "stack"         // faulthandler's or pytest-timeout's stack of the running thread
 )
 
 // InFlight is a test that started and never reported a result.
