@@ -131,6 +131,32 @@ func (n *normaliser) confirmations() {
 			n.warnf("%s: under_oom 1: the cgroup is stalled at its limit with the kernel's OOM kill disabled (oom_kill_disable): its processes wait for memory instead of being killed", path.Join(d, cgroupfs.OOMControl))
 		}
 	}
+	// Kubernetes inputs may describe other pods than the job's: a pod
+	// status confirms only when the inputs show one pod, and an event only
+	// when it is about that pod, or a node, or the only pod events name.
+	pods := map[string]bool{}
+	for _, in := range n.ev.Kube {
+		if in.Doc == nil {
+			continue
+		}
+		for _, k := range in.Doc.Containers {
+			pods[k.Namespace+"/"+k.Pod] = true
+		}
+	}
+	eventPods := map[string]bool{}
+	for _, in := range n.ev.Kube {
+		if in.Doc == nil {
+			continue
+		}
+		for _, e := range in.Doc.Events {
+			if strings.HasPrefix(e.Object, "Pod/") {
+				eventPods[strings.TrimPrefix(e.Object, "Pod/")] = true
+			}
+		}
+	}
+	if len(pods) > 1 {
+		n.warnf("the Kubernetes inputs describe %d pods: which one ran the job is not known, so none of their states is taken as the job's (give only the job's pod)", len(pods))
+	}
 	for _, in := range n.ev.Kube {
 		if in.Doc == nil {
 			continue
@@ -139,7 +165,7 @@ func (n *normaliser) confirmations() {
 			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
 		}
 		for _, k := range in.Doc.Containers {
-			if !k.OOMKilled() {
+			if !k.OOMKilled() || len(pods) > 1 {
 				continue
 			}
 			state := "state"
@@ -160,6 +186,12 @@ func (n *normaliser) confirmations() {
 			}
 		}
 		for _, e := range in.Doc.Events {
+			if obj := strings.TrimPrefix(e.Object, "Pod/"); obj != e.Object {
+				if len(pods) == 1 && !pods[obj] || len(pods) == 0 && len(eventPods) > 1 || len(pods) > 1 {
+					n.warnf("%s: %s event on %s, which is not known to be the job's pod: not taken as the job's", pos(in.Path, e.Line), e.Reason, e.Object)
+					continue
+				}
+			}
 			words := fmt.Sprintf("a Kubernetes %s event on %s: %q", e.Reason, e.Object, e.Message)
 			c.OOM = append(c.OOM, oomConfirm{By: ByPodEvent, Source: pos(in.Path, e.Line), Words: words, PID: e.PID, Comm: e.Comm})
 		}

@@ -175,3 +175,27 @@ func TestPlainEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherPodsDoNotConfirm: a pod list of several pods, or an OOM event on
+// another pod than the job's, is not taken as the job's kill.
+func TestOtherPodsDoNotConfirm(t *testing.T) {
+	pod := kubeOf(t, "pod-oomkilled.json")
+	other := kubeOf(t, "pod-oomkilled.yaml")
+	rep, err := Analyze(&Evidence{Pytest: []PytestInput{pytestOf(t, killedLog)}, Kube: []KubeInput{pod, other}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.RunEnd.Kind == "oom-kill" || !strings.Contains(strings.Join(rep.Warnings, "\n"), "describe 2 pods") {
+		t.Errorf("two pods: %+v %q", rep.RunEnd, rep.Warnings)
+	}
+	desc := kubeOf(t, "describe-oomkilled.txt") // its CgroupOOM event is on its own pod
+	ev := KubeInput{Path: "events.json", Doc: &kube.Doc{Events: []kube.Event{{Reason: "OOMKilling", Object: "Pod/ci/another-pod", Message: "Memory cgroup out of memory"}}}}
+	rep, err = Analyze(&Evidence{Pytest: []PytestInput{pytestOf(t, killedLog)}, Kube: []KubeInput{desc, ev}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.RunEnd.ConfirmedBy != ByPodStatus || strings.Contains(strings.Join(rep.RunEnd.Evidence, "\n"), "another-pod") ||
+		!strings.Contains(strings.Join(rep.Warnings, "\n"), "OOMKilling event on Pod/ci/another-pod, which is not known to be the job's pod") {
+		t.Errorf("another pod's event: %+v %q", rep.RunEnd, rep.Warnings)
+	}
+}

@@ -120,6 +120,29 @@ func sniffDescribe(head []byte) bool {
 	return bytes.Contains(b, []byte("\nNamespace:")) && (bytes.Contains(b, []byte("\nContainers:")) || bytes.Contains(b, []byte("\nStatus:")))
 }
 
+// MaxBytes bounds a JSON or YAML input: the decoder holds a document
+// whole, and a pod with its events is a few KiB.
+const MaxBytes = 64 << 20
+
+type limitedReader struct {
+	r    io.Reader
+	n    int64
+	over bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		l.over = true
+		return 0, io.ErrUnexpectedEOF
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	k, err := l.r.Read(p)
+	l.n -= int64(k)
+	return k, err
+}
+
 // Parse reads one kubectl output. name is the input's path, for errors.
 func Parse(r io.Reader, name string) (*Doc, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -128,13 +151,17 @@ func Parse(r io.Reader, name string) (*Doc, error) {
 		return parseDescribe(br, name)
 	}
 	d := &Doc{}
-	dec := yaml.NewDecoder(br)
+	lr := &limitedReader{r: br, n: MaxBytes}
+	dec := yaml.NewDecoder(lr)
 	n := 0
 	for {
 		var o object
 		err := dec.Decode(&o)
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if lr.over {
+			return nil, fmt.Errorf("%s: larger than %d bytes: not read (give the job's pod and its events, not a cluster's)", name, MaxBytes)
 		}
 		if err != nil {
 			if n > 0 {
