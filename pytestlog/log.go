@@ -307,7 +307,7 @@ func (p *parser) logical(line string) {
 		return
 	}
 	p.lastText, p.lastTextLine, p.lastRecognised = trimmed, p.lineNo, false
-	if p.readStack(trimmed) {
+	if p.readStack(line, trimmed) {
 		p.lastRecognised = true
 		return
 	}

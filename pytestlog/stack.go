@@ -49,9 +49,11 @@ type frame struct {
 }
 
 // readStack consumes a line of a stack dump; it reports whether it did.
-func (p *parser) readStack(trimmed string) bool {
+// A dump inside the FAILURES, ERRORS or PASSES sections is a test's
+// captured output, not the state of the run: it is left alone.
+func (p *parser) readStack(line, trimmed string) bool {
 	st := p.cur
-	if st == nil {
+	if st == nil || isOutputSection(st.section) {
 		return false
 	}
 	c := &st.stack
@@ -85,7 +87,7 @@ func (p *parser) readStack(trimmed string) bool {
 		}
 		return true
 	}
-	if !c.recentFirst && trimmed != "" && !strings.HasPrefix(trimmed, "+") && !strings.HasPrefix(trimmed, "~") && !strings.HasPrefix(trimmed, "=") {
+	if !c.recentFirst && strings.HasPrefix(line, "    ") {
 		return true // traceback.format_stack's source line
 	}
 	c.reading = false
@@ -118,6 +120,11 @@ func (p *parser) stackInFlight(st *state) {
 		return
 	}
 	s := &st.s
+	for _, t := range s.Tests {
+		if t.Line > st.stack.line {
+			return // tests reported after the dump: it is not the end's
+		}
+	}
 	id := p.stackNodeID(s, f, s.InFlight)
 	if id == "" {
 		return

@@ -107,3 +107,25 @@ func TestXdistCrashBehindTimestamps(t *testing.T) {
 		}
 	}
 }
+
+// TestStackOfEarlierTestIgnored: a dump in a test's captured output, or
+// one followed by more results, does not name the test the run died in.
+func TestStackOfEarlierTestIgnored(t *testing.T) {
+	dump := "Current thread 0x00007f18a33df040 (most recent call first):\n" +
+		"  File \"/w/tests/test_a.py\", line 3 in test_dumps\n\n"
+	log := "tests/test_a.py ..\n" + dump + "tests/test_b.py ...\n"
+	s := one(t, parseString(t, log, Options{}))
+	for _, in := range s.InFlight {
+		if strings.Contains(in.Test, "test_dumps") {
+			t.Errorf("an earlier dump named the test in flight: %+v", s.InFlight)
+		}
+	}
+	log = "tests/test_a.py::test_dumps FAILED                                      [ 50%]\n" +
+		"=================================== FAILURES ===================================\n" +
+		"__________________________________ test_dumps __________________________________\n" +
+		"----------------------------- Captured stderr call -----------------------------\n" + dump
+	s = one(t, parseString(t, log, Options{}))
+	if len(s.InFlight) != 0 {
+		t.Errorf("a captured dump named a test in flight: %+v", s.InFlight)
+	}
+}
