@@ -192,6 +192,7 @@ func analyze(j *job, opts Options) *Report {
 
 	// Leaks, hogs, unclosed.
 	rep.Leaks, rep.Unclosed, rep.Hogs = classify(results, ended, killOf, floor)
+	shareFromCgroup(rep, j, ended)
 	for _, r := range results {
 		for _, f := range r.Fixtures {
 			fh := FixtureHeld{Fixture: f.Fixture, Scope: f.Scope, Worker: r.Proc.Worker, PID: r.Proc.PID, HeldBytes: f.HeldBytes}

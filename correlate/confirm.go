@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"math"
 	"path"
 	"sort"
 	"strings"
@@ -388,4 +389,31 @@ func firstSentence(s string) string {
 		return s[:i+1]
 	}
 	return s
+}
+
+// shareFromCgroup gives the leaks of a job whose OOM kill no kernel record
+// measured their share of the job's memory cgroup's (or pod's) peak usage,
+// else of its limit: the usage at the kill is the peak when the limit was
+// hit.
+func shareFromCgroup(rep *Report, j *job, ended *placedKill) {
+	c := &j.Confirm
+	if ended != nil || rep.RunEnd.Kind != "oom-kill" {
+		return
+	}
+	denom, what := c.PeakBytes, "peak usage ("+c.PeakFrom+")"
+	if denom <= 0 {
+		denom, what = c.LimitBytes, "limit ("+c.LimitFrom+")"
+	}
+	if denom <= 0 {
+		return
+	}
+	for i := range rep.Leaks {
+		l := &rep.Leaks[i]
+		if l.ShareOfKill != nil {
+			continue
+		}
+		s := math.Round(math.Min(1, math.Max(0, float64(l.RetainedBytes)/float64(denom)))*1000) / 1000
+		l.ShareOfKill = &s
+		l.Evidence = append(l.Evidence, fmt.Sprintf("share of the kill taken against the job's memory %s, %s: no kernel record gives the usage at the kill", what, FormatBytes(denom)))
+	}
 }

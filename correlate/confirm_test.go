@@ -199,3 +199,41 @@ func TestOtherPodsDoNotConfirm(t *testing.T) {
 		t.Errorf("another pod's event: %+v %q", rep.RunEnd, rep.Warnings)
 	}
 }
+
+// TestShareFromCgroup: a real run's diagnostics and -v log with its kernel
+// log withheld and its cgroup's files (the 448 MiB limit the scenario ran
+// under, reached): the leaks are the same, their share is of the cgroup's
+// peak.
+func TestShareFromCgroup(t *testing.T) {
+	dir := t.TempDir()
+	for name, v := range map[string]string{
+		"memory.oom_control":        "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+		"memory.limit_in_bytes":     "469762048\n",
+		"memory.max_usage_in_bytes": "469762048\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc := filepath.Join("..", "testdata", "scenarios", "verbose-plugin")
+	ev := &Evidence{
+		Pytest:      []PytestInput{readPytest(t, filepath.Join(sc, "pytest.log"))},
+		Diagnostics: []DiagnosticsInput{readDiagnostics(t, filepath.Join(sc, "diag.jsonl"))},
+		Cgroups:     cgroupOf(t, dir),
+	}
+	rep, err := Analyze(ev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.RunEnd.Kind != "oom-kill" || rep.RunEnd.ConfirmedBy != ByCgroupOOM || len(rep.Leaks) != 2 {
+		t.Fatalf("run end %+v, leaks %+v", rep.RunEnd, rep.Leaks)
+	}
+	l := rep.Leaks[0]
+	if l.Test != "test_1_io.py::test_open_cached_dataset" || l.ShareOfKill == nil || *l.ShareOfKill != 0.214 ||
+		!strings.Contains(strings.Join(l.Evidence, "\n"), "share of the kill taken against the job's memory peak usage (job/cgroup/memory.max_usage_in_bytes), 448.0 MiB") {
+		t.Errorf("leak %+v share %v", l, l.ShareOfKill)
+	}
+	if !strings.Contains(rep.Verdict, "test_3_registry.py::test_merge_all was only running when the limit was hit") {
+		t.Errorf("verdict %q", rep.Verdict)
+	}
+}

@@ -89,8 +89,10 @@
 //     objects whose reported sizes (nbytes) add up to ≥ F. Sorted by retained
 //     memory, largest first. ShareOfKill is retained ÷ the killed process's
 //     anon-rss at the kill when the leak is on that process, else ÷ the
-//     memory cgroup's usage when the kill was a memcg OOM; null without a
-//     kill record. Confidence is high with anonymous RSS readings or open
+//     memory cgroup's usage when the kill was a memcg OOM; when no kernel
+//     record measured the kill but the job's cgroup or pod confirmed it,
+//     ÷ the cgroup's peak usage, else its limit (the evidence says so);
+//     null otherwise. Confidence is high with anonymous RSS readings or open
 //     objects, medium with RSS readings alone and retention ≥ 2F, low when
 //     the readings come from samples (record mode), from records several
 //     processes may have written (interleaved weathercop log), or retention
