@@ -4,10 +4,12 @@ package cgroupfs
 type Memory struct {
 	// Version is 1 or 2.
 	Version int
-	// OOMKills is the number of processes the kernel's OOM killer killed in
-	// the cgroup and its descendants (v2 memory.events oom_kill, else
-	// memory.events.local; v1 memory.oom_control oom_kill, 4.13+); From
-	// names the file and key.
+	// OOMKills is the number of processes the kernel's OOM killer killed:
+	// on v2 in the cgroup and its descendants (memory.events oom_kill,
+	// else memory.events.local for the cgroup alone); on v1 in the cgroup
+	// alone (memory.oom_control oom_kill, 4.13+: mm/memcontrol.c
+	// memcg_memory_event counts up the hierarchy only on v2). From names
+	// the file and key.
 	OOMKills     int64
 	HasOOMKills  bool
 	OOMKillsFrom string

@@ -257,7 +257,8 @@ type loader struct {
 	ev   *correlate.Evidence
 	opts Options
 	cur  *input // the input being read
-	// kernelLogs are the kernel logs record.json files name (pass 0).
+	// kernelLogs are the kernel logs record.json and collect.json files
+	// name (pass 0).
 	kernelLogs map[string]bool
 }
 
@@ -512,6 +513,11 @@ func loadCollectManifest(l *loader, in *discover.Input, _ bool) error {
 		ws = append(ws, fmt.Sprintf("%s: %s could not be read: %s", in.Path, u.What, u.Why))
 	}
 	l.keep(KindCollectManifest, ws)
+	if m.KernelLog != nil && m.KernelLog.File != "" {
+		// Gathered by collect: an empty one means the kernel logged
+		// nothing since --since.
+		l.kernelLogs[path.Join(path.Dir(in.Path), m.KernelLog.File)] = true
+	}
 	ci := correlate.CollectInput{Path: in.Path}
 	if t, err := time.Parse(time.RFC3339Nano, m.Host.BootTime); err == nil {
 		ci.BootTime = t

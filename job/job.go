@@ -66,8 +66,9 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 		for i := range inputs {
 			x := &inputs[i]
 			if pass == 1 && l.kernelLogs[path.Clean(x.in.Path)] && !x.has(KindKernelLog) && textCandidate(x.in.Head, x.kinds) {
-				// The kernel log a record.json names was read during the
-				// run: an empty one means the kernel logged nothing.
+				// The kernel log a record.json or collect.json names was
+				// read on the job's machine: an empty one means the
+				// kernel logged nothing.
 				x.kinds = append(x.kinds, KindKernelLog)
 			}
 			if err := l.read(x, pass); err != nil {
