@@ -1,5 +1,6 @@
 // Package discover turns the paths a user names into the inputs of one job:
-// it walks folders, reads stdin, and undoes gzip, zstd and xz compression by
+// it walks folders, reads stdin, reads the members of archives (zip, tar,
+// compressed tar: archive.go), and undoes gzip, zstd and xz compression by
 // the content's magic bytes (package decompress; never the file name: a
 // rotated kern.log.2.gz and a CI artifact called "log" are both common). It
 // knows no format: each input carries the head of its content, from which
@@ -13,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -110,26 +112,44 @@ type Options struct {
 	Stdin io.Reader
 	// TempDir holds the copy of stdin; "" means os.TempDir().
 	TempDir string
+	// MaxArchiveBytes caps what one archive may decompress to;
+	// 0 = DefaultMaxArchiveBytes.
+	MaxArchiveBytes int64
+	// Members, when set, reads only the archive members whose names it
+	// accepts (one job of a GitHub Actions run's logs: GitHubRunJobs).
+	Members func(name string) bool
+	// Label, when set, names the one path given in every input's path and
+	// message instead of the path itself (batch names a job's inputs by the
+	// job's name, the same on every machine).
+	Label string
 }
 
 // Walk expands paths (files, folders walked in lexical order, "-" for stdin)
-// into inputs and reads the head of each. A path that cannot be read is an error naming
-// it. Hidden folders (".git") are skipped. The caller removes the temp files
-// with Cleanup.
+// into inputs and reads the head of each. An archive, given or found in a
+// folder, is read member by member: its members are inputs named
+// "archive/member". A path that cannot be read is an error naming it, and
+// so is a file named like an archive that is none, or an archive of which
+// nothing can be read. Hidden folders (".git") are skipped. The caller
+// removes the temp files with Cleanup.
 func Walk(paths []string, opts Options) (*Set, error) {
 	set := &Set{}
 	stdinUsed := false
+	if opts.Label != "" && len(paths) != 1 {
+		return set, errors.New("discover: a label names one path")
+	}
 	for _, p := range paths {
+		name := p
+		if opts.Label != "" {
+			name = opts.Label
+		}
 		if p == "-" {
 			if stdinUsed {
 				return set, errors.New("-: standard input named twice")
 			}
 			stdinUsed = true
-			in, err := set.fromStdin(opts)
-			if err != nil {
+			if err := set.fromStdin(name, opts); err != nil {
 				return set, err
 			}
-			set.Inputs = append(set.Inputs, in)
 			continue
 		}
 		st, err := os.Stat(p)
@@ -137,11 +157,9 @@ func Walk(paths []string, opts Options) (*Set, error) {
 			return set, err
 		}
 		if !st.IsDir() {
-			in, err := openFile(p, p, st.Size())
-			if err != nil {
+			if err := set.add(name, p, st.Size(), opts); err != nil {
 				return set, err
 			}
-			set.Inputs = append(set.Inputs, in)
 			continue
 		}
 		var files []string
@@ -169,20 +187,49 @@ func Walk(paths []string, opts Options) (*Set, error) {
 			if err != nil {
 				return set, err
 			}
-			in, err := openFile(f, f, st.Size())
-			if err != nil {
+			fname := f
+			if opts.Label != "" {
+				rel, err := filepath.Rel(p, f)
+				if err != nil {
+					return set, err
+				}
+				fname = path.Join(opts.Label, filepath.ToSlash(rel))
+			}
+			if err := set.add(fname, f, st.Size(), opts); err != nil {
 				return set, err
 			}
-			set.Inputs = append(set.Inputs, in)
 		}
 	}
 	return set, nil
 }
 
+// add reads the file at file, named name: an input, or the members of an
+// archive.
+func (s *Set) add(name, file string, size int64, opts Options) error {
+	in, err := openFile(name, file, size)
+	if err != nil {
+		if NamedArchive(name) {
+			return fmt.Errorf("%w (named like an archive)", err)
+		}
+		return err
+	}
+	if kind := ArchiveOf(in.Head); kind != "" {
+		return s.readArchive(name, file, kind, opts)
+	}
+	if NamedArchive(name) {
+		return fmt.Errorf("%s: named like an archive (%s), but its content is not a zip or tar archive", name, strings.Join(ArchiveSuffixes, ", "))
+	}
+	s.Inputs = append(s.Inputs, in)
+	return nil
+}
+
 // Set is the inputs of one job.
 type Set struct {
 	Inputs []*Input
-	temps  []string
+	// Warnings are about reading the inputs: archive members skipped, an
+	// archive cut off.
+	Warnings []string
+	temps    []string
 }
 
 // Cleanup removes the temporary copy of stdin, if any.
@@ -193,13 +240,13 @@ func (s *Set) Cleanup() {
 	s.temps = nil
 }
 
-func (s *Set) fromStdin(opts Options) (*Input, error) {
+func (s *Set) fromStdin(name string, opts Options) error {
 	if opts.Stdin == nil {
-		return nil, errors.New("-: no standard input")
+		return errors.New("-: no standard input")
 	}
 	tmp, err := os.CreateTemp(opts.TempDir, "oomlens-stdin-*")
 	if err != nil {
-		return nil, fmt.Errorf("-: %w", err)
+		return fmt.Errorf("-: %w", err)
 	}
 	s.temps = append(s.temps, tmp.Name())
 	n, err := io.Copy(tmp, opts.Stdin)
@@ -207,9 +254,9 @@ func (s *Set) fromStdin(opts Options) (*Input, error) {
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("-: reading standard input: %w", err)
+		return fmt.Errorf("-: reading standard input: %w", err)
 	}
-	return openFile("-", tmp.Name(), n)
+	return s.add(name, tmp.Name(), n, opts)
 }
 
 func openFile(name, file string, size int64) (*Input, error) {

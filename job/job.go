@@ -45,7 +45,12 @@ func Analyze(set *discover.Set, opts Options) (*correlate.Report, error) {
 	if runs := Runs(ev); len(runs) > 1 {
 		return nil, &RunsError{Runs: runs}
 	}
-	return correlate.Analyze(ev, opts.Correlate)
+	rep, err := correlate.Analyze(ev, opts.Correlate)
+	if rep != nil {
+		// What reading the inputs skipped (archive members, a cut archive).
+		rep.Warnings = append(rep.Warnings, set.Warnings...)
+	}
+	return rep, err
 }
 
 // Load parses every input of set into evidence, each with the formats its

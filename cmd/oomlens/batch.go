@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/oomlens/oomlens/batch"
+	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/report"
 )
 
@@ -60,7 +61,7 @@ unsharded one byte for byte.
 	f.StringVar(&o.jsonl, "jsonl", "", "write one JSON line per job to FILE (- for standard output)")
 	f.StringVar(&o.shard, "shard", "", "take only shard i of n (i/n, 1 <= i <= n), chosen by a hash of the job name")
 	f.IntVarP(&o.workers, "jobs", "j", runtime.NumCPU(), "jobs analysed in parallel")
-	f.Int64Var(&o.maxJobBytes, "max-job-bytes", batch.DefaultMaxJobBytes, "cap on the bytes decompressed for one archived job (against decompression bombs)")
+	f.Int64Var(&o.maxJobBytes, "max-job-bytes", discover.DefaultMaxArchiveBytes, "cap on the bytes decompressed for one archived job (against decompression bombs)")
 	o.analyze.addFlags(f)
 	return cmd
 }
@@ -76,13 +77,17 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 	shardI, shardN := 1, 1
 	if o.shard != "" {
 		var err error
-		if shardI, shardN, err = batch.ParseShard(o.shard); err != nil {
+		if shardI, shardN, err = batch.ParseShard(o.shard, os.Getenv); err != nil {
 			return usageError{err}
 		}
 	}
-	all, err := batch.FindJobs(args)
+	stderr := cmd.ErrOrStderr()
+	all, warnings, err := batch.FindJobs(args)
 	if err != nil {
 		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "oomlens: warning: %s\n", w)
 	}
 	jobs := all
 	if shardN > 1 {
@@ -109,7 +114,6 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 	}
 	bar := newProgress(cmd.ErrOrStderr(), len(jobs))
 	agg := batch.NewAggregator()
-	stderr := cmd.ErrOrStderr()
 	err = batch.Run(cmd.Context(), jobs, batch.Options{Workers: o.workers, MaxJobBytes: o.maxJobBytes, Analyze: o.analyze.job}, func(r batch.Result) error {
 		if bar != nil {
 			bar.Add(1)
