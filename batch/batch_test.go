@@ -351,6 +351,25 @@ func TestShardsPartitionJobs(t *testing.T) {
 	if i, n, err := ParseShard("2/8", os.Getenv); err != nil || i != 2 || n != 8 {
 		t.Errorf("ParseShard(2/8) = %d, %d, %v", i, n, err)
 	}
+	// auto: a Kubernetes Indexed Job's 0-based JOB_COMPLETION_INDEX, and the
+	// completion count the Job's spec passes down.
+	for _, tc := range []struct {
+		env  map[string]string
+		i, n int
+		err  string
+	}{
+		{map[string]string{"JOB_COMPLETION_INDEX": "0", "OOMLENS_SHARDS": "4"}, 1, 4, ""},
+		{map[string]string{"JOB_COMPLETION_INDEX": "3", "JOB_COMPLETIONS": "4"}, 4, 4, ""},
+		{map[string]string{"JOB_COMPLETION_INDEX": "4", "OOMLENS_SHARDS": "4"}, 0, 0, "want 0 <= index < count"},
+		{map[string]string{"OOMLENS_SHARDS": "4"}, 0, 0, "JOB_COMPLETION_INDEX is not set"},
+		{map[string]string{"JOB_COMPLETION_INDEX": "1"}, 0, 0, "OOMLENS_SHARDS or JOB_COMPLETIONS"},
+		{map[string]string{"JOB_COMPLETION_INDEX": "x", "OOMLENS_SHARDS": "4"}, 0, 0, `JOB_COMPLETION_INDEX="x"`},
+	} {
+		i, n, err := ParseShard("auto", func(k string) string { return tc.env[k] })
+		if tc.err == "" && (err != nil || i != tc.i || n != tc.n) || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("auto with %v: %d/%d, %v; want %d/%d, %q", tc.env, i, n, err, tc.i, tc.n, tc.err)
+		}
+	}
 }
 
 func TestAddLinesErrorsNamePosition(t *testing.T) {
