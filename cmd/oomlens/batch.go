@@ -26,6 +26,7 @@ type batchOptions struct {
 	out         string
 	jsonl       string
 	shard       string
+	parquet     string
 	workers     int
 	maxJobBytes int64
 }
@@ -36,20 +37,27 @@ func newBatchCmd() *cobra.Command {
 		Use:   "batch PATH...",
 		Short: "Analyse many archived jobs and rank the tests that keep leaking",
 		Long: `Analyse many failed jobs at once. A job is a folder of input files or an archive
-of one (.tar, .tar.gz/.tgz, .tar.zst, .zip; members may be .gz/.zst/.xz too).
-A PATH that holds input files directly is one job; otherwise each of its
-entries (folder or archive) is a job, named by its path relative to PATH.
+of one (.zip, .tar, .tar.gz/.tgz, .tar.zst, .tar.xz; members may be
+.gz/.zst/.xz too). A PATH that holds input files and no folders or archives
+is one job; otherwise each of its folders and archives is a job, named by its
+path relative to PATH, and a file beside them is skipped with a warning. A
+GitHub Actions run-logs zip is one job per job of the run. An archive that
+cannot be read is an unreadable job, listed with its reason.
 
 Every job is analysed as 'oomlens analyze' would, in parallel. --jsonl writes
 one JSON line per job (the report, "oomlens/report/v1", plus "job"); the
-summary ranks tests by how many jobs named them as leakers and as victims.
+summary (--format json: "oomlens/batch-summary/v2") ranks tests by how many
+jobs named them as leakers and as victims, with the median and largest
+memory they kept. --parquet DIR writes jobs.parquet and findings.parquet for
+an engine that queries many batches (docs/batch-format.md).
 Output order is the same whatever the parallelism. The Go collector runs at
 GOGC=200 with a soft memory limit of half the machine's memory, trading ~20 MB
 for ~18% less CPU; set GOGC or GOMEMLIMIT to choose otherwise.
 
-To spread the work over machines, run each with --shard i/n and --jsonl, then
-merge the lines with 'oomlens aggregate': the merged summary equals the
-unsharded one byte for byte.
+To spread the work over machines, run each with --shard i/n (or --shard auto
+in a Kubernetes Indexed Job) and --jsonl or --parquet, then merge the lines
+with 'oomlens aggregate' (the merged summary equals the unsharded one byte for
+byte) or query the Parquet files of every shard together.
 
 ` + exitCodesHelp,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
@@ -59,7 +67,9 @@ unsharded one byte for byte.
 	f.StringVar(&o.format, "format", "text", "summary format: text, markdown, json or csv")
 	f.StringVarP(&o.out, "output", "o", "", "write the summary to FILE instead of standard output")
 	f.StringVar(&o.jsonl, "jsonl", "", "write one JSON line per job to FILE (- for standard output)")
-	f.StringVar(&o.shard, "shard", "", "take only shard i of n (i/n, 1 <= i <= n), chosen by a hash of the job name")
+	f.StringVar(&o.parquet, "parquet", "", "write jobs.parquet and findings.parquet into DIR (created if missing), for DuckDB, BigQuery or Spark")
+	f.StringVar(&o.shard, "shard", "", "take only shard i of n (i/n, 1 <= i <= n), chosen by a hash of the job name; auto: from a Kubernetes Indexed Job's JOB_COMPLETION_INDEX and OOMLENS_SHARDS")
+	f.BoolVar(&o.analyze.failOnLeak, "fail-on-leak", false, "exit 3 when any job named leaks")
 	f.IntVarP(&o.workers, "jobs", "j", runtime.NumCPU(), "jobs analysed in parallel")
 	f.Int64Var(&o.maxJobBytes, "max-job-bytes", discover.DefaultMaxArchiveBytes, "cap on the bytes decompressed for one archived job (against decompression bombs)")
 	o.analyze.addFlags(f)
@@ -112,6 +122,12 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 		// normalised) and a newline, from a pooled buffer: no copy per line.
 		enc = json.NewEncoder(lines)
 	}
+	var pq *batch.ParquetWriter
+	if o.parquet != "" {
+		if pq, err = batch.NewParquetWriter(o.parquet, version); err != nil {
+			return err
+		}
+	}
 	bar := newProgress(cmd.ErrOrStderr(), len(jobs))
 	agg := batch.NewAggregator()
 	err = batch.Run(cmd.Context(), jobs, batch.Options{Workers: o.workers, MaxJobBytes: o.maxJobBytes, Analyze: o.analyze.job}, func(r batch.Result) error {
@@ -125,6 +141,11 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 				bar.Clear()
 			}
 			fmt.Fprintf(stderr, "oomlens: warning: job %s: %v\n", r.Job.Name, r.Err)
+		}
+		if pq != nil {
+			if err := pq.Add(r); err != nil {
+				return err
+			}
 		}
 		if lines == nil {
 			return nil
@@ -140,14 +161,28 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 		fmt.Fprintln(stderr)
 	}
 	if err != nil {
+		if pq != nil {
+			pq.Abort()
+		}
 		return err
+	}
+	if pq != nil {
+		if err := pq.Close(); err != nil {
+			return err
+		}
 	}
 	if lines != nil {
 		if err := lines.Flush(); err != nil {
 			return err
 		}
 	}
-	return writeSummary(cmd, agg.Summary(), o.format, o.out)
+	if err := writeSummary(cmd, agg.Summary(), o.format, o.out); err != nil {
+		return err
+	}
+	if o.analyze.failOnLeak && agg.HasLeaks() {
+		return exitCodeError{exitLeak}
+	}
+	return nil
 }
 
 func newAggregateCmd() *cobra.Command {
