@@ -159,6 +159,19 @@ func (a *archiveReader) readZip(f *os.File) error {
 			return errors.New("zip: the central directory lists no member, but the archive starts with one: damaged")
 		}
 	}
+	if a.members == nil {
+		if run := gitHubRunJobs(zr.File); run != nil {
+			// A GitHub Actions run's logs: each job once, from its whole
+			// log (its step logs repeat it) or its step logs.
+			read := map[string]bool{}
+			for _, j := range run {
+				for _, m := range j.Members {
+					read[m] = true
+				}
+			}
+			a.members = func(name string) bool { return read[name] }
+		}
+	}
 	for _, m := range zr.File {
 		if m.FileInfo().IsDir() || (a.members != nil && !a.members(m.Name)) {
 			continue
@@ -338,6 +351,11 @@ func GitHubRunJobs(p string) []ArchiveJob {
 		return nil
 	}
 	defer zr.Close()
+	return gitHubRunJobs(zr.File)
+}
+
+// gitHubRunJobs is GitHubRunJobs over a zip's listing.
+func gitHubRunJobs(files []*zip.File) []ArchiveJob {
 	type job struct {
 		order int
 		top   string
@@ -352,7 +370,7 @@ func GitHubRunJobs(p string) []ArchiveJob {
 		}
 		return j
 	}
-	for _, f := range zr.File {
+	for _, f := range files {
 		if f.FileInfo().IsDir() {
 			continue
 		}

@@ -274,3 +274,18 @@ func TestGitHubRunJobs(t *testing.T) {
 		t.Errorf("an archive with kern.log read as a run: %+v", jobs)
 	}
 }
+
+// TestWalkGitHubRunLogs: given whole to analyze, a run's logs zip is read
+// one log per job, never a job's whole log and its step logs both (which
+// would be the job's pytest session twice).
+func TestWalkGitHubRunLogs(t *testing.T) {
+	p := write(t, filepath.Join(t.TempDir(), "logs_9.zip"), zipBytes(t, []member{
+		{name: "0_test.txt", data: []byte(pytestLine)},
+		{name: "test/1_Set up job.txt", data: []byte("x\n")},
+		{name: "test/3_Run tests.txt", data: []byte(pytestLine)},
+	}))
+	set, err := Walk([]string{p}, Options{})
+	if err != nil || len(set.Inputs) != 1 || set.Inputs[0].Path != p+"/0_test.txt" {
+		t.Fatalf("%v, %+v", err, set)
+	}
+}
