@@ -192,6 +192,10 @@ func newAggregateCmd() *cobra.Command {
 		Short: "Merge the JSON lines of batch shards into one summary",
 		Long: `Merge the --jsonl output of several 'oomlens batch --shard i/n' runs (or of
 any batches) into one summary, the same as one unsharded batch would print.
+Each job counts once (a job given again is a warning in the summary); lines
+of another report schema are refused; a last line cut off (the writer was
+stopped) is skipped with a warning and the lines before it count. For many
+machines' batches, query their --parquet files with an engine instead.
 
 ` + exitCodesHelp,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
