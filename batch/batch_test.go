@@ -103,8 +103,12 @@ func TestFindJobs(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "b-folder", "kern.log"), []byte(kernelLine), 0o644)
 	writeTar(t, filepath.Join(root, "a.tgz"), "gz", []member{{name: "kern.log", data: []byte(kernelLine)}})
 	writeZip(t, filepath.Join(root, "c.zip"), []member{{name: "kern.log", data: []byte(kernelLine)}})
+	os.WriteFile(filepath.Join(root, "d-corrupt.zip"), []byte("PK\x03\x04 cut"), 0o644)
+	os.WriteFile(filepath.Join(root, "e-random.tgz"), []byte("not gzip at all"), 0o644)
+	os.WriteFile(filepath.Join(root, "README.txt"), []byte("these are the jobs of November\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "kern.log"), []byte(kernelLine), 0o644)
 	os.MkdirAll(filepath.Join(root, ".hidden"), 0o755)
-	jobs, err := FindJobs([]string{root})
+	jobs, warnings, err := FindJobs([]string{root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,84 +116,101 @@ func TestFindJobs(t *testing.T) {
 		{Name: "a.tgz", Path: filepath.Join(root, "a.tgz"), Archive: true},
 		{Name: "b-folder", Path: filepath.Join(root, "b-folder")},
 		{Name: "c.zip", Path: filepath.Join(root, "c.zip"), Archive: true},
+		{Name: "d-corrupt.zip", Path: filepath.Join(root, "d-corrupt.zip"), Archive: true},
+		{Name: "e-random.tgz", Path: filepath.Join(root, "e-random.tgz"), Archive: true},
 	}
 	if !reflect.DeepEqual(jobs, want) {
 		t.Fatalf("jobs = %+v\nwant %+v", jobs, want)
 	}
-	// A PATH that holds input files directly is one job.
-	jobs, err = FindJobs([]string{filepath.Join(root, "b-folder")})
-	if err != nil || len(jobs) != 1 || jobs[0].Name != "b-folder" || jobs[0].Archive {
-		t.Fatalf("direct folder: %+v, %v", jobs, err)
+	// The stray files are warnings, not a reason to take root as one job.
+	if len(warnings) != 2 || !strings.Contains(warnings[0], "README.txt: not a job") || !strings.Contains(warnings[1], "kern.log: not a job") {
+		t.Errorf("warnings %q", warnings)
 	}
-	if _, err := FindJobs([]string{filepath.Join(root, "missing")}); err == nil {
+	// A PATH that holds input files and no jobs is one job.
+	jobs, warnings, err = FindJobs([]string{filepath.Join(root, "b-folder")})
+	if err != nil || len(jobs) != 1 || jobs[0].Name != "b-folder" || jobs[0].Archive || len(warnings) != 0 {
+		t.Fatalf("direct folder: %+v, %q, %v", jobs, warnings, err)
+	}
+	if _, _, err := FindJobs([]string{filepath.Join(root, "missing")}); err == nil {
 		t.Fatal("missing path: no error")
 	}
 }
 
-func TestLoadArchives(t *testing.T) {
-	dir := t.TempDir()
-	members := []member{
-		{name: "logs/kern.log.gz", data: gz(t, []byte(kernelLine))},
-		{name: "pytest.log", data: []byte(pytestLine)},
-		{name: "../../etc/evil", data: []byte("x")},
-		{name: "/abs/evil", data: []byte("x")},
-		{name: "link", link: true},
+// TestFindJobsGitHubRunLogs: a workflow run's logs zip is each job of the
+// run a job, read from its top-level log or, when that is missing, from its
+// step logs.
+func TestFindJobsGitHubRunLogs(t *testing.T) {
+	root := t.TempDir()
+	p := filepath.Join(root, "logs_4242.zip")
+	writeZip(t, p, []member{
+		{name: "0_lint.txt", data: []byte("2026-11-26T12:00:00.0000000Z ok\n")},
+		{name: "1_test (3.11).txt", data: []byte(kernelLine)},
+		{name: "test (3.11)/1_Set up job.txt", data: []byte("x\n")},
+		{name: "test (3.11)/4_Run tests.txt", data: []byte(kernelLine)},
+		{name: "test (3.12)/4_Run tests.txt", data: []byte(kernelLine)},
+	})
+	jobs, _, err := FindJobs([]string{root})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, name := range []string{"job.tar", "job.tar.gz", "job.tar.zst", "job.zip"} {
-		p := filepath.Join(dir, name)
-		switch name {
-		case "job.tar":
-			writeTar(t, p, "", members)
-		case "job.tar.gz":
-			writeTar(t, p, "gz", members)
-		case "job.tar.zst":
-			writeTar(t, p, "zst", members)
-		case "job.zip":
-			writeZip(t, p, members)
-		}
-		l, err := Load(Job{Name: name, Path: p, Archive: true}, 0)
+	var names []string
+	for _, j := range jobs {
+		names = append(names, j.Name)
+	}
+	if want := []string{"logs_4242.zip/lint", "logs_4242.zip/test (3.11)", "logs_4242.zip/test (3.12)"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("jobs %q, want %q", names, want)
+	}
+	for _, tc := range []struct {
+		job   Job
+		input string
+	}{
+		{jobs[1], "logs_4242.zip/1_test (3.11).txt"},
+		{jobs[2], "logs_4242.zip/test (3.12)/4_Run tests.txt"},
+	} {
+		set, err := Load(tc.job, 0)
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatal(err)
 		}
-		if len(l.Set.Inputs) != 2 {
-			t.Fatalf("%s: %d inputs, want 2", name, len(l.Set.Inputs))
-		}
-		k, py := l.Set.Inputs[0], l.Set.Inputs[1]
-		if k.Path != name+"/logs/kern.log.gz" || !slices.Contains(job.Sniff(k.Head), job.KindKernelLog) {
-			t.Errorf("%s: kernel member %+v", name, k)
-		}
-		if kinds := job.Sniff(py.Head); !slices.Contains(kinds, job.KindPytestLog) {
-			t.Errorf("%s: pytest member kinds %q", name, kinds)
-		}
-		warn := strings.Join(l.Warnings, "\n")
-		for _, w := range []string{`"../../etc/evil" escapes`, `"/abs/evil" escapes`, `"link" is a link`} {
-			if !strings.Contains(warn, w) {
-				t.Errorf("%s: no warning %q in\n%s", name, w, warn)
-			}
+		if len(set.Inputs) != 1 || set.Inputs[0].Path != tc.input {
+			t.Errorf("%s: inputs %+v, want only %s", tc.job.Name, set.Inputs, tc.input)
 		}
 	}
 }
 
-func TestLoadCapsDecompression(t *testing.T) {
-	dir := t.TempDir()
-	bomb := gz(t, make([]byte, 8<<20)) // 8 MiB of zeros, a few KiB compressed
-	p := filepath.Join(dir, "bomb.zip")
-	writeZip(t, p, []member{{name: "big.log.gz", data: bomb}})
-	_, err := Load(Job{Name: "bomb.zip", Path: p, Archive: true}, 1<<20)
-	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), p) {
-		t.Fatalf("bomb: err = %v, want ErrTooLarge naming the file", err)
+// TestFindJobsFourHundredArchivesWithStrays is the issue's case: 400
+// archived jobs with stray files beside them are 400 jobs, each read.
+func TestFindJobsFourHundredArchivesWithStrays(t *testing.T) {
+	root := t.TempDir()
+	for i := 0; i < 400; i++ {
+		name := filepath.Join(root, fmt.Sprintf("job-%03d", i))
+		m := []member{{name: "kern.log", data: []byte(kernelLine)}, {name: "pytest.log", data: []byte(pytestLine)}}
+		if i%2 == 0 {
+			writeZip(t, name+".zip", m)
+		} else {
+			writeTar(t, name+".tar.gz", "gz", m)
+		}
 	}
-	if _, err := Load(Job{Name: "bomb.zip", Path: p, Archive: true}, 16<<20); err != nil {
-		t.Fatalf("under the cap: %v", err)
+	os.WriteFile(filepath.Join(root, "README.txt"), []byte("November's failures\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "index.html"), []byte("<html></html>\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "job-400.zip"), []byte("PK\x03\x04 truncated download"), 0o644)
+	jobs, warnings, err := FindJobs([]string{root})
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestLoadCorruptArchive(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "bad.zip")
-	os.WriteFile(p, []byte("PK\x03\x04 this is not a zip"), 0o644)
-	if _, err := Load(Job{Name: "bad.zip", Path: p, Archive: true}, 0); err == nil || !strings.Contains(err.Error(), p) {
-		t.Fatalf("corrupt zip: %v", err)
+	if len(jobs) != 401 || len(warnings) != 2 {
+		t.Fatalf("%d jobs (want 400 and the corrupt one), %d warnings %q", len(jobs), len(warnings), warnings)
+	}
+	agg := NewAggregator()
+	err = Run(context.Background(), jobs, Options{Workers: 2}, func(r Result) error {
+		agg.AddResult(r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := agg.Summary()
+	if s.Jobs != 401 || s.JobsFailed != 1 || s.FailedJobs[0].Job != "job-400.zip" || !strings.Contains(s.FailedJobs[0].Reason, "zip") {
+		t.Fatalf("summary: %d jobs, %d failed %+v", s.Jobs, s.JobsFailed, s.FailedJobs)
 	}
 }
 
@@ -239,7 +260,7 @@ func TestRunIsOrderedWhateverTheParallelism(t *testing.T) {
 }
 
 func report(leaks map[string]int64, inFlight ...string) *correlate.Report {
-	r := &correlate.Report{RunEnd: correlate.RunEnd{Kind: "oom-kill"}}
+	r := &correlate.Report{Schema: correlate.SchemaV1, RunEnd: correlate.RunEnd{Kind: "oom-kill"}}
 	for test, b := range leaks {
 		r.Leaks = append(r.Leaks, correlate.Leak{Test: test, RetainedBytes: b})
 	}
@@ -300,11 +321,11 @@ func TestShardsAggregateToTheUnshardedSummary(t *testing.T) {
 		t.Fatalf("sharded summary differs:\n%s\nwant\n%s", got.String(), want.String())
 	}
 	s := whole.Summary()
-	if s.Jobs != 300 || s.JobsFailed != 18 || len(s.FailedJobs) != 18 || s.MoreFailed != 0 || s.FailedJobs[1] != "job-0017.zip" {
+	if s.Jobs != 300 || s.JobsFailed != 18 || len(s.FailedJobs) != 18 || s.MoreFailed != 0 || s.FailedJobs[1].Job != "job-0017.zip" {
 		t.Errorf("counts: %+v", s)
 	}
 	top := s.Tests[0]
-	if top.Test != "tests/b.py::test_list" || top.LeakJobs != 300-18 || len(top.Jobs) != MaxJobsListed || top.MoreJobs != 300-18-MaxJobsListed {
+	if top.Test != "tests/b.py::test_list" || top.LeakJobs != 300-18 || top.FirstJob != "job-0001.zip" || top.LastJob != "job-0299.zip" {
 		t.Errorf("top test: %+v", top)
 	}
 }
@@ -323,18 +344,37 @@ func TestShardsPartitionJobs(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"0/3", "4/3", "1/0", "a/b", "1/3x", "-1/3"} {
-		if _, _, err := ParseShard(bad); err == nil {
+		if _, _, err := ParseShard(bad, os.Getenv); err == nil {
 			t.Errorf("ParseShard(%q): no error", bad)
 		}
 	}
-	if i, n, err := ParseShard("2/8"); err != nil || i != 2 || n != 8 {
+	if i, n, err := ParseShard("2/8", os.Getenv); err != nil || i != 2 || n != 8 {
 		t.Errorf("ParseShard(2/8) = %d, %d, %v", i, n, err)
+	}
+	// auto: a Kubernetes Indexed Job's 0-based JOB_COMPLETION_INDEX, and the
+	// completion count the Job's spec passes down.
+	for _, tc := range []struct {
+		env  map[string]string
+		i, n int
+		err  string
+	}{
+		{map[string]string{"JOB_COMPLETION_INDEX": "0", "OOMLENS_SHARDS": "4"}, 1, 4, ""},
+		{map[string]string{"JOB_COMPLETION_INDEX": "3", "JOB_COMPLETIONS": "4"}, 4, 4, ""},
+		{map[string]string{"JOB_COMPLETION_INDEX": "4", "OOMLENS_SHARDS": "4"}, 0, 0, "want 0 <= index < count"},
+		{map[string]string{"OOMLENS_SHARDS": "4"}, 0, 0, "JOB_COMPLETION_INDEX is not set"},
+		{map[string]string{"JOB_COMPLETION_INDEX": "1"}, 0, 0, "OOMLENS_SHARDS or JOB_COMPLETIONS"},
+		{map[string]string{"JOB_COMPLETION_INDEX": "x", "OOMLENS_SHARDS": "4"}, 0, 0, `JOB_COMPLETION_INDEX="x"`},
+	} {
+		i, n, err := ParseShard("auto", func(k string) string { return tc.env[k] })
+		if tc.err == "" && (err != nil || i != tc.i || n != tc.n) || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("auto with %v: %d/%d, %v; want %d/%d, %q", tc.env, i, n, err, tc.i, tc.n, tc.err)
+		}
 	}
 }
 
 func TestAddLinesErrorsNamePosition(t *testing.T) {
 	a := NewAggregator()
-	err := a.AddLines(strings.NewReader("{\"job\":\"a\"}\nnot json\n"), "shard.jsonl")
+	err := a.AddLines(strings.NewReader("{\"job\":\"a\",\"schema\":\"oomlens/report/v1\"}\nnot json\n"), "shard.jsonl")
 	if err == nil || !strings.Contains(err.Error(), "shard.jsonl:2") {
 		t.Fatalf("err = %v", err)
 	}

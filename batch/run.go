@@ -20,7 +20,7 @@ type Result struct {
 // Options tunes Run.
 type Options struct {
 	Workers     int   // parallel jobs; 0 = the number of CPUs
-	MaxJobBytes int64 // per-job decompression cap; 0 = DefaultMaxJobBytes
+	MaxJobBytes int64 // per-job decompression cap; 0 = discover.DefaultMaxArchiveBytes
 	// Analyze tunes the analysis of each job, as `oomlens analyze` flags do.
 	Analyze job.Options
 }
@@ -100,13 +100,13 @@ func Run(ctx context.Context, jobs []Job, opts Options, emit func(Result) error)
 
 func runOne(j Job, opts Options) (res Result) {
 	res.Job = j
-	l, err := Load(j, opts.MaxJobBytes)
+	set, err := Load(j, opts.MaxJobBytes)
 	if err != nil {
 		res.Err = err
 		return res
 	}
-	defer l.Set.Cleanup()
-	res.Warnings = l.Warnings
+	defer set.Cleanup()
+	res.Warnings = set.Warnings
 	defer func() {
 		// One bad job must not take the batch down: an internal failure is
 		// that job's error, with the job named.
@@ -115,10 +115,7 @@ func runOne(j Job, opts Options) (res Result) {
 			res.Err = panicError{p}
 		}
 	}()
-	res.Report, res.Err = analyze(l.Set, opts.Analyze)
-	if res.Report != nil {
-		res.Report.Warnings = append(res.Report.Warnings, l.Warnings...)
-	}
+	res.Report, res.Err = analyze(set, opts.Analyze)
 	return res
 }
 

@@ -2,9 +2,12 @@ package batch
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,11 +18,11 @@ import (
 	"github.com/oomlens/oomlens/correlate"
 )
 
-// SummarySchema names the summary's JSON format.
-const SummarySchema = "oomlens/batch-summary/v1"
+// SummarySchema names the summary's JSON format (docs/batch-format.md).
+const SummarySchema = "oomlens/batch-summary/v2"
 
-// MaxJobsListed is how many job names a summary row lists; the rest are
-// counted.
+// MaxJobsListed is how many jobs a summary lists by name (unreadable ones,
+// ones read in part); the rest are counted.
 const MaxJobsListed = 20
 
 // JobLine is one line of a batch's JSON Lines output: the job's report (the
@@ -27,7 +30,7 @@ const MaxJobsListed = 20
 type JobLine struct {
 	Job       string   `json:"job"`
 	Error     string   `json:"error,omitempty"`
-	JobErrors []string `json:"job_warnings,omitempty"`
+	JobErrors []string `json:"job_warnings,omitempty"` // what reading the job skipped or found cut off
 	*correlate.Report
 }
 
@@ -35,30 +38,56 @@ type JobLine struct {
 // lines and aggregating the reports of a live batch go through this one
 // shape, so that the two give the same summary byte for byte.
 type jobView struct {
-	Job   string `json:"job"`
-	Error string `json:"error"`
-	Leaks []struct {
+	Job         string   `json:"job"`
+	Schema      string   `json:"schema"`
+	Error       string   `json:"error"`
+	JobWarnings []string `json:"job_warnings"`
+	Leaks       []struct {
 		Test          string `json:"test"`
 		RetainedBytes int64  `json:"retained_bytes"`
 	} `json:"leaks"`
 	InFlight []struct {
 		Test string `json:"test"`
 	} `json:"in_flight"`
+	Kills []struct {
+		Time     *string `json:"time"`
+		EndedRun bool    `json:"ended_run"`
+	} `json:"kills"`
 	RunEnd struct {
 		Kind string `json:"kind"`
 	} `json:"run_end"`
+}
+
+// time is the wall-clock time of the kill that ended the job's run (or of
+// its first kill), "" when unknown.
+func (v *jobView) time() string {
+	for _, k := range v.Kills {
+		if k.EndedRun && k.Time != nil {
+			return *k.Time
+		}
+	}
+	if len(v.Kills) > 0 && v.Kills[0].Time != nil {
+		return *v.Kills[0].Time
+	}
+	return ""
 }
 
 // Summary ranks the tests of many jobs.
 type Summary struct {
 	Schema        string        `json:"schema"`
 	Jobs          int           `json:"jobs"`
-	JobsFailed    int           `json:"jobs_failed"` // could not be read or analysed
+	JobsFailed    int           `json:"jobs_failed"`  // could not be read or analysed
+	JobsPartial   int           `json:"jobs_partial"` // analysed from what could be read (an archive cut off, members skipped)
 	JobsWithLeaks int           `json:"jobs_with_leaks"`
 	RunEnds       []CountOf     `json:"run_ends"` // how the jobs' runs ended, by kind
 	Tests         []TestSummary `json:"tests"`
-	FailedJobs    []string      `json:"failed_jobs"` // the first MaxJobsListed by name
+	FailedJobs    []JobNote     `json:"failed_jobs"` // the first MaxJobsListed by name, with the reason
 	MoreFailed    int           `json:"more_failed_jobs"`
+	PartialJobs   []JobNote     `json:"partial_jobs"` // the first MaxJobsListed by name, with the first warning
+	MorePartial   int           `json:"more_partial_jobs"`
+	// Warnings are about the summary itself: a job given twice, a figure
+	// that reached the largest int64, a cut line of an aggregated file.
+	Warnings []string `json:"warnings"`
 }
 
 // CountOf is a count by name.
@@ -67,65 +96,95 @@ type CountOf struct {
 	Count int    `json:"count"`
 }
 
-// TestSummary is one test across jobs.
-type TestSummary struct {
-	Test          string   `json:"test"`
-	LeakJobs      int      `json:"leak_jobs"`   // jobs that named it as a leaker
-	VictimJobs    int      `json:"victim_jobs"` // jobs in which it was in flight at the kill
-	RetainedBytes int64    `json:"retained_bytes"`
-	Jobs          []string `json:"jobs"` // the first MaxJobsListed by name
-	MoreJobs      int      `json:"more_jobs"`
+// JobNote is a job and why it is listed.
+type JobNote struct {
+	Job    string `json:"job"`
+	Reason string `json:"reason"`
 }
 
-// Aggregator builds a Summary from jobs added in any order; its memory grows
-// with the number of distinct tests, not of jobs.
+// TestSummary is one test across jobs. Retained bytes are not summed across
+// jobs (memory held in 300 jobs is not held at once anywhere): the median
+// and the largest of the jobs that named the test a leaker say how much it
+// typically keeps, and how much at worst.
+type TestSummary struct {
+	Test                string `json:"test"`
+	LeakJobs            int    `json:"leak_jobs"`             // jobs that named it as a leaker
+	VictimJobs          int    `json:"victim_jobs"`           // jobs in which it was in flight at the kill
+	MedianRetainedBytes int64  `json:"median_retained_bytes"` // over its leak jobs; 0 when none
+	MaxRetainedBytes    int64  `json:"max_retained_bytes"`
+	FirstJob            string `json:"first_job"` // the first and last job naming it, by job name (the order batch reads jobs in)
+	LastJob             string `json:"last_job"`
+	FirstTime           string `json:"first_time"` // the earliest and latest kill time of those jobs, "" when none is known
+	LastTime            string `json:"last_time"`
+}
+
+// Aggregator builds a Summary from jobs added in any order. Its memory grows
+// with the number of jobs (their names, to count each once) and of
+// (test, leak job) pairs (the retained figures, for the median).
 type Aggregator struct {
-	jobs, failed, withLeaks int
-	runEnds                 map[string]int
-	tests                   map[string]*testAgg
-	failedJobs              nameSet
+	jobs, failed, partial, withLeaks int
+	seen                             map[string]bool
+	runEnds                          map[string]int
+	tests                            map[string]*testAgg
+	failedJobs, partialJobs          noteSet
+	warnings                         []string
 }
 
 type testAgg struct {
-	leak, victim int
-	retained     int64
-	jobs         nameSet
+	leak, victim  int
+	retained      []int64
+	first, last   string
+	firstT, lastT string
 }
 
-// nameSet keeps the MaxJobsListed smallest names and counts the rest.
-type nameSet struct {
-	names []string
+func (t *testAgg) saw(job, at string) {
+	if t.first == "" || job < t.first {
+		t.first = job
+	}
+	if job > t.last {
+		t.last = job
+	}
+	if at != "" {
+		if t.firstT == "" || at < t.firstT {
+			t.firstT = at
+		}
+		if at > t.lastT {
+			t.lastT = at
+		}
+	}
+}
+
+// noteSet keeps the MaxJobsListed notes of smallest job name and counts
+// them all; each job is added once (the Aggregator counts jobs once).
+type noteSet struct {
+	notes []JobNote
 	total int
 }
 
-func (s *nameSet) add(name string) {
-	i := sort.SearchStrings(s.names, name)
-	if i < len(s.names) && s.names[i] == name {
-		return
-	}
+func (s *noteSet) add(n JobNote) {
 	s.total++
+	i := sort.Search(len(s.notes), func(i int) bool { return s.notes[i].Job >= n.Job })
 	if i >= MaxJobsListed {
 		return
 	}
-	s.names = append(s.names, "")
-	copy(s.names[i+1:], s.names[i:])
-	s.names[i] = name
-	if len(s.names) > MaxJobsListed {
-		s.names = s.names[:MaxJobsListed]
+	s.notes = slices.Insert(s.notes, i, n)
+	if len(s.notes) > MaxJobsListed {
+		s.notes = s.notes[:MaxJobsListed]
 	}
 }
 
 // NewAggregator returns an empty aggregator.
 func NewAggregator() *Aggregator {
-	return &Aggregator{runEnds: map[string]int{}, tests: map[string]*testAgg{}}
+	return &Aggregator{seen: map[string]bool{}, runEnds: map[string]int{}, tests: map[string]*testAgg{}}
 }
 
 // AddResult adds a live batch's result.
 func (a *Aggregator) AddResult(r Result) {
-	v := jobView{Job: r.Job.Name}
+	v := jobView{Job: r.Job.Name, JobWarnings: r.Warnings}
 	if r.Err != nil {
 		v.Error = r.Err.Error()
 	} else if r.Report != nil {
+		v.Schema = r.Report.Schema
 		for _, l := range r.Report.Leaks {
 			v.Leaks = append(v.Leaks, struct {
 				Test          string `json:"test"`
@@ -137,55 +196,102 @@ func (a *Aggregator) AddResult(r Result) {
 				Test string `json:"test"`
 			}{f.Test})
 		}
+		for _, k := range r.Report.Kills {
+			v.Kills = append(v.Kills, struct {
+				Time     *string `json:"time"`
+				EndedRun bool    `json:"ended_run"`
+			}{k.Time, k.EndedRun})
+		}
 		v.RunEnd.Kind = r.Report.RunEnd.Kind
 	}
-	a.add(v)
+	a.add(v, r.Job.Name)
 }
 
 // AddLines adds every job line of a batch's JSON Lines output; name is used
-// in errors.
+// in errors and warnings. A line of another report schema is an error (its
+// keys may mean something else); a last line cut off (no newline, not JSON:
+// the writer was stopped) is a warning, and the lines before it count.
 func (a *Aggregator) AddLines(r io.Reader, name string) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
-		if len(strings.TrimSpace(string(b))) > 0 {
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
 			var v jobView
 			if jerr := json.Unmarshal(b, &v); jerr != nil {
+				if err == io.EOF {
+					a.warnf("%s:%d: the last line is cut off (%d bytes, no newline, not JSON): skipped, the %d lines before it counted", name, line, len(b), line-1)
+					return nil
+				}
 				return fmt.Errorf("%s:%d: not a batch job line: %v", name, line, jerr)
 			}
 			if v.Job == "" {
 				return fmt.Errorf("%s:%d: not a batch job line: no \"job\" key", name, line)
 			}
-			a.add(v)
+			switch {
+			case v.Schema == correlate.SchemaV1:
+			case v.Schema == "" && v.Error != "":
+				// an unreadable job: no report, no schema
+			case v.Schema == "":
+				return fmt.Errorf("%s:%d: job %q: no \"schema\" key: not a line of 'oomlens batch --jsonl'", name, line, v.Job)
+			default:
+				return fmt.Errorf("%s:%d: job %q: report schema %q; this oomlens reads %q: aggregate these lines with the oomlens that wrote them", name, line, v.Job, v.Schema, correlate.SchemaV1)
+			}
+			a.add(v, fmt.Sprintf("%s:%d", name, line))
 		}
 		if err == io.EOF {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
 	}
 }
 
-func (a *Aggregator) add(v jobView) {
+func (a *Aggregator) warnf(format string, args ...any) {
+	a.warnings = append(a.warnings, fmt.Sprintf(format, args...))
+}
+
+// add counts the job of v once; where names it in the warning on a repeat.
+func (a *Aggregator) add(v jobView, where string) {
+	if a.seen[v.Job] {
+		a.warnf("job %q given again (%s): counted once", v.Job, where)
+		return
+	}
+	a.seen[v.Job] = true
 	a.jobs++
 	if v.Error != "" {
 		a.failed++
-		a.failedJobs.add(v.Job)
+		a.failedJobs.add(JobNote{v.Job, v.Error})
 		return
+	}
+	if len(v.JobWarnings) > 0 {
+		a.partial++
+		a.partialJobs.add(JobNote{v.Job, v.JobWarnings[0]})
 	}
 	if v.RunEnd.Kind != "" {
 		a.runEnds[v.RunEnd.Kind]++
 	}
-	seenLeak := map[string]bool{}
+	at := v.time()
+	// One job names a test once, even when it leaked on two workers: its
+	// retained bytes are then the sum, held at once in that job.
+	retained := map[string]int64{}
+	var order []string
 	for _, l := range v.Leaks {
-		t := a.test(l.Test)
-		t.retained += l.RetainedBytes
-		if !seenLeak[l.Test] { // one job names a test once, even on two workers
-			seenLeak[l.Test] = true
-			t.leak++
+		sum, ok := retained[l.Test]
+		if !ok {
+			order = append(order, l.Test)
 		}
-		t.jobs.add(v.Job)
+		s, saturated := addSaturating(sum, max(l.RetainedBytes, 0))
+		if saturated {
+			a.warnf("job %q: the retained bytes of %s exceed %d: counted as %d", v.Job, l.Test, int64(math.MaxInt64), int64(math.MaxInt64))
+		}
+		retained[l.Test] = s
+	}
+	for _, test := range order {
+		t := a.test(test)
+		t.leak++
+		t.retained = append(t.retained, retained[test])
+		t.saw(v.Job, at)
 	}
 	if len(v.Leaks) > 0 {
 		a.withLeaks++
@@ -198,8 +304,33 @@ func (a *Aggregator) add(v jobView) {
 		seenVictim[f.Test] = true
 		t := a.test(f.Test)
 		t.victim++
-		t.jobs.add(v.Job)
+		t.saw(v.Job, at)
 	}
+}
+
+// addSaturating adds two non-negative figures, stopping at the largest
+// int64 instead of wrapping to a negative one.
+func addSaturating(a, b int64) (int64, bool) {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64, true
+	}
+	return a + b, false
+}
+
+// median of non-negative figures, without overflow: the mean of the two
+// middle ones for an even count, rounded down.
+func median(xs []int64) int64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	a, b := s[m-1], s[m]
+	return a/2 + b/2 + (a%2+b%2)/2
 }
 
 func (a *Aggregator) test(name string) *testAgg {
@@ -211,12 +342,17 @@ func (a *Aggregator) test(name string) *testAgg {
 	return t
 }
 
+// HasLeaks reports whether any job added named a leaker.
+func (a *Aggregator) HasLeaks() bool { return a.withLeaks > 0 }
+
 // Summary ranks the tests: most jobs naming them as leakers first, then as
-// victims, then most retained, then by name.
+// victims, then the largest retained, then by name.
 func (a *Aggregator) Summary() *Summary {
-	s := &Summary{Schema: SummarySchema, Jobs: a.jobs, JobsFailed: a.failed, JobsWithLeaks: a.withLeaks,
-		RunEnds: []CountOf{}, Tests: []TestSummary{}, FailedJobs: append([]string{}, a.failedJobs.names...),
-		MoreFailed: a.failedJobs.total - len(a.failedJobs.names)}
+	s := &Summary{Schema: SummarySchema, Jobs: a.jobs, JobsFailed: a.failed, JobsPartial: a.partial, JobsWithLeaks: a.withLeaks,
+		RunEnds: []CountOf{}, Tests: []TestSummary{},
+		FailedJobs: append([]JobNote{}, a.failedJobs.notes...), MoreFailed: a.failedJobs.total - len(a.failedJobs.notes),
+		PartialJobs: append([]JobNote{}, a.partialJobs.notes...), MorePartial: a.partialJobs.total - len(a.partialJobs.notes),
+		Warnings: append([]string{}, a.warnings...)}
 	for k, n := range a.runEnds {
 		s.RunEnds = append(s.RunEnds, CountOf{k, n})
 	}
@@ -227,8 +363,12 @@ func (a *Aggregator) Summary() *Summary {
 		return s.RunEnds[i].Name < s.RunEnds[j].Name
 	})
 	for name, t := range a.tests {
-		s.Tests = append(s.Tests, TestSummary{Test: name, LeakJobs: t.leak, VictimJobs: t.victim, RetainedBytes: t.retained,
-			Jobs: append([]string{}, t.jobs.names...), MoreJobs: t.jobs.total - len(t.jobs.names)})
+		ts := TestSummary{Test: name, LeakJobs: t.leak, VictimJobs: t.victim, MedianRetainedBytes: median(t.retained),
+			FirstJob: t.first, LastJob: t.last, FirstTime: t.firstT, LastTime: t.lastT}
+		if len(t.retained) > 0 {
+			ts.MaxRetainedBytes = slices.Max(t.retained)
+		}
+		s.Tests = append(s.Tests, ts)
 	}
 	sort.Slice(s.Tests, func(i, j int) bool {
 		x, y := s.Tests[i], s.Tests[j]
@@ -237,11 +377,13 @@ func (a *Aggregator) Summary() *Summary {
 			return x.LeakJobs > y.LeakJobs
 		case x.VictimJobs != y.VictimJobs:
 			return x.VictimJobs > y.VictimJobs
-		case x.RetainedBytes != y.RetainedBytes:
-			return x.RetainedBytes > y.RetainedBytes
+		case x.MaxRetainedBytes != y.MaxRetainedBytes:
+			return x.MaxRetainedBytes > y.MaxRetainedBytes
 		}
 		return x.Test < y.Test
 	})
+	// Warnings in a fixed order, whatever the order jobs and shards came in.
+	sort.Strings(s.Warnings)
 	return s
 }
 
@@ -260,10 +402,11 @@ func RenderSummary(w io.Writer, s *Summary, format string, sizeOf func(int64) st
 		return err
 	case "csv":
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"test", "leak_jobs", "victim_jobs", "retained_bytes", "jobs", "more_jobs"})
+		cw.Write([]string{"test", "leak_jobs", "victim_jobs", "median_retained_bytes", "max_retained_bytes", "first_job", "last_job", "first_time", "last_time"})
 		for _, t := range s.Tests {
 			cw.Write([]string{t.Test, strconv.Itoa(t.LeakJobs), strconv.Itoa(t.VictimJobs),
-				strconv.FormatInt(t.RetainedBytes, 10), strings.Join(t.Jobs, " "), strconv.Itoa(t.MoreJobs)})
+				strconv.FormatInt(t.MedianRetainedBytes, 10), strconv.FormatInt(t.MaxRetainedBytes, 10),
+				t.FirstJob, t.LastJob, t.FirstTime, t.LastTime})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -280,19 +423,38 @@ func summaryHeadline(s *Summary) string {
 	for _, e := range s.RunEnds {
 		ends = append(ends, fmt.Sprintf("%s %d", e.Name, e.Count))
 	}
-	h := fmt.Sprintf("%d jobs, %d with leaks named, %d unreadable", s.Jobs, s.JobsWithLeaks, s.JobsFailed)
+	h := fmt.Sprintf("%d jobs, %d with leaks named, %d unreadable, %d read in part", s.Jobs, s.JobsWithLeaks, s.JobsFailed, s.JobsPartial)
 	if len(ends) > 0 {
 		h += "; runs ended: " + strings.Join(ends, ", ")
 	}
 	return h
 }
 
+// jobsCell is "first … last" for a test seen in several jobs.
 func jobsCell(t TestSummary) string {
-	j := strings.Join(t.Jobs, ", ")
-	if t.MoreJobs > 0 {
-		j += fmt.Sprintf(" (+%d more)", t.MoreJobs)
+	if t.FirstJob == t.LastJob {
+		return t.FirstJob
 	}
-	return j
+	return t.FirstJob + " … " + t.LastJob
+}
+
+// retainedCell is "median / max" of a leaker, "-" for a victim only.
+func retainedCell(t TestSummary, sizeOf func(int64) string) (string, string) {
+	if t.LeakJobs == 0 {
+		return "-", "-"
+	}
+	return sizeOf(t.MedianRetainedBytes), sizeOf(t.MaxRetainedBytes)
+}
+
+// notes are the listed jobs of a summary section, with the count of the rest.
+type notes struct {
+	title string
+	list  []JobNote
+	more  int
+}
+
+func (s *Summary) notes() []notes {
+	return []notes{{"Unreadable jobs", s.FailedJobs, s.MoreFailed}, {"Jobs read in part", s.PartialJobs, s.MorePartial}}
 }
 
 func renderSummaryText(w io.Writer, s *Summary, sizeOf func(int64) string) error {
@@ -303,27 +465,44 @@ func renderSummaryText(w io.Writer, s *Summary, sizeOf func(int64) string) error
 	} else {
 		fmt.Fprintln(bw)
 		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "LEAKER IN\tVICTIM IN\tRETAINED\tTEST\tJOBS")
+		fmt.Fprintln(tw, "LEAKER IN\tVICTIM IN\tMEDIAN RETAINED\tMAX RETAINED\tTEST\tJOBS (FIRST … LAST)")
 		for _, t := range s.Tests {
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", t.LeakJobs, t.VictimJobs, sizeOf(t.RetainedBytes), t.Test, jobsCell(t))
+			med, mx := retainedCell(t, sizeOf)
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", t.LeakJobs, t.VictimJobs, med, mx, t.Test, jobsCell(t))
 		}
 		tw.Flush()
 	}
-	if s.JobsFailed > 0 {
-		fmt.Fprintf(bw, "\nUnreadable jobs: %s", strings.Join(s.FailedJobs, ", "))
-		if s.MoreFailed > 0 {
-			fmt.Fprintf(bw, " (+%d more)", s.MoreFailed)
+	for _, n := range s.notes() {
+		if len(n.list) == 0 {
+			continue
 		}
-		fmt.Fprintln(bw)
+		fmt.Fprintf(bw, "\n%s:\n", n.title)
+		for _, j := range n.list {
+			fmt.Fprintf(bw, "  %s: %s\n", j.Job, oneLine(j.Reason))
+		}
+		if n.more > 0 {
+			fmt.Fprintf(bw, "  (+%d more)\n", n.more)
+		}
+	}
+	if len(s.Warnings) > 0 {
+		fmt.Fprintln(bw, "\nWarnings:")
+		for _, wn := range s.Warnings {
+			fmt.Fprintf(bw, "  %s\n", oneLine(wn))
+		}
 	}
 	return bw.Flush()
+}
+
+// oneLine keeps a multi-line reason (the runs of a refused job) on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func mdCell(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\\`)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "`", "\\`")
-	return strings.ReplaceAll(s, "\n", " ")
+	return oneLine(s)
 }
 
 func renderSummaryMarkdown(w io.Writer, s *Summary, sizeOf func(int64) string) error {
@@ -332,18 +511,30 @@ func renderSummaryMarkdown(w io.Writer, s *Summary, sizeOf func(int64) string) e
 	if len(s.Tests) == 0 {
 		fmt.Fprintln(bw, "No test was named as a leaker or a victim.")
 	} else {
-		fmt.Fprintln(bw, "| test | leaker in | victim in | retained | jobs |")
-		fmt.Fprintln(bw, "|---|---:|---:|---:|---|")
+		fmt.Fprintln(bw, "| test | leaker in | victim in | median retained | max retained | jobs (first … last) |")
+		fmt.Fprintln(bw, "|---|---:|---:|---:|---:|---|")
 		for _, t := range s.Tests {
-			fmt.Fprintf(bw, "| %s | %d | %d | %s | %s |\n", mdCell(t.Test), t.LeakJobs, t.VictimJobs, sizeOf(t.RetainedBytes), mdCell(jobsCell(t)))
+			med, mx := retainedCell(t, sizeOf)
+			fmt.Fprintf(bw, "| %s | %d | %d | %s | %s | %s |\n", mdCell(t.Test), t.LeakJobs, t.VictimJobs, med, mx, mdCell(jobsCell(t)))
 		}
 	}
-	if s.JobsFailed > 0 {
-		fmt.Fprintf(bw, "\nUnreadable jobs: %s", mdCell(strings.Join(s.FailedJobs, ", ")))
-		if s.MoreFailed > 0 {
-			fmt.Fprintf(bw, " (+%d more)", s.MoreFailed)
+	for _, n := range s.notes() {
+		if len(n.list) == 0 {
+			continue
 		}
-		fmt.Fprintln(bw)
+		fmt.Fprintf(bw, "\n%s:\n\n", n.title)
+		for _, j := range n.list {
+			fmt.Fprintf(bw, "- %s: %s\n", mdCell(j.Job), mdCell(j.Reason))
+		}
+		if n.more > 0 {
+			fmt.Fprintf(bw, "- (+%d more)\n", n.more)
+		}
+	}
+	if len(s.Warnings) > 0 {
+		fmt.Fprint(bw, "\nWarnings:\n\n")
+		for _, wn := range s.Warnings {
+			fmt.Fprintf(bw, "- %s\n", mdCell(wn))
+		}
 	}
 	return bw.Flush()
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -324,6 +325,16 @@ type Options struct {
 	// MaxFiles bounds the files taken from each folder given; 0 means
 	// DefaultMaxFiles. The files left out are named in a warning.
 	MaxFiles int
+	// MaxArchiveBytes caps what one archive may decompress to;
+	// 0 = DefaultMaxArchiveBytes.
+	MaxArchiveBytes int64
+	// Members, when set, reads only the archive members whose names it
+	// accepts (one job of a GitHub Actions run's logs: GitHubRunJobs).
+	Members func(name string) bool
+	// Label, when set, names the one path given in every input's path and
+	// message instead of the path itself (batch names a job's inputs by the
+	// job's name, the same on every machine).
+	Label string
 }
 
 // Walk expands paths (files, folders walked in lexical order, "-" for stdin)
@@ -334,7 +345,12 @@ type Options struct {
 // is a warning); FIFOs, sockets and devices inside folders are skipped with
 // a warning (opening a FIFO with no writer would block forever), while one
 // named on its own (`oomlens analyze <(zcat kern.log.gz)`, /dev/stdin) is
-// read once as a stream. The caller calls Cleanup.
+// read once as a stream. An archive, given or found in a folder, is read
+// member by member: its members are inputs named "archive/member". A file
+// given that is named like an archive and is none, or an archive of which
+// nothing can be read, is an error naming it; found in a folder, it is an
+// input with a warning. An archive on standard input is an error: a zip
+// cannot be read as a stream (give its path). The caller calls Cleanup.
 func Walk(paths []string, opts Options) (*Set, error) {
 	set := &Set{}
 	stdinUsed := false
@@ -342,7 +358,14 @@ func Walk(paths []string, opts Options) (*Set, error) {
 	if maxFiles <= 0 {
 		maxFiles = DefaultMaxFiles
 	}
+	if opts.Label != "" && len(paths) != 1 {
+		return set, errors.New("discover: a label names one path")
+	}
 	for _, p := range paths {
+		name := p
+		if opts.Label != "" {
+			name = opts.Label
+		}
 		if p == "-" {
 			if stdinUsed {
 				return set, errors.New("-: standard input named twice")
@@ -351,9 +374,12 @@ func Walk(paths []string, opts Options) (*Set, error) {
 			if opts.Stdin == nil {
 				return set, errors.New("-: no standard input")
 			}
-			in, err := set.fromStream("-", opts.Stdin, nil)
+			in, err := set.fromStream(name, opts.Stdin, nil)
 			if err != nil {
 				return set, err
+			}
+			if kind := ArchiveOf(in.Head); kind != "" {
+				return set, fmt.Errorf("%s: a %s archive on standard input: give its path instead (an archive is not read as a stream)", name, kind)
 			}
 			set.Inputs = append(set.Inputs, in)
 			continue
@@ -364,28 +390,56 @@ func Walk(paths []string, opts Options) (*Set, error) {
 		}
 		switch {
 		case st.IsDir():
-			w := &walker{set: set, max: maxFiles, seen: map[fileID]string{}}
+			w := &walker{set: set, max: maxFiles, seen: map[fileID]string{}, opts: opts, root: p}
 			w.dir(p)
 			if w.over > 0 {
 				set.Inputs = append(set.Inputs, &Input{Path: p, Unreadable: true, Warnings: []string{fmt.Sprintf(
 					"%s: holds more than %d files; the %d after the first %d (in lexical order) were not read", p, maxFiles, w.over, maxFiles)}})
 			}
 		case st.Mode().IsRegular():
-			set.Inputs = append(set.Inputs, openFile(p, p, st.Size()))
+			if err := set.add(name, p, st.Size(), opts); err != nil {
+				return set, err
+			}
 		default:
 			// A FIFO, a character device, a socket named on its own.
 			f, err := os.Open(p)
 			if err != nil {
 				return set, err
 			}
-			in, err := set.fromStream(p, f, f)
+			in, err := set.fromStream(name, f, f)
 			if err != nil {
 				return set, err
+			}
+			if kind := ArchiveOf(in.Head); kind != "" {
+				return set, fmt.Errorf("%s: a %s archive in a pipe or device: give a file's path instead (an archive is not read as a stream)", name, kind)
 			}
 			set.Inputs = append(set.Inputs, in)
 		}
 	}
 	return set, nil
+}
+
+// add reads the file at file, named name: an input, or the members of an
+// archive. An unreadable file is an input with a warning, unless it is named
+// like an archive: then, as an archive that is none or of which nothing can
+// be read, it is an error.
+func (s *Set) add(name, file string, size int64, opts Options) error {
+	in := openFile(name, file, size)
+	if in.Unreadable {
+		if NamedArchive(name) {
+			return fmt.Errorf("%s (named like an archive)", strings.Join(in.Warnings, "; "))
+		}
+		s.Inputs = append(s.Inputs, in)
+		return nil
+	}
+	if kind := ArchiveOf(in.Head); kind != "" {
+		return s.readArchive(name, file, kind, opts)
+	}
+	if NamedArchive(name) {
+		return fmt.Errorf("%s: named like an archive (%s), but its content is not a zip or tar archive", name, strings.Join(ArchiveSuffixes, ", "))
+	}
+	s.Inputs = append(s.Inputs, in)
+	return nil
 }
 
 // fileID identifies a file or folder across the links that lead to it.
@@ -407,6 +461,21 @@ type walker struct {
 	over  int               // files left out past max
 	seen  map[fileID]string // folders and files taken, and the path they were taken by
 	depth int
+	opts  Options
+	root  string // the folder given, which opts.Label names
+}
+
+// name is how the inputs name the file at p: its path, or under a label
+// the label and its path inside the folder given.
+func (w *walker) name(p string) string {
+	if w.opts.Label == "" {
+		return p
+	}
+	rel, err := filepath.Rel(w.root, p)
+	if err != nil {
+		return p
+	}
+	return path.Join(w.opts.Label, filepath.ToSlash(rel))
 }
 
 // dir walks the folder p (followed through links), in lexical order.
@@ -458,7 +527,9 @@ func (w *walker) dir(p string) {
 				continue
 			}
 			w.n++
-			w.set.Inputs = append(w.set.Inputs, openFile(path, path, st.Size()))
+			if err := w.set.add(w.name(path), path, st.Size(), w.opts); err != nil {
+				w.warn(w.name(path), err.Error())
+			}
 		default:
 			w.warn(path, fmt.Sprintf("%s: a %s, not a regular file: skipped (name it on its own to read it)", path, kindOfFile(st.Mode())))
 		}
@@ -499,8 +570,11 @@ func plainPathError(err error) error {
 
 // Set is the inputs of one job.
 type Set struct {
-	Inputs  []*Input
-	closers []io.Closer
+	Inputs []*Input
+	// Warnings are about reading the inputs: archive members skipped, an
+	// archive cut off.
+	Warnings []string
+	closers  []io.Closer
 }
 
 // Cleanup closes the streams the set opened.

@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,6 +86,15 @@ func FuzzJobFolder(f *testing.F) {
 		}
 		defer set.Cleanup()
 		rep, err := Analyze(set, Options{})
+		var runs *RunsError
+		if errors.As(err, &runs) {
+			// Two samples of two different runs in one folder: refused, with
+			// a message naming each run's files (a clear error, not a merge).
+			if !strings.Contains(err.Error(), "run 1:") || !strings.Contains(err.Error(), "run 2:") {
+				t.Fatalf("Analyze: a runs error that names no runs: %v", err)
+			}
+			return
+		}
 		if err != nil {
 			t.Fatalf("Analyze: %v", err)
 		}

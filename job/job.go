@@ -36,13 +36,22 @@ type Options struct {
 // Analyze is the pipeline of one job: it reads the inputs of set (Load)
 // and correlates them into the report. `oomlens analyze`, batch and the
 // end-to-end tests all run it. Missing or partial evidence is warnings in
-// the report; an error is an input that cannot be read at all.
+// the report; an error is an input that cannot be read at all, or inputs of
+// more than one run (a *RunsError: see Runs), which are never merged.
 func Analyze(set *discover.Set, opts Options) (*correlate.Report, error) {
 	ev, err := Load(set, opts)
 	if err != nil {
 		return nil, err
 	}
-	return correlate.Analyze(ev, opts.Correlate)
+	if runs := Runs(ev); len(runs) > 1 {
+		return nil, &RunsError{Runs: runs}
+	}
+	rep, err := correlate.Analyze(ev, opts.Correlate)
+	if rep != nil {
+		// What reading the inputs skipped (archive members, a cut archive).
+		rep.Warnings = append(rep.Warnings, set.Warnings...)
+	}
+	return rep, err
 }
 
 // Load parses every input of set into evidence, each with the formats its

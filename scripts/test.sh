@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use: the real pytest, xdist, xarray and psutil for
 # the plugin, the leaking suite and the captures; chromium for the HTML report
 # test and cmark-gfm (GitHub's Markdown renderer) for the Markdown one; xz and
-# zstd for the compression fixtures.
+# zstd for the compression fixtures; g++ for DuckDB's driver (cgo), which the
+# nested module tests/duckdb uses to query batch's Parquet files.
 need=()
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
 /usr/bin/python3 -c 'import xdist' 2>/dev/null || need+=(python3-pytest-xdist)
@@ -32,6 +33,7 @@ command -v cmark-gfm >/dev/null 2>&1 || need+=(cmark-gfm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "test.sh: installing ${need[*]}" >&2
@@ -46,6 +48,9 @@ start=$(date +%s)
 go mod download
 go vet ./...
 go test -count=1 "$@" ./...
+# A module of its own, so that the oomlens module and binary stay pure Go:
+# DuckDB reads the Parquet files of 'oomlens batch --parquet'.
+(cd tests/duckdb && go mod download && CGO_ENABLED=1 go vet ./... && CGO_ENABLED=1 go test -count=1 "$@" ./...)
 /usr/bin/python3 -m pytest -q -p no:cacheprovider contrib/pytest
 # Every fuzz target for 50 inputs beyond its seeds (about as long again as
 # building it: the budget below), so a crash on a new shape is seen in CI

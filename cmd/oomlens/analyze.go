@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -178,6 +179,10 @@ func analyzeAndRender(cmd *cobra.Command, paths []string, o *analyzeOptions) err
 		return err
 	}
 	rep, err := job.Analyze(set, o.job)
+	var runs *job.RunsError
+	if errors.As(err, &runs) {
+		return fmt.Errorf("%w\nanalyze reads one run: give it each run's inputs on their own, or give 'oomlens batch' one folder or archive per run to analyse them all and rank the tests across them", err)
+	}
 	if err != nil {
 		return err
 	}

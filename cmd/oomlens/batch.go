@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/oomlens/oomlens/batch"
+	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/report"
 )
 
@@ -25,6 +26,7 @@ type batchOptions struct {
 	out         string
 	jsonl       string
 	shard       string
+	parquet     string
 	workers     int
 	maxJobBytes int64
 }
@@ -35,20 +37,27 @@ func newBatchCmd() *cobra.Command {
 		Use:   "batch PATH...",
 		Short: "Analyse many archived jobs and rank the tests that keep leaking",
 		Long: `Analyse many failed jobs at once. A job is a folder of input files or an archive
-of one (.tar, .tar.gz/.tgz, .tar.zst, .zip; members may be .gz/.zst/.xz too).
-A PATH that holds input files directly is one job; otherwise each of its
-entries (folder or archive) is a job, named by its path relative to PATH.
+of one (.zip, .tar, .tar.gz/.tgz, .tar.zst, .tar.xz; members may be
+.gz/.zst/.xz too). A PATH that holds input files and no folders or archives
+is one job; otherwise each of its folders and archives is a job, named by its
+path relative to PATH, and a file beside them is skipped with a warning. A
+GitHub Actions run-logs zip is one job per job of the run. An archive that
+cannot be read is an unreadable job, listed with its reason.
 
 Every job is analysed as 'oomlens analyze' would, in parallel. --jsonl writes
 one JSON line per job (the report, "oomlens/report/v1", plus "job"); the
-summary ranks tests by how many jobs named them as leakers and as victims.
+summary (--format json: "oomlens/batch-summary/v2") ranks tests by how many
+jobs named them as leakers and as victims, with the median and largest
+memory they kept. --parquet DIR writes jobs.parquet and findings.parquet for
+an engine that queries many batches (docs/batch-format.md).
 Output order is the same whatever the parallelism. The Go collector runs at
 GOGC=200 with a soft memory limit of half the machine's memory, trading ~20 MB
 for ~18% less CPU; set GOGC or GOMEMLIMIT to choose otherwise.
 
-To spread the work over machines, run each with --shard i/n and --jsonl, then
-merge the lines with 'oomlens aggregate': the merged summary equals the
-unsharded one byte for byte.
+To spread the work over machines, run each with --shard i/n (or --shard auto
+in a Kubernetes Indexed Job) and --jsonl or --parquet, then merge the lines
+with 'oomlens aggregate' (the merged summary equals the unsharded one byte for
+byte) or query the Parquet files of every shard together.
 
 ` + exitCodesHelp,
 		Example: `  # every job under archive/, the summary as Markdown
@@ -69,9 +78,11 @@ unsharded one byte for byte.
 	f.StringVarP(&o.out, "output", "o", "", "write the summary to FILE instead of standard output")
 	cmd.RegisterFlagCompletionFunc("format", completeValues(batch.SummaryFormats()...))
 	f.StringVar(&o.jsonl, "jsonl", "", "write one JSON line per job to FILE (- for standard output)")
-	f.StringVar(&o.shard, "shard", "", "take only shard i of n (i/n, 1 <= i <= n), chosen by a hash of the job name")
+	f.StringVar(&o.parquet, "parquet", "", "write jobs.parquet and findings.parquet into DIR (created if missing), for DuckDB, BigQuery or Spark")
+	f.StringVar(&o.shard, "shard", "", "take only shard i of n (i/n, 1 <= i <= n), chosen by a hash of the job name; auto: from a Kubernetes Indexed Job's JOB_COMPLETION_INDEX and OOMLENS_SHARDS")
+	f.BoolVar(&o.analyze.failOnLeak, "fail-on-leak", false, "exit 3 when any job named leaks")
 	f.IntVarP(&o.workers, "jobs", "j", runtime.NumCPU(), "jobs analysed in parallel")
-	f.Int64Var(&o.maxJobBytes, "max-job-bytes", batch.DefaultMaxJobBytes, "cap on the bytes decompressed for one archived job (against decompression bombs)")
+	f.Int64Var(&o.maxJobBytes, "max-job-bytes", discover.DefaultMaxArchiveBytes, "cap on the bytes decompressed for one archived job (against decompression bombs)")
 	o.analyze.addFlags(f)
 	return cmd
 }
@@ -87,13 +98,17 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 	shardI, shardN := 1, 1
 	if o.shard != "" {
 		var err error
-		if shardI, shardN, err = batch.ParseShard(o.shard); err != nil {
+		if shardI, shardN, err = batch.ParseShard(o.shard, os.Getenv); err != nil {
 			return usageError{err}
 		}
 	}
-	all, err := batch.FindJobs(args)
+	stderr := cmd.ErrOrStderr()
+	all, warnings, err := batch.FindJobs(args)
 	if err != nil {
 		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "oomlens: warning: %s\n", w)
 	}
 	jobs := all
 	if shardN > 1 {
@@ -118,9 +133,14 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 		// normalised) and a newline, from a pooled buffer: no copy per line.
 		enc = json.NewEncoder(lines)
 	}
+	var pq *batch.ParquetWriter
+	if o.parquet != "" {
+		if pq, err = batch.NewParquetWriter(o.parquet, version); err != nil {
+			return err
+		}
+	}
 	bar := newProgress(cmd.ErrOrStderr(), len(jobs))
 	agg := batch.NewAggregator()
-	stderr := cmd.ErrOrStderr()
 	err = batch.Run(cmd.Context(), jobs, batch.Options{Workers: o.workers, MaxJobBytes: o.maxJobBytes, Analyze: o.analyze.job}, func(r batch.Result) error {
 		if bar != nil {
 			bar.Add(1)
@@ -132,6 +152,11 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 				bar.Clear()
 			}
 			fmt.Fprintf(stderr, "oomlens: warning: job %s: %v\n", r.Job.Name, r.Err)
+		}
+		if pq != nil {
+			if err := pq.Add(r); err != nil {
+				return err
+			}
 		}
 		if lines == nil {
 			return nil
@@ -147,14 +172,28 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 		fmt.Fprintln(stderr)
 	}
 	if err != nil {
+		if pq != nil {
+			pq.Abort()
+		}
 		return err
+	}
+	if pq != nil {
+		if err := pq.Close(); err != nil {
+			return err
+		}
 	}
 	if lines != nil {
 		if err := lines.Flush(); err != nil {
 			return err
 		}
 	}
-	return writeSummary(cmd, agg.Summary(), o.format, o.out)
+	if err := writeSummary(cmd, agg.Summary(), o.format, o.out); err != nil {
+		return err
+	}
+	if o.analyze.failOnLeak && agg.HasLeaks() {
+		return exitCodeError{exitLeak}
+	}
+	return nil
 }
 
 func newAggregateCmd() *cobra.Command {
@@ -164,6 +203,10 @@ func newAggregateCmd() *cobra.Command {
 		Short: "Merge the JSON lines of batch shards into one summary",
 		Long: `Merge the --jsonl output of several 'oomlens batch --shard i/n' runs (or of
 any batches) into one summary, the same as one unsharded batch would print.
+Each job counts once (a job given again is a warning in the summary); lines
+of another report schema are refused; a last line cut off (the writer was
+stopped) is skipped with a warning and the lines before it count. For many
+machines' batches, query their --parquet files with an engine instead.
 
 ` + exitCodesHelp,
 		Example: `  oomlens aggregate shard-1.jsonl shard-2.jsonl

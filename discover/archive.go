@@ -1,0 +1,414 @@
+package discover
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/oomlens/oomlens/decompress"
+)
+
+// Archives are read here, for analyze and batch alike: a job is often
+// handed over as one file (a CI artifact .zip, a .tar.gz of the job's
+// folder). What is an archive comes from the content: a zip's local file
+// header or end record (APPNOTE.TXT 4.3.7, 4.3.16), a POSIX or GNU tar
+// header (magic "ustar" at offset 257), plain or compressed (gzip, zstd, xz).
+// A file whose name says archive (ArchiveSuffixes) and whose content is none
+// is an error naming it, never an input that nothing recognises.
+
+// DefaultMaxArchiveBytes caps the bytes decompressed from one archive.
+const DefaultMaxArchiveBytes = 1 << 30
+
+// ErrTooLarge is returned when an archive decompresses to more than its cap:
+// a decompression bomb, or a job larger than the user allowed.
+var ErrTooLarge = errors.New("decompresses to more than the cap on one archive (batch --max-job-bytes)")
+
+// ArchiveSuffixes are the file names that claim an archive.
+var ArchiveSuffixes = []string{".zip", ".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst", ".tar.xz", ".txz"}
+
+// NamedArchive reports whether name ends in one of ArchiveSuffixes.
+func NamedArchive(name string) bool {
+	lower := strings.ToLower(name)
+	for _, s := range ArchiveSuffixes {
+		if strings.HasSuffix(lower, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Archive kinds, as ArchiveOf names them.
+const (
+	ArchiveZip = "zip"
+	ArchiveTar = "tar" // plain or compressed (Input.Compression)
+)
+
+// ArchiveOf names the archive whose decompressed head is head: ArchiveZip,
+// ArchiveTar, or "" for none.
+func ArchiveOf(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return ArchiveZip
+	case len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar")):
+		return ArchiveTar
+	}
+	return ""
+}
+
+// IsArchive reports whether the file at p is an archive, by its content,
+// or one named so (read as an archive, it is then reported as a damaged
+// one, never taken for an input).
+func IsArchive(p string) (bool, error) {
+	if NamedArchive(p) {
+		return true, nil
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return false, err
+	}
+	in := openFile(p, p, st.Size())
+	if in.Unreadable {
+		return false, nil // an input, reported as such when read
+	}
+	return ArchiveOf(in.Head) != "", nil
+}
+
+// archiveReader reads the members of one archive into inputs.
+type archiveReader struct {
+	name     string // the archive, as every message names it
+	budget   int64
+	members  func(string) bool
+	inputs   []*Input
+	warnings []string
+	failed   []string
+}
+
+func (a *archiveReader) warnf(format string, args ...any) {
+	a.warnings = append(a.warnings, a.name+": "+fmt.Sprintf(format, args...))
+}
+
+// readArchive reads the archive in file (of kind, named name in messages)
+// into inputs named name/member. Members that would escape the archive
+// (absolute paths, `..`) and links are skipped with a warning; they are
+// never followed or written anywhere. Damage after some members were read
+// is a warning (the rest of the job stands); an archive of which nothing can
+// be read is an error.
+func (s *Set) readArchive(name, file, kind string, opts Options) error {
+	a := &archiveReader{name: name, budget: opts.MaxArchiveBytes, members: opts.Members}
+	if a.budget <= 0 {
+		a.budget = DefaultMaxArchiveBytes
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	defer f.Close()
+	if kind == ArchiveZip {
+		err = a.readZip(f)
+	} else {
+		err = a.readTar(f)
+	}
+	if err == nil && len(a.inputs) == 0 && len(a.failed) > 0 {
+		err = fmt.Errorf("no member could be read: %s", a.failed[0])
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	s.Inputs = append(s.Inputs, a.inputs...)
+	s.Warnings = append(s.Warnings, a.warnings...)
+	return nil
+}
+
+// safeName reports whether an archive member's name stays inside the
+// archive: relative, with no `..` element.
+func safeName(name string) bool {
+	if name == "" || strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`) || strings.Contains(name, `:\`) {
+		return false
+	}
+	for _, el := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if el == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *archiveReader) readZip(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("zip: %w", err)
+	}
+	if len(zr.File) == 0 {
+		// An empty archive is only its end record; a local file header at
+		// the start means members the central directory does not list.
+		head := make([]byte, 4)
+		if n, _ := f.ReadAt(head, 0); n == 4 && bytes.Equal(head, []byte("PK\x03\x04")) {
+			return errors.New("zip: the central directory lists no member, but the archive starts with one: damaged")
+		}
+	}
+	if a.members == nil {
+		if run := gitHubRunJobs(zr.File); run != nil {
+			// A GitHub Actions run's logs: each job once, from its whole
+			// log (its step logs repeat it) or its step logs.
+			read := map[string]bool{}
+			for _, j := range run {
+				for _, m := range j.Members {
+					read[m] = true
+				}
+			}
+			a.members = func(name string) bool { return read[name] }
+		}
+	}
+	for _, m := range zr.File {
+		if m.FileInfo().IsDir() || (a.members != nil && !a.members(m.Name)) {
+			continue
+		}
+		if !safeName(m.Name) {
+			a.warnf("member %q escapes the archive: skipped", m.Name)
+			continue
+		}
+		if m.Mode()&os.ModeSymlink != 0 || !m.Mode().IsRegular() {
+			a.warnf("member %q is a link or special file: skipped", m.Name)
+			continue
+		}
+		rc, err := m.Open()
+		if err != nil {
+			a.fail(m.Name, err)
+			continue
+		}
+		err = a.add(m.Name, rc, int64(min(m.UncompressedSize64, 1<<62)))
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fail records a member that could not be read at all.
+func (a *archiveReader) fail(member string, err error) {
+	msg := fmt.Sprintf("member %q: %v", member, err)
+	a.failed = append(a.failed, msg)
+	a.warnf("%s: skipped", msg)
+}
+
+func (a *archiveReader) readTar(f *os.File) error {
+	rc, _, err := decompress.NewReader(f)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if len(a.inputs) > 0 {
+				a.warnf("archive cut off or damaged after %d members: %v", len(a.inputs), err)
+				return nil
+			}
+			return fmt.Errorf("tar: %w", err)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir, tar.TypeXGlobalHeader:
+			continue
+		case tar.TypeReg, tar.TypeRegA:
+		default:
+			a.warnf("member %q is a link or special file: skipped", h.Name)
+			continue
+		}
+		if a.members != nil && !a.members(h.Name) {
+			continue
+		}
+		if !safeName(h.Name) {
+			a.warnf("member %q escapes the archive: skipped", h.Name)
+			continue
+		}
+		if err := a.add(h.Name, tr, h.Size); err != nil {
+			return err
+		}
+	}
+}
+
+// maxPresize bounds the buffer made for a member from the size its archive
+// declares, which may lie; a larger member grows its buffer as it is read.
+const maxPresize = 64 << 20
+
+// readAll reads r to its end into a buffer made for size bytes (+1, so that
+// the end is seen without growing it).
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	buf := make([]byte, 0, max(size, 0)+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// add reads one member, undoes its own compression within the budget, and
+// reads its head. size is the size the archive declares for it (a hint: it
+// sizes the buffer of a plain member, which is then read with no copy
+// beyond the one into that buffer).
+func (a *archiveReader) add(name string, r io.Reader, size int64) error {
+	name = path.Clean(strings.ReplaceAll(name, `\`, "/"))
+	if path.Base(name)[0] == '.' {
+		return nil
+	}
+	// The magic bytes tell a compressed member; they are read again below.
+	var magic [decompress.MagicBytes]byte
+	n, err := io.ReadFull(r, magic[:])
+	switch err {
+	case nil:
+		r = io.MultiReader(bytes.NewReader(magic[:]), r)
+	case io.EOF, io.ErrUnexpectedEOF:
+		r = bytes.NewReader(magic[:n]) // the whole member
+	default:
+		// the read below reports it, after the bytes before it
+		r = io.MultiReader(bytes.NewReader(magic[:n]), errReader{err})
+	}
+	var data []byte
+	if decompress.Of(magic[:n]) == decompress.None {
+		data, err = readAll(io.LimitReader(r, a.budget+1), min(size, a.budget, maxPresize))
+	} else {
+		dr, _, derr := decompress.NewReader(r)
+		if derr != nil {
+			a.fail(name, derr)
+			return nil
+		}
+		data, err = readAll(io.LimitReader(dr, a.budget+1), 0)
+		dr.Close()
+	}
+	if int64(len(data)) > a.budget {
+		return ErrTooLarge
+	}
+	a.budget -= int64(len(data))
+	if err != nil {
+		if len(data) == 0 {
+			a.fail(name, err)
+			return nil
+		}
+		a.warnf("member %q cut off: %v (kept the %d bytes read)", name, err, len(data))
+	}
+	in, err := FromBytes(a.name+"/"+name, data)
+	if err != nil {
+		a.fail(name, err)
+		return nil
+	}
+	a.inputs = append(a.inputs, in)
+	return nil
+}
+
+// ArchiveJob is one job of an archive that holds several: its name and the
+// members that are its inputs.
+type ArchiveJob struct {
+	Name    string
+	Members []string
+}
+
+// gitHubJobLog is a top-level job log of a GitHub Actions run-logs zip:
+// "3_build (3.11).txt" (an ordinal, or the negative id of the old service).
+// gitHubStepLog is a step's log, in a folder named after the job:
+// "build (3.11)/4_Run tests.txt". Layout as the REST API's "download
+// workflow run logs" serves it, and as GitHub's own CLI reads it
+// (cli/cli pkg/cmd/run/view/logs.go).
+var (
+	gitHubJobLog  = regexp.MustCompile(`^(-?\d+)_(.+)\.txt$`)
+	gitHubStepLog = regexp.MustCompile(`^([^/]+)/(\d+)_.*\.txt$`)
+)
+
+// GitHubRunJobs reads the listing of the zip at p and, when it is the logs
+// of a GitHub Actions workflow run (every member a job log "N_job.txt" or a
+// step log "job/N_step.txt"), returns each job of the run: its top-level
+// log, which holds every step, or its step logs in step order when the
+// top-level one is missing. It returns nil for any other archive or what
+// is no zip (the archive reader reports that).
+func GitHubRunJobs(p string) []ArchiveJob {
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		return nil
+	}
+	defer zr.Close()
+	return gitHubRunJobs(zr.File)
+}
+
+// gitHubRunJobs is GitHubRunJobs over a zip's listing.
+func gitHubRunJobs(files []*zip.File) []ArchiveJob {
+	type job struct {
+		order int
+		top   string
+		steps map[int]string
+	}
+	jobs := map[string]*job{}
+	get := func(name string) *job {
+		j := jobs[name]
+		if j == nil {
+			j = &job{order: len(jobs), steps: map[int]string{}}
+			jobs[name] = j
+		}
+		return j
+	}
+	for _, f := range files {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		if m := gitHubStepLog.FindStringSubmatch(f.Name); m != nil {
+			n, _ := strconv.Atoi(m[2])
+			get(m[1]).steps[n] = f.Name
+			continue
+		}
+		if m := gitHubJobLog.FindStringSubmatch(f.Name); m != nil && !strings.Contains(f.Name, "/") {
+			j := get(m[2])
+			if j.top != "" {
+				return nil // two logs of one job name: not the layout
+			}
+			j.top = f.Name
+			continue
+		}
+		return nil
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	out := make([]ArchiveJob, 0, len(jobs))
+	for name, j := range jobs {
+		aj := ArchiveJob{Name: name}
+		if j.top != "" {
+			aj.Members = []string{j.top}
+		} else {
+			nums := make([]int, 0, len(j.steps))
+			for n := range j.steps {
+				nums = append(nums, n)
+			}
+			sort.Ints(nums)
+			for _, n := range nums {
+				aj.Members = append(aj.Members, j.steps[n])
+			}
+		}
+		out = append(out, aj)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}

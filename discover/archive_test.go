@@ -1,0 +1,291 @@
+package discover
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+const pytestLine = "tests/test_a.py::test_one PASSED [ 50%]\ntests/test_a.py::test_two "
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+type member struct {
+	name string
+	data []byte
+	link bool
+}
+
+func tarBytes(t *testing.T, comp string, members []member) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, m := range members {
+		h := &tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}
+		if m.link {
+			h = &tar.Header{Name: m.name, Linkname: "/etc/passwd", Typeflag: tar.TypeSymlink}
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if !m.link {
+			tw.Write(m.data)
+		}
+	}
+	tw.Close()
+	out := buf.Bytes()
+	switch comp {
+	case "gz":
+		out = gz(out)
+	case "zst":
+		var zb bytes.Buffer
+		zw, _ := zstd.NewWriter(&zb)
+		zw.Write(out)
+		zw.Close()
+		out = zb.Bytes()
+	case "xz":
+		var xb bytes.Buffer
+		xw, _ := xz.NewWriter(&xb)
+		xw.Write(out)
+		xw.Close()
+		out = xb.Bytes()
+	}
+	return out
+}
+
+func zipBytes(t *testing.T, members []member) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, m := range members {
+		h := &zip.FileHeader{Name: m.name, Method: zip.Deflate}
+		if m.link {
+			h.SetMode(os.ModeSymlink | 0o777)
+		}
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(m.data)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func write(t *testing.T, p string, b []byte) string {
+	t.Helper()
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestWalkReadsArchives(t *testing.T) {
+	dir := t.TempDir()
+	members := []member{
+		{name: "logs/kern.log.gz", data: gz([]byte(kernelLine))},
+		{name: "pytest.log", data: []byte(pytestLine)},
+		{name: "../../etc/evil", data: []byte("x")},
+		{name: "/abs/evil", data: []byte("x")},
+		{name: "link", link: true},
+	}
+	files := map[string][]byte{
+		"job.tar":     tarBytes(t, "", members),
+		"job.tar.gz":  tarBytes(t, "gz", members),
+		"job.tgz":     tarBytes(t, "gz", members),
+		"job.tar.zst": tarBytes(t, "zst", members),
+		"job.tar.xz":  tarBytes(t, "xz", members),
+		"job.zip":     zipBytes(t, members),
+		"artifact":    zipBytes(t, members), // the content says archive, not the name
+	}
+	for name, b := range files {
+		p := write(t, filepath.Join(dir, name), b)
+		set, err := Walk([]string{p}, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(set.Inputs) != 2 {
+			t.Fatalf("%s: %d inputs, want 2", name, len(set.Inputs))
+		}
+		k, py := set.Inputs[0], set.Inputs[1]
+		if k.Path != p+"/logs/kern.log.gz" || !bytes.Equal(k.Head, []byte(kernelLine)) {
+			t.Errorf("%s: kernel member %s %q", name, k.Path, k.Head)
+		}
+		if py.Path != p+"/pytest.log" || string(py.Head) != pytestLine {
+			t.Errorf("%s: pytest member %s %q", name, py.Path, py.Head)
+		}
+		warn := strings.Join(set.Warnings, "\n")
+		for _, w := range []string{`"../../etc/evil" escapes`, `"/abs/evil" escapes`, `"link" is a link`} {
+			if !strings.Contains(warn, w) {
+				t.Errorf("%s: no warning %q in\n%s", name, w, warn)
+			}
+		}
+	}
+	// An archive in a folder is read as part of it, and a label names it.
+	os.Mkdir(filepath.Join(dir, "job"), 0o755)
+	write(t, filepath.Join(dir, "job", "ci.log"), []byte(pytestLine))
+	write(t, filepath.Join(dir, "job", "artifacts.zip"), zipBytes(t, members[:1]))
+	set, err := Walk([]string{filepath.Join(dir, "job")}, Options{Label: "my-job"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, in := range set.Inputs {
+		paths = append(paths, in.Path)
+	}
+	if want := []string{"my-job/artifacts.zip/logs/kern.log.gz", "my-job/ci.log"}; !reflect.DeepEqual(paths, want) {
+		t.Errorf("paths %q, want %q", paths, want)
+	}
+}
+
+// brokenCentralDirectory is a zip whose end record lists one entry more
+// than its central directory holds.
+func brokenCentralDirectory(t *testing.T) []byte {
+	b := zipBytes(t, []member{{name: "kern.log", data: []byte(kernelLine)}})
+	end := bytes.LastIndex(b, []byte("PK\x05\x06"))
+	binary.LittleEndian.PutUint16(b[end+8:], 2)  // entries on this disk
+	binary.LittleEndian.PutUint16(b[end+10:], 2) // entries in all
+	return b
+}
+
+// emptiedCentralDirectory keeps the members but says the directory is empty.
+func emptiedCentralDirectory(t *testing.T) []byte {
+	b := zipBytes(t, []member{{name: "kern.log", data: []byte(kernelLine)}})
+	end := bytes.LastIndex(b, []byte("PK\x05\x06"))
+	binary.LittleEndian.PutUint16(b[end+8:], 0)
+	binary.LittleEndian.PutUint16(b[end+10:], 0)
+	binary.LittleEndian.PutUint32(b[end+12:], 0)           // directory size
+	binary.LittleEndian.PutUint32(b[end+16:], uint32(end)) // directory offset: the end record
+	return b
+}
+
+// TestWalkDamagedArchivesAreErrors: an archive nothing can be read from,
+// or a file named like one that is none, is an error naming the file, never
+// a job with no evidence.
+func TestWalkDamagedArchivesAreErrors(t *testing.T) {
+	dir := t.TempDir()
+	random := make([]byte, 4096)
+	rand.New(rand.NewSource(1)).Read(random)
+	gzRandom := append([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3}, random...)
+	full := tarBytes(t, "gz", []member{{name: "kern.log", data: bytes.Repeat([]byte(kernelLine), 200)}})
+	for name, b := range map[string][]byte{
+		"random.tgz":        random,
+		"random.zip":        random,
+		"random.tar.zst":    random,
+		"gzip-garbage.tgz":  gzRandom,
+		"bad.zip":           []byte("PK\x03\x04 this is not a zip"),
+		"count.zip":         brokenCentralDirectory(t),
+		"emptied-dir.zip":   emptiedCentralDirectory(t),
+		"cut-in-header.tgz": full[:30],
+		"text.tar.gz":       gz([]byte(kernelLine)), // a gzipped log is no tar
+	} {
+		p := write(t, filepath.Join(dir, name), b)
+		set, err := Walk([]string{p}, Options{})
+		if err == nil {
+			t.Errorf("%s: no error; %d inputs", name, len(set.Inputs))
+			continue
+		}
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: error does not name the file: %v", name, err)
+		}
+	}
+}
+
+// TestWalkCutArchiveKeepsWhatWasRead: a .tar.gz cut after its first member
+// keeps that member and warns of the cut.
+func TestWalkCutArchiveKeepsWhatWasRead(t *testing.T) {
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("x"), 1<<20)
+	full := tarBytes(t, "gz", []member{{name: "kern.log", data: []byte(kernelLine)}, {name: "big.log", data: big}, {name: "after.log", data: big}})
+	p := write(t, filepath.Join(dir, "cut.tar.gz"), full[:len(full)/2])
+	set, err := Walk([]string{p}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Inputs) < 1 || set.Inputs[0].Path != p+"/kern.log" {
+		t.Fatalf("inputs %d", len(set.Inputs))
+	}
+	if w := strings.Join(set.Warnings, "\n"); !strings.Contains(w, "cut off") || !strings.Contains(w, p) {
+		t.Errorf("warnings %q", w)
+	}
+}
+
+func TestWalkCapsDecompression(t *testing.T) {
+	dir := t.TempDir()
+	bomb := gz(make([]byte, 8<<20)) // 8 MiB of zeros, a few KiB compressed
+	p := write(t, filepath.Join(dir, "bomb.zip"), zipBytes(t, []member{{name: "big.log.gz", data: bomb}}))
+	_, err := Walk([]string{p}, Options{MaxArchiveBytes: 1 << 20})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("bomb: err = %v, want ErrTooLarge naming the file", err)
+	}
+	if _, err := Walk([]string{p}, Options{MaxArchiveBytes: 16 << 20}); err != nil {
+		t.Fatalf("under the cap: %v", err)
+	}
+}
+
+// TestGitHubRunJobs reads the layout GitHub serves for a workflow run's
+// logs: a top-level log per job, and a folder of step logs per job, with
+// some step folders or top-level logs missing.
+func TestGitHubRunJobs(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, filepath.Join(dir, "logs_123.zip"), zipBytes(t, []member{
+		{name: "0_lint.txt", data: []byte("lint\n")},
+		{name: "1_test (3.11).txt", data: []byte(pytestLine)},
+		{name: "test (3.11)/1_Set up job.txt", data: []byte("x\n")},
+		{name: "test (3.11)/12_Run tests.txt", data: []byte(pytestLine)},
+		{name: "test (3.11)/2_Run actionscheckout@v4.txt", data: []byte("x\n")},
+		{name: "test (3.12)/1_Set up job.txt", data: []byte("x\n")},
+		{name: "test (3.12)/3_Run tests.txt", data: []byte(pytestLine)},
+	}))
+	got := GitHubRunJobs(p)
+	want := []ArchiveJob{
+		{Name: "lint", Members: []string{"0_lint.txt"}},
+		{Name: "test (3.11)", Members: []string{"1_test (3.11).txt"}},
+		{Name: "test (3.12)", Members: []string{"test (3.12)/1_Set up job.txt", "test (3.12)/3_Run tests.txt"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("jobs %+v\nwant %+v", got, want)
+	}
+	set, err := Walk([]string{p}, Options{Members: func(m string) bool { return m == "test (3.12)/3_Run tests.txt" }})
+	if err != nil || len(set.Inputs) != 1 || set.Inputs[0].Path != p+"/test (3.12)/3_Run tests.txt" {
+		t.Fatalf("members: %v, %+v", err, set)
+	}
+	// Any other member: an archive of one job.
+	other := write(t, filepath.Join(dir, "job.zip"), zipBytes(t, []member{{name: "0_lint.txt"}, {name: "kern.log"}}))
+	if jobs := GitHubRunJobs(other); jobs != nil {
+		t.Errorf("an archive with kern.log read as a run: %+v", jobs)
+	}
+}
+
+// TestWalkGitHubRunLogs: given whole to analyze, a run's logs zip is read
+// one log per job, never a job's whole log and its step logs both (which
+// would be the job's pytest session twice).
+func TestWalkGitHubRunLogs(t *testing.T) {
+	p := write(t, filepath.Join(t.TempDir(), "logs_9.zip"), zipBytes(t, []member{
+		{name: "0_test.txt", data: []byte(pytestLine)},
+		{name: "test/1_Set up job.txt", data: []byte("x\n")},
+		{name: "test/3_Run tests.txt", data: []byte(pytestLine)},
+	}))
+	set, err := Walk([]string{p}, Options{})
+	if err != nil || len(set.Inputs) != 1 || set.Inputs[0].Path != p+"/0_test.txt" {
+		t.Fatalf("%v, %+v", err, set)
+	}
+}
