@@ -198,6 +198,9 @@ func (p *parser) flush() {
 // finish closes what is open and orders the result.
 func (p *parser) finish(lines int) *Log {
 	p.flush()
+	if p.cur != nil && p.cur.anchorPrio == 0 {
+		p.cur = nil // see closeCur
+	}
 	if p.cur != nil {
 		first := p.cur.ev.FirstLine
 		p.closeCur("no Killed process line: the input ends inside the record (cut off)")

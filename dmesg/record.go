@@ -162,7 +162,65 @@ func (p *parser) keyLine(line, last int, t string, st stamp) {
 		p.tableHeader(line, last, t, st)
 	case p.cur != nil:
 		p.recordLine(line, last, t, st)
+	case strings.HasPrefix(t, "Memory cgroup stats for "):
+		// It opens a record only for the lines that follow it (a task
+		// table cut from its header): alone, it is dropped (closeCur).
+		p.cur = newBuilder()
+		p.cur.lastSt = st
+		p.statsHeader(line, last, t, st)
+	case isBanner(t):
+		p.panicBanner(last, t)
 	}
+}
+
+// isBanner: the stack dump's banner, `CPU: 3 PID: 724 Comm: x Tainted: …`
+// (lib/dump_stack.c, 3.x on) or `Pid: 4373, comm: x Not tainted …` (2.6.x).
+func isBanner(t string) bool {
+	return strings.HasPrefix(t, "CPU: ") && strings.Contains(t, " PID: ") || strings.HasPrefix(t, "Pid: ")
+}
+
+// bannerTask reads the pid and comm of a banner (see isBanner). The comm
+// (at most 15 bytes, it may hold spaces) runs to ` Tainted:`, ` Not
+// tainted` or the end of the line.
+func bannerTask(t string) (int, string) {
+	var r string
+	if strings.HasPrefix(t, "Pid: ") {
+		r = t[len("Pid: "):]
+	} else {
+		r = t[strings.Index(t, " PID: ")+len(" PID: "):]
+	}
+	pid := leadingInt(r)
+	_, c, ok := strings.Cut(r, "omm: ")
+	if !ok {
+		return pid, ""
+	}
+	for _, end := range []string{" Tainted:", " Not tainted"} {
+		if i := strings.Index(c, end); i >= 0 {
+			c = c[:i]
+		}
+	}
+	return pid, strings.TrimSpace(c)
+}
+
+// panicBanner reads the banner panic() prints right after `Kernel panic -
+// not syncing: …` (or `Out of memory and no killable processes...`): the
+// stack it dumps is the task that called the OOM killer, the record's
+// invoker when the record did not show it.
+func (p *parser) panicBanner(last int, t string) {
+	n := len(p.log.Events) - 1
+	if n < 0 {
+		return
+	}
+	ev := &p.log.Events[n]
+	if ev.Kind != KindKernelOOMKill || ev.Outcome != OutcomePanic && ev.Outcome != OutcomeNoKillable || ev.TriggerPID != 0 || last-ev.LastLine > 4 {
+		return
+	}
+	pid, comm := bannerTask(t)
+	ev.TriggerPID = pid
+	if ev.TriggerComm == "" {
+		ev.TriggerComm = comm
+	}
+	ev.LastLine = last
 }
 
 // isOOMPanic: a panic because of memory: panic_on_oom (`Out of memory:
@@ -240,7 +298,9 @@ func (p *parser) subLine(line, last int, t string, st stamp) bool {
 			return true
 		}
 	case subTable:
-		if strings.HasPrefix(t, "[") && p.tableRow(line, t) {
+		// A row the syslog daemon mangled (lost messages glue two rows
+		// together: `…  0     p-fpm`) is skipped; the table goes on.
+		if strings.HasPrefix(t, "[") && (p.tableRow(line, t) || isRowShape(t)) {
 			b.touch(last, st)
 			return true
 		}
@@ -249,6 +309,12 @@ func (p *parser) subLine(line, last int, t string, st stamp) bool {
 	}
 	b.sub = subNone
 	return false
+}
+
+// isRowShape: `[ digits ]` then more text, the start of a dump_tasks row.
+func isRowShape(t string) bool {
+	end := strings.IndexByte(t, ']')
+	return end > 1 && allDigits(strings.TrimSpace(t[1:end])) && strings.TrimSpace(t[1:end]) != ""
 }
 
 // splitSummary joins the rest of an oom-kill: summary that a missing
@@ -365,15 +431,17 @@ func (p *parser) recordLine(line, last int, t string, st stamp) {
 		if b.ev.MemsAllowed == "" {
 			b.ev.MemsAllowed = strings.TrimSpace(ma)
 		}
-	case strings.HasPrefix(t, "CPU: ") && strings.Contains(t, " PID: "):
+	case isBanner(t):
 		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
-			b.ev.TriggerPID = leadingInt(t[strings.Index(t, " PID: ")+len(" PID: "):])
-		}
-	case strings.HasPrefix(t, "Pid: "):
-		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
-			b.ev.TriggerPID = leadingInt(t[len("Pid: "):])
+			b.ev.TriggerPID, _ = bannerTask(t)
 		}
 	case strings.HasPrefix(t, "Tasks state"):
+	case isRowShape(t):
+		// a task-table row after a line the syslog daemon mangled, or
+		// after a lost table header: the table goes on
+		if b.tableCols != nil && p.tableRow(line, t) {
+			b.sub = subTable
+		}
 	case b.sub == subMemInfo && p.memInfo(b, t):
 	default:
 		return
@@ -404,6 +472,7 @@ func (p *parser) statsHeader(line, last int, t string, st stamp) {
 		return
 	}
 	b.ev.MemcgStatsPath = path
+	b.ev.MemcgOOM = true
 	b.key(line, last, st, "")
 	for _, f := range strings.Fields(vals) {
 		k, v, ok := strings.Cut(f, ":")
@@ -919,6 +988,11 @@ func (p *parser) closeCur(reason string) {
 		return
 	}
 	p.cur = nil
+	if b.anchorPrio == 0 {
+		// only lines that belong to a record (a `Memory cgroup stats
+		// for` line left by a grep): not a record
+		return
+	}
 	ev := &b.ev
 	if ev.Outcome == OutcomePanic || ev.Outcome == OutcomeNoKillable {
 		ev.Partial = !ev.HasHeader
