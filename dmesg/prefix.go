@@ -130,42 +130,7 @@ func (c clock) cutPrefix(line string) prefixed {
 			out.stamped = true
 		}
 	}
-	// Clock stamps.
-	if t, basis, rest, ok := c.cutISO(s); ok {
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		if msg, ok := cutVMwareLog(rest); ok {
-			s = msg
-		} else {
-			s = cutSyslogHost(cutGitLabStream(rest), &out)
-		}
-	} else if t, basis, rest, ok := c.cutBracketISO(s); ok {
-		// Jenkins timestamper "[2024-01-02T13:33:50.123Z] ", Talos
-		// "[2024-04-10T10:20:30.123456789Z]: "
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		s = rest
-	} else if t, basis, rest, ok := c.cutSyslogDate(s, &out); ok {
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		s = cutSyslogHost(rest, &out)
-	} else if t, rest, ok := c.cutUnix(s); ok {
-		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
-		out.stamped = true
-		s = cutSyslogHost(rest, &out)
-	} else if t, basis, rest, ok := c.cutDmesgT(s, &out); ok {
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		s = rest
-	} else if up, rest, ok := cutUptime(s); ok && startsSyslogHost(rest) {
-		// journalctl -o short-monotonic: "[ 1234.567890] host kernel: "
-		out.st.uptimeS, out.st.hasUptime, out.st.basis = up, true, BasisUptime
-		out.stamped = true
-		s = cutSyslogHost(rest, &out)
-	} else if rest, ok := cutTag(s, &out); ok {
-		// "earlyoom[454]: …" without any stamp
-		s = rest
-	}
+	s = c.cutClock(s, &out)
 	// Kernel stamp, possibly after a syslog "kernel:" tag.
 	if up, rest, ok := cutUptime(s); ok {
 		out.st.uptimeS, out.st.hasUptime = up, true
@@ -258,6 +223,48 @@ func cutRelative(s string) (string, bool) {
 		return s, false
 	}
 	return strings.TrimPrefix(s[j+1:], " "), true
+}
+
+// cutClock removes a wall-clock stamp (and what follows it up to the
+// message: a syslog host and tag, GitLab's stream marker, vmware.log's
+// columns) or, without one, a bare program tag.
+func (c clock) cutClock(s string, out *prefixed) string {
+	if t, basis, rest, ok := c.cutISO(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		if msg, ok := cutVMwareLog(rest); ok {
+			s = msg
+		} else {
+			s = cutSyslogHost(cutGitLabStream(rest), out)
+		}
+	} else if t, basis, rest, ok := c.cutBracketISO(s); ok {
+		// Jenkins timestamper "[2024-01-02T13:33:50.123Z] ", Talos
+		// "[2024-04-10T10:20:30.123456789Z]: "
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = rest
+	} else if t, basis, rest, ok := c.cutSyslogDate(s, out); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = cutSyslogHost(rest, out)
+	} else if t, rest, ok := c.cutUnix(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
+		out.stamped = true
+		s = cutSyslogHost(rest, out)
+	} else if t, basis, rest, ok := c.cutDmesgT(s, out); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = rest
+	} else if up, rest, ok := cutUptime(s); ok && startsSyslogHost(rest) {
+		// journalctl -o short-monotonic: "[ 1234.567890] host kernel: "
+		out.st.uptimeS, out.st.hasUptime, out.st.basis = up, true, BasisUptime
+		out.stamped = true
+		s = cutSyslogHost(rest, out)
+	} else if rest, ok := cutTag(s, out); ok {
+		// "earlyoom[454]: …" without any stamp
+		s = rest
+	}
+	return s
 }
 
 // cutDmesgX removes `dmesg -x` columns "kern  :warn  : ".
