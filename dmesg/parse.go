@@ -60,11 +60,13 @@ func hasNeedle(b []byte) bool {
 
 // parser holds the state of one Parse.
 type parser struct {
-	opts       Options
-	clock      clock
-	pageSize   int64
-	pageWarned bool
-	log        Log
+	opts     Options
+	clock    clock
+	pageSize int64
+	// pageAssumed: a page count was converted with the default page
+	// size; pageFixed: the log shows an x86 kernel (see Log.PageSizeAssumed)
+	pageAssumed, pageFixed bool
+	log                    Log
 
 	// logical-line assembler (hard wraps)
 	pending     *logical // nil or &pendingBuf
@@ -236,6 +238,7 @@ func (p *parser) finish(lines int) *Log {
 			boot++
 		}
 	}
+	p.log.PageSizeAssumed = p.pageAssumed && !p.pageFixed
 	p.log.Lines = lines
 	if lines > 0 {
 		p.log.Boots = boot + 1

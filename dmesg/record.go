@@ -173,6 +173,16 @@ func (p *parser) keyLine(line, last int, t string, st stamp) {
 	}
 }
 
+// noteArch remembers a kernel release of an architecture whose page size
+// is always 4 KiB (x86: `2.6.32-642.el6.x86_64`, `…-amd64`, `….i686`).
+func (p *parser) noteArch(t string) {
+	for _, a := range []string{"x86_64", "amd64", ".i686", ".i386", "-686"} {
+		if strings.Contains(t, a) {
+			p.pageFixed = true
+		}
+	}
+}
+
 // isBanner: the stack dump's banner, `CPU: 3 PID: 724 Comm: x Tainted: …`
 // (lib/dump_stack.c, 3.x on) or `Pid: 4373, comm: x Not tainted …` (2.6.x).
 func isBanner(t string) bool {
@@ -350,6 +360,9 @@ func (p *parser) summaryLine(line, last int, t string, st stamp) {
 // taskIn reads v1 `Task in A killed as a result of limit of B`
 // (mm/memcontrol.c mem_cgroup_print_oom_context before 4.19/5.0).
 func (p *parser) taskIn(line, last int, t string, st stamp) {
+	if p.repeated(last, t, st) {
+		return
+	}
 	b := p.want(st, func(b *builder) bool { return !b.hasTaskIn && !b.hasSummary })
 	b.anchor(prioTaskIn, line, st)
 	b.key(line, last, st, t)
@@ -361,10 +374,64 @@ func (p *parser) taskIn(line, last int, t string, st stamp) {
 	b.hasTaskIn = true
 }
 
+// repeated reports a `Task in …` or usage line that repeats, word for
+// word and at the same stamp, a key line of the open record or of the
+// record just closed: a paste that shows the block twice (or a line
+// printed twice by the paste), not a second OOM record. The kernel prints
+// these lines once per record, and a new record's usage lines differ
+// (failcnt grows). The repeat is folded into that record.
+func (p *parser) repeated(last int, t string, st stamp) bool {
+	if b := p.cur; b != nil {
+		if sameStamp(b.lastSt, st) && hasKeyLine(b.ev.KeyLines, t) {
+			b.touch(last, st)
+			return true
+		}
+		return false
+	}
+	n := len(p.log.Events) - 1
+	if n < 0 {
+		return false
+	}
+	ev := &p.log.Events[n]
+	if ev.Kind != KindKernelOOMKill || last-ev.LastLine > maxReapThreadGapLines || !hasKeyLine(ev.KeyLines, t) {
+		return false
+	}
+	if !sameStamp(stamp{uptimeS: ev.UptimeS, hasUptime: ev.HasUptime, t: ev.Time, hasTime: ev.HasTime}, st) {
+		return false
+	}
+	ev.LastLine = max(ev.LastLine, last)
+	return true
+}
+
+// sameStamp: both stamps say the same (to 1 s: `dmesg -T` prints seconds,
+// and a record's lines are printed within one), or neither has one.
+func sameStamp(a, b stamp) bool {
+	switch {
+	case a.hasUptime && b.hasUptime:
+		return b.uptimeS-a.uptimeS >= -1 && b.uptimeS-a.uptimeS <= 1
+	case a.hasTime && b.hasTime:
+		d := b.t.Sub(a.t)
+		return d >= -time.Second && d <= time.Second
+	}
+	return !a.hasUptime && !b.hasUptime && !a.hasTime && !b.hasTime
+}
+
+func hasKeyLine(lines []string, t string) bool {
+	for _, l := range lines {
+		if l == t {
+			return true
+		}
+	}
+	return false
+}
+
 // usage reads a `memory: usage …, limit …, failcnt …` line (see
 // parseUsage).
 func (p *parser) usage(line, last int, t string, st stamp) {
 	name := t[:strings.IndexByte(t, ':')]
+	if p.repeated(last, t, st) {
+		return
+	}
 	b := p.want(st, func(b *builder) bool { _, dup := b.ev.Memcg[name]; return !dup })
 	b.anchor(prioUsage, line, st)
 	b.key(line, last, st, t)
@@ -435,6 +502,9 @@ func (p *parser) recordLine(line, last int, t string, st stamp) {
 		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
 			b.ev.TriggerPID, _ = bannerTask(t)
 		}
+		p.noteArch(t)
+	case strings.HasPrefix(t, "RIP: ") || strings.HasPrefix(t, "EIP: "):
+		p.pageFixed = true // x86 register dump
 	case strings.HasPrefix(t, "Tasks state"):
 	case isRowShape(t):
 		// a task-table row after a line the syslog daemon mangled, or
@@ -1191,12 +1261,11 @@ func setExtra(m *map[string]string, k, v string) {
 	(*m)[k] = strings.Clone(v) // not a substring pinning its whole line
 }
 
-// pages converts a page count to bytes and remembers that the default
-// page size was used.
+// pages converts a page count to bytes and remembers when the default
+// page size was used (Log.PageSizeAssumed).
 func (p *parser) pages(n int64, line int) int64 {
-	if p.opts.PageSizeBytes == 0 && !p.pageWarned {
-		p.pageWarned = true
-		p.warn(line, "page counts converted to bytes with an assumed page size of 4096 (pass --page-size if the host used 16 or 64 KiB pages, as some arm64 and ppc64 kernels do)")
+	if p.opts.PageSizeBytes == 0 {
+		p.pageAssumed = true
 	}
 	return n * p.pageSize
 }
