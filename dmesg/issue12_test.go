@@ -100,3 +100,16 @@ func TestLoneStatsLineIsNoRecord(t *testing.T) {
 		t.Errorf("err %v events %+v warnings %v", err, lg.Events, lg.Warnings)
 	}
 }
+
+// A GKE Cloud Logging export (public 30: kernel lines in "textPayload",
+// pretty-printed JSON) is recognised as a kernel log.
+func TestSniffCloudLoggingExport(t *testing.T) {
+	m, _ := filepath.Glob(filepath.Join(publicCorpusDir, "30-*.log"))
+	data, err := os.ReadFile(m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Sniff(data[:min(len(data), 64<<10)]) {
+		t.Error("not recognised as a kernel log")
+	}
+}

@@ -49,7 +49,7 @@ type publicFile struct {
 	truth publicTruth
 }
 
-func loadPublicCorpus(t *testing.T) []publicFile {
+func loadPublicCorpus(t testing.TB) []publicFile {
 	t.Helper()
 	logs, err := filepath.Glob(filepath.Join(publicCorpusDir, "*.log"))
 	if err != nil {
