@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/oomlens/oomlens/dmesg"
 )
 
 // DefaultNoiseFloorBytes is the retention below which a test is not named:
@@ -121,21 +123,15 @@ func analyze(j *job, opts Options) *Report {
 			if reason == "" {
 				reason = "part of the record is missing"
 			}
-			warn("%s: the kill record of pid %d is partial: %s", k.Source, k.PID, reason)
+			if k.PID != 0 {
+				warn("%s: the kill record of %s is partial: %s", k.Source, whoOf(k.PID, k.Comm), reason)
+			} else {
+				warn("%s: the OOM record is partial: %s", k.Source, reason)
+			}
 		}
 	}
 	rep.Alignment = alignmentOf(kills, ended, clk)
-	if len(kills) > 0 {
-		unplaced := 0
-		for _, k := range kills {
-			if k.Time == 0 {
-				unplaced++
-			}
-		}
-		if unplaced > 0 {
-			warn("clocks not aligned: %d of %d kills carry only seconds since boot and no boot time is known (pass --boot-time, or record with the diagnostics plugin whose session_start has boot_time)", unplaced, len(kills))
-		}
-	}
+	warns = append(warns, unplacedWarnings(kills)...)
 	if len(j.NaiveTimes) > 0 {
 		zone := "UTC"
 		if opts.Location != nil {
@@ -160,7 +156,8 @@ func analyze(j *job, opts Options) *Report {
 		}
 	} else if kernelRead && ended == nil && confirmedElsewhere {
 		warn("the kernel log read holds no OOM record that matches the job, though %s says it was OOM-killed: the kernel log may be another host's (the node, not the container) or cover another time", sourceWords(rep.RunEnd.ConfirmedBy))
-	} else if kernelRead && ended == nil && rep.RunEnd.Kind != "complete" {
+	} else if kernelRead && ended == nil && rep.RunEnd.Kind != "complete" && hasTestEvidence(j) {
+		// (a kernel log alone has no job to match: nothing to warn about)
 		pids := sortedPIDs(spanOf(j).PIDs)
 		var ks []string
 		for _, k := range kills {
@@ -168,7 +165,7 @@ func analyze(j *job, opts Options) *Report {
 				ks = append(ks, "…")
 				break
 			}
-			ks = append(ks, fmt.Sprintf("pid %d (%s)", k.PID, k.Comm))
+			ks = append(ks, whoOf(k.PID, k.Comm))
 		}
 		switch {
 		case len(ks) == 0 && rk.state == recordKernelRead:
@@ -233,7 +230,7 @@ func analyze(j *job, opts Options) *Report {
 			warn("record mode: %d tests started or ended between the same two samples as another test; their figures are shared by time and cannot be told apart (record with a shorter --interval, or use the diagnostics plugin)", short)
 		}
 	}
-	testEvidence := len(j.Procs) > 0 || len(j.Tests) > 0 || len(j.InFlight) > 0 || len(j.Records) > 0 || j.HasRunEnd
+	testEvidence := hasTestEvidence(j)
 	switch {
 	case !testEvidence:
 		warn("no test log and no per-test memory evidence among the inputs, so no test can be named: add the job's pytest or CI log, and the oomlens diagnostics file (contrib/pytest/oomlens_diagnostics.py) or an `oomlens record` folder")
@@ -492,4 +489,64 @@ func matchWords(by string) string {
 		return "process name only (the only Python kill in the kernel log; no pid or time to compare)"
 	}
 	return by
+}
+
+// hasTestEvidence: the inputs hold a test run (a pytest log, per-test
+// records, a run end), not only a kernel log.
+func hasTestEvidence(j *job) bool {
+	return len(j.Procs) > 0 || len(j.Tests) > 0 || len(j.InFlight) > 0 || len(j.Records) > 0 || j.HasRunEnd
+}
+
+// whoOf names a kill's process: "pid 4242 (python)", or what is known of
+// it when a partial record lost its Killed process line.
+func whoOf(pid int, comm string) string {
+	switch {
+	case pid == 0 && comm == "":
+		return "a record without its Killed process line"
+	case pid == 0:
+		return comm
+	case comm == "":
+		return fmt.Sprintf("pid %d", pid)
+	}
+	return fmt.Sprintf("pid %d (%s)", pid, comm)
+}
+
+// unplacedWarnings says why kills could not be put on the wall clock, by
+// cause, each with what would fix it: syslog or journal stamps without a
+// year (--year), a time of day without a date, seconds since boot without
+// a boot time (--boot-time), or no stamp at all.
+func unplacedWarnings(kills []*placedKill) []string {
+	var noYear, noDate, uptime, none int
+	bootHint := ""
+	for _, k := range kills {
+		if k.Time == 0 && k.StampBasis != "" && k.HasUptime {
+			bootHint = ", or --boot-time: the lines carry seconds since boot"
+		}
+		switch {
+		case k.Time != 0:
+		case k.StampBasis == dmesg.BasisSyslogNoYear:
+			noYear++
+		case k.StampBasis != "":
+			noDate++
+		case k.HasUptime:
+			uptime++
+		default:
+			none++
+		}
+	}
+	var out []string
+	n := len(kills)
+	if noYear > 0 {
+		out = append(out, fmt.Sprintf("clocks not aligned: %d of %d kills are stamped without a year (syslog or journal short format) and no other input gives one (pass --year%s)", noYear, n, bootHint))
+	}
+	if noDate > 0 {
+		out = append(out, fmt.Sprintf("clocks not aligned: %d of %d kills are stamped with a time of day only and no other input gives the date (add an input with dates from the same run%s)", noDate, n, bootHint))
+	}
+	if uptime > 0 {
+		out = append(out, fmt.Sprintf("clocks not aligned: %d of %d kills carry only seconds since boot and no boot time is known (pass --boot-time, or record with the diagnostics plugin whose session_start has boot_time)", uptime, n))
+	}
+	if none > 0 {
+		out = append(out, fmt.Sprintf("%d of %d kills carry no time stamp at all, so they cannot be placed in time (a stamped log would: dmesg, journalctl -k -o short-iso, kern.log)", none, n))
+	}
+	return out
 }

@@ -704,6 +704,7 @@ func (n *normaliser) kernel() {
 	if loc == nil {
 		loc = time.UTC
 	}
+	var pageAssumed []string
 	for _, in := range n.ev.Kernel {
 		l := in.Log
 		if l == nil {
@@ -750,6 +751,9 @@ func (n *normaliser) kernel() {
 			}
 			if e.HasTime {
 				t, ok, naive := n.kernelWall(e.Time, e.TimeBasis, ref, hasRef, loc)
+				if !ok {
+					k.StampBasis = e.TimeBasis // no year or no date, and no other input gives it
+				}
 				if ok {
 					k.Wall, k.HasWall, k.WallBasis = unixSeconds(t), true, e.TimeBasis
 					assumed = assumed || naive
@@ -763,6 +767,13 @@ func (n *normaliser) kernel() {
 		if assumed {
 			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (kernel log stamps without a zone)")
 		}
+		if l.PageSizeAssumed {
+			pageAssumed = append(pageAssumed, in.Path)
+		}
+	}
+	if len(pageAssumed) > 0 {
+		// once per analysis, naming the logs (dmesg.Log.PageSizeAssumed)
+		n.warnf("page counts in %s were converted to bytes with an assumed page size of 4096: the log does not name its architecture (pass --page-size if the host used 16 or 64 KiB pages, as some arm64 and ppc64 kernels do)", strings.Join(pageAssumed, ", "))
 	}
 }
 

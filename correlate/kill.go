@@ -189,17 +189,26 @@ func pickKills(j *job, c clock) ([]*placedKill, *placedKill, []string) {
 	if ended != nil {
 		ended.EndedRun = true
 	}
-	sort.SliceStable(ks, func(a, b int) bool {
-		if ks[a].EndedRun != ks[b].EndedRun {
-			return ks[a].EndedRun
-		}
-		ta, tb := ks[a].Time, ks[b].Time
-		if ta == 0 || tb == 0 {
-			return false
-		}
-		return ta < tb
-	})
+	sortKills(ks)
 	return ks, ended, warns
+}
+
+// sortKills orders kills for the report: the one that ended the run
+// first, then those placed on the wall clock in time order, then those
+// that could not be placed, in input order (the kernel log's own order).
+// It is a strict weak order, so the result does not depend on the sort's
+// algorithm (an unknown time compared as "equal to everything" is not).
+func sortKills(ks []*placedKill) {
+	sort.SliceStable(ks, func(a, b int) bool {
+		ka, kb := ks[a], ks[b]
+		if ka.EndedRun != kb.EndedRun {
+			return ka.EndedRun
+		}
+		if (ka.Time == 0) != (kb.Time == 0) {
+			return ka.Time != 0
+		}
+		return ka.Time < kb.Time
+	})
 }
 
 // kills reports whether the kill ended pid: its victim, or a member of its

@@ -185,9 +185,13 @@ type kill struct {
 	LastBoot  bool
 	// Wall is the kill's own wall-clock stamp (Unix seconds) when the log
 	// had one; WallBasis says what it was read from.
-	Wall       float64
-	HasWall    bool
-	WallBasis  string
+	Wall      float64
+	HasWall   bool
+	WallBasis string
+	// StampBasis is the basis of a wall-clock stamp that could not be
+	// completed (dmesg.BasisSyslogNoYear without a year, time of day
+	// without a date): the clock warning then names what would fix it.
+	StampBasis string
 	Constraint string
 	OOMMemcg   string
 	TaskMemcg  string

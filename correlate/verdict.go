@@ -37,6 +37,9 @@ func verdictOf(rep *Report, j *job, ended *placedKill, perTest, testEvidence, ke
 		if ended.MatchedBy == "comm" {
 			head += ", tied to the job by its process name only"
 		}
+		if others := confirmedKills(rep.Kills, ended.Source); len(others) > 0 {
+			head += fmt.Sprintf(" (the kernel log holds %d other %s: %s)", len(others), plural(len(others), "kill", "kills"), strings.Join(others, ", "))
+		}
 		if rep.RunEnd.Kind == "complete" {
 			lost := "a test process"
 			for _, f := range rep.InFlight {
@@ -54,6 +57,9 @@ func verdictOf(rep *Report, j *job, ended *placedKill, perTest, testEvidence, ke
 		switch rep.RunEnd.Kind {
 		case "sigkill":
 			head = "Killed (SIGKILL), cause unconfirmed (no kernel OOM record matches the job)"
+			if ks := confirmedKills(rep.Kills, ""); len(ks) > 0 {
+				head = fmt.Sprintf("Killed (SIGKILL), cause unconfirmed (no kernel OOM record matches the job; the kernel log holds %s of %s)", plural(len(ks), "a kill", "kills"), strings.Join(ks, ", "))
+			}
 			if !kernelRead {
 				head = "Killed (SIGKILL), cause unconfirmed (no kernel log was read)"
 			}
@@ -174,11 +180,112 @@ func kernelOnlyVerdict(rep *Report, kernelRead bool) string {
 	case len(rep.Kills) == 1:
 		return "The kernel log holds one " + killSummary(rep.Kills[0]) + "; " + none + "."
 	case len(rep.Kills) > 1:
-		return fmt.Sprintf("The kernel log holds %d OOM records, the last: %s; %s.", len(rep.Kills), killSummary(rep.Kills[len(rep.Kills)-1]), none)
+		return fmt.Sprintf("The kernel log holds %d OOM records: %s; %s.", len(rep.Kills), recordsSummary(rep.Kills), none)
 	case kernelRead:
 		return "The kernel log holds no OOM kill, and " + none + "."
 	}
 	return "No kernel OOM record, test log or per-test memory evidence was found among the inputs."
+}
+
+// confirmedKills names every kill of the report whose victim is known (a
+// Killed process line, or a userspace killer's report), in the report's
+// order, leaving out the one at source skip.
+func confirmedKills(ks []Kill, skip string) []string {
+	var out []string
+	for _, k := range ks {
+		if k.Source == skip && skip != "" || !confirmed(k) {
+			continue
+		}
+		out = append(out, killName(k))
+	}
+	return out
+}
+
+// confirmed: the record says who was killed (a kernel Killed process
+// line, or a userspace killer's report).
+func confirmed(k Kill) bool {
+	return k.Outcome == "killed" && (k.PID != 0 || k.Comm != "")
+}
+
+// killName names the victim of a kill, with the killer when it is not the
+// kernel: "pid 4242 (python)", "systemd-oomd kill of ci.scope".
+func killName(k Kill) string {
+	who := whoOf(k.PID, k.Comm)
+	switch k.Kind {
+	case "systemd-oomd-kill":
+		return "systemd-oomd kill of " + who
+	case "earlyoom-kill":
+		return "earlyoom kill of " + who
+	case "systemd-unit-oom":
+		return "OOM kill reported by systemd for " + who
+	}
+	return who
+}
+
+// recordsSummary describes several OOM records: every kill by its victim,
+// with the span of their times, then the records that killed nothing.
+func recordsSummary(ks []Kill) string {
+	var kills []Kill
+	var panics, noKillable, victimless int
+	for _, k := range ks {
+		switch {
+		case confirmed(k):
+			kills = append(kills, k)
+		case k.Outcome == "panic":
+			panics++
+		case k.Outcome == "no-killable-process":
+			noKillable++
+		default:
+			victimless++
+		}
+	}
+	var parts []string
+	if len(kills) > 0 {
+		s := fmt.Sprintf("%d %s, %s", len(kills), plural(len(kills), "kill", "kills"), strings.Join(confirmedKills(kills, ""), ", "))
+		if span := timeSpan(kills); span != "" {
+			s += ", " + span
+		}
+		parts = append(parts, s)
+	}
+	if panics > 0 {
+		parts = append(parts, fmt.Sprintf("%d that ended in a kernel panic (panic_on_oom) with no victim", panics))
+	}
+	if noKillable > 0 {
+		parts = append(parts, fmt.Sprintf("%d that found no killable process", noKillable))
+	}
+	if victimless > 0 {
+		parts = append(parts, fmt.Sprintf("%d without a Killed process line (cut or filtered)", victimless))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// timeSpan is "from T1 to T2" over the kills' times (wall clock, else
+// seconds since boot), "" when they have none. The kills are in time
+// order when their times are known.
+func timeSpan(ks []Kill) string {
+	var first, last string
+	for _, k := range ks {
+		var t string
+		switch {
+		case k.Time != nil:
+			t = *k.Time
+		case k.UptimeS != nil:
+			t = fmt.Sprintf("%.3f s after boot", *k.UptimeS)
+		default:
+			continue
+		}
+		if first == "" {
+			first = t
+		}
+		last = t
+	}
+	switch {
+	case first == "":
+		return ""
+	case first == last:
+		return "at " + first
+	}
+	return "from " + first + " to " + last
 }
 
 // killSummary names a kill of the report: "OOM kill of pid 4242 (python) in
@@ -196,6 +303,10 @@ func killSummary(k Kill) string {
 		s = "earlyoom kill of " + who
 	case k.Kind == "systemd-unit-oom":
 		s = "OOM kill reported by systemd for " + who
+	case k.Outcome == "panic":
+		s = "OOM-killer record that ended in a kernel panic (panic_on_oom; no process was killed)"
+	case k.Outcome == "no-killable-process":
+		s = "OOM-killer record that found no killable process"
 	case k.PID == 0 && k.Comm == "":
 		s = "partial OOM-killer record (its Killed process line is not in the log)"
 	default:

@@ -196,20 +196,10 @@ var corpusWant = []sampleWant{
 			MemcgStatsPath: "/kubepods.slice/kubepods-pod9eb0e64e_6e1a_43e4_b372_2603a3cc2941.slice"},
 			tasks: 2, keyLines: 5, memInfo: 0, stats: 20, reapLine: 12},
 	}},
+	// The same `Task in` line three times at one stamp: a repeat of the
+	// paste, one record (issue 12).
 	{"13-dmesg-T-chinese-locale-memcg-v1-k8s-repeated.log", 3, 1, []want{
-		{ev: Event{Kind: "kernel-oom-kill", Line: 1, FirstLine: 1, LastLine: 1, Boot: 0, HasTime: true, TimeBasis: "dmesg-T-assumed-UTC",
-			Partial: true, PartialReason: "no Killed process line: a new record began before it",
-			Constraint: "", Nodemask: "", Cpuset: "", MemsAllowed: "", GlobalOOM: false, MemcgOOM: true,
-			OOMMemcg:  "/kubepods/pod3759885e-2d2e-45f6-a100-a1230831cbac",
-			TaskMemcg: "/kubepods/pod3759885e-2d2e-45f6-a100-a1230831cbac/f0c2b1129c1c7ce74e8eff9633b31cc4d564a18b6fc5a1416a305df811420242"},
-			tasks: 0, keyLines: 1, memInfo: 0, stats: 0},
-		{ev: Event{Kind: "kernel-oom-kill", Line: 2, FirstLine: 2, LastLine: 2, Boot: 0, HasTime: true, TimeBasis: "dmesg-T-assumed-UTC",
-			Partial: true, PartialReason: "no Killed process line: a new record began before it",
-			Constraint: "", Nodemask: "", Cpuset: "", MemsAllowed: "", GlobalOOM: false, MemcgOOM: true,
-			OOMMemcg:  "/kubepods/pod3759885e-2d2e-45f6-a100-a1230831cbac",
-			TaskMemcg: "/kubepods/pod3759885e-2d2e-45f6-a100-a1230831cbac/f0c2b1129c1c7ce74e8eff9633b31cc4d564a18b6fc5a1416a305df811420242"},
-			tasks: 0, keyLines: 1, memInfo: 0, stats: 0},
-		{ev: Event{Kind: "kernel-oom-kill", Line: 3, FirstLine: 3, LastLine: 3, Boot: 0, HasTime: true, TimeBasis: "dmesg-T-assumed-UTC",
+		{ev: Event{Kind: "kernel-oom-kill", Line: 1, FirstLine: 1, LastLine: 3, Boot: 0, HasTime: true, TimeBasis: "dmesg-T-assumed-UTC",
 			Partial: true, PartialReason: "no Killed process line: the input ends inside the record (cut off)",
 			Constraint: "", Nodemask: "", Cpuset: "", MemsAllowed: "", GlobalOOM: false, MemcgOOM: true,
 			OOMMemcg:  "/kubepods/pod3759885e-2d2e-45f6-a100-a1230831cbac",

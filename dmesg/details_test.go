@@ -75,8 +75,10 @@ func detail01V1MemcgNrPtesTableSyslogWithoutHost(t *testing.T) {
 	if w := time.Date(0, 1, 5, 15, 19, 27, 0, time.UTC); !ev.Time.Equal(w) {
 		t.Errorf("time %v want %v", ev.Time, w)
 	}
-	if len(lg.Warnings) != 1 || lg.Warnings[0].Line != 33 || !strings.Contains(lg.Warnings[0].String(), "01-cadvisor-memcg-v1-3.13-syslog-nohost.log:33: page counts") {
-		t.Errorf("warnings %v", lg.Warnings)
+	// 3.13.0-43-generic names no architecture: the page size is unknown,
+	// which the caller says once per analysis (not a warning per log).
+	if len(lg.Warnings) != 0 || !lg.PageSizeAssumed {
+		t.Errorf("warnings %v, page size assumed %v", lg.Warnings, lg.PageSizeAssumed)
 	}
 	if ev.KeyLines[0] != "memorymonster invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=0" {
 		t.Errorf("key line 0 %q", ev.KeyLines[0])
@@ -207,7 +209,7 @@ func detail12Kmsg(t *testing.T) {
 }
 
 func detail13DmesgTChinese(t *testing.T) {
-	ev := parseSample(t, "13-dmesg-T-chinese-locale-memcg-v1-k8s-repeated.log", Options{}).Events[2]
+	ev := parseSample(t, "13-dmesg-T-chinese-locale-memcg-v1-k8s-repeated.log", Options{}).Events[0]
 	if w := time.Date(2021, 3, 18, 18, 47, 12, 0, time.UTC); !ev.Time.Equal(w) {
 		t.Errorf("time %v", ev.Time)
 	}

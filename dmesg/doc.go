@@ -44,6 +44,14 @@
 // record is closed as Partial and the Killed line makes its own event
 // (ratelimited kills print only that line). An oom_reaper line attaches to
 // the latest kill of its pid; `memory.oom.group` kills add GroupKill pids.
+// A `Task in` or usage line that repeats a key line of the open (or just
+// closed) record word for word at the same stamp is a repeat of the paste
+// and folds into it. A `Memory cgroup stats for` line with no record open
+// opens one that is kept only if a key line (a task table header…) joins
+// it. A task-table row that syslog mangled is skipped and the table goes
+// on; rows after a lost table header keep the record alive. The banner
+// that panic() prints after `Kernel panic - not syncing` names the invoker
+// of a panic or no-killable record that lost its header.
 // A record without its Killed line is kept, Partial, with PartialReason
 // saying why (cut off at the end of input → also a Warning; next record
 // began; grep-filtered…). A record without the header is Partial too.
@@ -71,7 +79,8 @@
 // lines, v1 one-line memcg stats) are ×1024; page counts (task table
 // total_vm, rss, rss_*, swapents, nr_ptes/nr_pmds; the first Mem-Info
 // block; `N pages …` lines) are × Options.PageSizeBytes, 4096 when not
-// given, which a Warning then says; pgtables_bytes and v2 memory.stat are
+// given, which Log.PageSizeAssumed then says (unless the log names an x86
+// kernel, whose pages are always 4 KiB); pgtables_bytes and v2 memory.stat are
 // bytes already (v2 event counters stay counts). MemcgCounter.LimitBytes
 // is -1 for "unlimited" (≥9007199254740988kB, 18014398509481983kB, max).
 // Process names keep spaces and parentheses: the comm runs to the last ')'

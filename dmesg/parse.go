@@ -60,11 +60,13 @@ func hasNeedle(b []byte) bool {
 
 // parser holds the state of one Parse.
 type parser struct {
-	opts       Options
-	clock      clock
-	pageSize   int64
-	pageWarned bool
-	log        Log
+	opts     Options
+	clock    clock
+	pageSize int64
+	// pageAssumed: a page count was converted with the default page
+	// size; pageFixed: the log shows an x86 kernel (see Log.PageSizeAssumed)
+	pageAssumed, pageFixed bool
+	log                    Log
 
 	// logical-line assembler (hard wraps)
 	pending     *logical // nil or &pendingBuf
@@ -198,6 +200,9 @@ func (p *parser) flush() {
 // finish closes what is open and orders the result.
 func (p *parser) finish(lines int) *Log {
 	p.flush()
+	if p.cur != nil && p.cur.anchorPrio == 0 {
+		p.cur = nil // see closeCur
+	}
 	if p.cur != nil {
 		first := p.cur.ev.FirstLine
 		p.closeCur("no Killed process line: the input ends inside the record (cut off)")
@@ -233,6 +238,7 @@ func (p *parser) finish(lines int) *Log {
 			boot++
 		}
 	}
+	p.log.PageSizeAssumed = p.pageAssumed && !p.pageFixed
 	p.log.Lines = lines
 	if lines > 0 {
 		p.log.Boots = boot + 1

@@ -99,6 +99,11 @@ func (c clock) cutPrefix(line string) prefixed {
 		s = rest
 	}
 	s = cutTalosNode(s)
+	if t, rest, ok := c.cutKibana(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, c.localBasis()
+		out.stamped = true
+		s = rest
+	}
 	// /dev/kmsg: prio,seq,usec,flags[,more];message
 	if semi := strings.IndexByte(s, ';'); semi > 0 && semi < 64 && s[0] >= '0' && s[0] <= '9' {
 		f := strings.Split(s[:semi], ",")
@@ -125,38 +130,7 @@ func (c clock) cutPrefix(line string) prefixed {
 			out.stamped = true
 		}
 	}
-	// Clock stamps.
-	if t, basis, rest, ok := c.cutISO(s); ok {
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		s = cutSyslogHost(cutGitLabStream(rest), &out)
-	} else if t, basis, rest, ok := c.cutBracketISO(s); ok {
-		// Jenkins timestamper "[2024-01-02T13:33:50.123Z] ", Talos
-		// "[2024-04-10T10:20:30.123456789Z]: "
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		s = rest
-	} else if t, basis, rest, ok := c.cutSyslogDate(s, &out); ok {
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		s = cutSyslogHost(rest, &out)
-	} else if t, rest, ok := c.cutUnix(s); ok {
-		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
-		out.stamped = true
-		s = cutSyslogHost(rest, &out)
-	} else if t, basis, rest, ok := c.cutDmesgT(s, &out); ok {
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		s = rest
-	} else if up, rest, ok := cutUptime(s); ok && startsSyslogHost(rest) {
-		// journalctl -o short-monotonic: "[ 1234.567890] host kernel: "
-		out.st.uptimeS, out.st.hasUptime, out.st.basis = up, true, BasisUptime
-		out.stamped = true
-		s = cutSyslogHost(rest, &out)
-	} else if rest, ok := cutTag(s, &out); ok {
-		// "earlyoom[454]: …" without any stamp
-		s = rest
-	}
+	s = c.cutClock(s, &out)
 	// Kernel stamp, possibly after a syslog "kernel:" tag.
 	if up, rest, ok := cutUptime(s); ok {
 		out.st.uptimeS, out.st.hasUptime = up, true
@@ -165,9 +139,132 @@ func (c clock) cutPrefix(line string) prefixed {
 		}
 		out.stamped = true
 		s = rest
+	} else if rest, ok := cutRelative(s); ok {
+		// dmesg -e / --reltime: the time since the line before, no uptime
+		out.stamped = true
+		s = rest
 	}
 	out.msgs = []string{s}
 	return out
+}
+
+// localBasis is the basis of a stamp without a zone read with c.
+func (c clock) localBasis() string {
+	if c.zoneGiven {
+		return BasisISO
+	}
+	return BasisISOAssumedUTC
+}
+
+// cutKibana removes the columns of a row copied from a Kibana table:
+// "  | Jun 25, 2021 @ 12:42:12.104 | kernel | " (the row's leading "| " is
+// optional). The time has no zone: it is read in c. The second column is
+// the message's program ("kernel") or host; only "kernel" is kept as a tag.
+func (c clock) cutKibana(s string) (time.Time, string, bool) {
+	r := strings.TrimLeft(s, " \t")
+	r = strings.TrimLeft(strings.TrimPrefix(r, "|"), " \t")
+	at := strings.Index(r, " @ ")
+	if at < 10 || at > 14 || !strings.Contains(r[:at], ", ") {
+		return time.Time{}, s, false
+	}
+	bar := strings.Index(r, " | ")
+	if bar < at {
+		return time.Time{}, s, false
+	}
+	t, err := time.ParseInLocation("Jan 2, 2006 @ 15:04:05.000", r[:bar], c.loc)
+	if err != nil {
+		if t, err = time.ParseInLocation("Jan 2, 2006 @ 15:04:05", r[:bar], c.loc); err != nil {
+			return time.Time{}, s, false
+		}
+	}
+	r = r[bar+3:]
+	if col, rest, ok := strings.Cut(r, " | "); ok && !strings.Contains(col, " ") {
+		r = rest
+	}
+	return t, r, true
+}
+
+// cutVMwareLog removes what a VMware vmware.log puts after its ISO stamp
+// before a guest's kernel line: "In(05) vcpu-5 - Guest: <6>".
+func cutVMwareLog(s string) (string, bool) {
+	if len(s) < 8 || s[2] != '(' || s[5] != ')' || s[6] != ' ' || !allDigits(s[3:5]) {
+		return "", false
+	}
+	_, msg, ok := strings.Cut(s[7:], " - ")
+	if !ok {
+		return "", false
+	}
+	msg = strings.TrimPrefix(msg, "Guest: ")
+	if len(msg) >= 3 && msg[0] == '<' {
+		if j := strings.IndexByte(msg, '>'); j > 1 && j <= 4 && allDigits(msg[1:j]) {
+			msg = msg[j+1:]
+		}
+	}
+	return msg, true
+}
+
+// cutRelative removes a `dmesg -e` relative stamp "[  +0.007186] " (the
+// time since the line before; "[Dec 3 03:34]" lines carry no kernel text
+// worth reading and are left alone).
+func cutRelative(s string) (string, bool) {
+	if len(s) < 5 || s[0] != '[' {
+		return s, false
+	}
+	j := strings.IndexByte(s, ']')
+	if j < 4 || j > 24 {
+		return s, false
+	}
+	num := strings.TrimLeft(s[1:j], " ")
+	if len(num) < 2 || (num[0] != '+' && num[0] != '-') {
+		return s, false
+	}
+	whole, frac, ok := strings.Cut(num[1:], ".")
+	if !ok || !allDigits(whole) || !allDigits(frac) || frac == "" {
+		return s, false
+	}
+	return strings.TrimPrefix(s[j+1:], " "), true
+}
+
+// cutClock removes a wall-clock stamp (and what follows it up to the
+// message: a syslog host and tag, GitLab's stream marker, vmware.log's
+// columns) or, without one, a bare program tag.
+func (c clock) cutClock(s string, out *prefixed) string {
+	if t, basis, rest, ok := c.cutISO(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		if msg, ok := cutVMwareLog(rest); ok {
+			s = msg
+		} else {
+			s = cutSyslogHost(cutGitLabStream(rest), out)
+		}
+	} else if t, basis, rest, ok := c.cutBracketISO(s); ok {
+		// Jenkins timestamper "[2024-01-02T13:33:50.123Z] ", Talos
+		// "[2024-04-10T10:20:30.123456789Z]: "
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = rest
+	} else if t, basis, rest, ok := c.cutSyslogDate(s, out); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = cutSyslogHost(rest, out)
+	} else if t, rest, ok := c.cutUnix(s); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
+		out.stamped = true
+		s = cutSyslogHost(rest, out)
+	} else if t, basis, rest, ok := c.cutDmesgT(s, out); ok {
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = rest
+	} else if up, rest, ok := cutUptime(s); ok && startsSyslogHost(rest) {
+		// journalctl -o short-monotonic: "[ 1234.567890] host kernel: "
+		out.st.uptimeS, out.st.hasUptime, out.st.basis = up, true, BasisUptime
+		out.stamped = true
+		s = cutSyslogHost(rest, out)
+	} else if rest, ok := cutTag(s, out); ok {
+		// "earlyoom[454]: …" without any stamp
+		s = rest
+	}
+	return s
 }
 
 // cutDmesgX removes `dmesg -x` columns "kern  :warn  : ".

@@ -162,7 +162,75 @@ func (p *parser) keyLine(line, last int, t string, st stamp) {
 		p.tableHeader(line, last, t, st)
 	case p.cur != nil:
 		p.recordLine(line, last, t, st)
+	case strings.HasPrefix(t, "Memory cgroup stats for "):
+		// It opens a record only for the lines that follow it (a task
+		// table cut from its header): alone, it is dropped (closeCur).
+		p.cur = newBuilder()
+		p.cur.lastSt = st
+		p.statsHeader(line, last, t, st)
+	case isBanner(t):
+		p.panicBanner(last, t)
 	}
+}
+
+// noteArch remembers a kernel release of an architecture whose page size
+// is always 4 KiB (x86: `2.6.32-642.el6.x86_64`, `…-amd64`, `….i686`).
+func (p *parser) noteArch(t string) {
+	for _, a := range []string{"x86_64", "amd64", ".i686", ".i386", "-686"} {
+		if strings.Contains(t, a) {
+			p.pageFixed = true
+		}
+	}
+}
+
+// isBanner: the stack dump's banner, `CPU: 3 PID: 724 Comm: x Tainted: …`
+// (lib/dump_stack.c, 3.x on) or `Pid: 4373, comm: x Not tainted …` (2.6.x).
+func isBanner(t string) bool {
+	return strings.HasPrefix(t, "CPU: ") && strings.Contains(t, " PID: ") || strings.HasPrefix(t, "Pid: ")
+}
+
+// bannerTask reads the pid and comm of a banner (see isBanner). The comm
+// (at most 15 bytes, it may hold spaces) runs to ` Tainted:`, ` Not
+// tainted` or the end of the line.
+func bannerTask(t string) (int, string) {
+	var r string
+	if strings.HasPrefix(t, "Pid: ") {
+		r = t[len("Pid: "):]
+	} else {
+		r = t[strings.Index(t, " PID: ")+len(" PID: "):]
+	}
+	pid := leadingInt(r)
+	_, c, ok := strings.Cut(r, "omm: ")
+	if !ok {
+		return pid, ""
+	}
+	for _, end := range []string{" Tainted:", " Not tainted"} {
+		if i := strings.Index(c, end); i >= 0 {
+			c = c[:i]
+		}
+	}
+	return pid, strings.TrimSpace(c)
+}
+
+// panicBanner reads the banner panic() prints right after `Kernel panic -
+// not syncing: …` (or `Out of memory and no killable processes...`): the
+// stack it dumps is the task that called the OOM killer, the record's
+// invoker when the record did not show it.
+func (p *parser) panicBanner(last int, t string) {
+	n := len(p.log.Events) - 1
+	if n < 0 {
+		return
+	}
+	ev := &p.log.Events[n]
+	if ev.Kind != KindKernelOOMKill || ev.Outcome != OutcomePanic && ev.Outcome != OutcomeNoKillable || ev.TriggerPID != 0 || last-ev.LastLine > 4 {
+		return
+	}
+	pid, comm := bannerTask(t)
+	ev.TriggerPID = pid
+	if ev.TriggerComm == "" {
+		ev.TriggerComm = comm
+	}
+	ev.LastLine = last
 }
 
 // isOOMPanic: a panic because of memory: panic_on_oom (`Out of memory:
@@ -240,7 +308,9 @@ func (p *parser) subLine(line, last int, t string, st stamp) bool {
 			return true
 		}
 	case subTable:
-		if strings.HasPrefix(t, "[") && p.tableRow(line, t) {
+		// A row the syslog daemon mangled (lost messages glue two rows
+		// together: `…  0     p-fpm`) is skipped; the table goes on.
+		if strings.HasPrefix(t, "[") && (p.tableRow(line, t) || isRowShape(t)) {
 			b.touch(last, st)
 			return true
 		}
@@ -249,6 +319,12 @@ func (p *parser) subLine(line, last int, t string, st stamp) bool {
 	}
 	b.sub = subNone
 	return false
+}
+
+// isRowShape: `[ digits ]` then more text, the start of a dump_tasks row.
+func isRowShape(t string) bool {
+	end := strings.IndexByte(t, ']')
+	return end > 1 && allDigits(strings.TrimSpace(t[1:end])) && strings.TrimSpace(t[1:end]) != ""
 }
 
 // splitSummary joins the rest of an oom-kill: summary that a missing
@@ -284,6 +360,9 @@ func (p *parser) summaryLine(line, last int, t string, st stamp) {
 // taskIn reads v1 `Task in A killed as a result of limit of B`
 // (mm/memcontrol.c mem_cgroup_print_oom_context before 4.19/5.0).
 func (p *parser) taskIn(line, last int, t string, st stamp) {
+	if p.repeated(last, t, st) {
+		return
+	}
 	b := p.want(st, func(b *builder) bool { return !b.hasTaskIn && !b.hasSummary })
 	b.anchor(prioTaskIn, line, st)
 	b.key(line, last, st, t)
@@ -295,10 +374,64 @@ func (p *parser) taskIn(line, last int, t string, st stamp) {
 	b.hasTaskIn = true
 }
 
+// repeated reports a `Task in …` or usage line that repeats, word for
+// word and at the same stamp, a key line of the open record or of the
+// record just closed: a paste that shows the block twice (or a line
+// printed twice by the paste), not a second OOM record. The kernel prints
+// these lines once per record, and a new record's usage lines differ
+// (failcnt grows). The repeat is folded into that record.
+func (p *parser) repeated(last int, t string, st stamp) bool {
+	if b := p.cur; b != nil {
+		if sameStamp(b.lastSt, st) && hasKeyLine(b.ev.KeyLines, t) {
+			b.touch(last, st)
+			return true
+		}
+		return false
+	}
+	n := len(p.log.Events) - 1
+	if n < 0 {
+		return false
+	}
+	ev := &p.log.Events[n]
+	if ev.Kind != KindKernelOOMKill || last-ev.LastLine > maxReapThreadGapLines || !hasKeyLine(ev.KeyLines, t) {
+		return false
+	}
+	if !sameStamp(stamp{uptimeS: ev.UptimeS, hasUptime: ev.HasUptime, t: ev.Time, hasTime: ev.HasTime}, st) {
+		return false
+	}
+	ev.LastLine = max(ev.LastLine, last)
+	return true
+}
+
+// sameStamp: both stamps say the same (to 1 s: `dmesg -T` prints seconds,
+// and a record's lines are printed within one), or neither has one.
+func sameStamp(a, b stamp) bool {
+	switch {
+	case a.hasUptime && b.hasUptime:
+		return b.uptimeS-a.uptimeS >= -1 && b.uptimeS-a.uptimeS <= 1
+	case a.hasTime && b.hasTime:
+		d := b.t.Sub(a.t)
+		return d >= -time.Second && d <= time.Second
+	}
+	return !a.hasUptime && !b.hasUptime && !a.hasTime && !b.hasTime
+}
+
+func hasKeyLine(lines []string, t string) bool {
+	for _, l := range lines {
+		if l == t {
+			return true
+		}
+	}
+	return false
+}
+
 // usage reads a `memory: usage …, limit …, failcnt …` line (see
 // parseUsage).
 func (p *parser) usage(line, last int, t string, st stamp) {
 	name := t[:strings.IndexByte(t, ':')]
+	if p.repeated(last, t, st) {
+		return
+	}
 	b := p.want(st, func(b *builder) bool { _, dup := b.ev.Memcg[name]; return !dup })
 	b.anchor(prioUsage, line, st)
 	b.key(line, last, st, t)
@@ -365,15 +498,20 @@ func (p *parser) recordLine(line, last int, t string, st stamp) {
 		if b.ev.MemsAllowed == "" {
 			b.ev.MemsAllowed = strings.TrimSpace(ma)
 		}
-	case strings.HasPrefix(t, "CPU: ") && strings.Contains(t, " PID: "):
+	case isBanner(t):
 		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
-			b.ev.TriggerPID = leadingInt(t[strings.Index(t, " PID: ")+len(" PID: "):])
+			b.ev.TriggerPID, _ = bannerTask(t)
 		}
-	case strings.HasPrefix(t, "Pid: "):
-		if b.ev.HasHeader && b.ev.TriggerPID == 0 {
-			b.ev.TriggerPID = leadingInt(t[len("Pid: "):])
-		}
+		p.noteArch(t)
+	case strings.HasPrefix(t, "RIP: ") || strings.HasPrefix(t, "EIP: "):
+		p.pageFixed = true // x86 register dump
 	case strings.HasPrefix(t, "Tasks state"):
+	case isRowShape(t):
+		// a task-table row after a line the syslog daemon mangled, or
+		// after a lost table header: the table goes on
+		if b.tableCols != nil && p.tableRow(line, t) {
+			b.sub = subTable
+		}
 	case b.sub == subMemInfo && p.memInfo(b, t):
 	default:
 		return
@@ -404,6 +542,7 @@ func (p *parser) statsHeader(line, last int, t string, st stamp) {
 		return
 	}
 	b.ev.MemcgStatsPath = path
+	b.ev.MemcgOOM = true
 	b.key(line, last, st, "")
 	for _, f := range strings.Fields(vals) {
 		k, v, ok := strings.Cut(f, ":")
@@ -919,6 +1058,11 @@ func (p *parser) closeCur(reason string) {
 		return
 	}
 	p.cur = nil
+	if b.anchorPrio == 0 {
+		// only lines that belong to a record (a `Memory cgroup stats
+		// for` line left by a grep): not a record
+		return
+	}
 	ev := &b.ev
 	if ev.Outcome == OutcomePanic || ev.Outcome == OutcomeNoKillable {
 		ev.Partial = !ev.HasHeader
@@ -1117,12 +1261,11 @@ func setExtra(m *map[string]string, k, v string) {
 	(*m)[k] = strings.Clone(v) // not a substring pinning its whole line
 }
 
-// pages converts a page count to bytes and remembers that the default
-// page size was used.
+// pages converts a page count to bytes and remembers when the default
+// page size was used (Log.PageSizeAssumed).
 func (p *parser) pages(n int64, line int) int64 {
-	if p.opts.PageSizeBytes == 0 && !p.pageWarned {
-		p.pageWarned = true
-		p.warn(line, "page counts converted to bytes with an assumed page size of 4096 (pass --page-size if the host used 16 or 64 KiB pages, as some arm64 and ppc64 kernels do)")
+	if p.opts.PageSizeBytes == 0 {
+		p.pageAssumed = true
 	}
 	return n * p.pageSize
 }

@@ -18,7 +18,10 @@ import (
 // a head that shows none does not rule them out: Parse finds them.
 func Sniff(head []byte) bool {
 	if content.JSON(head) {
-		return bytes.Contains(head, []byte(`"MESSAGE"`)) && bytes.Contains(head, []byte(`"__REALTIME_TIMESTAMP"`)) && isKernel(head)
+		// journalctl -o json, or a Cloud Logging (GKE) export whose
+		// entries hold kernel lines in "textPayload"
+		journal := bytes.Contains(head, []byte(`"MESSAGE"`)) && bytes.Contains(head, []byte(`"__REALTIME_TIMESTAMP"`))
+		return (journal || bytes.Contains(head, []byte(`"textPayload"`))) && isKernel(head)
 	}
 	return isKernel(head)
 }

@@ -73,6 +73,12 @@ type Log struct {
 	Events []Event
 	// Warnings about partial or unreadable evidence, with their line.
 	Warnings []Warning
+	// PageSizeAssumed is set when page counts were converted to bytes with
+	// the default page size (Options.PageSizeBytes 0) and the log does not
+	// show an architecture whose page size is always 4 KiB (x86: an
+	// `x86_64`/`i686` kernel release, an `RIP:`/`EIP:` register dump). The
+	// caller says so once (a --page-size hint), not per input.
+	PageSizeAssumed bool
 	// Boots is the number of boot segments seen (0 for an empty input).
 	Boots int
 	// Lines is the number of lines read.
