@@ -157,16 +157,53 @@ func TestOutputStampedAndPassedThrough(t *testing.T) {
 // TestOutputStampedWhenNewlineArrives checks that a line is stamped when its
 // newline arrives, not when its first byte did.
 func TestOutputStampedWhenNewlineArrives(t *testing.T) {
-	r := runRecord(t, "/bin/sh", "-c", `echo first; printf 'slow '; sleep 0.4; echo line`)
-	b, _ := os.ReadFile(filepath.Join(r.dir, OutputLogFile))
+	// The command writes its first line, then the start of its second, and
+	// ends that line only once the test has created the file go: the
+	// second line's newline cannot arrive before then, so its stamp is at or
+	// after the moment the file was made, whatever the machine's load (no
+	// sleep decides it).
+	dir := t.TempDir()
+	gate := filepath.Join(t.TempDir(), "go")
+	done := make(chan *recorded, 1)
+	go func() {
+		r := &recorded{dir: dir}
+		res, err := Run(Options{Dir: dir, Interval: 20 * time.Millisecond, Stdout: &r.stdout, Stderr: &r.stderr,
+			Command: []string{"/bin/sh", "-c", `echo first; printf 'slow '; while [ ! -e ` + gate + ` ]; do sleep 0.01; done; echo line`}})
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		r.res = res
+		done <- r
+	}()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(filepath.Join(dir, OutputLogFile))
+		if bytes.Contains(b, []byte("first\n")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			os.WriteFile(gate, nil, 0o644)
+			<-done
+			t.Fatalf("the first line never reached output.log: %q", b)
+		}
+	}
+	opened := time.Now().UTC()
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	b, _ := os.ReadFile(filepath.Join(dir, OutputLogFile))
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) != 2 || !strings.HasSuffix(lines[1], " slow line") {
 		t.Fatalf("output.log = %q", b)
 	}
 	t0, _ := time.Parse(StampLayout, stampRe.FindStringSubmatch(lines[0])[1])
 	t1, _ := time.Parse(StampLayout, stampRe.FindStringSubmatch(lines[1])[1])
-	if d := t1.Sub(t0); d < 350*time.Millisecond {
-		t.Errorf("second line stamped %v after the first, want >= 350ms (the sleep before its newline)", d)
+	// Stamps keep 100 ns.
+	if t1.Before(opened.Truncate(100 * time.Nanosecond)) {
+		t.Errorf("second line stamped %v, before its newline could be written (the gate opened at %v): stamped when the line began?", t1, opened)
+	}
+	if !t0.Before(opened) {
+		t.Errorf("first line stamped %v, not before the gate opened at %v", t0, opened)
 	}
 }
 
