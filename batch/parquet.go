@@ -23,7 +23,7 @@ const (
 // Finding roles: why a job names a test.
 const (
 	RoleLeak     = "leak"     // correlate.Leak: kept memory it added, still held at the kill
-	RoleGroup    = "group"    // a group of tests that leaked together (none until the report has groups)
+	RoleGroup    = "group"    // correlate.Leak with a Group: tests that leaked together; test is the group id (path::test[*], path::Class::*, path::*, fixture …)
 	RoleVictim   = "victim"   // correlate.InFlight: running when the kernel killed
 	RoleHog      = "hog"      // correlate.Hog: peaked high and gave the memory back
 	RoleUnclosed = "unclosed" // correlate.Unclosed: left objects open, below the noise floor
@@ -171,7 +171,11 @@ func findingRows(rows []FindingRow, job string, rep *correlate.Report) []Finding
 		return ptr(int64(p))
 	}
 	for _, l := range rep.Leaks {
-		rows = append(rows, FindingRow{Job: job, Test: l.Test, Role: RoleLeak, RetainedBytes: ptr(l.RetainedBytes),
+		role := RoleLeak
+		if l.Group != nil {
+			role = RoleGroup
+		}
+		rows = append(rows, FindingRow{Job: job, Test: l.Test, Role: role, RetainedBytes: ptr(l.RetainedBytes),
 			Confidence: nonEmpty(l.Confidence), Worker: nonEmpty(l.Worker), PID: pid(l.PID)})
 	}
 	for _, f := range rep.InFlight {

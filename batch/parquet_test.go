@@ -76,3 +76,17 @@ func TestParquetRoundTrip(t *testing.T) {
 		t.Errorf("victim row %+v", v)
 	}
 }
+
+// TestFindingRowsGroup: a leak that is a group is a row of role group, its
+// test the group id; a leak of one test stays a leak.
+func TestFindingRowsGroup(t *testing.T) {
+	rep := &correlate.Report{Leaks: []correlate.Leak{
+		{Test: "tests/t.py::test_big", RetainedBytes: 64 << 20},
+		{Test: "tests/t.py::test_state[*]", RetainedBytes: 430 << 20,
+			Group: &correlate.Group{Kind: "parametrize", Members: 36, RetainingMembers: 36, MedianMemberBytes: 12 << 20}},
+	}}
+	rows := findingRows(nil, "job1", rep)
+	if len(rows) != 2 || rows[0].Role != RoleLeak || rows[1].Role != RoleGroup || rows[1].Test != "tests/t.py::test_state[*]" || *rows[1].RetainedBytes != 430<<20 {
+		t.Fatalf("rows %+v", rows)
+	}
+}
