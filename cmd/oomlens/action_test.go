@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,15 +208,41 @@ func (r *runner) runStep(i int, s actionStep, tmp string) error {
 	return nil
 }
 
-// buildOomlens builds ./cmd/oomlens from this checkout into dir.
-func buildOomlens(t *testing.T, dir string) string {
+// builtOomlens is the oomlens built from this checkout, once per test
+// binary (TestMain removes its folder).
+var builtOomlens struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildOomlens builds ./cmd/oomlens from this checkout, once, and returns
+// the binary.
+func buildOomlens(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "oomlens")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/oomlens")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/oomlens: %v\n%s", err, out)
+	b := &builtOomlens
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "oomlens-action-test-"); b.err != nil {
+			return
+		}
+		b.bin = filepath.Join(b.dir, "oomlens")
+		out, err := exec.Command("go", "build", "-o", b.bin, "./cmd/oomlens").CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("go build ./cmd/oomlens: %v\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return bin
+	return b.bin
+}
+
+// removeBuiltOomlens removes what buildOomlens built.
+func removeBuiltOomlens() {
+	if builtOomlens.dir != "" {
+		os.RemoveAll(builtOomlens.dir)
+	}
 }
 
 // copyTree copies the files of src (one level) into dst.
@@ -300,7 +328,7 @@ func TestGitHubAction(t *testing.T) {
 	}
 	a := readAction(t)
 	tmp := t.TempDir()
-	bin := buildOomlens(t, filepath.Join(tmp, "bin"))
+	bin := buildOomlens(t)
 
 	// The job's workspace: the captured logs of a real kill, as a test
 	// step left them, and a memory cgroup's files (v1) as the job's.
@@ -488,7 +516,7 @@ func TestGitLabSnippet(t *testing.T) {
 		t.Errorf("artifacts:when is %q, want on_failure", job.Artifacts.When)
 	}
 	tmp := t.TempDir()
-	bin := buildOomlens(t, filepath.Join(tmp, "bin"))
+	bin := buildOomlens(t)
 	cg := filepath.Join(tmp, "cgroup")
 	copyCgroup(t, cg)
 
