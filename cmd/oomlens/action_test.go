@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -178,7 +179,7 @@ func (r *runner) runStep(i int, s actionStep, tmp string) error {
 	for k, v := range s.Env {
 		env = append(env, k+"="+r.eval(v))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // go install compiles oomlens
 	defer cancel()
 	// bash --noprofile --norc -eo pipefail {0} is what the runner runs for
 	// shell: bash.
@@ -270,6 +271,12 @@ func copyTree(t *testing.T, src, dst string) {
 // inputs over the defaults; it returns the runner and the error of the
 // first step that failed.
 func runAction(t *testing.T, a *actionFile, with map[string]string, workspace, tmp string, path []string) (*runner, error) {
+	return runActionEnv(t, a, with, workspace, tmp, path)
+}
+
+// runActionEnv is runAction with the named variables of the test's own
+// environment passed on to the steps (Go's, for the install step).
+func runActionEnv(t *testing.T, a *actionFile, with map[string]string, workspace, tmp string, path []string, pass ...string) (*runner, error) {
 	r := &runner{t: t, workspace: workspace, inputs: map[string]string{}, outputs: map[string]map[string]string{}, path: path}
 	for k, in := range a.Inputs {
 		r.inputs[k] = in.Default
@@ -294,6 +301,11 @@ func runAction(t *testing.T, a *actionFile, with map[string]string, workspace, t
 		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567", "GITHUB_EVENT_NAME=push",
 		"RUNNER_NAME=GitHub Actions 7", "RUNNER_OS=Linux", "RUNNER_ARCH=X64",
 		"RUNNER_TOOL_CACHE=" + filepath.Join(tmp, "toolcache"),
+	}
+	for _, k := range pass {
+		if v, ok := os.LookupEnv(k); ok {
+			r.env = append(r.env, k+"="+v)
+		}
 	}
 	for i, s := range a.Runs.Steps {
 		switch {
@@ -574,5 +586,122 @@ func TestGitLabSnippet(t *testing.T) {
 	project, _ = run("success")
 	if entries, _ := os.ReadDir(project); len(entries) != 1 {
 		t.Errorf("after a job that succeeded the snippet wrote %d entries, want none beside the artifacts folder", len(entries)-1)
+	}
+}
+
+// TestGitHubActionInstalls runs the action the way users do, with a
+// version to install: its install step runs `go install
+// github.com/oomlens/oomlens/cmd/oomlens@VERSION`, here against a module
+// proxy on disk that serves this checkout as v1.99.0 and every dependency
+// from the module cache (no network), with no oomlens on PATH. The
+// installed oomlens must say that version and run the steps after it.
+func TestGitHubActionInstalls(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the action runs on Linux runners")
+	}
+	if testing.Short() {
+		t.Skip("builds oomlens from a module proxy (-short)")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go on PATH")
+	}
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	modCache := strings.TrimSpace(string(out))
+	out, err = exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOCACHE", strings.TrimSpace(string(out))) // the steps' HOME is elsewhere
+	const version = "v1.99.0"
+	tmp := t.TempDir()
+	proxy := filepath.Join(tmp, "proxy")
+	writeModuleProxy(t, proxy, "github.com/oomlens/oomlens", version)
+
+	a := readAction(t)
+	workspace := filepath.Join(tmp, "work")
+	copyTree(t, "testdata/scenarios/verbose-plugin", filepath.Join(workspace, "artifacts"))
+	cg := filepath.Join(tmp, "cgroup")
+	copyCgroup(t, cg)
+	t.Setenv("GOPROXY", "file://"+proxy+",file://"+filepath.Join(modCache, "cache", "download"))
+	t.Setenv("GOSUMDB", "off")
+	t.Setenv("GOTOOLCHAIN", "local")
+	// -trimpath: the build cache then holds the packages whatever the
+	// module cache's folder, and a second run compiles nothing.
+	t.Setenv("GOFLAGS", "-modcacherw -trimpath")
+	t.Setenv("GOMODCACHE", filepath.Join(tmp, "modcache"))
+	r, err := runActionEnv(t, a, map[string]string{
+		"version": version, "logs": "artifacts/*", "since": "1s", "cgroup": cg,
+	}, workspace, tmp, []string{filepath.Dir(goBin), "/usr/local/bin", "/usr/bin", "/bin"},
+		"GOPROXY", "GOSUMDB", "GOTOOLCHAIN", "GOFLAGS", "GOMODCACHE", "GOCACHE")
+	if err != nil {
+		t.Fatalf("a step failed: %v", err)
+	}
+	if want := filepath.Join(tmp, "runner-temp", "oomlens-bin", "oomlens"); r.outputs["install"]["bin"] != want {
+		t.Errorf("installed at %q, want %q", r.outputs["install"]["bin"], want)
+	}
+	if !regexp.MustCompile(`(?m)^oomlens ` + regexp.QuoteMeta(version) + `$`).MatchString(r.stdout.String()) {
+		t.Errorf("the installed oomlens does not say %s:\n%s", version, r.stdout.String())
+	}
+	if len(r.path) == 0 || r.path[0] != filepath.Join(tmp, "runner-temp", "oomlens-bin") {
+		t.Errorf("the install step did not add its bin folder to GITHUB_PATH: %v", r.path)
+	}
+	if !strings.Contains(r.summary.String(), "OOM kill") {
+		t.Errorf("no verdict in the summary:\n%s", r.summary.String())
+	}
+}
+
+// writeModuleProxy lays out a GOPROXY file tree that serves the tracked
+// files of this checkout as module@version.
+func writeModuleProxy(t *testing.T, proxy, module, version string) {
+	t.Helper()
+	dir := filepath.Join(proxy, filepath.FromSlash(module), "@v")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("git", "ls-files", "-z").Output()
+	if err != nil {
+		t.Skipf("not a git checkout (git ls-files: %v)", err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		st, err := os.Lstat(name)
+		if err != nil || !st.Mode().IsRegular() {
+			continue // deleted in the work tree, or a link
+		}
+		if name != "go.mod" && filepath.Base(name) == "go.mod" {
+			t.Fatalf("%s: a nested module, which a module zip leaves out", name)
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.Create(module + "@" + version + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := fmt.Sprintf(`{"Version":%q,"Time":"2026-12-01T00:00:00Z"}`, version)
+	for name, b := range map[string][]byte{
+		"list": []byte(version + "\n"), version + ".info": []byte(info),
+		version + ".mod": mod, version + ".zip": buf.Bytes(),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
