@@ -146,6 +146,7 @@ func analyze(j *job, opts Options) *Report {
 
 	// The run end.
 	rep.RunEnd = runEndOf(j, ended)
+	confirmedElsewhere := settleRunEnd(rep, j, ended, warn)
 	rk := recordKernelOf(j)
 	kernelRead := hasKernelInput(j) || rk.state == recordKernelRead
 	if rk.state == recordKernelMissing {
@@ -157,6 +158,8 @@ func analyze(j *job, opts Options) *Report {
 		} else {
 			warn("no kernel log was read, so an OOM kill cannot be confirmed: add the job's `dmesg`, `journalctl -k` or kern.log, or run it under `oomlens record`")
 		}
+	} else if kernelRead && ended == nil && confirmedElsewhere {
+		warn("the kernel log read holds no OOM record that matches the job, though %s says it was OOM-killed: the kernel log may be another host's (the node, not the container) or cover another time", sourceWords(rep.RunEnd.ConfirmedBy))
 	} else if kernelRead && ended == nil && rep.RunEnd.Kind != "complete" {
 		pids := sortedPIDs(spanOf(j).PIDs)
 		var ks []string
@@ -189,6 +192,7 @@ func analyze(j *job, opts Options) *Report {
 	// Leaks, hogs, unclosed.
 	rep.HogRule = hogRuleOf(results, ended, floor)
 	rep.Leaks, rep.Unclosed, rep.Hogs = classify(results, ended, killOf, floor, &rep.HogRule)
+	shareFromCgroup(rep, j, ended)
 	for _, r := range results {
 		for _, f := range r.Fixtures {
 			fh := FixtureHeld{Fixture: f.Fixture, Scope: f.Scope, Worker: r.Proc.Worker, PID: r.Proc.PID, HeldBytes: f.HeldBytes}
@@ -243,7 +247,7 @@ func analyze(j *job, opts Options) *Report {
 	rep.MemoryAtKill = accountOf(rep, results, ended, killOf)
 	rep.Timeline = timelineOf(j, results)
 	rep.Samples = samplesOf(j)
-	rep.Verdict = verdictOf(rep, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)
+	rep.Verdict = verdictOf(rep, j, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)
 	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
 	nonNil(rep)
 	return rep

@@ -22,6 +22,9 @@ const (
 	// AlignRecordBootTime: boot_time (btime of /proc/stat, whole seconds) of
 	// the record.json that `oomlens record` wrote on the host it ran on.
 	AlignRecordBootTime = "record-boot-time"
+	// AlignCollectBootTime: the host's boot time (go-sysinfo) that
+	// `oomlens collect` wrote into collect.json on the job's machine.
+	AlignCollectBootTime = "collect-boot-time"
 	// AlignKernelWallClock: the kernel log's own wall-clock stamps (syslog,
 	// dmesg -T, journal).
 	AlignKernelWallClock = "kernel-wall-clock"
@@ -37,6 +40,7 @@ var alignRank = map[string]int{
 	AlignDiagnosticsMonotonic: 1,
 	AlignDiagnosticsBootTime:  2,
 	AlignRecordBootTime:       3,
+	AlignCollectBootTime:      3,
 	AlignKernelWallClock:      4,
 	AlignThisHost:             5,
 }
@@ -47,6 +51,7 @@ var baseUncertaintyS = map[string]float64{
 	AlignDiagnosticsMonotonic: 0.05,
 	AlignDiagnosticsBootTime:  1,
 	AlignRecordBootTime:       1,
+	AlignCollectBootTime:      1,
 	AlignKernelWallClock:      1,
 	AlignThisHost:             1,
 }

@@ -80,7 +80,7 @@ func TestCorpusPytestLogs(t *testing.T) {
 		{"14-gha-ui-paste-xdist-crash-in-failures-section.log", "unknown", "echopype/tests/visualize/test_plot.py::test_plot_mvbs[filepath1-EK60-None-range_kwargs1]", "gw3", "The run stopped"},
 		{"15-circleci-verbose-dangling-nodeid-agent-kill.log", "sigkill", "tests/cli/test_singularity.py::test_singularity_command_dry_run", "", "Killed (SIGKILL)"},
 		{"17-rpm-build-verbose-no-progress-killed.log", "sigkill", "tests/test_patroni.py::TestPatroni::test_run", "", "Killed (SIGKILL)"},
-		{"18-gha-runner-shutdown-signal-137.log", "sigkill", "-", "", "Killed (SIGKILL)"},
+		{"18-gha-runner-shutdown-signal-137.log", "cancelled", "-", "", "Cancelled: the CI stopped the job (\"The runner has received a shutdown signal."},
 		{"19-progress-dots-memoryerror-not-sigkill.log", "memoryerror", "tests/test_main.py::#6", "", "MemoryError inside Python (an allocation failed; no kill)"},
 	}
 	for _, c := range cases {

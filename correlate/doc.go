@@ -34,6 +34,9 @@
 // the pytest log (else the diagnostics, else the collection list) gives.
 // Progress positions "file::#n" become the n-th test of that file in the
 // collection list, else in the order the diagnostics name that file's tests.
+// A faulthandler or pytest-timeout stack of the running thread names the
+// test in flight by its file and function where the log shows only a
+// position (basis "stack", pytestlog/stack.go).
 // xdist workers are tied to pids by the diagnostics records' worker field.
 //
 // # Memory figures
@@ -95,8 +98,10 @@
 //     objects whose reported sizes (nbytes) add up to ≥ F. Sorted by retained
 //     memory, largest first. ShareOfKill is retained ÷ the killed process's
 //     anon-rss at the kill when the leak is on that process, else ÷ the
-//     memory cgroup's usage when the kill was a memcg OOM; null without a
-//     kill record. Confidence is high with anonymous RSS readings or open
+//     memory cgroup's usage when the kill was a memcg OOM; when no kernel
+//     record measured the kill but the job's cgroup or pod confirmed it,
+//     ÷ the cgroup's peak usage, else its limit (the evidence says so);
+//     null otherwise. Confidence is high with anonymous RSS readings or open
 //     objects, medium with RSS readings alone and retention ≥ 2F, low when
 //     the readings come from samples (record mode), from records several
 //     processes may have written (interleaved weathercop log), or retention
@@ -220,9 +225,39 @@
 // stamps since boot with no boot time, or a log without stamps) and the log
 // does not show the run ending by itself, the only kill of a Python process
 // in the kernel log's last boot, which the verdict then says is "tied to
-// the job by its process name only". Only such a match confirms an OOM
-// kill: RunEnd.Kind becomes "oom-kill". A SIGKILL the kernel log does not
-// confirm stays "sigkill" and the verdict says "cause unconfirmed". Every
+// the job by its process name only". Such a match confirms an OOM kill:
+// RunEnd.Kind becomes "oom-kill", ConfirmedBy "kernel-record", Strength
+// "strong" (matched by pid), "medium" (by time) or "weak" (by name).
+//
+// Where no kernel record matches and the run ended by a SIGKILL or without
+// saying how, other evidence of an OOM kill confirms it (confirm.go): an
+// oom_kill count above 0 in the job's memory cgroup (v1 memory.oom_control,
+// v2 memory.events, else memory.events.local; files of one folder are one
+// cgroup), Kubernetes' OOMKilled in a container's state or lastState
+// (kubectl get pod, describe pod), an OOMKilling, OOMKilled, CgroupOOM or
+// SystemOOM event, or the CI runner relaying OOMKilled (GitLab's Kubernetes
+// executor). Then RunEnd.Kind is "oom-kill", ConfirmedBy names the source
+// and Strength is "medium": these say a process of the job's cgroup or
+// container was OOM-killed, not which pid, and give no per-process figures
+// (an OOMKilling event relaying the kernel's line names the pid). The
+// verdict says so and gives the cgroup's limit (memory.max,
+// memory.limit_in_bytes, else memory.stat hierarchical_memory_limit; the
+// pod's resources.limits.memory) and peak (memory.peak,
+// memory.max_usage_in_bytes) in place of the kernel's figures; it never
+// says "cause unconfirmed". Such evidence beside a cancel, a timeout, a
+// crash or a completed run does not override it: a warning says a process
+// of the job was OOM-killed. A SIGKILL nothing confirms stays "sigkill"
+// and the verdict says "cause unconfirmed".
+//
+// Every other end says what settled it and how sure it is: the words of
+// whoever ended the run — the CI's cancel ("The operation was canceled",
+// "The runner has received a shutdown signal"), its time limit,
+// pytest-timeout's banner, faulthandler's "Fatal Python error" — are
+// "ci-message", strong; an exit status or a signal's name (143, 124,
+// Terminated) is "exit-status", medium, since others can send them. A
+// cancel or a timeout is told in plain words and its verdict never names
+// SIGKILL. A CI cancel outranks the exit 137 of the runner's own kill
+// after it. Every
 // kill is listed, in time order, the one that ended the run first with
 // EndedRun set. Without a pytest log, processes whose records end with
 // session_end (SESSION_END) completed the run.

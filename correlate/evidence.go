@@ -14,6 +14,7 @@ import (
 	"github.com/oomlens/oomlens/diagnostics"
 	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/elfcore"
+	"github.com/oomlens/oomlens/kube"
 	"github.com/oomlens/oomlens/pytestlog"
 	"github.com/oomlens/oomlens/record/manifest"
 	"github.com/oomlens/oomlens/weathercop"
@@ -29,7 +30,10 @@ type Evidence struct {
 	Diagnostics []DiagnosticsInput
 	Weathercop  []WeathercopInput
 	Cores       []CoreInput
-	Records     []RecordInput // record.json of `oomlens record`
+	Records     []RecordInput  // record.json of `oomlens record`
+	Cgroups     []CgroupInput  // memory cgroup files (confirm.go)
+	Kube        []KubeInput    // Kubernetes pod status and events (confirm.go)
+	Collected   []CollectInput // collect.json of `oomlens collect`
 }
 
 // KernelInput is one kernel log (dmesg, kern.log, journalctl -k, kmsg).
@@ -68,6 +72,12 @@ type WeathercopInput struct {
 type RecordInput struct {
 	Path     string
 	Manifest manifest.Manifest
+}
+
+// KubeInput is one kubectl output: pod status or events.
+type KubeInput struct {
+	Path string
+	Doc  *kube.Doc
 }
 
 // CoreInput is one ELF core dump.
@@ -115,6 +125,7 @@ func normalise(ev *Evidence, opts Options) *job {
 	n.kernel()
 	n.cores()
 	n.records()
+	n.confirmations()
 	return n.j
 }
 
@@ -609,7 +620,11 @@ func (n *normaliser) pytest() {
 	}
 	e := last.End
 	n.j.HasRunEnd = true
-	n.j.RunEnd = runEndInfo{Kind: e.Kind, ExitCode: e.ExitCode, HasExitCode: e.HasExitCode, KilledPID: e.KilledPID}
+	n.j.RunEnd = runEndInfo{Kind: e.Kind, ExitCode: e.ExitCode, HasExitCode: e.HasExitCode, KilledPID: e.KilledPID, Certain: e.Certain, Decisive: e.Decisive}
+	if e.OOMKilled != "" {
+		n.j.Confirm.OOM = append(n.j.Confirm.OOM, oomConfirm{By: ByCIOOMKilled, Source: pos(lastPath, e.OOMKilledLine),
+			Words: "the CI runner relays Kubernetes' OOMKilled (" + e.OOMKilled + ")"})
+	}
 	if e.HasTime {
 		n.j.RunEnd.Time = unixSeconds(e.Time)
 	}

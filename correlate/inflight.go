@@ -129,6 +129,8 @@ func basisWords(b string) string {
 		return "killed during collection"
 	case "diagnostics":
 		return "a test start with no end"
+	case "stack":
+		return "faulthandler's or pytest-timeout's stack of the running thread names it"
 	}
 	return b
 }

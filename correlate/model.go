@@ -36,6 +36,8 @@ type Report struct {
 	// (fixture_setup record) and not torn down when the record ends: the
 	// memory their setup took is held by them, not leaked by a test.
 	FixturesHeld []FixtureHeld `json:"fixtures_held,omitempty"`
+	// Cgroups are the job's memory cgroups, from their files.
+	Cgroups []CgroupMemory `json:"cgroups,omitempty"`
 }
 
 // Tool names the program and version that wrote a report.
@@ -100,6 +102,30 @@ type RunEnd struct {
 	Kind     string   `json:"kind"` // complete, oom-kill, sigkill, timeout, crash, cancelled, memoryerror, unknown
 	ExitCode *int     `json:"exit_code"`
 	Evidence []string `json:"evidence"` // "file:line: text"
+	// ConfirmedBy names the evidence that settled Kind (confirm.go):
+	// kernel-record, cgroup-oom-kill, pod-status, pod-event, ci-oomkilled,
+	// ci-message, pytest-timeout, exit-status, shell, pytest, record.
+	ConfirmedBy string `json:"confirmed_by,omitempty"`
+	// Strength is how sure Kind is: "strong" (a kernel record matched by
+	// pid, the CI's or pytest-timeout's own words), "medium" (a memory
+	// cgroup's oom_kill count or Kubernetes' OOMKilled: no victim pid, no
+	// per-process figures; a kernel record matched by time; an exit status
+	// that has other senders), "weak" (a kernel record tied by process name
+	// only; a bare SIGKILL).
+	Strength string `json:"strength,omitempty"`
+}
+
+// CgroupMemory is what the job's memory cgroup files say.
+type CgroupMemory struct {
+	Dir          string   `json:"dir"` // the folder of the files
+	Version      int      `json:"version"`
+	OOMKills     *int64   `json:"oom_kills"`
+	OOMKillsFrom string   `json:"oom_kills_from,omitempty"` // "memory.events oom_kill"
+	LimitBytes   *int64   `json:"limit_bytes"`              // null when unlimited or not given
+	PeakBytes    *int64   `json:"peak_bytes"`
+	CurrentBytes *int64   `json:"current_bytes"`
+	FailCount    *int64   `json:"fail_count"`
+	Files        []string `json:"files"`
 }
 
 // Alignment says how the clocks of the inputs were put on one wall clock.

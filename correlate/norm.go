@@ -230,7 +230,10 @@ type runEndInfo struct {
 	HasExitCode bool
 	KilledPID   int
 	Evidence    []string
-	Time        float64 // the CI stamp of the first evidence line, 0 unknown
+	// Certain and Decisive: see pytestlog.RunEnd.
+	Certain  bool
+	Decisive string
+	Time     float64 // the CI stamp of the first evidence line, 0 unknown
 }
 
 // job is everything known about one failed job, normalised.
@@ -253,4 +256,7 @@ type job struct {
 	NaiveTimes []string
 	// Records are the record.json manifests of `oomlens record`.
 	Records []RecordInput
+	// Confirm is the evidence of an OOM kill other than a kernel record
+	// (confirm.go).
+	Confirm confirmInfo
 }

@@ -23,8 +23,11 @@ func sysinfoBootTime() (time.Time, error) {
 
 // verdictOf writes the one-sentence verdict: how the run ended, who
 // retained the memory, and what was only running.
-func verdictOf(rep *Report, ended *placedKill, perTest, testEvidence, kernelRead, pytestRead bool, floor int64) string {
+func verdictOf(rep *Report, j *job, ended *placedKill, perTest, testEvidence, kernelRead, pytestRead bool, floor int64) string {
 	if !testEvidence {
+		if ended == nil && rep.RunEnd.Kind == "oom-kill" && len(j.Confirm.OOM) > 0 {
+			return confirmedHead(rep, j) + "; no test log or per-test memory evidence was given, so no test can be named."
+		}
 		return kernelOnlyVerdict(rep, kernelRead)
 	}
 	var head string
@@ -54,17 +57,17 @@ func verdictOf(rep *Report, ended *placedKill, perTest, testEvidence, kernelRead
 			if !kernelRead {
 				head = "Killed (SIGKILL), cause unconfirmed (no kernel log was read)"
 			}
+		case "oom-kill":
+			head = confirmedHead(rep, j)
 		case "memoryerror":
 			head = "MemoryError inside Python (an allocation failed; no kill)"
-		case "timeout":
-			head = "Timed out (not an OOM kill)"
-		case "cancelled":
-			head = "Cancelled (SIGTERM; not an OOM kill)"
-		case "crash":
-			head = "Crashed (not an OOM kill)"
+		case "timeout", "cancelled", "crash":
+			head = plainHead(rep, j)
 		case "complete":
 			head = "The run completed with no kill"
-			if len(rep.InFlight) > 0 {
+			if len(rep.InFlight) > 0 && len(j.Confirm.OOM) > 0 {
+				head = "The run completed, but a worker died, and " + j.Confirm.OOM[0].Words + " (no kernel record names the victim)"
+			} else if len(rep.InFlight) > 0 {
 				head = "The run completed, but a worker died, cause unconfirmed (no kernel OOM record matches it)"
 				if !kernelRead {
 					head = "The run completed, but a worker died, cause unconfirmed (no kernel log was read)"
@@ -121,6 +124,7 @@ func verdictOf(rep *Report, ended *placedKill, perTest, testEvidence, kernelRead
 	}
 
 	var tail string
+	limitHit := ended != nil || rep.RunEnd.Kind == "oom-kill"
 	if len(rep.InFlight) > 0 {
 		v := rep.InFlight[0]
 		name := v.Test
@@ -130,11 +134,11 @@ func verdictOf(rep *Report, ended *placedKill, perTest, testEvidence, kernelRead
 		switch {
 		case name == "" || v.Basis == "collection":
 			tail = "it died during collection, before any test ran"
-		case ended != nil && len(rep.Leaks) > 0:
+		case limitHit && len(rep.Leaks) > 0:
 			tail = name + " was only running when the limit was hit"
 		case ended != nil && v.AddedBytesEstimate != nil && *v.AddedBytesEstimate >= floor:
 			tail = fmt.Sprintf("%s was running when the limit was hit and had added about %s itself", name, FormatBytes(*v.AddedBytesEstimate))
-		case ended != nil:
+		case limitHit:
 			tail = name + " was running when the limit was hit"
 		case rep.RunEnd.Kind == "complete":
 			tail = name + " was running when its worker died"

@@ -48,6 +48,11 @@ type Spec struct {
 	// to OOM_REAPER_DELAY = 2 s after the kill, mm/oom_kill.c since 5.18)
 	// is included. 0 = 2.5 s; negative = do not wait.
 	Settle time.Duration
+	// AfterExit, when set, is called once the command and every process
+	// left in the cgroup have exited, before the cgroup is removed: the
+	// cgroup's files still hold the run's counters (e.g. for `oomlens
+	// collect --cgroup res.CgroupDir`). Its error is returned by Run.
+	AfterExit func(res Result) error
 }
 
 // Result is what a run left behind.
@@ -456,6 +461,10 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 		res.OOMKills = int(n)
 		res.MaxUsageBytes = single(filepath.Join(dir, "memory.peak"))
 	}
+	var afterErr error
+	if spec.AfterExit != nil {
+		afterErr = spec.AfterExit(res)
+	}
 	rmErr := removeCgroup(ctx, dir)
 	if res.OOMKills > 0 && spec.Settle >= 0 {
 		settle := spec.Settle
@@ -478,6 +487,9 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 	}
 	if rmErr != nil {
 		return res, rmErr
+	}
+	if afterErr != nil {
+		return res, afterErr
 	}
 	return res, ctx.Err()
 }

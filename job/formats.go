@@ -10,13 +10,17 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/oomlens/oomlens/cgroupfs"
+	"github.com/oomlens/oomlens/collect/collectmanifest"
 	"github.com/oomlens/oomlens/correlate"
 	"github.com/oomlens/oomlens/diagnostics"
 	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/internal/content"
+	"github.com/oomlens/oomlens/kube"
 	"github.com/oomlens/oomlens/pytestlog"
 	"github.com/oomlens/oomlens/record/manifest"
 	"github.com/oomlens/oomlens/weathercop"
@@ -35,7 +39,14 @@ const (
 	// beside its logs: how the command ended, and whether the kernel log
 	// could be read.
 	KindRecordManifest = "record-manifest"
-	KindUnrecognized   = "unrecognized"
+	// KindCgroup is a memory cgroup file (memory.events, memory.peak,
+	// memory.oom_control…); KindKube is kubectl output about a pod or its
+	// events; KindCollectManifest is the collect.json `oomlens collect`
+	// writes.
+	KindCgroup          = "memory-cgroup"
+	KindKube            = "kubernetes"
+	KindCollectManifest = "collect-manifest"
+	KindUnrecognized    = "unrecognized"
 )
 
 // shape is what a head is, before any format looks at it.
@@ -79,6 +90,11 @@ type format struct {
 	// discover.HeadBytes, a byte order mark removed). It is the format
 	// package's own, so that recognising and reading agree.
 	Sniff func(head []byte) bool
+	// Named recognises the format by the input's name alone, for files
+	// whose content does not say what they are (a cgroup's memory.peak
+	// holds a bare number); nil for formats known by content only. A
+	// named format claims the input alone.
+	Named func(name string) bool
 	// Reads is the shapes of head Sniff is offered.
 	Reads shape
 	// Alone formats claim an input whole: the first whose Sniff holds, in
@@ -134,6 +150,18 @@ var formats = []format{
 		Kind: KindRecordManifest, Sniff: manifest.Sniff, Reads: shapeJSON, Alone: true, Pass: 0, Load: loadManifest,
 		LooksFor: "an `oomlens record` record.json",
 	},
+	{
+		Kind: KindCgroup, Sniff: cgroupfs.Sniff, Named: cgroupfs.SniffName, Reads: shapeText, Alone: true, Pass: 1, Load: loadCgroup,
+		LooksFor: "a memory cgroup file (`memory.events`, `memory.oom_control`, `memory.stat`, `memory.pressure`; memory.peak and the other bare numbers by name)",
+	},
+	{
+		Kind: KindKube, Sniff: kube.Sniff, Reads: shapeText | shapeJSON, Alone: true, Pass: 1, Load: loadKube,
+		LooksFor: "kubectl output (`kind: Pod`, `kind: Event`, a List of them, `kubectl describe pod`)",
+	},
+	{
+		Kind: KindCollectManifest, Sniff: collectmanifest.Sniff, Reads: shapeJSON, Alone: true, Pass: 0, Load: loadCollectManifest,
+		LooksFor: "an `oomlens collect` collect.json",
+	},
 }
 
 // LookedFor says, for an unrecognised input, what sniffing looked for.
@@ -150,7 +178,20 @@ var LookedFor = func() string {
 // may carry several kinds: a CI job log with dmesg output pasted into it is
 // both a pytest-log and a kernel-log.
 func Sniff(head []byte) []string {
+	return SniffNamed("", head)
+}
+
+// SniffNamed is Sniff for an input whose name is known: a format known by
+// its name (Named) claims the input first.
+func SniffNamed(name string, head []byte) []string {
 	text := bytes.TrimPrefix(head, content.BOM)
+	if name != "" {
+		for _, f := range formats {
+			if f.Named != nil && f.Named(name) {
+				return []string{f.Kind}
+			}
+		}
+	}
 	sh := shapeOf(text)
 	for _, f := range formats {
 		if f.Alone && f.Reads&sh != 0 && f.Sniff(text) {
@@ -220,7 +261,8 @@ type loader struct {
 	ev   *correlate.Evidence
 	opts Options
 	cur  *input // the input being read
-	// kernelLogs are the kernel logs record.json files name (pass 0).
+	// kernelLogs are the kernel logs record.json and collect.json files
+	// name (pass 0).
 	kernelLogs map[string]bool
 }
 
@@ -549,4 +591,68 @@ func readManifest(in *discover.Input) (*manifest.Manifest, error) {
 		err = fmt.Errorf("%s: %w", in.Path, err) // an error opening the input
 	}
 	return m, err
+}
+
+// loadCgroup reads one memory cgroup file; the files of one folder are one
+// cgroup's (correlate/confirm.go).
+func loadCgroup(l *loader, in *discover.Input, _ bool) error {
+	var f *cgroupfs.File
+	err := parse(in, func(r io.Reader) (err error) {
+		f, err = cgroupfs.Parse(r, in.Path)
+		return err
+	})
+	if err != nil {
+		// A damaged or empty file: the rest of the job stands.
+		l.keep(KindCgroup, []string{err.Error()})
+		return nil
+	}
+	l.keep(KindCgroup, positioned(in.Path, f.Warnings, func(w cgroupfs.Warning) (int, int64, string) { return w.Line, 0, w.Message }))
+	l.ev.Cgroups = append(l.ev.Cgroups, correlate.CgroupInput{Path: in.Path, File: f})
+	return nil
+}
+
+// loadKube reads kubectl output about a pod or its events.
+func loadKube(l *loader, in *discover.Input, _ bool) error {
+	var d *kube.Doc
+	err := parse(in, func(r io.Reader) (err error) {
+		d, err = kube.Parse(r, in.Path)
+		return err
+	})
+	if err != nil {
+		l.keep(KindKube, []string{err.Error()})
+		return nil
+	}
+	l.keep(KindKube, positioned(in.Path, d.Warnings, func(w kube.Warning) (int, int64, string) { return w.Line, 0, w.Message }))
+	l.ev.Kube = append(l.ev.Kube, correlate.KubeInput{Path: in.Path, Doc: d})
+	return nil
+}
+
+// loadCollectManifest reads the collect.json of `oomlens collect`: what it
+// could not read becomes the input's warnings.
+func loadCollectManifest(l *loader, in *discover.Input, _ bool) error {
+	var m *collectmanifest.Manifest
+	err := parse(in, func(r io.Reader) (err error) {
+		m, err = collectmanifest.Parse(r, in.Path)
+		return err
+	})
+	if err != nil {
+		l.keep(KindCollectManifest, []string{err.Error()})
+		return nil
+	}
+	var ws []string
+	for _, u := range m.Unread {
+		ws = append(ws, fmt.Sprintf("%s: %s could not be read: %s", in.Path, u.What, u.Why))
+	}
+	l.keep(KindCollectManifest, ws)
+	if m.KernelLog != nil && m.KernelLog.File != "" {
+		// Gathered by collect: an empty one means the kernel logged
+		// nothing since --since.
+		l.kernelLogs[path.Join(path.Dir(in.Path), m.KernelLog.File)] = true
+	}
+	ci := correlate.CollectInput{Path: in.Path}
+	if t, err := time.Parse(time.RFC3339Nano, m.Host.BootTime); err == nil {
+		ci.BootTime = t
+	}
+	l.ev.Collected = append(l.ev.Collected, ci)
+	return nil
 }

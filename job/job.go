@@ -61,14 +61,15 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 	}
 	inputs := make([]input, len(set.Inputs))
 	for i, in := range set.Inputs {
-		inputs[i] = input{in: in, kinds: Sniff(in.Head), out: correlate.Input{Path: in.Path, Warnings: []string{}}}
+		inputs[i] = input{in: in, kinds: SniffNamed(in.Path, in.Head), out: correlate.Input{Path: in.Path, Warnings: []string{}}}
 	}
 	for pass := 0; pass <= 1; pass++ {
 		for i := range inputs {
 			x := &inputs[i]
 			if pass == 1 && l.kernelLogs[path.Clean(x.in.Path)] && !x.has(KindKernelLog) && textCandidate(x.in.Head, x.kinds) {
-				// The kernel log a record.json names was read during the
-				// run: an empty one means the kernel logged nothing.
+				// The kernel log a record.json or collect.json names was
+				// read on the job's machine: an empty one means the
+				// kernel logged nothing.
 				x.kinds = append(x.kinds, KindKernelLog)
 			}
 			l.read(x, pass)

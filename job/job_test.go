@@ -261,3 +261,35 @@ func TestRecordManifestRunning(t *testing.T) {
 		t.Fatalf("records %d, warnings %q", len(ev.Records), ev.Inputs[0].Warnings)
 	}
 }
+
+// TestCollectEmptyKernelLog: the kernel log collect.json names is a kernel
+// log even when empty: the kernel logged nothing since --since.
+func TestCollectEmptyKernelLog(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "collect.json"), []byte(`{"schema": "oomlens/collect/v1", "collected_at": "2026-11-26T10:00:00Z", "host": {"boot_time": "2026-11-26T08:00:00Z"}, "kernel_log": {"file": "kernel.log", "source": "/dev/kmsg", "records": 0}, "logs": [], "unread": [{"what": "memory cgroup", "why": "no memory controller"}]}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "kernel.log"), nil, 0o644)
+	set, err := discover.Walk([]string{dir}, discover.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Cleanup()
+	rep, err := Analyze(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	var warns []string
+	for _, in := range rep.Inputs {
+		kinds[filepath.Base(in.Path)] = strings.Join(in.Kinds, ",")
+		warns = append(warns, in.Warnings...)
+	}
+	if kinds["kernel.log"] != KindKernelLog || kinds["collect.json"] != KindCollectManifest {
+		t.Errorf("kinds %v", kinds)
+	}
+	if !strings.Contains(strings.Join(warns, "\n"), "memory cgroup could not be read: no memory controller") {
+		t.Errorf("warnings %q", warns)
+	}
+	if rep.Alignment.Method != "collect-boot-time" {
+		t.Errorf("alignment %+v", rep.Alignment)
+	}
+}

@@ -126,3 +126,45 @@ func FuzzSniff(f *testing.F) {
 		}
 	})
 }
+
+// TestSniffNewEvidence: cgroup files (the bare numbers by name only), kubectl
+// output and collect.json are each one kind; a bare number under another
+// name is not a cgroup file.
+func TestSniffNewEvidence(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		want string
+	}{
+		{"../testdata/cgroup/v1-memcg-kill/memory.oom_control", KindCgroup},
+		{"../testdata/cgroup/v1-memcg-kill/memory.max_usage_in_bytes", KindCgroup},
+		{"../testdata/cgroup/v1-memcg-kill/memory.failcnt", KindCgroup},
+		{"../testdata/cgroup/v1-memcg-kill/memory.stat", KindCgroup},
+		{"../testdata/cgroup/v2-root/sys/fs/cgroup/ci/job-4242/memory.events", KindCgroup},
+		{"../testdata/cgroup/v2-root/sys/fs/cgroup/ci/job-4242/memory.peak", KindCgroup},
+		{"../testdata/cgroup/v2-root/sys/fs/cgroup/ci/job-4242/memory.pressure", KindCgroup},
+		{"../testdata/kube/pod-oomkilled.json", KindKube},
+		{"../testdata/kube/pod-oomkilled.yaml", KindKube},
+		{"../testdata/kube/describe-oomkilled.txt", KindKube},
+		{"../testdata/kube/events-oomkilling.json", KindKube},
+	} {
+		head, err := os.ReadFile(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := SniffNamed(c.path, head); !reflect.DeepEqual(got, []string{c.want}) {
+			t.Errorf("%s: %v, want %s", c.path, got, c.want)
+		}
+	}
+	// By content alone, under a name a user gave it.
+	oc, _ := os.ReadFile("../testdata/cgroup/v1-memcg-kill/memory.oom_control")
+	if got := SniffNamed("artifacts/oom_control.txt", oc); !reflect.DeepEqual(got, []string{KindCgroup}) {
+		t.Errorf("renamed oom_control: %v", got)
+	}
+	if got := SniffNamed("artifacts/count.txt", []byte("67108864\n")); !reflect.DeepEqual(got, []string{KindUnrecognized}) {
+		t.Errorf("a bare number under another name: %v", got)
+	}
+	m := []byte(`{"schema": "oomlens/collect/v1", "collected_at": "2026-11-26T10:00:00Z"}`)
+	if got := SniffNamed("job/collect.json", m); !reflect.DeepEqual(got, []string{KindCollectManifest}) {
+		t.Errorf("collect.json: %v", got)
+	}
+}

@@ -426,3 +426,25 @@ func (c Cursor) dmesgSince(out []byte) Capture {
 	capt.Log = buf.Bytes()
 	return capt
 }
+
+// All returns every record the kernel log still holds since boot, from
+// /dev/kmsg (LostRecords counts those the ring buffer has overwritten
+// since boot) or, when source is SourceDmesg, from `dmesg`.
+func All(source Source) (Capture, error) {
+	switch source {
+	case SourceKmsg:
+		f, err := openKmsg()
+		if err != nil {
+			return Capture{}, fmt.Errorf("kmsg: %w", err)
+		}
+		defer f.Close()
+		return readSince(f, 0)
+	case SourceDmesg:
+		out, err := runDmesg()
+		if err != nil {
+			return Capture{}, fmt.Errorf("kmsg: dmesg: %w", err)
+		}
+		return Capture{Log: out, Records: len(splitLines(out)), Source: SourceDmesg}, nil
+	}
+	return Capture{}, fmt.Errorf("kmsg: unknown source %q", source)
+}

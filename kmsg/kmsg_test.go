@@ -344,3 +344,31 @@ func TestEveryPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestAllReal: All reads every record since boot still held, from
+// /dev/kmsg and from dmesg, never clearing the buffer.
+func TestAllReal(t *testing.T) {
+	needKernelLog(t)
+	tok := token(t)
+	writeKmsg(t, "oomlens-test-all-"+tok)
+	for _, src := range []Source{SourceKmsg, SourceDmesg} {
+		c, err := All(src)
+		if err != nil {
+			if src == SourceDmesg {
+				t.Logf("dmesg: %v", err)
+				continue
+			}
+			t.Fatal(err)
+		}
+		if c.Source != src || c.Records == 0 || !strings.Contains(string(c.Log), "oomlens-test-all-"+tok) {
+			t.Errorf("%s: %d records, source %q, token missing", src, c.Records, c.Source)
+		}
+	}
+	again, err := All(SourceKmsg)
+	if err != nil || !strings.Contains(string(again.Log), "oomlens-test-all-"+tok) {
+		t.Errorf("the record is gone after a read: %v", err)
+	}
+	if _, err := All("syslog"); err == nil {
+		t.Error("an unknown source was read")
+	}
+}

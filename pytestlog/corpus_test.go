@@ -319,7 +319,13 @@ func TestCorpus(t *testing.T) {
 				}
 			}},
 		{file: "18-gha-runner-shutdown-signal-137.log", sessions: 1,
-			want: digest{End: "sigkill exit=137 pid=0 evidence=1,3"}},
+			want: digest{End: "cancelled exit=137 pid=0 evidence=1,3"},
+			extra: func(t *testing.T, l *Log) {
+				// The runner's own words settle it: it was told to stop.
+				if e := l.Sessions[0].End; !e.Certain || !strings.HasPrefix(e.Decisive, "The runner has received a shutdown signal") {
+					t.Errorf("certain %v decisive %q", e.Certain, e.Decisive)
+				}
+			}},
 		{file: "19-progress-dots-memoryerror-not-sigkill.log", sessions: 1,
 			want: digest{Mode: ModeProgress,
 				Tests: []string{"tests/test_main.py::#1 passed", "tests/test_main.py::#2 passed", "tests/test_main.py::#3 passed",

@@ -58,7 +58,8 @@ func TestEveryPrefix(t *testing.T) {
 
 // FuzzParse feeds arbitrary bytes to every reader, seeded with the samples.
 func FuzzParse(f *testing.F) {
-	for _, file := range sampleFiles(f) {
+	stacks, _ := filepath.Glob(filepath.Join(stacksDir, "*.log"))
+	for _, file := range append(sampleFiles(f), stacks...) {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

@@ -32,6 +32,12 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // Line shapes of pytest's terminal reporter (src/_pytest/terminal.py) and
 // pytest-xdist's dsession.py; see PYTEST-CI.md §1 for where each was seen.
 var (
+	// hookTraceRe is a PYTEST_DEBUG=1 trace of pluggy's hook calls
+	// ("    pytest_runtest_setup [hook]", "  finish pytest_runtest_logstart
+	// --> [] [hook]"), written to stderr and so glued onto pytest's
+	// unfinished "nodeid " echo or "PASSED   [ 50%]" (xdist #1209's
+	// advice for crashed workers).
+	hookTraceRe     = regexp.MustCompile(`\s*(?:finish )?pytest_[a-z_]+(?: --> .*)? \[hook\]\s*$`)
 	sessionStartsRe = regexp.MustCompile(`^=+ test session starts =+\s*$`)
 	platformRe      = regexp.MustCompile(`^platform (\S+) -- Python (\S+?)(?:\[pypy-[^\]]+\])?, pytest-(\S+?), (?:py-(\S+?), )?pluggy-(\S+?)(?: -- (.+))?\s*$`)
 	cachedirRe      = regexp.MustCompile(`^cachedir: (.+?)\s*$`)
@@ -234,7 +240,12 @@ type state struct {
 	downPending map[string]bool
 	lastXResult int // index in Tests of the last [gwN] result, -1 if none since
 
-	kinds       map[string]bool
+	kinds map[string]bool
+	// certain are the kinds some certain marker showed, with its text.
+	certain map[string]string
+	// stack is the running thread's stack of a faulthandler or
+	// pytest-timeout dump (stack.go).
+	stack       stackCapture
 	hadEvidence bool
 }
 
@@ -283,11 +294,23 @@ func (p *parser) physicalLine(raw string) {
 
 // logical handles one line of pytest or CI text, prefixes removed.
 func (p *parser) logical(line string) {
+	if strings.HasSuffix(strings.TrimRight(line, " \t"), "[hook]") {
+		if loc := hookTraceRe.FindStringIndex(line); loc != nil {
+			line = line[:loc[0]]
+			if strings.TrimSpace(line) != "" {
+				line += " " // an echo's trailing space, as pytest wrote it
+			}
+		}
+	}
 	trimmed := strings.TrimSpace(line)
 	if trimmed == "" {
 		return
 	}
 	p.lastText, p.lastTextLine, p.lastRecognised = trimmed, p.lineNo, false
+	if p.readStack(line, trimmed) {
+		p.lastRecognised = true
+		return
+	}
 	if strings.HasPrefix(trimmed, "##[") && !strings.HasPrefix(trimmed, "##[error]") {
 		p.lastRecognised = true // GitHub/Azure commands: ##[group], ##[endgroup], ##[section]
 		return

@@ -17,13 +17,21 @@ type endMarker struct {
 	// context whether they are pytest's.
 	lettersPrefix int
 	weak          bool
-	start         int
-	kind          string // an End* kind, or "" when only an exit code is known
-	exit          int
-	hasExit       bool
-	pid           int
-	cmd           string
-	text          string
+	// certain markers name their cause in the words of whoever ended the
+	// run (a CI runner's cancel or time-limit message, pytest-timeout's
+	// banner, faulthandler's), not by an exit status or signal name that
+	// has other senders.
+	certain bool
+	// oomKilled is set when a container runtime or Kubernetes, relayed by
+	// the CI runner, says the container was OOMKilled.
+	oomKilled bool
+	start     int
+	kind      string // an End* kind, or "" when only an exit code is known
+	exit      int
+	hasExit   bool
+	pid       int
+	cmd       string
+	text      string
 }
 
 type markerRule struct {
@@ -126,9 +134,9 @@ var markerRules = []markerRule{
 	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: (?:command terminated with )?exit code (-?\d+))`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: execution took longer than .*)$`), false,
-		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: canceled.*)$`), false,
-		func(m []string, e *endMarker) { e.kind = EndCancelled }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndCancelled }},
 	// CircleCI: "Exited with code exit status 137", the agent-kill paragraph,
 	// `Received "killed" signal`, the no-output timeout.
 	{"Exited with code", regexp.MustCompile(`(Exited with code (?:exit status )?(-?\d+))`), false,
@@ -138,7 +146,7 @@ var markerRules = []markerRule{
 	{"Received \"killed\"", regexp.MustCompile(`(Received "killed" signal.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	{"Too long with no output", regexp.MustCompile(`(Too long with no output \(exceeded [^)]*\).*)$`), false,
-		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	// Jenkins pipeline sh step.
 	{"script returned exit code", regexp.MustCompile(`(script returned exit code (-?\d+))`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
@@ -146,31 +154,41 @@ var markerRules = []markerRule{
 	{"The command \"", regexp.MustCompile(`(The command "(.*)" exited with (-?\d+)\.)`), false,
 		func(m []string, e *endMarker) { e.cmd = m[2]; setExit(e, m[3]) }},
 	{"No output has been received", regexp.MustCompile(`(No output has been received in the last .*)$`), false,
-		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	// tox 4 "py311: exit -9 (12.34 seconds) ...", tox 3 "(exited with code -9)",
 	// nox "failed with exit code -9".
 	{": exit ", regexp.MustCompile(`(: exit (-?\d+) \(\d.*)$`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	{"ed with ", regexp.MustCompile(`((?:exited|failed) with (?:exit )?code (-?\d+)\b.*)$`), true,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
-	// Docker / Kubernetes.
+	// GitLab's Kubernetes executor relays the pod's container status:
+	// "ERROR: Job failed (system failure): Error in container build: exit
+	// code: 137, reason: 'OOMKilled'" (kubernetes/kubernetes#135490).
+	{"OOMKilled", regexp.MustCompile(`(ERROR: Job failed(?: \(system failure\))?: .*?exit code: (-?\d+), reason: '?OOMKilled'?.*)$`), false,
+		func(m []string, e *endMarker) { setExit(e, m[2]); e.kind = EndSIGKILL; e.oomKilled = true }},
+	// Docker / Kubernetes status words relayed in a log: "reason: OOMKilled",
+	// docker inspect's "OOMKilled": true.
+	{"OOMKilled", regexp.MustCompile(`((?:[Rr]eason:?\s*'?OOMKilled|"?OOMKilled"?:\s*true|\bOOMKilled\b\W*(?:exit(?:ed)? (?:with )?(?:code|status):? 137)).*)$`), false,
+		func(m []string, e *endMarker) { e.kind = EndSIGKILL; e.oomKilled = strings.Contains(m[1], "OOMKilled") }},
 	{"OOMKilled", regexp.MustCompile(`(\bOOMKilled\b.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	// GitHub runner lost or stopped (sample 18; scalar-jepsen #218).
+	// The runner was told to stop (a cancel, a spot instance reclaimed):
+	// it signals the job and reports it; the job did not die by itself.
 	{"The runner has received", regexp.MustCompile(`(The runner has received a shutdown signal.*)$`), false,
-		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndCancelled }},
 	{"lost communication", regexp.MustCompile(`(The (?:hosted|self-hosted) runner.* lost communication with the server.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	{"The operation was canceled", regexp.MustCompile(`(##\[error\]The operation was canceled\..*)$`), false,
-		func(m []string, e *endMarker) { e.kind = EndCancelled }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndCancelled }},
 	{"The job running on runner", regexp.MustCompile(`(The job running on runner .* has exceeded the maximum execution time.*)$`), false,
-		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	// pytest-timeout banner (stderr, so it can follow an unfinished node id).
 	{" Timeout ", regexp.MustCompile(`(\+{3,} Timeout \+{3,})\s*$`), true,
-		func(m []string, e *endMarker) { e.kind = EndTimeout }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	// faulthandler / the C runtime.
 	{"Fatal Python error: ", regexp.MustCompile(`(Fatal Python error: .*)$`), true,
-		func(m []string, e *endMarker) { e.kind = EndCrash }},
+		func(m []string, e *endMarker) { e.certain = true; e.kind = EndCrash }},
 	{"Segmentation fault", regexp.MustCompile(`(?:^|\s)(Segmentation fault(?: \(core dumped\))?)\s*$`), true,
 		func(m []string, e *endMarker) { e.kind = EndCrash }},
 	// A bare "Killed" (dash, sh), alone or glued after pytest's unfinished

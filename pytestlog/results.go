@@ -368,6 +368,17 @@ func (p *parser) endEvidence(mk endMarker) {
 			p.warn(p.lineNo, fmt.Sprintf("%s evidence after the session completed: %q", mk.kind, mk.text))
 		}
 		st.kinds[mk.kind] = true
+		if mk.certain {
+			if st.certain == nil {
+				st.certain = map[string]string{}
+			}
+			if _, ok := st.certain[mk.kind]; !ok {
+				st.certain[mk.kind] = mk.text
+			}
+		}
+	}
+	if mk.oomKilled && e.OOMKilled == "" {
+		e.OOMKilled, e.OOMKilledLine = mk.text, p.lineNo
 	}
 }
 
@@ -387,6 +398,10 @@ func (p *parser) finishSession() {
 		s.End.Kind = EndTimeout
 	case st.kinds[EndCrash]:
 		s.End.Kind = EndCrash
+	case st.certain[EndCancelled] != "" && s.End.OOMKilled == "":
+		// The CI says it cancelled the job: a SIGKILL (exit 137) after
+		// it is the runner's own, after its grace period.
+		s.End.Kind = EndCancelled
 	case st.kinds[EndSIGKILL]:
 		s.End.Kind = EndSIGKILL
 	case st.kinds[EndCancelled]:
@@ -395,6 +410,9 @@ func (p *parser) finishSession() {
 		s.End.Kind = EndMemoryError
 	default:
 		s.End.Kind = EndUnknown
+	}
+	if text, ok := st.certain[s.End.Kind]; ok {
+		s.End.Certain, s.End.Decisive = true, text
 	}
 	// xdist: every dead worker was running something.
 	victims := map[string]bool{}
@@ -428,6 +446,7 @@ func (p *parser) finishSession() {
 		case st.collecting && len(s.Tests) == 0 && !s.Header.HasCollected && s.Header.Items == 0:
 			s.InFlight = append(s.InFlight, InFlight{Basis: BasisCollection, Line: st.collectAt})
 		}
+		p.stackInFlight(st)
 	}
 	p.log.Sessions = append(p.log.Sessions, *s)
 }

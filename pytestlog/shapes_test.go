@@ -61,7 +61,8 @@ func TestEndMarkers(t *testing.T) {
 		{"script returned exit code 137", EndSIGKILL, 137, 0},
 		{`The command "pytest" exited with 137.`, EndSIGKILL, 137, 0},
 		{"No output has been received in the last 10m0s, this potentially indicates a stalled build", EndTimeout, -1, 0},
-		{"The runner has received a shutdown signal. This can happen when the runner service is stopped", EndSIGKILL, -1, 0},
+		{"The runner has received a shutdown signal. This can happen when the runner service is stopped", EndCancelled, -1, 0},
+		{"ERROR: Job failed (system failure): Error in container build: exit code: 137, reason: 'OOMKilled'", EndSIGKILL, 137, 0},
 		{"The hosted runner: GitHub Actions 12 lost communication with the server. Anything in your workflow", EndSIGKILL, -1, 0},
 		{"##[error]The operation was canceled.", EndCancelled, -1, 0},
 		{"##[error]The job running on runner GitHub Actions 3 has exceeded the maximum execution time of 360 minutes.", EndTimeout, -1, 0},
@@ -387,5 +388,34 @@ func TestReadError(t *testing.T) {
 	}
 	if len(l.Sessions) != 1 || len(l.Sessions[0].Tests) != 2 {
 		t.Errorf("partial result %+v", l.Sessions)
+	}
+}
+
+// TestEndCertainty: a kind named in the words of whoever ended the run is
+// certain; one read from an exit status or a signal's name is not. A CI
+// cancel outranks the exit 137 that follows it (the runner's own kill).
+func TestEndCertainty(t *testing.T) {
+	for _, c := range []struct {
+		tail      string
+		kind      string
+		certain   bool
+		oomKilled bool
+	}{
+		{"##[error]The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.\n##[error]The operation was canceled.\n", EndCancelled, true, false},
+		{"##[error]The operation was canceled.\n##[error]Process completed with exit code 137.\n", EndCancelled, true, false},
+		{"##[error]Process completed with exit code 143.\n", EndCancelled, false, false},
+		{"+++++++++++++++++++++++++++++++++++ Timeout ++++++++++++++++++++++++++++++++++++\n", EndTimeout, true, false},
+		{"ERROR: Job failed: execution took longer than 1h0m0s seconds\n", EndTimeout, true, false},
+		{"/x.sh: line 3:  78 Terminated              pytest\n", EndCancelled, false, false},
+		{"##[error]Process completed with exit code 137.\n", EndSIGKILL, false, false},
+		{"ERROR: Job failed (system failure): Error in container build: exit code: 137, reason: 'OOMKilled'\n", EndSIGKILL, false, true},
+		{"  Reason:       OOMKilled\n", EndSIGKILL, false, true},
+		{"  Warning  OOMKilled  container was OOMKilled\n", EndSIGKILL, false, false},
+	} {
+		log := "tests/test_a.py::test_a PASSED                                           [ 50%]\ntests/test_a.py::test_b \n" + c.tail
+		s := one(t, parseString(t, log, Options{}))
+		if s.End.Kind != c.kind || s.End.Certain != c.certain || (s.End.OOMKilled != "") != c.oomKilled {
+			t.Errorf("%q: kind %q certain %v oomkilled %q, want %q %v %v", c.tail, s.End.Kind, s.End.Certain, s.End.OOMKilled, c.kind, c.certain, c.oomKilled)
+		}
 	}
 }

@@ -160,6 +160,7 @@ const (
 	BasisDotsPosition = "dots-position" // progress letters counted in a file
 	BasisXdistCrash   = "xdist-crash"   // "worker 'gw0' crashed while running" / node down
 	BasisCollection   = "collection"    // killed before collection finished
+	BasisStack        = "stack"         // faulthandler's or pytest-timeout's stack of the running thread
 )
 
 // InFlight is a test that started and never reported a result.
@@ -219,6 +220,16 @@ type RunEnd struct {
 	KilledPID int
 	// KilledCommand is the command of that job-status line.
 	KilledCommand string
+	// Certain is set when Kind comes from the words of whoever ended the
+	// run (a CI runner's cancel or time-limit message, pytest-timeout's
+	// banner, faulthandler's), not from an exit status or a signal's name;
+	// Decisive is that line.
+	Certain  bool
+	Decisive string
+	// OOMKilled is the line where Kubernetes or a container runtime,
+	// relayed by the CI runner, says the container was OOMKilled.
+	OOMKilled     string
+	OOMKilledLine int
 	Evidence      []Evidence
 	// Time is the CI timestamp of the first evidence line, when present.
 	Time    time.Time

@@ -51,6 +51,9 @@ func TestExitCodes(t *testing.T) {
 		{"missing input", []string{"analyze", "testdata/no/such/file.log"}, exitError, "testdata/no/such/file.log"},
 		{"bad shard", []string{"batch", "--shard", "3/2", "testdata/corpus"}, exitUsage, "--shard"},
 		{"aggregate missing file", []string{"aggregate", "testdata/none.jsonl"}, exitError, "testdata/none.jsonl"},
+		{"collect without --out", []string{"collect"}, exitUsage, "--out DIR is required"},
+		{"collect bad since", []string{"collect", "--out", "x", "--since", "last week"}, exitUsage, `--since "last week"`},
+		{"collect with args", []string{"collect", "--out", "x", "extra"}, exitUsage, "unknown command"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := oomlens(t, "", tc.args...)

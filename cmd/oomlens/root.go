@@ -97,7 +97,7 @@ apart from the test that happened to be running when the kernel struck.
 		}
 	}
 	root.AddCommand(newVersionCmd(), newAnalyzeCmd(), newBatchCmd(), newAggregateCmd())
-	root.AddCommand(newRecordCmd())
+	root.AddCommand(newRecordCmd(), newCollectCmd())
 	return root
 }
 
