@@ -5,6 +5,7 @@ import (
 	"html"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/oomlens/oomlens/correlate"
@@ -28,6 +29,7 @@ var htmlTemplate string
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"cell":        htmlCell,
 	"details":     htmlDetails,
+	"bar":         htmlBar,
 	"ticks":       htmlTicks,
 	"more":        func(n int) string { return moreText(n, "") },
 	"uplotScript": func() template.JS { return template.JS(uPlotJS) },
@@ -152,6 +154,57 @@ func htmlDetails(r Row) template.HTML {
 	}
 	flush(0)
 	return template.HTML(b.String())
+}
+
+// barClass is the CSS class of a bar part: "bar-in-flight".
+func barClass(name string) string { return "bar-" + strings.ReplaceAll(name, " ", "-") }
+
+// htmlBar draws a stacked bar in HTML and CSS alone (no script, no request):
+// one segment per part larger than zero, its flex-grow its share of the
+// total so the segments fill the bar exactly, each labelled inside (cut
+// with an ellipsis when narrow) and in its tooltip; the key below labels
+// every part with its size and share, whatever its width.
+func htmlBar(b *Bar) template.HTML {
+	var desc []string
+	for _, p := range b.Parts {
+		if p.Bytes > 0 {
+			desc = append(desc, p.Name+" "+p.Size+" ("+p.Share+")")
+		}
+	}
+	var s strings.Builder
+	s.WriteString(`<div class="bar" role="img" aria-label="` +
+		html.EscapeString(strings.Join(desc, ", ")+"; total "+b.Total) + `">`)
+	for _, p := range b.Parts {
+		if p.Bytes == 0 {
+			continue
+		}
+		label := p.Name + " " + p.Size + " · " + p.Share
+		s.WriteString(`<div class="seg ` + barClass(p.Name) + `" style="flex: ` +
+			strconv.FormatFloat(p.Percent, 'f', 4, 64) + ` 1 0"` +
+			` data-part="` + html.EscapeString(p.Name) + `" data-bytes="` + strconv.FormatInt(p.Bytes, 10) + `"` +
+			` title="` + html.EscapeString(p.Name+": "+p.Size+", "+p.Share+" of "+b.Total) + `">` +
+			html.EscapeString(label) + `</div>`)
+	}
+	s.WriteString(`</div><ul class="bar-key">`)
+	for _, p := range b.Parts {
+		if p.Bytes == 0 {
+			continue
+		}
+		s.WriteString(`<li class="` + barClass(p.Name) + `"><span class="name">` + html.EscapeString(p.Name) +
+			`</span> ` + html.EscapeString(p.Size) + ` <span class="share">(` + html.EscapeString(p.Share) + `)</span></li>`)
+	}
+	var zero []string
+	for _, p := range b.Parts {
+		if p.Bytes == 0 {
+			zero = append(zero, p.Name)
+		}
+	}
+	if len(zero) > 0 {
+		s.WriteString(`<li class="bar-zero">` + html.EscapeString(strings.Join(zero, ", ")) + `: 0 B</li>`)
+	}
+	s.WriteString(`<li class="bar-total"><span class="name">total</span> ` +
+		html.EscapeString(b.Total) + ` <span class="share">(100%)</span></li></ul>`)
+	return template.HTML(s.String())
 }
 
 func renderHTML(w io.Writer, r *correlate.Report, opts Options) error {

@@ -1,9 +1,15 @@
 package report
 
 import (
+	"fmt"
+	"html"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/oomlens/oomlens/correlate"
 )
 
 // TestHTMLReadable: no CSS rule breaks words anywhere but node ids and
@@ -83,5 +89,90 @@ func TestChartDownsampled(t *testing.T) {
 	}
 	if len(c.Tests) != 0 {
 		t.Errorf("the downsampled chart carries %d test names", len(c.Tests))
+	}
+}
+
+// TestHTMLAccountBar: the memory account is drawn as one stacked bar whose
+// segments are the account's non-zero parts, in its order, with its bytes,
+// widths that add up to the whole, and a key that labels each part with
+// its size and share; an account that does not add up gets no bar.
+func TestHTMLAccountBar(t *testing.T) {
+	r := memcgTwoLeaks()
+	a := r.MemoryAtKill
+	page := render(t, r, "html", Options{})
+
+	want := []struct {
+		name  string
+		bytes int64
+	}{
+		{"baseline", a.BaselineBytes}, {"leaks", a.LeaksBytes}, {"groups", a.GroupsBytes},
+		{"fixtures", a.FixturesBytes}, {"in flight", a.InFlightBytes}, {"unexplained", a.UnexplainedBytes},
+	}
+	seg := regexp.MustCompile(`<div class="seg bar-([a-z-]+)" style="flex: ([0-9.]+) 1 0" data-part="([^"]+)" data-bytes="([0-9]+)" title="([^"]*)">([^<]*)</div>`)
+	got := seg.FindAllStringSubmatch(page, -1)
+	var nonZero []int
+	for i, w := range want {
+		if w.bytes > 0 {
+			nonZero = append(nonZero, i)
+		}
+	}
+	if len(got) != len(nonZero) || len(nonZero) != 5 {
+		t.Fatalf("%d bar segments, want the account's %d non-zero parts (5)", len(got), len(nonZero))
+	}
+	var sumBytes int64
+	var sumFlex float64
+	for j, i := range nonZero {
+		w, g := want[i], got[j]
+		bytes, _ := strconv.ParseInt(g[4], 10, 64)
+		flex, _ := strconv.ParseFloat(g[2], 64)
+		if g[3] != w.name || bytes != w.bytes || g[1] != strings.ReplaceAll(w.name, " ", "-") {
+			t.Errorf("segment %d = %s (%s) %d bytes, want %s %d", j, g[3], g[1], bytes, w.name, w.bytes)
+		}
+		size := FormatBytes(w.bytes)
+		pct := fmt.Sprintf("%.1f%%", float64(w.bytes)*100/float64(a.TotalBytes))
+		if wantFlex := float64(w.bytes) * 100 / float64(a.TotalBytes); math.Abs(flex-wantFlex) > 1e-4 {
+			t.Errorf("%s: width %v%%, want %v%%", w.name, flex, wantFlex)
+		}
+		if label := w.name + " " + size + " · " + pct; html.UnescapeString(g[6]) != label {
+			t.Errorf("%s: label %q, want %q", w.name, html.UnescapeString(g[6]), label)
+		}
+		if key := `<span class="name">` + w.name + `</span> ` + size + ` <span class="share">(` + pct + `)</span>`; !strings.Contains(page, key) {
+			t.Errorf("%s: the key has no %q", w.name, key)
+		}
+		sumBytes += bytes
+		sumFlex += flex
+	}
+	if sumBytes != a.TotalBytes || math.Abs(sumFlex-100) > 0.01 {
+		t.Errorf("the segments add up to %d bytes (%v%%), want the total %d (100%%)", sumBytes, sumFlex, a.TotalBytes)
+	}
+	if !strings.Contains(page, `<li class="bar-zero">groups: 0 B</li>`) {
+		t.Error("the key does not say the groups' part is 0 B")
+	}
+	if !strings.Contains(page, `<span class="name">total</span> `+FormatBytes(a.TotalBytes)) {
+		t.Error("the key does not give the total")
+	}
+	if strings.Index(page, `class="bar"`) > strings.Index(page, `id="in-flight"`) || strings.Index(page, `class="bar"`) < strings.Index(page, `id="memory-at-kill"`) {
+		t.Error("the bar is not in the Memory at the kill section")
+	}
+
+	for name, broken := range map[string]func(*correlate.MemoryAccount){
+		"parts short of the total": func(a *correlate.MemoryAccount) { a.UnexplainedBytes -= 1 },
+		"a negative part": func(a *correlate.MemoryAccount) {
+			a.UnexplainedBytes, a.BaselineBytes = -1, a.BaselineBytes+a.UnexplainedBytes+1
+		},
+		"no total": func(a *correlate.MemoryAccount) { *a = correlate.MemoryAccount{Measure: "RSS"} },
+	} {
+		r := memcgTwoLeaks()
+		broken(r.MemoryAtKill)
+		page := render(t, r, "html", Options{})
+		if strings.Contains(page, `class="bar"`) {
+			t.Errorf("%s: the account is drawn as a bar", name)
+		}
+		if !strings.Contains(page, `id="memory-at-kill"`) {
+			t.Errorf("%s: the account's table is gone", name)
+		}
+	}
+	if page := render(t, xdistTwoWorkers(), "html", Options{}); strings.Contains(page, `class="bar"`) {
+		t.Error("a report with no account has a bar")
 	}
 }

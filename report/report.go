@@ -460,14 +460,8 @@ func accountRows(a *correlate.MemoryAccount) [][]string {
 	if a == nil {
 		return nil
 	}
-	pct := func(n int64) string {
-		if a.TotalBytes <= 0 {
-			return "-"
-		}
-		return strconv.FormatFloat(float64(n)*100/float64(a.TotalBytes), 'f', 1, 64) + "%"
-	}
 	row := func(name string, n int64, basis string) []string {
-		return []string{name, FormatBytes(n), pct(n), basis}
+		return []string{name, FormatBytes(n), accountShare(n, a.TotalBytes), basis}
 	}
 	return [][]string{
 		row("baseline", a.BaselineBytes, a.Basis.Baseline),
@@ -478,6 +472,15 @@ func accountRows(a *correlate.MemoryAccount) [][]string {
 		row("unexplained", a.UnexplainedBytes, a.Basis.Unexplained),
 		row("total", a.TotalBytes, a.Basis.Total),
 	}
+}
+
+// accountShare is n as a share of the account's total: "34.5%", "-" when
+// the total is not positive.
+func accountShare(n, total int64) string {
+	if total <= 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(n)*100/float64(total), 'f', 1, 64) + "%"
 }
 
 // accountTitle heads the account: whose memory, in which measure.

@@ -146,6 +146,58 @@ type Section struct {
 	// Last says Rows are the last entries, not the first (the timeline:
 	// the tests nearest the end of the run).
 	Last bool
+	// Bar is the section drawn as one stacked bar (the memory account):
+	// parts in order, summing to the total. HTML draws it above the rows;
+	// the rows hold the same figures for the other formats.
+	Bar *Bar
+}
+
+// Bar is a whole split into parts, each drawn in proportion to its size.
+type Bar struct {
+	Parts      []BarPart
+	TotalBytes int64
+	Total      string // FormatBytes(TotalBytes)
+}
+
+// BarPart is one part of a Bar.
+type BarPart struct {
+	Name  string // the account's row name: "baseline", "in flight", …
+	Bytes int64
+	Size  string // FormatBytes(Bytes)
+	Share string // of the total, as the account's rows say it: "34.5%"
+	// Percent is Bytes over the total, unrounded, for the part's width.
+	Percent float64
+}
+
+// accountBar is the memory account as a stacked bar: baseline, leaks,
+// groups, fixtures, in flight, unexplained. Nil when the account cannot be
+// drawn honestly: a total that is not positive, a negative part, or parts
+// that do not add up to the total (the model promises they do; a bar that
+// does not reach its end would show a figure nobody computed).
+func accountBar(a *correlate.MemoryAccount) *Bar {
+	if a == nil || a.TotalBytes <= 0 {
+		return nil
+	}
+	b := &Bar{TotalBytes: a.TotalBytes, Total: FormatBytes(a.TotalBytes)}
+	var sum int64
+	for _, p := range []struct {
+		name string
+		n    int64
+	}{
+		{"baseline", a.BaselineBytes}, {"leaks", a.LeaksBytes}, {"groups", a.GroupsBytes},
+		{"fixtures", a.FixturesBytes}, {"in flight", a.InFlightBytes}, {"unexplained", a.UnexplainedBytes},
+	} {
+		if p.n < 0 {
+			return nil
+		}
+		sum += p.n
+		b.Parts = append(b.Parts, BarPart{Name: p.name, Bytes: p.n, Size: FormatBytes(p.n),
+			Share: accountShare(p.n, a.TotalBytes), Percent: float64(p.n) * 100 / float64(a.TotalBytes)})
+	}
+	if sum != a.TotalBytes {
+		return nil
+	}
+	return b
 }
 
 // Hidden is the number of entries the top-N cut left out.
@@ -342,7 +394,7 @@ func (b *viewBuilder) memoryAtKill() *Section {
 	if a == nil {
 		return nil
 	}
-	s := &Section{ID: "memory-at-kill", Title: "Memory at the kill", Note: accountTitle(a),
+	s := &Section{ID: "memory-at-kill", Title: "Memory at the kill", Note: accountTitle(a), Bar: accountBar(a),
 		Columns: []Column{{"Part", false}, {"Size", true}, {"Share", true}, {"Basis", false}}}
 	for _, row := range accountRows(a) {
 		s.Rows = append(s.Rows, Row{Cells: []Cell{text(row[0]), num(row[1]), num(row[2]), text(row[3])}})

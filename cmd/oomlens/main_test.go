@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 	if err := os.Chdir("../.."); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBuiltOomlens()
+	os.Exit(code)
 }
 
 func TestExitCodes(t *testing.T) {
