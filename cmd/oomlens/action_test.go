@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -666,15 +668,24 @@ func writeModuleProxy(t *testing.T, proxy, module, version string) {
 	if err != nil {
 		t.Skipf("not a git checkout (git ls-files: %v)", err)
 	}
+	names := strings.Split(strings.TrimRight(string(out), "\x00"), "\x00")
+	// A folder with a go.mod of its own (tests/duckdb) is another module:
+	// a module zip leaves it out, as the go command's does.
+	var nested []string
+	for _, name := range names {
+		if name != "go.mod" && path.Base(name) == "go.mod" {
+			nested = append(nested, path.Dir(name)+"/")
+		}
+	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+	for _, name := range names {
 		st, err := os.Lstat(name)
 		if err != nil || !st.Mode().IsRegular() {
 			continue // deleted in the work tree, or a link
 		}
-		if name != "go.mod" && filepath.Base(name) == "go.mod" {
-			t.Fatalf("%s: a nested module, which a module zip leaves out", name)
+		if slices.ContainsFunc(nested, func(dir string) bool { return strings.HasPrefix(name, dir) }) {
+			continue
 		}
 		b, err := os.ReadFile(name)
 		if err != nil {
