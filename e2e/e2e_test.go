@@ -86,7 +86,11 @@ func variants() []variant {
 			// #1323, #1378); without a replacement the other worker finishes
 			// and pytest prints its summary.
 			name: "xdist-plugin",
-			spec: spec{procs: 3, sizes: defaultSizes, paceS: "1", plugin: true, xdist: true,
+			// The victim allocates until killed: it starts only once
+			// the other worker's hog is done (OOMSUITE_VICTIM_AFTER_HOG),
+			// or the two overlap when the workers run at other speeds
+			// (seen on an idle machine: both workers killed).
+			spec: spec{procs: 3, sizes: defaultSizes, paceS: "1", plugin: true, xdist: true, env: []string{"OOMSUITE_VICTIM_AFTER_HOG=1"},
 				pytestArgs: append([]string{"-v", "-n", "2", "--dist", "loadfile", "--max-worker-restart", "0"}, plugin...)},
 			// The run went on to pytest's summary after its worker died.
 			runEnd:        []string{"complete"},

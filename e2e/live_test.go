@@ -286,6 +286,9 @@ type spec struct {
 	collect    bool   // the job folder gets collect.txt
 	xdist      bool
 	pytestArgs []string
+	// env is added to the suite's environment (OOMSUITE_VICTIM_AFTER_HOG=1:
+	// under xdist the victim waits until the other worker's hog is done).
+	env []string
 	// wrap, when set, runs the pytest command line through it (oomlens
 	// record): it gets the job folder and returns the full command.
 	wrap func(jobDir string, pytest []string) []string
@@ -338,6 +341,8 @@ func runOnce(t *testing.T, p paths, s spec) *run {
 	pidFile, factsFile := filepath.Join(tmp, "pids"), filepath.Join(tmp, "facts")
 	env := append(baseEnv(), "PYTHONDONTWRITEBYTECODE=1", "TMPDIR="+tmp, "OOMSUITE_PIDFILE="+pidFile, "OOMSUITE_FACTS="+factsFile)
 	env = append(env, s.sizes.env(r.limitBytes)...)
+	env = append(env, "OOMSUITE_SYNC_DIR="+tmp)
+	env = append(env, s.env...)
 	env = append(env, "OOMSUITE_PACE_S="+s.paceS)
 	if s.plugin {
 		env = append(env, "PYTHONPATH="+p.plugin, "OOMLENS_DIAGNOSTICS="+filepath.Join(r.jobDir, "diag.jsonl"))

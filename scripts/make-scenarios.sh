@@ -88,7 +88,7 @@ capture() {
 		local -a hflags=(-timeout 180s -limit "$limit" -dir "$SUITE" -log "$raw/files/$logname" -kernel-log "$raw/files/$kname"
 			-kernel-format "$kformat" -hostname ci-host -result "$raw/run.json")
 		[ "$logmode" = gha ] && hflags+=(-timestamps gha)
-		local -a envs=(PYTHONDONTWRITEBYTECODE=1 TMPDIR="$raw/tmp" OOMSUITE_PIDFILE="$raw/pids")
+		local -a envs=(PYTHONDONTWRITEBYTECODE=1 TMPDIR="$raw/tmp" OOMSUITE_PIDFILE="$raw/pids" OOMSUITE_SYNC_DIR="$raw/tmp")
 		if [ "$plugin" = yes ]; then
 			envs+=(PYTHONPATH="$PLUGIN_DIR" OOMLENS_DIAGNOSTICS="$raw/files/diag.jsonl")
 		fi
@@ -356,6 +356,9 @@ creep creep-param creep_param.py 36 parametrize 'creep_param.py::test_state[*]' 
 creep creep-class creep_class.py 12 class 'creep_class.py::TestCatalogue::*' '^creep_class\.py::TestCatalogue::'
 creep creep-fixture creep_fixture.py 12 fixture 'fixture store (session)' '^creep_fixture\.py::test_fill_'
 
-want xdist-plugin && OOMSUITE_PACE_S=1 \
+# The victim starts only once the other worker's hog is done
+# (OOMSUITE_VICTIM_AFTER_HOG, through files in OOMSUITE_SYNC_DIR): it
+# allocates until killed, and must not overlap the hog at any speed.
+want xdist-plugin && OOMSUITE_PACE_S=1 OOMSUITE_VICTIM_AFTER_HOG=1 \
 	capture xdist-plugin "$(limit_for 3)M" plain dmesg yes -- -v -n 2 --dist loadfile --max-worker-restart=0 -p oomlens_diagnostics
 exit 0

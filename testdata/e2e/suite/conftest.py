@@ -109,6 +109,29 @@ def allocate_until_killed(bound_mib):
     return held
 
 
+def mark(name):
+    """Creates the file `name` in OOMSUITE_SYNC_DIR, if set: an event other
+    processes of the session can wait for."""
+    folder = os.environ.get("OOMSUITE_SYNC_DIR")
+    if folder:
+        open(os.path.join(folder, name), "w").close()
+
+
+def wait_for(name, timeout_s=120.0):
+    """Waits until another process has marked `name` (see mark), when
+    OOMSUITE_SYNC_DIR is set; fails the test after timeout_s."""
+    folder = os.environ.get("OOMSUITE_SYNC_DIR")
+    if not folder:
+        return
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not os.path.exists(os.path.join(folder, name)):
+        if time.monotonic() > deadline:
+            pytest.fail("%s was not marked within %g s" % (name, timeout_s))
+        time.sleep(0.01)
+
+
 # OOMSUITE_BALLAST_MIB: memory held from the session's start to its end, as
 # a heavier baseline (another machine's libraries, a bigger interpreter).
 _BALLAST = []
