@@ -8,7 +8,8 @@
 package collect
 
 import (
-	"bufio"
+	"github.com/oomlens/oomlens/internal/mountinfo"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -302,54 +303,6 @@ func cgroupFiles(m *collectmanifest.Manifest, opts Options, unread func(string, 
 // mount is one cgroup mount of mountinfo (Documentation/filesystems/proc.rst
 // 3.5): its root within the hierarchy, where it is mounted, its type and
 // super options.
-type mount struct {
-	root, point, fstype string
-	opts                []string
-}
-
-func readMountinfo(path string) ([]mount, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var ms []mount
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		sep := -1
-		for i, x := range fs {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || sep+3 > len(fs) {
-			continue
-		}
-		ms = append(ms, mount{root: unoctal(fs[3]), point: unoctal(fs[4]), fstype: fs[sep+1], opts: strings.Split(fs[sep+3], ",")})
-	}
-	return ms, sc.Err()
-}
-
-func unoctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
 
 // findCgroup finds the memory cgroup: --cgroup as a directory, else its
 // (or the caller's own, from /proc/self/cgroup) path under the memory
@@ -365,17 +318,17 @@ func findCgroup(opts Options) (*collectmanifest.Cgroup, error) {
 			return &collectmanifest.Cgroup{Version: v, Dir: dir, Found: "--cgroup"}, nil
 		}
 	}
-	mounts, err := readMountinfo(opts.root("/proc/self/mountinfo"))
+	mounts, err := mountinfo.Read(opts.root("/proc/self/mountinfo"))
 	if err != nil {
 		return nil, err
 	}
-	var v1, v2 *mount
+	var v1, v2 *mountinfo.Mount
 	for i := range mounts {
 		mt := &mounts[i]
 		switch {
-		case mt.fstype == "cgroup2" && v2 == nil:
+		case mt.FSType == "cgroup2" && v2 == nil:
 			v2 = mt
-		case mt.fstype == "cgroup" && v1 == nil && contains(mt.opts, "memory"):
+		case mt.FSType == "cgroup" && v1 == nil && contains(mt.Opts, "memory"):
 			v1 = mt
 		}
 	}
@@ -415,10 +368,10 @@ func findCgroup(opts Options) (*collectmanifest.Cgroup, error) {
 		return nil, fmt.Errorf("no cgroup mount with a memory controller for %s in /proc/self/mountinfo", path)
 	}
 	rel := path
-	if mt.root != "/" {
-		rel = strings.TrimPrefix(path, mt.root)
+	if mt.Root != "/" {
+		rel = strings.TrimPrefix(path, mt.Root)
 	}
-	dir := filepath.Join(opts.root(mt.point), rel)
+	dir := filepath.Join(opts.root(mt.Point), rel)
 	if !hasMemoryFiles(dir) {
 		return nil, fmt.Errorf("%s (memory cgroup %s) holds no memory.* files (its memory controller is not enabled, or the cgroup is gone)", dir, path)
 	}

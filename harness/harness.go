@@ -13,7 +13,8 @@
 package harness
 
 import (
-	"bufio"
+	"github.com/oomlens/oomlens/internal/mountinfo"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -118,7 +119,7 @@ func ownHierarchy() (hierarchy, error) {
 	if err != nil {
 		return hierarchy{}, fmt.Errorf("harness: %w", err)
 	}
-	mounts, err := readMounts()
+	mounts, err := mountinfo.Read("/proc/self/mountinfo")
 	if err != nil {
 		return hierarchy{}, err
 	}
@@ -138,8 +139,8 @@ func ownHierarchy() (hierarchy, error) {
 				continue
 			}
 			for _, m := range mounts {
-				if m.fstype == "cgroup" && m.hasOpt("memory") {
-					return hierarchy{version: 1, dir: m.join(parts[2]), path: parts[2]}, nil
+				if m.FSType == "cgroup" && m.HasOpt("memory") {
+					return hierarchy{version: 1, dir: m.Join(parts[2]), path: parts[2]}, nil
 				}
 			}
 			return hierarchy{}, fmt.Errorf("harness: /proc/self/cgroup names memory cgroup %s but no cgroup v1 memory mount is visible", parts[2])
@@ -147,8 +148,8 @@ func ownHierarchy() (hierarchy, error) {
 	}
 	if hasV2 {
 		for _, m := range mounts {
-			if m.fstype == "cgroup2" {
-				dir := m.join(v2path)
+			if m.FSType == "cgroup2" {
+				dir := m.Join(v2path)
 				ctl, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
 				if err != nil {
 					return hierarchy{}, fmt.Errorf("harness: cgroup v2: %w", err)
@@ -161,80 +162,6 @@ func ownHierarchy() (hierarchy, error) {
 		}
 	}
 	return hierarchy{}, errors.New("harness: no memory cgroup controller: neither a cgroup v1 memory mount nor cgroup v2 with the memory controller")
-}
-
-type mount struct {
-	root, point, fstype string
-	opts                []string
-}
-
-func (m mount) hasOpt(o string) bool {
-	for _, x := range m.opts {
-		if x == o {
-			return true
-		}
-	}
-	return false
-}
-
-// join maps a cgroup path from /proc/self/cgroup to a directory under this
-// mount, whose root (mountinfo field 4) may itself be a sub-cgroup.
-func (m mount) join(cgpath string) string {
-	rel := cgpath
-	if m.root != "/" && strings.HasPrefix(cgpath, m.root) {
-		rel = strings.TrimPrefix(cgpath, m.root)
-	}
-	return filepath.Join(m.point, rel)
-}
-
-// readMounts reads /proc/self/mountinfo (Documentation/filesystems/proc.rst
-// §3.5): root is field 4, the mount point field 5, then optional fields up
-// to "-", the fs type, source and super options.
-func readMounts() ([]mount, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("harness: %w", err)
-	}
-	defer f.Close()
-	var out []mount
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, x := range fields {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || sep+3 >= len(fields) {
-			continue
-		}
-		m := mount{root: unoctal(fields[3]), point: unoctal(fields[4]), fstype: fields[sep+1]}
-		m.opts = append(strings.Split(fields[sep+3], ","), strings.Split(fields[5], ",")...)
-		out = append(out, m)
-	}
-	return out, sc.Err()
-}
-
-// unoctal undoes mountinfo's \040-style escaping.
-func unoctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 func writeFile(path, value string) error {

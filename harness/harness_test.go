@@ -175,22 +175,3 @@ func TestSpecErrors(t *testing.T) {
 	}
 }
 
-func TestMountJoin(t *testing.T) {
-	tests := []struct {
-		m    mount
-		cg   string
-		want string
-	}{
-		{mount{root: "/", point: "/sys/fs/cgroup/memory"}, "/process_api/abc", "/sys/fs/cgroup/memory/process_api/abc"},
-		{mount{root: "/docker/x", point: "/sys/fs/cgroup/memory"}, "/docker/x", "/sys/fs/cgroup/memory"},
-		{mount{root: "/docker/x", point: "/sys/fs/cgroup"}, "/docker/x/sub", "/sys/fs/cgroup/sub"},
-	}
-	for _, tt := range tests {
-		if got := tt.m.join(tt.cg); got != tt.want {
-			t.Errorf("join(%+v, %s) = %s, want %s", tt.m, tt.cg, got, tt.want)
-		}
-	}
-	if got := unoctal(`/mnt/a\040b`); got != "/mnt/a b" {
-		t.Errorf("unoctal = %q", got)
-	}
-}

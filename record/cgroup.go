@@ -1,7 +1,8 @@
 package record
 
 import (
-	"bufio"
+	"github.com/oomlens/oomlens/internal/mountinfo"
+
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -61,7 +62,7 @@ func ownCgroup() (dir string, version int, cgpath string, err error) {
 	if err != nil {
 		return "", 0, "", fmt.Errorf("cgroup: %w", err)
 	}
-	mounts, err := readMounts()
+	mounts, err := mountinfo.Read("/proc/self/mountinfo")
 	if err != nil {
 		return "", 0, "", err
 	}
@@ -81,94 +82,20 @@ func ownCgroup() (dir string, version int, cgpath string, err error) {
 				continue
 			}
 			for _, m := range mounts {
-				if m.fstype == "cgroup" && m.hasOpt("memory") {
-					return m.join(parts[2]), 1, parts[2], nil
+				if m.FSType == "cgroup" && m.HasOpt("memory") {
+					return m.Join(parts[2]), 1, parts[2], nil
 				}
 			}
 		}
 	}
 	if hasV2 {
 		for _, m := range mounts {
-			if m.fstype == "cgroup2" {
-				return m.join(v2path), 2, v2path, nil
+			if m.FSType == "cgroup2" {
+				return m.Join(v2path), 2, v2path, nil
 			}
 		}
 	}
 	return "", 0, "", errors.New("cgroup: neither a cgroup v1 memory mount nor a cgroup v2 mount is visible")
-}
-
-type mount struct {
-	root, point, fstype string
-	opts                []string
-}
-
-func (m mount) hasOpt(o string) bool {
-	for _, x := range m.opts {
-		if x == o {
-			return true
-		}
-	}
-	return false
-}
-
-// join maps a path of /proc/self/cgroup to a directory under this mount,
-// whose root (mountinfo field 4) may itself be a sub-cgroup.
-func (m mount) join(cgpath string) string {
-	rel := cgpath
-	if m.root != "/" && strings.HasPrefix(cgpath, m.root) {
-		rel = strings.TrimPrefix(cgpath, m.root)
-	}
-	return filepath.Join(m.point, rel)
-}
-
-// readMounts reads /proc/self/mountinfo (Documentation/filesystems/proc.rst
-// §3.5): root is field 4, the mount point field 5, then optional fields up to
-// "-", the fs type, source and super options.
-func readMounts() ([]mount, error) {
-	f, err := os.Open(procRoot + "/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
-	}
-	defer f.Close()
-	var out []mount
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, x := range fields {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || sep+3 >= len(fields) {
-			continue
-		}
-		m := mount{root: unoctal(fields[3]), point: unoctal(fields[4]), fstype: fields[sep+1]}
-		m.opts = append(strings.Split(fields[sep+3], ","), strings.Split(fields[5], ",")...)
-		out = append(out, m)
-	}
-	return out, sc.Err()
-}
-
-// unoctal undoes mountinfo's \040-style escaping.
-func unoctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // add moves pid into the cgroup.
