@@ -244,11 +244,12 @@ var diagBOM = []byte{0xEF, 0xBB, 0xBF}
 //
 // It streams: memory is bounded by the records kept plus one line (or array
 // element) of at most opts.MaxLineBytes. A cut-off last line, an over-long
-// line and an unknown schema are warnings. A line that is not JSON (other
-// than the last one), or a known field of the wrong type ("rss_bytes":
-// "abc"), is an error naming the input, the line and the field: such a file
-// was not written to this format, and figures read around a wrong one cannot
-// be trusted.
+// line and an unknown schema are warnings. So is a record with a known field
+// of the wrong type or out of range ("rss_bytes": -1) or without an event:
+// the warning names the line and the field, that record is skipped (no
+// figure of it is trusted) and every other record is kept. A line that is
+// not JSON (other than the last one) is an error naming the input and the
+// line: such a file was not written to this format.
 func Parse(r io.Reader, opts Options) (*Log, error) {
 	br := diagReaderPool.Get().(*bufio.Reader)
 	br.Reset(r)
@@ -356,9 +357,7 @@ func (p *diagParser) parse() error {
 			return p.trailing()
 		}
 		p.d.Format = FormatJSONL
-		if err := p.addRecord(fields, firstLine, false); err != nil {
-			return err
-		}
+		p.addRecord(fields, firstLine, false)
 		if atEOF {
 			return nil
 		}
@@ -547,7 +546,8 @@ func (p *diagParser) jsonLine(line []byte, lineNo int, last bool) error {
 		}
 		return p.errorf(lineNo, "", "%s", err)
 	}
-	return p.addRecord(fields, lineNo, false)
+	p.addRecord(fields, lineNo, false)
+	return nil
 }
 
 func diagShortErr(err error) string {
@@ -780,7 +780,8 @@ func (p *diagParser) arrayElement(raw []byte, line int, summary bool) error {
 	if err != nil {
 		return p.errorf(line, "", "%s", err)
 	}
-	return p.addRecord(fields, line, summary)
+	p.addRecord(fields, line, summary)
+	return nil
 }
 
 // readValue reads one JSON value (without validating it beyond its
@@ -1079,9 +1080,10 @@ func diagKey(tok []byte) (string, diagKeyID) {
 }
 
 // addRecord decodes the fields of one record (or summary entry) and appends
-// it. Known fields of the wrong type are an error naming the field; fields
-// are checked in a fixed order so the error is the same on every run.
-func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error {
+// it. A known field of the wrong type or out of range skips the record with
+// a warning naming the line and the field; fields are checked in a fixed
+// order so the warning is the same on every run.
+func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
 	rec := Record{Line: line}
 	d := diagFieldDecoder{p: p, line: line}
 	// at[k] is the member holding known key k: the last one when a key
@@ -1105,12 +1107,12 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error
 	if v, ok := get(kEvent); ok {
 		rec.Event = d.shared("event", v)
 		if d.err == nil && rec.Event == "" {
-			return p.errorf(line, "event", "empty: every record names its event")
+			d.fail("event", "empty: every record names its event")
 		}
 	} else if summary {
 		rec.Event = EventTestEnd
 	} else {
-		return p.errorf(line, "event", "missing: every record names its event")
+		d.fail("event", "missing: every record names its event")
 	}
 	if v, ok := get(kTime); ok {
 		rec.Time = d.float("time", v)
@@ -1201,7 +1203,8 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error
 		schema = d.str("schema", v)
 	}
 	if d.err != nil {
-		return d.err
+		p.skipRecord(d.err, summary)
+		return
 	}
 	if schema != "" {
 		p.schema(schema, line)
@@ -1216,7 +1219,23 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) error
 		rec.Extra[m.key] = bytes.Clone(m.val) // m.val points into the line buffer
 	}
 	p.d.Records = append(p.d.Records, rec)
-	return nil
+}
+
+// skipRecord turns a field that cannot be read (wrong type, out of range,
+// missing event) into a warning on that record's line: the record is
+// dropped, the records around it are kept. A figure read next to a wrong
+// one on the same record is not trusted, so no field of it is kept.
+func (p *diagParser) skipRecord(err error, summary bool) {
+	what := "record"
+	if summary {
+		what = "test entry"
+	}
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		p.warn(pe.Line, "field %q: %s; this %s skipped, the others kept", pe.Field, pe.Msg, what)
+		return
+	}
+	p.warn(0, "%s; this %s skipped", err, what)
 }
 
 // schema records the session's schema; a second, different one or an

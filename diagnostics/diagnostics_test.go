@@ -403,7 +403,7 @@ func TestParseDiagnosticsShapes(t *testing.T) {
 }
 
 // TestParseDiagnosticsErrors: a line that is not JSON (other than the last)
-// and a known field of the wrong type are errors naming file:line and field.
+// is an error naming file:line.
 func TestParseDiagnosticsErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
@@ -413,15 +413,6 @@ func TestParseDiagnosticsErrors(t *testing.T) {
 		{"bad json line", "{\"event\":\"a\"}\n{\"event\":\"b\",}\n{\"event\":\"c\"}\n", `run.jsonl:2: not a JSON object`, 2, ""},
 		{"joined files", "{\"event\":\"a\"}\n{\"event\":\"test_st{\"event\":\"session_start\"}\n", `run.jsonl:2: not a JSON object: `, 2, ""},
 		{"not an object", "{\"event\":\"a\"}\n[1]\n{\"event\":\"c\"}\n", `run.jsonl:2: not a JSON object`, 2, ""},
-		{"string for bytes", "{\"event\":\"a\"}\n\n{\"event\":\"test_end\",\"rss_bytes\":\"abc\"}\n", `run.jsonl:3: field "rss_bytes": want a byte count, got string "abc"`, 3, "rss_bytes"},
-		{"negative bytes", `{"event":"test_end","peak_rss_bytes":-5}` + "\n", `run.jsonl:1: field "peak_rss_bytes": negative byte count -5`, 1, "peak_rss_bytes"},
-		{"number for nodeid", `{"event":"test_end","nodeid":12}` + "\n", `run.jsonl:1: field "nodeid": want a string, got number 12`, 1, "nodeid"},
-		{"fractional pid", `{"event":"test_end","pid":1.5}` + "\n", `run.jsonl:1: field "pid": want an integer, got number 1.5`, 1, "pid"},
-		{"bad open_objects count", `{"event":"test_end","open_objects":{"xarray.Dataset":"one"}}` + "\n", `run.jsonl:1: field "open_objects.xarray.Dataset": want an integer, got string "one"`, 1, "open_objects.xarray.Dataset"},
-		{"bad detail", `{"event":"test_end","open_object_details":[{"closed":"no"}]}` + "\n", `run.jsonl:1: field "open_object_details[0].closed": want true or false, got string "no"`, 1, "open_object_details[0].closed"},
-		{"missing event", "{\"event\":\"a\"}\n{\"pid\":1}\n", `run.jsonl:2: field "event": missing: every record names its event`, 2, "event"},
-		{"summary peak as string", `{"tests":[{"name":"t","peak_memory_mb":"big"}]}`, `run.jsonl:1: field "peak_memory_mb": want a number, got string "big"`, 1, "peak_memory_mb"},
-		{"pretty summary bad entry", "{\n \"tests\": [\n  {\"name\": \"t\"},\n  {\"name\": 3}\n ]\n}", `run.jsonl:4: field "name": want a string, got number 3`, 4, "name"},
 		{"object without tests", "{\n \"event\": \"x\",\n \"pid\": \n1}\n", `run.jsonl:4: JSON object without a "tests" array`, 4, ""},
 		{"text", "[2025-10-25T17:52:41.208113] TEST_END: test_sim\n", `run.jsonl:1: not a JSON object`, 1, ""},
 		{"plain text", "hello\n", `run.jsonl:1: not a diagnostics file: starts with 'h'`, 1, ""},
@@ -941,4 +932,62 @@ func TestDiagKeyIndex(t *testing.T) {
 	if !kTracebackKept.recordField() || kName.recordField() || !kPeakMB.summaryField() || kTests.summaryField() || kTests.recordField() {
 		t.Error("field classes")
 	}
+}
+
+// TestParseDiagnosticsBadField: a record with a known field of the wrong type
+// or out of range, or without an event, is a warning naming its line and the
+// field; that record is skipped and every other record kept.
+func TestParseDiagnosticsBadField(t *testing.T) {
+	const before, after = `{"event":"test_start","nodeid":"t.py::a","rss_bytes":100}` + "\n", `{"event":"test_end","nodeid":"t.py::a","rss_bytes":200}` + "\n"
+	tests := []struct {
+		name, bad, want string
+	}{
+		{"negative rss", `{"event":"sample","rss_bytes":-1}`, `line 2: field "rss_bytes": negative byte count -1; this record skipped, the others kept`},
+		{"string for bytes", `{"event":"sample","rss_bytes":"abc"}`, `line 2: field "rss_bytes": want a byte count, got string "abc"; this record skipped, the others kept`},
+		{"huge bytes", `{"event":"sample","peak_rss_bytes":1e300}`, `line 2: field "peak_rss_bytes": byte count 1e+300 out of range; this record skipped, the others kept`},
+		{"number for nodeid", `{"event":"test_end","nodeid":12}`, `line 2: field "nodeid": want a string, got number 12; this record skipped, the others kept`},
+		{"fractional pid", `{"event":"test_end","pid":1.5}`, `line 2: field "pid": want an integer, got number 1.5; this record skipped, the others kept`},
+		{"pid out of range", `{"event":"test_end","pid":99999999999}`, `line 2: field "pid": integer 99999999999 out of range; this record skipped, the others kept`},
+		{"bad open_objects count", `{"event":"test_end","open_objects":{"xarray.Dataset":"one"}}`, `line 2: field "open_objects.xarray.Dataset": want an integer, got string "one"; this record skipped, the others kept`},
+		{"bad detail", `{"event":"test_end","open_object_details":[{"closed":"no"}]}`, `line 2: field "open_object_details[0].closed": want true or false, got string "no"; this record skipped, the others kept`},
+		{"missing event", `{"pid":1}`, `line 2: field "event": missing: every record names its event; this record skipped, the others kept`},
+		{"empty event", `{"event":""}`, `line 2: field "event": empty: every record names its event; this record skipped, the others kept`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, shape := range []string{"jsonl", "array"} {
+				in := before + tt.bad + "\n" + after
+				if shape == "array" {
+					in = "[" + strings.TrimSuffix(before, "\n") + ",\n" + tt.bad + ",\n" + strings.TrimSuffix(after, "\n") + "]\n"
+				}
+				d, err := diagParseString(t, "run.jsonl", in)
+				if err != nil {
+					t.Fatalf("%s: %v", shape, err)
+				}
+				if len(d.Records) != 2 || d.Records[0].Line != 1 || d.Records[0].RSSBytes != 100 || d.Records[1].Line != 3 || d.Records[1].RSSBytes != 200 {
+					t.Errorf("%s: records %+v, want lines 1 and 3 kept", shape, d.Records)
+				}
+				if len(d.Warnings) != 1 || d.Warnings[0].String() != tt.want {
+					t.Errorf("%s: warnings %q\nwant [%q]", shape, d.Warnings, tt.want)
+				}
+			}
+		})
+	}
+	t.Run("summary", func(t *testing.T) {
+		in := "{\n \"tests\": [\n  {\"name\": \"t\", \"peak_memory_mb\": 1},\n  {\"name\": 3},\n  {\"name\": \"u\", \"peak_memory_mb\": \"big\"},\n  {\"name\": \"v\", \"peak_memory_mb\": 2}\n ]\n}"
+		d, err := diagParseString(t, "run.json", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Records) != 2 || d.Records[0].NodeID != "t" || d.Records[1].NodeID != "v" || d.Records[1].PeakRSSBytes != 2<<20 {
+			t.Errorf("records %+v, want t and v", d.Records)
+		}
+		want := []string{
+			`line 4: field "name": want a string, got number 3; this test entry skipped, the others kept`,
+			`line 5: field "peak_memory_mb": want a number, got string "big"; this test entry skipped, the others kept`,
+		}
+		if len(d.Warnings) != 2 || d.Warnings[0].String() != want[0] || d.Warnings[1].String() != want[1] {
+			t.Errorf("warnings %q\nwant %q", d.Warnings, want)
+		}
+	})
 }

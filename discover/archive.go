@@ -3,6 +3,7 @@ package discover
 import (
 	"archive/tar"
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -27,6 +28,12 @@ import (
 
 // DefaultMaxArchiveBytes caps the bytes decompressed from one archive.
 const DefaultMaxArchiveBytes = 1 << 30
+
+// DefaultMaxArchiveMembers caps the entries (members, folders, links) read
+// from one archive (Options.MaxArchiveMembers), as DefaultMaxFiles caps a
+// folder walk: a tar.gz of a million empty members is a few megabytes, and
+// each member read is an input with its own head, parsers and warnings.
+const DefaultMaxArchiveMembers = 10000
 
 // ErrTooLarge is returned when an archive decompresses to more than its cap:
 // a decompression bomb, or a job larger than the user allowed.
@@ -84,12 +91,14 @@ func IsArchive(p string) (bool, error) {
 
 // archiveReader reads the members of one archive into inputs.
 type archiveReader struct {
-	name     string // the archive, as every message names it
-	budget   int64
-	members  func(string) bool
-	inputs   []*Input
-	warnings []string
-	failed   []string
+	name   string // the archive, as every message names it
+	budget int64
+	// entries counts the archive's entries seen, maxEntries caps them.
+	entries, maxEntries int
+	members             func(string) bool
+	inputs              []*Input
+	warnings            []string
+	failed              []string
 }
 
 func (a *archiveReader) warnf(format string, args ...any) {
@@ -103,9 +112,12 @@ func (a *archiveReader) warnf(format string, args ...any) {
 // is a warning (the rest of the job stands); an archive of which nothing can
 // be read is an error.
 func (s *Set) readArchive(name, file, kind string, opts Options) error {
-	a := &archiveReader{name: name, budget: opts.MaxArchiveBytes, members: opts.Members}
+	a := &archiveReader{name: name, budget: opts.MaxArchiveBytes, maxEntries: opts.MaxArchiveMembers, members: opts.Members}
 	if a.budget <= 0 {
 		a.budget = DefaultMaxArchiveBytes
+	}
+	if a.maxEntries <= 0 {
+		a.maxEntries = DefaultMaxArchiveMembers
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -172,7 +184,11 @@ func (a *archiveReader) readZip(f *os.File) error {
 			a.members = func(name string) bool { return read[name] }
 		}
 	}
-	for _, m := range zr.File {
+	for i, m := range zr.File {
+		if !a.entry() {
+			a.overCap(len(zr.File) - i)
+			return nil
+		}
 		if m.FileInfo().IsDir() || (a.members != nil && !a.members(m.Name)) {
 			continue
 		}
@@ -189,13 +205,31 @@ func (a *archiveReader) readZip(f *os.File) error {
 			a.fail(m.Name, err)
 			continue
 		}
-		err = a.add(m.Name, rc, int64(min(m.UncompressedSize64, 1<<62)))
+		err = a.add(m.Name, rc)
 		rc.Close()
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// entry counts one more entry of the archive and reports whether it is
+// within the cap.
+func (a *archiveReader) entry() bool {
+	a.entries++
+	return a.entries <= a.maxEntries
+}
+
+// overCap warns that the archive holds more entries than the cap, left
+// unread: left of them when known (a zip's listing), or -1 (a tar, which is
+// not read further to count them).
+func (a *archiveReader) overCap(left int) {
+	if left >= 0 {
+		a.warnf("holds %d entries, more than the cap of %d: the %d after the first %d were not read", a.maxEntries+left, a.maxEntries, left, a.maxEntries)
+		return
+	}
+	a.warnf("holds more than the cap of %d entries: those after the first %d were not read", a.maxEntries, a.maxEntries)
 }
 
 // fail records a member that could not be read at all.
@@ -224,6 +258,10 @@ func (a *archiveReader) readTar(f *os.File) error {
 			}
 			return fmt.Errorf("tar: %w", err)
 		}
+		if !a.entry() {
+			a.overCap(-1)
+			return nil
+		}
 		switch h.Typeflag {
 		case tar.TypeDir, tar.TypeXGlobalHeader:
 			continue
@@ -239,85 +277,105 @@ func (a *archiveReader) readTar(f *os.File) error {
 			a.warnf("member %q escapes the archive: skipped", h.Name)
 			continue
 		}
-		if err := a.add(h.Name, tr, h.Size); err != nil {
+		if err := a.add(h.Name, tr); err != nil {
 			return err
 		}
 	}
 }
 
-// maxPresize bounds the buffer made for a member from the size its archive
-// declares, which may lie; a larger member grows its buffer as it is read.
-const maxPresize = 64 << 20
+// memberChunkBytes is the largest piece a member is held in. A member is
+// read into pieces, never into one buffer sized from the size its archive
+// declares (which may lie: 400 members declaring 60 MiB each are 24 GB) nor
+// regrown by copying: what a member holds is its bytes, within one piece of
+// slack while it is read and none after (the last piece is trimmed).
+const memberChunkBytes = 1 << 20
 
-// readAll reads r to its end into a buffer made for size bytes (+1, so that
-// the end is seen without growing it).
-func readAll(r io.Reader, size int64) ([]byte, error) {
-	buf := make([]byte, 0, max(size, 0)+1)
+// memberContent is an archive member held in memory, decompressed, in
+// pieces: the first holds its head (up to HeadBytes, so that Head needs no
+// copy), the rest at most memberChunkBytes each.
+type memberContent [][]byte
+
+// readMember reads r to its end, or to limit bytes (then more is true).
+func readMember(r io.Reader, limit int64) (c memberContent, n int64, more bool, err error) {
+	size := 4 << 10 // the first piece grows by doubling up to HeadBytes
+	var buf []byte
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		if buf == nil {
+			buf = make([]byte, 0, min(int64(size), limit-n+1))
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
+		m, rerr := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		n += int64(m)
+		if n > limit {
+			return c, n, true, nil
 		}
-		if err != nil {
-			return buf, err
+		if rerr != nil || len(buf) == cap(buf) {
+			switch {
+			case len(c) == 0 && len(buf) == cap(buf) && cap(buf) < HeadBytes && rerr == nil:
+				// The head piece grows (a copy of at most HeadBytes).
+				size = min(2*cap(buf), HeadBytes)
+				buf = append(make([]byte, 0, size), buf...)
+				continue
+			case len(buf) > 0:
+				if cap(buf)-len(buf) > 4<<10 {
+					buf = bytes.Clone(buf) // trim the slack of the last piece
+				}
+				c = append(c, buf)
+				size = min(2*max(size, cap(buf)), memberChunkBytes)
+			}
+			buf = nil
+		}
+		if rerr == io.EOF {
+			return c, n, false, nil
+		}
+		if rerr != nil {
+			return c, n, false, rerr
 		}
 	}
 }
 
+// reader reads the member from its start.
+func (c memberContent) reader() io.Reader {
+	rs := make([]io.Reader, len(c))
+	for i, b := range c {
+		rs[i] = bytes.NewReader(b)
+	}
+	return io.MultiReader(rs...)
+}
+
 // add reads one member, undoes its own compression within the budget, and
-// reads its head. size is the size the archive declares for it (a hint: it
-// sizes the buffer of a plain member, which is then read with no copy
-// beyond the one into that buffer).
-func (a *archiveReader) add(name string, r io.Reader, size int64) error {
+// holds it (readMember). The size its archive declares is never used: it
+// may lie.
+func (a *archiveReader) add(name string, r io.Reader) error {
 	name = path.Clean(strings.ReplaceAll(name, `\`, "/"))
 	if path.Base(name)[0] == '.' {
 		return nil
 	}
-	// The magic bytes tell a compressed member; they are read again below.
-	var magic [decompress.MagicBytes]byte
-	n, err := io.ReadFull(r, magic[:])
-	switch err {
-	case nil:
-		r = io.MultiReader(bytes.NewReader(magic[:]), r)
-	case io.EOF, io.ErrUnexpectedEOF:
-		r = bytes.NewReader(magic[:n]) // the whole member
-	default:
-		// the read below reports it, after the bytes before it
-		r = io.MultiReader(bytes.NewReader(magic[:n]), errReader{err})
-	}
-	var data []byte
-	if decompress.Of(magic[:n]) == decompress.None {
-		data, err = readAll(io.LimitReader(r, a.budget+1), min(size, a.budget, maxPresize))
-	} else {
-		dr, _, derr := decompress.NewReader(r)
+	br := bufio.NewReaderSize(r, 4<<10)
+	magic, _ := br.Peek(decompress.MagicBytes)
+	var src io.Reader = br
+	if decompress.Of(magic) != decompress.None {
+		dr, _, derr := decompress.NewReader(br)
 		if derr != nil {
 			a.fail(name, derr)
 			return nil
 		}
-		data, err = readAll(io.LimitReader(dr, a.budget+1), 0)
-		dr.Close()
+		defer dr.Close()
+		src = dr
 	}
-	if int64(len(data)) > a.budget {
+	c, n, more, err := readMember(src, a.budget)
+	if more {
 		return ErrTooLarge
 	}
-	a.budget -= int64(len(data))
+	a.budget -= n
 	if err != nil {
-		if len(data) == 0 {
+		if n == 0 {
 			a.fail(name, err)
 			return nil
 		}
-		a.warnf("member %q cut off: %v (kept the %d bytes read)", name, err, len(data))
+		a.warnf("member %q cut off: %v (kept the %d bytes read)", name, err, n)
 	}
-	in, err := FromBytes(a.name+"/"+name, data)
-	if err != nil {
-		a.fail(name, err)
-		return nil
-	}
-	a.inputs = append(a.inputs, in)
+	a.inputs = append(a.inputs, fromMember(a.name+"/"+name, c, n))
 	return nil
 }
 

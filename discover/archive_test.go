@@ -7,12 +7,17 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -287,5 +292,101 @@ func TestWalkGitHubRunLogs(t *testing.T) {
 	set, err := Walk([]string{p}, Options{})
 	if err != nil || len(set.Inputs) != 1 || set.Inputs[0].Path != p+"/0_test.txt" {
 		t.Fatalf("%v, %+v", err, set)
+	}
+}
+
+// TestWalkIgnoresDeclaredSizes: a zip whose 400 members each declare
+// 60 MiB (24 GB in all) holding a few bytes each reserves nothing for the
+// declared sizes: each member is read as the few bytes it holds (and
+// reported cut off, as its size does not match).
+func TestWalkIgnoresDeclaredSizes(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	body := []byte(pytestLine)
+	for i := range 400 {
+		h := &zip.FileHeader{Name: fmt.Sprintf("m%03d.log", i), Method: zip.Store,
+			CompressedSize64: uint64(len(body)), UncompressedSize64: 60 << 20, CRC32: crc32.ChecksumIEEE(body)}
+		w, err := zw.CreateRaw(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(body)
+	}
+	zw.Close()
+	p := write(t, filepath.Join(t.TempDir(), "liar.zip"), buf.Bytes())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	set, err := Walk([]string{p}, Options{})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Inputs) != 400 || string(set.Inputs[399].Head) != pytestLine {
+		t.Fatalf("%d inputs, want 400 of %q", len(set.Inputs), pytestLine)
+	}
+	// 400 members read through a 4 KiB buffer and a first piece each, and
+	// the zip listing: a few MiB, against the 24 GB declared.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("reading the archive allocated %d bytes: declared sizes were trusted", alloc)
+	}
+}
+
+// TestWalkCapsArchiveMembers: an archive of more entries than the cap is
+// read up to the cap, with a warning saying so.
+func TestWalkCapsArchiveMembers(t *testing.T) {
+	const maxMembers = 50
+	var members []member
+	for i := range maxMembers + 10 {
+		members = append(members, member{name: fmt.Sprintf("e%03d.log", i)})
+	}
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"many.tar.gz": tarBytes(t, "gz", members), "many.zip": zipBytes(t, members)} {
+		p := write(t, filepath.Join(dir, name), b)
+		set, err := Walk([]string{p}, Options{MaxArchiveMembers: maxMembers})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(set.Inputs) != maxMembers || set.Inputs[maxMembers-1].Path != p+"/e049.log" {
+			t.Errorf("%s: %d inputs, want the first %d", name, len(set.Inputs), maxMembers)
+		}
+		want := p + ": holds more than the cap of 50 entries: those after the first 50 were not read"
+		if name == "many.zip" {
+			want = p + ": holds 60 entries, more than the cap of 50: the 10 after the first 50 were not read"
+		}
+		if !reflect.DeepEqual(set.Warnings, []string{want}) {
+			t.Errorf("%s: warnings %q, want %q", name, set.Warnings, want)
+		}
+	}
+}
+
+// TestReadMemberHoldsItsBytes: a member is held in pieces whose room is its
+// size, within one page-sized trim margin per piece, whatever its size, and
+// reads back whole.
+func TestReadMemberHoldsItsBytes(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for _, size := range []int{0, 1, 4095, 4096, 4097, HeadBytes - 1, HeadBytes, HeadBytes + 1, 3<<20 + 17, 5 << 20} {
+		data := make([]byte, size)
+		rng.Read(data)
+		c, n, more, err := readMember(iotest.HalfReader(bytes.NewReader(data)), 1<<30)
+		if err != nil || more || n != int64(size) {
+			t.Fatalf("size %d: n %d more %v err %v", size, n, more, err)
+		}
+		room := 0
+		for _, b := range c {
+			room += cap(b)
+		}
+		if room > size+len(c)*4<<10 {
+			t.Errorf("size %d: %d pieces hold %d bytes of room", size, len(c), room)
+		}
+		if len(c) > 0 && len(c[0]) < min(size, HeadBytes) {
+			t.Errorf("size %d: first piece %d bytes, want the head", size, len(c[0]))
+		}
+		got, _ := io.ReadAll(c.reader())
+		if !bytes.Equal(got, data) {
+			t.Errorf("size %d: read back %d bytes, differ", size, len(got))
+		}
+	}
+	if _, _, more, _ := readMember(bytes.NewReader(make([]byte, 100)), 99); !more {
+		t.Error("a member over the limit: more not set")
 	}
 }

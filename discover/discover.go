@@ -48,7 +48,10 @@ type Input struct {
 	Unreadable bool
 
 	file string // where the bytes are; "" for data or a stream
-	data []byte // the bytes on disk, for an input held in memory (an archive member)
+	data []byte // the bytes on disk, for an input held in memory
+	// member is the decompressed content of an archive member, held in
+	// pieces (memberContent); nil otherwise.
+	member memberContent
 	// whole is set when Head holds all of the decompressed content (the
 	// read ended before HeadBytes): Open then reads Head, not the file again.
 	whole bool
@@ -103,6 +106,9 @@ func (in *Input) open() (io.ReadCloser, error) {
 			return nil, fmt.Errorf("%s: a stream (pipe or standard input) can be read once only", in.Path)
 		}
 		return readCloser{io.MultiReader(bytes.NewReader(in.Head), in.stream), in.streamCloser}, nil
+	}
+	if in.member != nil {
+		return io.NopCloser(in.member.reader()), nil
 	}
 	if in.file == "" {
 		if in.Compression == decompress.None {
@@ -310,6 +316,20 @@ func FromBytes(name string, data []byte) (*Input, error) {
 	return in, nil
 }
 
+// fromMember makes an input of an archive member's content, n bytes: its
+// head is the content's first piece, no copy.
+func fromMember(name string, c memberContent, n int64) *Input {
+	in := &Input{Path: name, member: c, SizeBytes: n}
+	if len(c) == 0 {
+		in.Head, in.whole = []byte{}, true
+		return in
+	}
+	h := c[0][:min(len(c[0]), HeadBytes)]
+	in.Head = h[:len(h):len(h)]
+	in.whole = int64(len(in.Head)) == n
+	return in
+}
+
 // DefaultMaxFiles bounds the files one folder walk takes (Options.MaxFiles):
 // each input holds its head (up to HeadBytes) until the analysis ends, so
 // the walk holds at most DefaultMaxFiles * HeadBytes (640 MiB).
@@ -328,6 +348,9 @@ type Options struct {
 	// MaxArchiveBytes caps what one archive may decompress to;
 	// 0 = DefaultMaxArchiveBytes.
 	MaxArchiveBytes int64
+	// MaxArchiveMembers caps the entries read from one archive; 0 means
+	// DefaultMaxArchiveMembers. Those past it are left out with a warning.
+	MaxArchiveMembers int
 	// Members, when set, reads only the archive members whose names it
 	// accepts (one job of a GitHub Actions run's logs: GitHubRunJobs).
 	Members func(name string) bool

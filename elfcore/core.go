@@ -37,6 +37,12 @@ import (
 // core when Options.MaxDecompressedBytes is 0.
 const DefaultMaxDecompressedBytes = 32 << 30
 
+// DefaultMaxTempFileBytes caps the disk a core's temporary file takes when
+// Options.MaxTempFileBytes is 0: a 3 MB .gz core of non-zero pages can
+// decompress to gigabytes, and what the summary reads (ELF header, program
+// headers, notes) comes first in the file.
+const DefaultMaxTempFileBytes = 1 << 30
+
 // MaxRegions is the number of largest anonymous regions Core.Regions
 // lists.
 const MaxRegions = 10
@@ -67,12 +73,18 @@ type Options struct {
 	// Name names the input in errors and warnings (a file name).
 	Name string
 	// MaxDecompressedBytes caps how many bytes ReadFile decompresses from a
-	// .gz, .zst or .xz core; 0 means DefaultMaxDecompressedBytes. The
-	// cap counts the apparent size: the temporary file is written sparse
-	// (all-zero 4 KiB blocks become holes), so disk use is the non-zero
-	// contents only. Past the cap the core is read as if it were truncated
-	// there, with a warning.
+	// .gz, .zst or .xz core (or ReadStream reads); 0 means
+	// DefaultMaxDecompressedBytes. The cap counts the apparent size: the
+	// temporary file is written sparse (all-zero 4 KiB blocks become holes),
+	// so disk use is the non-zero contents only, capped by MaxTempFileBytes.
+	// Past the cap the core is read as if it were truncated there, with a
+	// warning.
 	MaxDecompressedBytes int64
+	// MaxTempFileBytes caps the bytes ReadStream writes to its temporary
+	// file (the non-zero blocks: disk use); 0 means DefaultMaxTempFileBytes.
+	// Past it the core is read as if it were truncated there, with a
+	// warning.
+	MaxTempFileBytes int64
 }
 
 // Core is the summary of one ELF core file.
@@ -192,12 +204,9 @@ func Sniff(head []byte) bool {
 }
 
 // ReadFile summarises the core file at path, plain or compressed with gzip,
-// zstd or xz (told by its magic bytes, not its name). A compressed core is
-// decompressed into a sparse temporary file (removed before returning), at
-// most opts.MaxDecompressedBytes of it, because the summary needs random
-// access and the kernel's cores are mostly holes and zero pages: disk use is
-// the non-zero contents. A compressed stream that ends early is read as a
-// truncated core. The temporary file goes to os.TempDir ($TMPDIR).
+// zstd or xz (told by its magic bytes, not its name). A plain core is read
+// in place. A compressed one is decompressed into a temporary file
+// (ReadStream), because the summary needs random access.
 func ReadFile(path string, opts Options) (*Core, error) {
 	if opts.Name == "" {
 		opts.Name = path
@@ -222,105 +231,164 @@ func ReadFile(path string, opts Options) (*Core, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
-	// The file is closed above, not by the decompressor.
-	dec, kind, err := decompress.NewReader(struct{ io.Reader }{f})
+	// The file is closed above, not by ReadStream.
+	return ReadStream(struct{ io.Reader }{f}, opts)
+}
+
+// ReadStream summarises a core read once from r (an archive member, a
+// pipe), plain or compressed (told by its magic bytes). The summary needs
+// random access, so the core is copied into a temporary file in
+// os.TempDir ($TMPDIR), sparse (all-zero 4 KiB blocks become holes: the
+// kernel's cores are mostly holes and zero pages), and bounded twice: at
+// most opts.MaxDecompressedBytes of the core are read, and at most
+// opts.MaxTempFileBytes are written to disk. Past either cap the core is
+// read as if it were truncated there, with a warning: the headers and notes
+// the summary is made of come first in a core. A compressed stream that
+// ends early is read as a truncated core.
+//
+// The temporary file is unlinked as soon as it is made, before anything is
+// written to it: it lives only as the open descriptor, so no exit path,
+// SIGINT, SIGTERM or SIGKILL included, can leave it behind.
+func ReadStream(r io.Reader, opts Options) (*Core, error) {
+	if opts.Name == "" {
+		opts.Name = "core"
+	}
+	dec, kind, err := decompress.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
 	defer dec.Close()
-	// Refuse a compressed file that is not a core before decompressing all
-	// of it.
+	// Refuse what is not a core before decompressing all of it.
 	br := bufio.NewReaderSize(dec, 64<<10)
 	if head, _ := br.Peek(64); !Sniff(head) {
 		if _, err := Parse(bytes.NewReader(head), int64(len(head)), opts); err != nil {
-			return nil, fmt.Errorf("%s-compressed: %w", kind, err)
+			if kind != decompress.None {
+				return nil, fmt.Errorf("%s-compressed: %w", kind, err)
+			}
+			return nil, err
 		}
-		return nil, fmt.Errorf("%s: %s-compressed file does not start with an ELF core header", opts.Name, kind)
+		if kind != decompress.None {
+			return nil, fmt.Errorf("%s: %s-compressed file does not start with an ELF core header", opts.Name, kind)
+		}
+		return nil, fmt.Errorf("%s: does not start with an ELF core header", opts.Name)
 	}
 	limit := opts.MaxDecompressedBytes
 	if limit <= 0 {
 		limit = DefaultMaxDecompressedBytes
 	}
-	tmp, err := os.CreateTemp("", "oomlens-core-*")
+	diskLimit := opts.MaxTempFileBytes
+	if diskLimit <= 0 {
+		diskLimit = DefaultMaxTempFileBytes
+	}
+	tmp, err := createUnlinkedTemp()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
-	size, capped, decErr := coreSparseCopy(tmp, br, limit)
-	if decErr != nil && size == 0 {
-		return nil, fmt.Errorf("%s: %s: %w", opts.Name, kind, decErr)
+	defer tmp.Close()
+	cp, decErr := coreSparseCopy(tmp, br, limit, diskLimit)
+	if decErr != nil && cp.n == 0 {
+		if kind != decompress.None {
+			return nil, fmt.Errorf("%s: %s: %w", opts.Name, kind, decErr)
+		}
+		return nil, fmt.Errorf("%s: %w", opts.Name, decErr)
 	}
-	c, err := Parse(tmp, size, opts)
+	c, err := Parse(tmp, cp.n, opts)
 	if err != nil {
 		return nil, err
 	}
 	c.Compression = kind
-	if capped {
-		c.Warnings = append(c.Warnings, Warning{Offset: size, Message: fmt.Sprintf("decompressed only the first %d bytes (MaxDecompressedBytes): the rest is read as missing", size)})
+	switch {
+	case cp.diskCapped:
+		c.Warnings = append(c.Warnings, Warning{Offset: cp.n, Message: fmt.Sprintf("read only the first %d bytes: their non-zero blocks filled the temporary file's cap of %d bytes on disk (MaxTempFileBytes); the rest is read as missing", cp.n, diskLimit)})
+	case cp.capped:
+		c.Warnings = append(c.Warnings, Warning{Offset: cp.n, Message: fmt.Sprintf("decompressed only the first %d bytes (MaxDecompressedBytes): the rest is read as missing", cp.n)})
 	}
 	if decErr != nil {
-		c.Warnings = append(c.Warnings, Warning{Offset: size, Message: fmt.Sprintf("%s stream ends after %d decompressed bytes: %v (truncated file?)", kind, size, decErr)})
+		what := "stream ends after %d bytes"
+		if kind != decompress.None {
+			what = kind + " stream ends after %d decompressed bytes"
+		}
+		c.Warnings = append(c.Warnings, Warning{Offset: cp.n, Message: fmt.Sprintf(what+": %v (truncated file?)", cp.n, decErr)})
 	}
 	return c, nil
 }
 
+// createUnlinkedTemp makes a temporary file and removes its name at once:
+// the file is reachable only through the returned descriptor, and the
+// kernel frees it when that is closed, or when the process ends however it
+// ends.
+func createUnlinkedTemp() (*os.File, error) {
+	tmp, err := os.CreateTemp("", "oomlens-core-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(tmp.Name()); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	return tmp, nil
+}
+
+// sparseCopy is what coreSparseCopy did: n bytes copied (the apparent
+// size), written of them to disk, and which cap stopped it, if one did.
+type sparseCopy struct {
+	n, written         int64
+	capped, diskCapped bool
+}
+
 // coreSparseCopy copies r into f, at most limit bytes, seeking over all-zero
-// 4 KiB blocks so they become holes. It returns the bytes copied, whether
-// the limit stopped it, and the decoder's error (nil at a clean end).
-func coreSparseCopy(f *os.File, r io.Reader, limit int64) (n int64, capped bool, err error) {
+// 4 KiB blocks so they become holes, and writing at most diskLimit bytes of
+// the others. It returns what it copied and the reader's error (nil at a
+// clean end).
+func coreSparseCopy(f *os.File, r io.Reader, limit, diskLimit int64) (cp sparseCopy, err error) {
 	const block = 4096
 	buf := make([]byte, 1<<20)
 	var zero [block]byte
 	var pendingSeek bool
-	for n < limit {
-		want := int64(len(buf))
-		if limit-n < want {
-			want = limit - n
+	finish := func() error {
+		if pendingSeek {
+			return f.Truncate(cp.n)
 		}
-		m, rerr := coreReadFull(r, buf[:want])
+		return nil
+	}
+	for cp.n < limit {
+		m, rerr := coreReadFull(r, buf[:min(int64(len(buf)), limit-cp.n)])
 		for off := 0; off < m; off += block {
-			end := min(off+block, m)
-			chunk := buf[off:end]
+			chunk := buf[off:min(off+block, m)]
 			if bytes.Equal(chunk, zero[:len(chunk)]) {
 				if _, err := f.Seek(int64(len(chunk)), io.SeekCurrent); err != nil {
-					return n, false, err
+					return cp, err
 				}
 				pendingSeek = true
 			} else {
-				if _, err := f.Write(chunk); err != nil {
-					return n, false, err
+				if cp.written+int64(len(chunk)) > diskLimit {
+					cp.diskCapped = true
+					return cp, finish()
 				}
+				if _, err := f.Write(chunk); err != nil {
+					return cp, err
+				}
+				cp.written += int64(len(chunk))
 				pendingSeek = false
 			}
-			n += int64(len(chunk))
+			cp.n += int64(len(chunk))
 		}
 		if rerr == io.EOF {
-			if pendingSeek {
-				if err := f.Truncate(n); err != nil {
-					return n, false, err
-				}
-			}
-			return n, false, nil
+			return cp, finish()
 		}
 		if rerr != nil {
-			if pendingSeek {
-				f.Truncate(n)
-			}
-			return n, false, rerr
+			finish()
+			return cp, rerr
 		}
 	}
-	if pendingSeek {
-		if err := f.Truncate(n); err != nil {
-			return n, false, err
-		}
+	if err := finish(); err != nil {
+		return cp, err
 	}
 	// Probe for more data past the cap.
 	var one [1]byte
 	m, _ := io.ReadFull(r, one[:])
-	return n, m > 0, nil
+	cp.capped = m > 0
+	return cp, nil
 }
 
 // coreReadFull fills b from r. Unlike io.ReadFull it returns the reader's

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -244,9 +245,9 @@ func TestCoreSparseCopy(t *testing.T) {
 	defer f.Close()
 	in := make([]byte, 64<<20)
 	copy(in[1<<20:], "hello")
-	n, capped, err := coreSparseCopy(f, bytes.NewReader(in), 1<<40)
-	if err != nil || n != int64(len(in)) || capped {
-		t.Fatalf("n %d capped %v err %v", n, capped, err)
+	cp, err := coreSparseCopy(f, bytes.NewReader(in), 1<<40, 1<<40)
+	if err != nil || cp.n != int64(len(in)) || cp.capped || cp.diskCapped || cp.written != 4096 {
+		t.Fatalf("copy %+v err %v", cp, err)
 	}
 	got, err := os.ReadFile(f.Name())
 	if err != nil || !bytes.Equal(got, in) {
@@ -258,9 +259,21 @@ func TestCoreSparseCopy(t *testing.T) {
 	// The cap stops the copy and says so.
 	g, _ := os.CreateTemp(t.TempDir(), "capped")
 	defer g.Close()
-	n, capped, err = coreSparseCopy(g, bytes.NewReader(in), 3<<20)
-	if err != nil || n != 3<<20 || !capped {
-		t.Errorf("capped copy: n %d capped %v err %v", n, capped, err)
+	cp, err = coreSparseCopy(g, bytes.NewReader(in), 3<<20, 1<<40)
+	if err != nil || cp.n != 3<<20 || !cp.capped || cp.diskCapped {
+		t.Errorf("capped copy: %+v err %v", cp, err)
+	}
+	// So does the cap on disk: non-zero blocks count, holes do not.
+	dense := bytes.Repeat([]byte("core"), 16<<20) // 64 MiB, no zero block
+	copy(dense, make([]byte, 2<<20))              // 2 MiB of zeros first: holes
+	h, _ := os.CreateTemp(t.TempDir(), "disk")
+	defer h.Close()
+	cp, err = coreSparseCopy(h, bytes.NewReader(dense), 1<<40, 3<<20)
+	if err != nil || !cp.diskCapped || cp.written > 3<<20 || cp.n != 5<<20 {
+		t.Errorf("disk-capped copy: %+v err %v", cp, err)
+	}
+	if st, _ := h.Stat(); st.Size() != cp.n {
+		t.Errorf("disk-capped file is %d bytes, want %d", st.Size(), cp.n)
 	}
 }
 
@@ -303,6 +316,109 @@ func TestReadCoreCapped(t *testing.T) {
 	last := c.Warnings[len(c.Warnings)-1].String()
 	if !strings.Contains(last, "offset 1048576: decompressed only the first 1048576 bytes (MaxDecompressedBytes)") {
 		t.Errorf("warnings %v", c.Warnings)
+	}
+}
+
+// TestReadCoreDiskCapped: a compressed core whose non-zero contents pass the
+// cap on the temporary file is read up to the cap, as a truncated core, with
+// a warning; the notes and memory map, which come first, are all there.
+func TestReadCoreDiskCapped(t *testing.T) {
+	c, err := ReadFile(coreTestFile, Options{MaxTempFileBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Truncated || c.Comm != "oomcore-demo" || c.Threads != 2 || c.MappedBytes != 12144640 || c.MissingBytes == 0 {
+		t.Errorf("capped core: %+v", c)
+	}
+	last := c.Warnings[len(c.Warnings)-1].String()
+	if !strings.Contains(last, "filled the temporary file's cap of 1048576 bytes on disk (MaxTempFileBytes); the rest is read as missing") {
+		t.Errorf("warnings %v", c.Warnings)
+	}
+}
+
+// TestReadCoreLeavesNoTempFile: the temporary file has no name from the
+// moment it is made, so nothing is left in $TMPDIR, whether the read ends
+// well, on an error, or by a signal (which no handler could catch: SIGKILL).
+func TestReadCoreLeavesNoTempFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	f, err := createUnlinkedTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("kept while open"); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%s holds %v while the temporary file is open", dir, ents)
+	}
+	got := make([]byte, 4)
+	if _, err := f.ReadAt(got, 0); err != nil || string(got) != "kept" {
+		t.Errorf("the unlinked file reads %q, %v", got, err)
+	}
+	// While ReadStream copies a core (its temporary file made: the
+	// header was read), $TMPDIR stays empty.
+	data := coreTestBytes(t)
+	var seen []string
+	look := &coreLookingReader{r: bytes.NewReader(data), at: int64(len(data)) / 2, look: func() {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			seen = append(seen, e.Name())
+		}
+	}}
+	if _, err := ReadStream(look, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !look.looked || len(seen) != 0 {
+		t.Errorf("looked %v; %s held %v while ReadStream copied", look.looked, dir, seen)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%s holds %v after ReadStream", dir, ents)
+	}
+}
+
+// coreLookingReader calls look once when its reader has given at bytes.
+type coreLookingReader struct {
+	r      io.Reader
+	n, at  int64
+	look   func()
+	looked bool
+}
+
+func (l *coreLookingReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n >= l.at && !l.looked {
+		l.looked = true
+		l.look()
+	}
+	return n, err
+}
+
+// TestReadStream: a core read once from a stream (an archive member, a
+// pipe), plain or compressed, summarises as the file does.
+func TestReadStream(t *testing.T) {
+	data := coreTestBytes(t)
+	var gzbuf bytes.Buffer
+	zw := gzip.NewWriter(&gzbuf)
+	zw.Write(data)
+	zw.Close()
+	for name, in := range map[string][]byte{"plain": data, "gzip": gzbuf.Bytes()} {
+		c, err := ReadStream(iotest.HalfReader(bytes.NewReader(in)), Options{Name: name})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := coreTestWant()
+		if name == "gzip" {
+			want.Compression = "gzip"
+		}
+		if !reflect.DeepEqual(*c, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", name, *c, want)
+		}
+	}
+	if _, err := ReadStream(strings.NewReader("not a core"), Options{Name: "x"}); err == nil || !strings.Contains(err.Error(), "x") {
+		t.Errorf("not a core: err = %v", err)
 	}
 }
 

@@ -6,9 +6,7 @@
 package job
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"time"
@@ -128,7 +126,9 @@ func sizeHint(in *discover.Input) int64 {
 	return in.SizeBytes
 }
 
-// readCore summarises a core file, from disk or from memory.
+// readCore summarises a core file: in place from disk, or, read once (an
+// archive member, a stream), through elfcore's bounded temporary file, never
+// whole in memory.
 func readCore(in *discover.Input, opts Options) (*elfcore.Core, error) {
 	copts := elfcore.Options{Name: in.Path, MaxDecompressedBytes: opts.MaxCoreBytes}
 	if in.File() != "" {
@@ -139,18 +139,7 @@ func readCore(in *discover.Input, opts Options) (*elfcore.Core, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	limit := opts.MaxCoreBytes
-	if limit <= 0 {
-		limit = 4 << 30
-	}
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in.Path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: core decompresses to more than %d bytes", in.Path, limit)
-	}
-	return elfcore.Parse(bytes.NewReader(data), int64(len(data)), copts)
+	return elfcore.ReadStream(rc, copts)
 }
 
 // warnings renders the warnings of the diagnostics, weathercop and elfcore
