@@ -174,4 +174,3 @@ func TestSpecErrors(t *testing.T) {
 		t.Error("no command: want an error")
 	}
 }
-
