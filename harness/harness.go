@@ -113,9 +113,10 @@ func Available() error {
 }
 
 // ownHierarchy finds the caller's memory cgroup: the v1 memory controller
-// when mounted, else the unified (v2) hierarchy.
+// when mounted, else the unified (v2) hierarchy, where the memory controller
+// must be delegated to it.
 func ownHierarchy() (hierarchy, error) {
-	cg, err := os.ReadFile("/proc/self/cgroup")
+	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return hierarchy{}, fmt.Errorf("harness: %w", err)
 	}
@@ -123,45 +124,22 @@ func ownHierarchy() (hierarchy, error) {
 	if err != nil {
 		return hierarchy{}, err
 	}
-	var v2path string
-	hasV2 := false
-	for _, line := range strings.Split(strings.TrimSpace(string(cg)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
+	cg, v1Unmounted, ok := mountinfo.MemoryCgroup(b, mounts)
+	switch {
+	case v1Unmounted != "":
+		return hierarchy{}, fmt.Errorf("harness: /proc/self/cgroup names memory cgroup %s but no cgroup v1 memory mount is visible", v1Unmounted)
+	case !ok:
+		return hierarchy{}, errors.New("harness: no memory cgroup controller: neither a cgroup v1 memory mount nor cgroup v2 with the memory controller")
+	case cg.Version == 2:
+		ctl, err := os.ReadFile(filepath.Join(cg.Dir, "cgroup.controllers"))
+		if err != nil {
+			return hierarchy{}, fmt.Errorf("harness: cgroup v2: %w", err)
 		}
-		if parts[0] == "0" && parts[1] == "" {
-			v2path, hasV2 = parts[2], true
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			if c != "memory" {
-				continue
-			}
-			for _, m := range mounts {
-				if m.FSType == "cgroup" && m.HasOpt("memory") {
-					return hierarchy{version: 1, dir: m.Join(parts[2]), path: parts[2]}, nil
-				}
-			}
-			return hierarchy{}, fmt.Errorf("harness: /proc/self/cgroup names memory cgroup %s but no cgroup v1 memory mount is visible", parts[2])
+		if !strings.Contains(" "+strings.TrimSpace(string(ctl))+" ", " memory ") {
+			return hierarchy{}, fmt.Errorf("harness: cgroup v2 %s: the memory controller is not delegated to our cgroup (cgroup.controllers = %q)", cg.Dir, strings.TrimSpace(string(ctl)))
 		}
 	}
-	if hasV2 {
-		for _, m := range mounts {
-			if m.FSType == "cgroup2" {
-				dir := m.Join(v2path)
-				ctl, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
-				if err != nil {
-					return hierarchy{}, fmt.Errorf("harness: cgroup v2: %w", err)
-				}
-				if !strings.Contains(" "+strings.TrimSpace(string(ctl))+" ", " memory ") {
-					return hierarchy{}, fmt.Errorf("harness: cgroup v2 %s: the memory controller is not delegated to our cgroup (cgroup.controllers = %q)", dir, strings.TrimSpace(string(ctl)))
-				}
-				return hierarchy{version: 2, dir: dir, path: v2path}, nil
-			}
-		}
-	}
-	return hierarchy{}, errors.New("harness: no memory cgroup controller: neither a cgroup v1 memory mount nor cgroup v2 with the memory controller")
+	return hierarchy{version: cg.Version, dir: cg.Dir, path: cg.Path}, nil
 }
 
 func writeFile(path, value string) error {

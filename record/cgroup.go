@@ -58,7 +58,7 @@ func newCgroup() (*cgroup, error) {
 // ownCgroup finds the recorder's cgroup directory: the v1 memory controller's
 // when it is mounted, else the unified (v2) hierarchy's.
 func ownCgroup() (dir string, version int, cgpath string, err error) {
-	cg, err := os.ReadFile(procRoot + "/self/cgroup")
+	b, err := os.ReadFile(procRoot + "/self/cgroup")
 	if err != nil {
 		return "", 0, "", fmt.Errorf("cgroup: %w", err)
 	}
@@ -66,36 +66,11 @@ func ownCgroup() (dir string, version int, cgpath string, err error) {
 	if err != nil {
 		return "", 0, "", err
 	}
-	var v2path string
-	hasV2 := false
-	for _, line := range strings.Split(strings.TrimSpace(string(cg)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" {
-			v2path, hasV2 = parts[2], true
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			if c != "memory" {
-				continue
-			}
-			for _, m := range mounts {
-				if m.FSType == "cgroup" && m.HasOpt("memory") {
-					return m.Join(parts[2]), 1, parts[2], nil
-				}
-			}
-		}
+	cg, _, ok := mountinfo.MemoryCgroup(b, mounts)
+	if !ok {
+		return "", 0, "", errors.New("cgroup: neither a cgroup v1 memory mount nor a cgroup v2 mount is visible")
 	}
-	if hasV2 {
-		for _, m := range mounts {
-			if m.FSType == "cgroup2" {
-				return m.Join(v2path), 2, v2path, nil
-			}
-		}
-	}
-	return "", 0, "", errors.New("cgroup: neither a cgroup v1 memory mount nor a cgroup v2 mount is visible")
+	return cg.Dir, cg.Version, cg.Path, nil
 }
 
 // add moves pid into the cgroup.

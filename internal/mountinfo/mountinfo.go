@@ -111,3 +111,54 @@ func unoctal(s string) string {
 	}
 	return b.String()
 }
+
+// Cgroup is a process's memory cgroup, found on disk.
+type Cgroup struct {
+	Version int    // 1 (the v1 memory controller) or 2 (the unified hierarchy)
+	Dir     string // its directory under the mount
+	Path    string // its path as /proc/self/cgroup prints it
+}
+
+// MemoryCgroup finds a process's memory cgroup from the content of its
+// /proc/<pid>/cgroup (Documentation/admin-guide/cgroup-v1 and cgroup-v2:
+// "id:controllers:path" lines, "0::path" for the unified hierarchy) and its
+// mount table: the v1 memory controller's cgroup when one is named and
+// mounted, else the unified hierarchy's. v1Unmounted is the path of a v1
+// memory cgroup that is named but has no mount in sight (a caller may take
+// that as an error rather than fall back to v2); ok is false when neither
+// is found.
+func MemoryCgroup(procCgroup []byte, mounts []Mount) (cg Cgroup, v1Unmounted string, ok bool) {
+	var v2path string
+	hasV2 := false
+	for _, line := range strings.Split(strings.TrimSpace(string(procCgroup)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" && parts[1] == "" {
+			v2path, hasV2 = parts[2], true
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			if c != "memory" {
+				continue
+			}
+			for _, m := range mounts {
+				if m.FSType == "cgroup" && m.HasOpt("memory") {
+					return Cgroup{Version: 1, Dir: m.Join(parts[2]), Path: parts[2]}, "", true
+				}
+			}
+			if v1Unmounted == "" {
+				v1Unmounted = parts[2]
+			}
+		}
+	}
+	if hasV2 {
+		for _, m := range mounts {
+			if m.FSType == "cgroup2" {
+				return Cgroup{Version: 2, Dir: m.Join(v2path), Path: v2path}, v1Unmounted, true
+			}
+		}
+	}
+	return Cgroup{}, v1Unmounted, false
+}

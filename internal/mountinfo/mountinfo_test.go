@@ -46,3 +46,30 @@ func TestJoin(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryCgroup(t *testing.T) {
+	mounts, err := Parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2only := []Mount{mounts[1]}
+	for _, tt := range []struct {
+		name        string
+		cgroup      string
+		mounts      []Mount
+		want        Cgroup
+		v1Unmounted string
+		ok          bool
+	}{
+		{"v1 memory", "5:memory:/process_api/abc\n0::/\n", mounts, Cgroup{1, "/sys/fs/cgroup/memory/process_api/abc", "/process_api/abc"}, "", true},
+		{"v1 among controllers", "4:cpu,memory:/job\n", mounts, Cgroup{1, "/sys/fs/cgroup/memory/job", "/job"}, "", true},
+		{"v2 only", "0::/ci/job\n", v2only, Cgroup{2, "/sys/fs/cgroup/unified/ci/job", "/ci/job"}, "", true},
+		{"v1 named, not mounted, v2 there", "5:memory:/x\n0::/y\n", v2only, Cgroup{2, "/sys/fs/cgroup/unified/y", "/y"}, "/x", true},
+		{"nothing", "1:name=systemd:/\n", nil, Cgroup{}, "", false},
+	} {
+		cg, v1, ok := MemoryCgroup([]byte(tt.cgroup), tt.mounts)
+		if cg != tt.want || v1 != tt.v1Unmounted || ok != tt.ok {
+			t.Errorf("%s: %+v %q %v, want %+v %q %v", tt.name, cg, v1, ok, tt.want, tt.v1Unmounted, tt.ok)
+		}
+	}
+}
