@@ -203,7 +203,10 @@ func (s *sampler) tick() {
 				continue
 			}
 			prev.ticks++
-			if parent := s.known[st.PPID]; parent != nil && parent.id == id && prev.ticks < forkOnlyTicks {
+			// Likewise a process whose command line stays empty: caught
+			// inside execve(2) by two ticks (on a loaded machine), its
+			// environ, and so its xdist worker, is not readable yet.
+			if parent := s.known[st.PPID]; (id.cmdline == "" || parent != nil && parent.id == id) && prev.ticks < forkOnlyTicks {
 				s.pending[pid] = prev
 				continue
 			}
