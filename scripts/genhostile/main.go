@@ -7,6 +7,7 @@
 //	genhostile bomb-tar OUT MIB      a tar holding one kern.log.gz of MIB MiB of kernel log
 //	genhostile stream BYTES          BYTES of kernel log on stdout, a kill at the start
 //	genhostile folder DIR N KB       N files of KB KiB of kernel log each
+//	genhostile copies DIR N FILE     N copies of FILE in DIR (FILE's name numbered)
 //
 // Kernel log rather than pytest logs fills the many-file cases: one job is
 // one run, and 400 pytest logs are 400 runs, refused before any bound is
@@ -36,7 +37,7 @@ const filler = "[ 5870.000000] EXT4-fs (sda1): mounted filesystem with ordered d
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(fmt.Errorf("usage: genhostile liar-zip|many-tar|bomb-tar|stream|folder ARGS"))
+		fail(fmt.Errorf("usage: genhostile liar-zip|many-tar|bomb-tar|stream|folder|copies ARGS"))
 	}
 	var err error
 	switch a := os.Args[2:]; os.Args[1] {
@@ -50,6 +51,8 @@ func main() {
 		err = stream(os.Stdout, int64(num(a, 0)))
 	case "folder":
 		err = folder(arg(a, 0), num(a, 1), num(a, 2))
+	case "copies":
+		err = copies(arg(a, 0), num(a, 1), arg(a, 2))
 	default:
 		err = fmt.Errorf("unknown case %q", os.Args[1])
 	}
@@ -184,6 +187,26 @@ func folder(dir string, n, kb int) error {
 	body := []byte(strings.Repeat(filler, kb<<10/len(filler)+1)[:kb<<10])
 	for i := range n {
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("worker-%05d.log", i)), body, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copies writes n copies of file into dir: name-00000.ext, name-00001.ext...
+func copies(dir string, n int, file string) error {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	base := filepath.Base(file)
+	ext := filepath.Ext(base)
+	for i := range n {
+		name := fmt.Sprintf("%s-%05d%s", strings.TrimSuffix(base, ext), i, ext)
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
 			return err
 		}
 	}
