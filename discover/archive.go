@@ -159,9 +159,12 @@ func (a *archiveReader) readZip(f *os.File) error {
 	if err != nil {
 		return err
 	}
-	zr, err := zip.NewReader(f, st.Size())
+	zr, listing, err := openZip(f, st.Size(), a.maxEntries, maxZipDirectoryBytes)
 	if err != nil {
 		return fmt.Errorf("zip: %w", err)
+	}
+	if listing.Cut() {
+		defer a.zipCut(listing)
 	}
 	if len(zr.File) == 0 {
 		// An empty archive is only its end record; a local file header at
@@ -184,11 +187,8 @@ func (a *archiveReader) readZip(f *os.File) error {
 			a.members = func(name string) bool { return read[name] }
 		}
 	}
-	for i, m := range zr.File {
-		if !a.entry() {
-			a.overCap(len(zr.File) - i)
-			return nil
-		}
+	for _, m := range zr.File {
+		a.entry() // the listing holds no more than the cap
 		if m.FileInfo().IsDir() || (a.members != nil && !a.members(m.Name)) {
 			continue
 		}
@@ -230,6 +230,17 @@ func (a *archiveReader) overCap(left int) {
 		return
 	}
 	a.warnf("holds more than the cap of %d entries: those after the first %d were not read", a.maxEntries, a.maxEntries)
+}
+
+// zipCut warns that the zip's listing was cut (openZip): at the cap on
+// entries, or at the cap on the bytes of its central directory.
+func (a *archiveReader) zipCut(l zipListing) {
+	if l.Listed >= a.maxEntries {
+		a.overCap(l.Entries - l.Listed)
+		return
+	}
+	a.warnf("its central directory lists %d entries in %s, more than the %s read: the %d after the first %d were not read",
+		l.Entries, HumanBytes(l.DirectoryBytes), HumanBytes(maxZipDirectoryBytes), l.Entries-l.Listed, l.Listed)
 }
 
 // fail records a member that could not be read at all.
@@ -404,11 +415,19 @@ var (
 // top-level one is missing. It returns nil for any other archive or what
 // is no zip (the archive reader reports that).
 func GitHubRunJobs(p string) []ArchiveJob {
-	zr, err := zip.OpenReader(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil
 	}
-	defer zr.Close()
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	zr, _, err := openZip(f, st.Size(), DefaultMaxArchiveMembers, maxZipDirectoryBytes)
+	if err != nil {
+		return nil
+	}
 	return gitHubRunJobs(zr.File)
 }
 

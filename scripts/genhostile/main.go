@@ -4,6 +4,7 @@
 //
 //	genhostile liar-zip OUT          400 members that each declare 60 MiB and hold a kernel line
 //	genhostile many-tar OUT N        a tar.gz of N empty members
+//	genhostile many-zip OUT N        a zip of N empty members
 //	genhostile bomb-tar OUT MIB      a tar holding one kern.log.gz of MIB MiB of kernel log
 //	genhostile stream BYTES          BYTES of kernel log on stdout, a kill at the start
 //	genhostile folder DIR N KB       N files of KB KiB of kernel log each
@@ -37,7 +38,7 @@ const filler = "[ 5870.000000] EXT4-fs (sda1): mounted filesystem with ordered d
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(fmt.Errorf("usage: genhostile liar-zip|many-tar|bomb-tar|stream|folder|copies ARGS"))
+		fail(fmt.Errorf("usage: genhostile liar-zip|many-tar|many-zip|bomb-tar|stream|folder|copies ARGS"))
 	}
 	var err error
 	switch a := os.Args[2:]; os.Args[1] {
@@ -45,6 +46,8 @@ func main() {
 		err = liarZip(arg(a, 0))
 	case "many-tar":
 		err = manyTar(arg(a, 0), num(a, 1))
+	case "many-zip":
+		err = manyZip(arg(a, 0), num(a, 1))
 	case "bomb-tar":
 		err = bombTar(arg(a, 0), num(a, 1))
 	case "stream":
@@ -122,6 +125,28 @@ func manyTar(out string, n int) error {
 		if err := c.Close(); err != nil {
 			return err
 		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// manyZip writes a zip of n empty stored members (zip64 past 65,535).
+func manyZip(out string, n int) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	zw := zip.NewWriter(bw)
+	for i := range n {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("m/%07d.log", i), Method: zip.Store}); err != nil {
+			return err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return err
