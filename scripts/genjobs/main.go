@@ -23,6 +23,7 @@ func main() {
 	out := flag.String("out", "bench-out/jobs", "output folder")
 	zipEvery := flag.Int("zip-every", 2, "zip one job in this many")
 	seed := flag.Int64("seed", 1, "random seed")
+	unzipped := flag.String("unzipped", "", "also write every job, zipped or not, as a folder under this folder: the same jobs for the tools that cannot read a zip (grep, ripgrep)")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
@@ -37,6 +38,9 @@ func main() {
 			err = writeZip(filepath.Join(*out, name+".zip"), files)
 		} else {
 			err = writeDir(filepath.Join(*out, name), files)
+		}
+		if err == nil && *unzipped != "" {
+			err = writeDir(filepath.Join(*unzipped, name), files)
 		}
 		if err != nil {
 			log.Fatal(err)
