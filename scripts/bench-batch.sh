@@ -35,12 +35,12 @@ for k in 1000 5000; do
 	sizes+=("$k")
 	if [ ! -f "$jobs-first$k.done" ]; then
 		rm -rf "$jobs-first$k" && mkdir -p "$jobs-first$k"
-		ls "$jobs" | head -n "$k" | while read -r j; do cp -al "$jobs/$j" "$jobs-first$k/"; done
+		ls "$jobs" | sed -n "1,${k}p" | sed "s|^|$jobs/|" | xargs -d '\n' cp -al -t "$jobs-first$k"
 		touch "$jobs-first$k.done"
 	fi
 done
 echo "jobs:    $n, $(du -s --apparent-size -B1M "$jobs" | cut -f1) MiB on disk (half zipped), $(du -s --apparent-size -B1M "$plain" | cut -f1) MiB unzipped"
-cat "$jobs"/*.zip "$jobs"/*/* "$plain"/*/* >/dev/null # warm the page cache
+find "$jobs" "$plain" -type f -exec cat {} + >/dev/null # warm the page cache
 bench_machine
 export LC_ALL=C
 cores=$(nproc)
