@@ -51,6 +51,7 @@ for ((r = 1; r <= reps; r++)); do
 done
 echo
 bench_table ripgrep
+bench_goal oomlens-batch ripgrep 5
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 rgkills=$(awk '{s += $1} END {print s}' "$out/ripgrep.out")

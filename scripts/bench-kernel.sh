@@ -42,6 +42,7 @@ for ((r = 1; r <= reps; r++)); do
 done
 echo
 bench_table grep
+bench_goal oomlens-analyze grep 1.00
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 events=$(awk -F'\t' '{print $2 + 0}' "$out/dmesg.Parse.out")

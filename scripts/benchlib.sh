@@ -11,6 +11,9 @@
 #                                 $BENCH_OUT/LABEL.out
 #   bench_table FLOOR [GOAL]      prints the table of the runs so far, ratios
 #                                 to the tool labelled FLOOR
+#   bench_goal LABEL FLOOR MAX    prints whether LABEL's median wall time is
+#                                 within MAX times FLOOR's (timing on a shared
+#                                 machine is noisy: it says, it does not fail)
 #   bench_reset                   forgets the runs (for the next table)
 
 BENCH_OUT=${BENCH_OUT:-bench-out}
@@ -63,6 +66,19 @@ bench_table() {
 				printf "%-22s %5d %9.2f %9.2f %9.1f %9.2f %9.2f\n", l, runs[l], mw, mc, r[l] / 1024, (fw > 0 ? mw / fw : 0), (fc > 0 ? mc / fc : 0)
 			}
 			printf "(medians of the runs; x_wall and x_cpu: ratio to %s)\n", floor
+		}' "$BENCH_RUNS"
+}
+bench_goal() {
+	awk -v l="$1" -v f="$2" -v max="$3" '
+		function median(s,   n, a, i, j, t) {
+			n = split(s, a, " ")
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			return a[int((n + 1) / 2)]
+		}
+		{ w[$1] = w[$1] " " $2 }
+		END {
+			r = median(w[l]) / median(w[f])
+			printf "goal: %s within %sx %s wall time: %.2fx, %s\n", l, max, f, r, r <= max ? "met" : "NOT met"
 		}' "$BENCH_RUNS"
 }
 bench_reset
