@@ -1,10 +1,10 @@
-# Shared by the benchmark scripts (bench-kernel.sh, bench-batch.sh,
-# bench-analyze.sh): sourced, not run. Every tool of a comparison is timed in
-# the same run, on the same warm files, alternating the tools REPS times so
-# that they share the machine's load (it is often shared), and the table
-# gives each one's median wall time, median user+sys CPU, highest peak RSS,
-# and its ratio to the floor tool (the fastest a tool that reads every byte
-# can be: grep or ripgrep).
+# Shared by bench-kernel.sh and bench-batch.sh; sourced, not run.
+# (bench-analyze.sh, being reworked on another branch, keeps its own loop.)
+# Every tool of a comparison is timed in the same run, on the same warm
+# files, the tools taking turns REPS times so that they share the machine's
+# load (it is often shared), and the table gives each one's median wall
+# time, median user+sys CPU, highest peak RSS, and its ratio to the floor
+# tool (the fastest a tool that reads every byte can be: grep or ripgrep).
 #
 #   bench_machine                 prints cores, memory, load, kernel, tools
 #   bench_run LABEL CMD...        times CMD once; its stdout goes to
