@@ -58,7 +58,11 @@ type JUnitInput struct {
 // output).
 type DiagnosticsInput struct {
 	Path string
-	Diag *diagnostics.Log
+	// Diag is the file as parsed: by diagnostics.Parse, its records in
+	// Records, or by diagnostics.Stream with its records converted as they
+	// were read (DiagnosticsStream.Input) and none kept.
+	Diag   *diagnostics.Log
+	stream *DiagnosticsStream
 }
 
 // WeathercopInput is one weathercop test_memory.log.
@@ -104,8 +108,9 @@ type normaliser struct {
 	j    *job
 	// order is every node id known, in the order tests ran when a log says
 	// so (pytest log, diagnostics), then collection order.
-	order []string
-	seen  map[string]bool
+	order   []string
+	seen    map[string]bool
+	ordered bool // order is built (nodeOrder)
 	// byFile indexes the collection list and order by file, built on first
 	// use: [0] collection order, [1] run order.
 	byFile [2]map[string][]string
@@ -116,7 +121,6 @@ type normaliser struct {
 
 func normalise(ev *Evidence, opts Options) *job {
 	n := &normaliser{ev: ev, opts: opts, j: &job{Inputs: ev.Inputs}, seen: map[string]bool{}}
-	n.nodeOrder()
 	n.diagnostics()
 	n.weathercop()
 	n.pytest()
@@ -159,7 +163,14 @@ func (n *normaliser) addID(id string) {
 	n.order = append(n.order, id)
 }
 
+// nodeOrder builds order on first use: only weathercop's bare names and
+// pytest's positions need it, and on a file of a million records its set
+// is the largest thing built.
 func (n *normaliser) nodeOrder() {
+	if n.ordered {
+		return
+	}
+	n.ordered = true
 	// Size the set for the largest input (the others name mostly the same
 	// tests): a diagnostics file has a start and an end record per test.
 	size := len(n.ev.Collect)
@@ -172,9 +183,9 @@ func (n *normaliser) nodeOrder() {
 			size = max(size, k)
 		}
 	}
-	for _, in := range n.ev.Diagnostics {
-		if in.Diag != nil {
-			size = max(size, len(in.Diag.Records)/2)
+	for i := range n.ev.Diagnostics {
+		if in := &n.ev.Diagnostics[i]; in.Diag != nil {
+			size = max(size, len(in.streamOf().ids))
 		}
 	}
 	if len(n.seen) == 0 {
@@ -194,13 +205,10 @@ func (n *normaliser) nodeOrder() {
 			}
 		}
 	}
-	for _, in := range n.ev.Diagnostics {
-		if in.Diag == nil {
-			continue
-		}
-		for _, r := range in.Diag.Records {
-			if r.Event == diagnostics.EventTestStart || r.Event == diagnostics.EventTestEnd {
-				n.addID(r.NodeID)
+	for i := range n.ev.Diagnostics {
+		if in := &n.ev.Diagnostics[i]; in.Diag != nil {
+			for _, id := range in.streamOf().ids {
+				n.addID(id)
 			}
 		}
 	}
@@ -223,6 +231,7 @@ func (n *normaliser) resolvePosition(p string) string {
 	if err != nil || k < 1 {
 		return p
 	}
+	n.nodeOrder()
 	if n.byFile[0] == nil {
 		n.byFile = [2]map[string][]string{{}, {}}
 		for i, list := range [][]string{n.ev.Collect, n.order} {
@@ -240,150 +249,49 @@ func (n *normaliser) resolvePosition(p string) string {
 }
 
 // diagnostics turns oomlens diagnostics records into processes, one per
-// (pid, worker), merged across files.
+// (pid, worker), merged across files: the processes of each file
+// (DiagnosticsStream) in file order, those of one pid (or, without a pid,
+// one worker id) joined, since a pid is one process (`oomlens record`
+// writes the worker id on the session_start only).
 func (n *normaliser) diagnostics() {
-	// A pid is one process (`oomlens record` writes the worker id on the
-	// session_start only); without a pid, the worker id is all there is.
-	type procKey struct {
-		pid    int
-		worker string // only when pid is 0
-	}
-	procs := map[procKey]*proc{}
-	var last *proc // the process of the previous record, the likely next
-	var lastKey procKey
-	get := func(pid int, worker, path string, room int) *proc {
-		k := procKey{pid: pid}
-		if pid == 0 {
-			k.worker = worker
-		}
-		p := last
-		if p == nil || k != lastKey {
-			p = procs[k]
-		}
-		if p != nil {
-			if p.Worker == "" {
-				p.Worker = worker
-			}
-		} else {
-			p = &proc{PID: pid, Worker: worker, Source: path}
-			// One process per file is the usual case: the process of a
-			// file's first record gets room for all the file's records
-			// (only that one, so a file that interleaves many processes
-			// reserves no more than its own length).
-			p.Steps = slices.Grow(p.Steps, room)
-			procs[k] = p
-			n.j.Procs = append(n.j.Procs, p)
-		}
-		last, lastKey = p, k
-		return p
-	}
-	for _, in := range n.ev.Diagnostics {
+	procs := map[diagProcKey]*proc{}
+	for i := range n.ev.Diagnostics {
+		in := &n.ev.Diagnostics[i]
 		d := in.Diag
 		if d == nil {
 			continue
 		}
+		st := in.streamOf()
 		for _, w := range d.Warnings {
 			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
 		}
-		summary := d.Format == diagnostics.FormatSummary
-		if summary {
+		if d.Format == diagnostics.FormatSummary {
 			n.warnf("%s: a summary of per-test peaks (no RSS before and after each test): it can show hogs, never a leak; its peaks are read as allocation peaks, in the writer's own meaning", in.Path)
 		}
-		// started holds, per process, the tests whose test_start was read
-		// and whose test_end was not, with the start's time: an end
-		// without its start is never paired with a neighbour's.
-		started := map[*proc]map[string]float64{}
-		for i := range d.Records {
-			r := &d.Records[i] // a record is large: no copy per iteration
-			room := 0
-			if i == 0 {
-				room = len(d.Records)
+		n.j.Warnings = append(n.j.Warnings, st.warnings...)
+		n.j.Clocks = append(n.j.Clocks, st.clocks...)
+		for _, sp := range st.procs {
+			k := diagProcKey{pid: sp.PID}
+			if sp.PID == 0 {
+				k.worker = sp.Worker
 			}
-			p := get(r.PID, r.Worker, in.Path, room)
-			m := mem{RSSBytes: r.RSSBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
-			switch r.Event {
-			case diagnostics.EventSessionStart:
-				p.Comm, p.Cmdline = extraString(r.Extra, "comm"), extraString(r.Extra, "cmdline")
-				if r.HasBootTime && r.BootTime > 0 {
-					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsBootTime, BootUnix: r.BootTime, UncertaintyS: 1, Source: pos(in.Path, r.Line)})
-				}
-				if r.HasMonotonic && r.Time > 0 {
-					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsMonotonic, BootUnix: r.Time - r.Monotonic, UncertaintyS: 0.05, Source: pos(in.Path, r.Line)})
-				}
-				if r.HasRSS && r.Time > 0 {
-					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
-				}
-			case diagnostics.EventSessionEnd:
-				p.Ended, p.EndedTime = pos(in.Path, r.Line), r.Time
-			case diagnostics.EventSample:
-				if r.HasRSS && r.Time > 0 {
-					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
-				}
-			case diagnostics.EventTestStart:
-				if started[p] == nil {
-					started[p] = map[string]float64{}
-				}
-				started[p][r.NodeID] = r.Time
-				p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line})
-			case diagnostics.EventTestEnd:
-				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line, Outcome: r.Outcome, TracebackKept: r.TracebackKept}
-				if summary {
-					s.HasMem = false
-					if r.HasPeak {
-						s.TracemallocPeakBytes, s.HasTracemalloc = r.PeakRSSBytes, true
-					}
-				} else if r.HasPeak {
-					s.PeakRSSBytes, s.HasPeak = r.PeakRSSBytes, true
-				}
-				if len(r.OpenObjects) > 0 {
-					s.Open = r.OpenObjects
-				}
-				for _, o := range r.OpenObjectDetails {
-					s.OpenDetails = append(s.OpenDetails, openObject{Type: o.Type, FileBacked: o.FileBacked, Closed: o.Closed, NBytes: o.NBytes, Description: o.Description})
-				}
-				if summary && !r.HasPeak {
-					continue
-				}
-				if !summary {
-					start, ok := started[p][r.NodeID]
-					switch {
-					case !ok:
-						n.warnf("%s: test_end of %s (pid %d) with no test_start before it: no figure is derived for it", pos(in.Path, r.Line), r.NodeID, r.PID)
-						continue
-					case start > 0 && r.Time > 0 && r.Time < start:
-						n.warnf("%s: test_end of %s (pid %d) is %.3f s before its test_start: no figure is derived for it", pos(in.Path, r.Line), r.NodeID, r.PID, start-r.Time)
-						delete(started[p], r.NodeID)
-						for k := len(p.Steps) - 1; k >= 0; k-- {
-							if p.Steps[k].Kind == stepStart && p.Steps[k].Test == r.NodeID {
-								p.Steps = append(p.Steps[:k], p.Steps[k+1:]...)
-								break
-							}
-						}
-						continue
-					}
-					delete(started[p], r.NodeID)
-				}
-				if summary {
-					// A summary entry stands alone: give it a start so the
-					// ledger sees a test (with no readings).
-					p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: in.Path, SourceLine: r.Line})
-				}
-				p.Steps = append(p.Steps, s)
-			case diagnostics.EventFixtureTeardown, diagnostics.EventFixtureSetup:
-				before := mem{RSSBytes: r.RSSBeforeBytes}
-				after := mem{RSSBytes: r.RSSAfterBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
-				if after.HasAnon {
-					// Only the anonymous RSS after is written: the file-backed
-					// part is taken as unchanged over the finalizer.
-					before.AnonBytes, before.HasAnon = r.RSSBeforeBytes-(r.RSSAfterBytes-r.RSSAnonBytes), true
-				}
-				kind := stepFixture
-				if r.Event == diagnostics.EventFixtureSetup {
-					kind = stepFixtureSetup
-				}
-				p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, Fixture: r.Fixture, Scope: r.Scope, Time: r.Time,
-					Mem: before, After: after, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: in.Path, SourceLine: r.Line})
+			p := procs[k]
+			if p == nil {
+				procs[k] = sp
+				n.j.Procs = append(n.j.Procs, sp)
+				continue
 			}
+			if p.Worker == "" {
+				p.Worker = sp.Worker
+			}
+			if st.commSet[sp] {
+				p.Comm, p.Cmdline = sp.Comm, sp.Cmdline
+			}
+			if st.endSet[sp] {
+				p.Ended, p.EndedTime = sp.Ended, sp.EndedTime
+			}
+			p.Steps = append(p.Steps, sp.Steps...)
+			p.Samples = append(p.Samples, sp.Samples...)
 		}
 	}
 	for _, p := range n.j.Procs {
@@ -420,6 +328,7 @@ func (n *normaliser) weathercop() {
 			n.warnf("%s: records of several processes interleave (xdist workers share the file and write no pid): the per-test RSS figures may mix workers, so every leak read from it has low confidence", in.Path)
 		}
 		naive := false
+		n.nodeOrder()
 		byName := map[string][]string{} // bare name → node ids with it, in order
 		for _, id := range n.order {
 			byName[nodeName(id)] = append(byName[nodeName(id)], id)
