@@ -309,9 +309,10 @@ func TestProcessWideCounter(t *testing.T) {
 // retention, and hogs.
 func TestFloorHogsUnclosed(t *testing.T) {
 	withOpen := func(s step, n int, nbytes int64) step {
-		s.Open = map[string]int{"xarray.Dataset": n}
+		m := s.more()
+		m.Open = map[string]int{"xarray.Dataset": n}
 		for i := 0; i < n; i++ {
-			s.OpenDetails = append(s.OpenDetails, openObject{Type: "xarray.Dataset", FileBacked: true, NBytes: nbytes / int64(n)})
+			m.OpenDetails = append(m.OpenDetails, openObject{Type: "xarray.Dataset", FileBacked: true, NBytes: nbytes / int64(n)})
 		}
 		return s
 	}

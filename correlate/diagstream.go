@@ -190,10 +190,11 @@ func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary 
 		s.PeakRSSBytes, s.HasPeak = r.PeakRSSBytes, true
 	}
 	if len(r.OpenObjects) > 0 {
-		s.Open = r.OpenObjects
+		s.more().Open = r.OpenObjects
 	}
 	for _, o := range r.OpenObjectDetails {
-		s.OpenDetails = append(s.OpenDetails, openObject{Type: o.Type, FileBacked: o.FileBacked, Closed: o.Closed, NBytes: o.NBytes, Description: o.Description})
+		m := s.more()
+		m.OpenDetails = append(m.OpenDetails, openObject{Type: o.Type, FileBacked: o.FileBacked, Closed: o.Closed, NBytes: o.NBytes, Description: o.Description})
 	}
 	if summary && !r.HasPeak {
 		return

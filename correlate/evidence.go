@@ -68,7 +68,11 @@ type DiagnosticsInput struct {
 // WeathercopInput is one weathercop test_memory.log.
 type WeathercopInput struct {
 	Path string
-	Log  *weathercop.Log
+	// Log is the log as parsed: by weathercop.Parse, its records in
+	// Records, or by weathercop.Stream with its records converted as they
+	// were read (WeathercopStream.Input) and none kept.
+	Log    *weathercop.Log
+	stream *WeathercopStream
 }
 
 // RecordInput is one record.json that `oomlens record` wrote into its job
@@ -312,7 +316,8 @@ func extraString(extra map[string]json.RawMessage, key string) string {
 // weathercop turns weathercop logs into one process each (they carry no
 // pid), with bare test names matched to node ids.
 func (n *normaliser) weathercop() {
-	for _, in := range n.ev.Weathercop {
+	for i := range n.ev.Weathercop {
+		in := &n.ev.Weathercop[i]
 		l := in.Log
 		if l == nil {
 			continue
@@ -320,95 +325,84 @@ func (n *normaliser) weathercop() {
 		for _, w := range l.Warnings {
 			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
 		}
-		// One step per record but the session's: room for all of them at
-		// once, since growing a slice of steps copies every step.
-		p := &proc{Source: in.Path, Steps: make([]step, 0, len(l.Records))}
+		st := in.streamOf(n.opts.Location)
+		p := st.p
 		if l.Interleaved {
 			p.LowConfidence = true
 			n.warnf("%s: records of several processes interleave (xdist workers share the file and write no pid): the per-test RSS figures may mix workers, so every leak read from it has low confidence", in.Path)
 		}
-		naive := false
-		n.nodeOrder()
-		byName := map[string][]string{} // bare name → node ids with it, in order
-		for _, id := range n.order {
-			byName[nodeName(id)] = append(byName[nodeName(id)], id)
-		}
-		used := map[string]int{} // bare name → node ids of that name already used
-		open := map[string]string{}
-		resolve := func(name string) string {
-			ids := byName[name]
-			if k := used[name]; k < len(ids) {
-				used[name] = k + 1
-				return ids[k]
-			}
-			return name
-		}
-		for i := range l.Records {
-			r := &l.Records[i]
-			t := n.localTime(r.Time)
-			if !r.Time.IsZero() {
-				naive = true
-			}
-			m := mem{RSSBytes: r.VmRSSBytes}
-			switch r.Event {
-			case weathercop.SessionEnd:
-				p.Ended, p.EndedTime = pos(in.Path, r.Line), t
-			case weathercop.SessionStart:
-				if r.HasVmRSS {
-					p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: in.Path, SourceLine: r.Line})
-				}
-			case weathercop.TestStart:
-				id := resolve(r.Test)
-				open[r.Test] = id
-				s := step{Kind: stepStart, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: in.Path, SourceLine: r.Line}
-				if r.HasVmHWM {
-					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
-				}
-				p.Steps = append(p.Steps, s)
-			case weathercop.TestEnd:
-				id, ok := open[r.Test]
-				if !ok {
-					id = resolve(r.Test)
-				}
-				delete(open, r.Test)
-				s := step{Kind: stepEnd, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: in.Path, SourceLine: r.Line}
-				if r.HasVmHWM {
-					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
-				}
-				if r.HasTracemallocPeak {
-					s.TracemallocPeakBytes, s.HasTracemalloc = int64(r.TracemallocPeakMiB*float64(mibBytes)), true
-				}
-				// The logger prints the line only when the count is not 0.
-				s.OpenCounter = map[string]int{}
-				if r.OpenXarrayDatasets > 0 {
-					s.OpenCounter["xarray.Dataset"] = r.OpenXarrayDatasets
-				}
-				p.Steps = append(p.Steps, s)
-			}
-		}
+		// The bare names of the unfinished tests, before they are
+		// resolved.
+		var unfinished []int // steps
+		var bare []string
 		if l.Interleaved {
-			// The walk above reads the records as one process; the
-			// parser's unfinished starts are one per writer.
-			for _, i := range l.UnfinishedTests {
-				if i < 0 || i >= len(l.Records) {
-					continue
+			for _, r := range l.UnfinishedTests {
+				if k := st.startStep(r); k >= 0 {
+					unfinished = append(unfinished, k)
+					bare = append(bare, p.Steps[k].Test)
 				}
-				r := l.Records[i]
-				id := r.Test
-				if v, ok := open[r.Test]; ok {
-					id = v
-				}
-				n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: n.localTime(r.Time), Source: pos(in.Path, r.Line)})
 			}
 		}
-		if naive {
+		open := n.resolveBareNames(p)
+		for k, si := range unfinished {
+			s := &p.Steps[si]
+			id := bare[k]
+			if v, ok := open[bare[k]]; ok {
+				id = v
+			}
+			n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: s.Time, Source: pos(in.Path, s.SourceLine)})
+		}
+		if st.naive {
 			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (weathercop's local time)")
 		}
 		n.j.Procs = append(n.j.Procs, p)
-		if naive && n.opts.Location == nil {
+		if st.naive && n.opts.Location == nil {
 			n.naiveProcs = append(n.naiveProcs, p)
 		}
 	}
+}
+
+// resolveBareNames turns the bare names of a weathercop process's steps
+// into the node ids other inputs give (pytest logs, diagnostics,
+// collection lists), in run order: the k-th start of a name is the k-th
+// node id of that name, its end the id its start got. It returns the
+// starts left open, by bare name. Without node ids the names stay bare.
+func (n *normaliser) resolveBareNames(p *proc) map[string]string {
+	n.nodeOrder()
+	if len(n.order) == 0 {
+		return nil // every name resolves to itself
+	}
+	byName := map[string][]string{} // bare name → node ids with it, in order
+	for _, id := range n.order {
+		byName[nodeName(id)] = append(byName[nodeName(id)], id)
+	}
+	used := map[string]int{} // bare name → node ids of that name already used
+	open := map[string]string{}
+	resolve := func(name string) string {
+		ids := byName[name]
+		if k := used[name]; k < len(ids) {
+			used[name] = k + 1
+			return ids[k]
+		}
+		return name
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		switch s.Kind {
+		case stepStart:
+			id := resolve(s.Test)
+			open[s.Test] = id
+			s.Test = id
+		case stepEnd:
+			id, ok := open[s.Test]
+			if !ok {
+				id = resolve(s.Test)
+			}
+			delete(open, s.Test)
+			s.Test = id
+		}
+	}
+	return open
 }
 
 // alignNaive finds the zone of naive local stamps (weathercop's) when
@@ -466,18 +460,6 @@ func (n *normaliser) alignNaive() {
 
 // mibBytes is one MiB.
 const mibBytes = 1 << 20
-
-// localTime reads a naive stamp (parsed as UTC or in the parser's zone) in
-// Options.Location.
-func (n *normaliser) localTime(t time.Time) float64 {
-	if t.IsZero() {
-		return 0
-	}
-	if n.opts.Location != nil && t.Location() == time.UTC {
-		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), n.opts.Location)
-	}
-	return unixSeconds(t)
-}
 
 func (n *normaliser) pytest() {
 	workerPID := map[string]int{}

@@ -304,7 +304,9 @@ func (l *ledger) end(s *step) {
 	t.Outcome = s.Outcome
 	t.Coarse = t.Coarse || s.Coarse
 	t.TracebackKept = s.TracebackKept
-	t.SharedWith, t.SampleGapS = s.SharedWith, s.SampleGapS
+	if m := s.More; m != nil {
+		t.SharedWith, t.SampleGapS = m.SharedWith, m.SampleGapS
+	}
 	t.Sources = append(t.Sources, s.at())
 	if s.HasMem {
 		if l.hasCur && t.HasBefore {
@@ -323,15 +325,17 @@ func (l *ledger) end(s *step) {
 	if s.HasTracemalloc {
 		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes, true
 	}
-	for k, n := range s.Open {
-		if n > 0 {
-			if t.Open == nil {
-				t.Open = map[string]int{}
+	if m := s.More; m != nil {
+		for k, n := range m.Open {
+			if n > 0 {
+				if t.Open == nil {
+					t.Open = map[string]int{}
+				}
+				t.Open[k] += n
 			}
-			t.Open[k] += n
 		}
+		t.OpenDetails = append(t.OpenDetails, m.OpenDetails...)
 	}
-	t.OpenDetails = append(t.OpenDetails, s.OpenDetails...)
 	l.active = nil
 }
 

@@ -296,7 +296,7 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 		}
 		endAt[i] = len(p.Steps)
 		en := step{Kind: stepEnd, Test: s.id, Time: s.end, Outcome: s.outcome, Source: s.source, Coarse: true,
-			Mem: s.after, HasMem: s.hasAfter && s.hasBefore, SharedWith: s.shared, SampleGapS: gapS}
+			Mem: s.after, HasMem: s.hasAfter && s.hasBefore, More: &stepMore{SharedWith: s.shared, SampleGapS: gapS}}
 		p.Steps = append(p.Steps, en)
 		if en.HasMem {
 			cur, hasCur = s.after, true

@@ -481,17 +481,20 @@ func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 	return nil
 }
 
+// loadWeathercop streams the records of a weathercop log into the
+// correlator's model as they are read: none is kept.
 func loadWeathercop(l *loader, in *discover.Input, _ bool) error {
 	var w *weathercop.Log
+	st := correlate.NewWeathercopStream(in.Path, l.opts.Correlate.Location, sizeHint(in))
 	err := parse(in, func(r io.Reader) (err error) {
-		w, err = weathercop.Parse(r, weathercop.Options{Name: in.Path, Location: l.opts.Location})
+		w, err = weathercop.Stream(r, weathercop.Options{Name: in.Path, Location: l.opts.Location}, st.Add)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	l.keep(KindWeathercop, warnings(in.Path, w.Warnings))
-	l.ev.Weathercop = append(l.ev.Weathercop, correlate.WeathercopInput{Path: in.Path, Log: w})
+	l.ev.Weathercop = append(l.ev.Weathercop, st.Input(w))
 	return nil
 }
 
