@@ -43,6 +43,9 @@ type DiagnosticsStream struct {
 	// room is the number of steps to reserve for the file's first process
 	// (sizeHint), 0 when unknown.
 	room int
+	// analysed is set once an analysis took the stream's processes over:
+	// the analysis changes them, so a stream is analysed once.
+	analysed bool
 }
 
 type diagProcKey struct {
@@ -261,13 +264,15 @@ func (st *DiagnosticsStream) trackSession(r *diagnostics.Record) {
 }
 
 // Input is the file's input for Evidence: d is what diagnostics.Stream
-// returned (its warnings, format), with no records.
+// returned (its warnings, format), with no records. The input is for one
+// analysis: Analyze takes its processes over.
 func (st *DiagnosticsStream) Input(d *diagnostics.Log) DiagnosticsInput {
 	return DiagnosticsInput{Path: st.path, Diag: d, stream: st}
 }
 
 // streamOf is in's stream: the one it was read with, else its records
-// converted now.
+// converted now (each time: the conversion is the analysis's own, so that
+// evidence parsed whole can be analysed again).
 func (in *DiagnosticsInput) streamOf() *DiagnosticsStream {
 	if in.stream != nil {
 		return in.stream
@@ -277,7 +282,6 @@ func (in *DiagnosticsInput) streamOf() *DiagnosticsStream {
 	for i := range in.Diag.Records {
 		st.Add(in.Diag.Format, &in.Diag.Records[i])
 	}
-	in.stream = st
 	return st
 }
 

@@ -101,7 +101,25 @@ func Analyze(ev *Evidence, opts Options) (*Report, error) {
 	if ev == nil {
 		return nil, errors.New("correlate: no evidence")
 	}
+	for i := range ev.Diagnostics {
+		if st := ev.Diagnostics[i].stream; st != nil {
+			if st.analysed {
+				return nil, fmt.Errorf("correlate: %s was analysed before: a streamed input is for one analysis", st.path)
+			}
+			st.analysed = true
+		}
+	}
+	for i := range ev.Weathercop {
+		if st := ev.Weathercop[i].stream; st != nil {
+			if st.analysed {
+				return nil, fmt.Errorf("correlate: %s was analysed before: a streamed input is for one analysis", st.path)
+			}
+			st.analysed = true
+		}
+	}
 	j := normalise(ev, opts)
+	// The job is this analysis's own: its steps can go once read.
+	j.dropSteps = true
 	return analyze(j, opts), nil
 }
 
@@ -121,6 +139,20 @@ type normaliser struct {
 	// naiveProcs are processes whose stamps carry no zone and were read as
 	// UTC for want of Options.Location.
 	naiveProcs []*proc
+	// diag are the diagnostics inputs' streams (diagStream).
+	diag []*DiagnosticsStream
+}
+
+// diagStream is the stream of diagnostics input i, converted once per
+// analysis.
+func (n *normaliser) diagStream(i int) *DiagnosticsStream {
+	if n.diag == nil {
+		n.diag = make([]*DiagnosticsStream, len(n.ev.Diagnostics))
+	}
+	if n.diag[i] == nil {
+		n.diag[i] = n.ev.Diagnostics[i].streamOf()
+	}
+	return n.diag[i]
 }
 
 func normalise(ev *Evidence, opts Options) *job {
@@ -189,7 +221,7 @@ func (n *normaliser) nodeOrder() {
 	}
 	for i := range n.ev.Diagnostics {
 		if in := &n.ev.Diagnostics[i]; in.Diag != nil {
-			size = max(size, len(in.streamOf().ids))
+			size = max(size, len(n.diagStream(i).ids))
 		}
 	}
 	if len(n.seen) == 0 {
@@ -211,7 +243,7 @@ func (n *normaliser) nodeOrder() {
 	}
 	for i := range n.ev.Diagnostics {
 		if in := &n.ev.Diagnostics[i]; in.Diag != nil {
-			for _, id := range in.streamOf().ids {
+			for _, id := range n.diagStream(i).ids {
 				n.addID(id)
 			}
 		}
@@ -265,7 +297,7 @@ func (n *normaliser) diagnostics() {
 		if d == nil {
 			continue
 		}
-		st := in.streamOf()
+		st := n.diagStream(i)
 		for _, w := range d.Warnings {
 			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
 		}
@@ -296,6 +328,7 @@ func (n *normaliser) diagnostics() {
 			}
 			p.Steps = append(p.Steps, sp.Steps...)
 			p.Samples = append(p.Samples, sp.Samples...)
+			sp.Steps, sp.Samples = nil, nil // now p's
 		}
 	}
 	for _, p := range n.j.Procs {

@@ -5,7 +5,9 @@ import (
 	"sort"
 )
 
-// testMem is what the ledger concluded about one test on one process.
+// testMem is what the ledger concluded about one test on one process. A
+// job holds one per test (half a million in the largest suites), so its
+// flags sit together at the end.
 type testMem struct {
 	Test    string
 	Proc    *proc
@@ -15,13 +17,11 @@ type testMem struct {
 	Outcome string
 	Sources []srcPos
 
-	Before, After       mem
-	HasBefore, HasAfter bool
+	Before, After mem
 	// Net is the test's own increment: the readings' change over the test,
 	// less what fixture teardowns inside it gave back (those are credited
 	// to the tests that set the fixtures up).
-	Net    int64
-	HasNet bool
+	Net int64
 	// Added is what the test put on the ledger (Net when positive); Retained
 	// is what of it is still there at the end of the record.
 	Added    int64
@@ -29,11 +29,9 @@ type testMem struct {
 	Releases []release
 
 	PeakRSSBytes int64
-	HasPeak      bool
 	PeakBasis    string // "rss-peak", "samples", "vmhwm", "readings"
 
 	TracemallocPeakBytes int64
-	HasTracemalloc       bool
 
 	// Open is what the test left open (counted per test, or the part of a
 	// process-wide counter it raised that never came down).
@@ -46,19 +44,24 @@ type testMem struct {
 	// (fixture_setup records): held by the fixture, not by the test.
 	FixtureSetupBytes int64
 
-	Coarse        bool
-	SharedWith    int
-	SampleGapS    float64
-	TracebackKept bool
-	Anon          bool // Net was measured in anonymous RSS
-	InFlight      bool
-	// Grouped is set when the test is a member of a group named as a leak.
-	Grouped bool
+	SharedWith int
+	SampleGapS float64
 	// TestsLater is the number of tests started on the process after this
 	// one ended (the in-flight one included).
 	TestsLater int
 
 	startHWM int64 // VmHWM at the start, when known
+
+	HasBefore, HasAfter bool
+	HasNet              bool
+	HasPeak             bool
+	HasTracemalloc      bool
+	Coarse              bool
+	TracebackKept       bool
+	Anon                bool // Net was measured in anonymous RSS
+	InFlight            bool
+	// Grouped is set when the test is a member of a group named as a leak.
+	Grouped bool
 	// timelined is set by timelineOf once the test has its span.
 	timelined bool
 }
@@ -128,7 +131,7 @@ func runLedger(p *proc) *procResult {
 		}
 	}
 	r := l.close()
-	countersLedger(p, r, l.byName)
+	countersLedger(p, r, l.lastOf)
 	return r
 }
 
@@ -156,10 +159,15 @@ type ledger struct {
 	p       *proc
 	r       *procResult
 	entries []*entry
-	byName  map[string]*testMem // the last test of each name
-	cur     mem                 // the latest reading
-	hasCur  bool
-	active  *testMem // the test started and not yet ended
+	// byName is the last test of each name, built on first use (lastOf):
+	// only fixtures set up between tests and counters need it.
+	byName map[string]*testMem
+	// chunk is where tests are allocated, a thousand at a time.
+	chunk  []testMem
+	srcs   []srcPos // the tests' Sources, two each, in the same way
+	cur    mem      // the latest reading
+	hasCur bool
+	active *testMem // the test started and not yet ended
 	// pending is the running test's change since its start reading.
 	pending int64
 	// live are the fixtures set up and not yet torn down, in setup order.
@@ -167,15 +175,37 @@ type ledger struct {
 }
 
 func newLedger(p *proc) *ledger {
-	return &ledger{p: p, r: &procResult{Proc: p}, byName: map[string]*testMem{}}
+	return &ledger{p: p, r: &procResult{Proc: p}}
 }
 
 // newTest puts a test on the process's list.
 func (l *ledger) newTest(s *step) *testMem {
-	t := &testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time}
+	if len(l.chunk) == cap(l.chunk) {
+		l.chunk = make([]testMem, 0, 1024)
+		l.srcs = make([]srcPos, 2*1024)
+	}
+	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time})
+	t := &l.chunk[len(l.chunk)-1]
+	// A test has a start and an end record: room for both, capped so that
+	// a third source is appended elsewhere.
+	k := 2 * (len(l.chunk) - 1)
+	t.Sources = l.srcs[k : k : k+2]
 	l.r.Tests = append(l.r.Tests, t)
-	l.byName[s.Test] = t
+	if l.byName != nil {
+		l.byName[s.Test] = t
+	}
 	return t
+}
+
+// lastOf is the last test of a name so far, nil when none.
+func (l *ledger) lastOf(name string) *testMem {
+	if l.byName == nil {
+		l.byName = make(map[string]*testMem, len(l.r.Tests))
+		for _, t := range l.r.Tests {
+			l.byName[t.Test] = t
+		}
+	}
+	return l.byName[name]
 }
 
 // read takes a reading: the change since the last one is the running
@@ -233,7 +263,7 @@ func (l *ledger) fixtureSetup(s *step) {
 	l.read(s.Mem, "between tests")
 	owner := l.active
 	if owner == nil {
-		owner = l.byName[s.Test]
+		owner = l.lastOf(s.Test)
 	}
 	l.live = append(l.live, heldFixture{Fixture: s.Fixture, Scope: s.Scope, Setter: owner})
 	if g := delta(s.Mem, s.After); g > 0 {

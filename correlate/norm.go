@@ -280,4 +280,8 @@ type job struct {
 	// Confirm is the evidence of an OOM kill other than a kernel record
 	// (confirm.go).
 	Confirm confirmInfo
+	// dropSteps is set when the job is the analysis's own (Analyze): the
+	// processes' steps are let go once the ledger and the account have read
+	// them, before the timeline and the report are built.
+	dropSteps bool
 }

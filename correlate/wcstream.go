@@ -27,6 +27,9 @@ type WeathercopStream struct {
 	// counters are the OpenCounter maps, one per count, shared by the
 	// steps (read only): no map per record.
 	counters map[int]map[string]int
+	// analysed is set once an analysis took the process over: the
+	// analysis changes it, so a stream is analysed once.
+	analysed bool
 }
 
 type wcStart struct {
@@ -99,12 +102,14 @@ func (st *WeathercopStream) counter(n int) map[string]int {
 
 // Input is the log's input for Evidence: l is what weathercop.Stream
 // returned (warnings, interleaving, unfinished tests), with no records.
+// The input is for one analysis: Analyze takes its process over.
 func (st *WeathercopStream) Input(l *weathercop.Log) WeathercopInput {
 	return WeathercopInput{Path: st.path, Log: l, stream: st}
 }
 
 // streamOf is in's stream: the one it was read with, else its records
-// converted now with loc.
+// converted now with loc (each time, so that evidence parsed whole can be
+// analysed again).
 func (in *WeathercopInput) streamOf(loc *time.Location) *WeathercopStream {
 	if in.stream != nil {
 		return in.stream
@@ -114,7 +119,6 @@ func (in *WeathercopInput) streamOf(loc *time.Location) *WeathercopStream {
 	for i := range in.Log.Records {
 		st.Add(&in.Log.Records[i])
 	}
-	in.stream = st
 	return st
 }
 
