@@ -41,7 +41,7 @@ func countersLedger(p *proc, r *procResult, lastOf func(name string) *testMem) {
 	ti := 0
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		if s.Kind != stepEnd || s.OpenCounter == nil {
+		if s.Kind != stepEnd || s.extra().OpenCounter == nil {
 			continue
 		}
 		seen = true
@@ -59,9 +59,9 @@ func countersLedger(p *proc, r *procResult, lastOf func(name string) *testMem) {
 		// Every type seen so far, then those new in this step: no set of
 		// keys made per step (each key is settled on its own).
 		for k := range prev {
-			count(k, s.OpenCounter[k], t)
+			count(k, s.extra().OpenCounter[k], t)
 		}
-		for k, n := range s.OpenCounter {
+		for k, n := range s.extra().OpenCounter {
 			if _, ok := prev[k]; !ok {
 				count(k, n, t)
 			}

@@ -175,8 +175,8 @@ func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
 		if r.Event == diagnostics.EventFixtureSetup {
 			kind = stepFixtureSetup
 		}
-		p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, Fixture: r.Fixture, Scope: r.Scope, Time: r.Time,
-			Mem: before, After: after, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: path, SourceLine: r.Line})
+		p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, More: &stepMore{Fixture: r.Fixture, Scope: r.Scope, After: after}, Time: r.Time,
+			Mem: before, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: path, SourceLine: r.Line})
 	}
 }
 

@@ -265,9 +265,9 @@ func (l *ledger) fixtureSetup(s *step) {
 	if owner == nil {
 		owner = l.lastOf(s.Test)
 	}
-	l.live = append(l.live, heldFixture{Fixture: s.Fixture, Scope: s.Scope, Setter: owner})
-	if g := delta(s.Mem, s.After); g > 0 {
-		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: s.Fixture, scope: s.Scope})
+	l.live = append(l.live, heldFixture{Fixture: s.extra().Fixture, Scope: s.extra().Scope, Setter: owner})
+	if g := delta(s.Mem, s.extra().After); g > 0 {
+		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: s.extra().Fixture, scope: s.extra().Scope})
 		if owner != nil {
 			owner.FixtureSetupBytes += g
 		}
@@ -276,14 +276,14 @@ func (l *ledger) fixtureSetup(s *step) {
 	} else {
 		l.gap(g, "between tests")
 	}
-	l.now(s.After, s)
+	l.now(s.extra().After, s)
 }
 
 // teardown is a fixture finalized: its drop is given back to the fixture's
 // entry, then to the tests of its scope (releaseScoped).
 func (l *ledger) teardown(s *step) {
 	for i := len(l.live) - 1; i >= 0; i-- {
-		if l.live[i].Fixture == s.Fixture && l.live[i].Scope == s.Scope {
+		if l.live[i].Fixture == s.extra().Fixture && l.live[i].Scope == s.extra().Scope {
 			l.live = append(l.live[:i], l.live[i+1:]...)
 			break
 		}
@@ -299,7 +299,7 @@ func (l *ledger) teardown(s *step) {
 	} else {
 		at = l.lastEnded()
 	}
-	if drop := delta(s.After, s.Mem); drop > 0 {
+	if drop := delta(s.extra().After, s.Mem); drop > 0 {
 		l.releaseScoped(drop, by, s, at)
 	} else if drop < 0 {
 		if l.active != nil {
@@ -308,7 +308,7 @@ func (l *ledger) teardown(s *step) {
 			l.gap(-drop, by)
 		}
 	}
-	l.now(s.After, s)
+	l.now(s.extra().After, s)
 }
 
 // end is a test end: the reading after its teardown. The test's change
@@ -433,7 +433,7 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 		if amount <= 0 {
 			break
 		}
-		if e.fixture != s.Fixture || e.left <= 0 {
+		if e.fixture != s.extra().Fixture || e.left <= 0 {
 			continue
 		}
 		take := min(e.left, amount)
@@ -443,7 +443,7 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 	if amount <= 0 {
 		return
 	}
-	if cands := scopeRun(l.r.Tests, at, s.Scope); cands != nil {
+	if cands := scopeRun(l.r.Tests, at, s.extra().Scope); cands != nil {
 		in := make(map[*testMem]bool, len(cands))
 		for _, t := range cands {
 			in[t] = true
@@ -466,7 +466,7 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 			take := min(e.left, amount)
 			e.left -= take
 			amount -= take
-			e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: s.Fixture, Scope: s.Scope, Bytes: take})
+			e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: s.extra().Fixture, Scope: s.extra().Scope, Bytes: take})
 		}
 		if running && l.pending > 0 && amount > 0 {
 			// The running test is the last of the fixture's scope: what it

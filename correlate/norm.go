@@ -53,7 +53,7 @@ type openObject struct {
 // A job holds one per start and end record (a million for the largest
 // suites), so the fields most steps have come first, their flags packed
 // together, and what few steps have is behind More (issue 18: the step was
-// 280 bytes, now 192).
+// 280 bytes, now 128).
 type step struct {
 	Test string  // node id (or bare name when nothing resolved it)
 	Time float64 // Unix seconds; 0 when unknown
@@ -73,17 +73,10 @@ type step struct {
 	// TracemallocPeakBytes is Python's tracemalloc peak during the test
 	// (weathercop's "Peak memory"): allocations, not RSS.
 	TracemallocPeakBytes int64
-	// OpenCounter is a process-wide count of live objects at this point
-	// (weathercop's "Open xarray datasets: N"); a missing type counts 0.
-	// It is read only, and may be shared by steps.
-	OpenCounter map[string]int
-
-	// stepFixture and stepFixtureSetup only.
-	Fixture string
-	Scope   string
-	After   mem
-
-	// More is what only some end steps have; nil when they have none of it.
+	// More is what few steps have (fixture steps, open objects, counters,
+	// record mode's sharing); nil when they have none of it. It may be
+	// shared by steps (weathercop's counters), so it is read only once
+	// made.
 	More *stepMore
 
 	Kind                                    stepKind
@@ -96,8 +89,15 @@ type step struct {
 	Coarse bool
 }
 
-// stepMore is what few end steps have.
+// stepMore is what few steps have.
 type stepMore struct {
+	// stepFixture and stepFixtureSetup only.
+	Fixture string
+	Scope   string
+	After   mem
+	// OpenCounter is a process-wide count of live objects at this point
+	// (weathercop's "Open xarray datasets: N"); a missing type counts 0.
+	OpenCounter map[string]int
 	// Open counts, by type, the objects made during this test and still
 	// alive after it (oomlens diagnostics).
 	Open        map[string]int
@@ -109,7 +109,18 @@ type stepMore struct {
 	SampleGapS float64
 }
 
-// more is s.More, made when nil.
+// noMore is the More of a step that has none.
+var noMore stepMore
+
+// extra is s.More to read: never nil.
+func (s *step) extra() *stepMore {
+	if s.More == nil {
+		return &noMore
+	}
+	return s.More
+}
+
+// more is s.More to fill, made when nil.
 func (s *step) more() *stepMore {
 	if s.More == nil {
 		s.More = &stepMore{}

@@ -310,8 +310,8 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 // teardownStep is a drop from before to after at the end of test s, the last
 // of its file or class, read as the teardown of that scope's fixtures.
 func teardownStep(s *rspan, scope string, before, after mem) step {
-	return step{Kind: stepFixture, Test: s.id, Fixture: recordTeardownFixture, Scope: scope, Time: s.end,
-		Mem: before, After: after, HasMem: true, Source: s.source, Coarse: true}
+	return step{Kind: stepFixture, Test: s.id, More: &stepMore{Fixture: recordTeardownFixture, Scope: scope, After: after}, Time: s.end,
+		Mem: before, HasMem: true, Source: s.source, Coarse: true}
 }
 
 // lastOfScope says whether test i is the last of its file ("module") or of

@@ -24,9 +24,9 @@ type WeathercopStream struct {
 	n      int
 	starts []wcStart
 	naive  bool // a record had a stamp (naive local time)
-	// counters are the OpenCounter maps, one per count, shared by the
-	// steps (read only): no map per record.
-	counters map[int]map[string]int
+	// counters are the steps' More with an OpenCounter, one per count,
+	// shared by the steps (read only): no map per record.
+	counters map[int]*stepMore
 	// analysed is set once an analysis took the process over: the
 	// analysis changes it, so a stream is analysed once.
 	analysed bool
@@ -79,21 +79,21 @@ func (st *WeathercopStream) Add(r *weathercop.Record) {
 			s.TracemallocPeakBytes, s.HasTracemalloc = int64(r.TracemallocPeakMiB*float64(mibBytes)), true
 		}
 		// The logger prints the line only when the count is not 0.
-		s.OpenCounter = st.counter(r.OpenXarrayDatasets)
+		s.More = st.counter(r.OpenXarrayDatasets)
 		p.Steps = append(p.Steps, s)
 	}
 }
 
-// counter is the shared OpenCounter of n open datasets.
-func (st *WeathercopStream) counter(n int) map[string]int {
+// counter is the shared More of a TEST_END with n open datasets.
+func (st *WeathercopStream) counter(n int) *stepMore {
 	c, ok := st.counters[n]
 	if !ok {
-		c = map[string]int{}
+		c = &stepMore{OpenCounter: map[string]int{}}
 		if n > 0 {
-			c["xarray.Dataset"] = n
+			c.OpenCounter["xarray.Dataset"] = n
 		}
 		if st.counters == nil {
-			st.counters = map[int]map[string]int{}
+			st.counters = map[int]*stepMore{}
 		}
 		st.counters[n] = c
 	}
