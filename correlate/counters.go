@@ -75,15 +75,16 @@ func countersLedger(p *proc, r *procResult, lastOf func(name string) *testMem) {
 			if rs.n <= 0 {
 				continue
 			}
-			if rs.t.Open == nil {
-				rs.t.Open = map[string]int{}
+			r := rs.t.own()
+			if r.Open == nil {
+				r.Open = map[string]int{}
 			}
-			rs.t.Open[k] += rs.n
-			if rs.t.CounterRise == nil {
-				rs.t.CounterRise = map[string]string{}
+			r.Open[k] += rs.n
+			if r.CounterRise == nil {
+				r.CounterRise = map[string]string{}
 			}
 			b := before[rs.t][k]
-			rs.t.CounterRise[k] = itoa(b) + " → " + itoa(b+rs.n)
+			r.CounterRise[k] = itoa(b) + " → " + itoa(b+rs.n)
 		}
 	}
 }

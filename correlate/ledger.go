@@ -33,19 +33,10 @@ type testMem struct {
 
 	TracemallocPeakBytes int64
 
-	// Open is what the test left open (counted per test, or the part of a
-	// process-wide counter it raised that never came down).
-	Open        map[string]int
-	OpenDetails []openObject
-	// CounterRise says, for a process-wide counter, "0 → 1" per type.
-	CounterRise map[string]string
+	// testRare is what few tests have, read through its promoted fields;
+	// never nil: &noRare until the ledger gives the test one (own).
+	*testRare
 
-	// FixtureSetupBytes is what fixtures made during the test took
-	// (fixture_setup records): held by the fixture, not by the test.
-	FixtureSetupBytes int64
-
-	SharedWith int
-	SampleGapS float64
 	// TestsLater is the number of tests started on the process after this
 	// one ended (the in-flight one included).
 	TestsLater int
@@ -64,6 +55,37 @@ type testMem struct {
 	Grouped bool
 	// timelined is set by timelineOf once the test has its span.
 	timelined bool
+}
+
+// testRare is what few tests have: open objects, counters, fixtures made
+// for them, record mode's sharing (64 bytes a test of half a million
+// otherwise, issue 18).
+type testRare struct {
+	// Open is what the test left open (counted per test, or the part of a
+	// process-wide counter it raised that never came down).
+	Open        map[string]int
+	OpenDetails []openObject
+	// CounterRise says, for a process-wide counter, "0 → 1" per type.
+	CounterRise map[string]string
+
+	// FixtureSetupBytes is what fixtures made during the test took
+	// (fixture_setup records): held by the fixture, not by the test.
+	FixtureSetupBytes int64
+
+	SharedWith int
+	SampleGapS float64
+}
+
+// noRare is the testRare of every test that has none. It is read only:
+// writes go through own (TestMain checks that it stays zero).
+var noRare testRare
+
+// own is t's testRare to write, made when t has none.
+func (t *testMem) own() *testRare {
+	if t.testRare == &noRare {
+		t.testRare = &testRare{}
+	}
+	return t.testRare
 }
 
 // release is a later drop that was credited against a test's increment.
@@ -184,7 +206,7 @@ func (l *ledger) newTest(s *step) *testMem {
 		l.chunk = make([]testMem, 0, 1024)
 		l.srcs = make([]srcPos, 2*1024)
 	}
-	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time})
+	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time, testRare: &noRare})
 	t := &l.chunk[len(l.chunk)-1]
 	// A test has a start and an end record: room for both, capped so that
 	// a third source is appended elsewhere.
@@ -269,7 +291,7 @@ func (l *ledger) fixtureSetup(s *step) {
 	if g := delta(s.Mem, s.extra().After); g > 0 {
 		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: s.extra().Fixture, scope: s.extra().Scope})
 		if owner != nil {
-			owner.FixtureSetupBytes += g
+			owner.own().FixtureSetupBytes += g
 		}
 	} else if l.active != nil {
 		l.pending += g
@@ -334,8 +356,9 @@ func (l *ledger) end(s *step) {
 	t.Outcome = s.Outcome
 	t.Coarse = t.Coarse || s.Coarse
 	t.TracebackKept = s.TracebackKept
-	if m := s.More; m != nil {
-		t.SharedWith, t.SampleGapS = m.SharedWith, m.SampleGapS
+	if m := s.More; m != nil && (m.SharedWith != 0 || m.SampleGapS != 0 || t.testRare != &noRare) {
+		r := t.own()
+		r.SharedWith, r.SampleGapS = m.SharedWith, m.SampleGapS
 	}
 	t.Sources = append(t.Sources, s.at())
 	if s.HasMem {
@@ -358,13 +381,17 @@ func (l *ledger) end(s *step) {
 	if m := s.More; m != nil {
 		for k, n := range m.Open {
 			if n > 0 {
-				if t.Open == nil {
-					t.Open = map[string]int{}
+				r := t.own()
+				if r.Open == nil {
+					r.Open = map[string]int{}
 				}
-				t.Open[k] += n
+				r.Open[k] += n
 			}
 		}
-		t.OpenDetails = append(t.OpenDetails, m.OpenDetails...)
+		if len(m.OpenDetails) > 0 {
+			r := t.own()
+			r.OpenDetails = append(r.OpenDetails, m.OpenDetails...)
+		}
 	}
 	l.active = nil
 }
