@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Analyze benchmark: generates a weathercop test_memory.log of 10k, 100k (and
-# with ALL=1, 1M) tests and an oomlens diagnostics JSONL of 10k, 100k and 1M
-# records (scripts/genanalyze: two planted leakers, the last test killed),
-# then times `oomlens analyze` (the default text report, and --format json)
-# on each, with `grep -c` over the same file as the floor a tool that reads
-# every byte can reach. It prints wall, user+sys CPU and peak RSS, and the
-# cost per test, which stays flat when the analysis is linear.
+# with ALL=1, 1M) tests, an oomlens diagnostics JSONL of 10k, 100k and 1M
+# records (scripts/genanalyze: two planted leakers, the last test killed)
+# and kernel logs of 12.5k to 100k OOM kills, then times `oomlens analyze`
+# (the default text report, and --format json) on each, with `grep -c` over
+# the same file as the floor a tool that reads every byte can reach. It
+# prints wall, user+sys CPU and peak RSS, and the CPU cost per test (per
+# kill for the kernel logs), which stays flat when the analysis is linear.
+# The Go benchmarks behind it: BenchmarkAnalyzeWeathercop,
+# BenchmarkAnalyzeDiagnostics and BenchmarkDedupKills in correlate/.
 #
 #   scripts/bench-analyze.sh            REPS=3 by default: the median is kept
 #   ALL=1 scripts/bench-analyze.sh      adds the 1M-test weathercop log (~600 MB)
@@ -35,6 +38,10 @@ gen weathercop 100000 wc-100k.log
 gen diagnostics 5000 diag-10k.jsonl
 gen diagnostics 50000 diag-100k.jsonl
 gen diagnostics 500000 diag-1m.jsonl
+gen kernel 12500 kern-12.5k.log
+gen kernel 25000 kern-25k.log
+gen kernel 50000 kern-50k.log
+gen kernel 100000 kern-100k.log
 
 reps=${REPS:-3}
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
@@ -60,11 +67,13 @@ if [ -n "${WEATHERCOP_ANALYZE:-}" ]; then
 	tools="$tools peer"
 fi
 echo "commands: grep: LC_ALL=C grep -c ENDS FILE; rg: rg -c ENDS FILE; text: $out/oomlens analyze FILE; json: $out/oomlens analyze --format json FILE${WEATHERCOP_ANALYZE:+; peer (weathercop logs): /usr/bin/python3 $WEATHERCOP_ANALYZE FILE}"
-echo "         (ENDS: '] TEST_END: ' in a weathercop log, '\"test_end\"' in a JSONL; x_grep: wall time over grep's)"
+echo "         (ENDS: '] TEST_END: ' in a weathercop log, '\"test_end\"' in a JSONL, 'Killed process' in a kern-*.log,"
+echo "          where \"tests\" are kill records and the cost is per kill; x_grep: wall time over grep's)"
 printf '%-22s %8s %10s %8s %8s %8s %10s %8s\n' input tests what wall_s cpu_s rss_MiB cpu_us/test x_grep
 for f in "${inputs[@]}"; do
 	cat "$f" >/dev/null # warm the page cache
 	case $f in
+	*/kern-*) tests=$(grep -c 'Killed process' "$f"); ends='Killed process' ;;
 	*.log) tests=$(grep -c '] TEST_START: ' "$f"); ends='] TEST_END: ' ;;
 	*) tests=$(grep -c '"test_start"' "$f"); ends='"test_end"' ;;
 	esac
@@ -75,7 +84,7 @@ for f in "${inputs[@]}"; do
 		text) read -r wall cpu rss < <(measure "$out/oomlens" analyze "$f") ;;
 		json) read -r wall cpu rss < <(measure "$out/oomlens" analyze --format json "$f") ;;
 		peer)
-			[[ $f == *.log ]] || continue
+			[[ $f == */wc-* ]] || continue
 			read -r wall cpu rss < <(measure /usr/bin/python3 "$WEATHERCOP_ANALYZE" "$f")
 			;;
 		esac
