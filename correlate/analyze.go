@@ -242,6 +242,13 @@ func analyze(j *job, opts Options) *Report {
 	}
 
 	rep.MemoryAtKill = accountOf(rep, results, ended, killOf)
+	if j.dropSteps {
+		// Nothing below reads them: a step per record is the largest thing
+		// the job holds (issue 18).
+		for _, p := range j.Procs {
+			p.Steps = nil
+		}
+	}
 	rep.Timeline = timelineOf(j, results)
 	rep.Samples = samplesOf(j)
 	rep.Verdict = verdictOf(rep, j, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)

@@ -24,7 +24,7 @@ func end(id string, at float64, m mem) step {
 	return step{Kind: stepEnd, Test: id, Time: t0 + at, Mem: m, HasMem: true, Outcome: "passed", Source: "diag.jsonl:" + id}
 }
 func teardown(fixture, scope string, at float64, before, after mem) step {
-	return step{Kind: stepFixture, Fixture: fixture, Scope: scope, Time: t0 + at, Mem: before, After: after, HasMem: true}
+	return step{Kind: stepFixture, More: &stepMore{Fixture: fixture, Scope: scope, After: after}, Time: t0 + at, Mem: before, HasMem: true}
 }
 
 // memcgKill is a memcg OOM kill of pid at the given second since t0, with
@@ -212,7 +212,7 @@ func TestLedgerRules(t *testing.T) {
 			steps: []step{
 				start("a.py::t1", 0, rss(100*MiB)), end("a.py::t1", 1, rss(200*MiB)),
 				start("a.py::t2", 2, rss(200*MiB)),
-				{Kind: stepFixtureSetup, Test: "a.py::t2", Fixture: "table", Scope: "module", Time: t0 + 2.5, Mem: rss(200 * MiB), After: rss(500 * MiB), HasMem: true},
+				{Kind: stepFixtureSetup, Test: "a.py::t2", More: &stepMore{Fixture: "table", Scope: "module", After: rss(500 * MiB)}, Time: t0 + 2.5, Mem: rss(200 * MiB), HasMem: true},
 				end("a.py::t2", 3, rss(510*MiB)),
 				start("a.py::t3", 4, rss(510*MiB)),
 				teardown("table", "module", 4.5, rss(510*MiB), rss(210*MiB)),
@@ -226,7 +226,7 @@ func TestLedgerRules(t *testing.T) {
 			steps: []step{
 				start("a.py::t1", 0, rss(100*MiB)), end("a.py::t1", 1, rss(200*MiB)),
 				start("a.py::t2", 2, rss(200*MiB)),
-				{Kind: stepFixtureSetup, Test: "a.py::t2", Fixture: "table", Scope: "module", Time: t0 + 2.5, Mem: rss(200 * MiB), After: rss(500 * MiB), HasMem: true},
+				{Kind: stepFixtureSetup, Test: "a.py::t2", More: &stepMore{Fixture: "table", Scope: "module", After: rss(500 * MiB)}, Time: t0 + 2.5, Mem: rss(200 * MiB), HasMem: true},
 				end("a.py::t2", 3, rss(500*MiB)),
 				start("a.py::t3", 4, rss(500*MiB)), end("a.py::t3", 5, rss(450*MiB)),
 			},
@@ -269,9 +269,9 @@ func TestProcessWideCounter(t *testing.T) {
 	ends := func(id string, at float64, r int64, n int) step {
 		s := end(id, at, rss(r))
 		if n > 0 {
-			s.OpenCounter = map[string]int{"xarray.Dataset": n}
+			s.more().OpenCounter = map[string]int{"xarray.Dataset": n}
 		} else {
-			s.OpenCounter = map[string]int{}
+			s.more().OpenCounter = map[string]int{}
 		}
 		return s
 	}
@@ -309,9 +309,10 @@ func TestProcessWideCounter(t *testing.T) {
 // retention, and hogs.
 func TestFloorHogsUnclosed(t *testing.T) {
 	withOpen := func(s step, n int, nbytes int64) step {
-		s.Open = map[string]int{"xarray.Dataset": n}
+		m := s.more()
+		m.Open = map[string]int{"xarray.Dataset": n}
 		for i := 0; i < n; i++ {
-			s.OpenDetails = append(s.OpenDetails, openObject{Type: "xarray.Dataset", FileBacked: true, NBytes: nbytes / int64(n)})
+			m.OpenDetails = append(m.OpenDetails, openObject{Type: "xarray.Dataset", FileBacked: true, NBytes: nbytes / int64(n)})
 		}
 		return s
 	}

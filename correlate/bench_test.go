@@ -20,7 +20,7 @@ func bigJob() *job {
 		id := fmt.Sprintf("tests/test_m%04d.py::test_%d", i/50, i)
 		p.Steps = append(p.Steps, start(id, at, anon(r+10*MiB, r)))
 		if i%50 == 0 {
-			p.Steps = append(p.Steps, step{Kind: stepFixtureSetup, Test: id, Fixture: "f", Scope: "module", Time: t0 + at, Mem: anon(r+10*MiB, r), After: anon(r+20*MiB, r+10*MiB), HasMem: true})
+			p.Steps = append(p.Steps, step{Kind: stepFixtureSetup, Test: id, More: &stepMore{Fixture: "f", Scope: "module", After: anon(r+20*MiB, r+10*MiB)}, Time: t0 + at, Mem: anon(r+10*MiB, r), HasMem: true})
 			r += 10 * MiB
 		}
 		if i%7 == 0 {
@@ -147,8 +147,9 @@ func bigDiagnostics(records int) string {
 	return sb.String()
 }
 
-// BenchmarkAnalyzeWeathercop parses and analyses a weathercop log of 10k,
-// 100k and 1M tests: the cost per test (ns/test) stays flat when the
+// BenchmarkAnalyzeWeathercop streams a weathercop log of 10k, 100k and 1M
+// tests into the model (as job.Load does) and analyses it: the cost per
+// test (ns/test) and the bytes allocated per test stay flat when the
 // analysis is linear. scripts/bench-analyze.sh times the whole command.
 func BenchmarkAnalyzeWeathercop(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
@@ -158,12 +159,14 @@ func BenchmarkAnalyzeWeathercop(b *testing.B) {
 		b.Run(fmt.Sprintf("tests=%d", n), func(b *testing.B) {
 			text := bigWeathercop(n)
 			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
 			for b.Loop() {
-				l, err := weathercop.Parse(strings.NewReader(text), weathercop.Options{Name: "test_memory.log"})
+				st := NewWeathercopStream("test_memory.log", nil, int64(len(text)))
+				l, err := weathercop.Stream(strings.NewReader(text), weathercop.Options{Name: "test_memory.log"}, st.Add)
 				if err != nil {
 					b.Fatal(err)
 				}
-				rep, _ := Analyze(&Evidence{Weathercop: []WeathercopInput{{Path: "test_memory.log", Log: l}}}, Options{})
+				rep, _ := Analyze(&Evidence{Weathercop: []WeathercopInput{st.Input(l)}}, Options{})
 				if len(rep.Leaks) != 2 {
 					b.Fatalf("leaks %v", leakNames(rep))
 				}
@@ -173,8 +176,8 @@ func BenchmarkAnalyzeWeathercop(b *testing.B) {
 	}
 }
 
-// BenchmarkAnalyzeDiagnostics parses and analyses a diagnostics JSONL of
-// 10k, 100k and 1M records.
+// BenchmarkAnalyzeDiagnostics streams a diagnostics JSONL of 10k, 100k and
+// 1M records into the model (as job.Load does) and analyses it.
 func BenchmarkAnalyzeDiagnostics(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		if n > 100_000 && testing.Short() {
@@ -183,12 +186,14 @@ func BenchmarkAnalyzeDiagnostics(b *testing.B) {
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
 			text := bigDiagnostics(n)
 			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
 			for b.Loop() {
-				d, err := diagnostics.Parse(strings.NewReader(text), diagnostics.Options{Name: "diag.jsonl"})
+				st := NewDiagnosticsStream("diag.jsonl", int64(len(text)))
+				d, err := diagnostics.Stream(strings.NewReader(text), diagnostics.Options{Name: "diag.jsonl"}, st.Add)
 				if err != nil {
 					b.Fatal(err)
 				}
-				rep, _ := Analyze(&Evidence{Diagnostics: []DiagnosticsInput{{Path: "diag.jsonl", Diag: d}}}, Options{})
+				rep, _ := Analyze(&Evidence{Diagnostics: []DiagnosticsInput{st.Input(d)}}, Options{})
 				if len(rep.Leaks) != 2 {
 					b.Fatalf("leaks %v", leakNames(rep))
 				}

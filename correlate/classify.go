@@ -50,7 +50,7 @@ func classify(results []*procResult, ended *placedKill, killOf func(int) *placed
 			}
 			if h, ok := hogOf(t, floor, rule.ThresholdBytes); ok {
 				hogs = append(hogs, h)
-			} else if _, ok := hogOf(t, floor, 0); ok {
+			} else if _, ok := hogFiguresOf(t, floor, 0); ok {
 				rule.TestsBelow++
 			}
 		}
@@ -266,45 +266,27 @@ func unclosedEvidence(t *testMem, floor int64) []string {
 // fixtures took, ≥ the floor and the hog threshold, or a tracemalloc peak
 // ≥ both) that kept less than the floor.
 func hogOf(t *testMem, floor, threshold int64) (Hog, bool) {
-	if t.HasNet && t.Retained >= floor {
+	f, ok := hogFiguresOf(t, floor, threshold)
+	if !ok {
 		return Hog{}, false
 	}
-	floor = max(floor, threshold)
 	var ev []string
-	peak := int64(0)
-	// What fixtures made during the test took is theirs, not the test's
-	// peak.
-	// In record mode, what it kept until its file's or class's end, where
-	// a drop was read as the teardown of the scope's fixtures, was theirs
-	// too.
-	held := recordFixtureBytes(t)
-	rise := int64(0)
-	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes-t.FixtureSetupBytes-held >= floor {
-		peak = t.PeakRSSBytes
-		rise = t.PeakRSSBytes - t.Before.RSSBytes - t.FixtureSetupBytes - held
+	if f.byPeak {
+		peak := t.PeakRSSBytes
 		how := map[string]string{"rss-peak": "its peak RSS", "samples": "the highest sample during it", "vmhwm": "VmHWM, which rose during it", "readings": "its end reading"}[t.PeakBasis]
 		s := fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.Before.RSSBytes), FormatBytes(t.Before.RSSBytes), how)
 		if t.FixtureSetupBytes > 0 {
 			s += fmt.Sprintf("; %s of it made by fixtures set up for it", FormatBytes(t.FixtureSetupBytes))
 		}
-		if held > 0 {
-			s += fmt.Sprintf("; %s of it held until the teardown of its scope's fixtures", FormatBytes(held))
+		if f.held > 0 {
+			s += fmt.Sprintf("; %s of it held until the teardown of its scope's fixtures", FormatBytes(f.held))
 		}
 		ev = append(ev, s)
 	}
-	if t.HasTracemalloc && t.TracemallocPeakBytes >= floor {
-		rise = max(rise, t.TracemallocPeakBytes)
-		if peak == 0 {
-			peak = t.TracemallocPeakBytes
-			if t.HasBefore {
-				peak += t.Before.RSSBytes
-			}
-		}
+	if f.byTracemalloc {
 		ev = append(ev, fmt.Sprintf("Python allocations (tracemalloc) peaked at %s during it", FormatBytes(t.TracemallocPeakBytes)))
 	}
-	if len(ev) == 0 {
-		return Hog{}, false
-	}
+	peak, rise := f.peak, f.rise
 	if t.TracebackKept && t.Outcome != "passed" {
 		ev = append(ev, "it failed: its traceback held its frames' locals until the next test's call")
 	}
@@ -316,6 +298,47 @@ func hogOf(t *testMem, floor, threshold int64) (Hog, bool) {
 		}
 	}
 	return Hog{Test: t.Test, Worker: t.Proc.Worker, PeakBytes: peak, RiseBytes: rise, RetainedBytes: t.Retained, Evidence: ev}, true
+}
+
+// hogFigures is what makes a test a hog, before any words.
+type hogFigures struct {
+	peak, rise int64
+	// held is what the test kept until its scope's teardown in record
+	// mode.
+	held                  int64
+	byPeak, byTracemalloc bool
+}
+
+// hogFiguresOf says whether t is a hog at threshold (see hogOf), and its
+// peak and rise. It formats nothing: most tests are asked and are none.
+func hogFiguresOf(t *testMem, floor, threshold int64) (hogFigures, bool) {
+	var f hogFigures
+	if t.HasNet && t.Retained >= floor {
+		return f, false
+	}
+	floor = max(floor, threshold)
+	// What fixtures made during the test took is theirs, not the test's
+	// peak.
+	// In record mode, what it kept until its file's or class's end, where
+	// a drop was read as the teardown of the scope's fixtures, was theirs
+	// too.
+	f.held = recordFixtureBytes(t)
+	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes-t.FixtureSetupBytes-f.held >= floor {
+		f.byPeak = true
+		f.peak = t.PeakRSSBytes
+		f.rise = t.PeakRSSBytes - t.Before.RSSBytes - t.FixtureSetupBytes - f.held
+	}
+	if t.HasTracemalloc && t.TracemallocPeakBytes >= floor {
+		f.byTracemalloc = true
+		f.rise = max(f.rise, t.TracemallocPeakBytes)
+		if f.peak == 0 {
+			f.peak = t.TracemallocPeakBytes
+			if t.HasBefore {
+				f.peak += t.Before.RSSBytes
+			}
+		}
+	}
+	return f, f.byPeak || f.byTracemalloc
 }
 
 // hogShare is the part of the memory that ran out a test's own rise must

@@ -8,7 +8,7 @@ package correlate
 // ends is put on a stack owned by the test during which it rose, each fall
 // takes the most recent rises off (LIFO). What is left is what the owner
 // left open; later tests that merely still see the count are not blamed.
-func countersLedger(p *proc, r *procResult, byName map[string]*testMem) {
+func countersLedger(p *proc, r *procResult, lastOf func(name string) *testMem) {
 	type rise struct {
 		t *testMem
 		n int
@@ -16,11 +16,32 @@ func countersLedger(p *proc, r *procResult, byName map[string]*testMem) {
 	stacks := map[string][]rise{}
 	prev := map[string]int{}
 	before := map[*testMem]map[string]int{}
+	// count settles type k reading n at the end of test t.
+	count := func(k string, n int, t *testMem) {
+		d := n - prev[k]
+		if d > 0 && t != nil {
+			stacks[k] = append(stacks[k], rise{t, d})
+			if before[t] == nil {
+				before[t] = map[string]int{}
+			}
+			before[t][k] = prev[k]
+		}
+		for d < 0 && len(stacks[k]) > 0 {
+			top := &stacks[k][len(stacks[k])-1]
+			take := min(top.n, -d)
+			top.n -= take
+			d += take
+			if top.n == 0 {
+				stacks[k] = stacks[k][:len(stacks[k])-1]
+			}
+		}
+		prev[k] = n
+	}
 	seen := false
 	ti := 0
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		if s.Kind != stepEnd || s.OpenCounter == nil {
+		if s.Kind != stepEnd || s.extra().OpenCounter == nil {
 			continue
 		}
 		seen = true
@@ -33,34 +54,17 @@ func countersLedger(p *proc, r *procResult, byName map[string]*testMem) {
 			}
 		}
 		if t == nil {
-			t = byName[s.Test]
+			t = lastOf(s.Test)
 		}
-		keys := map[string]bool{}
+		// Every type seen so far, then those new in this step: no set of
+		// keys made per step (each key is settled on its own).
 		for k := range prev {
-			keys[k] = true
+			count(k, s.extra().OpenCounter[k], t)
 		}
-		for k := range s.OpenCounter {
-			keys[k] = true
-		}
-		for k := range keys {
-			d := s.OpenCounter[k] - prev[k]
-			if d > 0 && t != nil {
-				stacks[k] = append(stacks[k], rise{t, d})
-				if before[t] == nil {
-					before[t] = map[string]int{}
-				}
-				before[t][k] = prev[k]
+		for k, n := range s.extra().OpenCounter {
+			if _, ok := prev[k]; !ok {
+				count(k, n, t)
 			}
-			for d < 0 && len(stacks[k]) > 0 {
-				top := &stacks[k][len(stacks[k])-1]
-				take := min(top.n, -d)
-				top.n -= take
-				d += take
-				if top.n == 0 {
-					stacks[k] = stacks[k][:len(stacks[k])-1]
-				}
-			}
-			prev[k] = s.OpenCounter[k]
 		}
 	}
 	if !seen {
@@ -71,15 +75,16 @@ func countersLedger(p *proc, r *procResult, byName map[string]*testMem) {
 			if rs.n <= 0 {
 				continue
 			}
-			if rs.t.Open == nil {
-				rs.t.Open = map[string]int{}
+			r := rs.t.own()
+			if r.Open == nil {
+				r.Open = map[string]int{}
 			}
-			rs.t.Open[k] += rs.n
-			if rs.t.CounterRise == nil {
-				rs.t.CounterRise = map[string]string{}
+			r.Open[k] += rs.n
+			if r.CounterRise == nil {
+				r.CounterRise = map[string]string{}
 			}
 			b := before[rs.t][k]
-			rs.t.CounterRise[k] = itoa(b) + " → " + itoa(b+rs.n)
+			r.CounterRise[k] = itoa(b) + " → " + itoa(b+rs.n)
 		}
 	}
 }

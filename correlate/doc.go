@@ -16,7 +16,12 @@
 // (verdict.go); analyze.go runs them.
 //
 // Analyze first turns the parsers' outputs (evidence.go) into a normalised
-// job (norm.go):
+// job (norm.go). The records of diagnostics files and weathercop logs, a
+// million on the largest suites, become steps as they are read
+// (DiagnosticsStream, WeathercopStream: job.Load hands them Stream's
+// records), so they are never held twice; the steps are let go once the
+// ledger and the account have read them (scripts/bench-analyze.sh,
+// issue 18). The job is:
 //
 //   - processes: one per pid and xdist worker (diagnostics records carry
 //     both; a weathercop log is one process with no pid), each with an

@@ -58,13 +58,21 @@ type JUnitInput struct {
 // output).
 type DiagnosticsInput struct {
 	Path string
-	Diag *diagnostics.Log
+	// Diag is the file as parsed: by diagnostics.Parse, its records in
+	// Records, or by diagnostics.Stream with its records converted as they
+	// were read (DiagnosticsStream.Input) and none kept.
+	Diag   *diagnostics.Log
+	stream *DiagnosticsStream
 }
 
 // WeathercopInput is one weathercop test_memory.log.
 type WeathercopInput struct {
 	Path string
-	Log  *weathercop.Log
+	// Log is the log as parsed: by weathercop.Parse, its records in
+	// Records, or by weathercop.Stream with its records converted as they
+	// were read (WeathercopStream.Input) and none kept.
+	Log    *weathercop.Log
+	stream *WeathercopStream
 }
 
 // RecordInput is one record.json that `oomlens record` wrote into its job
@@ -93,7 +101,25 @@ func Analyze(ev *Evidence, opts Options) (*Report, error) {
 	if ev == nil {
 		return nil, errors.New("correlate: no evidence")
 	}
+	for i := range ev.Diagnostics {
+		if st := ev.Diagnostics[i].stream; st != nil {
+			if st.analysed {
+				return nil, fmt.Errorf("correlate: %s was analysed before: a streamed input is for one analysis", st.path)
+			}
+			st.analysed = true
+		}
+	}
+	for i := range ev.Weathercop {
+		if st := ev.Weathercop[i].stream; st != nil {
+			if st.analysed {
+				return nil, fmt.Errorf("correlate: %s was analysed before: a streamed input is for one analysis", st.path)
+			}
+			st.analysed = true
+		}
+	}
 	j := normalise(ev, opts)
+	// The job is this analysis's own: its steps can go once read.
+	j.dropSteps = true
 	return analyze(j, opts), nil
 }
 
@@ -104,19 +130,33 @@ type normaliser struct {
 	j    *job
 	// order is every node id known, in the order tests ran when a log says
 	// so (pytest log, diagnostics), then collection order.
-	order []string
-	seen  map[string]bool
+	order   []string
+	seen    map[string]bool
+	ordered bool // order is built (nodeOrder)
 	// byFile indexes the collection list and order by file, built on first
 	// use: [0] collection order, [1] run order.
 	byFile [2]map[string][]string
 	// naiveProcs are processes whose stamps carry no zone and were read as
 	// UTC for want of Options.Location.
 	naiveProcs []*proc
+	// diag are the diagnostics inputs' streams (diagStream).
+	diag []*DiagnosticsStream
+}
+
+// diagStream is the stream of diagnostics input i, converted once per
+// analysis.
+func (n *normaliser) diagStream(i int) *DiagnosticsStream {
+	if n.diag == nil {
+		n.diag = make([]*DiagnosticsStream, len(n.ev.Diagnostics))
+	}
+	if n.diag[i] == nil {
+		n.diag[i] = n.ev.Diagnostics[i].streamOf()
+	}
+	return n.diag[i]
 }
 
 func normalise(ev *Evidence, opts Options) *job {
 	n := &normaliser{ev: ev, opts: opts, j: &job{Inputs: ev.Inputs}, seen: map[string]bool{}}
-	n.nodeOrder()
 	n.diagnostics()
 	n.weathercop()
 	n.pytest()
@@ -159,7 +199,14 @@ func (n *normaliser) addID(id string) {
 	n.order = append(n.order, id)
 }
 
+// nodeOrder builds order on first use: only weathercop's bare names and
+// pytest's positions need it, and on a file of a million records its set
+// is the largest thing built.
 func (n *normaliser) nodeOrder() {
+	if n.ordered {
+		return
+	}
+	n.ordered = true
 	// Size the set for the largest input (the others name mostly the same
 	// tests): a diagnostics file has a start and an end record per test.
 	size := len(n.ev.Collect)
@@ -172,9 +219,9 @@ func (n *normaliser) nodeOrder() {
 			size = max(size, k)
 		}
 	}
-	for _, in := range n.ev.Diagnostics {
-		if in.Diag != nil {
-			size = max(size, len(in.Diag.Records)/2)
+	for i := range n.ev.Diagnostics {
+		if in := &n.ev.Diagnostics[i]; in.Diag != nil {
+			size = max(size, len(n.diagStream(i).ids))
 		}
 	}
 	if len(n.seen) == 0 {
@@ -194,13 +241,10 @@ func (n *normaliser) nodeOrder() {
 			}
 		}
 	}
-	for _, in := range n.ev.Diagnostics {
-		if in.Diag == nil {
-			continue
-		}
-		for _, r := range in.Diag.Records {
-			if r.Event == diagnostics.EventTestStart || r.Event == diagnostics.EventTestEnd {
-				n.addID(r.NodeID)
+	for i := range n.ev.Diagnostics {
+		if in := &n.ev.Diagnostics[i]; in.Diag != nil {
+			for _, id := range n.diagStream(i).ids {
+				n.addID(id)
 			}
 		}
 	}
@@ -223,6 +267,7 @@ func (n *normaliser) resolvePosition(p string) string {
 	if err != nil || k < 1 {
 		return p
 	}
+	n.nodeOrder()
 	if n.byFile[0] == nil {
 		n.byFile = [2]map[string][]string{{}, {}}
 		for i, list := range [][]string{n.ev.Collect, n.order} {
@@ -240,150 +285,50 @@ func (n *normaliser) resolvePosition(p string) string {
 }
 
 // diagnostics turns oomlens diagnostics records into processes, one per
-// (pid, worker), merged across files.
+// (pid, worker), merged across files: the processes of each file
+// (DiagnosticsStream) in file order, those of one pid (or, without a pid,
+// one worker id) joined, since a pid is one process (`oomlens record`
+// writes the worker id on the session_start only).
 func (n *normaliser) diagnostics() {
-	// A pid is one process (`oomlens record` writes the worker id on the
-	// session_start only); without a pid, the worker id is all there is.
-	type procKey struct {
-		pid    int
-		worker string // only when pid is 0
-	}
-	procs := map[procKey]*proc{}
-	var last *proc // the process of the previous record, the likely next
-	var lastKey procKey
-	get := func(pid int, worker, path string, room int) *proc {
-		k := procKey{pid: pid}
-		if pid == 0 {
-			k.worker = worker
-		}
-		p := last
-		if p == nil || k != lastKey {
-			p = procs[k]
-		}
-		if p != nil {
-			if p.Worker == "" {
-				p.Worker = worker
-			}
-		} else {
-			p = &proc{PID: pid, Worker: worker, Source: path}
-			// One process per file is the usual case: the process of a
-			// file's first record gets room for all the file's records
-			// (only that one, so a file that interleaves many processes
-			// reserves no more than its own length).
-			p.Steps = slices.Grow(p.Steps, room)
-			procs[k] = p
-			n.j.Procs = append(n.j.Procs, p)
-		}
-		last, lastKey = p, k
-		return p
-	}
-	for _, in := range n.ev.Diagnostics {
+	procs := map[diagProcKey]*proc{}
+	for i := range n.ev.Diagnostics {
+		in := &n.ev.Diagnostics[i]
 		d := in.Diag
 		if d == nil {
 			continue
 		}
+		st := n.diagStream(i)
 		for _, w := range d.Warnings {
 			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
 		}
-		summary := d.Format == diagnostics.FormatSummary
-		if summary {
+		if d.Format == diagnostics.FormatSummary {
 			n.warnf("%s: a summary of per-test peaks (no RSS before and after each test): it can show hogs, never a leak; its peaks are read as allocation peaks, in the writer's own meaning", in.Path)
 		}
-		// started holds, per process, the tests whose test_start was read
-		// and whose test_end was not, with the start's time: an end
-		// without its start is never paired with a neighbour's.
-		started := map[*proc]map[string]float64{}
-		for i := range d.Records {
-			r := &d.Records[i] // a record is large: no copy per iteration
-			room := 0
-			if i == 0 {
-				room = len(d.Records)
+		n.j.Warnings = append(n.j.Warnings, st.warnings...)
+		n.j.Clocks = append(n.j.Clocks, st.clocks...)
+		for _, sp := range st.procs {
+			k := diagProcKey{pid: sp.PID}
+			if sp.PID == 0 {
+				k.worker = sp.Worker
 			}
-			p := get(r.PID, r.Worker, in.Path, room)
-			m := mem{RSSBytes: r.RSSBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
-			switch r.Event {
-			case diagnostics.EventSessionStart:
-				p.Comm, p.Cmdline = extraString(r.Extra, "comm"), extraString(r.Extra, "cmdline")
-				if r.HasBootTime && r.BootTime > 0 {
-					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsBootTime, BootUnix: r.BootTime, UncertaintyS: 1, Source: pos(in.Path, r.Line)})
-				}
-				if r.HasMonotonic && r.Time > 0 {
-					n.j.Clocks = append(n.j.Clocks, clockHint{Method: AlignDiagnosticsMonotonic, BootUnix: r.Time - r.Monotonic, UncertaintyS: 0.05, Source: pos(in.Path, r.Line)})
-				}
-				if r.HasRSS && r.Time > 0 {
-					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
-				}
-			case diagnostics.EventSessionEnd:
-				p.Ended, p.EndedTime = pos(in.Path, r.Line), r.Time
-			case diagnostics.EventSample:
-				if r.HasRSS && r.Time > 0 {
-					p.Samples = append(p.Samples, sample{Time: r.Time, Mem: m, Source: in.Path, SourceLine: r.Line})
-				}
-			case diagnostics.EventTestStart:
-				if started[p] == nil {
-					started[p] = map[string]float64{}
-				}
-				started[p][r.NodeID] = r.Time
-				p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line})
-			case diagnostics.EventTestEnd:
-				s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: in.Path, SourceLine: r.Line, Outcome: r.Outcome, TracebackKept: r.TracebackKept}
-				if summary {
-					s.HasMem = false
-					if r.HasPeak {
-						s.TracemallocPeakBytes, s.HasTracemalloc = r.PeakRSSBytes, true
-					}
-				} else if r.HasPeak {
-					s.PeakRSSBytes, s.HasPeak = r.PeakRSSBytes, true
-				}
-				if len(r.OpenObjects) > 0 {
-					s.Open = r.OpenObjects
-				}
-				for _, o := range r.OpenObjectDetails {
-					s.OpenDetails = append(s.OpenDetails, openObject{Type: o.Type, FileBacked: o.FileBacked, Closed: o.Closed, NBytes: o.NBytes, Description: o.Description})
-				}
-				if summary && !r.HasPeak {
-					continue
-				}
-				if !summary {
-					start, ok := started[p][r.NodeID]
-					switch {
-					case !ok:
-						n.warnf("%s: test_end of %s (pid %d) with no test_start before it: no figure is derived for it", pos(in.Path, r.Line), r.NodeID, r.PID)
-						continue
-					case start > 0 && r.Time > 0 && r.Time < start:
-						n.warnf("%s: test_end of %s (pid %d) is %.3f s before its test_start: no figure is derived for it", pos(in.Path, r.Line), r.NodeID, r.PID, start-r.Time)
-						delete(started[p], r.NodeID)
-						for k := len(p.Steps) - 1; k >= 0; k-- {
-							if p.Steps[k].Kind == stepStart && p.Steps[k].Test == r.NodeID {
-								p.Steps = append(p.Steps[:k], p.Steps[k+1:]...)
-								break
-							}
-						}
-						continue
-					}
-					delete(started[p], r.NodeID)
-				}
-				if summary {
-					// A summary entry stands alone: give it a start so the
-					// ledger sees a test (with no readings).
-					p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: in.Path, SourceLine: r.Line})
-				}
-				p.Steps = append(p.Steps, s)
-			case diagnostics.EventFixtureTeardown, diagnostics.EventFixtureSetup:
-				before := mem{RSSBytes: r.RSSBeforeBytes}
-				after := mem{RSSBytes: r.RSSAfterBytes, AnonBytes: r.RSSAnonBytes, HasAnon: r.HasRSSAnon}
-				if after.HasAnon {
-					// Only the anonymous RSS after is written: the file-backed
-					// part is taken as unchanged over the finalizer.
-					before.AnonBytes, before.HasAnon = r.RSSBeforeBytes-(r.RSSAfterBytes-r.RSSAnonBytes), true
-				}
-				kind := stepFixture
-				if r.Event == diagnostics.EventFixtureSetup {
-					kind = stepFixtureSetup
-				}
-				p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, Fixture: r.Fixture, Scope: r.Scope, Time: r.Time,
-					Mem: before, After: after, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: in.Path, SourceLine: r.Line})
+			p := procs[k]
+			if p == nil {
+				procs[k] = sp
+				n.j.Procs = append(n.j.Procs, sp)
+				continue
 			}
+			if p.Worker == "" {
+				p.Worker = sp.Worker
+			}
+			if st.commSet[sp] {
+				p.Comm, p.Cmdline = sp.Comm, sp.Cmdline
+			}
+			if st.endSet[sp] {
+				p.Ended, p.EndedTime = sp.Ended, sp.EndedTime
+			}
+			p.Steps = append(p.Steps, sp.Steps...)
+			p.Samples = append(p.Samples, sp.Samples...)
+			sp.Steps, sp.Samples = nil, nil // now p's
 		}
 	}
 	for _, p := range n.j.Procs {
@@ -404,7 +349,8 @@ func extraString(extra map[string]json.RawMessage, key string) string {
 // weathercop turns weathercop logs into one process each (they carry no
 // pid), with bare test names matched to node ids.
 func (n *normaliser) weathercop() {
-	for _, in := range n.ev.Weathercop {
+	for i := range n.ev.Weathercop {
+		in := &n.ev.Weathercop[i]
 		l := in.Log
 		if l == nil {
 			continue
@@ -412,94 +358,84 @@ func (n *normaliser) weathercop() {
 		for _, w := range l.Warnings {
 			n.warnf("%s: %s", pos(in.Path, w.Line), w.Message)
 		}
-		// One step per record but the session's: room for all of them at
-		// once, since growing a slice of steps copies every step.
-		p := &proc{Source: in.Path, Steps: make([]step, 0, len(l.Records))}
+		st := in.streamOf(n.opts.Location)
+		p := st.p
 		if l.Interleaved {
 			p.LowConfidence = true
 			n.warnf("%s: records of several processes interleave (xdist workers share the file and write no pid): the per-test RSS figures may mix workers, so every leak read from it has low confidence", in.Path)
 		}
-		naive := false
-		byName := map[string][]string{} // bare name → node ids with it, in order
-		for _, id := range n.order {
-			byName[nodeName(id)] = append(byName[nodeName(id)], id)
-		}
-		used := map[string]int{} // bare name → node ids of that name already used
-		open := map[string]string{}
-		resolve := func(name string) string {
-			ids := byName[name]
-			if k := used[name]; k < len(ids) {
-				used[name] = k + 1
-				return ids[k]
-			}
-			return name
-		}
-		for i := range l.Records {
-			r := &l.Records[i]
-			t := n.localTime(r.Time)
-			if !r.Time.IsZero() {
-				naive = true
-			}
-			m := mem{RSSBytes: r.VmRSSBytes}
-			switch r.Event {
-			case weathercop.SessionEnd:
-				p.Ended, p.EndedTime = pos(in.Path, r.Line), t
-			case weathercop.SessionStart:
-				if r.HasVmRSS {
-					p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: in.Path, SourceLine: r.Line})
-				}
-			case weathercop.TestStart:
-				id := resolve(r.Test)
-				open[r.Test] = id
-				s := step{Kind: stepStart, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: in.Path, SourceLine: r.Line}
-				if r.HasVmHWM {
-					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
-				}
-				p.Steps = append(p.Steps, s)
-			case weathercop.TestEnd:
-				id, ok := open[r.Test]
-				if !ok {
-					id = resolve(r.Test)
-				}
-				delete(open, r.Test)
-				s := step{Kind: stepEnd, Test: id, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: in.Path, SourceLine: r.Line}
-				if r.HasVmHWM {
-					s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
-				}
-				if r.HasTracemallocPeak {
-					s.TracemallocPeakBytes, s.HasTracemalloc = int64(r.TracemallocPeakMiB*float64(mibBytes)), true
-				}
-				// The logger prints the line only when the count is not 0.
-				s.OpenCounter = map[string]int{}
-				if r.OpenXarrayDatasets > 0 {
-					s.OpenCounter["xarray.Dataset"] = r.OpenXarrayDatasets
-				}
-				p.Steps = append(p.Steps, s)
-			}
-		}
+		// The bare names of the unfinished tests, before they are
+		// resolved.
+		var unfinished []int // steps
+		var bare []string
 		if l.Interleaved {
-			// The walk above reads the records as one process; the
-			// parser's unfinished starts are one per writer.
-			for _, i := range l.UnfinishedTests {
-				if i < 0 || i >= len(l.Records) {
-					continue
+			for _, r := range l.UnfinishedTests {
+				if k := st.startStep(r); k >= 0 {
+					unfinished = append(unfinished, k)
+					bare = append(bare, p.Steps[k].Test)
 				}
-				r := l.Records[i]
-				id := r.Test
-				if v, ok := open[r.Test]; ok {
-					id = v
-				}
-				n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: n.localTime(r.Time), Source: pos(in.Path, r.Line)})
 			}
 		}
-		if naive {
+		open := n.resolveBareNames(p)
+		for k, si := range unfinished {
+			s := &p.Steps[si]
+			id := bare[k]
+			if v, ok := open[bare[k]]; ok {
+				id = v
+			}
+			n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: s.Time, Source: pos(in.Path, s.SourceLine)})
+		}
+		if st.naive {
 			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (weathercop's local time)")
 		}
 		n.j.Procs = append(n.j.Procs, p)
-		if naive && n.opts.Location == nil {
+		if st.naive && n.opts.Location == nil {
 			n.naiveProcs = append(n.naiveProcs, p)
 		}
 	}
+}
+
+// resolveBareNames turns the bare names of a weathercop process's steps
+// into the node ids other inputs give (pytest logs, diagnostics,
+// collection lists), in run order: the k-th start of a name is the k-th
+// node id of that name, its end the id its start got. It returns the
+// starts left open, by bare name. Without node ids the names stay bare.
+func (n *normaliser) resolveBareNames(p *proc) map[string]string {
+	n.nodeOrder()
+	if len(n.order) == 0 {
+		return nil // every name resolves to itself
+	}
+	byName := map[string][]string{} // bare name → node ids with it, in order
+	for _, id := range n.order {
+		byName[nodeName(id)] = append(byName[nodeName(id)], id)
+	}
+	used := map[string]int{} // bare name → node ids of that name already used
+	open := map[string]string{}
+	resolve := func(name string) string {
+		ids := byName[name]
+		if k := used[name]; k < len(ids) {
+			used[name] = k + 1
+			return ids[k]
+		}
+		return name
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		switch s.Kind {
+		case stepStart:
+			id := resolve(s.Test)
+			open[s.Test] = id
+			s.Test = id
+		case stepEnd:
+			id, ok := open[s.Test]
+			if !ok {
+				id = resolve(s.Test)
+			}
+			delete(open, s.Test)
+			s.Test = id
+		}
+	}
+	return open
 }
 
 // alignNaive finds the zone of naive local stamps (weathercop's) when
@@ -557,18 +493,6 @@ func (n *normaliser) alignNaive() {
 
 // mibBytes is one MiB.
 const mibBytes = 1 << 20
-
-// localTime reads a naive stamp (parsed as UTC or in the parser's zone) in
-// Options.Location.
-func (n *normaliser) localTime(t time.Time) float64 {
-	if t.IsZero() {
-		return 0
-	}
-	if n.opts.Location != nil && t.Location() == time.UTC {
-		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), n.opts.Location)
-	}
-	return unixSeconds(t)
-}
 
 func (n *normaliser) pytest() {
 	workerPID := map[string]int{}

@@ -94,10 +94,10 @@ func FuzzLedger(f *testing.F) {
 				v := int64(binary.LittleEndian.Uint32(b[o:])) << 10
 				return mem{RSSBytes: v, AnonBytes: v / 2, HasAnon: b[0]&0x80 != 0}
 			}
-			s := step{Kind: stepKind(b[0] % 4), Test: names[int(b[1])%len(names)], Scope: scopes[int(b[2])%len(scopes)],
-				Fixture: names[int(b[3])%2], Time: t0 + float64(i), Mem: m(4), After: m(8), HasMem: b[2]&0x40 == 0}
+			s := step{Kind: stepKind(b[0] % 4), Test: names[int(b[1])%len(names)], More: &stepMore{Scope: scopes[int(b[2])%len(scopes)],
+				Fixture: names[int(b[3])%2], After: m(8)}, Time: t0 + float64(i), Mem: m(4), HasMem: b[2]&0x40 == 0}
 			if s.Kind == stepEnd && b[3]&1 == 1 {
-				s.OpenCounter = map[string]int{"x": int(b[3] >> 4)}
+				s.More.OpenCounter = map[string]int{"x": int(b[3] >> 4)}
 			}
 			p.Steps = append(p.Steps, s)
 		}

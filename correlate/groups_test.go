@@ -114,7 +114,7 @@ func TestGroups(t *testing.T) {
 			name: "fixture creep: a live module fixture holds what its tests add",
 			ms:   named("tests/test_f.py::test_fill", 6, 12*MiB),
 			extra: []step{
-				{Kind: stepFixtureSetup, Test: "tests/test_f.py::test_fill0", Fixture: "store", Scope: "module", Time: t0, Mem: anon(120*MiB, 100*MiB), After: anon(120*MiB, 100*MiB+MiB/2), HasMem: true},
+				{Kind: stepFixtureSetup, Test: "tests/test_f.py::test_fill0", More: &stepMore{Fixture: "store", Scope: "module", After: anon(120*MiB, 100*MiB+MiB/2)}, Time: t0, Mem: anon(120*MiB, 100*MiB), HasMem: true},
 			},
 			want: []groupWant{{"fixture store (module tests/test_f.py)", GroupFixture, 6, 6, 72 * MiB, 12}},
 		},
@@ -122,7 +122,7 @@ func TestGroups(t *testing.T) {
 			name: "fixture creep, session scope: the fixture, not the module, holds the same tests' retention",
 			ms:   join(named("tests/test_f.py::test_fill", 6, 12*MiB), named("tests/test_g.py::test_small", 3, 0)),
 			extra: []step{
-				{Kind: stepFixtureSetup, Test: "tests/test_f.py::test_fill0", Fixture: "store", Scope: "session", Time: t0, Mem: anon(120*MiB, 100*MiB), After: anon(120*MiB, 100*MiB+MiB/2), HasMem: true},
+				{Kind: stepFixtureSetup, Test: "tests/test_f.py::test_fill0", More: &stepMore{Fixture: "store", Scope: "session", After: anon(120*MiB, 100*MiB+MiB/2)}, Time: t0, Mem: anon(120*MiB, 100*MiB), HasMem: true},
 			},
 			want: []groupWant{{"fixture store (session)", GroupFixture, 9, 6, 72 * MiB, 12}},
 		},

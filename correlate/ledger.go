@@ -5,7 +5,9 @@ import (
 	"sort"
 )
 
-// testMem is what the ledger concluded about one test on one process.
+// testMem is what the ledger concluded about one test on one process. A
+// job holds one per test (half a million in the largest suites), so its
+// flags sit together at the end.
 type testMem struct {
 	Test    string
 	Proc    *proc
@@ -15,13 +17,11 @@ type testMem struct {
 	Outcome string
 	Sources []srcPos
 
-	Before, After       mem
-	HasBefore, HasAfter bool
+	Before, After mem
 	// Net is the test's own increment: the readings' change over the test,
 	// less what fixture teardowns inside it gave back (those are credited
 	// to the tests that set the fixtures up).
-	Net    int64
-	HasNet bool
+	Net int64
 	// Added is what the test put on the ledger (Net when positive); Retained
 	// is what of it is still there at the end of the record.
 	Added    int64
@@ -29,12 +29,38 @@ type testMem struct {
 	Releases []release
 
 	PeakRSSBytes int64
-	HasPeak      bool
 	PeakBasis    string // "rss-peak", "samples", "vmhwm", "readings"
 
 	TracemallocPeakBytes int64
-	HasTracemalloc       bool
 
+	// testRare is what few tests have, read through its promoted fields;
+	// never nil: &noRare until the ledger gives the test one (own).
+	*testRare
+
+	// TestsLater is the number of tests started on the process after this
+	// one ended (the in-flight one included).
+	TestsLater int
+
+	startHWM int64 // VmHWM at the start, when known
+
+	HasBefore, HasAfter bool
+	HasNet              bool
+	HasPeak             bool
+	HasTracemalloc      bool
+	Coarse              bool
+	TracebackKept       bool
+	Anon                bool // Net was measured in anonymous RSS
+	InFlight            bool
+	// Grouped is set when the test is a member of a group named as a leak.
+	Grouped bool
+	// timelined is set by timelineOf once the test has its span.
+	timelined bool
+}
+
+// testRare is what few tests have: open objects, counters, fixtures made
+// for them, record mode's sharing (64 bytes a test of half a million
+// otherwise, issue 18).
+type testRare struct {
 	// Open is what the test left open (counted per test, or the part of a
 	// process-wide counter it raised that never came down).
 	Open        map[string]int
@@ -46,21 +72,20 @@ type testMem struct {
 	// (fixture_setup records): held by the fixture, not by the test.
 	FixtureSetupBytes int64
 
-	Coarse        bool
-	SharedWith    int
-	SampleGapS    float64
-	TracebackKept bool
-	Anon          bool // Net was measured in anonymous RSS
-	InFlight      bool
-	// Grouped is set when the test is a member of a group named as a leak.
-	Grouped bool
-	// TestsLater is the number of tests started on the process after this
-	// one ended (the in-flight one included).
-	TestsLater int
+	SharedWith int
+	SampleGapS float64
+}
 
-	startHWM int64 // VmHWM at the start, when known
-	// timelined is set by timelineOf once the test has its span.
-	timelined bool
+// noRare is the testRare of every test that has none. It is read only:
+// writes go through own (TestMain checks that it stays zero).
+var noRare testRare
+
+// own is t's testRare to write, made when t has none.
+func (t *testMem) own() *testRare {
+	if t.testRare == &noRare {
+		t.testRare = &testRare{}
+	}
+	return t.testRare
 }
 
 // release is a later drop that was credited against a test's increment.
@@ -128,7 +153,7 @@ func runLedger(p *proc) *procResult {
 		}
 	}
 	r := l.close()
-	countersLedger(p, r, l.byName)
+	countersLedger(p, r, l.lastOf)
 	return r
 }
 
@@ -156,10 +181,15 @@ type ledger struct {
 	p       *proc
 	r       *procResult
 	entries []*entry
-	byName  map[string]*testMem // the last test of each name
-	cur     mem                 // the latest reading
-	hasCur  bool
-	active  *testMem // the test started and not yet ended
+	// byName is the last test of each name, built on first use (lastOf):
+	// only fixtures set up between tests and counters need it.
+	byName map[string]*testMem
+	// chunk is where tests are allocated, a thousand at a time.
+	chunk  []testMem
+	srcs   []srcPos // the tests' Sources, two each, in the same way
+	cur    mem      // the latest reading
+	hasCur bool
+	active *testMem // the test started and not yet ended
 	// pending is the running test's change since its start reading.
 	pending int64
 	// live are the fixtures set up and not yet torn down, in setup order.
@@ -167,15 +197,37 @@ type ledger struct {
 }
 
 func newLedger(p *proc) *ledger {
-	return &ledger{p: p, r: &procResult{Proc: p}, byName: map[string]*testMem{}}
+	return &ledger{p: p, r: &procResult{Proc: p}}
 }
 
 // newTest puts a test on the process's list.
 func (l *ledger) newTest(s *step) *testMem {
-	t := &testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time}
+	if len(l.chunk) == cap(l.chunk) {
+		l.chunk = make([]testMem, 0, 1024)
+		l.srcs = make([]srcPos, 2*1024)
+	}
+	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time, testRare: &noRare})
+	t := &l.chunk[len(l.chunk)-1]
+	// A test has a start and an end record: room for both, capped so that
+	// a third source is appended elsewhere.
+	k := 2 * (len(l.chunk) - 1)
+	t.Sources = l.srcs[k : k : k+2]
 	l.r.Tests = append(l.r.Tests, t)
-	l.byName[s.Test] = t
+	if l.byName != nil {
+		l.byName[s.Test] = t
+	}
 	return t
+}
+
+// lastOf is the last test of a name so far, nil when none.
+func (l *ledger) lastOf(name string) *testMem {
+	if l.byName == nil {
+		l.byName = make(map[string]*testMem, len(l.r.Tests))
+		for _, t := range l.r.Tests {
+			l.byName[t.Test] = t
+		}
+	}
+	return l.byName[name]
 }
 
 // read takes a reading: the change since the last one is the running
@@ -233,27 +285,27 @@ func (l *ledger) fixtureSetup(s *step) {
 	l.read(s.Mem, "between tests")
 	owner := l.active
 	if owner == nil {
-		owner = l.byName[s.Test]
+		owner = l.lastOf(s.Test)
 	}
-	l.live = append(l.live, heldFixture{Fixture: s.Fixture, Scope: s.Scope, Setter: owner})
-	if g := delta(s.Mem, s.After); g > 0 {
-		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: s.Fixture, scope: s.Scope})
+	l.live = append(l.live, heldFixture{Fixture: s.extra().Fixture, Scope: s.extra().Scope, Setter: owner})
+	if g := delta(s.Mem, s.extra().After); g > 0 {
+		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: s.extra().Fixture, scope: s.extra().Scope})
 		if owner != nil {
-			owner.FixtureSetupBytes += g
+			owner.own().FixtureSetupBytes += g
 		}
 	} else if l.active != nil {
 		l.pending += g
 	} else {
 		l.gap(g, "between tests")
 	}
-	l.now(s.After, s)
+	l.now(s.extra().After, s)
 }
 
 // teardown is a fixture finalized: its drop is given back to the fixture's
 // entry, then to the tests of its scope (releaseScoped).
 func (l *ledger) teardown(s *step) {
 	for i := len(l.live) - 1; i >= 0; i-- {
-		if l.live[i].Fixture == s.Fixture && l.live[i].Scope == s.Scope {
+		if l.live[i].Fixture == s.extra().Fixture && l.live[i].Scope == s.extra().Scope {
 			l.live = append(l.live[:i], l.live[i+1:]...)
 			break
 		}
@@ -269,7 +321,7 @@ func (l *ledger) teardown(s *step) {
 	} else {
 		at = l.lastEnded()
 	}
-	if drop := delta(s.After, s.Mem); drop > 0 {
+	if drop := delta(s.extra().After, s.Mem); drop > 0 {
 		l.releaseScoped(drop, by, s, at)
 	} else if drop < 0 {
 		if l.active != nil {
@@ -278,7 +330,7 @@ func (l *ledger) teardown(s *step) {
 			l.gap(-drop, by)
 		}
 	}
-	l.now(s.After, s)
+	l.now(s.extra().After, s)
 }
 
 // end is a test end: the reading after its teardown. The test's change
@@ -304,7 +356,10 @@ func (l *ledger) end(s *step) {
 	t.Outcome = s.Outcome
 	t.Coarse = t.Coarse || s.Coarse
 	t.TracebackKept = s.TracebackKept
-	t.SharedWith, t.SampleGapS = s.SharedWith, s.SampleGapS
+	if m := s.More; m != nil && (m.SharedWith != 0 || m.SampleGapS != 0 || t.testRare != &noRare) {
+		r := t.own()
+		r.SharedWith, r.SampleGapS = m.SharedWith, m.SampleGapS
+	}
 	t.Sources = append(t.Sources, s.at())
 	if s.HasMem {
 		if l.hasCur && t.HasBefore {
@@ -323,15 +378,21 @@ func (l *ledger) end(s *step) {
 	if s.HasTracemalloc {
 		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes, true
 	}
-	for k, n := range s.Open {
-		if n > 0 {
-			if t.Open == nil {
-				t.Open = map[string]int{}
+	if m := s.More; m != nil {
+		for k, n := range m.Open {
+			if n > 0 {
+				r := t.own()
+				if r.Open == nil {
+					r.Open = map[string]int{}
+				}
+				r.Open[k] += n
 			}
-			t.Open[k] += n
+		}
+		if len(m.OpenDetails) > 0 {
+			r := t.own()
+			r.OpenDetails = append(r.OpenDetails, m.OpenDetails...)
 		}
 	}
-	t.OpenDetails = append(t.OpenDetails, s.OpenDetails...)
 	l.active = nil
 }
 
@@ -399,7 +460,7 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 		if amount <= 0 {
 			break
 		}
-		if e.fixture != s.Fixture || e.left <= 0 {
+		if e.fixture != s.extra().Fixture || e.left <= 0 {
 			continue
 		}
 		take := min(e.left, amount)
@@ -409,7 +470,7 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 	if amount <= 0 {
 		return
 	}
-	if cands := scopeRun(l.r.Tests, at, s.Scope); cands != nil {
+	if cands := scopeRun(l.r.Tests, at, s.extra().Scope); cands != nil {
 		in := make(map[*testMem]bool, len(cands))
 		for _, t := range cands {
 			in[t] = true
@@ -432,7 +493,7 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 			take := min(e.left, amount)
 			e.left -= take
 			amount -= take
-			e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: s.Fixture, Scope: s.Scope, Bytes: take})
+			e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: s.extra().Fixture, Scope: s.extra().Scope, Bytes: take})
 		}
 		if running && l.pending > 0 && amount > 0 {
 			// The running test is the last of the fixture's scope: what it

@@ -31,7 +31,7 @@ func (m mem) anonOrRSS() int64 {
 	return m.RSSBytes
 }
 
-type stepKind int
+type stepKind uint8
 
 const (
 	stepStart        stepKind = iota // a test started: Mem is the reading before its setup
@@ -50,12 +50,14 @@ type openObject struct {
 }
 
 // step is one memory event of one process, in the order the process wrote it.
+// A job holds one per start and end record (a million for the largest
+// suites), so the fields most steps have come first, their flags packed
+// together, and what few steps have is behind More (issue 18: the step was
+// 280 bytes, now 128).
 type step struct {
-	Kind   stepKind
-	Test   string  // node id (or bare name when nothing resolved it)
-	Time   float64 // Unix seconds; 0 when unknown
-	Mem    mem
-	HasMem bool
+	Test string  // node id (or bare name when nothing resolved it)
+	Time float64 // Unix seconds; 0 when unknown
+	Mem  mem
 	// Source is the input, "file:line" when SourceLine is 0; see srcPos.
 	Source     string
 	SourceLine int
@@ -64,40 +66,66 @@ type step struct {
 	Outcome string
 	// PeakRSSBytes is the highest RSS seen during this one test.
 	PeakRSSBytes int64
-	HasPeak      bool
 	// HWMBytes is the process's high-water RSS (VmHWM) at this point: it is
 	// monotonic since the process started, so it only tells the test's peak
 	// when it rose during the test.
 	HWMBytes int64
-	HasHWM   bool
 	// TracemallocPeakBytes is Python's tracemalloc peak during the test
 	// (weathercop's "Peak memory"): allocations, not RSS.
 	TracemallocPeakBytes int64
-	HasTracemalloc       bool
-	// Open counts, by type, the objects made during this test and still
-	// alive after it (oomlens diagnostics).
-	Open        map[string]int
-	OpenDetails []openObject
+	// More is what few steps have (fixture steps, open objects, counters,
+	// record mode's sharing); nil when they have none of it. It may be
+	// shared by steps (weathercop's counters), so it is read only once
+	// made.
+	More *stepMore
+
+	Kind                                    stepKind
+	HasMem, HasPeak, HasHWM, HasTracemalloc bool
 	// TracebackKept: a failed test's traceback (sys.last_traceback) held
 	// its frames, and so their locals, when the end reading was taken.
 	TracebackKept bool
-	// OpenCounter is a process-wide count of live objects at this point
-	// (weathercop's "Open xarray datasets: N"); a missing type counts 0.
-	OpenCounter map[string]int
+	// Coarse is set when Mem was read from periodic samples, not written by
+	// the test hooks (`oomlens record`).
+	Coarse bool
+}
 
+// stepMore is what few steps have.
+type stepMore struct {
 	// stepFixture and stepFixtureSetup only.
 	Fixture string
 	Scope   string
 	After   mem
-
-	// Coarse is set when Mem was read from periodic samples, not written by
-	// the test hooks (`oomlens record`).
-	Coarse bool
-	// SharedWith counts (record mode, on the end step) the other tests that
-	// ran between the samples around this test's start or end, and
-	// SampleGapS is the samples' spacing.
+	// OpenCounter is a process-wide count of live objects at this point
+	// (weathercop's "Open xarray datasets: N"); a missing type counts 0.
+	OpenCounter map[string]int
+	// Open counts, by type, the objects made during this test and still
+	// alive after it (oomlens diagnostics).
+	Open        map[string]int
+	OpenDetails []openObject
+	// SharedWith counts (record mode) the other tests that ran between
+	// the samples around this test's start or end, and SampleGapS is the
+	// samples' spacing.
 	SharedWith int
 	SampleGapS float64
+}
+
+// noMore is the More of a step that has none.
+var noMore stepMore
+
+// extra is s.More to read: never nil.
+func (s *step) extra() *stepMore {
+	if s.More == nil {
+		return &noMore
+	}
+	return s.More
+}
+
+// more is s.More to fill, made when nil.
+func (s *step) more() *stepMore {
+	if s.More == nil {
+		s.More = &stepMore{}
+	}
+	return s.More
 }
 
 // sample is one periodic reading of one process.
@@ -264,4 +292,8 @@ type job struct {
 	// Confirm is the evidence of an OOM kill other than a kernel record
 	// (confirm.go).
 	Confirm confirmInfo
+	// dropSteps is set when the job is the analysis's own (Analyze): the
+	// processes' steps are let go once the ledger and the account have read
+	// them, before the timeline and the report are built.
+	dropSteps bool
 }

@@ -296,7 +296,7 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 		}
 		endAt[i] = len(p.Steps)
 		en := step{Kind: stepEnd, Test: s.id, Time: s.end, Outcome: s.outcome, Source: s.source, Coarse: true,
-			Mem: s.after, HasMem: s.hasAfter && s.hasBefore, SharedWith: s.shared, SampleGapS: gapS}
+			Mem: s.after, HasMem: s.hasAfter && s.hasBefore, More: &stepMore{SharedWith: s.shared, SampleGapS: gapS}}
 		p.Steps = append(p.Steps, en)
 		if en.HasMem {
 			cur, hasCur = s.after, true
@@ -310,8 +310,8 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 // teardownStep is a drop from before to after at the end of test s, the last
 // of its file or class, read as the teardown of that scope's fixtures.
 func teardownStep(s *rspan, scope string, before, after mem) step {
-	return step{Kind: stepFixture, Test: s.id, Fixture: recordTeardownFixture, Scope: scope, Time: s.end,
-		Mem: before, After: after, HasMem: true, Source: s.source, Coarse: true}
+	return step{Kind: stepFixture, Test: s.id, More: &stepMore{Fixture: recordTeardownFixture, Scope: scope, After: after}, Time: s.end,
+		Mem: before, HasMem: true, Source: s.source, Coarse: true}
 }
 
 // lastOfScope says whether test i is the last of its file ("module") or of

@@ -5,6 +5,8 @@ package correlate
 
 import (
 	"sort"
+	"time"
+	"unsafe"
 )
 
 // timelineOf lists every test: the log's order first, each merged with its
@@ -15,30 +17,39 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 	for _, r := range results {
 		nMem += len(r.Tests)
 	}
-	var spans []TestSpan
-	var starts []float64
+	n := nMem + len(j.Tests) + len(j.InFlight)
+	spans := make([]TestSpan, 0, n)
+	starts := make([]float64, 0, n)
 	// stamp formats a time; a test's start is often the previous one's
 	// end, so the last text is kept. Each *string and *int64 is a value of
-	// its own: never a pointer into a slice that may grow, nor one shared
-	// by two spans.
+	// its own, never shared by two spans, in a chunk that never grows
+	// (valueChunk): one allocation per thousand, not one per value.
 	var last float64
 	var lastText string
+	var strs valueChunk[string]
+	var nums valueChunk[int64]
+	var texts stampArena
 	stamp := func(s float64) *string {
 		if s == 0 {
 			return nil
 		}
 		if s != last || lastText == "" {
-			last, lastText = s, *rfc3339(s)
+			last, lastText = s, texts.text(s)
 		}
-		v := lastText
-		return &v
+		return strs.ptr(lastText)
 	}
-	num := func(v int64) *int64 { return &v }
-	byName := make(map[string][]*testMem, nMem)
+	num := nums.ptr
+	// Only the tests a log lists are looked up by name.
+	var byName map[string][]*testMem
+	if len(j.Tests) > 0 {
+		byName = make(map[string][]*testMem, nMem)
+	}
 	for _, r := range results {
 		for _, t := range r.Tests {
 			t.timelined = false
-			byName[t.Test] = append(byName[t.Test], t)
+			if byName != nil {
+				byName[t.Test] = append(byName[t.Test], t)
+			}
 		}
 	}
 	take := func(id, worker string) *testMem {
@@ -111,13 +122,16 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 			starts = append(starts, f.Start)
 		}
 	}
-	all := true
-	for _, s := range starts {
+	all, sorted := true, true
+	for i, s := range starts {
 		if s == 0 {
 			all = false
 		}
+		if i > 0 && s < starts[i-1] {
+			sorted = false
+		}
 	}
-	if all {
+	if all && !sorted { // a stable sort of sorted spans leaves them as they are
 		idx := make([]int, len(spans))
 		for i := range idx {
 			idx[i] = i
@@ -133,6 +147,33 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 		spans = []TestSpan{}
 	}
 	return spans
+}
+
+// stampArena formats stamps as rfc3339 does into chunks of 64 KiB, each
+// text a string over its bytes, never written again: one allocation per
+// two thousand stamps, not two per stamp (the timeline has two per test).
+type stampArena struct{ buf []byte }
+
+func (a *stampArena) text(s float64) string {
+	if cap(a.buf)-len(a.buf) < 64 { // RFC 3339 with nanoseconds is 35 bytes
+		a.buf = make([]byte, 0, 64<<10)
+	}
+	start := len(a.buf)
+	a.buf = unixTime(s).AppendFormat(a.buf, time.RFC3339Nano)
+	b := a.buf[start:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// valueChunk hands out pointers to values of their own, allocated a
+// thousand at a time: the chunk never grows, so no pointer moves.
+type valueChunk[T any] struct{ buf []T }
+
+func (c *valueChunk[T]) ptr(v T) *T {
+	if len(c.buf) == cap(c.buf) {
+		c.buf = make([]T, 0, 1024)
+	}
+	c.buf = append(c.buf, v)
+	return &c.buf[len(c.buf)-1]
 }
 
 // maxSamplesPerProc bounds the samples per process handed to the charts.

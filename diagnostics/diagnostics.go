@@ -251,6 +251,25 @@ var diagBOM = []byte{0xEF, 0xBB, 0xBF}
 // not JSON (other than the last one) is an error naming the input and the
 // line: such a file was not written to this format.
 func Parse(r io.Reader, opts Options) (*Log, error) {
+	return parse(r, opts, nil)
+}
+
+// Stream reads a diagnostics file as Parse does, but hands each record to
+// each as it is read instead of keeping it: the Log it returns holds the
+// schema, format, warnings and summary fields, and no Records. Memory stays
+// that of one line (or array element) whatever the file's length, so a
+// caller that keeps only what it needs of each record (correlate's
+// normaliser) holds no second copy of the file. format is Log.Format, known
+// before the first record; rec is valid only during the call (its strings
+// and maps may be kept).
+func Stream(r io.Reader, opts Options, each func(format string, rec *Record)) (*Log, error) {
+	if each == nil {
+		each = func(string, *Record) {}
+	}
+	return parse(r, opts, each)
+}
+
+func parse(r io.Reader, opts Options, each func(string, *Record)) (*Log, error) {
 	br := diagReaderPool.Get().(*bufio.Reader)
 	br.Reset(r)
 	defer func() {
@@ -264,6 +283,7 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 		br:      br,
 		line:    1,
 		d:       &Log{},
+		each:    each,
 	}
 	if p.maxLine <= 0 {
 		p.maxLine = DefaultMaxLineBytes
@@ -299,6 +319,9 @@ type diagParser struct {
 	// (a test_end names the node its test_start named).
 	strs       map[string]string
 	lastNodeID string
+	// each takes the records (Stream); nil keeps them in Records (Parse).
+	each    func(format string, rec *Record)
+	scratch Record
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {
@@ -468,7 +491,7 @@ func (p *diagParser) parseLines() error {
 		if atEOF {
 			return nil
 		}
-		if !p.reserved && len(p.d.Records) >= diagReserveAfter {
+		if !p.reserved && p.each == nil && len(p.d.Records) >= diagReserveAfter {
 			p.reserve()
 		}
 	}
@@ -1217,6 +1240,13 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
 			rec.Extra = map[string]json.RawMessage{}
 		}
 		rec.Extra[m.key] = bytes.Clone(m.val) // m.val points into the line buffer
+	}
+	if p.each != nil {
+		// Through a field, so that rec stays on the stack: no allocation
+		// per record.
+		p.scratch = rec
+		p.each(p.d.Format, &p.scratch)
+		return
 	}
 	p.d.Records = append(p.d.Records, rec)
 }

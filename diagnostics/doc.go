@@ -5,9 +5,11 @@
 // same records and a summary object {"tests": [...]}. The format is
 // docs/diagnostics-format.md, its schema docs/diagnostics.schema.json.
 //
-// Sniff tells the format from the head of an input; Parse reads it. Parse
-// takes an io.Reader, streams it with a bounded line length, and never
-// panics. Bad input is an error naming the input and the line; partial
+// Sniff tells the format from the head of an input; Parse reads it, and
+// Stream reads it handing each record over as it is read instead of keeping
+// it (correlate's normaliser takes them so: a file of a million records is
+// never held, scripts/bench-analyze.sh). Both take an io.Reader, stream it
+// with a bounded line length, and never panic. Bad input is an error naming the input and the line; partial
 // evidence, such as the record being written when the process was killed,
 // is a Warning and reading carries on.
 package diagnostics

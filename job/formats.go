@@ -464,31 +464,37 @@ func loadPytest(l *loader, in *discover.Input, sniffed bool) error {
 	return nil
 }
 
+// loadDiagnostics streams the records of a diagnostics file into the
+// correlator's model as they are read: none is kept.
 func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 	var d *diagnostics.Log
+	st := correlate.NewDiagnosticsStream(in.Path, sizeHint(in))
 	err := parse(in, func(r io.Reader) (err error) {
-		d, err = diagnostics.Parse(r, diagnostics.Options{Name: in.Path, SizeHintBytes: sizeHint(in)})
+		d, err = diagnostics.Stream(r, diagnostics.Options{Name: in.Path}, st.Add)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	l.keep(KindDiagnostics, warnings(in.Path, d.Warnings))
-	l.ev.Diagnostics = append(l.ev.Diagnostics, correlate.DiagnosticsInput{Path: in.Path, Diag: d})
+	l.ev.Diagnostics = append(l.ev.Diagnostics, st.Input(d))
 	return nil
 }
 
+// loadWeathercop streams the records of a weathercop log into the
+// correlator's model as they are read: none is kept.
 func loadWeathercop(l *loader, in *discover.Input, _ bool) error {
 	var w *weathercop.Log
+	st := correlate.NewWeathercopStream(in.Path, l.opts.Correlate.Location, sizeHint(in))
 	err := parse(in, func(r io.Reader) (err error) {
-		w, err = weathercop.Parse(r, weathercop.Options{Name: in.Path, Location: l.opts.Location})
+		w, err = weathercop.Stream(r, weathercop.Options{Name: in.Path, Location: l.opts.Location}, st.Add)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	l.keep(KindWeathercop, warnings(in.Path, w.Warnings))
-	l.ev.Weathercop = append(l.ev.Weathercop, correlate.WeathercopInput{Path: in.Path, Log: w})
+	l.ev.Weathercop = append(l.ev.Weathercop, st.Input(w))
 	return nil
 }
 

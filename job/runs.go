@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/oomlens/oomlens/correlate"
-	"github.com/oomlens/oomlens/diagnostics"
 )
 
 // One job is one run: the inputs of two runs must never be merged into one
@@ -553,37 +552,28 @@ func (t *testTrie) prefixes(a, b int) bool {
 // worker's file, or one without a session_start (cut before it, or a
 // summary of another tool).
 func diagnosticsMaker(d correlate.DiagnosticsInput) *maker {
-	if d.Diag == nil {
+	s, ok := d.Session()
+	if !ok {
 		return nil
 	}
-	var m *maker
-	seen := map[string]bool{}
-	for _, r := range d.Diag.Records {
-		if m == nil {
-			if r.Event != diagnostics.EventSessionStart {
-				continue
-			}
-			if r.Worker != "" {
-				return nil
-			}
-			m = &maker{path: d.Path, kind: makerDiagnostics, pid: r.PID}
-			if r.PID != 0 {
-				m.key = strconv.Itoa(r.PID) // the same process's file, given twice
-			}
-			if r.HasBootTime {
-				m.bootTime = r.BootTime
-			}
-		}
-		if r.PID != m.pid && r.PID != 0 {
-			continue // another process's records merged into the file
-		}
-		if r.Time > 0 && !math.IsInf(r.Time, 0) && r.Time < 1<<40 {
-			sec, frac := math.Modf(r.Time)
+	m := &maker{path: d.Path, kind: makerDiagnostics, pid: s.PID}
+	if s.PID != 0 {
+		m.key = strconv.Itoa(s.PID) // the same process's file, given twice
+	}
+	if s.HasBootTime {
+		m.bootTime = s.BootTime
+	}
+	if s.HasSpan {
+		for _, t := range []float64{s.FromUnix, s.ToUnix} {
+			sec, frac := math.Modf(t)
 			m.widen(time.Unix(int64(sec), int64(frac*1e9)))
 		}
-		if r.Event == diagnostics.EventTestStart && r.NodeID != "" && !seen[r.NodeID] {
-			seen[r.NodeID] = true
-			m.tests = append(m.tests, r.NodeID)
+	}
+	seen := map[string]bool{}
+	for _, id := range s.Tests {
+		if !seen[id] {
+			seen[id] = true
+			m.tests = append(m.tests, id)
 		}
 	}
 	return m

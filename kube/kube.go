@@ -94,12 +94,22 @@ var (
 // JSON or YAML object of kind Pod, Event or a list of them (a List must
 // show a pod's containerStatuses or an event's involvedObject), or
 // `kubectl describe pod`.
+//
+// Every input of a job is offered to Sniff, so the regular expressions run
+// only on a head that holds their literal: the YAML one, anchored at a line
+// start, has no literal prefix for the regexp package to skip to, and ran
+// over every 64 KiB head of every pytest and kernel log (a tenth of
+// `oomlens batch`'s CPU in scripts/bench-batch.sh).
 func Sniff(head []byte) bool {
-	if m := reJSONKind.FindSubmatch(head); m != nil {
-		return listOK(head, m[1])
+	if bytes.Contains(head, []byte(`"kind"`)) {
+		if m := reJSONKind.FindSubmatch(head); m != nil {
+			return listOK(head, m[1])
+		}
 	}
-	if m := reYAMLKind.FindSubmatch(head); m != nil {
-		return listOK(head, m[1])
+	if bytes.Contains(head, []byte("kind:")) {
+		if m := reYAMLKind.FindSubmatch(head); m != nil {
+			return listOK(head, m[1])
+		}
 	}
 	return sniffDescribe(head)
 }

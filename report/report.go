@@ -114,10 +114,21 @@ func normalize(in *correlate.Report) *correlate.Report {
 	for i := range r.Hogs {
 		r.Hogs[i].Evidence = nonNil(r.Hogs[i].Evidence)
 	}
-	r.Timeline = cloneSlice(in.Timeline)
-	for i := range r.Timeline {
-		r.Timeline[i].Start = nilIfEmpty(r.Timeline[i].Start)
-		r.Timeline[i].End = nilIfEmpty(r.Timeline[i].End)
+	r.Timeline = in.Timeline
+	for i := range in.Timeline {
+		// A copy only when a span needs mending: the timeline holds every
+		// test, and the analysis gives no empty stamps.
+		if s := in.Timeline[i]; nilIfEmpty(s.Start) != s.Start || nilIfEmpty(s.End) != s.End {
+			r.Timeline = cloneSlice(in.Timeline)
+			for i := range r.Timeline {
+				r.Timeline[i].Start = nilIfEmpty(r.Timeline[i].Start)
+				r.Timeline[i].End = nilIfEmpty(r.Timeline[i].End)
+			}
+			break
+		}
+	}
+	if r.Timeline == nil {
+		r.Timeline = []correlate.TestSpan{}
 	}
 	r.Cores = cloneSlice(in.Cores)
 	for i := range r.Cores {

@@ -1,71 +1,58 @@
 #!/usr/bin/env bash
-# Benchmark `oomlens analyze` (and dmesg.Parse alone) against
-# `LC_ALL=C grep -c "Killed process"` on a 1 GiB synthetic kernel log
-# (kern.log-style noise plus real OOM records from testdata/corpus/kernel,
-# re-rendered under varied prefixes), in one run on the same warm file.
+# Kernel-log benchmark (issue 18): `oomlens analyze`, and dmesg.Parse alone
+# (dmesg/internal/benchcmd), against `grep -c "Killed process"` and
+# `rg -c "Killed process"` on a 1 GiB synthetic kernel log (kern.log-style
+# noise plus real OOM records from testdata/corpus/kernel, re-rendered under
+# varied prefixes: dmesg/internal/benchgen), in one run on the same warm
+# file, the tools alternated REPS times. Every tool reads the one file on
+# one core (ripgrep searches a single file with one thread).
 #
-#   scripts/bench-kernel.sh [SIZE_BYTES] [RECORDS]
+#   scripts/bench-kernel.sh [SIZE_BYTES] [RECORDS]   default 1 GiB, 300
+#   REPS=5 scripts/bench-kernel.sh                   default REPS=5
 #
-# Generated files go to bench-out/ (git-ignored). Prints wall time and
-# peak RSS of each, checks that every planted record was found (events of
-# the parser, kills in the analyze report), and prints the ratios to grep
-# (goal: analyze ≤ 1.00x grep, ≤ 32 MiB peak RSS).
+# Checks that every planted record was found (events of the parser, kills in
+# the analyze report). Goal: analyze within 1.00x grep's wall time, at most
+# 32 MiB peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIZE=${1:-1073741824}
-RECORDS=${2:-300}
-OUT=bench-out
-LOG=$OUT/kernel-$SIZE.log
-mkdir -p "$OUT"
+size=${1:-1073741824}
+records=${2:-300}
+reps=${REPS:-5}
+. scripts/benchlib.sh
+out=$BENCH_OUT
+log=$out/kernel-$size.log
 
-go build -o "$OUT/benchcmd" ./dmesg/internal/benchcmd
-go build -o "$OUT/benchgen" ./dmesg/internal/benchgen
-go build -o "$OUT/oomlens" ./cmd/oomlens
-if [[ ! -s $LOG || ! -s $LOG.want ]]; then
-	echo "generating $LOG ($SIZE bytes, $RECORDS records)…"
-	"$OUT/benchgen" -o "$LOG" -size "$SIZE" -records "$RECORDS" >"$LOG.want"
+go build -o "$out/benchcmd" ./dmesg/internal/benchcmd
+go build -o "$out/benchgen" ./dmesg/internal/benchgen
+go build -o "$out/oomlens" ./cmd/oomlens
+if [[ ! -s $log || ! -s $log.want ]]; then
+	echo "generating $log ($size bytes, $records records)…"
+	"$out/benchgen" -o "$log" -size "$size" -records "$records" >"$log.want"
 fi
-WANT=$(cat "$LOG.want")
-cat "$LOG" >/dev/null # warm the page cache
-
-measure() { # name cmd… ; sets WALL (s), RSS (KiB), OUTPUT
-	local tf
-	tf=$(mktemp)
-	OUTPUT=$(/usr/bin/time -v -o "$tf" "$@")
-	WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tf")
-	RSS=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
-	rm -f "$tf"
-}
-
+want=$(cat "$log.want")
+echo "file:    $log ($(stat -c %s "$log") bytes, $want planted OOM records)"
+cat "$log" >/dev/null # warm the page cache
+bench_machine
 export LC_ALL=C
-REPS=${REPS:-5}
-GWS=() PWS=() AWS=()
-GR=0 PR=0 AR=0
-# Alternate the two so that both see the same machine load (it is shared).
-for ((i = 0; i < REPS; i++)); do
-	measure grep -c "Killed process" "$LOG"
-	GWS+=("$WALL") GR=$((RSS > GR ? RSS : GR)) GO=$OUTPUT
-	measure "$OUT/benchcmd" "$LOG"
-	PWS+=("$WALL") PR=$((RSS > PR ? RSS : PR)) PO=$OUTPUT
-	measure "$OUT/oomlens" analyze --format json -o "$OUT/kernel-report.json" "$LOG"
-	AWS+=("$WALL") AR=$((RSS > AR ? RSS : AR))
+for ((r = 1; r <= reps; r++)); do
+	bench_run grep grep -c "Killed process" "$log"
+	bench_run ripgrep rg -c "Killed process" "$log"
+	bench_run dmesg.Parse "$out/benchcmd" "$log"
+	bench_run oomlens-analyze "$out/oomlens" analyze --format json -o "$out/kernel-report.json" "$log"
 done
-KILLS=$(grep -c '"kind": "kernel-oom-kill"' "$OUT/kernel-report.json" || true)
-stats() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.2f %.2f", a[1], a[int((NR+1)/2)]}'; }
-read -r GB GM <<<"$(stats "${GWS[@]}")"
-read -r PB PM <<<"$(stats "${PWS[@]}")"
-read -r AB AM <<<"$(stats "${AWS[@]}")"
-EVENTS=$(echo "$PO" | awk -F'\t' '{print $2+0}')
+echo
+bench_table grep
+bench_goal oomlens-analyze grep 1.00
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-printf 'file            %s (%s bytes)\n' "$LOG" "$(stat -c %s "$LOG")"
-printf 'grep -c         best %5.2f s  median %5.2f s  %7d KiB max RSS  (%s lines)\n' "$GB" "$GM" "$GR" "$GO"
-printf 'dmesg.Parse     best %5.2f s  median %5.2f s  %7d KiB max RSS  (%s events, %s planted)\n' "$PB" "$PM" "$PR" "$EVENTS" "$WANT"
-printf 'oomlens analyze best %5.2f s  median %5.2f s  %7d KiB max RSS  (%s kills reported, %s planted)\n' "$AB" "$AM" "$AR" "$KILLS" "$WANT"
-awk -v pb="$PB" -v gb="$GB" -v pm="$PM" -v gm="$GM" 'BEGIN{printf "ratio parse/grep    best %.2f  median %.2f\n", pb/gb, pm/gm}'
-awk -v ab="$AB" -v gb="$GB" -v am="$AM" -v gm="$GM" 'BEGIN{printf "ratio analyze/grep  best %.2f  median %.2f  (%d runs each, alternated)\n", ab/gb, am/gm, '"$REPS"'}'
+events=$(awk -F'\t' '{print $2 + 0}' "$out/dmesg.Parse.out")
+kills=$(grep -c '"kind": "kernel-oom-kill"' "$out/kernel-report.json" || true)
+echo "lines counted by grep: $(cat "$out/grep.out"), by ripgrep: $(cat "$out/ripgrep.out"); dmesg.Parse events: $events; kills in the analyze report: $kills; planted: $want"
+awk '$1 == "oomlens-analyze" {if ($4 > r) r = $4} END {print r + 0}' "$BENCH_RUNS" >"$out/analyze-rss.txt"
+awk '$1 == "dmesg.Parse" {if ($4 > r) r = $4} END {print r + 0}' "$BENCH_RUNS" >"$out/parse-rss.txt"
 status=0
-if [[ $EVENTS != "$WANT" ]]; then echo "FAIL: $EVENTS events, $WANT planted"; status=1; fi
-if [[ $KILLS != "$WANT" ]]; then echo "FAIL: analyze reported $KILLS kills, $WANT planted"; status=1; fi
-if ((PR > 32768)); then echo "FAIL: parse peak RSS $PR KiB > 32 MiB"; status=1; fi
-if ((AR > 32768)); then echo "FAIL: analyze peak RSS $AR KiB > 32 MiB"; status=1; fi
+if [[ $events != "$want" ]]; then echo "FAIL: $events events, $want planted"; status=1; fi
+if [[ $kills != "$want" ]]; then echo "FAIL: analyze reported $kills kills, $want planted"; status=1; fi
+if (($(cat "$out/parse-rss.txt") > 32768)); then echo "FAIL: dmesg.Parse peak RSS $(cat "$out/parse-rss.txt") KiB > 32 MiB"; status=1; fi
+if (($(cat "$out/analyze-rss.txt") > 32768)); then echo "FAIL: analyze peak RSS $(cat "$out/analyze-rss.txt") KiB > 32 MiB"; status=1; fi
 exit $status

@@ -180,11 +180,30 @@ func Sniff(head []byte) bool {
 // unknown lines give warnings, not errors. The errors are a read error and a
 // non-empty input that holds no record header at all.
 func Parse(r io.Reader, opts Options) (*Log, error) {
+	return parse(r, opts, nil)
+}
+
+// Stream reads a weathercop log as Parse does, but hands each record to
+// each once it is complete instead of keeping it: the Log it returns has
+// no Records (UnfinishedTests still index the records in file order, from
+// 0). Memory stays that of one record and one line whatever the log's
+// length, so a caller that keeps only what it needs of each record
+// (correlate's normaliser) holds no second copy of the log. rec is valid
+// only during the call (its strings and slices may be kept).
+func Stream(r io.Reader, opts Options, each func(rec *Record)) (*Log, error) {
+	if each == nil {
+		each = func(*Record) {}
+	}
+	return parse(r, opts, each)
+}
+
+func parse(r io.Reader, opts Options, each func(*Record)) (*Log, error) {
 	p := wcParser{
 		name: opts.Name,
 		loc:  opts.Location,
 		br:   bufio.NewReaderSize(r, MaxLineBytes),
 		log:  &Log{},
+		each: each,
 	}
 	if p.name == "" {
 		p.name = "weathercop log"
@@ -206,6 +225,13 @@ const (
 	wcTop
 )
 
+// wcOpen is a TEST_START record not yet ended.
+type wcOpen struct {
+	idx  int // its index in file order
+	test string
+	line int
+}
+
 type wcParser struct {
 	name string
 	loc  *time.Location
@@ -213,10 +239,12 @@ type wcParser struct {
 	log  *Log
 
 	lineNo   int
-	chunks   [][]Record // records read, wcChunk to a chunk
-	slab     []string   // backing store of TracemallocTop items
-	n        int        // records read
-	cur      *Record    // the record being read, or nil
+	chunks   [][]Record // records read, wcChunk to a chunk (Parse)
+	each     func(*Record)
+	scratch  Record   // the record being read (Stream)
+	slab     []string // backing store of TracemallocTop items
+	n        int      // records read
+	cur      *Record  // the record being read, or nil
 	sec      wcSection
 	statusN  int // entries read under "/proc/self/status:"
 	hasStat  bool
@@ -225,7 +253,7 @@ type wcParser struct {
 	orphanAt int
 	nonBlank int
 
-	open         []int // indexes of TEST_START records not yet ended
+	open         []wcOpen // TEST_START records not yet ended
 	sessions     int
 	warnedSplit  map[string]bool
 	unknownEvent map[string]bool
@@ -304,23 +332,23 @@ func (p *wcParser) run() error {
 	}
 	// One exact allocation for the result: growing a slice of large
 	// records by doubling cost more than the parsing itself.
-	recs := make([]Record, 0, p.n)
-	for _, c := range p.chunks {
-		recs = append(recs, c...)
-	}
-	p.chunks = nil
-	if len(recs) > 0 {
+	if p.each == nil && p.n > 0 {
+		recs := make([]Record, 0, p.n)
+		for _, c := range p.chunks {
+			recs = append(recs, c...)
+		}
+		p.chunks = nil
 		p.log.Records = recs
 	}
-	if len(p.log.Records) == 0 {
+	if p.n == 0 {
 		if p.nonBlank > 0 {
 			return fmt.Errorf("%s:%d: not a weathercop memory log: no \"[timestamp] EVENT: test\" record header in %d line(s)", p.name, p.orphanAt, p.lineNo)
 		}
 		p.warn(0, "empty log: the logger truncates it at session start, so the process stopped before its first record (or diagnostics were off)")
 		return nil
 	}
-	if len(p.open) > 0 {
-		p.log.UnfinishedTests = append([]int(nil), p.open...)
+	for _, o := range p.open {
+		p.log.UnfinishedTests = append(p.log.UnfinishedTests, o.idx)
 	}
 	// Warnings in line order (some are only known at the end).
 	sort.SliceStable(p.log.Warnings, func(i, j int) bool { return p.log.Warnings[i].Line < p.log.Warnings[j].Line })
@@ -465,8 +493,8 @@ func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminat
 		test = "pytest"
 	case event == TestEnd:
 		for j := len(p.open) - 1; j >= 0; j-- {
-			if r := p.rec(p.open[j]); r.Test == string(name) {
-				openAt, test = j, r.Test
+			if o := p.open[j]; o.test == string(name) {
+				openAt, test = j, o.test
 				break
 			}
 		}
@@ -476,14 +504,20 @@ func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminat
 	default:
 		test = string(name)
 	}
-	if len(p.chunks) == 0 || len(p.chunks[len(p.chunks)-1]) == wcChunk {
-		p.chunks = append(p.chunks, make([]Record, 0, wcChunk))
+	rec := Record{Line: p.lineNo, Time: ts, Event: event, Test: test}
+	if p.each != nil {
+		p.scratch = rec
+		p.cur = &p.scratch
+	} else {
+		if len(p.chunks) == 0 || len(p.chunks[len(p.chunks)-1]) == wcChunk {
+			p.chunks = append(p.chunks, make([]Record, 0, wcChunk))
+		}
+		last := &p.chunks[len(p.chunks)-1]
+		*last = append(*last, rec)
+		p.cur = &(*last)[len(*last)-1]
 	}
-	last := &p.chunks[len(p.chunks)-1]
-	*last = append(*last, Record{Line: p.lineNo, Time: ts, Event: event, Test: test})
 	idx := p.n
 	p.n++
-	p.cur = &(*last)[len(*last)-1]
 	p.sec, p.statusN, p.hasStat, p.hasTop = wcNone, 0, false, false
 	if !terminated {
 		p.cur.Partial = true
@@ -498,10 +532,10 @@ func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminat
 		}
 	case TestStart:
 		if len(p.open) > 0 {
-			prev := p.rec(p.open[len(p.open)-1])
-			p.interleaved("split-test", fmt.Sprintf("TEST_START %s while %s (line %d) has no TEST_END yet", test, prev.Test, prev.Line))
+			prev := p.open[len(p.open)-1]
+			p.interleaved("split-test", fmt.Sprintf("TEST_START %s while %s (line %d) has no TEST_END yet", test, prev.test, prev.line))
 		}
-		p.open = append(p.open, idx)
+		p.open = append(p.open, wcOpen{idx: idx, test: test, line: p.lineNo})
 	case TestEnd:
 		if openAt >= 0 {
 			p.open = append(p.open[:openAt], p.open[openAt+1:]...)
@@ -523,11 +557,6 @@ func (p *wcParser) startRecord(ts time.Time, event string, name []byte, terminat
 
 // wcChunk is how many records the parser allocates at a time.
 const wcChunk = 4096
-
-// rec returns record i while the records are still in chunks.
-func (p *wcParser) rec(i int) *Record {
-	return &p.chunks[i/wcChunk][i%wcChunk]
-}
 
 func (p *wcParser) interleaved(kind, what string) {
 	p.log.Interleaved = true
@@ -585,6 +614,9 @@ func (p *wcParser) closeRecord(atEOF bool) {
 			p.interleaved("elapsed-back", fmt.Sprintf("Elapsed went back from %.1fs to %.1fs (another process's logger, or a wall-clock step)", p.prevElapsed, rec.ElapsedS))
 		}
 		p.prevElapsed, p.havePrev = rec.ElapsedS, true
+	}
+	if p.each != nil {
+		p.each(rec)
 	}
 }
 

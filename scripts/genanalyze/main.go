@@ -1,7 +1,9 @@
 // Command genanalyze writes one big job's memory record for the analyze
 // benchmark (scripts/bench-analyze.sh): a weathercop test_memory.log, in the
 // exact text weathercop's MemoryDiagnosticsLogger._format_entry writes, or an
-// oomlens diagnostics JSONL, of N tests of one process. RSS wanders by a few
+// oomlens diagnostics JSONL, of N tests of one process, or a kernel log of
+// N OOM kills (-format kernel -tests N: one kill per "test"), for the cost
+// per kill record. RSS wanders by a few
 // MiB a test and comes back (allocate, free); two planted tests, at 30% and
 // 70% of the run, keep 600 MiB and 400 MiB; the last test starts and never
 // ends (killed). Every tracemalloc peak is 20-120 MiB, as in a suite where
@@ -21,7 +23,7 @@ import (
 const mib = 1 << 20
 
 func main() {
-	format := flag.String("format", "weathercop", "weathercop or diagnostics")
+	format := flag.String("format", "weathercop", "weathercop, diagnostics or kernel")
 	n := flag.Int("tests", 100000, "number of tests")
 	out := flag.String("out", "", "output file")
 	seed := flag.Int64("seed", 1, "random seed")
@@ -41,6 +43,8 @@ func main() {
 		g.weathercop(*n)
 	case "diagnostics":
 		g.diagnostics(*n)
+	case "kernel":
+		g.kernel(*n)
 	default:
 		log.Fatalf("unknown format %q", *format)
 	}
@@ -134,5 +138,17 @@ func (g *gen) diagnostics(n int) {
 		peak := g.step(i, keep)
 		g.tick()
 		fmt.Fprintf(w, `{"event":"test_end","time":%.6f,"pid":%d,"nodeid":%q,"outcome":"passed","rss_bytes":%d,"rss_anon_bytes":%d,"peak_rss_bytes":%d}`+"\n", unix(), pid, id, g.rss, g.rss-40*mib, peak)
+	}
+}
+
+// kernel writes n OOM kills as dmesg prints them (Linux 6.x, the lines
+// scripts/genhostile uses), each of its own pid, 3 s apart.
+func (g *gen) kernel(n int) {
+	for i := 0; i < n; i++ {
+		up := 5864.708100 + 3*float64(i)
+		pid := 1000 + i%30000
+		fmt.Fprintf(g.w, "[%12.6f] python invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0\n", up)
+		fmt.Fprintf(g.w, "[%12.6f] Out of memory: Killed process %d (python) total-vm:2991716kB, anon-rss:%dkB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:460kB oom_score_adj:0\n",
+			up+0.0003, pid, 122228+g.rng.Intn(1000))
 	}
 }

@@ -1,0 +1,67 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/oomlens/oomlens/internal/jobgen"
+)
+
+// BenchmarkRun is the per-job cost of a batch (issue 18: 10,000 jobs
+// within 5x ripgrep over the same jobs unzipped; scripts/bench-batch.sh
+// compares the two). It runs over 40 jobs of scripts/genjobs' kind
+// (~218 KB each: pytest log, kernel log, diagnostics; half zipped) with
+// one worker per CPU, and reports the CPU-independent figures per job:
+// ns/job of wall time, bytes and allocations per job. MB/s is the jobs'
+// uncompressed bytes over wall time. For where the time goes:
+//
+//	go test ./batch -run - -bench Run -cpuprofile cpu.prof
+func BenchmarkRun(b *testing.B) {
+	const n = 40
+	dir := b.TempDir()
+	rng := rand.New(rand.NewSource(1))
+	var bytes int64
+	for i := 0; i < n; i++ {
+		files := jobgen.Job(rng, 500)
+		var err error
+		if i%2 == 0 {
+			err = jobgen.WriteZip(filepath.Join(dir, fmt.Sprintf("job-%05d.zip", i)), files)
+		} else {
+			err = jobgen.WriteDir(filepath.Join(dir, fmt.Sprintf("job-%05d", i)), files)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range files {
+			bytes += int64(len(f.Data))
+		}
+	}
+	jobs, _, err := FindJobs([]string{dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(bytes)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		kills := 0
+		err := Run(context.Background(), jobs, Options{Workers: runtime.NumCPU()}, func(r Result) error {
+			if r.Err != nil {
+				return r.Err
+			}
+			kills += len(r.Report.Kills)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if kills != n {
+			b.Fatalf("%d kills in %d jobs, want one per job", kills, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/job")
+}
