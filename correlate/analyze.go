@@ -394,6 +394,7 @@ func (k *placedKill) report() Kill {
 		Source:      k.Source,
 		Partial:     k.Partial,
 		KeyLines:    k.KeyLines,
+		Host:        k.Host,
 	}
 	if k.HasSizes {
 		out.TotalVMBytes, out.AnonRSSBytes = ptr(k.TotalVMBytes), ptr(k.AnonRSSBytes)

@@ -647,7 +647,7 @@ func (n *normaliser) kernel() {
 				Global:       e.GlobalOOM || e.Constraint == "CONSTRAINT_NONE",
 				MemcgOOM:     e.MemcgOOM,
 				TotalVMBytes: e.TotalVMBytes, AnonRSSBytes: e.AnonRSSBytes, FileRSSBytes: e.FileRSSBytes, ShmemRSSBytes: e.ShmemRSSBytes,
-				Source: pos(in.Path, e.Line), Partial: e.Partial, Reason: e.PartialReason, KeyLines: e.KeyLines,
+				Source: pos(in.Path, e.Line), Partial: e.Partial, Reason: e.PartialReason, KeyLines: e.KeyLines, Host: e.Host,
 			}
 			k.HasSizes = e.TotalVMBytes > 0 || e.AnonRSSBytes > 0 || e.VmRSSBytes > 0
 			k.Outcome, k.InvokerPID, k.InvokerComm = e.Outcome, e.TriggerPID, e.TriggerComm

@@ -95,6 +95,9 @@ type Kill struct {
 	Source          string   `json:"source"` // "file:line" of the Killed process line
 	Partial         bool     `json:"partial"`
 	KeyLines        []string `json:"key_lines,omitempty"` // the kernel record's key lines, prefix stripped
+	// Host is the host that logged the record, as its syslog prefix names
+	// it; left out when the log names none.
+	Host string `json:"host,omitempty"`
 }
 
 // RunEnd says how the test run ended.

@@ -245,6 +245,7 @@ type kill struct {
 	Partial   bool
 	Reason    string
 	KeyLines  []string
+	Host      string // dmesg.Event.Host
 }
 
 // clockHint is one way to put kernel uptime on the wall clock.

@@ -159,9 +159,12 @@ func (a *archiveReader) readZip(f *os.File) error {
 	if err != nil {
 		return err
 	}
-	zr, err := zip.NewReader(f, st.Size())
+	zr, listing, err := openZip(f, st.Size(), a.maxEntries, maxZipDirectoryBytes)
 	if err != nil {
 		return fmt.Errorf("zip: %w", err)
+	}
+	if listing.Cut() {
+		defer a.zipCut(listing)
 	}
 	if len(zr.File) == 0 {
 		// An empty archive is only its end record; a local file header at
@@ -184,11 +187,8 @@ func (a *archiveReader) readZip(f *os.File) error {
 			a.members = func(name string) bool { return read[name] }
 		}
 	}
-	for i, m := range zr.File {
-		if !a.entry() {
-			a.overCap(len(zr.File) - i)
-			return nil
-		}
+	for _, m := range zr.File {
+		a.entry() // the listing holds no more than the cap
 		if m.FileInfo().IsDir() || (a.members != nil && !a.members(m.Name)) {
 			continue
 		}
@@ -205,7 +205,11 @@ func (a *archiveReader) readZip(f *os.File) error {
 			a.fail(m.Name, err)
 			continue
 		}
-		err = a.add(m.Name, rc)
+		declared := int64(-1)
+		if m.UncompressedSize64 < 1<<62 {
+			declared = int64(m.UncompressedSize64)
+		}
+		err = a.add(m.Name, rc, declared)
 		rc.Close()
 		if err != nil {
 			return err
@@ -230,6 +234,17 @@ func (a *archiveReader) overCap(left int) {
 		return
 	}
 	a.warnf("holds more than the cap of %d entries: those after the first %d were not read", a.maxEntries, a.maxEntries)
+}
+
+// zipCut warns that the zip's listing was cut (openZip): at the cap on
+// entries, or at the cap on the bytes of its central directory.
+func (a *archiveReader) zipCut(l zipListing) {
+	if l.Listed >= a.maxEntries {
+		a.overCap(l.Entries - l.Listed)
+		return
+	}
+	a.warnf("its central directory lists %d entries in %s, more than the %s read: the %d after the first %d were not read",
+		l.Entries, HumanBytes(l.DirectoryBytes), HumanBytes(maxZipDirectoryBytes), l.Entries-l.Listed, l.Listed)
 }
 
 // fail records a member that could not be read at all.
@@ -277,7 +292,7 @@ func (a *archiveReader) readTar(f *os.File) error {
 			a.warnf("member %q escapes the archive: skipped", h.Name)
 			continue
 		}
-		if err := a.add(h.Name, tr); err != nil {
+		if err := a.add(h.Name, tr, h.Size); err != nil {
 			return err
 		}
 	}
@@ -334,6 +349,54 @@ func readMember(r io.Reader, limit int64) (c memberContent, n int64, more bool, 
 	}
 }
 
+// lines counts the member's lines (newlines).
+func (c memberContent) lines() int64 {
+	var n int64
+	for _, b := range c {
+		n += int64(bytes.Count(b, []byte{'\n'}))
+	}
+	return n
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// memberDamage says in the user's words what ended a member early, and what
+// of it was kept (lines): its bytes in the archive (stored, as the archive
+// holds them uncompressed) ended before the size its header declares (the
+// archive was cut, or its header lies), its own compression (comp: a
+// kern.log.gz in a tar) was cut or damaged after decompressed bytes of
+// content, or its checksum does not match (all of it was read).
+func memberDamage(err error, comp string, stored, declared, decompressed, lines int64) string {
+	read := fmt.Sprintf("the %d lines before it were read", lines)
+	if lines == 1 {
+		read = "the line before it was read"
+	}
+	eof := errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+	switch {
+	case errors.Is(err, zip.ErrChecksum):
+		return fmt.Sprintf("its checksum is not the one the archive declares (damaged in the archive); its %s (%d lines) were read as they are", HumanBytes(stored), lines)
+	case eof && declared >= 0 && stored < declared:
+		return fmt.Sprintf("cut off after %s of the %s it declares; %s", HumanBytes(stored), HumanBytes(declared), read)
+	case eof && comp != decompress.None:
+		return fmt.Sprintf("%s stream cut off after %s; %s", comp, HumanBytes(decompressed), read)
+	case eof:
+		return fmt.Sprintf("cut off after %s; %s", HumanBytes(stored), read)
+	case comp != decompress.None:
+		return fmt.Sprintf("%s stream damaged after %s (%s); %s", comp, HumanBytes(decompressed), plainError(err), read)
+	}
+	return fmt.Sprintf("damaged after %s (%s); %s", HumanBytes(stored), plainError(err), read)
+}
+
 // reader reads the member from its start.
 func (c memberContent) reader() io.Reader {
 	rs := make([]io.Reader, len(c))
@@ -344,17 +407,20 @@ func (c memberContent) reader() io.Reader {
 }
 
 // add reads one member, undoes its own compression within the budget, and
-// holds it (readMember). The size its archive declares is never used: it
-// may lie.
-func (a *archiveReader) add(name string, r io.Reader) error {
+// holds it (readMember). The size its archive declares (declared, -1 when
+// unknown) is never used to hold it, as it may lie; it only says, when the
+// member ends early, how much is missing.
+func (a *archiveReader) add(name string, r io.Reader, declared int64) error {
 	name = path.Clean(strings.ReplaceAll(name, `\`, "/"))
 	if path.Base(name)[0] == '.' {
 		return nil
 	}
-	br := bufio.NewReaderSize(r, 4<<10)
+	stored := &countingReader{r: r}
+	br := bufio.NewReaderSize(stored, 4<<10)
 	magic, _ := br.Peek(decompress.MagicBytes)
 	var src io.Reader = br
-	if decompress.Of(magic) != decompress.None {
+	comp := decompress.Of(magic)
+	if comp != decompress.None {
 		dr, _, derr := decompress.NewReader(br)
 		if derr != nil {
 			a.fail(name, derr)
@@ -373,7 +439,7 @@ func (a *archiveReader) add(name string, r io.Reader) error {
 			a.fail(name, err)
 			return nil
 		}
-		a.warnf("member %q cut off: %v (kept the %d bytes read)", name, err, n)
+		a.warnf("member %s: %s", name, memberDamage(err, comp, stored.n, declared, n, c.lines()))
 	}
 	a.inputs = append(a.inputs, fromMember(a.name+"/"+name, c, n))
 	return nil
@@ -404,11 +470,19 @@ var (
 // top-level one is missing. It returns nil for any other archive or what
 // is no zip (the archive reader reports that).
 func GitHubRunJobs(p string) []ArchiveJob {
-	zr, err := zip.OpenReader(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil
 	}
-	defer zr.Close()
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	zr, _, err := openZip(f, st.Size(), DefaultMaxArchiveMembers, maxZipDirectoryBytes)
+	if err != nil {
+		return nil
+	}
 	return gitHubRunJobs(zr.File)
 }
 

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -389,4 +390,80 @@ func TestReadMemberHoldsItsBytes(t *testing.T) {
 	if _, _, more, _ := readMember(bytes.NewReader(make([]byte, 100)), 99); !more {
 		t.Error("a member over the limit: more not set")
 	}
+}
+
+// rawZip is a zip of one member named name whose header declares size
+// uncompressed bytes and holds data (compressed by method, as given).
+func rawZip(t *testing.T, name string, method uint16, data []byte, size uint64, crc uint32) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: method, CompressedSize64: uint64(len(data)), UncompressedSize64: size, CRC32: crc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestWalkShortMembersSayWhatIsMissing: a member that ends before the size
+// its header declares, or whose own compression is cut, or whose checksum
+// is wrong, is kept as far as it goes, with a warning that says so in the
+// user's words and sizes (it said "cut off: unexpected EOF").
+func TestWalkShortMembersSayWhatIsMissing(t *testing.T) {
+	line := strings.Repeat("x", 99) + "\n" // 100 bytes
+	content := []byte(strings.Repeat(line, 12000))
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestSpeed)
+	fw.Write(content)
+	fw.Close()
+	half := deflated.Bytes()[:deflated.Len()/2]
+	dir := t.TempDir()
+	tarGz := tarBytes(t, "", []member{{name: "kern.log.gz", data: gz(content)[:3000]}})
+	for _, tc := range []struct {
+		name, member string
+		archive      []byte
+		want         string // after "NAME: member MEMBER: "
+	}{
+		{"jobs.zip", "kern.log", rawZip(t, "kern.log", zip.Store, content, 4_000_000, crc32.ChecksumIEEE(content)),
+			"cut off after 1.2 MB of the 4.0 MB it declares; the 12000 lines before it were read"},
+		{"deflated.zip", "kern.log", rawZip(t, "kern.log", zip.Deflate, half, uint64(len(content)), crc32.ChecksumIEEE(content)),
+			"cut off after %s of the 1.2 MB it declares; the %d lines before it were read"},
+		{"crc.zip", "kern.log", rawZip(t, "kern.log", zip.Store, content, uint64(len(content)), 1),
+			"its checksum is not the one the archive declares (damaged in the archive); its 1.2 MB (12000 lines) were read as they are"},
+		{"inner.tar", "kern.log.gz", tarGz, "gzip stream cut off after %s; the %d lines before it were read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := write(t, filepath.Join(dir, tc.name), tc.archive)
+			set, err := Walk([]string{p}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(set.Inputs) != 1 || len(set.Warnings) != 1 {
+				t.Fatalf("%d inputs, warnings %q", len(set.Inputs), set.Warnings)
+			}
+			kept, err := io.ReadAll(mustOpen(t, set.Inputs[0]))
+			if err != nil || !bytes.HasPrefix(content, kept) || len(kept) == 0 {
+				t.Fatalf("kept %d bytes (%v), want a prefix of the content", len(kept), err)
+			}
+			want := tc.want
+			if strings.Contains(want, "%") {
+				want = fmt.Sprintf(want, HumanBytes(int64(len(kept))), bytes.Count(kept, []byte{'\n'}))
+			}
+			if got, want := set.Warnings[0], p+": member "+tc.member+": "+want; got != want {
+				t.Errorf("warning\n%q, want\n%q", got, want)
+			}
+		})
+	}
+}
+
+func mustOpen(t *testing.T, in *Input) io.Reader {
+	t.Helper()
+	rc, err := in.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	return rc
 }

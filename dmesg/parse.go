@@ -68,6 +68,36 @@ type parser struct {
 	pageAssumed, pageFixed bool
 	log                    Log
 
+	// hostState is the state of the host whose line is being read; the
+	// other hosts' wait in hosts (see toHost).
+	hostState
+	host      string
+	firstHost string
+	lineHost  string // the host the line being fed names ("" for none)
+	hosts     map[string]*hostState
+	// busyOthers counts the waiting hosts that are not idle: while one
+	// is, no line is skipped. At line expireAt the first of them may have
+	// waited maxRecordGapLines (see expire).
+	busyOthers int
+	expireAt   int
+
+	markers      []bootMark
+	firstContent int
+	warned       map[string]bool
+	dropped      int
+	maxLine      int
+	// keys holds one copy of each Mem-Info / memory.stat key (see key).
+	keys map[string]string
+	// rowVals is tableRow's scratch: the columns of the row being read.
+	rowVals []string
+}
+
+// hostState is what the parser assembles of one host's lines: a syslog
+// that several hosts write to interleaves their records line by line
+// (rsyslog or journald forwarding, a central log server), and each host's
+// record is assembled from its own lines only. A log without host names is
+// one host.
+type hostState struct {
 	// logical-line assembler (hard wraps)
 	pending     *logical // nil or &pendingBuf
 	pendingBuf  logical
@@ -77,23 +107,51 @@ type parser struct {
 	kills []int // indexes of recent closed kernel kills (for reaper lines)
 	group int   // event index taking memory.oom.group members, -1 if none
 
-	lastStamp    stamp
-	markers      []int
-	firstContent int
-	warned       map[string]bool
-	dropped      int
-	maxLine      int
+	lastStamp stamp
 	// alert is the number of following physical lines read even without a
 	// needle: set after a Killed process line, for the memory.oom.group
 	// line that follows it.
 	alert int
-	// keys holds one copy of each Mem-Info / memory.stat key (see key).
-	keys map[string]string
 	// taskScratch collects the task table of the open record (see
 	// tableRow, emit).
 	taskScratch []Task
-	// rowVals is tableRow's scratch: the columns of the row being read.
-	rowVals []string
+	// lastLine is the host's last line read.
+	lastLine int
+}
+
+func (h *hostState) idle() bool { return h.cur == nil && h.pending == nil && h.alert == 0 }
+
+// expire closes what the waiting hosts have open once maxRecordGapLines
+// lines passed without one of theirs (feedMsg's rule for one host: a host
+// whose record was cut must not keep the others from skipping lines).
+func (p *parser) expire(lineNo int) {
+	if p.busyOthers == 0 || lineNo < p.expireAt {
+		return
+	}
+	p.expireAt = 0
+	cur := p.host
+	for h, st := range p.hosts {
+		if h == cur || st.idle() {
+			continue
+		}
+		if lineNo-st.lastLine <= maxRecordGapLines {
+			if p.expireAt == 0 || st.lastLine+maxRecordGapLines < p.expireAt {
+				p.expireAt = st.lastLine + maxRecordGapLines
+			}
+			continue
+		}
+		p.toHost(h)
+		p.flush()
+		p.closeCur("no Killed process line: the record ends without one (lost or filtered)")
+		p.alert = 0
+		p.toHost(cur)
+	}
+}
+
+// bootMark is a boot marker's line, and its host.
+type bootMark struct {
+	line int
+	host string
 }
 
 type logical struct {
@@ -102,7 +160,7 @@ type logical struct {
 }
 
 func newParser(opts Options) *parser {
-	p := &parser{opts: opts, clock: clockOf(opts), pageSize: opts.PageSizeBytes, group: -1, warned: map[string]bool{}}
+	p := &parser{opts: opts, clock: clockOf(opts), pageSize: opts.PageSizeBytes, hostState: hostState{group: -1}, warned: map[string]bool{}}
 	if p.pageSize <= 0 {
 		p.pageSize = 4096
 	}
@@ -130,15 +188,61 @@ func (p *parser) noteFirst(lineNo int, raw []byte) {
 	p.firstContent = lineNo
 }
 
-// idle: no record open and no logical line pending. Lines without a needle
-// are no-ops then.
-func (p *parser) idle() bool { return p.cur == nil && p.pending == nil && p.alert == 0 }
+// idle: no record open and no logical line pending, of any host. Lines
+// without a needle are no-ops then.
+func (p *parser) idle() bool { return p.hostState.idle() && p.busyOthers == 0 }
+
+// toHost makes host's state the parser's, keeping the current host's for
+// when its lines come again. A line without a host name (a hard wrap, raw
+// dmesg) stays with the current host; the first host named takes what came
+// before it.
+func (p *parser) toHost(host string) {
+	if host == "" || host == p.host {
+		return
+	}
+	if p.host == "" && p.hosts == nil {
+		p.host, p.firstHost = host, host
+		return
+	}
+	if p.hosts == nil {
+		p.hosts = map[string]*hostState{}
+	}
+	saved := p.hosts[p.host]
+	if saved == nil {
+		saved = new(hostState)
+		p.hosts[p.host] = saved
+	}
+	*saved = p.hostState
+	if saved.pending != nil {
+		saved.pending = &saved.pendingBuf
+	}
+	if !saved.idle() {
+		p.busyOthers++
+		if p.expireAt == 0 || saved.lastLine+maxRecordGapLines < p.expireAt {
+			p.expireAt = saved.lastLine + maxRecordGapLines
+		}
+	}
+	p.host = host
+	next := p.hosts[host]
+	if next == nil {
+		p.hostState = hostState{group: -1}
+		return
+	}
+	p.hostState = *next
+	if p.pending != nil {
+		p.pending = &p.pendingBuf
+	}
+	if !next.idle() {
+		p.busyOthers--
+	}
+}
 
 // push takes one physical line (without '\n'). long says it was cut at
 // maxLineBytes. Unless force is set, a line without a needle is dropped
 // while nothing is open; push reports whether the line was taken.
 func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 	raw = bytes.TrimSuffix(raw, []byte{'\r'})
+	p.expire(lineNo)
 	var pre prefixed
 	stripped := false
 	if p.pending != nil {
@@ -155,6 +259,19 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 		}
 		p.flush()
 	}
+	if !stripped {
+		if !force && p.idle() && !hasNeedle(raw) {
+			return false
+		}
+		pre = stripPrefix(string(raw), p.clock)
+	}
+	if pre.tag == "kernel" {
+		// Only the kernel's lines make records, and only they switch
+		// hosts: after an ISO stamp "Hardware name: QEMU" reads as host
+		// "Hardware", tag "name".
+		p.toHost(pre.host)
+	}
+	p.lastLine = lineNo
 	alert := p.alert > 0
 	if alert {
 		p.alert--
@@ -164,9 +281,6 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 	}
 	if long {
 		p.warn(lineNo, "line longer than "+strconv.Itoa(p.maxLine)+" bytes: truncated")
-	}
-	if !stripped {
-		pre = stripPrefix(string(raw), p.clock)
 	}
 	// One logical line is pending at a time: its storage is reused (an
 	// allocation per record line was a quarter of Parse's garbage).
@@ -192,6 +306,7 @@ func (p *parser) flush() {
 		p.warned[l.pre.warn] = true
 		p.warn(l.line, l.pre.warn)
 	}
+	p.lineHost = l.pre.host
 	for _, m := range l.pre.msgs {
 		p.feedMsg(l.line, l.last, m, st, l.pre.tag)
 	}
@@ -199,6 +314,31 @@ func (p *parser) flush() {
 
 // finish closes what is open and orders the result.
 func (p *parser) finish(lines int) *Log {
+	p.closeHost()
+	hosts := make([]string, 0, len(p.hosts))
+	for h := range p.hosts {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		p.toHost(h)
+		p.closeHost()
+	}
+	if p.dropped > 0 {
+		p.log.Warnings = append(p.log.Warnings, Warning{Name: p.opts.Name, Message: strconv.Itoa(p.dropped) + " more warnings not shown"})
+	}
+	sort.SliceStable(p.log.Events, func(i, j int) bool { return p.log.Events[i].Line < p.log.Events[j].Line })
+	boots := p.boots()
+	p.log.PageSizeAssumed = p.pageAssumed && !p.pageFixed
+	p.log.Lines = lines
+	if lines > 0 {
+		p.log.Boots = boots
+	}
+	return &p.log
+}
+
+// closeHost closes what the current host has open at the end of the input.
+func (p *parser) closeHost() {
 	p.flush()
 	if p.cur != nil && p.cur.anchorPrio == 0 {
 		p.cur = nil // see closeCur
@@ -208,18 +348,63 @@ func (p *parser) finish(lines int) *Log {
 		p.closeCur("no Killed process line: the input ends inside the record (cut off)")
 		p.warn(first, "OOM record cut off at end of input (no Killed process line)")
 	}
-	if p.dropped > 0 {
-		p.log.Warnings = append(p.log.Warnings, Warning{Name: p.opts.Name, Message: strconv.Itoa(p.dropped) + " more warnings not shown"})
+}
+
+// boots numbers the boot segments (Event.Boot) and returns how many there
+// are: a boot marker after the first content line, or a kernel stamp going
+// backwards between consecutive events, of one host. The hosts of a shared
+// syslog boot apart: their segments are numbered host after host, in the
+// order the hosts first appear; what came before the first host named is
+// that host's.
+func (p *parser) boots() int {
+	if p.hosts == nil {
+		idx := make([]int, len(p.log.Events))
+		for i := range idx {
+			idx[i] = i
+		}
+		return p.hostBoots(idx, p.markers, 0)
 	}
-	sort.SliceStable(p.log.Events, func(i, j int) bool { return p.log.Events[i].Line < p.log.Events[j].Line })
-	// Boot segments: a boot marker after the first content line, or a
-	// kernel stamp going backwards between consecutive events.
+	events, marks := map[string][]int{}, map[string][]bootMark{}
+	first := map[string]int{}
+	seen := func(h string, line int) string {
+		if h == "" {
+			h = p.firstHost
+		}
+		if at, ok := first[h]; !ok || line < at {
+			first[h] = line
+		}
+		return h
+	}
+	for i, ev := range p.log.Events {
+		h := seen(ev.Host, ev.Line)
+		events[h] = append(events[h], i)
+	}
+	for _, m := range p.markers {
+		h := seen(m.host, m.line)
+		marks[h] = append(marks[h], m)
+	}
+	order := make([]string, 0, len(first))
+	for h := range first {
+		order = append(order, h)
+	}
+	sort.Slice(order, func(i, j int) bool { return first[order[i]] < first[order[j]] })
+	total := 0
+	for _, h := range order {
+		total += p.hostBoots(events[h], marks[h], total)
+	}
+	return total
+}
+
+// hostBoots numbers the boot segments of one host's events (indexes into
+// Log.Events, in line order) and boot markers from base, and returns how
+// many it has.
+func (p *parser) hostBoots(events []int, markers []bootMark, base int) int {
 	boot, mi := 0, 0
 	lastUp, haveUp := 0.0, false
-	for i := range p.log.Events {
+	for _, i := range events {
 		ev := &p.log.Events[i]
-		for mi < len(p.markers) && p.markers[mi] <= ev.Line {
-			if p.firstContent != 0 && p.markers[mi] > p.firstContent {
+		for mi < len(markers) && markers[mi].line <= ev.Line {
+			if p.firstContent != 0 && markers[mi].line > p.firstContent {
 				boot++
 				haveUp = false
 			}
@@ -231,19 +416,14 @@ func (p *parser) finish(lines int) *Log {
 			}
 			lastUp, haveUp = ev.UptimeS, true
 		}
-		ev.Boot = boot
+		ev.Boot = base + boot
 	}
-	for ; mi < len(p.markers); mi++ {
-		if p.firstContent != 0 && p.markers[mi] > p.firstContent {
+	for ; mi < len(markers); mi++ {
+		if p.firstContent != 0 && markers[mi].line > p.firstContent {
 			boot++
 		}
 	}
-	p.log.PageSizeAssumed = p.pageAssumed && !p.pageFixed
-	p.log.Lines = lines
-	if lines > 0 {
-		p.log.Boots = boot + 1
-	}
-	return &p.log
+	return boot + 1
 }
 
 // sniff rejects binary input: NUL bytes, or mostly control bytes, in the

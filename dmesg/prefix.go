@@ -43,6 +43,9 @@ type prefixed struct {
 	// "earlyoom", "systemd", "CRON"…), "" when the line carries none (raw
 	// dmesg).
 	tag string
+	// host is the syslog host name before the tag ("HOST kernel: "), ""
+	// when the line names none.
+	host string
 	// warn is set when a stamp was only partly readable (unknown month).
 	warn string
 }
@@ -677,7 +680,7 @@ func splitHostTag(s string, out *prefixed) (string, bool) {
 		return s, false
 	}
 	if tag, ok := progTag(tagTok, true); ok && isHostname(s[:sp]) {
-		out.tag = tag
+		out.tag, out.host = tag, s[:sp]
 		return rest, true
 	}
 	return s, false

@@ -290,7 +290,7 @@ func (p *parser) bootMarker(line int) {
 		p.closeCur("no Killed process line: the system rebooted")
 	}
 	p.group = -1
-	p.markers = append(p.markers, line)
+	p.markers = append(p.markers, bootMark{line, p.host})
 }
 
 // subLine reads a line of the open record's v2 memory.stat block or task
@@ -1131,6 +1131,7 @@ func (p *parser) emit(b *builder) {
 	if ev.LastLine < ev.Line {
 		ev.LastLine = ev.Line
 	}
+	ev.Host = p.host
 	p.log.Events = append(p.log.Events, ev)
 	if ev.Kind == KindKernelOOMKill && ev.HasKilledLine {
 		p.kills = append(p.kills, len(p.log.Events)-1)
@@ -1559,6 +1560,10 @@ func (p *parser) userspace(line int, t string, st stamp, tag string) bool {
 func (p *parser) emitUser(ev *Event) {
 	if ev.Extra != nil && len(ev.Extra) == 0 {
 		ev.Extra = nil
+	}
+	ev.Host = p.lineHost // a program's line, of its own host
+	if ev.Host == "" {
+		ev.Host = p.host
 	}
 	p.log.Events = append(p.log.Events, *ev)
 }

@@ -163,6 +163,11 @@ type Event struct {
 	Line, FirstLine, LastLine int
 	// Boot is the 0-based boot segment (see package comment).
 	Boot int
+	// Host is the host that logged the record, as a syslog prefix names
+	// it ("Jan  5 15:19:27 HOST kernel: "), "" when the log names none.
+	// A syslog that several hosts write to has each host's records
+	// assembled from its own lines.
+	Host string
 
 	// UptimeS is the anchor line's kernel stamp in seconds since boot.
 	UptimeS   float64

@@ -4,9 +4,11 @@
 //
 //	genhostile liar-zip OUT          400 members that each declare 60 MiB and hold a kernel line
 //	genhostile many-tar OUT N        a tar.gz of N empty members
+//	genhostile many-zip OUT N        a zip of N empty members
 //	genhostile bomb-tar OUT MIB      a tar holding one kern.log.gz of MIB MiB of kernel log
 //	genhostile stream BYTES          BYTES of kernel log on stdout, a kill at the start
 //	genhostile folder DIR N KB       N files of KB KiB of kernel log each
+//	genhostile copies DIR N FILE     N copies of FILE in DIR (FILE's name numbered)
 //
 // Kernel log rather than pytest logs fills the many-file cases: one job is
 // one run, and 400 pytest logs are 400 runs, refused before any bound is
@@ -36,7 +38,7 @@ const filler = "[ 5870.000000] EXT4-fs (sda1): mounted filesystem with ordered d
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(fmt.Errorf("usage: genhostile liar-zip|many-tar|bomb-tar|stream|folder ARGS"))
+		fail(fmt.Errorf("usage: genhostile liar-zip|many-tar|many-zip|bomb-tar|stream|folder|copies ARGS"))
 	}
 	var err error
 	switch a := os.Args[2:]; os.Args[1] {
@@ -44,12 +46,16 @@ func main() {
 		err = liarZip(arg(a, 0))
 	case "many-tar":
 		err = manyTar(arg(a, 0), num(a, 1))
+	case "many-zip":
+		err = manyZip(arg(a, 0), num(a, 1))
 	case "bomb-tar":
 		err = bombTar(arg(a, 0), num(a, 1))
 	case "stream":
 		err = stream(os.Stdout, int64(num(a, 0)))
 	case "folder":
 		err = folder(arg(a, 0), num(a, 1), num(a, 2))
+	case "copies":
+		err = copies(arg(a, 0), num(a, 1), arg(a, 2))
 	default:
 		err = fmt.Errorf("unknown case %q", os.Args[1])
 	}
@@ -126,6 +132,28 @@ func manyTar(out string, n int) error {
 	return f.Close()
 }
 
+// manyZip writes a zip of n empty stored members (zip64 past 65,535).
+func manyZip(out string, n int) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	zw := zip.NewWriter(bw)
+	for i := range n {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("m/%07d.log", i), Method: zip.Store}); err != nil {
+			return err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // bombTar writes a tar holding kern.log.gz, which decompresses to mib MiB of
 // kernel log with a kill at its start.
 func bombTar(out string, mib int) error {
@@ -184,6 +212,26 @@ func folder(dir string, n, kb int) error {
 	body := []byte(strings.Repeat(filler, kb<<10/len(filler)+1)[:kb<<10])
 	for i := range n {
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("worker-%05d.log", i)), body, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copies writes n copies of file into dir: name-00000.ext, name-00001.ext...
+func copies(dir string, n int, file string) error {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	base := filepath.Base(file)
+	ext := filepath.Ext(base)
+	for i := range n {
+		name := fmt.Sprintf("%s-%05d%s", strings.TrimSuffix(base, ext), i, ext)
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
 			return err
 		}
 	}
