@@ -99,6 +99,8 @@ func TestTextCandidate(t *testing.T) {
 		{[]string{KindDiagnostics}, "{}", false},
 		{[]string{KindCore}, "\x7fELF", false},
 		{[]string{KindUnrecognized}, "\x00\x01", false},
+		{[]string{KindKernelLog}, "Mem-Info:\nactive_anon:1413442 inactive_anon:1509191 isolated_anon:0\n\x00", true},
+		{[]string{KindPytestLog}, "tests/a.py::test_b PASSED                              [ 50%]\n\x00\x01\x02 binary output\ntests/a.py::test_c ", true},
 		{[]string{KindUnrecognized}, `{"in_flight": [{"test": "tests/a.py::test_b"}]}`, false},
 		{[]string{KindKernelLog}, `{"MESSAGE": "Out of memory"}`, true},
 		{[]string{KindUnrecognized}, "[   12.5] some kernel line\n", true},
