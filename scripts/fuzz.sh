@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Fuzz* target of the module, one after another, for a fixed
-# number of inputs each, and prints a table: target, package, inputs run
-# (the fuzzer stops a little past N), seconds of the whole go test (build
-# and seed corpus included), seconds the fuzzer reported (baseline coverage
-# of the corpus included), inputs per second of the fuzzer, new
+# number of inputs each, and prints a table: target, package, corpus
+# entries run first (seeds, testdata/fuzz, go's cache: they count in the N
+# inputs, so an N below them fuzzes nothing new), inputs run (the fuzzer
+# stops a little past N), seconds of the whole go test (build included),
+# seconds the fuzzer reported, inputs per second of the fuzzer, new
 # interesting inputs.
 #
 #   ./scripts/fuzz.sh            every target to 100000 inputs
@@ -24,7 +25,7 @@ match=${FUZZ_MATCH:-}
 minimize=${FUZZ_MINIMIZE:-5s}
 fail=0
 start=$(date +%s)
-printf '%-24s %-13s %8s %8s %7s %9s %s\n' target package inputs seconds fuzz-s inputs/s new
+printf '%-24s %-13s %7s %8s %8s %7s %9s %s\n' target package corpus inputs seconds fuzz-s inputs/s new
 while read -r file target; do
 	pkg=./$(dirname "$file")
 	[ -n "$match" ] && [[ "$target" != *"$match"* ]] && continue
@@ -35,21 +36,24 @@ while read -r file target; do
 		fail=1
 	fi
 	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-	# The fuzzer's last line: "fuzz: elapsed: 1m2s, execs: 100012 (...),
-	# new interesting: 3 (total: 40)".
-	last=$(echo "$out" | grep 'fuzz: elapsed: .*execs: ' | tail -1 || true)
-	read -r execs fsecs new < <(echo "$last" | awk '{
-		e = $3; sub(/,$/, "", e); s = 0
-		if (e ~ /h/) { split(e, h, "h"); s += h[1] * 3600; e = h[2] }
-		if (e ~ /m/) { split(e, m, "m"); s += m[1] * 60; e = m[2] }
-		sub(/s$/, "", e); s += e
-		x = $5; gsub(/,/, "", x)
-		n = 0; for (i = 1; i <= NF; i++) if ($i == "interesting:") n = $(i + 1)
-		print (x == "" ? 0 : x), s, n
-	}')
+	# The fuzzer's lines: "fuzz: elapsed: 1s, gathering baseline coverage:
+	# 50/311 completed" (the corpus: seeds, testdata/fuzz and go's cache,
+	# each run once first, counted in the N inputs), then "fuzz: elapsed:
+	# 1m2s, execs: 100012 (...), new interesting: 3 (total: 40)".
+	read -r execs fsecs new corpus < <(echo "$out" | awk '
+		/^fuzz: elapsed: / {
+			e = $3; sub(/,$/, "", e); s = 0
+			if (e ~ /h/) { split(e, h, "h"); s += h[1] * 3600; e = h[2] }
+			if (e ~ /m/) { split(e, m, "m"); s += m[1] * 60; e = m[2] }
+			sub(/s$/, "", e); s += e
+		}
+		/gathering baseline coverage: / { split($7, b, "/"); x = b[1]; c = b[2] }
+		/execs: / { x = $5; gsub(/,/, "", x) }
+		/new interesting: / { for (i = 1; i <= NF; i++) if ($i == "interesting:") n = $(i + 1) }
+		END { print x + 0, s + 0, n + 0, c + 0 }')
 	# The fuzzer reports whole seconds: no rate under one.
 	rate=$(awk -v n="${execs:-0}" -v s="${fsecs:-0}" 'BEGIN { if (s > 0) printf "%.0f", n / s; else printf "-" }')
-	printf '%-24s %-13s %8d %8.1f %7d %9s %s\n' "$target" "$pkg" "${execs:-0}" "$secs" "${fsecs:-0}" "$rate" "${new:-0}"
+	printf '%-24s %-13s %7d %8d %8.1f %7d %9s %s\n' "$target" "$pkg" "$corpus" "$execs" "$secs" "$fsecs" "$rate" "$new"
 done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sed 's#^\./##; s#:func # #' | sort)
 echo "fuzz.sh: $(( $(date +%s) - start )) s in all" >&2
 exit $fail
