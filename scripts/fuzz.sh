@@ -7,7 +7,7 @@
 # included), inputs per second of the fuzzer, new interesting inputs.
 #
 #   ./scripts/fuzz.sh            every target to 100000 inputs
-#   ./scripts/fuzz.sh 200        every target to 200 inputs (what test.sh runs)
+#   ./scripts/fuzz.sh 200        every target to 200 new inputs (what test.sh runs)
 #   FUZZ_MATCH=Job ./scripts/fuzz.sh 5000   only targets whose name matches
 #
 # Each new interesting input (and a crasher) is minimized for at most
