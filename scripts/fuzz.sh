@@ -8,7 +8,8 @@
 #
 #   ./scripts/fuzz.sh            every target to 100000 inputs
 #   ./scripts/fuzz.sh 200        every target to 200 new inputs (what test.sh runs)
-#   FUZZ_MATCH=Job ./scripts/fuzz.sh 5000   only targets whose name matches
+#   FUZZ_MATCH=Job ./scripts/fuzz.sh 5000   only targets whose package/name holds Job
+#   FUZZ_MATCH=dmesg/FuzzParse ./scripts/fuzz.sh   one target
 #
 # Each new interesting input (and a crasher) is minimized for at most
 # FUZZ_MINIMIZE (default 5s, go test's own default is 60s): for targets
@@ -28,7 +29,7 @@ start=$(date +%s)
 printf '%-24s %-13s %7s %8s %8s %7s %9s %s\n' target package corpus inputs seconds fuzz-s inputs/s new
 while read -r file target; do
 	pkg=./$(dirname "$file")
-	[ -n "$match" ] && [[ "$target" != *"$match"* ]] && continue
+	[ -n "$match" ] && [[ "${pkg#./}/$target" != *"$match"* ]] && continue
 	# -fuzztime=Nx counts the corpus run first (the seeds, testdata/fuzz
 	# and go's cache of the target): ask for N more than it holds, so that
 	# every target tries N new inputs (FuzzPrefilters has 587 seeds).
