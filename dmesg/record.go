@@ -366,9 +366,11 @@ func (p *parser) taskIn(line, last int, t string, st stamp) {
 	b := p.want(st, func(b *builder) bool { return !b.hasTaskIn && !b.hasSummary })
 	b.anchor(prioTaskIn, line, st)
 	b.key(line, last, st, t)
-	r := t[len("Task in "):]
+	// From before the space after "in": a damaged line may name no task
+	// memcg ("Task in killed as a result of limit of /a").
+	r := t[len("Task in"):]
 	i := strings.Index(r, " killed as a result of limit of ")
-	b.ev.TaskMemcg = r[:i]
+	b.ev.TaskMemcg = strings.TrimPrefix(r[:i], " ")
 	b.ev.OOMMemcg = r[i+len(" killed as a result of limit of "):]
 	b.ev.MemcgOOM = true
 	b.hasTaskIn = true

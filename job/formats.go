@@ -193,6 +193,12 @@ func SniffNamed(name string, head []byte) []string {
 		}
 	}
 	sh := shapeOf(text)
+	if sh != shapeBinary {
+		// A NUL tail (what a kill leaves after a cut-off write) is not
+		// text: no sniffer sees it ("1 Killed \x00" is not a shell's
+		// Killed line).
+		text = bytes.TrimRight(text, "\x00")
+	}
 	for _, f := range formats {
 		if f.Alone && f.Reads&sh != 0 && f.Sniff(text) {
 			return []string{f.Kind}

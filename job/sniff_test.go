@@ -99,6 +99,8 @@ func TestTextCandidate(t *testing.T) {
 		{[]string{KindDiagnostics}, "{}", false},
 		{[]string{KindCore}, "\x7fELF", false},
 		{[]string{KindUnrecognized}, "\x00\x01", false},
+		{[]string{KindKernelLog}, "Mem-Info:\nactive_anon:1413442 inactive_anon:1509191 isolated_anon:0\n\x00", true},
+		{[]string{KindPytestLog}, "tests/a.py::test_b PASSED                              [ 50%]\n\x00\x01\x02 binary output\ntests/a.py::test_c ", true},
 		{[]string{KindUnrecognized}, `{"in_flight": [{"test": "tests/a.py::test_b"}]}`, false},
 		{[]string{KindKernelLog}, `{"MESSAGE": "Out of memory"}`, true},
 		{[]string{KindUnrecognized}, "[   12.5] some kernel line\n", true},
@@ -116,13 +118,33 @@ func FuzzSniff(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	// What a kill leaves of a file (its blocks allocated, never written)
+	// and a UTF-16 kernel log: neither is text; the fuzzer rarely makes
+	// an input mostly of NUL bytes from the text samples.
+	f.Add(make([]byte, 4096))
+	var utf16 []byte
+	for _, c := range "[ 5.0] Out of memory: Killed process 1 (x)\n" {
+		utf16 = append(utf16, byte(c), 0)
+	}
+	f.Add(utf16)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		kinds := Sniff(b)
 		if len(kinds) == 0 {
 			t.Fatal("no kinds")
 		}
-		if textCandidate(b, kinds) && bytes.IndexByte(b, 0) >= 0 {
+		// A few NUL bytes inside text (binary output a test printed) leave
+		// it text (issue 17), and so does a NUL tail; a head of NUL bytes
+		// or with a NUL in every third byte before its tail is not text.
+		if text := bytes.TrimRight(b, "\x00"); textCandidate(b, kinds) && len(b) > 0 && 3*bytes.Count(text, []byte{0}) >= len(text) {
 			t.Fatalf("binary head %q is a text candidate", b)
+		}
+		// The NUL-padded tail a kill leaves after a cut-off write does
+		// not change what an input is.
+		if len(bytes.TrimRight(b, "\x00")) > 0 {
+			padded := append(append([]byte(nil), b...), make([]byte, 64)...)
+			if got := Sniff(padded); !reflect.DeepEqual(got, kinds) {
+				t.Fatalf("%q: %q, with a NUL tail %q", b, kinds, got)
+			}
 		}
 	})
 }

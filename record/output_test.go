@@ -11,7 +11,11 @@ import (
 // stampAll feeds data to one stream of a stamped log in chunks of chunk bytes
 // and returns the file's content.
 func stampAll(t testing.TB, data []byte, chunk, maxPending int) []byte {
-	path := filepath.Join(t.TempDir(), "out.log")
+	return stampAllTo(t, filepath.Join(t.TempDir(), "out.log"), data, chunk, maxPending)
+}
+
+// stampAllTo is stampAll writing to path (made or emptied first).
+func stampAllTo(t testing.TB, path string, data []byte, chunk, maxPending int) []byte {
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -96,11 +100,14 @@ func FuzzStampedLog(f *testing.F) {
 	f.Add([]byte("one\ntwo\nthree"), 3, 8)
 	f.Add([]byte("============================= test session starts ==============================\ntests/test_x.py::test_a PASSED [ 10%]\n"), 17, 1<<20)
 	f.Add([]byte("\n\n\x00\xff\r\n"), 1, 1)
+	// One output file per fuzzing process, emptied for each input: a
+	// temporary folder made and removed per input was most of its time.
+	path := filepath.Join(f.TempDir(), "out.log")
 	f.Fuzz(func(t *testing.T, data []byte, chunk, maxPending int) {
 		if chunk <= 0 || chunk > 1<<16 || maxPending < 0 || maxPending > 1<<20 {
 			return
 		}
-		checkStamped(t, data, stampAll(t, data, chunk, maxPending))
+		checkStamped(t, data, stampAllTo(t, path, data, chunk, maxPending))
 	})
 }
 
