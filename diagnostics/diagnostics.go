@@ -912,10 +912,20 @@ func (ms diagMembers) has(k string) bool {
 }
 
 // decodeObject checks that b is one valid JSON object and splits it into its
-// top-level members without copying the values. Validation is goccy/go-json's
-// (json.Valid, no allocation); the split is a single pass over b, which
-// avoids a map and a copy per field on every line of a large file.
+// top-level members without copying the values. A line of plain JSON (ASCII
+// strings without \u escapes, as the plugin writes) is checked and split in
+// one pass (splitPlain); any other goes through goccy/go-json's validator
+// (json.Valid, no allocation), then a split. Either way it avoids a map and a
+// copy per field on every line of a large file.
 func (p *diagParser) decodeObject(b []byte) (diagMembers, error) {
+	if ms, ok := p.splitPlain(b); ok {
+		return ms, nil
+	}
+	return p.splitValid(b)
+}
+
+// splitValid is decodeObject for any line: json.Valid, then a split.
+func (p *diagParser) splitValid(b []byte) (diagMembers, error) {
 	if !json.Valid(b) {
 		var v any
 		err := json.Unmarshal(b, &v)
@@ -966,6 +976,203 @@ func (p *diagParser) decodeObject(b []byte) (diagMembers, error) {
 	}
 	p.members = ms
 	return ms, nil
+}
+
+// splitPlain checks and splits b in one pass when b is a JSON object (RFC
+// 8259) whose strings hold only printable ASCII and the escapes \" \\ \/
+// \b \f \n \r \t, nested at most diagPlainMaxDepth deep: what the
+// plugin writes. ok is false for anything else, valid or not (a \u escape,
+// a byte past ASCII, a control character, bad syntax): decodeObject then
+// takes the validator's path, whose verdict and error stand. So splitPlain
+// only ever accepts what json.Valid accepts (TestSplitPlainAgrees), and
+// spares those lines a second pass.
+func (p *diagParser) splitPlain(b []byte) (diagMembers, bool) {
+	i := diagSkipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	ms := p.members[:0]
+	i = diagSkipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		if diagSkipWS(b, i+1) != len(b) {
+			return nil, false
+		}
+		p.members = ms
+		return ms, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		end, ok := diagPlainString(b, i)
+		if !ok {
+			return nil, false
+		}
+		key := b[i:end]
+		i = diagSkipWS(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = diagSkipWS(b, i+1)
+		end, ok = diagPlainValue(b, i, 0)
+		if !ok {
+			return nil, false
+		}
+		name, id := diagKey(key)
+		ms = append(ms, diagMember{key: name, val: b[i:end], id: id})
+		i = diagSkipWS(b, end)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == '}' {
+			break
+		}
+		if b[i] != ',' {
+			return nil, false
+		}
+		i = diagSkipWS(b, i+1)
+	}
+	if diagSkipWS(b, i+1) != len(b) {
+		return nil, false
+	}
+	p.members = ms
+	return ms, true
+}
+
+// diagPlainMaxDepth bounds the nesting splitPlain checks itself.
+const diagPlainMaxDepth = 32
+
+// diagPlainValue returns the end of the plain JSON value at b[i] (see
+// splitPlain); ok is false when it is not one.
+func diagPlainValue(b []byte, i, depth int) (end int, ok bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return diagPlainString(b, i)
+	case c == '-' || c >= '0' && c <= '9':
+		return diagPlainNumber(b, i)
+	case c == 't':
+		return diagPlainLiteral(b, i, "true")
+	case c == 'f':
+		return diagPlainLiteral(b, i, "false")
+	case c == 'n':
+		return diagPlainLiteral(b, i, "null")
+	case c == '{' || c == '[':
+		if depth >= diagPlainMaxDepth {
+			return 0, false
+		}
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		i = diagSkipWS(b, i+1)
+		if i < len(b) && b[i] == closing {
+			return i + 1, true
+		}
+		for {
+			if c == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return 0, false
+				}
+				if i, ok = diagPlainString(b, i); !ok {
+					return 0, false
+				}
+				i = diagSkipWS(b, i)
+				if i >= len(b) || b[i] != ':' {
+					return 0, false
+				}
+				i = diagSkipWS(b, i+1)
+			}
+			if i, ok = diagPlainValue(b, i, depth+1); !ok {
+				return 0, false
+			}
+			i = diagSkipWS(b, i)
+			if i >= len(b) {
+				return 0, false
+			}
+			if b[i] == closing {
+				return i + 1, true
+			}
+			if b[i] != ',' {
+				return 0, false
+			}
+			i = diagSkipWS(b, i+1)
+		}
+	}
+	return 0, false
+}
+
+// diagPlainString returns the end of the plain string at b[i] == '"'.
+func diagPlainString(b []byte, i int) (end int, ok bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1, true
+		case c == '\\':
+			j++
+			if j >= len(b) {
+				return 0, false
+			}
+			switch b[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			default:
+				return 0, false // \u…, or not an escape
+			}
+		case c < 0x20 || c >= 0x7f:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// diagPlainNumber returns the end of the JSON number at b[i]:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func diagPlainNumber(b []byte, i int) (end int, ok bool) {
+	digits := func(j int) int {
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		return j
+	}
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(i + 1)
+	default:
+		return 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return 0, false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return 0, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+func diagPlainLiteral(b []byte, i int, lit string) (end int, ok bool) {
+	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+		return i + len(lit), true
+	}
+	return 0, false
 }
 
 var errDiagMalformed = errors.New("not a JSON object: malformed")
