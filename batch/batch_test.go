@@ -23,6 +23,7 @@ import (
 
 	"github.com/oomlens/oomlens/correlate"
 	"github.com/oomlens/oomlens/discover"
+	"github.com/oomlens/oomlens/internal/jobgen"
 	"github.com/oomlens/oomlens/job"
 )
 
@@ -460,5 +461,72 @@ func TestRunAnalyzes(t *testing.T) {
 	}
 	if w := strings.Join(rep.Warnings, "\n"); !strings.Contains(w, `"../evil" escapes`) {
 		t.Errorf("reading's warning not in the report's:\n%s", w)
+	}
+}
+
+// TestOmitTimelineKeepsTheSummary runs the same jobs with and without the
+// timeline (cmd batch omits it unless --jsonl prints the reports): the
+// summary is the same byte for byte, and only the timeline and samples
+// are gone from the reports.
+func TestOmitTimelineKeepsTheSummary(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(3))
+	for i := 0; i < 6; i++ {
+		files := jobgen.Job(rng, 60)
+		var err error
+		if i%2 == 0 {
+			err = jobgen.WriteZip(filepath.Join(dir, fmt.Sprintf("job-%02d.zip", i)), files)
+		} else {
+			err = jobgen.WriteDir(filepath.Join(dir, fmt.Sprintf("job-%02d", i)), files)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs, _, err := FindJobs([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(omit bool) (string, []*correlate.Report) {
+		var opts Options
+		opts.Analyze.Correlate.OmitTimeline = omit
+		agg := NewAggregator()
+		var reps []*correlate.Report
+		err := Run(context.Background(), jobs, opts, func(r Result) error {
+			if r.Err != nil {
+				return r.Err
+			}
+			agg.AddResult(r)
+			reps = append(reps, r.Report)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := RenderSummary(&b, agg.Summary(), "json", nil); err != nil {
+			t.Fatal(err)
+		}
+		return b.String(), reps
+	}
+	full, fullReps := run(false)
+	omitted, omittedReps := run(true)
+	if full != omitted {
+		t.Errorf("summary without the timeline differs:\n%s\nwith it:\n%s", omitted, full)
+	}
+	for i, r := range omittedReps {
+		if len(r.Timeline) != 0 || len(r.Samples) != 0 {
+			t.Errorf("job %d: %d spans and %d samples with OmitTimeline", i, len(r.Timeline), len(r.Samples))
+		}
+		f := *fullReps[i]
+		if len(f.Timeline) == 0 {
+			t.Errorf("job %d: no timeline without OmitTimeline", i)
+		}
+		f.Timeline, f.Samples = r.Timeline, r.Samples
+		a, _ := json.Marshal(&f)
+		b, _ := json.Marshal(r)
+		if !bytes.Equal(a, b) {
+			t.Errorf("job %d: the report differs beyond its timeline:\n%s\n%s", i, a, b)
+		}
 	}
 }

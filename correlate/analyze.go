@@ -33,6 +33,12 @@ type Options struct {
 	// Year is the year of syslog stamps, which carry none; 0 takes it from
 	// the other inputs.
 	Year int
+	// OmitTimeline leaves Report.Timeline and Report.Samples (every test's
+	// span, the charts' readings) empty, for a caller that renders no
+	// report of the job: batch's summary and Parquet files read neither,
+	// and the timeline is the analysis' largest cost that grows with every
+	// test rather than with the leaks. Nothing else in the report changes.
+	OmitTimeline bool
 
 	// hostBoot replaces go-sysinfo in tests.
 	hostBoot func() (time.Time, error)
@@ -249,8 +255,10 @@ func analyze(j *job, opts Options) *Report {
 			p.Steps = nil
 		}
 	}
-	rep.Timeline = timelineOf(j, results)
-	rep.Samples = samplesOf(j)
+	if !opts.OmitTimeline {
+		rep.Timeline = timelineOf(j, results)
+		rep.Samples = samplesOf(j)
+	}
 	rep.Verdict = verdictOf(rep, j, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)
 	rep.Warnings = append(append(rep.Warnings, warns...), j.Warnings...)
 	nonNil(rep)

@@ -637,9 +637,9 @@ func TestRecordMode(t *testing.T) {
 	j := &job{
 		Procs: []*proc{{PID: 321, Samples: samples, Source: "record.jsonl"}},
 		Tests: []testInfo{
-			{ID: "t.py::test_1", Start: t0, End: t0 + 10, Outcome: "passed", Source: "ci.log:10"},
-			{ID: "t.py::test_2", Start: t0 + 10, End: t0 + 20, Outcome: "passed", Source: "ci.log:11"},
-			{ID: "t.py::test_3", Start: t0 + 20, End: t0 + 30, Outcome: "passed", Source: "ci.log:12"},
+			{ID: "t.py::test_1", Start: t0, End: t0 + 10, Outcome: "passed", Source: srcPos{Path: "ci.log:10"}},
+			{ID: "t.py::test_2", Start: t0 + 10, End: t0 + 20, Outcome: "passed", Source: srcPos{Path: "ci.log:11"}},
+			{ID: "t.py::test_3", Start: t0 + 20, End: t0 + 30, Outcome: "passed", Source: srcPos{Path: "ci.log:12"}},
 		},
 		InFlight:  []inflight{{Test: "t.py::test_4", Start: t0 + 30, Basis: "verbose-log", Source: "ci.log:13"}},
 		HasRunEnd: true, RunEnd: runEndInfo{Kind: "sigkill", KilledPID: 321},

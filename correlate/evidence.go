@@ -517,7 +517,7 @@ func (n *normaliser) pytest() {
 				if id == "" {
 					id = n.resolvePosition(t.Position)
 				}
-				ti := testInfo{ID: id, Worker: t.Worker, PID: workerPID[t.Worker], Outcome: t.Outcome, Source: pos(in.Path, t.Line)}
+				ti := testInfo{ID: id, Worker: t.Worker, PID: workerPID[t.Worker], Outcome: t.Outcome, Source: srcPos{in.Path, t.Line}}
 				if t.HasStart {
 					ti.Start = unixSeconds(t.Start)
 				}
@@ -588,7 +588,7 @@ func (n *normaliser) junit() {
 				continue
 			}
 			have[c.NodeID] = true
-			n.j.Tests = append(n.j.Tests, testInfo{ID: c.NodeID, Outcome: c.Outcome, Source: pos(in.Path, c.Line)})
+			n.j.Tests = append(n.j.Tests, testInfo{ID: c.NodeID, Outcome: c.Outcome, Source: srcPos{in.Path, c.Line}})
 		}
 	}
 }

@@ -39,6 +39,7 @@ type groupCand struct {
 	fixture, scope string
 	setter         *testMem
 	members        []*testMem
+	retains        int // members that kept at least the member minimum
 }
 
 // groupLeaks finds the creeping leaks of one process: candidate groups of
@@ -57,22 +58,17 @@ func groupLeaks(r *procResult, named map[*testMem]bool, own, ended *placedKill, 
 		return nil
 	}
 	minBytes := min(int64(groupMemberMinBytes), floor)
-	cands := groupCandidates(r, free)
+	cands := groupCandidates(r, free, minBytes)
+	if len(cands) == 0 {
+		return nil
+	}
 	// Narrowest first: the group whose retaining members are fewest holds
 	// the retention most closely; on a tie the more telling kind
 	// (parametrize, fixture, class, module), then fewer members.
-	retains := make(map[*groupCand]int, len(cands))
-	for _, c := range cands {
-		for _, t := range c.members {
-			if t.Retained >= minBytes {
-				retains[c]++
-			}
-		}
-	}
 	sort.SliceStable(cands, func(a, b int) bool {
 		ca, cb := cands[a], cands[b]
-		if retains[ca] != retains[cb] {
-			return retains[ca] < retains[cb]
+		if ca.retains != cb.retains {
+			return ca.retains < cb.retains
 		}
 		if groupRank[ca.kind] != groupRank[cb.kind] {
 			return groupRank[ca.kind] < groupRank[cb.kind]
@@ -100,38 +96,81 @@ func groupLeaks(r *procResult, named map[*testMem]bool, own, ended *placedKill, 
 	return out
 }
 
+// groupKey names a parametrize, class or module group by its kind and the
+// part of the node id its members share (a substring of theirs: building
+// the key allocates nothing).
+type groupKey struct {
+	kind, stem string
+}
+
+// groupKeys returns the parametrize, class and module groups of node id
+// id, in that order; n of the three are set.
+func groupKeys(id string) (keys [3]groupKey, n int) {
+	if i := strings.Index(id, "["); i > 0 && strings.HasSuffix(id, "]") {
+		keys[n] = groupKey{GroupParametrize, id[:i]}
+		n++
+	}
+	if !strings.Contains(id, "::") {
+		return keys, n // a bare name (weathercop) has no class or file
+	}
+	if parent := nodeParent(id); strings.Contains(parent, "::") {
+		keys[n] = groupKey{GroupClass, parent}
+		n++
+	}
+	keys[n] = groupKey{GroupModule, nodeFile(id)}
+	return keys, n + 1
+}
+
+// id is the group's name in a report: "path::test[*]", "path::Class::*",
+// "path::*".
+func (k groupKey) id() string {
+	if k.kind == GroupParametrize {
+		return k.stem + "[*]"
+	}
+	return k.stem + "::*"
+}
+
 // groupCandidates lists the parametrize, class and module groups of the
 // free tests, and one fixture group per fixture still live at the end of
-// the record: the tests of its scope run from its setter on.
-func groupCandidates(r *procResult, free []*testMem) []*groupCand {
-	byID := map[string]*groupCand{}
+// the record: the tests of its scope run from its setter on. Only the
+// groups with at least groupMinRetaining members that kept minBytes are
+// listed: no other can meet the rule (taking members away never adds a
+// retaining one). A first pass counts the retaining members of each group,
+// so that the members of the others (most of them: a test's module and
+// class groups hold few retaining tests) are never gathered.
+func groupCandidates(r *procResult, free []*testMem, minBytes int64) []*groupCand {
+	retains := map[groupKey]int{}
+	for _, t := range free {
+		if t.Retained < minBytes {
+			continue
+		}
+		keys, n := groupKeys(t.Test)
+		for _, k := range keys[:n] {
+			retains[k]++
+		}
+	}
 	var cands []*groupCand
-	add := func(kind, id string, t *testMem) {
-		c := byID[kind+"\x00"+id]
-		if c == nil {
-			c = &groupCand{kind: kind, id: id}
-			byID[kind+"\x00"+id] = c
-			cands = append(cands, c)
-		}
-		c.members = append(c.members, t)
-	}
+	var byKey map[groupKey]*groupCand
 	for _, t := range free {
-		id := t.Test
-		if i := strings.Index(id, "["); i > 0 && strings.HasSuffix(id, "]") {
-			add(GroupParametrize, id[:i]+"[*]", t)
+		keys, n := groupKeys(t.Test)
+		for _, k := range keys[:n] {
+			nr := retains[k]
+			if nr < groupMinRetaining {
+				continue
+			}
+			c := byKey[k]
+			if c == nil {
+				if byKey == nil {
+					byKey = map[groupKey]*groupCand{}
+				}
+				c = &groupCand{kind: k.kind, id: k.id(), retains: nr}
+				byKey[k] = c
+				cands = append(cands, c)
+			}
+			c.members = append(c.members, t)
 		}
-		if !strings.Contains(id, "::") {
-			continue // a bare name (weathercop) has no class or file
-		}
-		if parent := nodeParent(id); strings.Contains(parent, "::") {
-			add(GroupClass, parent+"::*", t)
-		}
-		add(GroupModule, nodeFile(id)+"::*", t)
 	}
-	isFree := make(map[*testMem]bool, len(free))
-	for _, t := range free {
-		isFree[t] = true
-	}
+	var isFree map[*testMem]bool
 	for _, f := range r.Live {
 		if f.Setter == nil || f.Setter.Proc != r.Proc {
 			continue
@@ -140,8 +179,13 @@ func groupCandidates(r *procResult, free []*testMem) []*groupCand {
 		if same == nil {
 			continue
 		}
+		if isFree == nil {
+			isFree = make(map[*testMem]bool, len(free))
+			for _, t := range free {
+				isFree[t] = true
+			}
+		}
 		c := &groupCand{kind: GroupFixture, fixture: f.Fixture, scope: f.Scope, setter: f.Setter}
-		c.id = "fixture " + f.Fixture + " (" + f.Scope + where + ")"
 		for i := f.Setter.Seq; i < len(r.Tests); i++ {
 			t := r.Tests[i]
 			if !same(t.Test) {
@@ -149,9 +193,13 @@ func groupCandidates(r *procResult, free []*testMem) []*groupCand {
 			}
 			if isFree[t] {
 				c.members = append(c.members, t)
+				if t.Retained >= minBytes {
+					c.retains++
+				}
 			}
 		}
-		if len(c.members) > 0 {
+		if c.retains >= groupMinRetaining {
+			c.id = "fixture " + f.Fixture + " (" + f.Scope + where + ")"
 			cands = append(cands, c)
 		}
 	}

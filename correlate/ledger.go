@@ -184,7 +184,9 @@ type ledger struct {
 	// byName is the last test of each name, built on first use (lastOf):
 	// only fixtures set up between tests and counters need it.
 	byName map[string]*testMem
-	// chunk is where tests are allocated, a thousand at a time.
+	// chunk is where tests are allocated: 64 at first, then twice as many
+	// each time up to 1,024 at a time, so that a process of a few hundred
+	// tests does not pay for a thousand.
 	chunk  []testMem
 	srcs   []srcPos // the tests' Sources, two each, in the same way
 	cur    mem      // the latest reading
@@ -203,8 +205,9 @@ func newLedger(p *proc) *ledger {
 // newTest puts a test on the process's list.
 func (l *ledger) newTest(s *step) *testMem {
 	if len(l.chunk) == cap(l.chunk) {
-		l.chunk = make([]testMem, 0, 1024)
-		l.srcs = make([]srcPos, 2*1024)
+		n := min(max(2*cap(l.chunk), 64), 1024)
+		l.chunk = make([]testMem, 0, n)
+		l.srcs = make([]srcPos, 2*n)
 	}
 	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time, testRare: &noRare})
 	t := &l.chunk[len(l.chunk)-1]

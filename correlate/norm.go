@@ -189,7 +189,7 @@ type testInfo struct {
 	Start   float64 // Unix seconds, 0 when unknown
 	End     float64
 	Outcome string
-	Source  string
+	Source  srcPos // formatted only when evidence names it
 }
 
 // inflight is a test a log shows running when the process died.

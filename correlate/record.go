@@ -219,9 +219,10 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 		if t.End == 0 && start == 0 {
 			continue
 		}
-		spans = append(spans, &rspan{id: t.ID, source: t.Source, startSource: startSource(start, t.Source), outcome: t.Outcome, start: start, end: t.End})
+		src := t.Source.String()
+		spans = append(spans, &rspan{id: t.ID, source: src, startSource: startSource(start, src), outcome: t.Outcome, start: start, end: t.End})
 		if t.End > 0 {
-			prevEnd, prevSource = t.End, t.Source
+			prevEnd, prevSource = t.End, src
 		}
 	}
 	for _, f := range fl {

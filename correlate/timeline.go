@@ -39,21 +39,41 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 		return strs.ptr(lastText)
 	}
 	num := nums.ptr
-	// Only the tests a log lists are looked up by name.
-	var byName map[string][]*testMem
+	// Only the tests a log lists are looked up by name. A name's tests (one
+	// in most jobs, one per process or rerun otherwise) are a chain through
+	// next, in the order of results: one map entry per name and no slice
+	// per test.
+	var byName map[string]nameChain
+	var named []*testMem
+	var next []int32
 	if len(j.Tests) > 0 {
-		byName = make(map[string][]*testMem, nMem)
+		byName = make(map[string]nameChain, nMem)
+		named = make([]*testMem, 0, nMem)
+		next = make([]int32, 0, nMem)
 	}
 	for _, r := range results {
 		for _, t := range r.Tests {
 			t.timelined = false
-			if byName != nil {
-				byName[t.Test] = append(byName[t.Test], t)
+			if byName == nil {
+				continue
+			}
+			i := int32(len(named))
+			named, next = append(named, t), append(next, -1)
+			if c, ok := byName[t.Test]; ok {
+				next[c.last] = i
+				byName[t.Test] = nameChain{c.first, i}
+			} else {
+				byName[t.Test] = nameChain{i, i}
 			}
 		}
 	}
 	take := func(id, worker string) *testMem {
-		for _, t := range byName[id] {
+		c, ok := byName[id]
+		if !ok {
+			return nil
+		}
+		for i := c.first; i >= 0; i = next[i] {
+			t := named[i]
 			if t.timelined || (worker != "" && t.Proc.Worker != "" && t.Proc.Worker != worker) {
 				continue
 			}
@@ -205,3 +225,7 @@ func samplesOf(j *job) []RSSSample {
 	}
 	return out
 }
+
+// nameChain is where the tests of one name are in timelineOf's list: the
+// first and the last, linked through next.
+type nameChain struct{ first, last int32 }

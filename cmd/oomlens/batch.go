@@ -141,7 +141,11 @@ func runBatch(cmd *cobra.Command, args []string, o *batchOptions) error {
 	}
 	bar := newProgress(cmd.ErrOrStderr(), len(jobs))
 	agg := batch.NewAggregator()
-	err = batch.Run(cmd.Context(), jobs, batch.Options{Workers: o.workers, MaxJobBytes: o.maxJobBytes, Analyze: o.analyze.job}, func(r batch.Result) error {
+	analyzeOpts := o.analyze.job
+	// Only the JSON lines print a job's report; the summary and the Parquet
+	// files need no timeline.
+	analyzeOpts.Correlate.OmitTimeline = o.jsonl == ""
+	err = batch.Run(cmd.Context(), jobs, batch.Options{Workers: o.workers, MaxJobBytes: o.maxJobBytes, Analyze: analyzeOpts}, func(r batch.Result) error {
 		if bar != nil {
 			bar.Add(1)
 		}
