@@ -259,9 +259,15 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 		}
 		p.flush()
 	}
+	// needled: raw was searched for a needle and holds one (searched at
+	// most once per line).
+	needled := false
 	if !stripped {
-		if !force && p.idle() && !hasNeedle(raw) {
-			return false
+		if !force && p.idle() {
+			if !hasNeedle(raw) {
+				return false
+			}
+			needled = true
 		}
 		pre = stripPrefix(string(raw), p.clock)
 	}
@@ -276,7 +282,7 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 	if alert {
 		p.alert--
 	}
-	if !force && p.cur == nil && !alert && !hasNeedle(raw) {
+	if !force && p.cur == nil && !alert && !needled && !hasNeedle(raw) {
 		return false
 	}
 	if long {
