@@ -43,9 +43,10 @@ func renderJSON(w io.Writer, r *correlate.Report, _ Options) error {
 	bw.Write(before)
 	bw.WriteString(jsonTimelineOpen)
 	var row bytes.Buffer
+	rowEnc := newJSONEncoder(&row, "    ") // one encoder for every row
 	for i := range r.Timeline {
 		row.Reset()
-		if err := encodeJSON(&row, &r.Timeline[i], "    "); err != nil {
+		if err := rowEnc.Encode(&r.Timeline[i]); err != nil {
 			return err
 		}
 		if i > 0 {
@@ -69,8 +70,14 @@ const (
 // encodeJSON writes v as renderJSON does, each line after the first
 // prefixed.
 func encodeJSON(w io.Writer, v any, prefix string) error {
+	return newJSONEncoder(w, prefix).Encode(v)
+}
+
+// newJSONEncoder is the encoder of renderJSON: indented, each line after
+// the first prefixed, HTML characters as they are.
+func newJSONEncoder(w io.Writer, prefix string) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetIndent(prefix, "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	return enc
 }
