@@ -53,6 +53,15 @@ type diagProcKey struct {
 	worker string // only when pid is 0
 }
 
+// diagProcOf is the key of the process of pid and worker: the worker
+// tells processes apart only when no pid does.
+func diagProcOf(pid int, worker string) diagProcKey {
+	if pid == 0 {
+		return diagProcKey{worker: worker}
+	}
+	return diagProcKey{pid: pid}
+}
+
 // DiagnosticsSession is what a diagnostics file says of the run it
 // belongs to: its first session_start and, from it on, the span of that
 // process's records and the tests it started (job.Runs tells runs apart
@@ -80,10 +89,7 @@ func NewDiagnosticsStream(path string, sizeHintBytes int64) *DiagnosticsStream {
 }
 
 func (st *DiagnosticsStream) get(pid int, worker string) *proc {
-	k := diagProcKey{pid: pid}
-	if pid == 0 {
-		k.worker = worker
-	}
+	k := diagProcOf(pid, worker)
 	p := st.last
 	if p == nil || k != st.lastKey {
 		p = st.byKey[k]

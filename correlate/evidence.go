@@ -307,10 +307,7 @@ func (n *normaliser) diagnostics() {
 		n.j.Warnings = append(n.j.Warnings, st.warnings...)
 		n.j.Clocks = append(n.j.Clocks, st.clocks...)
 		for _, sp := range st.procs {
-			k := diagProcKey{pid: sp.PID}
-			if sp.PID == 0 {
-				k.worker = sp.Worker
-			}
+			k := diagProcOf(sp.PID, sp.Worker)
 			p := procs[k]
 			if p == nil {
 				procs[k] = sp
