@@ -39,6 +39,12 @@ type Options struct {
 	// and the timeline is the analysis' largest cost that grows with every
 	// test rather than with the leaks. Nothing else in the report changes.
 	OmitTimeline bool
+	// TimelineTail, when above 0, keeps only the last TimelineTail tests of
+	// Report.Timeline, and Report.TimelineTotal says how many the whole
+	// timeline has: the text and Markdown reports show no more than the
+	// last rows, and writing every test's span is, after the parse, the
+	// largest cost that grows with every test (issue 18).
+	TimelineTail int
 
 	// hostBoot replaces go-sysinfo in tests.
 	hostBoot func() (time.Time, error)
@@ -256,7 +262,7 @@ func analyze(j *job, opts Options) *Report {
 		}
 	}
 	if !opts.OmitTimeline {
-		rep.Timeline = timelineOf(j, results)
+		rep.Timeline, rep.TimelineTotal = timelineOf(j, results, opts.TimelineTail)
 		rep.Samples = samplesOf(j)
 	}
 	rep.Verdict = verdictOf(rep, j, ended, perTest, testEvidence, kernelRead, j.HasRunEnd, floor)

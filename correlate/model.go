@@ -28,6 +28,11 @@ type Report struct {
 	// tests rose above the noise floor but below it (named nowhere).
 	HogRule  HogRule     `json:"hog_rule"`
 	Timeline []TestSpan  `json:"timeline"`
+	// TimelineTotal is how many tests the whole timeline has: more than
+	// len(Timeline) when Options.TimelineTail kept only the last ones (the
+	// text and Markdown reports show only those). Not in the JSON, whose
+	// timeline is always whole; 0 in a report read back from it.
+	TimelineTotal int `json:"-"`
 	Cores    []CoreDump  `json:"cores"`
 	Verdict  string      `json:"verdict"` // one sentence
 	Warnings []string    `json:"warnings"`

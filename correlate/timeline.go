@@ -11,34 +11,70 @@ import (
 
 // timelineOf lists every test: the log's order first, each merged with its
 // memory readings, then tests only the memory records name; by start time
-// when every test has one.
-func timelineOf(j *job, results []*procResult) []TestSpan {
+// when every test has one. With tail > 0 only the last tail tests are
+// written out as spans (the text and Markdown reports show no more), and
+// total is how many the whole timeline has.
+func timelineOf(j *job, results []*procResult, tail int) (spans []TestSpan, total int) {
+	refs := timelineRefs(j, results)
+	shown := refs
+	if tail > 0 && len(refs) > tail {
+		shown = refs[len(refs)-tail:]
+	}
+	spans = make([]TestSpan, len(shown))
+	var sw spanWriter
+	for i := range shown {
+		spans[i] = sw.span(j, &shown[i])
+	}
+	return spans, len(refs)
+}
+
+// timelineRef is one test of the timeline before its span is written: a
+// span (stamps as text, values behind pointers: ~200 bytes a test) is made
+// only for the rows a report shows (issue 18).
+type timelineRef struct {
+	start float64
+	t     *testMem // the memory records' test; nil when they have none
+	log   int32    // index in j.Tests, -1 when none
+	// flight is the index in j.InFlight of an in-flight test no other row
+	// shows, -1 otherwise.
+	flight int32
+}
+
+// outcome is the span's outcome, without writing the span.
+func (r *timelineRef) outcome(j *job) string {
+	switch {
+	case r.flight >= 0:
+		return "in-flight"
+	case r.t != nil && r.t.InFlight:
+		return "in-flight"
+	case r.t != nil && r.t.Outcome != "":
+		return r.t.Outcome
+	case r.log >= 0:
+		return j.Tests[r.log].Outcome
+	}
+	return ""
+}
+
+// name is the span's test and worker.
+func (r *timelineRef) name(j *job) (test, worker string) {
+	switch {
+	case r.flight >= 0:
+		f := &j.InFlight[r.flight]
+		return f.Test, f.Worker
+	case r.t != nil:
+		return r.t.Test, r.t.Proc.Worker
+	}
+	ti := &j.Tests[r.log]
+	return ti.ID, ti.Worker
+}
+
+// timelineRefs puts every test in the timeline's order.
+func timelineRefs(j *job, results []*procResult) []timelineRef {
 	nMem := 0
 	for _, r := range results {
 		nMem += len(r.Tests)
 	}
-	n := nMem + len(j.Tests) + len(j.InFlight)
-	spans := make([]TestSpan, 0, n)
-	starts := make([]float64, 0, n)
-	// stamp formats a time; a test's start is often the previous one's
-	// end, so the last text is kept. Each *string and *int64 is a value of
-	// its own, never shared by two spans, in a chunk that never grows
-	// (valueChunk): one allocation per thousand, not one per value.
-	var last float64
-	var lastText string
-	var strs valueChunk[string]
-	var nums valueChunk[int64]
-	var texts stampArena
-	stamp := func(s float64) *string {
-		if s == 0 {
-			return nil
-		}
-		if s != last || lastText == "" {
-			last, lastText = s, texts.text(s)
-		}
-		return strs.ptr(lastText)
-	}
-	num := nums.ptr
+	refs := make([]timelineRef, 0, nMem+len(j.Tests)+len(j.InFlight))
 	// Only the tests a log lists are looked up by name. A name's tests (one
 	// in most jobs, one per process or rerun otherwise) are a chain through
 	// next, in the order of results: one map entry per name and no slice
@@ -82,43 +118,16 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 		}
 		return nil
 	}
-	span := func(t *testMem) TestSpan {
-		s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: stamp(t.Start), End: stamp(t.End), Outcome: t.Outcome}
-		if t.InFlight {
-			s.Outcome = "in-flight"
-		}
-		if t.HasBefore {
-			s.RSSBeforeBytes = num(t.Before.RSSBytes)
-		}
-		if t.HasAfter {
-			s.RSSAfterBytes = num(t.After.RSSBytes)
-		}
-		if t.HasPeak {
-			s.PeakBytes = num(t.PeakRSSBytes)
-		}
-		return s
-	}
-	for _, ti := range j.Tests {
-		var s TestSpan
-		st := ti.Start
+	for i := range j.Tests {
+		ti := &j.Tests[i]
+		ref := timelineRef{start: ti.Start, log: int32(i), flight: -1}
 		if t := take(ti.ID, ti.Worker); t != nil {
-			s = span(t)
-			if s.Outcome == "" {
-				s.Outcome = ti.Outcome
+			ref.t = t
+			if t.Start != 0 {
+				ref.start = t.Start
 			}
-			if s.Start == nil {
-				s.Start = stamp(ti.Start)
-			} else {
-				st = t.Start
-			}
-			if s.End == nil {
-				s.End = stamp(ti.End)
-			}
-		} else {
-			s = TestSpan{Test: ti.ID, Worker: ti.Worker, PID: ti.PID, Start: stamp(ti.Start), End: stamp(ti.End), Outcome: ti.Outcome}
 		}
-		spans = append(spans, s)
-		starts = append(starts, st)
+		refs = append(refs, ref)
 	}
 	for _, r := range results {
 		for _, t := range r.Tests {
@@ -126,47 +135,98 @@ func timelineOf(j *job, results []*procResult) []TestSpan {
 				continue
 			}
 			t.timelined = true
-			spans = append(spans, span(t))
-			starts = append(starts, t.Start)
+			refs = append(refs, timelineRef{start: t.Start, t: t, log: -1, flight: -1})
 		}
 	}
-	for _, f := range j.InFlight {
+	for fi := range j.InFlight {
+		f := &j.InFlight[fi]
 		found := false
-		for i := range spans {
-			if s := &spans[i]; s.Outcome == "in-flight" && (s.Test == f.Test || (f.Worker != "" && s.Worker == f.Worker)) {
+		for i := range refs {
+			if refs[i].outcome(j) != "in-flight" {
+				continue
+			}
+			if test, worker := refs[i].name(j); test == f.Test || (f.Worker != "" && worker == f.Worker) {
 				found = true
 			}
 		}
 		if !found && f.Test != "" {
-			spans = append(spans, TestSpan{Test: f.Test, Worker: f.Worker, PID: f.PID, Start: stamp(f.Start), Outcome: "in-flight"})
-			starts = append(starts, f.Start)
+			refs = append(refs, timelineRef{start: f.Start, log: -1, flight: int32(fi)})
 		}
 	}
 	all, sorted := true, true
-	for i, s := range starts {
-		if s == 0 {
+	for i := range refs {
+		if refs[i].start == 0 {
 			all = false
 		}
-		if i > 0 && s < starts[i-1] {
+		if i > 0 && refs[i].start < refs[i-1].start {
 			sorted = false
 		}
 	}
-	if all && !sorted { // a stable sort of sorted spans leaves them as they are
-		idx := make([]int, len(spans))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return starts[idx[a]] < starts[idx[b]] })
-		out := make([]TestSpan, len(spans))
-		for i, k := range idx {
-			out[i] = spans[k]
-		}
-		spans = out
+	if all && !sorted { // a stable sort of sorted refs leaves them as they are
+		sort.SliceStable(refs, func(a, b int) bool { return refs[a].start < refs[b].start })
 	}
-	if spans == nil {
-		spans = []TestSpan{}
+	return refs
+}
+
+// spanWriter writes spans. A test's start is often the previous one's end,
+// so the last stamp's text is kept. Each *string and *int64 is a value of
+// its own, never shared by two spans, in a chunk that never grows
+// (valueChunk): one allocation per thousand, not one per value.
+type spanWriter struct {
+	last     float64
+	lastText string
+	strs     valueChunk[string]
+	nums     valueChunk[int64]
+	texts    stampArena
+}
+
+func (w *spanWriter) stamp(s float64) *string {
+	if s == 0 {
+		return nil
 	}
-	return spans
+	if s != w.last || w.lastText == "" {
+		w.last, w.lastText = s, w.texts.text(s)
+	}
+	return w.strs.ptr(w.lastText)
+}
+
+// span writes the span of r.
+func (w *spanWriter) span(j *job, r *timelineRef) TestSpan {
+	if r.flight >= 0 {
+		f := &j.InFlight[r.flight]
+		return TestSpan{Test: f.Test, Worker: f.Worker, PID: f.PID, Start: w.stamp(f.Start), Outcome: "in-flight"}
+	}
+	if r.t == nil {
+		ti := &j.Tests[r.log]
+		return TestSpan{Test: ti.ID, Worker: ti.Worker, PID: ti.PID, Start: w.stamp(ti.Start), End: w.stamp(ti.End), Outcome: ti.Outcome}
+	}
+	t := r.t
+	s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: w.stamp(t.Start), End: w.stamp(t.End), Outcome: t.Outcome}
+	if t.InFlight {
+		s.Outcome = "in-flight"
+	}
+	if t.HasBefore {
+		s.RSSBeforeBytes = w.nums.ptr(t.Before.RSSBytes)
+	}
+	if t.HasAfter {
+		s.RSSAfterBytes = w.nums.ptr(t.After.RSSBytes)
+	}
+	if t.HasPeak {
+		s.PeakBytes = w.nums.ptr(t.PeakRSSBytes)
+	}
+	if r.log >= 0 {
+		ti := &j.Tests[r.log]
+		if s.Outcome == "" {
+			s.Outcome = ti.Outcome
+		}
+		if s.Start == nil {
+			s.Start = w.stamp(ti.Start)
+		}
+		if s.End == nil {
+			s.End = w.stamp(ti.End)
+		}
+	}
+	return s
 }
 
 // stampArena formats stamps as rfc3339 does into chunks of 64 KiB, each

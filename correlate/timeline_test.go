@@ -49,7 +49,25 @@ func TestTimelineStamps(t *testing.T) {
 	j.InFlight = []inflight{{Test: "tests/test_c.py::test_big", Basis: "verbose-log", Start: t0 + 5000}}
 	want["tests/test_c.py::test_big"] = [2]string{stampOf(t0 + 5000), ""}
 
-	spans := timelineOf(j, []*procResult{runLedger(p)})
+	results := []*procResult{runLedger(p)}
+	spans, total := timelineOf(j, results, 0)
+	if total != len(spans) {
+		t.Fatalf("total %d of %d spans", total, len(spans))
+	}
+	// The tail the text report asks for is the whole timeline's end, in
+	// values.
+	for _, tail := range []int{1, 10, 349, 350, 351, 1000} {
+		got, gotTotal := timelineOf(j, results, tail)
+		from := max(len(spans)-tail, 0)
+		if gotTotal != len(spans) || len(got) != len(spans)-from {
+			t.Fatalf("tail %d: %d spans of %d, want %d of %d", tail, len(got), gotTotal, len(spans)-from, len(spans))
+		}
+		for i := range got {
+			if a, b := spanText(got[i]), spanText(spans[from+i]); a != b {
+				t.Errorf("tail %d: span %d = %s, want %s", tail, i, a, b)
+			}
+		}
+	}
 	if len(spans) != len(want) {
 		t.Fatalf("%d spans, want %d", len(spans), len(want))
 	}
@@ -86,4 +104,22 @@ func TestTimelineStamps(t *testing.T) {
 			}
 		}
 	}
+}
+
+// spanText is a span's values, for comparing spans made apart.
+func spanText(s TestSpan) string {
+	str := func(p *string) string {
+		if p == nil {
+			return "-"
+		}
+		return *p
+	}
+	num := func(p *int64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprint(*p)
+	}
+	return fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s|%s|%s", s.Test, s.Worker, s.PID, str(s.Start), str(s.End), s.Outcome,
+		num(s.RSSBeforeBytes), num(s.RSSAfterBytes), num(s.PeakBytes))
 }

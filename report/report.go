@@ -32,11 +32,33 @@ type Options struct {
 var formats = []struct {
 	name   string
 	render func(io.Writer, *correlate.Report, Options) error
+	// tail is set for a format that shows only the last Top tests of the
+	// timeline (the others show or chart every test).
+	tail bool
 }{
-	{"text", renderText},
-	{"markdown", renderMarkdown},
-	{"json", renderJSON},
-	{"html", renderHTML},
+	{"text", renderText, true},
+	{"markdown", renderMarkdown, true},
+	{"json", renderJSON, false},
+	{"html", renderHTML, false},
+}
+
+// TimelineRows is how many of the timeline's last tests the format shows
+// with opts, 0 when it shows every test: an analysis made for that one
+// rendering can keep only those (correlate.Options.TimelineTail).
+func TimelineRows(format string, opts Options) int {
+	for _, f := range formats {
+		if f.name != format || !f.tail {
+			continue
+		}
+		switch {
+		case opts.Top == 0:
+			return DefaultTop
+		case opts.Top < 0: // All
+			return 0
+		}
+		return opts.Top
+	}
+	return 0
 }
 
 // Formats returns the names Render accepts: text, markdown, json, html.

@@ -538,8 +538,11 @@ func (b *viewBuilder) runEnd() *Section {
 // the kill.
 func (b *viewBuilder) timeline() *Section {
 	tl := b.r.Timeline
+	// The analysis may have kept only the last tests (TimelineTail): they
+	// are numbered as in the whole timeline.
+	skipped := max(b.r.TimelineTotal-len(tl), 0)
 	s := &Section{ID: "timeline", Title: "Timeline", Note: "the last tests before the end of the run; the html format charts every reading",
-		Counted: true, Total: len(tl), Empty: "No test on the timeline.", Last: true,
+		Counted: true, Total: skipped + len(tl), Empty: "No test on the timeline.", Last: true,
 		Columns: []Column{{"#", true}, {"Test", false}, {"Worker", false}, {"PID", true}, {"Start", false}, {"End", false},
 			{"Outcome", false}, {"RSS before", true}, {"RSS after", true}, {"Peak", true}}}
 	leaky, flying := map[string]bool{}, map[string]bool{}
@@ -551,7 +554,7 @@ func (b *viewBuilder) timeline() *Section {
 	}
 	first := len(tl) - b.n(len(tl))
 	for i, t := range tl[first:] {
-		row := Row{Cells: []Cell{num(strconv.Itoa(first + i + 1)), testCell(t.Test), text(t.Worker), num(pidString(t.PID)),
+		row := Row{Cells: []Cell{num(strconv.Itoa(skipped + first + i + 1)), testCell(t.Test), text(t.Worker), num(pidString(t.PID)),
 			text(optString(t.Start)), text(optString(t.End)), text(t.Outcome), optBytesCell(t.RSSBeforeBytes),
 			optBytesCell(t.RSSAfterBytes), optBytesCell(t.PeakBytes)}}
 		switch {

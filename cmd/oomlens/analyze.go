@@ -178,7 +178,10 @@ func analyzeAndRender(cmd *cobra.Command, paths []string, o *analyzeOptions) err
 	if err != nil {
 		return err
 	}
-	rep, err := job.Analyze(set, o.job)
+	// Only the timeline's rows this report shows are written out.
+	jo := o.job
+	jo.Correlate.TimelineTail = report.TimelineRows(format, report.Options{Top: top})
+	rep, err := job.Analyze(set, jo)
 	var runs *job.RunsError
 	if errors.As(err, &runs) {
 		return fmt.Errorf("%w\nanalyze reads one run: give it each run's inputs on their own, or give 'oomlens batch' one folder or archive per run to analyse them all and rank the tests across them", err)
