@@ -26,17 +26,17 @@ type Report struct {
 	MemoryAtKill *MemoryAccount `json:"memory_at_kill"`
 	// HogRule is the rise a test's peak needs to be a hog, and how many
 	// tests rose above the noise floor but below it (named nowhere).
-	HogRule  HogRule     `json:"hog_rule"`
-	Timeline []TestSpan  `json:"timeline"`
+	HogRule  HogRule    `json:"hog_rule"`
+	Timeline []TestSpan `json:"timeline"`
 	// TimelineTotal is how many tests the whole timeline has: more than
 	// len(Timeline) when Options.TimelineTail kept only the last ones (the
 	// text and Markdown reports show only those). Not in the JSON, whose
 	// timeline is always whole; 0 in a report read back from it.
-	TimelineTotal int `json:"-"`
-	Cores    []CoreDump  `json:"cores"`
-	Verdict  string      `json:"verdict"` // one sentence
-	Warnings []string    `json:"warnings"`
-	Samples  []RSSSample `json:"samples,omitempty"` // periodic RSS samples, for charts
+	TimelineTotal int         `json:"-"`
+	Cores         []CoreDump  `json:"cores"`
+	Verdict       string      `json:"verdict"` // one sentence
+	Warnings      []string    `json:"warnings"`
+	Samples       []RSSSample `json:"samples,omitempty"` // periodic RSS samples, for charts
 	// FixturesHeld are module, class, package or session fixtures made
 	// (fixture_setup record) and not torn down when the record ends: the
 	// memory their setup took is held by them, not leaked by a test.
