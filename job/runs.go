@@ -126,19 +126,23 @@ const (
 
 // maker is an input that makes a run, with what identifies it.
 type maker struct {
-	path       string
-	order      int // the input's place in the job
-	kind       int
-	pid        int     // diagnostics: the process
-	bootTime   float64 // Unix seconds, 0 when unknown
-	from, to   time.Time
-	hasSpan    bool
-	tests      []string // distinct node ids, in the order the input saw them
-	xdist      bool     // a pytest log of an xdist run: results come in worker order
-	recordFrom string   // record.json: its start, as written
-	key        string   // the identity two inputs of its kind share when they are one run rendered twice ("" = none)
-	node       int      // its tests' node in the grouper's trie (-1 when not ordered)
-	dir        string   // path.Dir(path)
+	path     string
+	order    int // the input's place in the job
+	kind     int
+	pid      int     // diagnostics: the process
+	bootTime float64 // Unix seconds, 0 when unknown
+	from, to time.Time
+	hasSpan  bool
+	// tests are the node ids in the order the input saw them: distinct once
+	// group needs them so (a diagnostics file's are its session's test
+	// starts as read, repeats and all, until then).
+	tests      []string
+	distinct   bool
+	xdist      bool   // a pytest log of an xdist run: results come in worker order
+	recordFrom string // record.json: its start, as written
+	key        string // the identity two inputs of its kind share when they are one run rendered twice ("" = none)
+	node       int    // its tests' node in the grouper's trie (-1 when not ordered)
+	dir        string // path.Dir(path)
 }
 
 // Runs groups the run-making inputs of ev into runs (see the rule above).
@@ -171,7 +175,7 @@ func Runs(ev *correlate.Evidence) []Run {
 		if p.Log == nil || len(p.Log.Sessions) == 0 {
 			continue
 		}
-		m := &maker{path: p.Path, order: order[p.Path], kind: makerPytest}
+		m := &maker{path: p.Path, order: order[p.Path], kind: makerPytest, distinct: true}
 		seen := map[string]bool{}
 		for _, s := range p.Log.Sessions {
 			m.xdist = m.xdist || s.Workers != nil || strings.HasPrefix(s.Mode, "xdist")
@@ -230,14 +234,28 @@ func sortMakers(makers []*maker) {
 // are 10,000 runs in linear time (it was cubic: 885 s for 10,000). Memory
 // is linear in the inputs and their tests.
 func group(makers []*maker) [][]*maker {
-	g := &grouper{trie: newTestTrie()}
+	g := &grouper{}
+	ordered := 0
 	for _, m := range makers {
 		m.dir, m.node = path.Dir(m.path), -1
 		if m.ordered() {
-			m.node = g.trie.add(m.tests)
+			ordered++
 		}
 	}
-	g.trie.number()
+	// Test orders are compared only between two inputs that have one: a
+	// job of one diagnostics file (or one pytest log) builds no trie. A
+	// trie of a 500,000-test file took ~270 MB, most of analyze's memory
+	// on it (scripts/bench-analyze.sh, issue 18).
+	if ordered >= 2 {
+		g.trie = newTestTrie()
+		for _, m := range makers {
+			if m.ordered() {
+				m.distinctTests()
+				m.node = g.trie.add(m.tests)
+			}
+		}
+		g.trie.number()
+	}
 	for start := 0; start < len(makers); {
 		end := start
 		for end < len(makers) && makers[end].kind == makers[start].kind {
@@ -431,6 +449,8 @@ func (g *grouper) join(r int, m *maker) {
 		s.boots++
 	}
 	if m.ordered() {
+		// (s.ordered > 0 only with a second ordered input: then the trie
+		// is built.)
 		if s.ordered == 0 || len(m.tests) > g.trie.depth[s.longest] {
 			s.longest = m.node
 		}
@@ -569,14 +589,26 @@ func diagnosticsMaker(d correlate.DiagnosticsInput) *maker {
 			m.widen(time.Unix(int64(sec), int64(frac*1e9)))
 		}
 	}
-	seen := map[string]bool{}
-	for _, id := range s.Tests {
+	m.tests = s.Tests // made distinct only when compared (group)
+	return m
+}
+
+// distinctTests drops the repeats of m.tests (a rerun test's later
+// starts), keeping the first of each, into a list of m's own.
+func (m *maker) distinctTests() {
+	if m.distinct {
+		return
+	}
+	m.distinct = true
+	seen := make(map[string]bool, len(m.tests))
+	tests := make([]string, 0, len(m.tests))
+	for _, id := range m.tests {
 		if !seen[id] {
 			seen[id] = true
-			m.tests = append(m.tests, id)
+			tests = append(tests, id)
 		}
 	}
-	return m
+	m.tests = tests
 }
 
 func (m *maker) widen(t time.Time) {
