@@ -146,7 +146,7 @@ func leakEvidence(t *testMem, killed bool) []string {
 	}
 	later := ""
 	if t.TestsLater > 0 {
-		later = fmt.Sprintf(", %d %s later", t.TestsLater, plural(t.TestsLater, "test", "tests"))
+		later = fmt.Sprintf(", %d %s later", t.TestsLater, plural(int(t.TestsLater), "test", "tests"))
 	}
 	s := fmt.Sprintf("%s %s over the test (%s → %s)", measure(t), signed(a-b), FormatBytes(b), FormatBytes(a))
 	if t.Net != a-b {
@@ -172,8 +172,8 @@ func leakEvidence(t *testMem, killed bool) []string {
 	if o := openWords(t); o != "" {
 		ev = append(ev, o)
 	}
-	if len(t.Sources) > 0 {
-		ev = append(ev, "records: "+strings.Join(sourceStrings(t.Sources), ", "))
+	if t.srcN > 0 {
+		ev = append(ev, "records: "+strings.Join(sourceStrings(t.sources()), ", "))
 	}
 	return ev
 }
@@ -273,7 +273,7 @@ func hogOf(t *testMem, floor, threshold int64) (Hog, bool) {
 	var ev []string
 	if f.byPeak {
 		peak := t.PeakRSSBytes
-		how := map[string]string{"rss-peak": "its peak RSS", "samples": "the highest sample during it", "vmhwm": "VmHWM, which rose during it", "readings": "its end reading"}[t.PeakBasis]
+		how := t.PeakBasis.words()
 		s := fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.Before.RSSBytes), FormatBytes(t.Before.RSSBytes), how)
 		if t.FixtureSetupBytes > 0 {
 			s += fmt.Sprintf("; %s of it made by fixtures set up for it", FormatBytes(t.FixtureSetupBytes))

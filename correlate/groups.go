@@ -186,7 +186,7 @@ func groupCandidates(r *procResult, free []*testMem, minBytes int64) []*groupCan
 			}
 		}
 		c := &groupCand{kind: GroupFixture, fixture: f.Fixture, scope: f.Scope, setter: f.Setter}
-		for i := f.Setter.Seq; i < len(r.Tests); i++ {
+		for i := int(f.Setter.Seq); i < len(r.Tests); i++ {
 			t := r.Tests[i]
 			if !same(t.Test) {
 				break

@@ -23,14 +23,14 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 		basis := "diagnostics"
 		if t.Coarse {
 			basis = "record"
-		} else if r.Proc.PID == 0 || strings.Contains(strings.Join(sourceStrings(t.Sources), " "), "weathercop") {
+		} else if r.Proc.PID == 0 || strings.Contains(strings.Join(sourceStrings(t.sources()), " "), "weathercop") {
 			basis = "diagnostics"
 		}
 		f := InFlight{Test: t.Test, Worker: r.Proc.Worker, PID: r.Proc.PID, Basis: basis}
 		start := "no test end"
 		first := ""
-		if len(t.Sources) > 0 {
-			first = t.Sources[0].String()
+		if t.srcN > 0 {
+			first = t.sources()[0].String()
 		}
 		if first != "" {
 			start = fmt.Sprintf("%s: test start with no end", first)

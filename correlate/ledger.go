@@ -11,11 +11,17 @@ import (
 type testMem struct {
 	Test    string
 	Proc    *proc
-	Seq     int // order of its start on the process, from 0
 	Start   float64
 	End     float64
 	Outcome string
-	Sources []srcPos
+
+	// Where its start and end records were read (sources lists them): a
+	// test has at most one of each, nearly always in its process's input
+	// (Proc.Source), so that path is not kept per test; srcOther holds both
+	// paths when one differs (processes merged from several files, record
+	// mode's formatted positions).
+	srcLine  [2]int
+	srcOther *[2]string
 
 	Before, After mem
 	// Net is the test's own increment: the readings' change over the test,
@@ -29,7 +35,6 @@ type testMem struct {
 	Releases []release
 
 	PeakRSSBytes int64
-	PeakBasis    string // "rss-peak", "samples", "vmhwm", "readings"
 
 	TracemallocPeakBytes int64
 
@@ -37,11 +42,14 @@ type testMem struct {
 	// never nil: &noRare until the ledger gives the test one (own).
 	*testRare
 
+	startHWM int64 // VmHWM at the start, when known
+
+	Seq int32 // order of its start on the process, from 0
 	// TestsLater is the number of tests started on the process after this
 	// one ended (the in-flight one included).
-	TestsLater int
-
-	startHWM int64 // VmHWM at the start, when known
+	TestsLater int32
+	srcN       uint8     // how many of srcLine are set
+	PeakBasis  peakBasis // what PeakRSSBytes was read from
 
 	HasBefore, HasAfter bool
 	HasNet              bool
@@ -55,6 +63,62 @@ type testMem struct {
 	Grouped bool
 	// timelined is set by timelineOf once the test has its span.
 	timelined bool
+}
+
+// peakBasis is what a test's peak was read from.
+type peakBasis uint8
+
+const (
+	peakNone     peakBasis = iota
+	peakRSSPeak            // the test's own peak figure (diagnostics peak_rss_bytes)
+	peakSamples            // the highest sample between its start and end
+	peakVmHWM              // a rise of VmHWM over the test
+	peakReadings           // the readings at its start and end
+)
+
+// words says how the peak was read, for the evidence.
+func (b peakBasis) words() string {
+	switch b {
+	case peakRSSPeak:
+		return "its peak RSS"
+	case peakSamples:
+		return "the highest sample during it"
+	case peakVmHWM:
+		return "VmHWM, which rose during it"
+	case peakReadings:
+		return "its end reading"
+	}
+	return ""
+}
+
+// addSource notes where one of the test's records was read.
+func (t *testMem) addSource(at srcPos) {
+	if int(t.srcN) == len(t.srcLine) {
+		panic("correlate: a test with a third record") // start and end only: see ledger.start, ledger.end
+	}
+	k := t.srcN
+	t.srcN++
+	t.srcLine[k] = at.Line
+	if t.srcOther == nil && at.Path == t.Proc.Source {
+		return
+	}
+	if t.srcOther == nil {
+		t.srcOther = &[2]string{t.Proc.Source, t.Proc.Source}
+	}
+	t.srcOther[k] = at.Path
+}
+
+// sources lists where the test's records were read, start first.
+func (t *testMem) sources() []srcPos {
+	out := make([]srcPos, t.srcN)
+	for k := range out {
+		path := t.Proc.Source
+		if t.srcOther != nil {
+			path = t.srcOther[k]
+		}
+		out[k] = srcPos{path, t.srcLine[k]}
+	}
+	return out
 }
 
 // testRare is what few tests have: open objects, counters, fixtures made
@@ -188,8 +252,7 @@ type ledger struct {
 	// each time up to 1,024 at a time, so that a process of a few hundred
 	// tests does not pay for a thousand.
 	chunk  []testMem
-	srcs   []srcPos // the tests' Sources, two each, in the same way
-	cur    mem      // the latest reading
+	cur    mem // the latest reading
 	hasCur bool
 	active *testMem // the test started and not yet ended
 	// pending is the running test's change since its start reading.
@@ -207,14 +270,9 @@ func (l *ledger) newTest(s *step) *testMem {
 	if len(l.chunk) == cap(l.chunk) {
 		n := min(max(2*cap(l.chunk), 64), 1024)
 		l.chunk = make([]testMem, 0, n)
-		l.srcs = make([]srcPos, 2*n)
 	}
-	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: len(l.r.Tests), Start: s.Time, testRare: &noRare})
+	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: int32(len(l.r.Tests)), Start: s.Time, testRare: &noRare})
 	t := &l.chunk[len(l.chunk)-1]
-	// A test has a start and an end record: room for both, capped so that
-	// a third source is appended elsewhere.
-	k := 2 * (len(l.chunk) - 1)
-	t.Sources = l.srcs[k : k : k+2]
 	l.r.Tests = append(l.r.Tests, t)
 	if l.byName != nil {
 		l.byName[s.Test] = t
@@ -261,7 +319,7 @@ func (l *ledger) start(s *step) {
 		l.pending = 0
 	}
 	t := l.newTest(s)
-	t.Sources = append(t.Sources, s.at())
+	t.addSource(s.at())
 	t.Coarse = s.Coarse
 	if s.HasMem {
 		if l.hasCur {
@@ -363,7 +421,7 @@ func (l *ledger) end(s *step) {
 		r := t.own()
 		r.SharedWith, r.SampleGapS = m.SharedWith, m.SampleGapS
 	}
-	t.Sources = append(t.Sources, s.at())
+	t.addSource(s.at())
 	if s.HasMem {
 		if l.hasCur && t.HasBefore {
 			l.pending += delta(l.cur, s.Mem)
@@ -535,7 +593,7 @@ func (l *ledger) close() *procResult {
 	}
 	for _, t := range r.Tests {
 		if !t.InFlight {
-			t.TestsLater = len(r.Tests) - 1 - t.Seq // Seq is the index
+			t.TestsLater = int32(len(r.Tests)) - 1 - t.Seq // Seq is the index
 		}
 	}
 	return r
@@ -546,30 +604,30 @@ func (l *ledger) close() *procResult {
 // test, and at least the readings at its start and end.
 func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 	var peak int64
-	basis := ""
+	basis := peakNone
 	if t.HasBefore {
-		peak, basis = t.Before.RSSBytes, "readings"
+		peak, basis = t.Before.RSSBytes, peakReadings
 	}
 	if t.HasAfter && t.After.RSSBytes > peak {
-		peak, basis = t.After.RSSBytes, "readings"
+		peak, basis = t.After.RSSBytes, peakReadings
 	}
 	if s.HasPeak && s.PeakRSSBytes > peak {
-		peak, basis = s.PeakRSSBytes, "rss-peak"
+		peak, basis = s.PeakRSSBytes, peakRSSPeak
 	}
 	if t.Start != 0 && t.End != 0 {
 		lo := sort.Search(len(samples), func(i int) bool { return samples[i].Time >= t.Start })
 		for i := lo; i < len(samples) && samples[i].Time <= t.End; i++ {
 			if samples[i].Mem.RSSBytes > peak {
-				peak, basis = samples[i].Mem.RSSBytes, "samples"
+				peak, basis = samples[i].Mem.RSSBytes, peakSamples
 			}
 		}
 	}
 	if s.HasHWM && startHWM > 0 && s.HWMBytes > startHWM && s.HWMBytes > peak {
 		// VmHWM rose during the test, so the process's highest RSS so far
 		// was reached inside it.
-		peak, basis = s.HWMBytes, "vmhwm"
+		peak, basis = s.HWMBytes, peakVmHWM
 	}
-	if basis != "" {
+	if basis != peakNone {
 		t.PeakRSSBytes, t.HasPeak, t.PeakBasis = peak, true, basis
 	}
 }
@@ -597,7 +655,7 @@ func scopeRun(tests []*testMem, at *testMem, scope string) []*testMem {
 		return nil
 	}
 	var run []*testMem
-	for i := at.Seq; i >= 0 && i < len(tests); i-- {
+	for i := int(at.Seq); i >= 0 && i < len(tests); i-- {
 		if !same(tests[i].Test, at.Test) {
 			break
 		}
