@@ -18,10 +18,14 @@ const t0 = 1_764_150_000.0
 func rss(b int64) mem     { return mem{RSSBytes: b} }
 func anon(r, a int64) mem { return mem{RSSBytes: r, AnonBytes: a, HasAnon: true} }
 func start(id string, at float64, m mem) step {
-	return step{Kind: stepStart, Test: id, Time: t0 + at, Mem: m, HasMem: true, Source: "diag.jsonl:" + id}
+	src := "diag.jsonl:" + id
+	return step{Kind: stepStart, Test: id, Time: t0 + at, Mem: m, HasMem: true, Source: &src}
 }
 func end(id string, at float64, m mem) step {
-	return step{Kind: stepEnd, Test: id, Time: t0 + at, Mem: m, HasMem: true, Outcome: "passed", Source: "diag.jsonl:" + id}
+	src := "diag.jsonl:" + id
+	s := step{Kind: stepEnd, Test: id, Time: t0 + at, Mem: m, HasMem: true, Source: &src}
+	s.setOutcome("passed")
+	return s
 }
 func teardown(fixture, scope string, at float64, before, after mem) step {
 	return step{Kind: stepFixture, More: &stepMore{Fixture: fixture, Scope: scope, After: after}, Time: t0 + at, Mem: before, HasMem: true}

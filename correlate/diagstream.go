@@ -166,7 +166,7 @@ func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
 			st.started[p] = map[string]float64{}
 		}
 		st.started[p][r.NodeID] = r.Time
-		p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: path, SourceLine: r.Line})
+		p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: &st.path, SourceLine: r.Line})
 	case diagnostics.EventTestEnd:
 		st.end(p, r, m, summary)
 	case diagnostics.EventFixtureTeardown, diagnostics.EventFixtureSetup:
@@ -182,14 +182,15 @@ func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
 			kind = stepFixtureSetup
 		}
 		p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, More: &stepMore{Fixture: r.Fixture, Scope: r.Scope, After: after}, Time: r.Time,
-			Mem: before, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: path, SourceLine: r.Line})
+			Mem: before, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: &st.path, SourceLine: r.Line})
 	}
 }
 
 // end converts a test_end record.
 func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary bool) {
 	path := st.path
-	s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: path, SourceLine: r.Line, Outcome: r.Outcome, TracebackKept: r.TracebackKept}
+	s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: &st.path, SourceLine: r.Line, TracebackKept: r.TracebackKept}
+	s.setOutcome(r.Outcome)
 	if summary {
 		s.HasMem = false
 		if r.HasPeak {
@@ -230,7 +231,7 @@ func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary 
 	if summary {
 		// A summary entry stands alone: give it a start so the ledger
 		// sees a test (with no readings).
-		p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: path, SourceLine: r.Line})
+		p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: &st.path, SourceLine: r.Line})
 	}
 	p.Steps = append(p.Steps, s)
 }

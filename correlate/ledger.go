@@ -414,7 +414,7 @@ func (l *ledger) end(s *step) {
 	}
 	t.InFlight = false
 	t.End = s.Time
-	t.Outcome = s.Outcome
+	t.Outcome = s.outcomeText()
 	t.Coarse = t.Coarse || s.Coarse
 	t.TracebackKept = s.TracebackKept
 	if m := s.More; m != nil && (m.SharedWith != 0 || m.SampleGapS != 0 || t.testRare != &noRare) {

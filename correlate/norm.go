@@ -53,17 +53,16 @@ type openObject struct {
 // A job holds one per start and end record (a million for the largest
 // suites), so the fields most steps have come first, their flags packed
 // together, and what few steps have is behind More (issue 18: the step was
-// 280 bytes, now 128).
+// 280 bytes, then 128, now 104).
 type step struct {
 	Test string  // node id (or bare name when nothing resolved it)
 	Time float64 // Unix seconds; 0 when unknown
 	Mem  mem
-	// Source is the input, "file:line" when SourceLine is 0; see srcPos.
-	Source     string
+	// Source is the input, "file:line" when SourceLine is 0 (see srcPos):
+	// one string the steps of an input share.
+	Source     *string
 	SourceLine int
 
-	// stepEnd only.
-	Outcome string
 	// PeakRSSBytes is the highest RSS seen during this one test.
 	PeakRSSBytes int64
 	// HWMBytes is the process's high-water RSS (VmHWM) at this point: it is
@@ -79,7 +78,9 @@ type step struct {
 	// made.
 	More *stepMore
 
-	Kind                                    stepKind
+	Kind stepKind
+	// outcome is the test's outcome (stepEnd only), see setOutcome.
+	outcome                                 stepOutcome
 	HasMem, HasPeak, HasHWM, HasTracemalloc bool
 	// TracebackKept: a failed test's traceback (sys.last_traceback) held
 	// its frames, and so their locals, when the end reading was taken.
@@ -89,8 +90,42 @@ type step struct {
 	Coarse bool
 }
 
+// stepOutcome is pytest's outcome of a test as a byte: its own words
+// (TestReport.outcome and the terminal's), or stepOutcomeOther with the
+// word in More.
+type stepOutcome uint8
+
+var stepOutcomes = [...]string{"", "passed", "failed", "skipped", "error", "xfailed", "xpassed"}
+
+const stepOutcomeOther = stepOutcome(len(stepOutcomes))
+
+// setOutcome keeps o: a byte for pytest's own words, else in More (a More
+// of its own: it may have been shared).
+func (s *step) setOutcome(o string) {
+	for k, w := range stepOutcomes {
+		if w == o {
+			s.outcome = stepOutcome(k)
+			return
+		}
+	}
+	m := *s.extra()
+	m.Outcome = o
+	s.More, s.outcome = &m, stepOutcomeOther
+}
+
+// outcomeText is the outcome setOutcome kept.
+func (s *step) outcomeText() string {
+	if s.outcome == stepOutcomeOther {
+		return s.extra().Outcome
+	}
+	return stepOutcomes[s.outcome]
+}
+
 // stepMore is what few steps have.
 type stepMore struct {
+	// Outcome is a stepEnd's outcome when it is not one of pytest's own
+	// words (stepOutcomes).
+	Outcome string
 	// stepFixture and stepFixtureSetup only.
 	Fixture string
 	Scope   string
@@ -132,7 +167,7 @@ func (s *step) more() *stepMore {
 type sample struct {
 	Time       float64
 	Mem        mem
-	Source     string // as in step
+	Source     string // the input, "file:line" when SourceLine is 0
 	SourceLine int
 }
 
@@ -147,7 +182,12 @@ type srcPos struct {
 func (s srcPos) String() string { return pos(s.Path, s.Line) }
 
 // at is where the step was read.
-func (s *step) at() srcPos { return srcPos{s.Source, s.SourceLine} }
+func (s *step) at() srcPos {
+	if s.Source == nil {
+		return srcPos{"", s.SourceLine}
+	}
+	return srcPos{*s.Source, s.SourceLine}
+}
 
 // sourceStrings formats positions.
 func sourceStrings(ps []srcPos) []string {

@@ -285,7 +285,7 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 			}
 			groupFrom = -1
 		}
-		p.Steps = append(p.Steps, step{Kind: stepStart, Test: s.id, Time: s.start, Source: s.startSource, Coarse: true, Mem: s.before, HasMem: s.hasBefore})
+		p.Steps = append(p.Steps, step{Kind: stepStart, Test: s.id, Time: s.start, Source: &s.startSource, Coarse: true, Mem: s.before, HasMem: s.hasBefore})
 		if s.hasBefore {
 			cur, hasCur = s.before, true
 		}
@@ -296,8 +296,9 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 			p.Steps = append(p.Steps, teardownStep(s, scope, s.before, s.after))
 		}
 		endAt[i] = len(p.Steps)
-		en := step{Kind: stepEnd, Test: s.id, Time: s.end, Outcome: s.outcome, Source: s.source, Coarse: true,
+		en := step{Kind: stepEnd, Test: s.id, Time: s.end, Source: &s.source, Coarse: true,
 			Mem: s.after, HasMem: s.hasAfter && s.hasBefore, More: &stepMore{SharedWith: s.shared, SampleGapS: gapS}}
+		en.setOutcome(s.outcome)
 		p.Steps = append(p.Steps, en)
 		if en.HasMem {
 			cur, hasCur = s.after, true
@@ -312,7 +313,7 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 // of its file or class, read as the teardown of that scope's fixtures.
 func teardownStep(s *rspan, scope string, before, after mem) step {
 	return step{Kind: stepFixture, Test: s.id, More: &stepMore{Fixture: recordTeardownFixture, Scope: scope, After: after}, Time: s.end,
-		Mem: before, HasMem: true, Source: s.source, Coarse: true}
+		Mem: before, HasMem: true, Source: &s.source, Coarse: true}
 }
 
 // lastOfScope says whether test i is the last of its file ("module") or of

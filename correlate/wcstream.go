@@ -64,14 +64,14 @@ func (st *WeathercopStream) Add(r *weathercop.Record) {
 			p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: st.path, SourceLine: r.Line})
 		}
 	case weathercop.TestStart:
-		s := step{Kind: stepStart, Test: r.Test, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: st.path, SourceLine: r.Line}
+		s := step{Kind: stepStart, Test: r.Test, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: &st.path, SourceLine: r.Line}
 		if r.HasVmHWM {
 			s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
 		}
 		st.starts = append(st.starts, wcStart{record: idx, step: len(p.Steps)})
 		p.Steps = append(p.Steps, s)
 	case weathercop.TestEnd:
-		s := step{Kind: stepEnd, Test: r.Test, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: st.path, SourceLine: r.Line}
+		s := step{Kind: stepEnd, Test: r.Test, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: &st.path, SourceLine: r.Line}
 		if r.HasVmHWM {
 			s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
 		}
