@@ -15,17 +15,23 @@ import (
 // written out as spans (the text and Markdown reports show no more), and
 // total is how many the whole timeline has.
 func timelineOf(j *job, results []*procResult, tail int) (spans []TestSpan, total int) {
-	refs := timelineRefs(j, results)
-	shown := refs
+	refs, total, unsorted := timelineRefs(j, results, tail)
+	if unsorted {
+		if len(refs) < total { // only the last were kept: sorting needs all
+			refs, _, _ = timelineRefs(j, results, 0)
+		}
+		// A stable sort: sorted refs would stay as they are.
+		sort.SliceStable(refs, func(a, b int) bool { return refs[a].start < refs[b].start })
+	}
 	if tail > 0 && len(refs) > tail {
-		shown = refs[len(refs)-tail:]
+		refs = refs[len(refs)-tail:]
 	}
-	spans = make([]TestSpan, len(shown))
+	spans = make([]TestSpan, len(refs))
 	var sw spanWriter
-	for i := range shown {
-		spans[i] = sw.span(j, &shown[i])
+	for i := range refs {
+		spans[i] = sw.span(j, &refs[i])
 	}
-	return spans, len(refs)
+	return spans, total
 }
 
 // timelineRef is one test of the timeline before its span is written: a
@@ -68,13 +74,53 @@ func (r *timelineRef) name(j *job) (test, worker string) {
 	return ti.ID, ti.Worker
 }
 
-// timelineRefs puts every test in the timeline's order.
-func timelineRefs(j *job, results []*procResult) []timelineRef {
+// refList gathers the timeline's refs in the order they are made: every
+// one, or with tail > 0 only the last tail; in both cases how many there
+// are, whether all have a start and whether the starts are in order, and
+// the in-flight ones (for the in-flight records no row shows yet).
+type refList struct {
+	tail   int
+	refs   []timelineRef
+	n      int
+	all    bool // every ref has a start
+	sorted bool // the starts never go back
+	last   float64
+	flying []timelineRef
+}
+
+func (l *refList) add(j *job, r timelineRef) {
+	if r.start == 0 {
+		l.all = false
+	}
+	if l.n > 0 && r.start < l.last {
+		l.sorted = false
+	}
+	l.last = r.start
+	l.n++
+	if r.outcome(j) == "in-flight" {
+		l.flying = append(l.flying, r)
+	}
+	if l.tail > 0 && len(l.refs) == 2*l.tail {
+		l.refs = l.refs[:copy(l.refs, l.refs[l.tail:])]
+	}
+	l.refs = append(l.refs, r)
+}
+
+// timelineRefs puts the timeline's tests in the order they come (see
+// timelineOf): all of them when tail is 0, else at least the last tail;
+// total counts them all, and unsorted says that they must be sorted by
+// start.
+func timelineRefs(j *job, results []*procResult, tail int) (refs []timelineRef, total int, unsorted bool) {
 	nMem := 0
 	for _, r := range results {
 		nMem += len(r.Tests)
 	}
-	refs := make([]timelineRef, 0, nMem+len(j.Tests)+len(j.InFlight))
+	l := refList{tail: tail, all: true, sorted: true}
+	if tail > 0 {
+		l.refs = make([]timelineRef, 0, 2*tail)
+	} else {
+		l.refs = make([]timelineRef, 0, nMem+len(j.Tests)+len(j.InFlight))
+	}
 	// Only the tests a log lists are looked up by name. A name's tests (one
 	// in most jobs, one per process or rerun otherwise) are a chain through
 	// next, in the order of results: one map entry per name and no slice
@@ -127,7 +173,7 @@ func timelineRefs(j *job, results []*procResult) []timelineRef {
 				ref.start = t.Start
 			}
 		}
-		refs = append(refs, ref)
+		l.add(j, ref)
 	}
 	for _, r := range results {
 		for _, t := range r.Tests {
@@ -135,37 +181,22 @@ func timelineRefs(j *job, results []*procResult) []timelineRef {
 				continue
 			}
 			t.timelined = true
-			refs = append(refs, timelineRef{start: t.Start, t: t, log: -1, flight: -1})
+			l.add(j, timelineRef{start: t.Start, t: t, log: -1, flight: -1})
 		}
 	}
 	for fi := range j.InFlight {
 		f := &j.InFlight[fi]
 		found := false
-		for i := range refs {
-			if refs[i].outcome(j) != "in-flight" {
-				continue
-			}
-			if test, worker := refs[i].name(j); test == f.Test || (f.Worker != "" && worker == f.Worker) {
+		for i := range l.flying {
+			if test, worker := l.flying[i].name(j); test == f.Test || (f.Worker != "" && worker == f.Worker) {
 				found = true
 			}
 		}
 		if !found && f.Test != "" {
-			refs = append(refs, timelineRef{start: f.Start, log: -1, flight: int32(fi)})
+			l.add(j, timelineRef{start: f.Start, log: -1, flight: int32(fi)})
 		}
 	}
-	all, sorted := true, true
-	for i := range refs {
-		if refs[i].start == 0 {
-			all = false
-		}
-		if i > 0 && refs[i].start < refs[i-1].start {
-			sorted = false
-		}
-	}
-	if all && !sorted { // a stable sort of sorted refs leaves them as they are
-		sort.SliceStable(refs, func(a, b int) bool { return refs[a].start < refs[b].start })
-	}
-	return refs
+	return l.refs, l.n, l.all && !l.sorted
 }
 
 // spanWriter writes spans. A test's start is often the previous one's end,

@@ -123,3 +123,41 @@ func spanText(s TestSpan) string {
 	return fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s|%s|%s", s.Test, s.Worker, s.PID, str(s.Start), str(s.End), s.Outcome,
 		num(s.RSSBeforeBytes), num(s.RSSAfterBytes), num(s.PeakBytes))
 }
+
+// TestTimelineTailSorted: the tail of a timeline that must be sorted (two
+// processes whose tests interleave in time, some at the same moment) is the
+// end of the whole sorted timeline, ties kept in their order.
+func TestTimelineTailSorted(t *testing.T) {
+	a, b := &proc{PID: 1, Worker: "gw0"}, &proc{PID: 2, Worker: "gw1"}
+	for i := 0; i < 40; i++ {
+		at := float64(2 * i)
+		a.Steps = append(a.Steps, start(fmt.Sprintf("t.py::a%d", i), at, rss(100*MiB)), end(fmt.Sprintf("t.py::a%d", i), at+1, rss(100*MiB)))
+		if i%5 == 0 {
+			at++ // b's test starts between two of a's, else with one
+		}
+		b.Steps = append(b.Steps, start(fmt.Sprintf("t.py::b%d", i), at, rss(100*MiB)), end(fmt.Sprintf("t.py::b%d", i), at+1, rss(100*MiB)))
+	}
+	j := &job{Procs: []*proc{a, b}}
+	results := []*procResult{runLedger(a), runLedger(b)}
+	whole, total := timelineOf(j, results, 0)
+	if total != 80 || len(whole) != 80 {
+		t.Fatalf("%d spans of %d", len(whole), total)
+	}
+	for i := 1; i < len(whole); i++ {
+		if *whole[i].Start < *whole[i-1].Start {
+			t.Fatalf("span %d starts before span %d", i, i-1)
+		}
+	}
+	for _, tail := range []int{1, 3, 10, 79, 80, 200} {
+		got, n := timelineOf(j, results, tail)
+		from := max(len(whole)-tail, 0)
+		if n != 80 || len(got) != len(whole)-from {
+			t.Fatalf("tail %d: %d spans of %d", tail, len(got), n)
+		}
+		for i := range got {
+			if x, y := spanText(got[i]), spanText(whole[from+i]); x != y {
+				t.Errorf("tail %d: span %d = %s, want %s", tail, i, x, y)
+			}
+		}
+	}
+}
