@@ -166,7 +166,7 @@ func leakEvidence(t *testMem, killed bool) []string {
 		ev = append(ev, fmt.Sprintf("the samples are %.0f ms apart, and %d other %s ran between the samples around its start or end: the change is shared among them by time, and may be theirs",
 			t.SampleGapS*1000, t.SharedWith, plural(t.SharedWith, "test", "tests")))
 	}
-	if t.TracebackKept && t.Outcome != "passed" {
+	if t.TracebackKept && t.outcomeText() != "passed" {
 		ev = append(ev, "it failed, and its end reading was taken while the traceback held its frames: part of this may be their locals, which pytest frees at the next test's call")
 	}
 	if o := openWords(t); o != "" {
@@ -287,7 +287,7 @@ func hogOf(t *testMem, floor, threshold int64) (Hog, bool) {
 		ev = append(ev, fmt.Sprintf("Python allocations (tracemalloc) peaked at %s during it", FormatBytes(t.TracemallocPeakBytes)))
 	}
 	peak, rise := f.peak, f.rise
-	if t.TracebackKept && t.Outcome != "passed" {
+	if t.TracebackKept && t.outcomeText() != "passed" {
 		ev = append(ev, "it failed: its traceback held its frames' locals until the next test's call")
 	}
 	if t.HasNet {

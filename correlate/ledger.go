@@ -9,11 +9,10 @@ import (
 // job holds one per test (half a million in the largest suites), so its
 // flags sit together at the end.
 type testMem struct {
-	Test    string
-	Proc    *proc
-	Start   float64
-	End     float64
-	Outcome string
+	Test  string
+	Proc  *proc
+	Start float64
+	End   float64
 
 	// Where its start and end records were read (sources lists them): a
 	// test has at most one of each, nearly always in its process's input
@@ -50,6 +49,9 @@ type testMem struct {
 	TestsLater int32
 	srcN       uint8     // how many of srcLine are set
 	PeakBasis  peakBasis // what PeakRSSBytes was read from
+	// outcome is pytest's word for how it ended (outcomeText), a byte as
+	// in step.
+	outcome stepOutcome
 
 	HasBefore, HasAfter bool
 	HasNet              bool
@@ -121,10 +123,20 @@ func (t *testMem) sources() []srcPos {
 	return out
 }
 
+// outcomeText is how the test ended in pytest's words, "" when unknown.
+func (t *testMem) outcomeText() string {
+	if t.outcome == stepOutcomeOther {
+		return t.testRare.Outcome
+	}
+	return stepOutcomes[t.outcome]
+}
+
 // testRare is what few tests have: open objects, counters, fixtures made
 // for them, record mode's sharing (64 bytes a test of half a million
 // otherwise, issue 18).
 type testRare struct {
+	// Outcome is the outcome when it is not one of pytest's own words.
+	Outcome string
 	// Open is what the test left open (counted per test, or the part of a
 	// process-wide counter it raised that never came down).
 	Open        map[string]int
@@ -414,7 +426,9 @@ func (l *ledger) end(s *step) {
 	}
 	t.InFlight = false
 	t.End = s.Time
-	t.Outcome = s.outcomeText()
+	if t.outcome = s.outcome; t.outcome == stepOutcomeOther {
+		t.own().Outcome = s.outcomeText()
+	}
 	t.Coarse = t.Coarse || s.Coarse
 	t.TracebackKept = s.TracebackKept
 	if m := s.More; m != nil && (m.SharedWith != 0 || m.SampleGapS != 0 || t.testRare != &noRare) {

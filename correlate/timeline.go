@@ -53,8 +53,8 @@ func (r *timelineRef) outcome(j *job) string {
 		return "in-flight"
 	case r.t != nil && r.t.InFlight:
 		return "in-flight"
-	case r.t != nil && r.t.Outcome != "":
-		return r.t.Outcome
+	case r.t != nil && r.t.outcome != 0:
+		return r.t.outcomeText()
 	case r.log >= 0:
 		return j.Tests[r.log].Outcome
 	}
@@ -232,7 +232,7 @@ func (w *spanWriter) span(j *job, r *timelineRef) TestSpan {
 		return TestSpan{Test: ti.ID, Worker: ti.Worker, PID: ti.PID, Start: w.stamp(ti.Start), End: w.stamp(ti.End), Outcome: ti.Outcome}
 	}
 	t := r.t
-	s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: w.stamp(t.Start), End: w.stamp(t.End), Outcome: t.Outcome}
+	s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: w.stamp(t.Start), End: w.stamp(t.End), Outcome: t.outcomeText()}
 	if t.InFlight {
 		s.Outcome = "in-flight"
 	}
