@@ -274,7 +274,9 @@ type ledger struct {
 }
 
 func newLedger(p *proc) *ledger {
-	return &ledger{p: p, r: &procResult{Proc: p}}
+	// A test has a start and an end step: room for the list of them at
+	// once (grown, it allocated five times its size).
+	return &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, len(p.Steps)/2)}}
 }
 
 // newTest puts a test on the process's list.
