@@ -128,6 +128,7 @@ func analyze(j *job, opts Options) *Report {
 	}
 
 	// Kills.
+	rep.Kills = make([]Kill, 0, len(kills))
 	for _, k := range kills {
 		rep.Kills = append(rep.Kills, k.report())
 		if k.Partial {

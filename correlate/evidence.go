@@ -626,6 +626,13 @@ func (n *normaliser) kernel() {
 		loc = time.UTC
 	}
 	var pageAssumed []string
+	nEvents := len(n.j.Kills)
+	for _, in := range n.ev.Kernel {
+		if in.Log != nil {
+			nEvents += len(in.Log.Events)
+		}
+	}
+	n.j.Kills = slices.Grow(n.j.Kills, nEvents-len(n.j.Kills)) // a kill an event; grown, five times their size
 	for _, in := range n.ev.Kernel {
 		l := in.Log
 		if l == nil {
