@@ -42,7 +42,9 @@ type wcStart struct {
 func NewWeathercopStream(path string, loc *time.Location, sizeHintBytes int64) *WeathercopStream {
 	// A record of the logger is about 300 bytes.
 	room := int(min(sizeHintBytes/256, 1<<26))
-	return &WeathercopStream{path: path, loc: loc, p: &proc{Source: path, Steps: make([]step, 0, room)}}
+	// starts gets one a test, half the steps: reserved too (grown by
+	// append, it allocated five times its size).
+	return &WeathercopStream{path: path, loc: loc, p: &proc{Source: path, Steps: make([]step, 0, room)}, starts: make([]wcStart, 0, room/2)}
 }
 
 // Add converts one record; its test keeps the bare name the log gives
