@@ -126,16 +126,23 @@
 // the look-back in its own buffer (lineReader).
 //
 // Two fast paths, each needed by scripts/bench-kernel.sh (a 1 GiB
-// kern.log, 300 records; goal ≤ 1.00x `LC_ALL=C grep -c "Killed process"`
+// kern.log, 324 records planted; goal ≤ 1.00x `LC_ALL=C grep -c "Killed process"`
 // wall time, ≤ 32 MiB):
 //
 //   - while nothing is open, the reader skips to the next needle line,
-//     found with bytes.IndexByte on each needle's rarest byte in the
-//     input's first block (scanner): feeding every line to the state
-//     machine took 3.6 s of CPU against grep's 0.6 s;
-//   - one goroutine reads the next block while the loop searches the
-//     current one (readAhead): on one thread the loop took 0.59–0.64 s
-//     of CPU against grep's 0.57 s (2026-12, shared 2-core EPYC).
+//     found by the scanner: it searches a block's whole lines once, with
+//     bytes.IndexByte, for a few search bytes chosen from the input's
+//     first block to cover every needle with few hits (on the benchmark
+//     log 7 bytes and ~15,800 hits per MiB): feeding every line to the
+//     state machine took 3.6 s of CPU against grep's 0.6 s;
+//   - two goroutines: one reads the next block while the loop searches
+//     the current one (readAhead), and a block is searched in two halves
+//     at once (scanner.scan). On one thread the search alone took 0.59 s
+//     of CPU against grep's 0.57 s (2026-12, shared 2-core EPYC); with
+//     the read ahead only, analyze took 1.53x grep's wall time (0.84 s
+//     against 0.55 s), with the halves too 1.29x (best of 12 runs at a
+//     load of 10 on the 2 cores, where two threads rarely run at once:
+//     0.85 s against 0.66 s; the read ahead alone: 0.94 s).
 //
 // The tests compare Parse with an independent reading (every line through
 // push, the look-back in a ring: parseReference in fast_test.go) on every
