@@ -119,10 +119,10 @@
 // no record is open, a line is taken only if it holds one of a few
 // needles (see needles in parse.go: "Kill", "oom-kill", "OOM killer",
 // "-oomd", "kB, limit ", "kB, file-rss:", "sending SIG", "Linux version ",
-// "-- Boot "); when one arrives, the look-back (up to 64 untaken lines,
-// 16 KiB, just before it) is offered first, so that `Task in …`, task
-// tables and old `kill process` lines still open the record the needle
-// line continues; the end of the input does the same. The reader keeps
+// "-- Boot ", "Kernel panic", "Out of memory and no killable"); when one
+// arrives, the look-back (up to 64 untaken lines, 16 KiB, just before it)
+// is offered first, so that `Task in …`, task tables and old `kill
+// process` lines still open the record the needle line continues; the end of the input does the same. The reader keeps
 // the look-back in its own buffer (lineReader).
 //
 // Two fast paths, each needed by scripts/bench-kernel.sh (a 1 GiB
@@ -133,16 +133,16 @@
 //     found by the scanner: it searches a block's whole lines once, with
 //     bytes.IndexByte, for a few search bytes chosen from the input's
 //     first block to cover every needle with few hits (on the benchmark
-//     log 7 bytes and ~15,800 hits per MiB): feeding every line to the
+//     log 6 bytes and ~10,100 hits per MiB): feeding every line to the
 //     state machine took 3.6 s of CPU against grep's 0.6 s;
 //   - two goroutines: one reads the next block while the loop searches
 //     the current one (readAhead), and a block is searched in two halves
 //     at once (scanner.scan). On one thread the search alone took 0.59 s
 //     of CPU against grep's 0.57 s (2026-12, shared 2-core EPYC); with
 //     the read ahead only, analyze took 1.53x grep's wall time (0.84 s
-//     against 0.55 s), with the halves too 1.29x (best of 12 runs at a
+//     against 0.55 s), with the halves too 1.12x (best of 12 runs at a
 //     load of 10 on the 2 cores, where two threads rarely run at once:
-//     0.85 s against 0.66 s; the read ahead alone: 0.94 s).
+//     0.74 s against 0.66 s; the read ahead alone: 0.94 s).
 //
 // The tests compare Parse with an independent reading (every line through
 // push, the look-back in a ring: parseReference in fast_test.go) on every
