@@ -2,6 +2,7 @@ package dmesg
 
 import (
 	"bytes"
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -57,20 +58,20 @@ func newScanner(sample []byte, halvesBytes int) *scanner {
 		freq[c]++
 	}
 	pass := len(sample)/passBytes + 1
-	covered := make([]bool, len(needleBytes))
+	var covered uint32 // bit i: needleBytes[i] has a search byte
 	sc := &scanner{fills: -1, halvesBytes: halvesBytes}
-	for left := len(needleBytes); left > 0; {
+	for covered != 1<<len(needleBytes)-1 {
 		best, bestN := 0, 0
 		for c := range 256 {
-			n := uncovered(byte(c), covered)
+			n := bits.OnesCount32(needlesHolding[c] &^ covered)
 			if n > 0 && (bestN == 0 || (pass+freq[c])*bestN < (pass+freq[best])*n) {
 				best, bestN = c, n
 			}
 		}
 		g := scanGroup{b: byte(best)}
 		for i, nd := range needleBytes {
-			if k := bytes.IndexByte(nd, g.b); k >= 0 && !covered[i] {
-				covered[i] = true
+			if needlesHolding[best]&^covered&(1<<i) != 0 {
+				k := bytes.IndexByte(nd, g.b)
 				c := k + 1
 				if c == len(nd) {
 					c = k - 1
@@ -78,22 +79,21 @@ func newScanner(sample []byte, halvesBytes int) *scanner {
 				g.needles = append(g.needles, scanNeedle{s: nd, k: k, c: c})
 			}
 		}
+		covered |= needlesHolding[best]
 		sc.groups = append(sc.groups, g)
-		left -= bestN
 	}
 	return sc
 }
 
-// uncovered counts the needles holding c that no search byte covers yet.
-func uncovered(c byte, covered []bool) int {
-	n := 0
+// needlesHolding[c] has bit i set when needleBytes[i] holds byte c.
+var needlesHolding = func() (m [256]uint32) {
 	for i, nd := range needleBytes {
-		if !covered[i] && bytes.IndexByte(nd, c) >= 0 {
-			n++
+		for _, c := range nd {
+			m[c] |= 1 << i
 		}
 	}
-	return n
-}
+	return m
+}()
 
 // find returns the first needle start in buf[from:to], or -1. from is a
 // line start, to the end of the buffer's whole lines; fills identifies
