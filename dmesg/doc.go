@@ -119,23 +119,35 @@
 // no record is open, a line is taken only if it holds one of a few
 // needles (see needles in parse.go: "Kill", "oom-kill", "OOM killer",
 // "-oomd", "kB, limit ", "kB, file-rss:", "sending SIG", "Linux version ",
-// "-- Boot "); when one arrives, the look-back (up to 64 untaken lines,
-// 16 KiB, just before it) is offered first, so that `Task in …`, task
-// tables and old `kill process` lines still open the record the needle
-// line continues; the end of the input does the same. The reader keeps
-// the look-back in its own buffer (lineReader).
+// "-- Boot ", "Kernel panic", "Out of memory and no killable"); when one
+// arrives, the look-back (up to 64 untaken lines, 16 KiB, just before it)
+// is offered first, so that `Task in …`, task tables and old `kill
+// process` lines still open the record the needle line continues; the
+// end of the input does the same. The reader keeps the look-back in its
+// own buffer (lineReader).
 //
 // Two fast paths, each needed by scripts/bench-kernel.sh (a 1 GiB
-// kern.log, 300 records; goal ≤ 1.00x `LC_ALL=C grep -c "Killed process"`
-// wall time, ≤ 32 MiB):
+// kern.log, 324 records planted; goal ≤ 1.00x `LC_ALL=C grep -c "Killed
+// process"` wall time, ≤ 32 MiB):
 //
 //   - while nothing is open, the reader skips to the next needle line,
-//     found with bytes.IndexByte on each needle's rarest byte in the
-//     input's first block (scanner): feeding every line to the state
-//     machine took 3.6 s of CPU against grep's 0.6 s;
-//   - one goroutine reads the next block while the loop searches the
-//     current one (readAhead): on one thread the loop took 0.59–0.64 s
-//     of CPU against grep's 0.57 s (2026-12, shared 2-core EPYC).
+//     found by the scanner: it searches a block's whole lines once, with
+//     bytes.IndexByte, for a few search bytes chosen from the input's
+//     first block to cover every needle with few hits (on the benchmark
+//     log 6 bytes and ~10,100 hits per MiB): feeding every line to the
+//     state machine took 3.6 s of CPU against grep's 0.6 s;
+//   - two goroutines besides the loop: one reads the next block while
+//     the loop searches the current one (readAhead; the reads are ~0.25 s
+//     of system CPU per GiB), and the second half of a block of at least
+//     256 KiB is searched while the loop searches the first
+//     (scanner.scan; the search is ~0.36 s of CPU per GiB). With the read
+//     ahead only, analyze took 1.53x grep's wall time (0.84 s against
+//     0.55 s, 7 search bytes, idle machine). With both and 6 search
+//     bytes, at a load of 9–11 on the 2 cores, where two threads rarely
+//     run at once: 1.12x in the best of 12 runs (0.74 s against 0.66 s;
+//     the read ahead alone 0.94 s), 0.71x in the medians of
+//     `REPS=5 scripts/bench-kernel.sh` (1.58 s against 2.24 s)
+//     (2026-12, shared 2-core EPYC).
 //
 // The tests compare Parse with an independent reading (every line through
 // push, the look-back in a ring: parseReference in fast_test.go) on every

@@ -17,19 +17,22 @@ const (
 	maxLineBytes = 1 << 20
 	// sniffBytes: how much of the start is checked for binary data.
 	sniffBytes = 64 << 10
-	// searchBytes is the size of the pieces skip searches at a time.
+	// searchBytes is the size of the pieces the scanner searches at a time.
 	searchBytes = 64 << 10
 	// startBytes is the reader's first buffer size (see fill).
 	startBytes = 64 << 10
+	// halvesBytes: the scanner searches ranges at least this long in two
+	// halves at once (see scanner.scan).
+	halvesBytes = 256 << 10
 )
 
 // limits are the buffer sizes; tests shrink them to exercise block and
-// long-line boundaries.
+// long-line boundaries and the scanner's halves (halvesBytes 0: none).
 type limits struct {
-	blockBytes, maxLineBytes int
+	blockBytes, maxLineBytes, halvesBytes int
 }
 
-var defaultLimits = limits{blockBytes: blockBytes, maxLineBytes: maxLineBytes}
+var defaultLimits = limits{blockBytes: blockBytes, maxLineBytes: maxLineBytes, halvesBytes: halvesBytes}
 
 func (l limits) sniff() int { return min(sniffBytes, l.maxLineBytes) }
 
@@ -56,7 +59,7 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 	if err := sniff(opts.Name, rd.start(lim.sniff())); err != nil {
 		return nil, err
 	}
-	sc := newScanner(rd.start(blockBytes))
+	sc := newScanner(rd.start(blockBytes), lim.halvesBytes)
 	for {
 		if p.firstContent != 0 && p.idle() {
 			rd.skip(sc)
@@ -313,14 +316,6 @@ func (rd *lineReader) skip(sc *scanner) {
 		if rd.eof {
 			to = rd.end
 		}
-		if to-rd.pos > searchBytes {
-			// Search a cache-sized piece at a time, so that the scanner's
-			// passes over it read from cache.
-			at := rd.pos + searchBytes
-			if i := bytes.IndexByte(rd.buf[at:to], '\n'); i >= 0 {
-				to = at + i + 1
-			}
-		}
 		if h := sc.find(rd.buf, rd.pos, to, rd.fills); h >= 0 {
 			ls := rd.pos + bytes.LastIndexByte(rd.buf[rd.pos:h], '\n') + 1
 			rd.n += bytes.Count(rd.buf[rd.pos:ls], []byte{'\n'})
@@ -332,9 +327,6 @@ func (rd *lineReader) skip(sc *scanner) {
 			rd.n++ // the last line, without a newline
 		}
 		rd.pos = to
-		if rd.pos < rd.end && bytes.IndexByte(rd.buf[rd.pos:rd.end], '\n') >= 0 {
-			continue // the next piece
-		}
 		if rd.end-rd.pos >= rd.maxLine || rd.eof || !rd.fill() {
 			return // a long line (next cuts it) or the end
 		}
