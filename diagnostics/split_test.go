@@ -57,7 +57,7 @@ func TestSplitPlainAgrees(t *testing.T) {
 		}
 		for k := range l {
 			lines = append(lines, l[:k])
-			for _, c := range []byte{'"', '\\', ',', '}', ']', '0', '-', 'e', ' ', 0x01, 0xc3} {
+			for _, c := range []byte{'"', '\\', ',', '}', ']', '0', '-', 'e', ' ', 0x01, 0x1f, 0x7f, 0xc3} {
 				m := bytes.Clone(l)
 				m[k] = c
 				lines = append(lines, m)
