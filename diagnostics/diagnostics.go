@@ -910,7 +910,7 @@ func (ms diagMembers) get(k string) (json.RawMessage, bool) {
 // add appends a member field by field: a composite literal was built on
 // the stack, stored 8 bytes at a time, then copied 16 bytes at a time, and
 // the wide loads of the narrow stores just made stalled (store forwarding
-// failed) on every field of every line, 12% of BenchmarkStreamFile.
+// failed) on every field of every line, 12% of BenchmarkStreamGenerated.
 func (ms diagMembers) add(key string, val []byte, id diagKeyID) diagMembers {
 	if len(ms) < cap(ms) {
 		ms = ms[:len(ms)+1]
@@ -1436,7 +1436,7 @@ func diagKey(tok []byte) (string, diagKeyID) {
 // in the fixed order (inFixedOrder), whose first error is the warning. The
 // fixed order asks for each of two dozen keys in turn: for the plugin's
 // lines, which hold a handful of them, that was 12% of
-// BenchmarkStreamFile.
+// BenchmarkStreamGenerated.
 func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
 	rec := &p.scratch
 	*rec = Record{Line: line}
