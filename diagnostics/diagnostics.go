@@ -319,6 +319,7 @@ type diagParser struct {
 	// (a test_end names the node its test_start named).
 	strs       map[string]string
 	lastNodeID string
+	slab       diagSlab // the node ids
 	// each takes the records (Stream); nil keeps them in Records (Parse).
 	each    func(format string, rec *Record)
 	scratch Record
@@ -906,6 +907,21 @@ func (ms diagMembers) get(k string) (json.RawMessage, bool) {
 	return nil, false
 }
 
+// add appends a member field by field: a composite literal was built on
+// the stack, stored 8 bytes at a time, then copied 16 bytes at a time, and
+// the wide loads of the narrow stores just made stalled (store forwarding
+// failed) on every field of every line, 12% of BenchmarkStreamGenerated.
+func (ms diagMembers) add(key string, val []byte, id diagKeyID) diagMembers {
+	if len(ms) < cap(ms) {
+		ms = ms[:len(ms)+1]
+	} else {
+		ms = append(ms, diagMember{})
+	}
+	m := &ms[len(ms)-1]
+	m.key, m.val, m.id = key, val, id
+	return ms
+}
+
 func (ms diagMembers) has(k string) bool {
 	_, ok := ms.get(k)
 	return ok
@@ -965,7 +981,7 @@ func (p *diagParser) splitValid(b []byte) (diagMembers, error) {
 			return nil, bad
 		}
 		name, id := diagKey(key)
-		ms = append(ms, diagMember{key: name, val: b[i:end], id: id})
+		ms = ms.add(name, b[i:end], id)
 		i = diagSkipWS(b, end)
 		if i < len(b) && b[i] == ',' {
 			i = diagSkipWS(b, i+1)
@@ -1019,7 +1035,7 @@ func (p *diagParser) splitPlain(b []byte) (diagMembers, bool) {
 			return nil, false
 		}
 		name, id := diagKey(key)
-		ms = append(ms, diagMember{key: name, val: b[i:end], id: id})
+		ms = ms.add(name, b[i:end], id)
 		i = diagSkipWS(b, end)
 		if i >= len(b) {
 			return nil, false
@@ -1105,27 +1121,65 @@ func diagPlainValue(b []byte, i, depth int) (end int, ok bool) {
 }
 
 // diagPlainString returns the end of the plain string at b[i] == '"'.
+// Strings, node ids above all, are most of a line's bytes: it looks each
+// byte up in diagPlainStringByte, four to a step, rather than testing it
+// against four cases (a byte loop with a switch took 1.8 times as long on
+// the strings of BenchmarkStreamGenerated's lines, and eight bytes at a
+// time by bit tricks no less).
 func diagPlainString(b []byte, i int) (end int, ok bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return j + 1, true
-		case c == '\\':
+	j := i + 1
+	for {
+		for j+4 <= len(b) {
+			w := b[j : j+4 : j+4]
+			if !diagPlainStringByte[w[0]] {
+				break
+			}
+			if !diagPlainStringByte[w[1]] {
+				j++
+				break
+			}
+			if !diagPlainStringByte[w[2]] {
+				j += 2
+				break
+			}
+			if !diagPlainStringByte[w[3]] {
+				j += 3
+				break
+			}
+			j += 4
+		}
+		for j < len(b) && diagPlainStringByte[b[j]] {
 			j++
-			if j >= len(b) {
-				return 0, false
-			}
-			switch b[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			default:
-				return 0, false // \u…, or not an escape
-			}
-		case c < 0x20 || c >= 0x7f:
+		}
+		if j >= len(b) {
 			return 0, false
 		}
+		switch b[j] {
+		case '"':
+			return j + 1, true
+		case '\\':
+			if j+1 >= len(b) {
+				return 0, false
+			}
+			switch b[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
+				continue
+			}
+			return 0, false // \u…, or not an escape
+		}
+		return 0, false // a control character or a byte past ASCII
 	}
-	return 0, false
 }
+
+// diagPlainStringByte is true for the bytes a plain string holds as they
+// are: printable ASCII other than '"' and '\\'.
+var diagPlainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // diagPlainNumber returns the end of the JSON number at b[i]:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
@@ -1350,12 +1404,16 @@ func (id diagKeyID) summaryField() bool { return id >= kName && id <= kPeakMB }
 // diagKey decodes an object key token: a known key is the one shared
 // string, with its id; looking it up allocates nothing.
 func diagKey(tok []byte) (string, diagKeyID) {
-	if inner := tok[1 : len(tok)-1]; bytes.IndexByte(inner, '\\') < 0 {
-		// A view of the bytes, not a copy (the copy was 3% of a batch
-		// job's CPU): the switch only compares it, and keeps nothing.
-		if id, ok := diagKeyIndex(unsafe.String(unsafe.SliceData(inner), len(inner))); ok {
-			return diagKnownKeys[id], id
-		}
+	inner := tok[1 : len(tok)-1]
+	// A view of the bytes, not a copy (the copy was 3% of a batch job's
+	// CPU): the switch only compares it, and keeps nothing. No known key
+	// holds a backslash, so bytes that match one are that key unescaped;
+	// looking first spares the known keys, most keys, a search for
+	// escapes.
+	if id, ok := diagKeyIndex(unsafe.String(unsafe.SliceData(inner), len(inner))); ok {
+		return diagKnownKeys[id], id
+	}
+	if bytes.IndexByte(inner, '\\') < 0 {
 		// Unescaped and unknown: decoding cannot make it a known key (an
 		// invalid byte becomes U+FFFD, never ASCII).
 		return diagJSONString(tok), diagUnknownKey
@@ -1371,9 +1429,79 @@ func diagKey(tok []byte) (string, diagKeyID) {
 // it. A known field of the wrong type or out of range skips the record with
 // a warning naming the line and the field; fields are checked in a fixed
 // order so the warning is the same on every run.
+//
+// A record is first decoded in the order of its fields (inOrder), which
+// looks at each field once; a record that path declines (a bad field, a
+// repeated key, a legacy alias, no event, a summary entry) is decoded again
+// in the fixed order (inFixedOrder), whose first error is the warning. The
+// fixed order asks for each of two dozen keys in turn: for the plugin's
+// lines, which hold a handful of them, that was 12% of
+// BenchmarkStreamGenerated.
 func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
-	rec := Record{Line: line}
+	rec := &p.scratch
+	*rec = Record{Line: line}
 	d := diagFieldDecoder{p: p, line: line}
+	if summary || !d.inOrder(rec, fields) {
+		*rec = Record{Line: line}
+		d = diagFieldDecoder{p: p, line: line}
+		d.inFixedOrder(rec, fields, summary)
+	}
+	if d.err != nil {
+		p.skipRecord(d.err, summary)
+		return
+	}
+	if d.schema != "" {
+		p.schema(d.schema, line)
+	}
+	for _, m := range fields {
+		if m.id.recordField() || summary && m.id.summaryField() {
+			continue
+		}
+		if rec.Extra == nil {
+			rec.Extra = map[string]json.RawMessage{}
+		}
+		rec.Extra[m.key] = bytes.Clone(m.val) // m.val points into the line buffer
+	}
+	if p.each != nil {
+		// Through a field, so that no record is allocated per line.
+		p.each(p.d.Format, rec)
+		return
+	}
+	p.d.Records = append(p.d.Records, *rec)
+}
+
+// inOrder decodes a record's fields in the order they come, each known
+// field once. It reports false, leaving rec and d to be reset, for what
+// only inFixedOrder decides: a field that cannot be read (the fixed order
+// picks which one the warning names), a key given twice (the last one
+// counts), the legacy open_datasets and unclosed_datasets (open_objects
+// wins over them), a record without an event.
+func (d *diagFieldDecoder) inOrder(rec *Record, fields diagMembers) bool {
+	var seen uint32 // bit k: known key k was met
+	for i := range fields {
+		m := &fields[i]
+		if !m.id.recordField() {
+			continue // Extra
+		}
+		bit := uint32(1) << m.id
+		if seen&bit != 0 || m.id == kOpenDatasets || m.id == kUnclosedDatasets {
+			return false
+		}
+		seen |= bit
+		if diagIsNull(m.val) { // null reads as missing
+			continue
+		}
+		d.set(rec, m.id, m.val)
+		if d.err != nil {
+			return false
+		}
+	}
+	return rec.Event != ""
+}
+
+// inFixedOrder decodes a record's (or summary entry's) known fields in the
+// fixed order that makes a bad record's warning the same on every run.
+func (d *diagFieldDecoder) inFixedOrder(rec *Record, fields diagMembers, summary bool) {
 	// at[k] is the member holding known key k: the last one when a key
 	// repeats, as diagMembers.get (and encoding/json) take it.
 	var at [diagNumKeys]int32
@@ -1393,23 +1521,16 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
 		return fields[i].val, true
 	}
 	if v, ok := get(kEvent); ok {
-		rec.Event = d.shared("event", v)
-		if d.err == nil && rec.Event == "" {
-			d.fail("event", "empty: every record names its event")
-		}
+		d.set(rec, kEvent, v)
 	} else if summary {
 		rec.Event = EventTestEnd
 	} else {
 		d.fail("event", "missing: every record names its event")
 	}
-	if v, ok := get(kTime); ok {
-		rec.Time = d.float("time", v)
-	}
-	if v, ok := get(kPID); ok {
-		rec.PID = d.int("pid", v)
-	}
-	if v, ok := get(kWorker); ok {
-		rec.Worker = d.shared("worker", v)
+	for _, k := range []diagKeyID{kTime, kPID, kWorker} {
+		if v, ok := get(k); ok {
+			d.set(rec, k, v)
+		}
 	}
 	for _, k := range []diagKeyID{kNodeID, kName, kTest} {
 		if k != kNodeID && !summary {
@@ -1420,20 +1541,13 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
 			break
 		}
 	}
-	if v, ok := get(kOutcome); ok {
-		rec.Outcome = d.shared("outcome", v)
-	}
-	if v, ok := get(kDurationS); ok {
-		rec.DurationS = d.float("duration_s", v)
-	}
-	if v, ok := get(kRSSBytes); ok {
-		rec.RSSBytes, rec.HasRSS = d.bytes("rss_bytes", v), true
-	}
-	if v, ok := get(kRSSAnonBytes); ok {
-		rec.RSSAnonBytes, rec.HasRSSAnon = d.bytes("rss_anon_bytes", v), true
+	for _, k := range []diagKeyID{kOutcome, kDurationS, kRSSBytes, kRSSAnonBytes} {
+		if v, ok := get(k); ok {
+			d.set(rec, k, v)
+		}
 	}
 	if v, ok := get(kPeakRSSBytes); ok {
-		rec.PeakRSSBytes, rec.HasPeak = d.bytes("peak_rss_bytes", v), true
+		d.set(rec, kPeakRSSBytes, v)
 	} else if summary {
 		for _, k := range []diagKeyID{kPeakMemoryMB, kPeakMB} {
 			if v, ok := get(k); ok {
@@ -1443,7 +1557,7 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
 		}
 	}
 	if v, ok := get(kOpenObjects); ok {
-		rec.OpenObjects = d.counts("open_objects", v)
+		d.set(rec, kOpenObjects, v)
 	} else {
 		for _, k := range []diagKeyID{kOpenDatasets, kUnclosedDatasets} {
 			if v, ok := get(k); ok {
@@ -1456,64 +1570,67 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
 			}
 		}
 	}
-	if v, ok := get(kOpenObjectDetails); ok {
+	for _, k := range []diagKeyID{kOpenObjectDetails, kFixture, kScope, kRSSBeforeBytes, kRSSAfterBytes,
+		kRSSAnonBeforeBytes, kBootTime, kMonotonic, kPeakSource, kTracebackKept, kSchema} {
+		if v, ok := get(k); ok {
+			d.set(rec, k, v)
+		}
+	}
+}
+
+// set decodes the value v of the known record field k into rec (kSchema
+// into d.schema). The legacy open_datasets and unclosed_datasets, and a
+// summary's aliases, are inFixedOrder's.
+func (d *diagFieldDecoder) set(rec *Record, k diagKeyID, v json.RawMessage) {
+	switch k {
+	case kEvent:
+		rec.Event = d.shared("event", v)
+		if d.err == nil && rec.Event == "" {
+			d.fail("event", "empty: every record names its event")
+		}
+	case kTime:
+		rec.Time = d.float("time", v)
+	case kPID:
+		rec.PID = d.int("pid", v)
+	case kWorker:
+		rec.Worker = d.shared("worker", v)
+	case kNodeID:
+		rec.NodeID = d.nodeID("nodeid", v)
+	case kOutcome:
+		rec.Outcome = d.shared("outcome", v)
+	case kDurationS:
+		rec.DurationS = d.float("duration_s", v)
+	case kRSSBytes:
+		rec.RSSBytes, rec.HasRSS = d.bytes("rss_bytes", v), true
+	case kRSSAnonBytes:
+		rec.RSSAnonBytes, rec.HasRSSAnon = d.bytes("rss_anon_bytes", v), true
+	case kPeakRSSBytes:
+		rec.PeakRSSBytes, rec.HasPeak = d.bytes("peak_rss_bytes", v), true
+	case kOpenObjects:
+		rec.OpenObjects = d.counts("open_objects", v)
+	case kOpenObjectDetails:
 		rec.OpenObjectDetails = d.details("open_object_details", v)
-	}
-	if v, ok := get(kFixture); ok {
+	case kFixture:
 		rec.Fixture = d.shared("fixture", v)
-	}
-	if v, ok := get(kScope); ok {
+	case kScope:
 		rec.Scope = d.shared("scope", v)
-	}
-	if v, ok := get(kRSSBeforeBytes); ok {
+	case kRSSBeforeBytes:
 		rec.RSSBeforeBytes = d.bytes("rss_before_bytes", v)
-	}
-	if v, ok := get(kRSSAfterBytes); ok {
+	case kRSSAfterBytes:
 		rec.RSSAfterBytes = d.bytes("rss_after_bytes", v)
-	}
-	if v, ok := get(kRSSAnonBeforeBytes); ok {
+	case kRSSAnonBeforeBytes:
 		rec.RSSAnonBeforeBytes, rec.HasRSSAnonBefore = d.bytes("rss_anon_before_bytes", v), true
-	}
-	if v, ok := get(kBootTime); ok {
+	case kBootTime:
 		rec.BootTime, rec.HasBootTime = d.float("boot_time", v), true
-	}
-	if v, ok := get(kMonotonic); ok {
+	case kMonotonic:
 		rec.Monotonic, rec.HasMonotonic = d.float("monotonic", v), true
-	}
-	if v, ok := get(kPeakSource); ok {
+	case kPeakSource:
 		rec.PeakSource = d.shared("peak_source", v)
-	}
-	if v, ok := get(kTracebackKept); ok {
+	case kTracebackKept:
 		rec.TracebackKept = d.bool("traceback_kept", v)
+	case kSchema:
+		d.schema = d.str("schema", v)
 	}
-	var schema string
-	if v, ok := get(kSchema); ok {
-		schema = d.str("schema", v)
-	}
-	if d.err != nil {
-		p.skipRecord(d.err, summary)
-		return
-	}
-	if schema != "" {
-		p.schema(schema, line)
-	}
-	for _, m := range fields {
-		if m.id.recordField() || summary && m.id.summaryField() {
-			continue
-		}
-		if rec.Extra == nil {
-			rec.Extra = map[string]json.RawMessage{}
-		}
-		rec.Extra[m.key] = bytes.Clone(m.val) // m.val points into the line buffer
-	}
-	if p.each != nil {
-		// Through a field, so that rec stays on the stack: no allocation
-		// per record.
-		p.scratch = rec
-		p.each(p.d.Format, &p.scratch)
-		return
-	}
-	p.d.Records = append(p.d.Records, rec)
 }
 
 // skipRecord turns a field that cannot be read (wrong type, out of range,
@@ -1546,7 +1663,28 @@ func (p *diagParser) schema(s string, line int) {
 	p.d.Schema = s
 }
 
+// diagIsNull reports a null value. It is small enough to be inlined (it
+// runs on every field): a value is told from null by its first byte, and
+// only one starting with 'n' or a byte TrimSpace could trim is looked at
+// further.
 func diagIsNull(v json.RawMessage) bool {
+	if len(v) > 0 && diagNotNullStart[v[0]] {
+		return false
+	}
+	return diagIsNullSpaced(v)
+}
+
+// diagNotNullStart is true for the first bytes of a value that is not
+// null: ASCII, not a space TrimSpace would trim, not 'n'.
+var diagNotNullStart = func() (t [256]bool) {
+	for c := ' ' + 1; c < utf8.RuneSelf; c++ {
+		t[c] = c != 'n'
+	}
+	return t
+}()
+
+//go:noinline
+func diagIsNullSpaced(v json.RawMessage) bool {
 	if len(v) > 0 && v[0] > ' ' && v[0] < utf8.RuneSelf && v[0] != 'n' {
 		return false // TrimSpace keeps a first byte that is ASCII and not a space
 	}
@@ -1555,9 +1693,10 @@ func diagIsNull(v json.RawMessage) bool {
 
 // diagFieldDecoder decodes typed fields, keeping the first error.
 type diagFieldDecoder struct {
-	p    *diagParser
-	line int
-	err  error
+	p      *diagParser
+	line   int
+	err    error
+	schema string // a record's "schema", set by set
 }
 
 func (d *diagFieldDecoder) fail(field, format string, args ...any) {
@@ -1605,6 +1744,9 @@ func (d *diagFieldDecoder) shared(field string, v json.RawMessage) string {
 		return ""
 	}
 	inner := v[1 : len(v)-1]
+	if s, ok := diagCommonValue(unsafe.String(unsafe.SliceData(inner), len(inner))); ok {
+		return s
+	}
 	if len(inner) > 64 || bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
 		return diagJSONString(v)
 	}
@@ -1622,16 +1764,83 @@ func (d *diagFieldDecoder) shared(field string, v json.RawMessage) string {
 	return s
 }
 
+// diagCommonValue returns the one string of a value most records carry
+// (their events, pytest's outcomes, the peak sources): a switch on a view
+// of the bytes, which keeps nothing, is cheaper than shared's map (its
+// hashing was 5% of BenchmarkStreamFile).
+func diagCommonValue(s string) (string, bool) {
+	switch s {
+	case EventTestStart:
+		return EventTestStart, true
+	case EventTestEnd:
+		return EventTestEnd, true
+	case EventSample:
+		return EventSample, true
+	case EventFixtureSetup:
+		return EventFixtureSetup, true
+	case EventFixtureTeardown:
+		return EventFixtureTeardown, true
+	case "passed":
+		return "passed", true
+	case "failed":
+		return "failed", true
+	case "skipped":
+		return "skipped", true
+	case "vmhwm":
+		return "vmhwm", true
+	case "sampled":
+		return "sampled", true
+	}
+	return "", false
+}
+
 // nodeID reads a node id; one equal to the last record's shares its string.
 func (d *diagFieldDecoder) nodeID(field string, v json.RawMessage) string {
 	if len(v) >= 2 && v[0] == '"' && string(v[1:len(v)-1]) == d.p.lastNodeID && bytes.IndexByte(v, '\\') < 0 {
 		return d.p.lastNodeID
 	}
-	s := d.str(field, v)
+	var s string
+	if inner := v[1:max(len(v)-1, 1)]; len(v) >= 2 && v[0] == '"' && bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		s = d.p.slab.string(inner) // what diagJSONString returns, without an allocation of its own
+	} else {
+		s = d.str(field, v)
+	}
 	if d.err == nil {
 		d.p.lastNodeID = s
 	}
 	return s
+}
+
+// diagSlab copies strings that are read once and kept, each test's node
+// id, into shared chunks: one allocation per chunk instead of one per test
+// (500,000 on BenchmarkStreamFile's file), and none of them aliases the
+// line buffer. A chunk's bytes are never written again once a string
+// covers them. A caller keeping one of those strings keeps its chunk
+// alive, at most diagSlabMaxChunk bytes; keeping them all, as correlate
+// does, costs what separate strings would.
+type diagSlab struct {
+	chunk []byte // len: the bytes handed out; cap: the chunk
+}
+
+const (
+	diagSlabMinChunk = 1 << 10  // a small file (a batch job's) wastes little
+	diagSlabMaxChunk = 32 << 10 // the largest of Go's small size classes
+	diagSlabMaxLen   = 1 << 10  // longer strings are allocated alone
+)
+
+func (sl *diagSlab) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > diagSlabMaxLen {
+		return string(b)
+	}
+	if cap(sl.chunk)-len(sl.chunk) < len(b) {
+		sl.chunk = make([]byte, 0, min(max(2*cap(sl.chunk), diagSlabMinChunk), diagSlabMaxChunk))
+	}
+	start := len(sl.chunk)
+	sl.chunk = append(sl.chunk, b...)
+	return unsafe.String(&sl.chunk[start], len(b))
 }
 
 // diagJSONString decodes a JSON string token already checked to be valid. The
@@ -1655,6 +1864,9 @@ func (d *diagFieldDecoder) float(field string, v json.RawMessage) float64 {
 		d.fail(field, "want a number, got %s", diagDescribe(v))
 		return 0
 	}
+	if f, ok := diagExactFloat(v); ok {
+		return f
+	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		d.fail(field, "want a finite number, got %s", diagDescribe(v))
@@ -1668,8 +1880,11 @@ func (d *diagFieldDecoder) int(field string, v json.RawMessage) int {
 		d.fail(field, "want an integer, got %s", diagDescribe(v))
 		return 0
 	}
-	n, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
+	n, ok := diagSmallInt(v)
+	if !ok {
+		n, ok = diagParseInt(v)
+	}
+	if !ok {
 		f, ferr := strconv.ParseFloat(string(v), 64)
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 			d.fail(field, "want an integer, got %s", diagDescribe(v))
@@ -1690,7 +1905,11 @@ func (d *diagFieldDecoder) bytes(field string, v json.RawMessage) int64 {
 		d.fail(field, "want a byte count, got %s", diagDescribe(v))
 		return 0
 	}
-	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+	n, ok := diagSmallInt(v)
+	if !ok {
+		n, ok = diagParseInt(v)
+	}
+	if ok {
 		if n < 0 {
 			d.fail(field, "negative byte count %d", n)
 			return 0
@@ -1787,4 +2006,87 @@ func (d *diagFieldDecoder) bool(field string, v json.RawMessage) bool {
 	}
 	d.fail(field, "want true or false, got %s", diagDescribe(v))
 	return false
+}
+
+// diagParseInt is strconv.ParseInt(string(v), 10, 64) reporting only
+// whether it succeeded.
+func diagParseInt(v []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	return n, err == nil
+}
+
+// diagSmallInt reads -?[0-9]{1,18}, which cannot overflow an int64, as
+// strconv.ParseInt does; ok is false for anything else, which is then left
+// to strconv. Every record carries two or three byte counts and a pid:
+// strconv's generality (bases, underscores, the string conversion) was 7%
+// of BenchmarkStreamFile.
+func diagSmallInt(v []byte) (n int64, ok bool) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// diagPow10 holds the powers of ten a float64 holds exactly.
+var diagPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// diagExactFloat reads a decimal without exponent, -?[0-9]+(\.[0-9]+)?,
+// whose digits make an integer m below 2^53: m and 10^k (k fraction
+// digits, at most 22) are then exact float64s, so m / 10^k is the one
+// correctly rounded division, the value strconv.ParseFloat returns (its own
+// fast path, atof64exact, is this). ok is false for anything else, which
+// is then left to strconv. Every record's time is such a number
+// (1795687200.006000); strconv took 8% of BenchmarkStreamFile.
+func diagExactFloat(v []byte) (f float64, ok bool) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	if len(v) == 0 || len(v) > 19 {
+		return 0, false
+	}
+	var m uint64
+	i := 0
+	for ; i < len(v) && v[i]-'0' < 10; i++ {
+		m = m*10 + uint64(v[i]-'0')
+	}
+	frac := 0
+	if i < len(v) {
+		if v[i] != '.' || i == 0 || i == len(v)-1 {
+			return 0, false
+		}
+		j := i + 1
+		for ; j < len(v) && v[j]-'0' < 10; j++ {
+			m = m*10 + uint64(v[j]-'0')
+		}
+		if j < len(v) {
+			return 0, false
+		}
+		frac = j - i - 1
+	}
+	if m >= 1<<53 || frac >= len(diagPow10) {
+		return 0, false
+	}
+	f = float64(m)
+	if frac > 0 {
+		f /= diagPow10[frac]
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }

@@ -12,4 +12,18 @@
 // with a bounded line length, and never panic. Bad input is an error naming the input and the line; partial
 // evidence, such as the record being written when the process was killed,
 // is a Warning and reading carries on.
+//
+// Speed matters here: a suite of a million tests writes 180 MB of
+// records, and a batch of CI jobs spends a quarter of its CPU on them.
+// BenchmarkStreamFile (the 1M-record file of scripts/bench-analyze.sh)
+// and BenchmarkStreamGenerated (the same shape, made in the test) measure
+// Stream; the fast paths they justify say their share where they are
+// written: splitPlain (one pass checks and splits a plain line, with
+// diagPlainString's table), addRecord's decoding of fields in the order
+// they come (inOrder), the numbers read without strconv (diagSmallInt,
+// diagExactFloat), the common values by switch (diagCommonValue), and the
+// node ids copied into shared chunks (diagSlab) rather than allocated one
+// by one. Each has a test holding it to the general path: json.Valid
+// (TestSplitPlainAgrees), the fixed order (TestInOrderAgrees), strconv
+// (TestDiagNumbersAgreeWithStrconv, FuzzDiagNumbers).
 package diagnostics

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	gojson "github.com/goccy/go-json"
@@ -57,7 +59,7 @@ func TestSplitPlainAgrees(t *testing.T) {
 		}
 		for k := range l {
 			lines = append(lines, l[:k])
-			for _, c := range []byte{'"', '\\', ',', '}', ']', '0', '-', 'e', ' ', 0x01, 0xc3} {
+			for _, c := range []byte{'"', '\\', ',', '}', ']', '0', '-', 'e', ' ', 0x01, 0x1f, 0x7f, 0xc3} {
 				m := bytes.Clone(l)
 				m[k] = c
 				lines = append(lines, m)
@@ -91,5 +93,76 @@ func TestSplitPlainAgrees(t *testing.T) {
 					fast[i].key, fast[i].val, fast[i].id, slow[i].key, slow[i].val, slow[i].id)
 			}
 		}
+	}
+}
+
+// TestInOrderAgrees checks addRecord's two decoders against each other:
+// whatever record inOrder decodes, inFixedOrder decodes the same, without
+// a warning. The inputs are the lines of the repository's diagnostics
+// files with each field's value replaced by values of other types, null,
+// or repeated, and records written to be tricky.
+func TestInOrderAgrees(t *testing.T) {
+	lines := []string{
+		`{"event":"test_end","nodeid":"a","open_datasets":2}`, `{"event":"test_end","unclosed_datasets":1,"open_objects":{"x":1}}`,
+		`{"event":"test_end","rss_bytes":1,"rss_bytes":2}`, `{"event":null,"time":1}`, `{"event":"","time":1}`, `{"time":1}`,
+		`{"event":"x","schema":"oomlens/diagnostics/v2","nodeid":null}`, `{"event":"x","name":"n","test":"t","peak_mb":3,"tests":[]}`,
+		`{"event":"test_end","open_object_details":[{"type":"t","nbytes":5,"closed":true}],"traceback_kept":true}`,
+	}
+	files, _ := filepath.Glob("../testdata/diagnostics/*.jsonl")
+	more, _ := filepath.Glob("../testdata/scenarios/*/diag*.jsonl")
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range bytes.SplitSeq(b, []byte("\n")) {
+			lines = append(lines, string(l))
+		}
+	}
+	values := []string{`null`, `"s"`, `""`, `-1`, `1.5`, `1e3`, `99999999999999999999`, `true`, `{}`, `{"a":-1}`, `[]`, `[{"nbytes":"x"}]`}
+	var inputs []string
+	for _, l := range lines {
+		inputs = append(inputs, l)
+		ms, err := (&diagParser{}).decodeObject([]byte(l))
+		if err != nil {
+			continue
+		}
+		for i, m := range ms {
+			start := strings.Index(l, m.key+`":`) + len(m.key) + 2
+			if start < len(m.key)+2 || !strings.HasPrefix(l[start:], string(m.val)) {
+				continue
+			}
+			end := start + len(m.val)
+			for _, v := range values {
+				inputs = append(inputs, l[:start]+v+l[end:])
+			}
+			inputs = append(inputs, l[:len(l)-1]+`,"`+m.key+`":`+string(m.val)+`}`) // repeated
+			if i == 0 {
+				inputs = append(inputs, `{"event":"test_end",`+l[1:]) // event repeated
+			}
+		}
+	}
+	taken := 0
+	for _, in := range inputs {
+		p := &diagParser{}
+		fields, err := p.decodeObject([]byte(in))
+		if err != nil {
+			continue
+		}
+		fast := Record{Line: 1}
+		d := diagFieldDecoder{p: p, line: 1}
+		if !d.inOrder(&fast, fields) {
+			continue
+		}
+		taken++
+		slow := Record{Line: 1}
+		ds := diagFieldDecoder{p: p, line: 1}
+		ds.inFixedOrder(&slow, fields, false)
+		if ds.err != nil || d.err != nil || ds.schema != d.schema || !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s:\ninOrder     %+v (%v, schema %q)\ninFixedOrder %+v (%v, schema %q)", in, fast, d.err, d.schema, slow, ds.err, ds.schema)
+		}
+	}
+	if taken < len(lines)/2 {
+		t.Errorf("inOrder took %d of %d inputs", taken, len(inputs))
 	}
 }

@@ -1,11 +1,13 @@
 package diagnostics
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestStreamMatchesParse: Stream hands over, in order, the records Parse
@@ -58,5 +60,47 @@ func TestStreamMatchesParse(t *testing.T) {
 		if !reflect.DeepEqual(log, want) {
 			t.Errorf("%s: Stream's log %+v\nParse's %+v", name, log, want)
 		}
+	}
+}
+
+// TestStreamNodeIDsKept: the node ids Stream hands over may be kept. They
+// share chunks (diagSlab) rather than being allocated one by one, and
+// never alias the line buffer: they read the same after the parse and
+// after another parse has reused its pooled buffer.
+func TestStreamNodeIDsKept(t *testing.T) {
+	const tests = 5000
+	data := diagBenchInput(tests)
+	var ids []string
+	if _, err := Stream(bytes.NewReader(data), Options{}, func(_ string, r *Record) {
+		if r.Event == EventTestStart || r.Event == EventTestEnd {
+			ids = append(ids, r.NodeID)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other := bytes.Repeat([]byte("x"), len(data))
+	copy(other, `{"event":"test_start","nodeid":"`)
+	Stream(bytes.NewReader(other), Options{}, nil)
+	d, err := Parse(bytes.NewReader(data), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range d.Records[1:] {
+		want = append(want, strings.Clone(r.NodeID))
+	}
+	if !reflect.DeepEqual(ids, want) || len(ids) != 2*tests {
+		t.Fatalf("%d node ids kept, differ from the %d read again", len(ids), len(want))
+	}
+	for i := 0; i < len(ids); i += 2 {
+		if unsafe.StringData(ids[i]) != unsafe.StringData(ids[i+1]) {
+			t.Fatalf("test_start and test_end of %s: two strings", ids[i])
+		}
+	}
+	allocs := testing.AllocsPerRun(3, func() {
+		Stream(bytes.NewReader(data), Options{}, func(string, *Record) {})
+	})
+	if allocs > tests/20 {
+		t.Errorf("%.0f allocations streaming %d tests: the node ids are not shared", allocs, tests)
 	}
 }
