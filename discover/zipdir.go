@@ -141,7 +141,9 @@ func zipDirectoryStart(r io.ReaderAt, size int64) (start, declaredOffset int64, 
 // in the end record is cut to 16 bits in a zip that is not zip64), and
 // returns where the headers within maxEntries and maxBytes end.
 func walkZipDirectory(r io.ReaderAt, size, start int64, maxEntries int, maxBytes int64) (l zipListing, cut int64) {
-	br := bufio.NewReaderSize(io.NewSectionReader(r, start, size-start), 64<<10)
+	// The buffer is the directory's size up to 64 KiB: a job's zip lists a
+	// few members in a few hundred bytes.
+	br := bufio.NewReaderSize(io.NewSectionReader(r, start, size-start), int(min(size-start, 64<<10)))
 	var h [zipDirHeaderLen]byte
 	at := start
 	cut = start
