@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -523,11 +524,42 @@ func GitHubRunJobs(p string) []ArchiveJob {
 	if err != nil {
 		return nil
 	}
+	if !mayBeGitHubRun(f, st.Size()) {
+		return nil
+	}
 	zr, _, err := openZip(f, st.Size(), DefaultMaxArchiveMembers, maxZipDirectoryBytes)
 	if err != nil {
 		return nil
 	}
 	return gitHubRunJobs(zr.File)
+}
+
+// mayBeGitHubRun reports false when the first entry of the zip's central
+// directory is a file that is neither a job's log nor a step's:
+// gitHubRunJobs would say nil. Listing every zip of a batch (archive/zip
+// reads the whole directory into a *zip.File each) only to find a job's
+// own files was a third of finding 10,000 jobs (BenchmarkFindJobs). When
+// unsure (a folder, a directory that cannot be read here), it reports true
+// and the listing decides.
+func mayBeGitHubRun(r io.ReaderAt, size int64) bool {
+	start, _, ok := zipDirectoryStart(r, size)
+	if !ok {
+		return true
+	}
+	var h [zipDirHeaderLen]byte
+	if _, err := r.ReadAt(h[:], start); err != nil || binary.LittleEndian.Uint32(h[:]) != zipDirHeaderSig {
+		return true
+	}
+	name := make([]byte, binary.LittleEndian.Uint16(h[28:]))
+	if _, err := r.ReadAt(name, start+zipDirHeaderLen); err != nil {
+		return true
+	}
+	attrs := binary.LittleEndian.Uint32(h[38:])
+	if len(name) == 0 || name[len(name)-1] == '/' || attrs&0x10 != 0 || (attrs>>16)&0xf000 == 0x4000 {
+		return true // a folder, by its name, its MS-DOS or its Unix attributes
+	}
+	n := string(name)
+	return gitHubStepLog.MatchString(n) || gitHubJobLog.MatchString(n) && !strings.Contains(n, "/")
 }
 
 // gitHubRunJobs is GitHubRunJobs over a zip's listing.
