@@ -132,7 +132,7 @@ func (s *Set) readArchive(name string, in *Input, kind string, opts Options) err
 	if in.data != nil {
 		r = bytes.NewReader(in.data)
 	} else {
-		f, err := os.Open(in.file)
+		f, err := openRegular(in.file)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -515,7 +515,7 @@ var (
 // top-level one is missing. It returns nil for any other archive or what
 // is no zip (the archive reader reports that).
 func GitHubRunJobs(p string) []ArchiveJob {
-	f, err := os.Open(p)
+	f, err := openRegular(p)
 	if err != nil {
 		return nil
 	}

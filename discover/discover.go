@@ -122,7 +122,7 @@ func (in *Input) open() (io.ReadCloser, error) {
 		}
 		return rc, nil
 	}
-	f, err := os.Open(in.file)
+	f, err := openRegular(in.file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Path, err)
 	}
@@ -659,7 +659,7 @@ const (
 // with a warning.
 func (s *Set) openFile(name, file string, size int64, bufs *Buffers) *Input {
 	in := &Input{Path: name, file: file, SizeBytes: size}
-	f, err := os.Open(file)
+	f, err := openRegular(file)
 	if err != nil {
 		in.Unreadable = true
 		in.Warnings = append(in.Warnings, fmt.Sprintf("%s: cannot be read: %v", name, plainPathError(err)))
