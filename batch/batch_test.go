@@ -530,3 +530,54 @@ func TestOmitTimelineKeepsTheSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestRunReusesNoReportMemory: the workers read each job into the memory of
+// their job before (discover.Buffers), released when its report is made.
+// Every report of a batch of different jobs, zipped and not, compared once
+// the batch has ended (each worker's buffers overwritten many times since),
+// is the report of the job analysed alone in memory of its own: a report
+// holds nothing of what its job was read into.
+func TestRunReusesNoReportMemory(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(5))
+	for i := 0; i < 12; i++ {
+		files := jobgen.Job(rng, 40+rng.Intn(200))
+		var err error
+		if i%3 == 0 {
+			err = jobgen.WriteZip(filepath.Join(dir, fmt.Sprintf("job-%02d.zip", i)), files)
+		} else {
+			err = jobgen.WriteDir(filepath.Join(dir, fmt.Sprintf("job-%02d", i)), files)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs, _, err := FindJobs([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Result
+	err = Run(context.Background(), jobs, Options{Workers: 2}, func(r Result) error {
+		got = append(got, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, j := range jobs {
+		set, err := Load(j, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := job.Analyze(set, job.Options{})
+		set.Cleanup()
+		if err != nil || got[i].Err != nil {
+			t.Fatalf("%s: alone: %v, in the batch: %v", j.Name, err, got[i].Err)
+		}
+		a, _ := json.Marshal(got[i].Report)
+		b, _ := json.Marshal(want)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: the report in the batch differs from the job's alone:\n%s\n%s", j.Name, a, b)
+		}
+	}
+}

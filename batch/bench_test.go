@@ -65,3 +65,33 @@ func BenchmarkRun(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/job")
 }
+
+// BenchmarkFindJobs is the cost of listing jobs, which runs alone before
+// the jobs are analysed in parallel: 400 jobs, half zipped, as
+// BenchmarkRun's. ns/job is per job listed.
+func BenchmarkFindJobs(b *testing.B) {
+	const n = 400
+	dir := b.TempDir()
+	rng := rand.New(rand.NewSource(1))
+	files := jobgen.Job(rng, 50)
+	for i := 0; i < n; i++ {
+		var err error
+		if i%2 == 0 {
+			err = jobgen.WriteZip(filepath.Join(dir, fmt.Sprintf("job-%05d.zip", i)), files)
+		} else {
+			err = jobgen.WriteDir(filepath.Join(dir, fmt.Sprintf("job-%05d", i)), files)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		jobs, _, err := FindJobs([]string{dir})
+		if err != nil || len(jobs) != n {
+			b.Fatalf("%d jobs, %v", len(jobs), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/job")
+}

@@ -126,7 +126,12 @@ func archiveJobs(name, p string, arch bool) []Job {
 // archive (0 = discover.DefaultMaxArchiveBytes). The inputs are named by the
 // job's name, the same on every machine.
 func Load(job Job, maxBytes int64) (*discover.Set, error) {
-	opts := discover.Options{MaxArchiveBytes: maxBytes, Label: job.Name}
+	return load(job, maxBytes, nil)
+}
+
+// load is Load into bufs (see discover.Buffers; nil for new memory).
+func load(job Job, maxBytes int64, bufs *discover.Buffers) (*discover.Set, error) {
+	opts := discover.Options{MaxArchiveBytes: maxBytes, Label: job.Name, Buffers: bufs}
 	if job.Members != nil {
 		members := map[string]bool{}
 		for _, m := range job.Members {

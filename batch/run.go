@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/oomlens/oomlens/correlate"
+	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/job"
 )
 
@@ -73,8 +74,11 @@ func Run(ctx context.Context, jobs []Job, opts Options, emit func(Result) error)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Each job is read into the memory of the worker's job before
+			// it (discover.Buffers): the report holds none of it.
+			var bufs discover.Buffers
 			for i := range todo {
-				slots[i%len(slots)] <- runOne(jobs[i], opts)
+				slots[i%len(slots)] <- runOne(jobs[i], opts, &bufs)
 			}
 		}()
 	}
@@ -98,9 +102,13 @@ func Run(ctx context.Context, jobs []Job, opts Options, emit func(Result) error)
 	return nil
 }
 
-func runOne(j Job, opts Options) (res Result) {
+// runOne analyses job j, read into bufs, which it releases: nothing of the
+// result is in them (the parsers copy what they keep out of what they
+// read).
+func runOne(j Job, opts Options, bufs *discover.Buffers) (res Result) {
 	res.Job = j
-	set, err := Load(j, opts.MaxJobBytes)
+	defer bufs.Release()
+	set, err := load(j, opts.MaxJobBytes, bufs)
 	if err != nil {
 		res.Err = err
 		return res

@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/oomlens/oomlens/decompress"
 )
@@ -82,7 +84,8 @@ func IsArchive(p string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	in := openFile(p, p, st.Size())
+	var none *Set // the head alone: no file is read whole
+	in := none.openFile(p, p, st.Size(), nil)
 	if in.Unreadable {
 		return false, nil // an input, reported as such when read
 	}
@@ -96,6 +99,7 @@ type archiveReader struct {
 	// entries counts the archive's entries seen, maxEntries caps them.
 	entries, maxEntries int
 	members             func(string) bool
+	bufs                *Buffers
 	inputs              []*Input
 	warnings            []string
 	failed              []string
@@ -105,29 +109,45 @@ func (a *archiveReader) warnf(format string, args ...any) {
 	a.warnings = append(a.warnings, a.name+": "+fmt.Sprintf(format, args...))
 }
 
-// readArchive reads the archive in file (of kind, named name in messages)
-// into inputs named name/member. Members that would escape the archive
+// readArchive reads the archive in (of kind, named name in messages) into
+// inputs named name/member: from memory when the file was small enough to
+// be read whole, else from its file. Members that would escape the archive
 // (absolute paths, `..`) and links are skipped with a warning; they are
 // never followed or written anywhere. Damage after some members were read
 // is a warning (the rest of the job stands); an archive of which nothing can
 // be read is an error.
-func (s *Set) readArchive(name, file, kind string, opts Options) error {
-	a := &archiveReader{name: name, budget: opts.MaxArchiveBytes, maxEntries: opts.MaxArchiveMembers, members: opts.Members}
+func (s *Set) readArchive(name string, in *Input, kind string, opts Options) error {
+	a := &archiveReader{name: name, budget: opts.MaxArchiveBytes, maxEntries: opts.MaxArchiveMembers, members: opts.Members, bufs: opts.Buffers}
 	if a.budget <= 0 {
 		a.budget = DefaultMaxArchiveBytes
 	}
 	if a.maxEntries <= 0 {
 		a.maxEntries = DefaultMaxArchiveMembers
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	var r interface {
+		io.Reader
+		io.ReaderAt
 	}
-	defer f.Close()
-	if kind == ArchiveZip {
-		err = a.readZip(f)
+	size := int64(len(in.data))
+	if in.data != nil {
+		r = bytes.NewReader(in.data)
 	} else {
-		err = a.readTar(f)
+		f, err := openRegular(in.file)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		r, size = f, st.Size()
+	}
+	var err error
+	if kind == ArchiveZip {
+		err = a.readZip(r, size)
+	} else {
+		err = a.readTar(r)
 	}
 	if err == nil && len(a.inputs) == 0 && len(a.failed) > 0 {
 		err = fmt.Errorf("no member could be read: %s", a.failed[0])
@@ -154,15 +174,12 @@ func safeName(name string) bool {
 	return true
 }
 
-func (a *archiveReader) readZip(f *os.File) error {
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	zr, listing, err := openZip(f, st.Size(), a.maxEntries, maxZipDirectoryBytes)
+func (a *archiveReader) readZip(f io.ReaderAt, size int64) error {
+	zr, listing, err := openZip(f, size, a.maxEntries, maxZipDirectoryBytes)
 	if err != nil {
 		return fmt.Errorf("zip: %w", err)
 	}
+	zr.RegisterDecompressor(zip.Deflate, newFlateReader)
 	if listing.Cut() {
 		defer a.zipCut(listing)
 	}
@@ -254,7 +271,7 @@ func (a *archiveReader) fail(member string, err error) {
 	a.warnf("%s: skipped", msg)
 }
 
-func (a *archiveReader) readTar(f *os.File) error {
+func (a *archiveReader) readTar(f io.Reader) error {
 	rc, _, err := decompress.NewReader(f)
 	if err != nil {
 		return err
@@ -310,13 +327,23 @@ const memberChunkBytes = 1 << 20
 // copy), the rest at most memberChunkBytes each.
 type memberContent [][]byte
 
-// readMember reads r to its end, or to limit bytes (then more is true).
-func readMember(r io.Reader, limit int64) (c memberContent, n int64, more bool, err error) {
+// readMember reads r to its end, or to limit bytes (then more is true),
+// into pieces from bufs. declared is the size the archive declares (-1 when
+// unknown). It sizes the pieces only as far as the bytes read bear it out:
+// the first piece is at most HeadBytes, and the next are sized by what it
+// declares is left only once the first is full. So a member that tells the
+// truth is read into one piece, or two, with no copy; a member that lies
+// costs at most HeadBytes, or a piece beyond what it held, which is trimmed
+// as any last piece is.
+func readMember(r io.Reader, limit, declared int64, bufs *Buffers) (c memberContent, n int64, more bool, err error) {
 	size := 4 << 10 // the first piece grows by doubling up to HeadBytes
+	if declared >= 0 {
+		size = int(min(declared+1, HeadBytes)) // +1: the read that meets the end
+	}
 	var buf []byte
 	for {
 		if buf == nil {
-			buf = make([]byte, 0, min(int64(size), limit-n+1))
+			buf = bufs.get(int(min(int64(size), limit-n+1)))[:0]
 		}
 		m, rerr := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+m]
@@ -329,14 +356,19 @@ func readMember(r io.Reader, limit int64) (c memberContent, n int64, more bool, 
 			case len(c) == 0 && len(buf) == cap(buf) && cap(buf) < HeadBytes && rerr == nil:
 				// The head piece grows (a copy of at most HeadBytes).
 				size = min(2*cap(buf), HeadBytes)
-				buf = append(make([]byte, 0, size), buf...)
+				buf = append(bufs.get(size)[:0], buf...)
 				continue
 			case len(buf) > 0:
-				if cap(buf)-len(buf) > 4<<10 {
-					buf = bytes.Clone(buf) // trim the slack of the last piece
+				if bufs == nil && cap(buf)-len(buf) > 4<<10 {
+					// Trim the slack of the last piece (in reused
+					// buffers the slack is the next job's).
+					buf = bytes.Clone(buf)
 				}
 				c = append(c, buf)
 				size = min(2*max(size, cap(buf)), memberChunkBytes)
+				if declared > n {
+					size = int(min(declared-n+1, memberChunkBytes))
+				}
 			}
 			buf = nil
 		}
@@ -406,6 +438,10 @@ func (c memberContent) reader() io.Reader {
 	return io.MultiReader(rs...)
 }
 
+// peekReaders buffer a member while its magic bytes are peeked (then the
+// reads of the member's content, larger than the buffer, go past it).
+var peekReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+
 // add reads one member, undoes its own compression within the budget, and
 // holds it (readMember). The size its archive declares (declared, -1 when
 // unknown) is never used to hold it, as it may lie; it only says, when the
@@ -416,7 +452,12 @@ func (a *archiveReader) add(name string, r io.Reader, declared int64) error {
 		return nil
 	}
 	stored := &countingReader{r: r}
-	br := bufio.NewReaderSize(stored, 4<<10)
+	br := peekReaders.Get().(*bufio.Reader)
+	br.Reset(stored)
+	defer func() {
+		br.Reset(nil)
+		peekReaders.Put(br)
+	}()
 	magic, _ := br.Peek(decompress.MagicBytes)
 	var src io.Reader = br
 	comp := decompress.Of(magic)
@@ -429,7 +470,11 @@ func (a *archiveReader) add(name string, r io.Reader, declared int64) error {
 		defer dr.Close()
 		src = dr
 	}
-	c, n, more, err := readMember(src, a.budget)
+	hint := declared
+	if comp != decompress.None {
+		hint = -1 // the member's own compression: its size says nothing
+	}
+	c, n, more, err := readMember(src, a.budget, hint, a.bufs)
 	if more {
 		return ErrTooLarge
 	}
@@ -470,7 +515,7 @@ var (
 // top-level one is missing. It returns nil for any other archive or what
 // is no zip (the archive reader reports that).
 func GitHubRunJobs(p string) []ArchiveJob {
-	f, err := os.Open(p)
+	f, err := openRegular(p)
 	if err != nil {
 		return nil
 	}
@@ -479,11 +524,42 @@ func GitHubRunJobs(p string) []ArchiveJob {
 	if err != nil {
 		return nil
 	}
+	if !mayBeGitHubRun(f, st.Size()) {
+		return nil
+	}
 	zr, _, err := openZip(f, st.Size(), DefaultMaxArchiveMembers, maxZipDirectoryBytes)
 	if err != nil {
 		return nil
 	}
 	return gitHubRunJobs(zr.File)
+}
+
+// mayBeGitHubRun reports false when the first entry of the zip's central
+// directory is a file that is neither a job's log nor a step's:
+// gitHubRunJobs would say nil. Listing every zip of a batch (archive/zip
+// reads the whole directory into a *zip.File each) only to find a job's
+// own files was a third of finding 10,000 jobs (BenchmarkFindJobs). When
+// unsure (a folder, a directory that cannot be read here), it reports true
+// and the listing decides.
+func mayBeGitHubRun(r io.ReaderAt, size int64) bool {
+	start, _, ok := zipDirectoryStart(r, size)
+	if !ok {
+		return true
+	}
+	var h [zipDirHeaderLen]byte
+	if _, err := r.ReadAt(h[:], start); err != nil || binary.LittleEndian.Uint32(h[:]) != zipDirHeaderSig {
+		return true
+	}
+	name := make([]byte, binary.LittleEndian.Uint16(h[28:]))
+	if _, err := r.ReadAt(name, start+zipDirHeaderLen); err != nil {
+		return true
+	}
+	attrs := binary.LittleEndian.Uint32(h[38:])
+	if len(name) == 0 || name[len(name)-1] == '/' || attrs&0x10 != 0 || (attrs>>16)&0xf000 == 0x4000 {
+		return true // a folder, by its name, its MS-DOS or its Unix attributes
+	}
+	n := string(name)
+	return gitHubStepLog.MatchString(n) || gitHubJobLog.MatchString(n) && !strings.Contains(n, "/")
 }
 
 // gitHubRunJobs is GitHubRunJobs over a zip's listing.

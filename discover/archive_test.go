@@ -368,7 +368,7 @@ func TestReadMemberHoldsItsBytes(t *testing.T) {
 	for _, size := range []int{0, 1, 4095, 4096, 4097, HeadBytes - 1, HeadBytes, HeadBytes + 1, 3<<20 + 17, 5 << 20} {
 		data := make([]byte, size)
 		rng.Read(data)
-		c, n, more, err := readMember(iotest.HalfReader(bytes.NewReader(data)), 1<<30)
+		c, n, more, err := readMember(iotest.HalfReader(bytes.NewReader(data)), 1<<30, -1, nil)
 		if err != nil || more || n != int64(size) {
 			t.Fatalf("size %d: n %d more %v err %v", size, n, more, err)
 		}
@@ -387,7 +387,7 @@ func TestReadMemberHoldsItsBytes(t *testing.T) {
 			t.Errorf("size %d: read back %d bytes, differ", size, len(got))
 		}
 	}
-	if _, _, more, _ := readMember(bytes.NewReader(make([]byte, 100)), 99); !more {
+	if _, _, more, _ := readMember(bytes.NewReader(make([]byte, 100)), 99, -1, nil); !more {
 		t.Error("a member over the limit: more not set")
 	}
 }

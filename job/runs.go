@@ -176,7 +176,12 @@ func Runs(ev *correlate.Evidence) []Run {
 			continue
 		}
 		m := &maker{path: p.Path, order: order[p.Path], kind: makerPytest, distinct: true}
-		seen := map[string]bool{}
+		n := 0
+		for _, s := range p.Log.Sessions {
+			n += len(s.Tests)
+		}
+		seen := make(map[string]bool, n)
+		m.tests = make([]string, 0, n)
 		for _, s := range p.Log.Sessions {
 			m.xdist = m.xdist || s.Workers != nil || strings.HasPrefix(s.Mode, "xdist")
 			for _, t := range s.Tests {
@@ -235,11 +240,12 @@ func sortMakers(makers []*maker) {
 // is linear in the inputs and their tests.
 func group(makers []*maker) [][]*maker {
 	g := &grouper{}
-	ordered := 0
+	ordered, nodes := 0, 0 // nodes: room for the longest list (those of one run share it)
 	for _, m := range makers {
 		m.dir, m.node = path.Dir(m.path), -1
 		if m.ordered() {
 			ordered++
+			nodes = max(nodes, len(m.tests))
 		}
 	}
 	// Test orders are compared only between two inputs that have one: a
@@ -247,7 +253,7 @@ func group(makers []*maker) [][]*maker {
 	// trie of a 500,000-test file took ~270 MB, most of analyze's memory
 	// on it (scripts/bench-analyze.sh, issue 18).
 	if ordered >= 2 {
-		g.trie = newTestTrie()
+		g.trie = newTestTrie(nodes)
 		for _, m := range makers {
 			if m.ordered() {
 				m.distinctTests()
@@ -505,56 +511,116 @@ func (h *pairHeap) Pop() any {
 // that "one list is a prefix of the other" is two comparisons of numbers:
 // a node is an ancestor of another when its interval of the depth-first
 // order holds the other's.
+//
+// A node's children are a list (first, next) searched by comparing node
+// ids; only a node with more than trieListMax children has them indexed
+// by id as well, so that 10,000 lists that part at their first test are
+// still added in linear time. Most nodes have one child (the lists of one
+// run's inputs are prefixes of one another): hashing every id into one map,
+// and a slice of children per node, were most of Runs' cost for a batch job
+// (go test ./batch -bench Run).
 type testTrie struct {
-	child   map[trieEdge]int
-	kids    [][]int
-	depth   []int
-	in, out []int
+	id          []string // the test each node adds to its parent's list
+	depth       []int
+	first, last []int            // children, in the order they were added; -1 for none
+	next        []int            // the next sibling; -1 for none
+	kids        []int            // how many children
+	child       map[trieEdge]int // the children of nodes with more than trieListMax
+	in, out     []int
 }
+
+// trieListMax is the most children a node searches as a list.
+const trieListMax = 8
 
 type trieEdge struct {
 	parent int
 	id     string
 }
 
-func newTestTrie() *testTrie {
-	return &testTrie{child: map[trieEdge]int{}, kids: [][]int{nil}, depth: []int{0}}
+// newTestTrie is a trie of the root alone, with room for nodes more.
+func newTestTrie(nodes int) *testTrie {
+	t := &testTrie{
+		id: make([]string, 1, nodes+1), depth: make([]int, 1, nodes+1),
+		first: make([]int, 1, nodes+1), last: make([]int, 1, nodes+1),
+		next: make([]int, 1, nodes+1), kids: make([]int, 1, nodes+1),
+	}
+	t.first[0], t.last[0], t.next[0] = -1, -1, -1
+	return t
 }
 
 // add returns the node of tests.
 func (t *testTrie) add(tests []string) int {
 	n := 0
 	for _, id := range tests {
-		e := trieEdge{n, id}
-		c, ok := t.child[e]
-		if !ok {
-			c = len(t.kids)
-			t.child[e] = c
-			t.kids = append(t.kids, nil)
-			t.depth = append(t.depth, t.depth[n]+1)
-			t.kids[n] = append(t.kids[n], c)
+		c := t.find(n, id)
+		if c < 0 {
+			c = t.newChild(n, id)
 		}
 		n = c
 	}
 	return n
 }
 
+// find is the child of n that adds id, -1 for none.
+func (t *testTrie) find(n int, id string) int {
+	if t.kids[n] > trieListMax {
+		if c, ok := t.child[trieEdge{n, id}]; ok {
+			return c
+		}
+		return -1
+	}
+	for c := t.first[n]; c >= 0; c = t.next[c] {
+		if t.id[c] == id {
+			return c
+		}
+	}
+	return -1
+}
+
+// newChild adds the child of n that adds id.
+func (t *testTrie) newChild(n int, id string) int {
+	c := len(t.id)
+	t.id = append(t.id, id)
+	t.depth = append(t.depth, t.depth[n]+1)
+	t.first, t.last, t.next = append(t.first, -1), append(t.last, -1), append(t.next, -1)
+	t.kids = append(t.kids, 0)
+	if t.last[n] < 0 {
+		t.first[n] = c
+	} else {
+		t.next[t.last[n]] = c
+	}
+	t.last[n] = c
+	t.kids[n]++
+	switch {
+	case t.kids[n] == trieListMax+1:
+		// Past the list's length: index all of n's children.
+		if t.child == nil {
+			t.child = map[trieEdge]int{}
+		}
+		for k := t.first[n]; k >= 0; k = t.next[k] {
+			t.child[trieEdge{n, t.id[k]}] = k
+		}
+	case t.kids[n] > trieListMax:
+		t.child[trieEdge{n, id}] = c
+	}
+	return c
+}
+
 // number orders the nodes depth first (without recursion: a list of
 // 100,000 tests is a path 100,000 deep).
 func (t *testTrie) number() {
-	t.in, t.out = make([]int, len(t.kids)), make([]int, len(t.kids))
+	t.in, t.out = make([]int, len(t.id)), make([]int, len(t.id))
 	clock := 0
-	type frame struct{ node, next int }
-	stack := []frame{{0, 0}}
+	type frame struct{ node, next int } // next: the child to visit next
+	stack := []frame{{0, t.first[0]}}
 	t.in[0] = clock
 	for len(stack) > 0 {
 		f := &stack[len(stack)-1]
-		if f.next < len(t.kids[f.node]) {
-			c := t.kids[f.node][f.next]
-			f.next++
+		if c := f.next; c >= 0 {
+			f.next = t.next[c]
 			clock++
 			t.in[c] = clock
-			stack = append(stack, frame{c, 0})
+			stack = append(stack, frame{c, t.first[c]})
 			continue
 		}
 		t.out[f.node] = clock

@@ -170,3 +170,40 @@ func paths(runs [][]*maker) [][]string {
 	}
 	return out
 }
+
+// TestTrieMatchesPrefixes holds the trie to the plain comparison of the
+// lists, on random lists that branch both within a child list and past
+// trieListMax children (indexed by id).
+func TestTrieMatchesPrefixes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 1))
+	isPrefix := func(a, b []string) bool {
+		return len(a) <= len(b) && reflect.DeepEqual(a, b[:len(a)]) || len(b) <= len(a) && reflect.DeepEqual(b, a[:len(b)])
+	}
+	for trial := range 200 {
+		width := 1 + rng.IntN(3*trieListMax)
+		lists := make([][]string, 1+rng.IntN(60))
+		for i := range lists {
+			l := make([]string, rng.IntN(6))
+			for k := range l {
+				l[k] = fmt.Sprintf("t::%d", rng.IntN(width))
+			}
+			lists[i] = l
+		}
+		tr := newTestTrie(rng.IntN(4))
+		nodes := make([]int, len(lists))
+		for i, l := range lists {
+			nodes[i] = tr.add(l)
+			if tr.depth[nodes[i]] != len(l) {
+				t.Fatalf("trial %d: %v at depth %d", trial, l, tr.depth[nodes[i]])
+			}
+		}
+		tr.number()
+		for i := range lists {
+			for j := range lists {
+				if got, want := tr.prefixes(nodes[i], nodes[j]), isPrefix(lists[i], lists[j]); got != want {
+					t.Fatalf("trial %d: prefixes(%v, %v) = %v, want %v", trial, lists[i], lists[j], got, want)
+				}
+			}
+		}
+	}
+}

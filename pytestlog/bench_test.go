@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/oomlens/oomlens/internal/jobgen"
 )
 
 // benchLog is a GitHub Actions-stamped -v run: per test a result line and
@@ -110,5 +113,23 @@ func BenchmarkParseVerbose(b *testing.B) {
 			len(l.Sessions[0].InFlight) != 1 || l.Sessions[0].InFlight[0].Test != "tests/test_last.py::test_big" {
 			b.Fatalf("%v %+v", err, l.Sessions)
 		}
+	}
+}
+
+// BenchmarkSniff is Sniff over the inputs of a batch job (internal/jobgen):
+// its pytest log, and its kernel log, which Sniff must rule out.
+func BenchmarkSniff(b *testing.B) {
+	files := jobgen.Job(rand.New(rand.NewSource(1)), 500)
+	for _, f := range files {
+		if f.Name == "diagnostics.jsonl" {
+			continue // JSON: Sniff is not offered it
+		}
+		head := f.Data[:min(len(f.Data), 64<<10)]
+		b.Run(f.Name, func(b *testing.B) {
+			b.SetBytes(int64(len(head)))
+			for b.Loop() {
+				Sniff(head)
+			}
+		})
 	}
 }

@@ -240,6 +240,10 @@ type state struct {
 	downPending map[string]bool
 	lastXResult int // index in Tests of the last [gwN] result, -1 if none since
 
+	// testsHint is the number of tests the header announced ("collected
+	// N items", xdist's "N workers [M items]"): the room Tests is given.
+	testsHint int
+
 	kinds map[string]bool
 	// certain are the kinds some certain marker showed, with its text.
 	certain map[string]string
@@ -247,6 +251,21 @@ type state struct {
 	// pytest-timeout dump (stack.go).
 	stack       stackCapture
 	hadEvidence bool
+}
+
+// maxTestsHint bounds the room a header's count of tests reserves (about
+// 200 bytes a test): a header that claims a million tests costs no more
+// than this before the results bear it out.
+const maxTestsHint = 4096
+
+// addTest appends a result to the session. The first is given room for the
+// tests the header announced: Tests grown by doubling from one was a third
+// of the parse of a batch job's 500-test log (go test ./batch -bench Run).
+func (st *state) addTest(t Test) {
+	if st.s.Tests == nil && st.testsHint > 0 {
+		st.s.Tests = make([]Test, 0, min(st.testsHint, maxTestsHint))
+	}
+	st.s.Tests = append(st.s.Tests, t)
 }
 
 // MaxWarnings bounds Log.Warnings; the rest are counted in a last warning.
@@ -554,6 +573,7 @@ func (p *parser) headerLine(line string) bool {
 		h := &st.s.Header
 		h.HasCollected = true
 		h.Collected = atoi(m[1])
+		st.testsHint = h.Collected
 		h.Errors, h.Deselected, h.Skipped, h.Selected = atoi(m[2]), atoi(m[3]), atoi(m[4]), atoi(m[5])
 		st.headerDone = true
 		return true
@@ -603,6 +623,7 @@ func (p *parser) xdistLine(line string) bool {
 		st := p.session()
 		st.xdist = true
 		st.s.Header.Workers, st.s.Header.Items = atoi(m[1]), atoi(m[2])
+		st.testsHint = st.s.Header.Items
 		st.headerDone = true
 		return true
 	}
@@ -688,7 +709,7 @@ func (p *parser) xdistLine(line string) bool {
 		// in progress modes the crash report is one of the letters; the
 		// short summary names it.
 		if !st.hasTest(id) && st.s.Mode != ModeProgress && st.s.Mode != ModeXdistProgress {
-			st.s.Tests = append(st.s.Tests, Test{NodeID: id, File: fileOf(id), Outcome: OutcomeFailed, Worker: m[1], Percent: -1, Line: p.lineNo})
+			st.addTest(Test{NodeID: id, File: fileOf(id), Outcome: OutcomeFailed, Worker: m[1], Percent: -1, Line: p.lineNo})
 		}
 		return true
 	}
@@ -725,7 +746,7 @@ func (p *parser) xdistLine(line string) bool {
 			w.CrashedWhile = nodeID
 			delete(st.downPending, m[1])
 		}
-		st.s.Tests = append(st.s.Tests, test)
+		st.addTest(test)
 		st.lastXResult = len(st.s.Tests) - 1
 		return true
 	}
@@ -964,7 +985,7 @@ func (p *parser) summaryLine(line string) bool {
 			return true
 		}
 	}
-	st.s.Tests = append(st.s.Tests, Test{NodeID: nodeID, File: fileOf(nodeID), Outcome: outcome, Reason: reason, Percent: -1, Line: p.lineNo})
+	st.addTest(Test{NodeID: nodeID, File: fileOf(nodeID), Outcome: outcome, Reason: reason, Percent: -1, Line: p.lineNo})
 	return true
 }
 

@@ -56,7 +56,7 @@ func (p *parser) addVerbose(st *state, test Test) {
 		st.s.Mode = ModeVerbose
 	}
 	st.headerDone = true
-	st.s.Tests = append(st.s.Tests, test)
+	st.addTest(test)
 }
 
 // verboseLine reads "nodeid WORD (reason) [ NN%]" (the result) or "nodeid "
@@ -290,7 +290,7 @@ func (p *parser) progressLine(t string) bool {
 		if test.NodeID != "" {
 			test.File = fileOf(test.NodeID)
 		}
-		st.s.Tests = append(st.s.Tests, test)
+		st.addTest(test)
 	}
 	pm := progressTailRe.FindStringSubmatch(tail)
 	switch {

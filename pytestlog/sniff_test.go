@@ -17,6 +17,20 @@ func checkSniffHelpers(t *testing.T, b []byte) {
 	if got, want := hasResultWord(b), reResultWord.Match(b); got != want {
 		t.Fatalf("hasResultWord(%q) = %v, want %v", b, got, want)
 	}
+	if got, want := isPytest(b), isPytestByLine(b); got != want {
+		t.Fatalf("isPytest(%q) = %v, want %v", b, got, want)
+	}
+}
+
+// isPytestByLine is isPytest as it was, every line tried: the reference
+// of TestSniffHelpers and FuzzSniffHelpers.
+func isPytestByLine(b []byte) bool {
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if pytestLine(bytes.TrimRight(line, "\r")) {
+			return true
+		}
+	}
+	return false
 }
 
 var sniffHelperCases = []string{
@@ -24,6 +38,8 @@ var sniffHelperCases = []string{
 	"a.py::x PASSED_", "a.py::x  [ 50%]", "a.py::x [50%", "[\t7%]", "[%]", "x [ 1 %]", "a.py::\xffx", "\xff.py::x", "a.py::x\vb",
 	"[2026-01-05T10:11:12] TEST_START: t", "x] SESSION_END: ", "] TEST_END:", "]TEST_END: ", "_START: ] TEST_START: ",
 	"tests/a.py::t ERROR", "tests/a.py::t XPASS(strict)", "a.py::t SKIPPED [ 5%]",
+	"x\nplatform linux -- Python 3.11, pytest-7.2.1\r\n", "a platform x\ncollected 3 items", "collect\ncollected 3 items\n",
+	"1 Killed pytest\n", "12 Killed  x", "job 137\nexit code 137", "[gw0] PASSED a.py::t\r", "\n\n.py::x\nb.py::y",
 }
 
 func TestSniffHelpers(t *testing.T) {

@@ -1,0 +1,107 @@
+package discover
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBuffersReuse: a released buffer is handed out again for a need of
+// about its size, not for one much smaller or larger, and what Release
+// keeps is capped.
+func TestBuffersReuse(t *testing.T) {
+	var b Buffers
+	first := b.get(100 << 10)
+	if len(first) != 100<<10 || cap(first) != 100<<10 {
+		t.Fatalf("get: len %d cap %d", len(first), cap(first))
+	}
+	b.Release()
+	if again := b.get(90 << 10); &again[0] != &first[0] || cap(again) != 90<<10 {
+		t.Error("a released buffer of about the size needed was not reused")
+	}
+	if big := b.get(300 << 10); &big[0] == &first[0] {
+		t.Error("a buffer too small was handed out")
+	}
+	b.Release()
+	if small := b.get(1 << 10); &small[0] == &first[0] {
+		t.Error("a buffer much larger than needed was spent on a small need")
+	}
+	b.Release()
+	for range 2 * maxKeptBuffers {
+		b.get(1 << 20)
+	}
+	b.Release()
+	kept := 0
+	for _, f := range b.free {
+		kept += cap(f)
+	}
+	if len(b.free) > maxKeptBuffers || kept > maxKeptBufferBytes {
+		t.Errorf("kept %d buffers of %d bytes, over the caps", len(b.free), kept)
+	}
+	var none *Buffers
+	if n := none.get(10); len(n) != 10 {
+		t.Errorf("nil Buffers: len %d", len(n))
+	}
+	none.Release()
+}
+
+// TestSmallFilesReadWhole: a small file is read whole into memory, plain or
+// compressed, and read back from there the same as from its file; one that
+// holds more than its stat said (it grew) is read from its file.
+func TestSmallFilesReadWhole(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Repeat("[ 5864.708440] Out of memory: Killed process 996 (python)\n", 2000) // > HeadBytes
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte(text))
+	zw.Close()
+	files := map[string][]byte{"plain.log": []byte(text), "small.log": []byte("x\n"), "empty.log": nil, "kern.log.gz": z.Bytes()}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bufs := range []*Buffers{nil, {}} {
+		set := &Set{}
+		for name, data := range files {
+			p := filepath.Join(dir, name)
+			in := set.openFile(name, p, int64(len(data)), bufs)
+			want := text
+			if name != "plain.log" && name != "kern.log.gz" {
+				want = string(data)
+			}
+			if in.Unreadable || in.Data() == nil || in.File() != p {
+				t.Fatalf("%s: unreadable %v, data %d bytes, file %q: not read whole", name, in.Unreadable, len(in.Data()), in.File())
+			}
+			if !strings.HasPrefix(want, string(in.Head)) || len(in.Head) != min(len(want), HeadBytes) {
+				t.Errorf("%s: head of %d bytes is not the content's", name, len(in.Head))
+			}
+			rc, err := in.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(rc)
+			rc.Close()
+			if string(got) != want {
+				t.Errorf("%s: read back %d bytes, want %d", name, len(got), len(want))
+			}
+		}
+		// It grew since its stat: read from the file, all of it.
+		p := filepath.Join(dir, "plain.log")
+		in := set.openFile("plain.log", p, 100, bufs)
+		if in.Data() != nil {
+			t.Error("a file larger than its stat said was taken whole at the stat's size")
+		}
+		rc, _ := in.Open()
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(got) != text {
+			t.Errorf("grown file: read back %d bytes, want %d", len(got), len(text))
+		}
+		bufs.Release()
+	}
+}
