@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -118,7 +117,7 @@ func canonicalID(s string) string {
 	return b.String()
 }
 
-var collectedSummaryRe = regexp.MustCompile(`^(?:\d+(?:/\d+)? tests? collected|no tests collected|\d+ tests? (?:deselected|selected))`)
+var collectedSummaryRe = lazyRe(`^(?:\d+(?:/\d+)? tests? collected|no tests collected|\d+ tests? (?:deselected|selected))`)
 
 // ErrNoNodeIDs is returned by ParseCollectList for input with no node ids.
 var ErrNoNodeIDs = errors.New("no node ids (expected `pytest --collect-only -q` output)")

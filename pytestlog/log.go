@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,41 +36,41 @@ var (
 	// --> [] [hook]"), written to stderr and so glued onto pytest's
 	// unfinished "nodeid " echo or "PASSED   [ 50%]" (xdist #1209's
 	// advice for crashed workers).
-	hookTraceRe     = regexp.MustCompile(`\s*(?:finish )?pytest_[a-z_]+(?: --> .*)? \[hook\]\s*$`)
-	sessionStartsRe = regexp.MustCompile(`^=+ test session starts =+\s*$`)
-	platformRe      = regexp.MustCompile(`^platform (\S+) -- Python (\S+?)(?:\[pypy-[^\]]+\])?, pytest-(\S+?), (?:py-(\S+?), )?pluggy-(\S+?)(?: -- (.+))?\s*$`)
-	cachedirRe      = regexp.MustCompile(`^cachedir: (.+?)\s*$`)
-	rootdirOldRe    = regexp.MustCompile(`^rootdir: ([^,]+)(?:, (?:configfile|inifile): ([^,]*))?(?:, testpaths: (.+?))?\s*$`)
-	headerKVRe      = regexp.MustCompile(`^(configfile|inifile|testpaths): (.+?)\s*$`)
-	pluginsRe       = regexp.MustCompile(`^plugins: (.+?)\s*$`)
-	collectingRe    = regexp.MustCompile(`^collecting (?:\.\.\. ?|\d+ items?(?: / \d+ errors?)?(?: / \d+ deselected)?(?: / \d+ skipped)?(?: / \d+ selected)? *)`)
-	collectedRe     = regexp.MustCompile(`^collected (\d+) items?(?: / (\d+) errors?)?(?: / (\d+) deselected)?(?: / (\d+) skipped)?(?: / (\d+) selected)?\s*$`)
+	hookTraceRe     = lazyRe(`\s*(?:finish )?pytest_[a-z_]+(?: --> .*)? \[hook\]\s*$`)
+	sessionStartsRe = lazyRe(`^=+ test session starts =+\s*$`)
+	platformRe      = lazyRe(`^platform (\S+) -- Python (\S+?)(?:\[pypy-[^\]]+\])?, pytest-(\S+?), (?:py-(\S+?), )?pluggy-(\S+?)(?: -- (.+))?\s*$`)
+	cachedirRe      = lazyRe(`^cachedir: (.+?)\s*$`)
+	rootdirOldRe    = lazyRe(`^rootdir: ([^,]+)(?:, (?:configfile|inifile): ([^,]*))?(?:, testpaths: (.+?))?\s*$`)
+	headerKVRe      = lazyRe(`^(configfile|inifile|testpaths): (.+?)\s*$`)
+	pluginsRe       = lazyRe(`^plugins: (.+?)\s*$`)
+	collectingRe    = lazyRe(`^collecting (?:\.\.\. ?|\d+ items?(?: / \d+ errors?)?(?: / \d+ deselected)?(?: / \d+ skipped)?(?: / \d+ selected)? *)`)
+	collectedRe     = lazyRe(`^collected (\d+) items?(?: / (\d+) errors?)?(?: / (\d+) deselected)?(?: / (\d+) skipped)?(?: / (\d+) selected)?\s*$`)
 	// xdist >= 2.? status lines (dsession.py get_workers_status_line).
-	xdistStatusRe = regexp.MustCompile(`^(created|initialized|ready|collecting): (\d+)/(\d+) workers?\s*$`)
-	xdistItemsRe  = regexp.MustCompile(`^(\d+) workers? \[(\d+) items?\]\s*$`)
+	xdistStatusRe = lazyRe(`^(created|initialized|ready|collecting): (\d+)/(\d+) workers?\s*$`)
+	xdistItemsRe  = lazyRe(`^(\d+) workers? \[(\d+) items?\]\s*$`)
 	// xdist <= 2.5: "gw0 [318] / gw1 [318] / gw6 C"
-	xdistOldStatusRe  = regexp.MustCompile(`^(gw\d+ (?:\[\d+\]|C|I|ok)(?: / gw\d+ (?:\[\d+\]|C|I|ok))*)\s*$`)
-	xdistOldEntryRe   = regexp.MustCompile(`(gw\d+) (?:\[(\d+)\]|C|I|ok)`)
-	bringingUpRe      = regexp.MustCompile(`^bringing up nodes\.\.\.\s*$`)
-	schedulingRe      = regexp.MustCompile(`^scheduling tests via (\w+)\s*$`)
-	workerInfoRe      = regexp.MustCompile(`^\[(gw\d+)\] (?:\S+ Python \S+ cwd: |Python |\S+ -- Python )`)
-	nodeDownRe        = regexp.MustCompile(`\[?(gw\d+)\] node down: (.*?)\s*$`)
-	replacingRe       = regexp.MustCompile(`^replacing crashed worker (gw\d+)\s*$`)
-	crashedWhileRe    = regexp.MustCompile(`worker '(gw\d+)' crashed while running (?:'(.*)'|"(.*)")\s*$`)
-	restartDisabledRe = regexp.MustCompile(`^worker (gw\d+) crashed and worker restarting disabled\s*$`)
-	xdistResultRe     = regexp.MustCompile(`^\[(gw\d+)\]\s*(?:\[\s*(\d+)%\]\s*|\[\s*(\d+)/(\d+)\]\s*)?([A-Z][A-Z_]*) (.+?)\s*$`)
-	separatorRe       = regexp.MustCompile(`^(=+) (.*?) (=+)\s*$`)
-	liveLogRe         = regexp.MustCompile(`^-+ live log \w+ -+\s*$`)
-	finalPartRe       = regexp.MustCompile(`^(\d+) (\w+)$`)
-	finalQuietRe      = regexp.MustCompile(`^((?:\d+ \w+)(?:, \d+ \w+)*|no tests ran) in (\d+(?:\.\d+)?)s(?: \(\d+:\d\d:\d\d\))?\s*$`)
-	finalInRe         = regexp.MustCompile(`^(.+) in (\d+(?:\.\d+)?)s(?: \(\d+:\d\d:\d\d\))?$`)
-	skippedSummaryRe  = regexp.MustCompile(`^\[(\d+)\] (.+?):\d+: (.*)$`)
-	summaryLineRe     = regexp.MustCompile(`^(PASSED|FAILED|ERROR|XFAIL|XPASS|SKIPPED|RERUN|LEAKED) (.+?)\s*$`)
-	progressTailRe    = regexp.MustCompile(`^\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
-	verboseTailRe     = regexp.MustCompile(`^((?: \(.*\))?)\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
-	standaloneWordRe  = regexp.MustCompile(`^\s*(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS|RERUN|LEAKED)((?: \(.*\))?)\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
-	progressFileRe    = regexp.MustCompile(`^([^\s:\[=<>(][^\s]*\.[A-Za-z0-9]+)(?: (.*))?$`)
-	locationSuffixRe  = regexp.MustCompile(` <- \S+$`)
+	xdistOldStatusRe  = lazyRe(`^(gw\d+ (?:\[\d+\]|C|I|ok)(?: / gw\d+ (?:\[\d+\]|C|I|ok))*)\s*$`)
+	xdistOldEntryRe   = lazyRe(`(gw\d+) (?:\[(\d+)\]|C|I|ok)`)
+	bringingUpRe      = lazyRe(`^bringing up nodes\.\.\.\s*$`)
+	schedulingRe      = lazyRe(`^scheduling tests via (\w+)\s*$`)
+	workerInfoRe      = lazyRe(`^\[(gw\d+)\] (?:\S+ Python \S+ cwd: |Python |\S+ -- Python )`)
+	nodeDownRe        = lazyRe(`\[?(gw\d+)\] node down: (.*?)\s*$`)
+	replacingRe       = lazyRe(`^replacing crashed worker (gw\d+)\s*$`)
+	crashedWhileRe    = lazyRe(`worker '(gw\d+)' crashed while running (?:'(.*)'|"(.*)")\s*$`)
+	restartDisabledRe = lazyRe(`^worker (gw\d+) crashed and worker restarting disabled\s*$`)
+	xdistResultRe     = lazyRe(`^\[(gw\d+)\]\s*(?:\[\s*(\d+)%\]\s*|\[\s*(\d+)/(\d+)\]\s*)?([A-Z][A-Z_]*) (.+?)\s*$`)
+	separatorRe       = lazyRe(`^(=+) (.*?) (=+)\s*$`)
+	liveLogRe         = lazyRe(`^-+ live log \w+ -+\s*$`)
+	finalPartRe       = lazyRe(`^(\d+) (\w+)$`)
+	finalQuietRe      = lazyRe(`^((?:\d+ \w+)(?:, \d+ \w+)*|no tests ran) in (\d+(?:\.\d+)?)s(?: \(\d+:\d\d:\d\d\))?\s*$`)
+	finalInRe         = lazyRe(`^(.+) in (\d+(?:\.\d+)?)s(?: \(\d+:\d\d:\d\d\))?$`)
+	skippedSummaryRe  = lazyRe(`^\[(\d+)\] (.+?):\d+: (.*)$`)
+	summaryLineRe     = lazyRe(`^(PASSED|FAILED|ERROR|XFAIL|XPASS|SKIPPED|RERUN|LEAKED) (.+?)\s*$`)
+	progressTailRe    = lazyRe(`^\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
+	verboseTailRe     = lazyRe(`^((?: \(.*\))?)\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
+	standaloneWordRe  = lazyRe(`^\s*(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS|RERUN|LEAKED)((?: \(.*\))?)\s*(?:\[\s*(\d+)%\]|\[\s*(\d+)/(\d+)\])?\s*$`)
+	progressFileRe    = lazyRe(`^([^\s:\[=<>(][^\s]*\.[A-Za-z0-9]+)(?: (.*))?$`)
+	locationSuffixRe  = lazyRe(` <- \S+$`)
 )
 
 // readerPool recycles Parse's 64 KiB read buffers: a batch parses thousands

@@ -1,7 +1,6 @@
 package pytestlog
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -38,7 +37,7 @@ type markerRule struct {
 	// needle is a literal every match contains: most lines hold none, and a
 	// substring search is far cheaper than 27 regexp scans.
 	needle string
-	re     *regexp.Regexp
+	re     *lazyRegexp
 	// weak rules also match ordinary test output, so they are not trusted
 	// inside FAILURES/ERRORS/PASSES sections (captured output lives there).
 	weak bool
@@ -70,7 +69,7 @@ func setExit(e *endMarker, s string) {
 var markerRules = []markerRule{
 	// bash/sh job status: "/x.sh: line 1:  1950 Killed                  pytest"
 	// (the pid is padded to 5; sample 17 quotes it lower-case).
-	{": line ", regexp.MustCompile(`(?:^|\s)(\S+: line \d+:\s+(\d+) ([Kk]illed|Segmentation fault|Terminated|Aborted|Bus error)(?: \(core dumped\))?)(?:\s+(.*?))?\s*$`), false,
+	{": line ", lazyRe(`(?:^|\s)(\S+: line \d+:\s+(\d+) ([Kk]illed|Segmentation fault|Terminated|Aborted|Bus error)(?: \(core dumped\))?)(?:\s+(.*?))?\s*$`), false,
 		func(m []string, e *endMarker) {
 			// progress letters glued to an absolute script path
 			// ("....sxF../tmp/run.sh: line 1: ..."): see lettersPrefix.
@@ -93,7 +92,7 @@ var markerRules = []markerRule{
 			}
 		}},
 	// zsh: "zsh: killed     pytest tests/x.py"
-	{"zsh: ", regexp.MustCompile(`(zsh: (killed|terminated|segmentation fault|bus error|abort))(?:\s+(.*?))?\s*$`), false,
+	{"zsh: ", lazyRe(`(zsh: (killed|terminated|segmentation fault|bus error|abort))(?:\s+(.*?))?\s*$`), false,
 		func(m []string, e *endMarker) {
 			e.cmd = m[3]
 			switch m[2] {
@@ -106,7 +105,7 @@ var markerRules = []markerRule{
 			}
 		}},
 	// make: "make: *** [Makefile:40: pytest] Killed" / "... Error 137"
-	{"make", regexp.MustCompile(`(make(?:\[\d+\])?: \*\*\* \[.+?\] (Killed|Error (-?\d+)|Segmentation fault|Terminated))`), false,
+	{"make", lazyRe(`(make(?:\[\d+\])?: \*\*\* \[.+?\] (Killed|Error (-?\d+)|Segmentation fault|Terminated))`), false,
 		func(m []string, e *endMarker) {
 			switch {
 			case m[2] == "Killed":
@@ -121,82 +120,82 @@ var markerRules = []markerRule{
 		}},
 	// GitHub Actions raw "##[error]Process completed with exit code 137.", the
 	// web UI's "Error: Process completed ...", sample 18's bare form.
-	{"Process completed", regexp.MustCompile(`((?:##\[error\]|Error: )?Process completed with exit code (-?\d+)\.?)`), false,
+	{"Process completed", lazyRe(`((?:##\[error\]|Error: )?Process completed with exit code (-?\d+)\.?)`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Azure Pipelines: "##[error]Bash exited with code '137'."
-	{"exited with code '", regexp.MustCompile(`(##\[error\]\S+ exited with code '(-?\d+)'\.?)`), false,
+	{"exited with code '", lazyRe(`(##\[error\]\S+ exited with code '(-?\d+)'\.?)`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Other runner errors that name an exit code ("##[error]Script failed
 	// with exit code: 137").
-	{"##[error]", regexp.MustCompile(`(##\[error\].*?exit code:? '?(-?\d+)'?.*)$`), false,
+	{"##[error]", lazyRe(`(##\[error\].*?exit code:? '?(-?\d+)'?.*)$`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// GitLab: "ERROR: Job failed: exit code 137", k8s "... command terminated with exit code 137".
-	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: (?:command terminated with )?exit code (-?\d+))`), false,
+	{"ERROR: Job failed", lazyRe(`(ERROR: Job failed: (?:command terminated with )?exit code (-?\d+))`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
-	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: execution took longer than .*)$`), false,
+	{"ERROR: Job failed", lazyRe(`(ERROR: Job failed: execution took longer than .*)$`), false,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
-	{"ERROR: Job failed", regexp.MustCompile(`(ERROR: Job failed: canceled.*)$`), false,
+	{"ERROR: Job failed", lazyRe(`(ERROR: Job failed: canceled.*)$`), false,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndCancelled }},
 	// CircleCI: "Exited with code exit status 137", the agent-kill paragraph,
 	// `Received "killed" signal`, the no-output timeout.
-	{"Exited with code", regexp.MustCompile(`(Exited with code (?:exit status )?(-?\d+))`), false,
+	{"Exited with code", lazyRe(`(Exited with code (?:exit status )?(-?\d+))`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
-	{"CircleCI agent", regexp.MustCompile(`(CircleCI agent received a kill signal.*)$`), false,
+	{"CircleCI agent", lazyRe(`(CircleCI agent received a kill signal.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
-	{"Received \"killed\"", regexp.MustCompile(`(Received "killed" signal.*)$`), false,
+	{"Received \"killed\"", lazyRe(`(Received "killed" signal.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
-	{"Too long with no output", regexp.MustCompile(`(Too long with no output \(exceeded [^)]*\).*)$`), false,
+	{"Too long with no output", lazyRe(`(Too long with no output \(exceeded [^)]*\).*)$`), false,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	// Jenkins pipeline sh step.
-	{"script returned exit code", regexp.MustCompile(`(script returned exit code (-?\d+))`), false,
+	{"script returned exit code", lazyRe(`(script returned exit code (-?\d+))`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Travis.
-	{"The command \"", regexp.MustCompile(`(The command "(.*)" exited with (-?\d+)\.)`), false,
+	{"The command \"", lazyRe(`(The command "(.*)" exited with (-?\d+)\.)`), false,
 		func(m []string, e *endMarker) { e.cmd = m[2]; setExit(e, m[3]) }},
-	{"No output has been received", regexp.MustCompile(`(No output has been received in the last .*)$`), false,
+	{"No output has been received", lazyRe(`(No output has been received in the last .*)$`), false,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	// tox 4 "py311: exit -9 (12.34 seconds) ...", tox 3 "(exited with code -9)",
 	// nox "failed with exit code -9".
-	{": exit ", regexp.MustCompile(`(: exit (-?\d+) \(\d.*)$`), false,
+	{": exit ", lazyRe(`(: exit (-?\d+) \(\d.*)$`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
-	{"ed with ", regexp.MustCompile(`((?:exited|failed) with (?:exit )?code (-?\d+)\b.*)$`), true,
+	{"ed with ", lazyRe(`((?:exited|failed) with (?:exit )?code (-?\d+)\b.*)$`), true,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// GitLab's Kubernetes executor relays the pod's container status:
 	// "ERROR: Job failed (system failure): Error in container build: exit
 	// code: 137, reason: 'OOMKilled'" (kubernetes/kubernetes#135490).
-	{"OOMKilled", regexp.MustCompile(`(ERROR: Job failed(?: \(system failure\))?: .*?exit code: (-?\d+), reason: '?OOMKilled'?.*)$`), false,
+	{"OOMKilled", lazyRe(`(ERROR: Job failed(?: \(system failure\))?: .*?exit code: (-?\d+), reason: '?OOMKilled'?.*)$`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]); e.kind = EndSIGKILL; e.oomKilled = true }},
 	// Docker / Kubernetes status words relayed in a log: "reason: OOMKilled",
 	// docker inspect's "OOMKilled": true.
-	{"OOMKilled", regexp.MustCompile(`((?:[Rr]eason:?\s*'?OOMKilled|"?OOMKilled"?:\s*true|\bOOMKilled\b\W*(?:exit(?:ed)? (?:with )?(?:code|status):? 137)).*)$`), false,
+	{"OOMKilled", lazyRe(`((?:[Rr]eason:?\s*'?OOMKilled|"?OOMKilled"?:\s*true|\bOOMKilled\b\W*(?:exit(?:ed)? (?:with )?(?:code|status):? 137)).*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL; e.oomKilled = strings.Contains(m[1], "OOMKilled") }},
-	{"OOMKilled", regexp.MustCompile(`(\bOOMKilled\b.*)$`), false,
+	{"OOMKilled", lazyRe(`(\bOOMKilled\b.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	// GitHub runner lost or stopped (sample 18; scalar-jepsen #218).
 	// The runner was told to stop (a cancel, a spot instance reclaimed):
 	// it signals the job and reports it; the job did not die by itself.
-	{"The runner has received", regexp.MustCompile(`(The runner has received a shutdown signal.*)$`), false,
+	{"The runner has received", lazyRe(`(The runner has received a shutdown signal.*)$`), false,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndCancelled }},
-	{"lost communication", regexp.MustCompile(`(The (?:hosted|self-hosted) runner.* lost communication with the server.*)$`), false,
+	{"lost communication", lazyRe(`(The (?:hosted|self-hosted) runner.* lost communication with the server.*)$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
-	{"The operation was canceled", regexp.MustCompile(`(##\[error\]The operation was canceled\..*)$`), false,
+	{"The operation was canceled", lazyRe(`(##\[error\]The operation was canceled\..*)$`), false,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndCancelled }},
-	{"The job running on runner", regexp.MustCompile(`(The job running on runner .* has exceeded the maximum execution time.*)$`), false,
+	{"The job running on runner", lazyRe(`(The job running on runner .* has exceeded the maximum execution time.*)$`), false,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	// pytest-timeout banner (stderr, so it can follow an unfinished node id).
-	{" Timeout ", regexp.MustCompile(`(\+{3,} Timeout \+{3,})\s*$`), true,
+	{" Timeout ", lazyRe(`(\+{3,} Timeout \+{3,})\s*$`), true,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndTimeout }},
 	// faulthandler / the C runtime.
-	{"Fatal Python error: ", regexp.MustCompile(`(Fatal Python error: .*)$`), true,
+	{"Fatal Python error: ", lazyRe(`(Fatal Python error: .*)$`), true,
 		func(m []string, e *endMarker) { e.certain = true; e.kind = EndCrash }},
-	{"Segmentation fault", regexp.MustCompile(`(?:^|\s)(Segmentation fault(?: \(core dumped\))?)\s*$`), true,
+	{"Segmentation fault", lazyRe(`(?:^|\s)(Segmentation fault(?: \(core dumped\))?)\s*$`), true,
 		func(m []string, e *endMarker) { e.kind = EndCrash }},
 	// A bare "Killed" (dash, sh), alone or glued after pytest's unfinished
 	// output; must be the end of the line.
-	{"Killed", regexp.MustCompile(`(?:^|[\s.A-Z\]]|[sx])(Killed)\s*$`), false,
+	{"Killed", lazyRe(`(?:^|[\s.A-Z\]]|[sx])(Killed)\s*$`), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	// Python-level allocation failure (sample 19): not a kill.
-	{"MemoryError", regexp.MustCompile(`^(?:INTERNALERROR>\s*)?((?:\w+\.)*MemoryError\b.*)$`), true,
+	{"MemoryError", lazyRe(`^(?:INTERNALERROR>\s*)?((?:\w+\.)*MemoryError\b.*)$`), true,
 		func(m []string, e *endMarker) { e.kind = EndMemoryError }},
 }
 

@@ -1,7 +1,6 @@
 package pytestlog
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -18,7 +17,7 @@ func isSpaceRE(c byte) bool {
 }
 
 // matchIf returns re's submatches of s when may(s), else nil.
-func matchIf(may bool, re *regexp.Regexp, s string) []string {
+func matchIf(may bool, re *lazyRegexp, s string) []string {
 	if !may {
 		return nil
 	}

@@ -3,7 +3,6 @@ package pytestlog
 import (
 	"bufio"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +11,7 @@ import (
 // prefilters pairs every expression with the literal check that guards it.
 var prefilters = []struct {
 	name string
-	re   *regexp.Regexp
+	re   *lazyRegexp
 	may  func(string) bool
 }{
 	{"gitlabSection", gitlabSectionRe, mayGitlabSection},

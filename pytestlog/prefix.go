@@ -1,7 +1,6 @@
 package pytestlog
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,21 +13,21 @@ var (
 	// fractional digits) and the inner "2024-10-27T21:28:18Z  <container>\t"
 	// prefix of sample 11 are matched by isoStampLen.
 	// Jenkins Timestamper: "[2024-01-05T10:11:12.123Z] ".
-	jenkinsPrefixRe = regexp.MustCompile(`^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)\] ?`)
+	jenkinsPrefixRe = lazyRe(`^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)\] ?`)
 	// A container or service name followed by a tab after a timestamp
 	// (sample 11: "2024-10-27T21:28:18Z  tensorflow\t").
-	containerTabRe = regexp.MustCompile(`^[\w.@/-]+\t`)
+	containerTabRe = lazyRe(`^[\w.@/-]+\t`)
 	// GitLab FF_TIMESTAMPS stream marker after the timestamp ("00O ", "01E+ ")
 	// [unverified shape, PYTEST-CI.md §1.9].
-	gitlabStreamRe = regexp.MustCompile(`^[0-9a-f]{2}[OE]\+? `)
+	gitlabStreamRe = lazyRe(`^[0-9a-f]{2}[OE]\+? `)
 	// Buildkite APC timestamp escape.
-	buildkiteRe = regexp.MustCompile("^\x1b_bk;t=(\\d+)\x07")
+	buildkiteRe = lazyRe("^\x1b_bk;t=(\\d+)\x07")
 	// ANSI CSI sequences (colour, GitLab's \x1b[0K) and OSC sequences.
-	ansiRe = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]|\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)|\x1b_[^\x07]*\x07")
+	ansiRe = lazyRe("\x1b\\[[0-9;?]*[A-Za-z]|\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)|\x1b_[^\x07]*\x07")
 	// GitLab collapsible section markers (the header text follows a \r).
-	gitlabSectionRe = regexp.MustCompile(`^section_(?:start|end):\d+:\S*$`)
+	gitlabSectionRe = lazyRe(`^section_(?:start|end):\d+:\S*$`)
 	// GitHub web-UI copy with line anchors: "[1131](https://...#step:13:1132)".
-	uiAnchorRe = regexp.MustCompile(`^\[\d+\]\(https?://[^)]*\)$`)
+	uiAnchorRe = lazyRe(`^\[\d+\]\(https?://[^)]*\)$`)
 )
 
 // stripCI removes the CI prefixes of one physical line and returns the text
@@ -76,7 +75,7 @@ func stripCI(line string) (string, time.Time, bool) {
 }
 
 // findIf returns re's leftmost match in s when may, else "".
-func findIf(may bool, re *regexp.Regexp, s string) string {
+func findIf(may bool, re *lazyRegexp, s string) string {
 	if !may {
 		return ""
 	}

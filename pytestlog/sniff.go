@@ -4,7 +4,6 @@ import (
 	"github.com/oomlens/oomlens/internal/content"
 
 	"bytes"
-	"regexp"
 )
 
 // Sniff reports whether head, the first bytes of an input (a byte order mark
@@ -32,10 +31,10 @@ func SniffJUnit(head []byte) bool {
 }
 
 var (
-	reXdistResult = regexp.MustCompile(`^\[gw\d+\] (?:\[\s*\d+%\] )?(?:PASSED|FAILED|ERROR|SKIPPED)`)
-	reProgress    = regexp.MustCompile(`\S+\.py [.FEsxX]+ +\[\s*\d+%\]`)
-	reShellKilled = regexp.MustCompile(`(?:^|\s)\d+ Killed +\S`)
-	reExit137     = regexp.MustCompile(`exit(?:ed with)? (?:code|status) (?:exit status )?137\b|Process completed with exit code \d+`)
+	reXdistResult = lazyRe(`^\[gw\d+\] (?:\[\s*\d+%\] )?(?:PASSED|FAILED|ERROR|SKIPPED)`)
+	reProgress    = lazyRe(`\S+\.py [.FEsxX]+ +\[\s*\d+%\]`)
+	reShellKilled = lazyRe(`(?:^|\s)\d+ Killed +\S`)
+	reExit137     = lazyRe(`exit(?:ed with)? (?:code|status) (?:exit status )?137\b|Process completed with exit code \d+`)
 )
 
 // pytestLine reports a line that only pytest, pytest-xdist or a CI runner
@@ -108,9 +107,9 @@ func isPytest(b []byte) bool {
 }
 
 var (
-	reCollectItem  = regexp.MustCompile(`^\S+\.py::\S`)
-	reResultWord   = regexp.MustCompile(` (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b|\[\s*\d+%\]`)
-	reCollectFinal = regexp.MustCompile(`(?m)^\d+ tests? collected in \d`)
+	reCollectItem  = lazyRe(`^\S+\.py::\S`)
+	reResultWord   = lazyRe(` (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b|\[\s*\d+%\]`)
+	reCollectFinal = lazyRe(`(?m)^\d+ tests? collected in \d`)
 )
 
 // isCollectItem is reCollectItem.Match (^\S+\.py::\S) by hand: a ".py::"

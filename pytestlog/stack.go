@@ -2,7 +2,6 @@ package pytestlog
 
 import (
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -26,10 +25,10 @@ import (
 // printed, else from the rootdir of the header.
 
 var (
-	currentThreadRe = regexp.MustCompile(`^Current thread 0x[0-9a-fA-F]+.*\(most recent call first\):$`)
-	otherThreadRe   = regexp.MustCompile(`^Thread 0x[0-9a-fA-F]+.*\(most recent call first\):$`)
-	stackOfRe       = regexp.MustCompile(`^~+ Stack of (.+) \((\d+)\) ~+$`)
-	frameRe         = regexp.MustCompile(`^File "(.+)", line (\d+),? in (\S+)$`)
+	currentThreadRe = lazyRe(`^Current thread 0x[0-9a-fA-F]+.*\(most recent call first\):$`)
+	otherThreadRe   = lazyRe(`^Thread 0x[0-9a-fA-F]+.*\(most recent call first\):$`)
+	stackOfRe       = lazyRe(`^~+ Stack of (.+) \((\d+)\) ~+$`)
+	frameRe         = lazyRe(`^File "(.+)", line (\d+),? in (\S+)$`)
 )
 
 // stackCapture is the running thread's stack from one dump.
