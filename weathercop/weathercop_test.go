@@ -541,3 +541,28 @@ func BenchmarkParseWeathercop(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStreamFile streams the generated 100,000-test log of
+// scripts/bench-analyze.sh (59 MB) with a callback that does nothing: the
+// cost of reading alone, which analyze pipelines with the analysis (issue
+// 18 wants it well under 0.1 s: 1 GB/s). It skips when the file has not
+// been generated. The file is read as analyze reads it, from the page cache.
+func BenchmarkStreamFile(b *testing.B) {
+	const name = "../bench-out/wc-100k.log"
+	st, err := os.Stat(name)
+	if err != nil {
+		b.Skipf("%v (generate it with scripts/bench-analyze.sh)", err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Stream(f, Options{Name: name}, func(*Record) {}); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
