@@ -566,3 +566,35 @@ func BenchmarkStreamFile(b *testing.B) {
 		f.Close()
 	}
 }
+
+// TestClockMatchesTimeDate: the clock's stamps, most of them added to the
+// start of a kept hour, are time.Date's, to the bit, in zones with daylight
+// saving (Lord Howe's is half an hour) and across their changes, and in a
+// zone that skipped a day.
+func TestClockMatchesTimeDate(t *testing.T) {
+	locs := []*time.Location{time.UTC, time.FixedZone("x", -(3*3600 + 1800))}
+	for _, name := range []string{"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Apia"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Logf("%s: %v", name, err)
+			continue
+		}
+		locs = append(locs, loc)
+	}
+	for _, loc := range locs {
+		c := wcClock{loc: loc}
+		wall := time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
+		for range 400_000 {
+			wall = wall.Add(97*time.Second + 1234567*time.Nanosecond)
+			stamp := []byte(wall.Format("2006-01-02T15:04:05.999999"))
+			got, ok := c.time(stamp)
+			want := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond()/1000*1000, loc)
+			if want.Day() != wall.Day() { // a day the zone skipped (Samoa, 30 December 2011)
+				want = time.Time{}
+			}
+			if ok != !want.IsZero() || got != want {
+				t.Fatalf("%s %s: %v %v, time.Date %v", loc, stamp, got, ok, want)
+			}
+		}
+	}
+}
