@@ -181,7 +181,7 @@ func Sniff(head []byte) bool {
 // unknown lines give warnings, not errors. The errors are a read error and a
 // non-empty input that holds no record header at all.
 func Parse(r io.Reader, opts Options) (*Log, error) {
-	return parse(r, opts, nil)
+	return parse(r, opts, nil, true)
 }
 
 // Stream reads a weathercop log as Parse does, but hands each record to
@@ -195,11 +195,13 @@ func Stream(r io.Reader, opts Options, each func(rec *Record)) (*Log, error) {
 	if each == nil {
 		each = func(*Record) {}
 	}
-	return parse(r, opts, each)
+	return parse(r, opts, each, true)
 }
 
-func parse(r io.Reader, opts Options, each func(*Record)) (*Log, error) {
+// parse reads with usual, the fast path, unless a test turns it off (fast).
+func parse(r io.Reader, opts Options, each func(*Record), fast bool) (*Log, error) {
 	p := wcParser{
+		fast:  fast,
 		name:  opts.Name,
 		clock: wcClock{loc: opts.Location},
 		in:    wcLines{rd: r, buf: make([]byte, wcReadBytes)},
@@ -236,6 +238,7 @@ type wcOpen struct {
 type wcParser struct {
 	name  string
 	clock wcClock
+	fast  bool // read usual lines with usual (fastpath.go)
 	in    wcLines
 	log   *Log
 
@@ -383,6 +386,12 @@ func (l *wcLines) read() {
 
 func (p *wcParser) run() error {
 	for {
+		if p.fast {
+			if n := p.usual(p.in.buf[p.in.r:p.in.w]); n > 0 {
+				p.in.r += n
+				continue
+			}
+		}
 		line, terminated, err := p.readLine()
 		if err == io.EOF {
 			break

@@ -464,9 +464,11 @@ func FuzzParseWeathercop(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	f.Add(wcGenerate(3))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		log, err := Parse(bytes.NewReader(data), Options{})
 		Sniff(data)
+		wcSameWithoutFastPath(t, "fuzz", data, log, err)
 		if err != nil {
 			return
 		}
@@ -595,6 +597,60 @@ func TestClockMatchesTimeDate(t *testing.T) {
 			if ok != !want.IsZero() || got != want {
 				t.Fatalf("%s %s: %v %v, time.Date %v", loc, stamp, got, ok, want)
 			}
+		}
+	}
+}
+
+// wcSameWithoutFastPath fails unless parsing data without the fast path
+// (fastpath.go) gives log and err.
+func wcSameWithoutFastPath(t *testing.T, name string, data []byte, log *Log, err error) {
+	t.Helper()
+	slow, serr := parse(bytes.NewReader(data), Options{}, nil, false)
+	if fmt.Sprint(serr) != fmt.Sprint(err) {
+		t.Fatalf("%s: error %v, without the fast path %v", name, err, serr)
+	}
+	if !reflect.DeepEqual(slow, log) {
+		t.Fatalf("%s: the fast path gives\n%+v\nwithout it\n%+v", name, log, slow)
+	}
+}
+
+// TestFastPathMatchesLine: usual (fastpath.go) reads the lines it takes as
+// line does, on every weathercop log of testdata, a generated one, and
+// variants of them with each usual line's shape broken one way or
+// another (so that usual leaves it, or line keeps it as unknown).
+func TestFastPathMatchesLine(t *testing.T) {
+	files, err := filepath.Glob(wcTestdata + "*.log")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no logs: %v", err)
+	}
+	inputs := map[string]string{"generated": string(wcGenerate(20))}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[f] = string(data)
+	}
+	breaks := [][2]string{
+		{"kB\n", "kB\r\n"}, {"kB\n", "kB \n"}, {"kB\n", "KB\n"}, {": 4", ": 04"}, {": 4", ": x4"},
+		{"VmRSS: ", "VmRSS:  "}, {"VmHWM", "VmHWm"}, {"    Vm", "     Vm"}, {"    Vm", "   Vm"}, {"    Vm", "\tVm"},
+		{": 5", ": 1234567890123456789"}, {": 5", ": 123456789012345678"}, {"Elapsed: ", "Elapsed: -"},
+		{"s\n", ".5s\n"}, {"s\n", "e3s\n"}, {"0s\n", "0\n"}, {"0s\n", "0s \n"}, {"Elapsed: 0", "Elapsed: 123456789012345"},
+		{"Elapsed: 0", "Elapsed: 12345678901234"}, {"Elapsed: 0", "Elapsed: .0"}, {"Elapsed: 0.", "Elapsed: 0,"}, {"s\n", "5s\n"}, {"status:\n", "status: \n"},
+		{"allocations:\n", "allocations:\r\n"}, {"active)\n", "active) \n"}, {"(tracemalloc", "(Tracemalloc"},
+		{" MB\n", "MB\n"}, {" MB\n", " MiB\n"}, {"memory: ", "memory: 1e"}, {"=0\n", "=\n"}, {"=0\n", "=0,\n"},
+		{", uncollectable", ",uncollectable"}, {"collections=", "collections=x"}, {"datasets: ", "datasets: 0"},
+		{"datasets: ", "datasets: -"}, {"  GC", " GC"}, {"  Top", "   Top"}, {"\n  /proc", "\n\n  /proc"},
+	}
+	for name, in := range inputs {
+		cases := map[string]string{name: in, name + " cut": in[:len(in)*2/3]}
+		for _, b := range breaks {
+			cases[fmt.Sprintf("%s %q->%q", name, b[0], b[1])] = strings.ReplaceAll(in, b[0], b[1])
+			cases[fmt.Sprintf("%s %q->%q once", name, b[0], b[1])] = strings.Replace(in, b[0], b[1], 1)
+		}
+		for c, data := range cases {
+			log, err := Parse(strings.NewReader(data), Options{})
+			wcSameWithoutFastPath(t, c, []byte(data), log, err)
 		}
 	}
 }
