@@ -586,8 +586,8 @@ func TestClockMatchesTimeDate(t *testing.T) {
 	for _, loc := range locs {
 		c := wcClock{loc: loc}
 		wall := time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
-		for range 400_000 {
-			wall = wall.Add(97*time.Second + 1234567*time.Nanosecond)
+		for range 100_000 { // 450 days
+			wall = wall.Add(389*time.Second + 1234567*time.Nanosecond)
 			stamp := []byte(wall.Format("2006-01-02T15:04:05.999999"))
 			got, ok := c.time(stamp)
 			want := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond()/1000*1000, loc)
