@@ -654,3 +654,41 @@ func TestFastPathMatchesLine(t *testing.T) {
 		}
 	}
 }
+
+// TestTracemallocTopShared: the records whose only item is "(tracemalloc
+// not active)" share one list, and a record with more items, before or
+// after that one, still gets its own, whole; appending to a list copies.
+func TestTracemallocTopShared(t *testing.T) {
+	rec := func(stamp, event, items string) string {
+		return "[2026-11-26T10:00:0" + stamp + "] " + event + "\n  Elapsed: 0.0s\n  /proc/self/status:\n    VmRSS: 1 kB\n  Top tracemalloc allocations:\n" + items
+	}
+	na := "    (tracemalloc not active)\n"
+	in := rec("0", "SESSION_START: pytest", na+"    a.py:1: 1.0 MB\n    b.py:2: 2.0 MB\n") +
+		rec("1", "TEST_START: t", na) +
+		rec("2", "TEST_END: t", "    c.py:1: 1.0 MB\n"+na) +
+		rec("3", "SESSION_END: pytest", na+na) +
+		rec("4", "SESSION_START: pytest", na)
+	log, err := Parse(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{TracemallocNotActive, "a.py:1: 1.0 MB", "b.py:2: 2.0 MB"},
+		{TracemallocNotActive},
+		{"c.py:1: 1.0 MB", TracemallocNotActive},
+		{TracemallocNotActive, TracemallocNotActive},
+		{TracemallocNotActive},
+	}
+	if len(log.Records) != len(want) {
+		t.Fatalf("%d records", len(log.Records))
+	}
+	for i, r := range log.Records {
+		if !reflect.DeepEqual(r.TracemallocTop, want[i]) {
+			t.Errorf("record %d: %q, want %q", i, r.TracemallocTop, want[i])
+		}
+	}
+	_ = append(log.Records[1].TracemallocTop, "x")
+	if got := log.Records[4].TracemallocTop; len(got) != 1 || got[0] != TracemallocNotActive {
+		t.Errorf("appending to a shared list changed another record's: %q", got)
+	}
+}
