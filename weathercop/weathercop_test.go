@@ -464,9 +464,11 @@ func FuzzParseWeathercop(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	f.Add(wcGenerate(3))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		log, err := Parse(bytes.NewReader(data), Options{})
 		Sniff(data)
+		wcSameWithoutFastPath(t, "fuzz", data, log, err)
 		if err != nil {
 			return
 		}
@@ -539,5 +541,154 @@ func BenchmarkParseWeathercop(b *testing.B) {
 		if _, err := Parse(bytes.NewReader(data), Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkStreamFile streams the generated 100,000-test log of
+// scripts/bench-analyze.sh (59 MB) with a callback that does nothing: the
+// cost of reading alone, which analyze pipelines with the analysis (issue
+// 18 wants it well under 0.1 s: 1 GB/s). It skips when the file has not
+// been generated. The file is read as analyze reads it, from the page cache.
+func BenchmarkStreamFile(b *testing.B) {
+	const name = "../bench-out/wc-100k.log"
+	st, err := os.Stat(name)
+	if err != nil {
+		b.Skipf("%v (generate it with scripts/bench-analyze.sh)", err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Stream(f, Options{Name: name}, func(*Record) {}); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
+// TestClockMatchesTimeDate: the clock's stamps, most of them added to the
+// start of a kept hour, are time.Date's, to the bit, in zones with daylight
+// saving (Lord Howe's is half an hour) and across their changes, and in a
+// zone that skipped a day.
+func TestClockMatchesTimeDate(t *testing.T) {
+	locs := []*time.Location{time.UTC, time.FixedZone("x", -(3*3600 + 1800))}
+	for _, name := range []string{"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Apia"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Logf("%s: %v", name, err)
+			continue
+		}
+		locs = append(locs, loc)
+	}
+	for _, loc := range locs {
+		c := wcClock{loc: loc}
+		wall := time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
+		for range 100_000 { // 450 days
+			wall = wall.Add(389*time.Second + 1234567*time.Nanosecond)
+			stamp := []byte(wall.Format("2006-01-02T15:04:05.999999"))
+			got, ok := c.time(stamp)
+			want := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond()/1000*1000, loc)
+			if want.Day() != wall.Day() { // a day the zone skipped (Samoa, 30 December 2011)
+				want = time.Time{}
+			}
+			if ok != !want.IsZero() || got != want {
+				t.Fatalf("%s %s: %v %v, time.Date %v", loc, stamp, got, ok, want)
+			}
+		}
+	}
+}
+
+// wcSameWithoutFastPath fails unless parsing data without the fast path
+// (fastpath.go) gives log and err.
+func wcSameWithoutFastPath(t *testing.T, name string, data []byte, log *Log, err error) {
+	t.Helper()
+	slow, serr := parse(bytes.NewReader(data), Options{}, nil, false)
+	if fmt.Sprint(serr) != fmt.Sprint(err) {
+		t.Fatalf("%s: error %v, without the fast path %v", name, err, serr)
+	}
+	if !reflect.DeepEqual(slow, log) {
+		t.Fatalf("%s: the fast path gives\n%+v\nwithout it\n%+v", name, log, slow)
+	}
+}
+
+// TestFastPathMatchesLine: usual (fastpath.go) reads the lines it takes as
+// line does, on every weathercop log of testdata, a generated one, and
+// variants of them with each usual line's shape broken one way or
+// another (so that usual leaves it, or line keeps it as unknown).
+func TestFastPathMatchesLine(t *testing.T) {
+	files, err := filepath.Glob(wcTestdata + "*.log")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no logs: %v", err)
+	}
+	inputs := map[string]string{"generated": string(wcGenerate(20))}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[f] = string(data)
+	}
+	breaks := [][2]string{
+		{"kB\n", "kB\r\n"}, {"kB\n", "kB \n"}, {"kB\n", "KB\n"}, {": 4", ": 04"}, {": 4", ": x4"},
+		{"VmRSS: ", "VmRSS:  "}, {"VmHWM", "VmHWm"}, {"    Vm", "     Vm"}, {"    Vm", "   Vm"}, {"    Vm", "\tVm"},
+		{": 5", ": 1234567890123456789"}, {": 5", ": 123456789012345678"}, {"Elapsed: ", "Elapsed: -"},
+		{"s\n", ".5s\n"}, {"s\n", "e3s\n"}, {"0s\n", "0\n"}, {"0s\n", "0s \n"}, {"Elapsed: 0", "Elapsed: 123456789012345"},
+		{"Elapsed: 0", "Elapsed: 12345678901234"}, {"Elapsed: 0", "Elapsed: .0"}, {"Elapsed: 0.", "Elapsed: 0,"}, {"s\n", "5s\n"}, {"status:\n", "status: \n"},
+		{"allocations:\n", "allocations:\r\n"}, {"active)\n", "active) \n"}, {"(tracemalloc", "(Tracemalloc"},
+		{" MB\n", "MB\n"}, {" MB\n", " MiB\n"}, {"memory: ", "memory: 1e"}, {"=0\n", "=\n"}, {"=0\n", "=0,\n"},
+		{", uncollectable", ",uncollectable"}, {"collections=", "collections=x"}, {"datasets: ", "datasets: 0"},
+		{"datasets: ", "datasets: -"}, {"  GC", " GC"}, {"  Top", "   Top"}, {"\n  /proc", "\n\n  /proc"},
+	}
+	for name, in := range inputs {
+		cases := map[string]string{name: in, name + " cut": in[:len(in)*2/3]}
+		for _, b := range breaks {
+			cases[fmt.Sprintf("%s %q->%q", name, b[0], b[1])] = strings.ReplaceAll(in, b[0], b[1])
+			cases[fmt.Sprintf("%s %q->%q once", name, b[0], b[1])] = strings.Replace(in, b[0], b[1], 1)
+		}
+		for c, data := range cases {
+			log, err := Parse(strings.NewReader(data), Options{})
+			wcSameWithoutFastPath(t, c, []byte(data), log, err)
+		}
+	}
+}
+
+// TestTracemallocTopShared: the records whose only item is "(tracemalloc
+// not active)" share one list, and a record with more items, before or
+// after that one, still gets its own, whole; appending to a list copies.
+func TestTracemallocTopShared(t *testing.T) {
+	rec := func(stamp, event, items string) string {
+		return "[2026-11-26T10:00:0" + stamp + "] " + event + "\n  Elapsed: 0.0s\n  /proc/self/status:\n    VmRSS: 1 kB\n  Top tracemalloc allocations:\n" + items
+	}
+	na := "    (tracemalloc not active)\n"
+	in := rec("0", "SESSION_START: pytest", na+"    a.py:1: 1.0 MB\n    b.py:2: 2.0 MB\n") +
+		rec("1", "TEST_START: t", na) +
+		rec("2", "TEST_END: t", "    c.py:1: 1.0 MB\n"+na) +
+		rec("3", "SESSION_END: pytest", na+na) +
+		rec("4", "SESSION_START: pytest", na)
+	log, err := Parse(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{TracemallocNotActive, "a.py:1: 1.0 MB", "b.py:2: 2.0 MB"},
+		{TracemallocNotActive},
+		{"c.py:1: 1.0 MB", TracemallocNotActive},
+		{TracemallocNotActive, TracemallocNotActive},
+		{TracemallocNotActive},
+	}
+	if len(log.Records) != len(want) {
+		t.Fatalf("%d records", len(log.Records))
+	}
+	for i, r := range log.Records {
+		if !reflect.DeepEqual(r.TracemallocTop, want[i]) {
+			t.Errorf("record %d: %q, want %q", i, r.TracemallocTop, want[i])
+		}
+	}
+	_ = append(log.Records[1].TracemallocTop, "x")
+	if got := log.Records[4].TracemallocTop; len(got) != 1 || got[0] != TracemallocNotActive {
+		t.Errorf("appending to a shared list changed another record's: %q", got)
 	}
 }
