@@ -96,7 +96,11 @@ func (b peakBasis) words() string {
 // addSource notes where one of the test's records was read.
 func (t *testMem) addSource(at srcPos) {
 	if int(t.srcN) == len(t.srcLine) {
-		panic("correlate: a test with a third record") // start and end only: see ledger.start, ledger.end
+		// A test has a start and an end record (ledger.start, ledger.end);
+		// a kind of record added one day goes here rather than be lost.
+		r := t.own()
+		r.MoreSources = append(r.MoreSources, at)
+		return
 	}
 	k := t.srcN
 	t.srcN++
@@ -120,7 +124,7 @@ func (t *testMem) sources() []srcPos {
 		}
 		out[k] = srcPos{path, t.srcLine[k]}
 	}
-	return out
+	return append(out, t.testRare.MoreSources...)
 }
 
 // outcomeText is how the test ended in pytest's words, "" when unknown.
@@ -137,6 +141,8 @@ func (t *testMem) outcomeText() string {
 type testRare struct {
 	// Outcome is the outcome when it is not one of pytest's own words.
 	Outcome string
+	// MoreSources are the positions of records past a start and an end.
+	MoreSources []srcPos
 	// Open is what the test left open (counted per test, or the part of a
 	// process-wide counter it raised that never came down).
 	Open        map[string]int
