@@ -476,7 +476,11 @@ func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 	var d *diagnostics.Log
 	st := correlate.NewDiagnosticsStream(in.Path, sizeHint(in))
 	err := parse(in, func(r io.Reader) (err error) {
-		d, err = diagnostics.Stream(r, diagnostics.Options{Name: in.Path}, st.Add)
+		stream := diagnostics.Stream
+		if in.SizeBytes >= pipelineMinBytes {
+			stream = streamPiped
+		}
+		d, err = stream(r, diagnostics.Options{Name: in.Path}, st.Add)
 		return err
 	})
 	if err != nil {
