@@ -8,12 +8,14 @@ import (
 
 // pipelineMinBytes is the size of a diagnostics file from which it is
 // parsed on one goroutine while its records become the model's on another
-// (streamPiped): on scripts/bench-analyze.sh's 1M-record JSONL (180 MB)
-// analyze took 1.38-1.72 s one after the other and 1.17-1.34 s so, three
-// runs each on an idle 2-core machine (issue 18). Below it (a CI job's
-// file, batch's jobs, where the other core has a job of its own) the
-// records are converted as they are read. A variable for the tests.
-var pipelineMinBytes int64 = 8 << 20
+// (streamPiped): on scripts/bench-analyze.sh's 1M-record JSONL (180 MB),
+// analyze took a median 1.72 s one after the other and 1.38 s so (five
+// alternating runs each, idle 2-core machine, issue 18). On its 100k-record
+// file (18 MB) the hand-over cost more CPU than it saved (0.19-0.22 s ->
+// 0.18-0.25 s), and a CI job's file or batch's jobs (whose other core has a
+// job of its own) are smaller still: below 64 MiB the records are
+// converted as they are read. A variable for the tests.
+var pipelineMinBytes int64 = 64 << 20
 
 // diagBatchLen is how many records cross between the goroutines at once.
 const diagBatchLen = 256
