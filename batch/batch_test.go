@@ -472,14 +472,7 @@ func TestOmitTimelineKeepsTheSummary(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewSource(3))
 	for i := 0; i < 6; i++ {
-		files := jobgen.Job(rng, 60)
-		var err error
-		if i%2 == 0 {
-			err = jobgen.WriteZip(filepath.Join(dir, fmt.Sprintf("job-%02d.zip", i)), files)
-		} else {
-			err = jobgen.WriteDir(filepath.Join(dir, fmt.Sprintf("job-%02d", i)), files)
-		}
-		if err != nil {
+		if err := jobgen.WriteJob(dir, i, i%2 == 0, jobgen.Job(rng, 60)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -541,14 +534,7 @@ func TestRunReusesNoReportMemory(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewSource(5))
 	for i := 0; i < 12; i++ {
-		files := jobgen.Job(rng, 40+rng.Intn(200))
-		var err error
-		if i%3 == 0 {
-			err = jobgen.WriteZip(filepath.Join(dir, fmt.Sprintf("job-%02d.zip", i)), files)
-		} else {
-			err = jobgen.WriteDir(filepath.Join(dir, fmt.Sprintf("job-%02d", i)), files)
-		}
-		if err != nil {
+		if err := jobgen.WriteJob(dir, i, i%3 == 0, jobgen.Job(rng, 40+rng.Intn(200))); err != nil {
 			t.Fatal(err)
 		}
 	}

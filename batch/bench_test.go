@@ -2,9 +2,7 @@ package batch
 
 import (
 	"context"
-	"fmt"
 	"math/rand"
-	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -27,13 +25,7 @@ func BenchmarkRun(b *testing.B) {
 	var bytes int64
 	for i := 0; i < n; i++ {
 		files := jobgen.Job(rng, 500)
-		var err error
-		if i%2 == 0 {
-			err = jobgen.WriteZip(filepath.Join(dir, fmt.Sprintf("job-%05d.zip", i)), files)
-		} else {
-			err = jobgen.WriteDir(filepath.Join(dir, fmt.Sprintf("job-%05d", i)), files)
-		}
-		if err != nil {
+		if err := jobgen.WriteJob(dir, i, i%2 == 0, files); err != nil {
 			b.Fatal(err)
 		}
 		for _, f := range files {
@@ -75,13 +67,7 @@ func BenchmarkFindJobs(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
 	files := jobgen.Job(rng, 50)
 	for i := 0; i < n; i++ {
-		var err error
-		if i%2 == 0 {
-			err = jobgen.WriteZip(filepath.Join(dir, fmt.Sprintf("job-%05d.zip", i)), files)
-		} else {
-			err = jobgen.WriteDir(filepath.Join(dir, fmt.Sprintf("job-%05d", i)), files)
-		}
-		if err != nil {
+		if err := jobgen.WriteJob(dir, i, i%2 == 0, files); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -112,6 +112,17 @@ func Job(rng *rand.Rand, tests int) []File {
 	return []File{{"pytest.log", py}, {"kernel.log", kern}, {"diagnostics.jsonl", diag}}
 }
 
+// WriteJob writes files as the i-th job of an archive of failed jobs in
+// dir: the zip archive job-NNNNN.zip when zipped, else the folder
+// job-NNNNN.
+func WriteJob(dir string, i int, zipped bool, files []File) error {
+	name := filepath.Join(dir, fmt.Sprintf("job-%05d", i))
+	if zipped {
+		return WriteZip(name+".zip", files)
+	}
+	return WriteDir(name, files)
+}
+
 // WriteDir writes files into the folder dir, created if missing.
 func WriteDir(dir string, files []File) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

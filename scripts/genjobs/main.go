@@ -11,7 +11,6 @@ import (
 	"log"
 	"math/rand"
 	"os"
-	"path/filepath"
 
 	"github.com/oomlens/oomlens/internal/jobgen"
 )
@@ -30,16 +29,10 @@ func main() {
 	rng := rand.New(rand.NewSource(*seed))
 	var total int64
 	for i := 0; i < *n; i++ {
-		name := fmt.Sprintf("job-%05d", i)
 		files := jobgen.Job(rng, *tests)
-		var err error
-		if *zipEvery > 0 && i%*zipEvery == 0 {
-			err = jobgen.WriteZip(filepath.Join(*out, name+".zip"), files)
-		} else {
-			err = jobgen.WriteDir(filepath.Join(*out, name), files)
-		}
+		err := jobgen.WriteJob(*out, i, *zipEvery > 0 && i%*zipEvery == 0, files)
 		if err == nil && *unzipped != "" {
-			err = jobgen.WriteDir(filepath.Join(*unzipped, name), files)
+			err = jobgen.WriteJob(*unzipped, i, false, files)
 		}
 		if err != nil {
 			log.Fatal(err)
