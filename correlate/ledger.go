@@ -363,14 +363,15 @@ func (l *ledger) fixtureSetup(s *step) {
 	if !s.HasMem {
 		return
 	}
+	fx := s.extra() // the fixture: its name, scope and the reading after
 	l.read(s.Mem, "between tests")
 	owner := l.active
 	if owner == nil {
 		owner = l.lastOf(s.Test)
 	}
-	l.live = append(l.live, heldFixture{Fixture: s.extra().Fixture, Scope: s.extra().Scope, Setter: owner})
-	if g := delta(s.Mem, s.extra().After); g > 0 {
-		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: s.extra().Fixture, scope: s.extra().Scope})
+	l.live = append(l.live, heldFixture{Fixture: fx.Fixture, Scope: fx.Scope, Setter: owner})
+	if g := delta(s.Mem, fx.After); g > 0 {
+		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: fx.Fixture, scope: fx.Scope})
 		if owner != nil {
 			owner.own().FixtureSetupBytes += g
 		}
@@ -379,14 +380,15 @@ func (l *ledger) fixtureSetup(s *step) {
 	} else {
 		l.gap(g, "between tests")
 	}
-	l.now(s.extra().After, s)
+	l.now(fx.After, s)
 }
 
 // teardown is a fixture finalized: its drop is given back to the fixture's
 // entry, then to the tests of its scope (releaseScoped).
 func (l *ledger) teardown(s *step) {
+	fx := s.extra() // the fixture: its name, scope and the reading after
 	for i := len(l.live) - 1; i >= 0; i-- {
-		if l.live[i].Fixture == s.extra().Fixture && l.live[i].Scope == s.extra().Scope {
+		if l.live[i].Fixture == fx.Fixture && l.live[i].Scope == fx.Scope {
 			l.live = append(l.live[:i], l.live[i+1:]...)
 			break
 		}
@@ -402,7 +404,7 @@ func (l *ledger) teardown(s *step) {
 	} else {
 		at = l.lastEnded()
 	}
-	if drop := delta(s.extra().After, s.Mem); drop > 0 {
+	if drop := delta(fx.After, s.Mem); drop > 0 {
 		l.releaseScoped(drop, by, s, at)
 	} else if drop < 0 {
 		if l.active != nil {
@@ -411,7 +413,7 @@ func (l *ledger) teardown(s *step) {
 			l.gap(-drop, by)
 		}
 	}
-	l.now(s.extra().After, s)
+	l.now(fx.After, s)
 }
 
 // end is a test end: the reading after its teardown. The test's change
@@ -539,11 +541,12 @@ func (l *ledger) release(amount int64, by string) {
 // setup entry first, then the tests of its scope earliest first (FIFO),
 // then LIFO.
 func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
+	fx := s.extra() // the fixture: its name, scope and the reading after
 	for _, e := range l.entries {
 		if amount <= 0 {
 			break
 		}
-		if e.fixture != s.extra().Fixture || e.left <= 0 {
+		if e.fixture != fx.Fixture || e.left <= 0 {
 			continue
 		}
 		take := min(e.left, amount)
@@ -553,7 +556,7 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 	if amount <= 0 {
 		return
 	}
-	if cands := scopeRun(l.r.Tests, at, s.extra().Scope); cands != nil {
+	if cands := scopeRun(l.r.Tests, at, fx.Scope); cands != nil {
 		in := make(map[*testMem]bool, len(cands))
 		for _, t := range cands {
 			in[t] = true
@@ -576,7 +579,7 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 			take := min(e.left, amount)
 			e.left -= take
 			amount -= take
-			e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: s.extra().Fixture, Scope: s.extra().Scope, Bytes: take})
+			e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: fx.Fixture, Scope: fx.Scope, Bytes: take})
 		}
 		if running && l.pending > 0 && amount > 0 {
 			// The running test is the last of the fixture's scope: what it
