@@ -6,7 +6,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"fmt"
-	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -149,7 +148,7 @@ func WriteZip(path string, files []File) error {
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(w, bytesReader(f.Data)); err != nil {
+		if _, err := w.Write(f.Data); err != nil {
 			return err
 		}
 	}
@@ -161,19 +160,3 @@ func WriteZip(path string, files []File) error {
 	}
 	return out.Close()
 }
-
-type byteSlice struct {
-	b []byte
-	i int
-}
-
-func (r *byteSlice) Read(p []byte) (int, error) {
-	if r.i >= len(r.b) {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b[r.i:])
-	r.i += n
-	return n, nil
-}
-
-func bytesReader(b []byte) io.Reader { return &byteSlice{b: b} }
