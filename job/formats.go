@@ -114,6 +114,10 @@ type format struct {
 	// LooksFor says what Sniff looks for, in the warning on an input that
 	// nothing recognised.
 	LooksFor string
+	// PerTest formats hold records of every test, so the model grows with
+	// the input (a kernel log's grows with its kills, which are few):
+	// reserveHeap sizes the heap's huge pages from their inputs.
+	PerTest bool
 }
 
 // formats in the order their kinds are listed in every output.
@@ -123,19 +127,19 @@ var formats = []format{
 		LooksFor: "kernel OOM-killer records (`invoked oom-killer`, `Killed process`, `oom-kill:`, dmesg/syslog/journal/kmsg prefixes)",
 	},
 	{
-		Kind: KindPytestLog, Sniff: pytestlog.Sniff, Reads: shapeText, Scan: scanUnclaimed, Pass: 1, Load: loadPytest,
+		Kind: KindPytestLog, Sniff: pytestlog.Sniff, Reads: shapeText, Scan: scanUnclaimed, Pass: 1, PerTest: true, Load: loadPytest,
 		LooksFor: "pytest output (`test session starts`, `nodeid PASSED`, progress dots, xdist `[gwN]`)",
 	},
 	{
-		Kind: KindDiagnostics, Sniff: diagnostics.Sniff, Reads: shapeText | shapeJSON, Alone: true, Pass: 1, Load: loadDiagnostics,
+		Kind: KindDiagnostics, Sniff: diagnostics.Sniff, Reads: shapeText | shapeJSON, Alone: true, Pass: 1, PerTest: true, Load: loadDiagnostics,
 		LooksFor: "oomlens diagnostics JSON (`\"event\": \"test_end\"`…)",
 	},
 	{
-		Kind: KindWeathercop, Sniff: weathercop.Sniff, Reads: shapeText, Alone: true, Pass: 1, Load: loadWeathercop,
+		Kind: KindWeathercop, Sniff: weathercop.Sniff, Reads: shapeText, Alone: true, Pass: 1, PerTest: true, Load: loadWeathercop,
 		LooksFor: "a weathercop memory log (`[ts] TEST_START: name`)",
 	},
 	{
-		Kind: KindJUnitXML, Sniff: pytestlog.SniffJUnit, Reads: shapeText, Alone: true, Pass: 1, Load: loadJUnit,
+		Kind: KindJUnitXML, Sniff: pytestlog.SniffJUnit, Reads: shapeText, Alone: true, Pass: 1, PerTest: true, Load: loadJUnit,
 		LooksFor: "JUnit XML (`<testsuite`)",
 	},
 	{
@@ -251,6 +255,16 @@ type input struct {
 	in    *discover.Input
 	kinds []string
 	out   correlate.Input
+}
+
+// perTest reports an input of a PerTest format.
+func (x *input) perTest() bool {
+	for _, f := range formats {
+		if f.PerTest && x.has(f.Kind) {
+			return true
+		}
+	}
+	return false
 }
 
 func (x *input) has(k string) bool {

@@ -1,0 +1,110 @@
+//go:build linux
+
+package hugeheap
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// hugePageBytes is the size of a transparent huge page on x86-64 and arm64
+// with 4 KiB base pages (/sys/kernel/mm/transparent_hugepage/hpage_pmd_size).
+const hugePageBytes = 2 << 20
+
+var once struct {
+	sync.Mutex
+	done bool
+}
+
+// Reserve advises huge pages over the next n bytes the heap grows into (at
+// most a quarter of the machine's memory). It acts once in a process, and only
+// where it helps and cannot harm: the kernel's transparent huge pages are
+// "madvise" (under "always" the heap has them already; under "never" advice
+// is ignored), GODEBUG does not say disablethp=1 (the runtime's own switch
+// for the opposite), memory is not strictly accounted
+// (vm.overcommit_memory 2 would charge the untouched pages) nor the address
+// space limited (RLIMIT_AS). It reports whether it advised.
+func Reserve(n int64) bool {
+	once.Lock()
+	defer once.Unlock()
+	if once.done {
+		return false
+	}
+	once.done = true
+	n = min(n, totalRAMBytes()/4) &^ (hugePageBytes - 1)
+	if n < 4*hugePageBytes || !allowed() {
+		return false
+	}
+	// The object is made without zeroing (strings.Builder grows through
+	// the runtime's MakeNoZero): make([]byte, n) clears its memory when it
+	// lands on pages the heap used before, which writes every page this
+	// is meant to leave untouched.
+	var sb strings.Builder
+	sb.Grow(int(n))
+	sb.WriteByte(0)
+	p := unsafe.Pointer(unsafe.StringData(sb.String()))
+	start := uintptr(p)
+	lo := (start + hugePageBytes - 1) &^ (hugePageBytes - 1)
+	hi := (start + uintptr(n)) &^ (hugePageBytes - 1)
+	ok := hi > lo && unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, lo-start)), hi-lo), unix.MADV_HUGEPAGE) == nil
+	sb = strings.Builder{}
+	// Free the object now rather than at the next collection, so that
+	// the heap grows into its pages from the first allocation on.
+	runtime.GC()
+	return ok
+}
+
+func allowed() bool {
+	if godebugDisablesTHP(os.Getenv("GODEBUG")) {
+		return false
+	}
+	enabled, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil || thpMode(string(enabled)) != "madvise" {
+		return false
+	}
+	overcommit, err := os.ReadFile("/proc/sys/vm/overcommit_memory")
+	if err != nil || strings.TrimSpace(string(overcommit)) == "2" {
+		return false
+	}
+	var as unix.Rlimit
+	return unix.Getrlimit(unix.RLIMIT_AS, &as) == nil && as.Cur == unix.RLIM_INFINITY
+}
+
+// thpMode is the bracketed choice of a transparent_hugepage/enabled file:
+// "always [madvise] never" is "madvise".
+func thpMode(enabled string) string {
+	_, after, ok := strings.Cut(enabled, "[")
+	if !ok {
+		return ""
+	}
+	mode, _, ok := strings.Cut(after, "]")
+	if !ok {
+		return ""
+	}
+	return mode
+}
+
+// godebugDisablesTHP reports GODEBUG's disablethp=1 (the last setting of a
+// key wins, as in the runtime's parsing).
+func godebugDisablesTHP(godebug string) bool {
+	off := false
+	for _, kv := range strings.Split(godebug, ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k == "disablethp" {
+			off = v == "1"
+		}
+	}
+	return off
+}
+
+func totalRAMBytes() int64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 0
+	}
+	return int64(si.Totalram) * int64(si.Unit)
+}
