@@ -491,6 +491,20 @@ func (n *normaliser) alignNaive() {
 // mibBytes is one MiB.
 const mibBytes = 1 << 20
 
+// pytestTests counts the tests of the pytest logs, to reserve their list
+// once rather than grow it (a copy and a collection's work at each growth).
+func (n *normaliser) pytestTests() int {
+	count := 0
+	for _, in := range n.ev.Pytest {
+		if in.Log != nil {
+			for si := range in.Log.Sessions {
+				count += len(in.Log.Sessions[si].Tests)
+			}
+		}
+	}
+	return count
+}
+
 func (n *normaliser) pytest() {
 	workerPID := map[string]int{}
 	for _, p := range n.j.Procs {
@@ -500,6 +514,7 @@ func (n *normaliser) pytest() {
 	}
 	var last *pytestlog.Session
 	var lastPath string
+	n.j.Tests = slices.Grow(n.j.Tests, n.pytestTests())
 	for _, in := range n.ev.Pytest {
 		if in.Log == nil {
 			continue
@@ -554,8 +569,21 @@ func (n *normaliser) pytest() {
 	}
 }
 
+// hasJUnitCases reports a JUnit input with test cases.
+func (n *normaliser) hasJUnitCases() bool {
+	for _, in := range n.ev.JUnit {
+		if in.JUnit != nil && len(in.JUnit.Cases) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // junit adds the tests of JUnit reports that no pytest log listed.
 func (n *normaliser) junit() {
+	if !n.hasJUnitCases() {
+		return // most jobs: no map of every test for nothing
+	}
 	have := map[string]bool{}
 	for _, t := range n.j.Tests {
 		have[t.ID] = true
