@@ -27,5 +27,6 @@
 //
 // Callers: job.Load, for inputs of per-test formats of 8 MiB or more (a
 // kernel log's heap stays small whatever its size, and its RSS target is
-// 32 MiB), and `oomlens batch`.
+// 32 MiB); job.Analyze, for kernel logs of thousands of OOM events; and
+// `oomlens batch`.
 package hugeheap
