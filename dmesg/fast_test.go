@@ -121,8 +121,8 @@ func diffLogs(a, b *Log) string {
 var testLimits = []limits{
 	defaultLimits,
 	{blockBytes: 64, maxLineBytes: 64},
-	{blockBytes: 200, maxLineBytes: 100, halvesBytes: 50},
-	{blockBytes: 4096, maxLineBytes: 512, halvesBytes: 1000},
+	{blockBytes: 200, maxLineBytes: 100},
+	{blockBytes: 4096, maxLineBytes: 512},
 }
 
 func TestParseEqualsReferenceOnCorpus(t *testing.T) {

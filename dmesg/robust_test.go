@@ -27,7 +27,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("Out of memory: Killed process 1 (x) total-vm:1kB\n-- Boot x --\nLinux version 6\n[ 1.0] Tasks in /a are going to be killed due to memory.oom.group set"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, lim := range []limits{defaultLimits, {blockBytes: 64, maxLineBytes: 32, halvesBytes: 20}} {
+		for _, lim := range []limits{defaultLimits, {blockBytes: 64, maxLineBytes: 32}} {
 			fast, ferr := parse(bytes.NewReader(data), Options{Name: "fuzz"}, lim)
 			ref, rerr := parseReference(data, Options{Name: "fuzz"}, lim)
 			if (ferr == nil) != (rerr == nil) {
