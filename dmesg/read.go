@@ -173,10 +173,6 @@ func (rd *lineReader) fill() bool {
 	blk := rd.blocks.nextBlock()
 	start := rd.head - (rd.end - keep)
 	copy(blk.buf[start:rd.head], rd.buf[keep:rd.end])
-	if rd.cur != nil {
-		rd.blocks.free <- rd.cur
-	}
-	rd.buf, rd.cur = blk.buf, blk
 	shift := start - keep
 	rd.pos += shift
 	rd.fed = max(rd.fed+shift, start)
@@ -184,6 +180,10 @@ func (rd *lineReader) fill() bool {
 	rd.linesBefore += rd.idx.newlines
 	rd.idx, rd.nextHit, rd.blockStart = blk.idx, 0, rd.head
 	rd.end = rd.head + blk.n
+	if rd.cur != nil {
+		rd.blocks.free <- rd.cur // nothing refers to it any more
+	}
+	rd.buf, rd.cur = blk.buf, blk
 	rd.setErr(blk.err)
 	return blk.n > 0
 }
