@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 )
 
 // Buffer sizes (see lineReader).
@@ -197,10 +198,13 @@ func (rd *lineReader) setErr(err error) {
 	}
 }
 
-// close stops the blockReader.
+// close stops the blockReader and waits for its goroutines to end: Parse
+// leaves nothing behind. None is reading then (the line loop has had the
+// block that ended the input).
 func (rd *lineReader) close() {
 	if rd.blocks != nil {
 		close(rd.blocks.stop)
+		rd.blocks.done.Wait()
 	}
 }
 
@@ -239,6 +243,7 @@ type blockReader struct {
 	next int            // the goroutine whose block comes next
 	free chan *block
 	stop chan struct{}
+	done sync.WaitGroup
 }
 
 // block is n bytes of input read into buf[head:] and their index; err is
@@ -255,23 +260,25 @@ func startBlockReader(r io.Reader, sc *scanner, head, size int) *blockReader {
 	for range blocksInFlight {
 		br.free <- &block{buf: make([]byte, head+size)}
 	}
-	// turn[i] is given to goroutine i when it may read; it carries no
-	// value: only one goroutine holds the turn at a time.
-	var turn [2]chan struct{}
+	// turn[i] is given to goroutine i when it may read (only one holds
+	// the turn at a time); true: the input ended, nothing more is read.
+	var turn [2]chan bool
 	for i := range turn {
-		turn[i] = make(chan struct{}, 1)
+		turn[i] = make(chan bool, 1)
 		br.out[i] = make(chan *block)
 	}
-	turn[0] <- struct{}{}
+	turn[0] <- false
 	for i := range turn {
-		go br.work(r, sc, head, turn[i], turn[1-i], br.out[i])
+		br.done.Go(func() { br.work(r, sc, head, turn[i], turn[1-i], br.out[i]) })
 	}
 	return br
 }
 
 // work reads a block when given the turn, passes the turn on, indexes
-// the block and hands it to the line loop, until the input ends.
-func (br *blockReader) work(r io.Reader, sc *scanner, head int, turn, pass chan struct{}, out chan *block) {
+// the block and hands it to the line loop, until the input ends: the
+// reader is not read after it returned an error (a terminal would wait
+// for more).
+func (br *blockReader) work(r io.Reader, sc *scanner, head int, turn, pass chan bool, out chan *block) {
 	for {
 		var b *block
 		select {
@@ -280,12 +287,16 @@ func (br *blockReader) work(r io.Reader, sc *scanner, head int, turn, pass chan 
 			return
 		}
 		select {
-		case <-turn:
+		case ended := <-turn:
+			if ended {
+				pass <- true
+				return
+			}
 		case <-br.stop:
 			return
 		}
 		b.n, b.err = readFull(r, b.buf[head:])
-		pass <- struct{}{}
+		pass <- b.err != nil
 		sc.index(b.buf[head:head+b.n], &b.idx)
 		select {
 		case out <- b:
