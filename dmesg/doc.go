@@ -148,16 +148,21 @@
 //     against 0.55 s, idle machine); with the second half of each block
 //     searched on a goroutine as well, 1.13x (0.61 s against 0.54 s),
 //     the loop still counting the lines skipped and the reads on one
-//     core. With the blockReader, dmesg.Parse of the 1 GiB log took
-//     0.455 s against those 0.61 s (medians of 8 alternating runs at a
-//     load of 2.6, where a core is sometimes free; CPU 0.73 s against
-//     0.80 s); on a machine with no core to spare the two take their CPU
-//     time (2026-12, shared 2-core EPYC).
+//     core. With the blockReader, in `REPS=5 scripts/bench-kernel.sh`
+//     at a load of 3.3 on the 2 cores: analyze 0.88x grep (0.57 s
+//     against 0.65 s), dmesg.Parse 0.80x; the same script on the code
+//     before, run right after: 1.13x and 1.04x (2026-12, shared 2-core
+//     EPYC). On a machine with no core to spare both take their CPU
+//     time (cpu_s: analyze ~1.35x grep's). Blocks of 512 KiB: at 128
+//     or 256 KiB the hand-overs cost more CPU (0.93 and 0.83 s against
+//     0.80 s for Parse), at 1 MiB the CPU is the same and the peak RSS
+//     1.5 MiB higher.
 //
 // The tests compare Parse with an independent reading (every line through
 // push, the look-back in a ring: parseReference in fast_test.go) on every
 // sample, every prefix style, every byte-prefix, generated inputs with
-// tiny buffers, and the fuzz target on arbitrary input.
+// tiny buffers, records cut by block seams at every byte, and the fuzz
+// target on arbitrary input.
 //
 // Consequence: lines that are only ever attached to an open record
 // (Mem-Info, `Tasks state`, the `<comm> cpuset=` line, `Memory cgroup
