@@ -131,28 +131,38 @@
 // process"` wall time, ≤ 32 MiB):
 //
 //   - while nothing is open, the reader skips to the next needle line,
-//     found by the scanner: it searches a block's whole lines once, with
+//     found by the scanner: it searches each block once, with
 //     bytes.IndexByte, for a few search bytes chosen from the input's
 //     first block to cover every needle with few hits (on the benchmark
-//     log 6 bytes and ~10,100 hits per MiB): feeding every line to the
-//     state machine took 3.6 s of CPU against grep's 0.6 s;
-//   - two goroutines besides the loop: one reads the next block while
-//     the loop searches the current one (readAhead; the reads are ~0.25 s
-//     of system CPU per GiB), and the second half of a block of at least
-//     256 KiB is searched while the loop searches the first
-//     (scanner.scan; the search is ~0.36 s of CPU per GiB). With the read
-//     ahead only, analyze took 1.53x grep's wall time (0.84 s against
-//     0.55 s, 7 search bytes, idle machine). With both and 6 search
-//     bytes, at a load of 9–11 on the 2 cores, where two threads rarely
-//     run at once: 1.12x in the best of 12 runs (0.74 s against 0.66 s;
-//     the read ahead alone 0.94 s), 0.71x in the medians of
-//     `REPS=5 scripts/bench-kernel.sh` (1.58 s against 2.24 s)
-//     (2026-12, shared 2-core EPYC).
+//     log 6 bytes and ~10,100 hits per MiB), and counts the block's
+//     newlines, so that the loop neither reads nor counts the lines it
+//     skips: feeding every line to the state machine took 3.6 s of CPU
+//     against grep's 0.6 s;
+//   - two goroutines besides the loop (blockReader) read the blocks
+//     after the first in turns and each indexes the block it read, while
+//     the other reads and indexes the next and the loop consumes the one
+//     before: the reads (a copy out of the page cache, ~0.2 s of system
+//     CPU per GiB) and the search (~0.35 s of CPU per GiB) run on both
+//     cores, the loop keeps ~0.1 s. With one goroutine reading ahead and
+//     the loop searching, analyze took 1.53x grep's wall time (0.84 s
+//     against 0.55 s, idle machine); with the second half of each block
+//     searched on a goroutine as well, 1.13x (0.61 s against 0.54 s),
+//     the loop still counting the lines skipped and the reads on one
+//     core. With the blockReader, in `REPS=5 scripts/bench-kernel.sh`
+//     at a load of 3.3 on the 2 cores: analyze 0.88x grep (0.57 s
+//     against 0.65 s), dmesg.Parse 0.80x; the same script on the code
+//     before, run right after: 1.13x and 1.04x (2026-12, shared 2-core
+//     EPYC). On a machine with no core to spare both take their CPU
+//     time (cpu_s: analyze ~1.35x grep's). Blocks of 512 KiB: at 128
+//     or 256 KiB the hand-overs cost more CPU (0.93 and 0.83 s against
+//     0.80 s for Parse), at 1 MiB the CPU is the same and the peak RSS
+//     1.5 MiB higher.
 //
 // The tests compare Parse with an independent reading (every line through
 // push, the look-back in a ring: parseReference in fast_test.go) on every
 // sample, every prefix style, every byte-prefix, generated inputs with
-// tiny buffers, and the fuzz target on arbitrary input.
+// tiny buffers, records cut by block seams at every byte, and the fuzz
+// target on arbitrary input.
 //
 // Consequence: lines that are only ever attached to an open record
 // (Mem-Info, `Tasks state`, the `<comm> cpuset=` line, `Memory cgroup

@@ -100,9 +100,38 @@ func init() {
 // lookupMonth reads a month token: a name of the tables above, with an
 // optional trailing dot, case-insensitive.
 func lookupMonth(tok string) (time.Month, bool) {
+	if m, ok, ascii := lookupASCIIMonth(tok); ascii {
+		return m, ok
+	}
 	tok = strings.TrimSuffix(strings.ToLower(tok), ".")
 	m, ok := monthNames[tok]
 	return m, ok
+}
+
+// lookupASCIIMonth is lookupMonth for a short ASCII token ("Jul", a
+// syslog stamp's), lowered in an array: strings.ToLower allocated once
+// per stamped line. ascii is false when tok is not such a token.
+func lookupASCIIMonth(tok string) (m time.Month, ok, ascii bool) {
+	var low [16]byte
+	if len(tok) > len(low) {
+		return 0, false, false
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if c >= 0x80 {
+			return 0, false, false
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	b := low[:len(tok)]
+	if len(b) > 0 && b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
+	}
+	m, ok = monthNames[string(b)]
+	return m, ok, true
 }
 
 func itoa(i int) string {

@@ -253,10 +253,9 @@ func (p *parser) push(lineNo int, raw []byte, long, force bool) bool {
 	stripped := false
 	if p.pending != nil {
 		pre, stripped = stripPrefix(string(raw), p.clock), true
-		if p.pending.pre.stamped && !pre.stamped && pre.tag == "" && len(raw) > 0 && raw[0] != ' ' && raw[0] != '\t' && raw[0] != '[' && len(p.pending.pre.msgs) > 0 && !hasNeedle(raw) {
+		if p.pending.pre.stamped && !pre.stamped && pre.tag == "" && len(raw) > 0 && raw[0] != ' ' && raw[0] != '\t' && raw[0] != '[' && !hasNeedle(raw) {
 			// A hard wrap (copy/paste): the line continues the previous one.
-			n := len(p.pending.pre.msgs) - 1
-			p.pending.pre.msgs[n] += string(raw)
+			p.pending.pre.appendToLast(string(raw))
 			p.pending.last = lineNo
 			if long {
 				p.warn(lineNo, "line longer than "+strconv.Itoa(p.maxLine)+" bytes: truncated")
@@ -319,7 +318,8 @@ func (p *parser) flush() {
 		p.warn(l.line, l.pre.warn)
 	}
 	p.lineHost = l.pre.host
-	for _, m := range l.pre.msgs {
+	p.feedMsg(l.line, l.last, l.pre.msg, st, l.pre.tag)
+	for _, m := range l.pre.more {
 		p.feedMsg(l.line, l.last, m, st, l.pre.tag)
 	}
 }

@@ -34,7 +34,11 @@ type stamp struct {
 
 // prefixed is one message with its prefix taken off.
 type prefixed struct {
-	msgs []string // usually one; journal JSON MESSAGE and rsyslog #012 may carry several
+	// msg is the message; more are the messages after it when the line
+	// carries several (journal JSON MESSAGE, rsyslog #012): one string,
+	// not a list, in the usual case, which allocated a list per line.
+	msg  string
+	more []string
 	st   stamp
 	// stamped is true when the line carried any stamp (uptime, clock, kmsg
 	// header): a following line without one may be a hard wrap of it.
@@ -64,22 +68,39 @@ func stripPrefix(line string, c clock) prefixed {
 	// rsyslog escapes control characters: embedded newlines as #012 (a
 	// Mem-Info block printed by one printk arrives as one line), tabs as
 	// #011.
-	for i, m := range out.msgs {
+	if !strings.Contains(out.msg, "#01") && len(out.more) == 0 {
+		return out
+	}
+	msgs := out.messages()
+	for i, m := range msgs {
 		if strings.Contains(m, "#011") {
-			out.msgs[i] = strings.ReplaceAll(m, "#011", "\t")
+			msgs[i] = strings.ReplaceAll(m, "#011", "\t")
 		}
 	}
-	for _, m := range out.msgs {
+	for _, m := range msgs {
 		if strings.Contains(m, "#012") {
-			var msgs []string
-			for _, m := range out.msgs {
-				msgs = append(msgs, strings.Split(m, "#012")...)
+			var split []string
+			for _, m := range msgs {
+				split = append(split, strings.Split(m, "#012")...)
 			}
-			out.msgs = msgs
+			msgs = split
 			break
 		}
 	}
+	out.msg, out.more = msgs[0], msgs[1:]
 	return out
+}
+
+// messages returns the line's messages in order (see msg).
+func (p prefixed) messages() []string { return append([]string{p.msg}, p.more...) }
+
+// appendToLast appends s to the last message (a hard wrap's rest).
+func (p *prefixed) appendToLast(s string) {
+	if n := len(p.more); n > 0 {
+		p.more[n-1] += s
+		return
+	}
+	p.msg += s
 }
 
 func (c clock) cutPrefix(line string) prefixed {
@@ -115,7 +136,7 @@ func (c clock) cutPrefix(line string) prefixed {
 			if err == nil {
 				out.st = stamp{uptimeS: float64(us) / 1e6, hasUptime: true, basis: BasisKmsgUptime}
 				out.stamped = true
-				out.msgs = []string{s[semi+1:]}
+				out.msg = s[semi+1:]
 				return out
 			}
 		}
@@ -147,7 +168,7 @@ func (c clock) cutPrefix(line string) prefixed {
 		out.stamped = true
 		s = rest
 	}
-	out.msgs = []string{s}
+	out.msg = s
 	return out
 }
 
@@ -166,7 +187,7 @@ func (c clock) localBasis() string {
 func (c clock) cutKibana(s string) (time.Time, string, bool) {
 	r := strings.TrimLeft(s, " \t")
 	r = strings.TrimLeft(strings.TrimPrefix(r, "|"), " \t")
-	at := strings.Index(r, " @ ")
+	at := strings.Index(r[:min(len(r), 17)], " @ ") // only where it may be: not through every line
 	if at < 10 || at > 14 || !strings.Contains(r[:at], ", ") {
 		return time.Time{}, s, false
 	}
@@ -341,7 +362,7 @@ func cutGitLabStream(s string) string {
 // cutTalosNode removes the node name talosctl puts before "kern:" when it
 // reads several nodes: "10.1.1.2: kern: warning: …".
 func cutTalosNode(s string) string {
-	i := strings.Index(s, ": kern:")
+	i := strings.Index(s[:min(len(s), 64+len(": kern:"))], ": kern:") // only where it may be
 	if i <= 0 || i > 64 || strings.ContainsAny(strings.TrimSpace(s[:i]), " \t") {
 		return s
 	}
@@ -802,7 +823,8 @@ func (c clock) stripJSON(line string, out *prefixed) bool {
 		out.tag = rec.Comm
 	}
 	msg = strings.TrimRight(msg, "\n")
-	out.msgs = strings.Split(msg, "\n")
+	msgs := strings.Split(msg, "\n")
+	out.msg, out.more = msgs[0], msgs[1:]
 	return true
 }
 

@@ -140,7 +140,7 @@ func rerender(data []byte, s style) []byte {
 			case pre.st.hasTime:
 				c = 1 + pre.st.t.Sub(first).Seconds()
 			}
-			l = s.render(strings.Join(pre.msgs, "#012"), c, i)
+			l = s.render(strings.Join(pre.messages(), "#012"), c, i)
 		}
 		b.WriteString(l)
 		b.WriteByte('\n')

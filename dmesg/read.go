@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 )
 
 // Buffer sizes (see lineReader).
 const (
 	// blockBytes is how much one read asks for.
-	blockBytes = 1 << 20
+	blockBytes = 512 << 10
 	// maxLineBytes: longer lines are truncated to this many bytes (with a
 	// warning when the line matters). Kernel records are < 1 KiB; journal
 	// JSON lines and rsyslog #012 joins can be longer.
@@ -19,20 +20,19 @@ const (
 	sniffBytes = 64 << 10
 	// searchBytes is the size of the pieces the scanner searches at a time.
 	searchBytes = 64 << 10
-	// startBytes is the reader's first buffer size (see fill).
+	// startBytes is the reader's first buffer size (see newLineReader).
 	startBytes = 64 << 10
-	// halvesBytes: the scanner searches ranges at least this long in two
-	// halves at once (see scanner.scan).
-	halvesBytes = 256 << 10
+	// blocksInFlight: the buffers of the blockReader (see there).
+	blocksInFlight = 3
 )
 
 // limits are the buffer sizes; tests shrink them to exercise block and
-// long-line boundaries and the scanner's halves (halvesBytes 0: none).
+// long-line boundaries.
 type limits struct {
-	blockBytes, maxLineBytes, halvesBytes int
+	blockBytes, maxLineBytes int
 }
 
-var defaultLimits = limits{blockBytes: blockBytes, maxLineBytes: maxLineBytes, halvesBytes: halvesBytes}
+var defaultLimits = limits{blockBytes: blockBytes, maxLineBytes: maxLineBytes}
 
 func (l limits) sniff() int { return min(sniffBytes, l.maxLineBytes) }
 
@@ -59,10 +59,9 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 	if err := sniff(opts.Name, rd.start(lim.sniff())); err != nil {
 		return nil, err
 	}
-	sc := newScanner(rd.start(blockBytes), lim.halvesBytes)
 	for {
 		if p.firstContent != 0 && p.idle() {
-			rd.skip(sc)
+			rd.skip()
 		}
 		l, ok := rd.next()
 		if !ok {
@@ -108,30 +107,48 @@ type line struct {
 // look-back. A line longer than maxLine is returned cut, and nothing
 // before or in it is looked back to (at 1 MiB it exceeds the look-back's
 // byte limit anyway).
+//
+// The buffer's last block of input, buf[blockStart:end], comes with its
+// index (blockIndex: its needle lines and newlines), which skip follows.
 type lineReader struct {
-	r     io.Reader
-	lim   limits
-	buf   []byte
-	owned bool // buf belongs to ahead
-	ahead *readAhead
-	// head is the room before each block read ahead: the look-back and an
-	// unfinished line, at most lookbackBytes + maxLine.
+	r   io.Reader
+	lim limits
+	sc  *scanner
+	// cur is the block in buf (nil for the first, which is not the
+	// blockReader's); blocks reads the following ones.
+	buf    []byte
+	cur    *block
+	blocks *blockReader
+	// head is the room before each block a blockReader reads: the
+	// look-back and an unfinished line, at most lookbackBytes + maxLine.
 	head    int
 	maxLine int
 	// buf[pos:end] is not read yet; buf[fed:lineStart] are the untaken
 	// lines before the current line buf[lineStart:pos].
 	pos, end, fed, lineStart int
-	n                        int  // lines returned or skipped so far
-	fills                    int  // fill calls: identifies the buffer's contents
-	discard                  bool // the rest of a long line is being dropped
-	eof                      bool
-	err                      error // read error other than io.EOF
-	back                     []line
+	// buf[blockStart:end] is the last block read, idx its index,
+	// idx.hits[nextHit:] its needle lines not passed yet; the input
+	// before it holds linesBefore newlines.
+	blockStart, nextHit, linesBefore int
+	idx                              blockIndex
+	n                                int  // lines returned or skipped so far
+	discard                          bool // the rest of a long line is being dropped
+	eof                              bool
+	err                              error // read error other than io.EOF
+	back                             []line
 }
 
+// newLineReader reads the first block of r, into a buffer of at most
+// startBytes (most inputs are small), chooses the scanner's search bytes
+// from it and indexes it.
 func newLineReader(r io.Reader, lim limits) *lineReader {
 	rd := &lineReader{r: r, lim: lim, maxLine: lim.maxLineBytes, head: lookbackBytes + lim.maxLineBytes}
-	rd.fill()
+	rd.buf = make([]byte, min(lim.blockBytes+rd.head, startBytes))
+	n, err := readFull(r, rd.buf)
+	rd.end = n
+	rd.setErr(err)
+	rd.sc = newScanner(rd.buf[:n])
+	rd.sc.index(rd.buf[:n], &rd.idx)
 	return rd
 }
 
@@ -140,18 +157,8 @@ func newLineReader(r io.Reader, lim limits) *lineReader {
 func (rd *lineReader) start(n int) []byte { return rd.buf[:min(n, rd.end)] }
 
 // fill moves the look-back and the unread data before the next block of
-// input and reports whether that block holds anything. The first block is
-// read here, into a buffer of at most startBytes (most inputs are small);
-// the following ones come from a readAhead.
+// input and reports whether that block holds anything.
 func (rd *lineReader) fill() bool {
-	rd.fills++
-	if rd.fills == 1 {
-		rd.buf = make([]byte, min(rd.lim.blockBytes+rd.head, startBytes))
-		n, err := readFull(rd.r, rd.buf)
-		rd.end = n
-		rd.setErr(err)
-		return n > 0
-	}
 	keep := max(rd.fed, rd.pos-lookbackBytes)
 	if keep > rd.fed {
 		// start the kept look-back at a line start
@@ -161,21 +168,23 @@ func (rd *lineReader) fill() bool {
 			keep = rd.pos
 		}
 	}
-	if rd.ahead == nil {
-		rd.ahead = startReadAhead(rd.r, rd.head, rd.lim.blockBytes)
+	if rd.blocks == nil {
+		rd.blocks = startBlockReader(rd.r, rd.sc, rd.head, rd.lim.blockBytes)
 	}
-	blk := <-rd.ahead.full
+	blk := rd.blocks.nextBlock()
 	start := rd.head - (rd.end - keep)
 	copy(blk.buf[start:rd.head], rd.buf[keep:rd.end])
-	if rd.owned {
-		rd.ahead.free <- rd.buf
-	}
-	rd.buf, rd.owned = blk.buf, true
 	shift := start - keep
 	rd.pos += shift
 	rd.fed = max(rd.fed+shift, start)
 	rd.lineStart = max(rd.lineStart+shift, start)
+	rd.linesBefore += rd.idx.newlines
+	rd.idx, rd.nextHit, rd.blockStart = blk.idx, 0, rd.head
 	rd.end = rd.head + blk.n
+	if rd.cur != nil {
+		rd.blocks.free <- rd.cur // nothing refers to it any more
+	}
+	rd.buf, rd.cur = blk.buf, blk
 	rd.setErr(blk.err)
 	return blk.n > 0
 }
@@ -189,10 +198,13 @@ func (rd *lineReader) setErr(err error) {
 	}
 }
 
-// close stops the read-ahead.
+// close stops the blockReader and waits for its goroutines to end: Parse
+// leaves nothing behind. None is reading then (the line loop has had the
+// block that ended the input).
 func (rd *lineReader) close() {
-	if rd.ahead != nil {
-		close(rd.ahead.stop)
+	if rd.blocks != nil {
+		close(rd.blocks.stop)
+		rd.blocks.done.Wait()
 	}
 }
 
@@ -215,50 +227,93 @@ func readFull(r io.Reader, b []byte) (int, error) {
 	return n, nil
 }
 
-// readAhead reads the next block of input in a goroutine while the line
-// loop searches the current one: the read (a copy out of the page cache)
-// then costs no time of the loop's. The package comment (Speed) gives the
-// benchmark that needs it. Each of its two buffers holds head bytes of
-// room for the look-back and the unfinished line carried over, then one
-// block.
-type readAhead struct {
-	full chan aheadBlock
-	free chan []byte
+// blockReader reads the blocks of input after the first, and indexes
+// them (scanner.index), on two goroutines that take turns: one reads a
+// block (a copy out of the page cache, for a file) only after the other
+// has read the block before it, then indexes it while the other reads
+// and indexes the next, and the line loop consumes the one before. The
+// reads stay in input order; everything but the line loop's own work
+// runs on both cores. The package comment (Speed) gives the benchmark
+// that needs it. Its blocksInFlight buffers (one with the line loop, one
+// with each goroutine: fewer could leave the goroutine whose turn it is
+// without one) each hold head bytes of room for the look-back and the
+// unfinished line carried over, then one block.
+type blockReader struct {
+	out  [2]chan *block // each goroutine's blocks, taken in turn
+	next int            // the goroutine whose block comes next
+	free chan *block
 	stop chan struct{}
+	done sync.WaitGroup
 }
 
-// aheadBlock is n bytes read into buf[head:]; err is the read's error
-// (io.EOF at the end).
-type aheadBlock struct {
+// block is n bytes of input read into buf[head:] and their index; err is
+// the read's error (io.EOF at the end).
+type block struct {
 	buf []byte
 	n   int
 	err error
+	idx blockIndex
 }
 
-func startReadAhead(r io.Reader, head, block int) *readAhead {
-	ra := &readAhead{full: make(chan aheadBlock, 1), free: make(chan []byte, 2), stop: make(chan struct{})}
-	ra.free <- make([]byte, head+block)
-	ra.free <- make([]byte, head+block)
-	go func() {
-		for {
-			var buf []byte
-			select {
-			case buf = <-ra.free:
-			case <-ra.stop:
-				return
-			}
-			n, err := readFull(r, buf[head:])
-			select {
-			case ra.full <- aheadBlock{buf: buf, n: n, err: err}:
-			case <-ra.stop:
-				return
-			}
-			if err != nil {
-				return
-			}
+func startBlockReader(r io.Reader, sc *scanner, head, size int) *blockReader {
+	br := &blockReader{free: make(chan *block, blocksInFlight), stop: make(chan struct{})}
+	for range blocksInFlight {
+		br.free <- &block{buf: make([]byte, head+size)}
+	}
+	// turn[i] is given to goroutine i when it may read (only one holds
+	// the turn at a time); true: the input ended, nothing more is read.
+	var turn [2]chan bool
+	for i := range turn {
+		turn[i] = make(chan bool, 1)
+		br.out[i] = make(chan *block)
+	}
+	turn[0] <- false
+	for i := range turn {
+		br.done.Go(func() { br.work(r, sc, head, turn[i], turn[1-i], br.out[i]) })
+	}
+	return br
+}
+
+// work reads a block when given the turn, passes the turn on, indexes
+// the block and hands it to the line loop, until the input ends: the
+// reader is not read after it returned an error (a terminal would wait
+// for more).
+func (br *blockReader) work(r io.Reader, sc *scanner, head int, turn, pass chan bool, out chan *block) {
+	for {
+		var b *block
+		select {
+		case b = <-br.free:
+		case <-br.stop:
+			return
 		}
-	}()
-	return ra
+		select {
+		case ended := <-turn:
+			if ended {
+				pass <- true
+				return
+			}
+		case <-br.stop:
+			return
+		}
+		b.n, b.err = readFull(r, b.buf[head:])
+		pass <- b.err != nil
+		sc.index(b.buf[head:head+b.n], &b.idx)
+		select {
+		case out <- b:
+		case <-br.stop:
+			return
+		}
+		if b.err != nil {
+			return // the line loop asks for no block after this one
+		}
+	}
+}
+
+// nextBlock returns the next block of input.
+func (br *blockReader) nextBlock() *block {
+	b := <-br.out[br.next]
+	br.next = 1 - br.next
+	return b
 }
 
 // next returns the next line, or false at the end of the input.
@@ -309,25 +364,28 @@ func (rd *lineReader) take(b []byte, size int) line {
 }
 
 // skip moves pos to the start of the next line holding a needle (or to
-// the end of the input), counting the lines it passes.
-func (rd *lineReader) skip(sc *scanner) {
-	for !rd.discard {
-		to := rd.pos + bytes.LastIndexByte(rd.buf[rd.pos:rd.end], '\n') + 1
-		if rd.eof {
-			to = rd.end
+// the end of the input), counting the lines it passes: the blocks'
+// indexes give both. A line begun before the block in the buffer is
+// left to next (its needle may straddle the blocks' seam).
+func (rd *lineReader) skip() {
+	for !rd.discard && rd.pos >= rd.blockStart {
+		for ; rd.nextHit < len(rd.idx.hits); rd.nextHit++ {
+			if h := rd.idx.hits[rd.nextHit]; rd.blockStart+h.start >= rd.pos {
+				rd.pos, rd.n = rd.blockStart+h.start, rd.linesBefore+h.lines
+				return
+			}
 		}
-		if h := sc.find(rd.buf, rd.pos, to, rd.fills); h >= 0 {
-			ls := rd.pos + bytes.LastIndexByte(rd.buf[rd.pos:h], '\n') + 1
-			rd.n += bytes.Count(rd.buf[rd.pos:ls], []byte{'\n'})
-			rd.pos = ls
+		if whole := rd.blockStart + rd.idx.wholeEnd; whole > rd.pos {
+			rd.pos, rd.n = whole, rd.linesBefore+rd.idx.newlines
+		}
+		if rd.eof {
+			if rd.pos < rd.end {
+				rd.pos = rd.end
+				rd.n++ // the last line, without a newline
+			}
 			return
 		}
-		rd.n += bytes.Count(rd.buf[rd.pos:to], []byte{'\n'})
-		if rd.eof && to > rd.pos && rd.buf[to-1] != '\n' {
-			rd.n++ // the last line, without a newline
-		}
-		rd.pos = to
-		if rd.end-rd.pos >= rd.maxLine || rd.eof || !rd.fill() {
+		if rd.end-rd.pos >= rd.maxLine || !rd.fill() {
 			return // a long line (next cuts it) or the end
 		}
 	}

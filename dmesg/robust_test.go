@@ -27,7 +27,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("Out of memory: Killed process 1 (x) total-vm:1kB\n-- Boot x --\nLinux version 6\n[ 1.0] Tasks in /a are going to be killed due to memory.oom.group set"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, lim := range []limits{defaultLimits, {blockBytes: 64, maxLineBytes: 32, halvesBytes: 20}} {
+		for _, lim := range []limits{defaultLimits, {blockBytes: 64, maxLineBytes: 32}} {
 			fast, ferr := parse(bytes.NewReader(data), Options{Name: "fuzz"}, lim)
 			ref, rerr := parseReference(data, Options{Name: "fuzz"}, lim)
 			if (ferr == nil) != (rerr == nil) {
@@ -170,4 +170,40 @@ func lineWindow(data []byte, from, to int) []byte {
 	from = min(max(from, 1), len(lines))
 	to = min(to, len(lines))
 	return bytes.Join(lines[from-1:to], nil)
+}
+
+// endReader is an input that must not be read again once it returned an
+// error: a terminal (or a pipe kept open) would wait for more input.
+type endReader struct {
+	t     *testing.T
+	r     io.Reader
+	ended bool
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	if e.ended {
+		e.t.Error("read again after the end of input")
+		return 0, io.EOF
+	}
+	n, err := e.r.Read(p)
+	e.ended = err != nil
+	return n, err
+}
+
+// TestNoReadAfterEnd: Parse reads its input until the first error (io.EOF)
+// and no further, whether the input ends inside a block or on its edge.
+func TestNoReadAfterEnd(t *testing.T) {
+	recs := recordLines(t)
+	r := rand.New(rand.NewSource(7))
+	lim := limits{blockBytes: 64, maxLineBytes: 64}
+	first := min(lim.blockBytes+lookbackBytes+lim.maxLineBytes, startBytes)
+	for i := 0; i < 200; i++ {
+		data := generate(r, recs, first+r.Intn(4000))
+		if i%2 == 0 && len(data) > first {
+			data = data[:first+(len(data)-first)/lim.blockBytes*lim.blockBytes] // ends on a block's edge
+		}
+		if _, err := parse(&endReader{t: t, r: bytes.NewReader(data)}, Options{Name: "gen"}, lim); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -4,26 +4,35 @@ import (
 	"bytes"
 	"math/bits"
 	"slices"
-	"sync"
 )
 
-// scanner finds the needles (see needles) in the reader's buffer, so that
-// the line loop can skip the lines no record needs. It searches the whole
-// lines of a block once, with bytes.IndexByte for each of a few search
-// bytes, and keeps the needle starts it found (hits) until the buffer
-// holds other data. This is the one fast path of the package: see
-// the package comment (Speed) for the benchmark that needs it.
+// scanner finds the needles (see needles) in a block of input, so that
+// the line loop can skip the lines no record needs. It searches the
+// block once, with bytes.IndexByte for each of a few search bytes, and
+// returns the lines holding a needle with their line numbers in the
+// block (blockIndex). This is the package's fast path: see the package
+// comment (Speed) for the benchmark that needs it. A scanner is not
+// changed once made: the blockReader's goroutines share it.
 type scanner struct {
 	groups []scanGroup
-	// hits are the needle starts in buf[from:to], ascending, of the
-	// buffer contents numbered fills; hits[next:] are those not passed.
-	hits            []int
-	next            int
-	from, to, fills int
-	// halvesBytes: ranges at least this long are searched in two halves
-	// at once (see scan); 0: none.
-	halvesBytes int
-	hits2       []int // the second half's
+}
+
+// blockIndex is what the scanner found in a block of input.
+type blockIndex struct {
+	// hits are the lines holding a needle, ascending; a needle that
+	// straddles the block's start or end is not found.
+	hits []blockHit
+	// newlines is the number of '\n' in the block; wholeEnd is the
+	// offset just after the last one (0: none).
+	newlines, wholeEnd int
+	starts             []int // index's scratch: the needle starts
+}
+
+// blockHit is a line holding a needle: start is its offset in the block
+// (0 also for a line begun before the block), lines the number of '\n'
+// in the block before it.
+type blockHit struct {
+	start, lines int
 }
 
 // scanGroup is the needles searched for by one byte.
@@ -52,14 +61,14 @@ const passBytes = 1500
 // input's first block): a greedy set cover of the needles, each byte
 // costing its count plus a pass, so that a few rare bytes share the
 // needles (on the benchmark log: 6 bytes, ~10,000 hits per MiB).
-func newScanner(sample []byte, halvesBytes int) *scanner {
+func newScanner(sample []byte) *scanner {
 	var freq [256]int
 	for _, c := range sample {
 		freq[c]++
 	}
 	pass := len(sample)/passBytes + 1
 	var covered uint32 // bit i: needleBytes[i] has a search byte
-	sc := &scanner{fills: -1, halvesBytes: halvesBytes}
+	sc := &scanner{}
 	for covered != 1<<len(needleBytes)-1 {
 		best, bestN := 0, 0
 		for c := range 256 {
@@ -95,68 +104,42 @@ var needlesHolding = func() (m [256]uint32) {
 	return m
 }()
 
-// find returns the first needle start in buf[from:to], or -1. from is a
-// line start, to the end of the buffer's whole lines; fills identifies
-// the buffer's contents (see lineReader.fills): the hits of other
-// contents are forgotten.
-func (sc *scanner) find(buf []byte, from, to, fills int) int {
-	if fills != sc.fills || from < sc.from || to != sc.to {
-		sc.scan(buf, from, to)
-		sc.fills = fills
-	}
-	for sc.next < len(sc.hits) && sc.hits[sc.next] < from {
-		sc.next++
-	}
-	if sc.next < len(sc.hits) {
-		return sc.hits[sc.next]
-	}
-	return -1
-}
-
-// scan finds every needle start in buf[from:to]. A large range is
-// searched in two halves at once, the second on a goroutine of its own:
-// each needle is found from its first search byte, which lies in one half
-// only, and is checked against the whole range. The package comment
-// (Speed) gives the benchmark that needs it.
-func (sc *scanner) scan(buf []byte, from, to int) {
-	sc.from, sc.to, sc.next = from, to, 0
-	s := buf[from:to]
-	mid := len(s)
-	if sc.halvesBytes > 0 && len(s) >= sc.halvesBytes {
-		mid = len(s) / 2
-	}
-	var wg sync.WaitGroup
-	sc.hits2 = sc.hits2[:0]
-	if mid < len(s) {
-		wg.Add(1)
-		go func() {
-			sc.hits2 = sc.search(s, mid, len(s), from, sc.hits2)
-			wg.Done()
-		}()
-	}
-	sc.hits = sc.search(s, 0, mid, from, sc.hits[:0])
-	wg.Wait()
-	sc.hits = append(sc.hits, sc.hits2...)
-	slices.Sort(sc.hits)
-}
-
-// search appends to hits base plus the start of each needle in s whose
-// search byte is in s[at:end]. Every group searches a cache-sized piece
-// before the next piece is read, so that the groups after the first read
-// it from cache.
-func (sc *scanner) search(s []byte, at, end, base int, hits []int) []int {
-	for ; at < end; at += searchBytes {
-		to := min(end, at+searchBytes)
+// index finds the lines of block that hold a needle, and counts its
+// newlines, into idx. The search bytes are searched for in cache-sized
+// pieces, every group over a piece before the next piece is read, so
+// that the groups after the first read it from cache.
+func (sc *scanner) index(block []byte, idx *blockIndex) {
+	starts := idx.starts[:0]
+	for at := 0; at < len(block); at += searchBytes {
+		to := min(len(block), at+searchBytes)
 		for gi := range sc.groups {
-			hits = sc.groups[gi].findAll(s, at, to, base, hits)
+			starts = sc.groups[gi].findAll(block, at, to, starts)
 		}
 	}
-	return hits
+	slices.Sort(starts)
+	idx.starts = starts
+	idx.hits = idx.hits[:0]
+	prev, lines, lineStart := 0, 0, 0
+	for _, st := range starts {
+		seg := block[prev:st]
+		if n := bytes.Count(seg, newline); n > 0 {
+			lines += n
+			lineStart = prev + bytes.LastIndexByte(seg, '\n') + 1
+		}
+		prev = st
+		if len(idx.hits) == 0 || idx.hits[len(idx.hits)-1].start != lineStart {
+			idx.hits = append(idx.hits, blockHit{start: lineStart, lines: lines})
+		}
+	}
+	idx.newlines = lines + bytes.Count(block[prev:], newline)
+	idx.wholeEnd = bytes.LastIndexByte(block, '\n') + 1
 }
 
-// findAll appends to hits base plus the start of each needle of g in s
-// whose search byte is in s[at:end].
-func (g *scanGroup) findAll(s []byte, at, end, base int, hits []int) []int {
+var newline = []byte{'\n'}
+
+// findAll appends to hits the start of each needle of g in s whose
+// search byte is in s[at:end].
+func (g *scanGroup) findAll(s []byte, at, end int, hits []int) []int {
 	for {
 		i := bytes.IndexByte(s[at:end], g.b)
 		if i < 0 {
@@ -166,7 +149,7 @@ func (g *scanGroup) findAll(s []byte, at, end, base int, hits []int) []int {
 		for _, nd := range g.needles {
 			st := at - nd.k
 			if st >= 0 && st+len(nd.s) <= len(s) && s[st+nd.c] == nd.s[nd.c] && bytes.Equal(s[st:st+len(nd.s)], nd.s) {
-				hits = append(hits, base+st)
+				hits = append(hits, st)
 				break
 			}
 		}

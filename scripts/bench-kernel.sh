@@ -4,8 +4,11 @@
 # `rg -c "Killed process"` on a 1 GiB synthetic kernel log (kern.log-style
 # noise plus real OOM records from testdata/corpus/kernel, re-rendered under
 # varied prefixes: dmesg/internal/benchgen), in one run on the same warm
-# file, the tools alternated REPS times. Every tool reads the one file on
-# one core (ripgrep searches a single file with one thread).
+# file, the tools alternated REPS times. grep and ripgrep read and search
+# the one file on one core (ripgrep searches a single file with one
+# thread); dmesg.Parse reads and searches it on two goroutines taking
+# turns (dmesg/doc.go, Speed), so on a loaded machine, with no core to
+# spare, its wall time is its CPU time: compare cpu_s too.
 #
 #   scripts/bench-kernel.sh [SIZE_BYTES] [RECORDS]   default 1 GiB, 300
 #   REPS=5 scripts/bench-kernel.sh                   default REPS=5
