@@ -52,3 +52,24 @@ func BenchmarkBatchJobLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBatchJobSniff is SniffNamed over the heads of one batch job's
+// inputs (internal/jobgen: pytest log, kernel log, diagnostics), each
+// sniffer apart as well.
+func BenchmarkBatchJobSniff(b *testing.B) {
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		head := f.Data[:min(len(f.Data), 64<<10)]
+		b.Run(f.Name, func(b *testing.B) {
+			for b.Loop() {
+				SniffNamed(f.Name, head)
+			}
+		})
+		for _, fm := range formats {
+			b.Run(f.Name+"/"+fm.Kind, func(b *testing.B) {
+				for b.Loop() {
+					fm.Sniff(head)
+				}
+			})
+		}
+	}
+}
