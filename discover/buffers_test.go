@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oomlens/oomlens/internal/jobgen"
 )
 
 // TestBuffersReuse: a released buffer is handed out again for a need of
@@ -102,6 +105,26 @@ func TestSmallFilesReadWhole(t *testing.T) {
 		if string(got) != text {
 			t.Errorf("grown file: read back %d bytes, want %d", len(got), len(text))
 		}
+		bufs.Release()
+	}
+}
+
+// BenchmarkWalkJobFolder is the reading of one batch job's folder
+// (internal/jobgen: pytest log, kernel log, diagnostics), into reused
+// Buffers as batch reads it: system calls, mostly.
+func BenchmarkWalkJobFolder(b *testing.B) {
+	dir := b.TempDir()
+	if err := jobgen.WriteDir(dir, jobgen.Job(rand.New(rand.NewSource(1)), 500)); err != nil {
+		b.Fatal(err)
+	}
+	var bufs Buffers
+	b.ReportAllocs()
+	for b.Loop() {
+		set, err := Walk([]string{dir}, Options{Buffers: &bufs})
+		if err != nil || len(set.Inputs) != 3 {
+			b.Fatalf("%v, %d inputs", err, len(set.Inputs))
+		}
+		set.Cleanup()
 		bufs.Release()
 	}
 }

@@ -341,8 +341,8 @@ func TestStreamReadOnce(t *testing.T) {
 
 // TestFolderSpecialFilesAndLinks: inside a folder, a FIFO with no writer is
 // skipped with a warning (no hang), links to files and folders are followed,
-// a file reached twice is read once, a link loop and a dangling link are
-// warnings.
+// a file reached twice (through a symbolic or a hard link) is read once, a
+// link loop and a dangling link are warnings.
 func TestFolderSpecialFilesAndLinks(t *testing.T) {
 	outside := t.TempDir()
 	os.WriteFile(filepath.Join(outside, "kern.log"), []byte(kernelLine), 0o644)
@@ -358,6 +358,7 @@ func TestFolderSpecialFilesAndLinks(t *testing.T) {
 	must(syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600))
 	must(os.Symlink(filepath.Join(outside, "kern.log"), filepath.Join(dir, "link.log")))
 	must(os.Symlink(filepath.Join(dir, "a.log"), filepath.Join(dir, "same.log")))
+	must(os.Link(filepath.Join(dir, "a.log"), filepath.Join(dir, "hard.log")))
 	must(os.Symlink(filepath.Join(outside, "more"), filepath.Join(dir, "more")))
 	must(os.Symlink(dir, filepath.Join(dir, "loop")))
 	must(os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "dangling")))
@@ -391,6 +392,7 @@ func TestFolderSpecialFilesAndLinks(t *testing.T) {
 		"fifo":            filepath.Join(dir, "fifo") + ": a FIFO (named pipe), not a regular file: skipped (name it on its own to read it)",
 		"loop":            filepath.Join(dir, "loop") + ": a link to folder " + dir + ", read already (a link loop?): skipped",
 		"same.log":        filepath.Join(dir, "same.log") + ": the same file as " + filepath.Join(dir, "a.log") + " (a link): read once",
+		"hard.log":        filepath.Join(dir, "hard.log") + ": the same file as " + filepath.Join(dir, "a.log") + " (a link): read once",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("inputs:\n got %q\nwant %q", got, want)

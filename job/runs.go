@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,7 +136,8 @@ type maker struct {
 	hasSpan  bool
 	// tests are the node ids in the order the input saw them: distinct once
 	// group needs them so (a diagnostics file's are its session's test
-	// starts as read, repeats and all, until then).
+	// starts as read, a pytest log's its results, repeats and all, until
+	// then).
 	tests      []string
 	distinct   bool
 	xdist      bool   // a pytest log of an xdist run: results come in worker order
@@ -175,18 +177,16 @@ func Runs(ev *correlate.Evidence) []Run {
 		if p.Log == nil || len(p.Log.Sessions) == 0 {
 			continue
 		}
-		m := &maker{path: p.Path, order: order[p.Path], kind: makerPytest, distinct: true}
+		m := &maker{path: p.Path, order: order[p.Path], kind: makerPytest}
 		n := 0
 		for _, s := range p.Log.Sessions {
 			n += len(s.Tests)
 		}
-		seen := make(map[string]bool, n)
-		m.tests = make([]string, 0, n)
+		m.tests = make([]string, 0, n) // made distinct only when compared (group)
 		for _, s := range p.Log.Sessions {
 			m.xdist = m.xdist || s.Workers != nil || strings.HasPrefix(s.Mode, "xdist")
 			for _, t := range s.Tests {
-				if t.NodeID != "" && !seen[t.NodeID] {
-					seen[t.NodeID] = true
+				if t.NodeID != "" {
 					m.tests = append(m.tests, t.NodeID)
 				}
 				for _, st := range [2]struct {
@@ -251,8 +251,9 @@ func group(makers []*maker) [][]*maker {
 	// Test orders are compared only between two inputs that have one: a
 	// job of one diagnostics file (or one pytest log) builds no trie. A
 	// trie of a 500,000-test file took ~270 MB, most of analyze's memory
-	// on it (scripts/bench-analyze.sh, issue 18).
-	if ordered >= 2 {
+	// on it (scripts/bench-analyze.sh, issue 18). Nor do lists that are,
+	// as read, prefixes of the longest (see prefixChain).
+	if ordered >= 2 && !prefixChain(makers) {
 		g.trie = newTestTrie(nodes)
 		for _, m := range makers {
 			if m.ordered() {
@@ -457,7 +458,7 @@ func (g *grouper) join(r int, m *maker) {
 	if m.ordered() {
 		// (s.ordered > 0 only with a second ordered input: then the trie
 		// is built.)
-		if s.ordered == 0 || len(m.tests) > g.trie.depth[s.longest] {
+		if g.trie != nil && (s.ordered == 0 || len(m.tests) > g.trie.depth[s.longest]) {
 			s.longest = m.node
 		}
 		s.ordered++
@@ -659,6 +660,30 @@ func diagnosticsMaker(d correlate.DiagnosticsInput) *maker {
 	return m
 }
 
+// prefixChain reports that the test lists of the ordered makers, as read,
+// are each a prefix of the longest. Then their distinct lists are too (the
+// repeats dropped from a prefix of a list are those dropped from the list's
+// start), so every two of them agree and group needs no trie, nor the
+// distinct lists: a batch job's pytest log and diagnostics file, whose
+// tests come in one order, are compared in one pass without a map (the
+// maps and the trie were ~4% of a batch job's CPU, go test ./batch -bench
+// Run). When it does not hold (a list parts from the longest, or repeats a
+// test the other does not), the trie decides.
+func prefixChain(makers []*maker) bool {
+	var longest []string
+	for _, m := range makers {
+		if m.ordered() && len(m.tests) > len(longest) {
+			longest = m.tests
+		}
+	}
+	for _, m := range makers {
+		if m.ordered() && !slices.Equal(m.tests, longest[:len(m.tests)]) {
+			return false
+		}
+	}
+	return true
+}
+
 // distinctTests drops the repeats of m.tests (a rerun test's later
 // starts), keeping the first of each, into a list of m's own.
 func (m *maker) distinctTests() {
@@ -711,5 +736,5 @@ func (s *runState) fits(g *grouper, m *maker) bool {
 	if m.hasSpan && s.spans > 0 && (s.maxFrom.After(m.to.Add(runSlack)) || m.from.After(s.minTo.Add(runSlack))) {
 		return false
 	}
-	return !m.ordered() || s.ordered == 0 || g.trie.prefixes(m.node, s.longest)
+	return !m.ordered() || s.ordered == 0 || g.trie == nil || g.trie.prefixes(m.node, s.longest)
 }

@@ -207,3 +207,46 @@ func TestTrieMatchesPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefixChainAgreesWithTrie holds group's shortcut to the trie: on
+// random lists with repeats, whenever prefixChain holds for the lists as
+// read, their distinct lists are every two of them one a prefix of the
+// other, which is all the trie would have said.
+func TestPrefixChainAgreesWithTrie(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 1))
+	isPrefix := func(a, b []string) bool {
+		return len(a) <= len(b) && reflect.DeepEqual(a, b[:len(a)]) || len(b) <= len(a) && reflect.DeepEqual(b, a[:len(b)])
+	}
+	chains := 0
+	for trial := range 3000 {
+		base := make([]string, rng.IntN(8))
+		for k := range base {
+			base[k] = fmt.Sprintf("t::%d", rng.IntN(4)) // repeats often
+		}
+		makers := make([]*maker, 1+rng.IntN(4))
+		for i := range makers {
+			l := append([]string(nil), base[:rng.IntN(len(base)+1)]...)
+			if len(l) > 0 && rng.IntN(4) == 0 {
+				l[rng.IntN(len(l))] = fmt.Sprintf("t::%d", rng.IntN(4))
+			}
+			makers[i] = &maker{tests: l, xdist: rng.IntN(6) == 0}
+		}
+		if !prefixChain(makers) {
+			continue
+		}
+		chains++
+		for _, m := range makers {
+			m.distinctTests()
+		}
+		for _, a := range makers {
+			for _, b := range makers {
+				if a.ordered() && b.ordered() && !isPrefix(a.tests, b.tests) {
+					t.Fatalf("trial %d: prefixChain held, but distinct %v and %v part", trial, a.tests, b.tests)
+				}
+			}
+		}
+	}
+	if chains < 1000 {
+		t.Fatalf("only %d of 3000 trials were chains: the test checks little", chains)
+	}
+}

@@ -117,7 +117,8 @@ func BenchmarkParseVerbose(b *testing.B) {
 }
 
 // BenchmarkSniff is Sniff over the inputs of a batch job (internal/jobgen):
-// its pytest log, and its kernel log, which Sniff must rule out.
+// its pytest log, and its kernel log, which Sniff must rule out; and
+// SniffCollect, which job.Sniff tries on both as well.
 func BenchmarkSniff(b *testing.B) {
 	files := jobgen.Job(rand.New(rand.NewSource(1)), 500)
 	for _, f := range files {
@@ -129,6 +130,12 @@ func BenchmarkSniff(b *testing.B) {
 			b.SetBytes(int64(len(head)))
 			for b.Loop() {
 				Sniff(head)
+			}
+		})
+		b.Run(f.Name+"/collect", func(b *testing.B) {
+			b.SetBytes(int64(len(head)))
+			for b.Loop() {
+				SniffCollect(head)
 			}
 		})
 	}

@@ -75,9 +75,7 @@ func wordAt(s string) string {
 	if len(s) < 5 {
 		return ""
 	}
-	switch s[0] {
-	case 'P', 'F', 'E', 'S', 'X', 'R', 'L':
-	default:
+	if !isWordStart(s[0]) {
 		return ""
 	}
 	for _, w := range verboseWordList {
@@ -86,6 +84,15 @@ func wordAt(s string) string {
 		}
 	}
 	return ""
+}
+
+// isWordStart reports the first letters of verboseWordList's words.
+func isWordStart(c byte) bool {
+	switch c {
+	case 'P', 'F', 'E', 'S', 'X', 'R', 'L':
+		return true
+	}
+	return false
 }
 
 // trimLocation removes a " <- path" suffix (locationSuffixRe).

@@ -17,6 +17,9 @@ func checkSniffHelpers(t *testing.T, b []byte) {
 	if got, want := hasResultWord(b), reResultWord.Match(b); got != want {
 		t.Fatalf("hasResultWord(%q) = %v, want %v", b, got, want)
 	}
+	if got, want := shellKilled(b), reShellKilled.Match(b); got != want {
+		t.Fatalf("shellKilled(%q) = %v, want %v", b, got, want)
+	}
 	if got, want := isPytest(b), isPytestByLine(b); got != want {
 		t.Fatalf("isPytest(%q) = %v, want %v", b, got, want)
 	}
@@ -39,7 +42,8 @@ var sniffHelperCases = []string{
 	"[2026-01-05T10:11:12] TEST_START: t", "x] SESSION_END: ", "] TEST_END:", "]TEST_END: ", "_START: ] TEST_START: ",
 	"tests/a.py::t ERROR", "tests/a.py::t XPASS(strict)", "a.py::t SKIPPED [ 5%]",
 	"x\nplatform linux -- Python 3.11, pytest-7.2.1\r\n", "a platform x\ncollected 3 items", "collect\ncollected 3 items\n",
-	"1 Killed pytest\n", "12 Killed  x", "job 137\nexit code 137", "[gw0] PASSED a.py::t\r", "\n\n.py::x\nb.py::y",
+	"1 Killed pytest\n", "12 Killed  x", "12 Killed ", "12 Killed \t", "12 Killed \vx", "x12 Killed x", "\t7 Killed \xff", " Killed x",
+	"a 1 Killed  Killed 2 Killed x", "9 Killed 1 Killed  \x00", "memory: Killed process 8612 (python3) total-vm:3187712kB", "job 137\nexit code 137", "[gw0] PASSED a.py::t\r", "\n\n.py::x\nb.py::y",
 }
 
 func TestSniffHelpers(t *testing.T) {
