@@ -8,7 +8,6 @@ package correlate
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/oomlens/oomlens/diagnostics"
 )
@@ -40,9 +39,9 @@ type DiagnosticsStream struct {
 	commSet, endSet map[*proc]bool
 	session         DiagnosticsSession
 	sessionState    int8 // 0 looking for the first session_start, 1 found, -1 none (xdist worker)
-	// room is the number of steps to reserve for the file's first process
-	// (sizeHint), 0 when unknown.
-	room int
+	// firstSteps is the list reserved for the steps of the file's first
+	// process (sizeHint), nil when its size is unknown.
+	firstSteps []step
 	// analysed is set once an analysis took the stream's processes over:
 	// the analysis changes them, so a stream is analysed once.
 	analysed bool
@@ -85,13 +84,17 @@ type DiagnosticsSession struct {
 // process are then reserved at once rather than grown and copied.
 func NewDiagnosticsStream(path string, sizeHintBytes int64) *DiagnosticsStream {
 	// A start or end record of the plugin is about 180 bytes.
-	st := &DiagnosticsStream{path: path, room: int(min(sizeHintBytes/160, 1<<26))}
+	room := int(min(sizeHintBytes/160, 1<<26))
+	st := &DiagnosticsStream{path: path}
+	if room > 0 {
+		st.firstSteps = hugeList[step](room)
+	}
 	// The two lists of node ids get one a test (half the records) in a
 	// file of one process: reserved too, since grown by append (1.25x at
 	// that size) they allocated five times their size (85 MB for 16 MB on
 	// the 1M-record JSONL, issue 18).
-	st.ids = make([]string, 0, st.room/2)
-	st.session.Tests = make([]string, 0, st.room/2)
+	st.ids = hugeList[string](room / 2)
+	st.session.Tests = hugeList[string](room / 2)
 	return st
 }
 
@@ -110,7 +113,7 @@ func (st *DiagnosticsStream) get(pid int, worker string) *proc {
 		if len(st.procs) == 0 {
 			// One process per file is the usual case: its first
 			// process gets room for the file's records.
-			p.Steps = slices.Grow(p.Steps, st.room)
+			p.Steps, st.firstSteps = st.firstSteps, nil
 		}
 		if st.byKey == nil {
 			st.byKey = map[diagProcKey]*proc{}
@@ -292,7 +295,7 @@ func (in *DiagnosticsInput) streamOf() *DiagnosticsStream {
 		return in.stream
 	}
 	st := NewDiagnosticsStream(in.Path, 0)
-	st.room = len(in.Diag.Records)
+	st.firstSteps = make([]step, 0, len(in.Diag.Records))
 	for i := range in.Diag.Records {
 		st.Add(in.Diag.Format, &in.Diag.Records[i])
 	}

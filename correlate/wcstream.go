@@ -44,7 +44,7 @@ func NewWeathercopStream(path string, loc *time.Location, sizeHintBytes int64) *
 	room := int(min(sizeHintBytes/256, 1<<26))
 	// starts gets one a test, half the steps: reserved too (grown by
 	// append, it allocated five times its size).
-	return &WeathercopStream{path: path, loc: loc, p: &proc{Source: path, Steps: make([]step, 0, room)}, starts: make([]wcStart, 0, room/2)}
+	return &WeathercopStream{path: path, loc: loc, p: &proc{Source: path, Steps: hugeList[step](room)}, starts: hugeList[wcStart](room / 2)}
 }
 
 // Add converts one record; its test keeps the bare name the log gives

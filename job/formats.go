@@ -20,6 +20,7 @@ import (
 	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/internal/content"
+	"github.com/oomlens/oomlens/internal/hugeheap"
 	"github.com/oomlens/oomlens/kube"
 	"github.com/oomlens/oomlens/pytestlog"
 	"github.com/oomlens/oomlens/record/manifest"
@@ -116,7 +117,7 @@ type format struct {
 	LooksFor string
 	// PerTest formats hold records of every test, so the model grows with
 	// the input (a kernel log's grows with its kills, which are few):
-	// reserveHeap sizes the heap's huge pages from their inputs.
+	// heapBytes sizes the heap's huge pages from their inputs.
 	PerTest bool
 }
 
@@ -284,6 +285,19 @@ type loader struct {
 	// kernelLogs are the kernel logs record.json and collect.json files
 	// name (pass 0).
 	kernelLogs map[string]bool
+	// heapBytes is the heap reserveHeap puts in huge pages (heapBytes).
+	heapBytes int64
+}
+
+// reserveHeap puts the heap in huge pages (hugeheap.Reserve) before a
+// per-test input is read: the first such input of a job whose per-test
+// inputs are big. A stream makes its list of records before (hugeList in
+// correlate), so that the list lies on memory the heap had not used.
+func (l *loader) reserveHeap() {
+	if l.heapBytes > 0 {
+		hugeheap.Reserve(l.heapBytes)
+		l.heapBytes = 0
+	}
 }
 
 // keep records that the current input is of kind k, with warnings.
@@ -470,6 +484,7 @@ func loadKernel(l *loader, in *discover.Input, sniffed bool) error {
 // log: a CI log may show pytest only after its head.
 func loadPytest(l *loader, in *discover.Input, sniffed bool) error {
 	var p *pytestlog.Log
+	l.reserveHeap()
 	err := parse(in, func(r io.Reader) (err error) {
 		p, err = pytestlog.Parse(r, pytestlog.Options{Name: in.Path, Collect: l.ev.Collect})
 		return err
@@ -489,6 +504,7 @@ func loadPytest(l *loader, in *discover.Input, sniffed bool) error {
 func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 	var d *diagnostics.Log
 	st := correlate.NewDiagnosticsStream(in.Path, sizeHint(in))
+	l.reserveHeap()
 	err := parse(in, func(r io.Reader) (err error) {
 		stream := diagnostics.Stream
 		if in.SizeBytes >= pipelineMinBytes {
@@ -510,6 +526,7 @@ func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 func loadWeathercop(l *loader, in *discover.Input, _ bool) error {
 	var w *weathercop.Log
 	st := correlate.NewWeathercopStream(in.Path, l.opts.Correlate.Location, sizeHint(in))
+	l.reserveHeap()
 	err := parse(in, func(r io.Reader) (err error) {
 		w, err = weathercop.Stream(r, weathercop.Options{Name: in.Path, Location: l.opts.Location}, st.Add)
 		return err
@@ -524,6 +541,7 @@ func loadWeathercop(l *loader, in *discover.Input, _ bool) error {
 
 func loadJUnit(l *loader, in *discover.Input, _ bool) error {
 	var j *pytestlog.JUnit
+	l.reserveHeap()
 	err := parse(in, func(r io.Reader) (err error) {
 		j, err = pytestlog.ParseJUnit(r, in.Path)
 		return err

@@ -72,7 +72,7 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 	for i, in := range set.Inputs {
 		inputs[i] = input{in: in, kinds: SniffNamed(in.Path, in.Head), out: correlate.Input{Path: in.Path, Warnings: []string{}}}
 	}
-	reserveHeap(inputs)
+	l.heapBytes = heapBytes(inputs)
 	for pass := 0; pass <= 1; pass++ {
 		for i := range inputs {
 			x := &inputs[i]
@@ -106,22 +106,23 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 	return l.ev, nil
 }
 
-// reserveHeap asks for huge pages (package hugeheap) over the heap that the
-// model of big per-test inputs will take: about their size on disk (a 61 MB
-// weathercop log makes a 60 MB model, a 213 MB diagnostics JSONL one of
-// 280 MB), reserved four times over (a compressed input is smaller than
-// what it holds; untouched, the reserve costs address space only). Inputs
-// of under 8 MiB in all make a model the default pages serve as fast.
-func reserveHeap(inputs []input) {
+// heapBytes is the heap that the model of big per-test inputs will take,
+// to be put in huge pages (package hugeheap): about their size on disk (a
+// 61 MB weathercop log makes a 60 MB model, a 213 MB diagnostics JSONL one
+// of 280 MB), four times over (a compressed input is smaller than what it
+// holds; untouched, the reserve costs address space only). Inputs of under
+// 8 MiB in all make a model the default pages serve as fast: 0.
+func heapBytes(inputs []input) int64 {
 	var n int64
 	for i := range inputs {
 		if inputs[i].perTest() {
 			n += inputs[i].in.SizeBytes
 		}
 	}
-	if n >= 8<<20 {
-		hugeheap.Reserve(max(4*n, 256<<20))
+	if n < 8<<20 {
+		return 0
 	}
+	return max(4*n, 256<<20)
 }
 
 // reserveKillsHeap is reserveHeap for a kernel log of thousands of OOM

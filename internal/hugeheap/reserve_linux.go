@@ -38,7 +38,7 @@ func Reserve(n int64) bool {
 	}
 	once.done = true
 	n = min(n, totalRAMBytes()/4) &^ (hugePageBytes - 1)
-	if n < 4*hugePageBytes || !allowed() {
+	if n < 4*hugePageBytes || !allowedOnce() {
 		return false
 	}
 	// The object is made without zeroing (strings.Builder grows through
@@ -51,11 +51,7 @@ func Reserve(n int64) bool {
 	var sb strings.Builder
 	sb.Grow(int(n))
 	sb.WriteByte(0)
-	p := unsafe.Pointer(unsafe.StringData(sb.String()))
-	start := uintptr(p)
-	lo := (start + hugePageBytes - 1) &^ (hugePageBytes - 1)
-	hi := (start + uintptr(n)) &^ (hugePageBytes - 1)
-	ok := hi > lo && unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, lo-start)), hi-lo), unix.MADV_HUGEPAGE) == nil
+	ok := advise(unsafe.Pointer(unsafe.StringData(sb.String())), uintptr(n))
 	sb = strings.Builder{}
 	debug.SetGCPercent(gcPercent)
 	// Free the object now rather than at the next collection, so that
@@ -63,6 +59,27 @@ func Reserve(n int64) bool {
 	runtime.GC()
 	return ok
 }
+
+// Advise asks for huge pages over the whole ones that n bytes at p cover: a
+// large object just made for a big input's records (a stream's list of
+// steps), before anything is written to it. Made on memory the heap had
+// not used, the runtime did not clear it, so the part of it never written
+// (room reserved for records that did not come) stays address space; made
+// on memory used before, the runtime cleared it and the advice changes
+// nothing. The same conditions as Reserve's apply; it acts every call.
+func Advise(p unsafe.Pointer, n uintptr) bool {
+	return n >= 2*hugePageBytes && allowedOnce() && advise(p, n)
+}
+
+func advise(p unsafe.Pointer, n uintptr) bool {
+	start := uintptr(p)
+	lo := (start + hugePageBytes - 1) &^ (hugePageBytes - 1)
+	hi := (start + n) &^ (hugePageBytes - 1)
+	return hi > lo && unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, lo-start)), hi-lo), unix.MADV_HUGEPAGE) == nil
+}
+
+// allowedOnce is allowed, read once a process.
+var allowedOnce = sync.OnceValue(allowed)
 
 func allowed() bool {
 	if godebugDisablesTHP(os.Getenv("GODEBUG")) {

@@ -87,6 +87,17 @@ func checkReserveAdvises(t *testing.T) {
 	if godebugDisablesTHP(os.Getenv("GODEBUG")) {
 		t.Skip("GODEBUG says disablethp=1")
 	}
+	// A list made before Reserve, as a stream makes its list of steps, is
+	// advised where it lies.
+	list := make([]int64, 0, 2<<20)
+	if !Advise(unsafe.Pointer(unsafe.SliceData(list)), uintptr(cap(list))*8) {
+		t.Fatal("Advise of a 16 MiB list = false on a machine that allows it")
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(list)))
+	if hg, _ := advisedBytes(t, lo, lo+uintptr(cap(list))*8); hg < uintptr(cap(list))*8-2*hugePageBytes {
+		t.Errorf("of a 16 MiB list given to Advise, %d bytes lie in mappings with VmFlags hg; want all but the parts before its first and after its last 2 MiB boundary", hg)
+	}
+	runtime.KeepAlive(list)
 	if !Reserve(64 << 20) {
 		t.Fatal("Reserve(64 MiB) = false on a machine that allows it")
 	}
@@ -97,7 +108,7 @@ func checkReserveAdvises(t *testing.T) {
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = 1
 	}
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	lo = uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	hg, anonHugeKB := advisedBytes(t, lo, lo+uintptr(len(b)))
 	if hg < uintptr(len(b))-hugePageBytes {
 		t.Errorf("of a 16 MiB object made after Reserve, %d bytes lie in mappings with VmFlags hg (MADV_HUGEPAGE); want all but the part before its first 2 MiB boundary", hg)
