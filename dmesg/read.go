@@ -54,7 +54,7 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 	p := newParser(opts)
 	p.maxLine = lim.maxLineBytes
-	rd := newLineReader(r, lim)
+	rd := newLineReader(r, lim, opts.SizeHintBytes)
 	defer rd.close()
 	if err := sniff(opts.Name, rd.start(lim.sniff())); err != nil {
 		return nil, err
@@ -139,11 +139,18 @@ type lineReader struct {
 }
 
 // newLineReader reads the first block of r, into a buffer of at most
-// startBytes (most inputs are small), chooses the scanner's search bytes
+// startBytes (most inputs are small) and at most one byte more than
+// sizeHintBytes when that is known, chooses the scanner's search bytes
 // from it and indexes it.
-func newLineReader(r io.Reader, lim limits) *lineReader {
+func newLineReader(r io.Reader, lim limits, sizeHintBytes int64) *lineReader {
 	rd := &lineReader{r: r, lim: lim, maxLine: lim.maxLineBytes, head: lookbackBytes + lim.maxLineBytes}
-	rd.buf = make([]byte, min(lim.blockBytes+rd.head, startBytes))
+	first := min(lim.blockBytes+rd.head, startBytes)
+	if sizeHintBytes > 0 {
+		// One byte more than the hint: a read that fills it shows the
+		// input grew, and the block reader goes on.
+		first = int(min(int64(first), sizeHintBytes+1))
+	}
+	rd.buf = make([]byte, first)
 	n, err := readFull(r, rd.buf)
 	rd.end = n
 	rd.setErr(err)

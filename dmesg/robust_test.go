@@ -37,6 +37,18 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse and the reference reading differ:\n%s", diffLogs(fast, ref))
 			}
 		}
+		// A size hint, right or short (the file grew after its stat),
+		// changes the first read only.
+		ref, rerr := parseReference(data, Options{Name: "fuzz"}, defaultLimits)
+		for _, hint := range []int64{int64(len(data)), int64(len(data)/3) + 1} {
+			hinted, herr := parse(bytes.NewReader(data), Options{Name: "fuzz", SizeHintBytes: hint}, defaultLimits)
+			if (herr == nil) != (rerr == nil) {
+				t.Fatalf("size hint %d: errors differ: %v / %v", hint, herr, rerr)
+			}
+			if herr == nil && !deepEqual(hinted, ref) {
+				t.Fatalf("size hint %d: Parse and the reference reading differ:\n%s", hint, diffLogs(hinted, ref))
+			}
+		}
 	})
 }
 

@@ -65,6 +65,10 @@ type Options struct {
 	// `N pages RAM`) to bytes. 0 means 4096, and a warning says so when a
 	// page count was converted.
 	PageSizeBytes int64
+	// SizeHintBytes is the input's size when known (0 when not): the first
+	// read is then no bigger than the input (a 64 KiB buffer, cleared,
+	// for a job's 9 KB log was a share of batch's CPU).
+	SizeHintBytes int64
 }
 
 // Log is everything Parse found in one input.

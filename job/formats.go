@@ -467,7 +467,7 @@ func parse(in *discover.Input, fn func(r io.Reader) error) error {
 func loadKernel(l *loader, in *discover.Input, sniffed bool) error {
 	var k *dmesg.Log
 	err := parse(in, func(r io.Reader) (err error) {
-		k, err = dmesg.Parse(r, dmesg.Options{Name: in.Path, Location: l.opts.Location, Year: l.opts.Year, PageSizeBytes: l.opts.PageSizeBytes})
+		k, err = dmesg.Parse(r, dmesg.Options{Name: in.Path, Location: l.opts.Location, Year: l.opts.Year, PageSizeBytes: l.opts.PageSizeBytes, SizeHintBytes: sizeHint(in)})
 		return err
 	})
 	if err != nil {
