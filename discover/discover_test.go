@@ -3,6 +3,7 @@ package discover
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -412,5 +413,66 @@ func TestMaxFiles(t *testing.T) {
 	}
 	if len(set.Inputs) != 4 || !set.Inputs[3].Unreadable || set.Inputs[3].Warnings[0] != dir+": holds more than 3 files; the 2 after the first 3 (in lexical order) were not read" {
 		t.Fatalf("inputs %d, last %+v", len(set.Inputs), set.Inputs[len(set.Inputs)-1])
+	}
+}
+
+// failingReader returns the first n bytes of data, then err.
+type failingReader struct {
+	data []byte
+	n    int
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	k := copy(p, r.data[:min(r.n, len(p))])
+	r.data, r.n = r.data[k:], r.n-k
+	return k, nil
+}
+
+func (r *failingReader) Close() error { return nil }
+
+// TestPlainFileReadErrorCountsLinesAfter: a plain file's lines are not
+// counted as it is read; a read error counts those before it from the file
+// again, and says so without a count when the file cannot be read again.
+func TestPlainFileReadErrorCountsLinesAfter(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kern.log")
+	data := []byte(strings.Repeat("a line of the log\n", 5000))
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eio := errors.New("input/output error")
+	for _, tc := range []struct {
+		name     string
+		failAt   int
+		remove   bool
+		wantLine string
+	}{
+		{"lines before", 18*1200 + 5, false, "kern.log: read error after 21.6 kB (line 1201): input/output error; the 1200 lines before it were read"},
+		{"file gone", 18*1200 + 5, true, "kern.log: read error after 21.6 kB: input/output error; what came before it was read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &Input{Path: "kern.log", file: path}
+			d := newDamageCatcher(in, &failingReader{data: data, n: tc.failAt, err: eio})
+			if d.count {
+				t.Fatal("a plain file's lines are counted as it is read")
+			}
+			if tc.remove {
+				if err := os.Rename(path, path+".gone"); err != nil {
+					t.Fatal(err)
+				}
+				defer os.Rename(path+".gone", path)
+			}
+			got, err := io.ReadAll(d)
+			if err != nil || len(got) != tc.failAt {
+				t.Fatalf("read %d bytes, %v; want %d bytes and the end", len(got), err, tc.failAt)
+			}
+			if len(in.Warnings) != 1 || in.Warnings[0] != tc.wantLine {
+				t.Fatalf("warnings %q, want [%q]", in.Warnings, tc.wantLine)
+			}
+		})
 	}
 }
