@@ -144,14 +144,24 @@ type lineReader struct {
 // from it and indexes it.
 func newLineReader(r io.Reader, lim limits, sizeHintBytes int64) *lineReader {
 	rd := &lineReader{r: r, lim: lim, maxLine: lim.maxLineBytes, head: lookbackBytes + lim.maxLineBytes}
-	first := min(lim.blockBytes+rd.head, startBytes)
+	full := min(lim.blockBytes+rd.head, startBytes)
+	first := full
 	if sizeHintBytes > 0 {
 		// One byte more than the hint: a read that fills it shows the
-		// input grew, and the block reader goes on.
-		first = int(min(int64(first), sizeHintBytes+1))
+		// input is longer than its size said.
+		first = int(min(int64(full), sizeHintBytes+1))
 	}
 	rd.buf = make([]byte, first)
 	n, err := readFull(r, rd.buf)
+	if err == nil && n == first && first < full {
+		// The input grew after its size was taken: its first block is
+		// read whole, as without a hint (the sniff sees all it would).
+		buf := make([]byte, full)
+		copy(buf, rd.buf[:n])
+		var m int
+		m, err = readFull(r, buf[n:])
+		rd.buf, n = buf, n+m
+	}
 	rd.end = n
 	rd.setErr(err)
 	rd.sc = newScanner(rd.buf[:n])
