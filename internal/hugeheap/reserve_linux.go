@@ -44,9 +44,9 @@ func Reserve(n int64) bool {
 	// The object is made without zeroing (strings.Builder grows through
 	// the runtime's MakeNoZero): make([]byte, n) clears its memory when it
 	// lands on pages the heap used before, which writes every page this
-	// is meant to leave untouched.
-	// No collection while the object lives: its size would start one at
-	// once, marking for nothing (gctrace: 7 ms at a start).
+	// is meant to leave untouched. No collection while the object lives:
+	// its size would start one at once, marking for nothing (gctrace:
+	// 7 ms at a start).
 	gcPercent := debug.SetGCPercent(-1)
 	var sb strings.Builder
 	sb.Grow(int(n))
