@@ -1582,54 +1582,55 @@ func (d *diagFieldDecoder) inFixedOrder(rec *Record, fields diagMembers, summary
 // into d.schema). The legacy open_datasets and unclosed_datasets, and a
 // summary's aliases, are inFixedOrder's.
 func (d *diagFieldDecoder) set(rec *Record, k diagKeyID, v json.RawMessage) {
+	name := diagKnownKeys[k]
 	switch k {
 	case kEvent:
-		rec.Event = d.shared("event", v)
+		rec.Event = d.shared(name, v)
 		if d.err == nil && rec.Event == "" {
-			d.fail("event", "empty: every record names its event")
+			d.fail(name, "empty: every record names its event")
 		}
 	case kTime:
-		rec.Time = d.float("time", v)
+		rec.Time = d.float(name, v)
 	case kPID:
-		rec.PID = d.int("pid", v)
+		rec.PID = d.int(name, v)
 	case kWorker:
-		rec.Worker = d.shared("worker", v)
+		rec.Worker = d.shared(name, v)
 	case kNodeID:
-		rec.NodeID = d.nodeID("nodeid", v)
+		rec.NodeID = d.nodeID(name, v)
 	case kOutcome:
-		rec.Outcome = d.shared("outcome", v)
+		rec.Outcome = d.shared(name, v)
 	case kDurationS:
-		rec.DurationS = d.float("duration_s", v)
+		rec.DurationS = d.float(name, v)
 	case kRSSBytes:
-		rec.RSSBytes, rec.HasRSS = d.bytes("rss_bytes", v), true
+		rec.RSSBytes, rec.HasRSS = d.bytes(name, v), true
 	case kRSSAnonBytes:
-		rec.RSSAnonBytes, rec.HasRSSAnon = d.bytes("rss_anon_bytes", v), true
+		rec.RSSAnonBytes, rec.HasRSSAnon = d.bytes(name, v), true
 	case kPeakRSSBytes:
-		rec.PeakRSSBytes, rec.HasPeak = d.bytes("peak_rss_bytes", v), true
+		rec.PeakRSSBytes, rec.HasPeak = d.bytes(name, v), true
 	case kOpenObjects:
-		rec.OpenObjects = d.counts("open_objects", v)
+		rec.OpenObjects = d.counts(name, v)
 	case kOpenObjectDetails:
-		rec.OpenObjectDetails = d.details("open_object_details", v)
+		rec.OpenObjectDetails = d.details(name, v)
 	case kFixture:
-		rec.Fixture = d.shared("fixture", v)
+		rec.Fixture = d.shared(name, v)
 	case kScope:
-		rec.Scope = d.shared("scope", v)
+		rec.Scope = d.shared(name, v)
 	case kRSSBeforeBytes:
-		rec.RSSBeforeBytes = d.bytes("rss_before_bytes", v)
+		rec.RSSBeforeBytes = d.bytes(name, v)
 	case kRSSAfterBytes:
-		rec.RSSAfterBytes = d.bytes("rss_after_bytes", v)
+		rec.RSSAfterBytes = d.bytes(name, v)
 	case kRSSAnonBeforeBytes:
-		rec.RSSAnonBeforeBytes, rec.HasRSSAnonBefore = d.bytes("rss_anon_before_bytes", v), true
+		rec.RSSAnonBeforeBytes, rec.HasRSSAnonBefore = d.bytes(name, v), true
 	case kBootTime:
-		rec.BootTime, rec.HasBootTime = d.float("boot_time", v), true
+		rec.BootTime, rec.HasBootTime = d.float(name, v), true
 	case kMonotonic:
-		rec.Monotonic, rec.HasMonotonic = d.float("monotonic", v), true
+		rec.Monotonic, rec.HasMonotonic = d.float(name, v), true
 	case kPeakSource:
-		rec.PeakSource = d.shared("peak_source", v)
+		rec.PeakSource = d.shared(name, v)
 	case kTracebackKept:
-		rec.TracebackKept = d.bool("traceback_kept", v)
+		rec.TracebackKept = d.bool(name, v)
 	case kSchema:
-		d.schema = d.str("schema", v)
+		d.schema = d.str(name, v)
 	}
 }
 
