@@ -221,21 +221,27 @@ func (w *spanWriter) stamp(s float64) *string {
 	return w.strs.ptr(w.lastText)
 }
 
-// span writes the span of r.
+// span writes the span of r: its test, worker and outcome as r says them
+// (name, outcome), its figures from the memory records' test, its stamps
+// from that test or else the log's.
 func (w *spanWriter) span(j *job, r *timelineRef) TestSpan {
+	test, worker := r.name(j)
+	s := TestSpan{Test: test, Worker: worker, Outcome: r.outcome(j)}
 	if r.flight >= 0 {
 		f := &j.InFlight[r.flight]
-		return TestSpan{Test: f.Test, Worker: f.Worker, PID: f.PID, Start: w.stamp(f.Start), Outcome: "in-flight"}
+		s.PID, s.Start = f.PID, w.stamp(f.Start)
+		return s
 	}
-	if r.t == nil {
-		ti := &j.Tests[r.log]
-		return TestSpan{Test: ti.ID, Worker: ti.Worker, PID: ti.PID, Start: w.stamp(ti.Start), End: w.stamp(ti.End), Outcome: ti.Outcome}
+	var ti *testInfo
+	if r.log >= 0 {
+		ti = &j.Tests[r.log]
 	}
 	t := r.t
-	s := TestSpan{Test: t.Test, Worker: t.Proc.Worker, PID: t.Proc.PID, Start: w.stamp(t.Start), End: w.stamp(t.End), Outcome: t.outcomeText()}
-	if t.InFlight {
-		s.Outcome = "in-flight"
+	if t == nil {
+		s.PID, s.Start, s.End = ti.PID, w.stamp(ti.Start), w.stamp(ti.End)
+		return s
 	}
+	s.PID, s.Start, s.End = t.Proc.PID, w.stamp(t.Start), w.stamp(t.End)
 	if t.HasBefore {
 		s.RSSBeforeBytes = w.nums.ptr(t.Before.RSSBytes)
 	}
@@ -245,11 +251,7 @@ func (w *spanWriter) span(j *job, r *timelineRef) TestSpan {
 	if t.HasPeak {
 		s.PeakBytes = w.nums.ptr(t.PeakRSSBytes)
 	}
-	if r.log >= 0 {
-		ti := &j.Tests[r.log]
-		if s.Outcome == "" {
-			s.Outcome = ti.Outcome
-		}
+	if ti != nil {
 		if s.Start == nil {
 			s.Start = w.stamp(ti.Start)
 		}
