@@ -261,7 +261,7 @@ func (d *damageCatcher) Read(p []byte) (int, error) {
 // linesOf counts the newlines in the first n bytes of the file at path; -1
 // when it cannot read them all again.
 func linesOf(path string, n int64) int64 {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return -1
 	}
