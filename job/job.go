@@ -108,7 +108,7 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 
 // heapBytes is the heap that the model of big per-test inputs will take,
 // to be put in huge pages (package hugeheap): about their size on disk (a
-// 61 MB weathercop log makes a 60 MB model, a 213 MB diagnostics JSONL one
+// 61 MB weathercop log makes a 60 MB model, a 180 MB diagnostics JSONL one
 // of 280 MB), four times over (a compressed input is smaller than what it
 // holds; untouched, the reserve costs address space only). Inputs of under
 // 8 MiB in all make a model the default pages serve as fast: 0.
