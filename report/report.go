@@ -27,6 +27,15 @@ type Options struct {
 	WorkDir string
 }
 
+// top is how many rows each section shows: Top, or DefaultTop for 0 (All,
+// below 0, is every row).
+func (o Options) top() int {
+	if o.Top == 0 {
+		return DefaultTop
+	}
+	return o.Top
+}
+
 // formats maps each format name to its renderer, in the order Formats lists
 // them.
 var formats = []struct {
@@ -50,13 +59,7 @@ func TimelineRows(format string, opts Options) int {
 		if f.name != format || !f.tail {
 			continue
 		}
-		switch {
-		case opts.Top == 0:
-			return DefaultTop
-		case opts.Top < 0: // All
-			return 0
-		}
-		return opts.Top
+		return max(opts.top(), 0) // All: every test
 	}
 	return 0
 }

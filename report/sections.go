@@ -275,10 +275,7 @@ func (p *pathRel) text(s string) string {
 
 // buildView builds the sections of r, each cut to its top opts.Top rows.
 func buildView(r *correlate.Report, opts Options) *view {
-	top := opts.Top
-	if top == 0 {
-		top = DefaultTop
-	}
+	top := opts.top()
 	b := &viewBuilder{r: r, top: top, rel: newPathRel(r, opts.WorkDir)}
 	v := &view{Top: top, Verdict: printable(b.rel.text(r.Verdict))}
 	if v.Verdict == "" {
