@@ -78,24 +78,37 @@ func advise(p unsafe.Pointer, n uintptr) bool {
 	return hi > lo && unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, lo-start)), hi-lo), unix.MADV_HUGEPAGE) == nil
 }
 
-// allowedOnce is allowed, read once a process.
-var allowedOnce = sync.OnceValue(allowed)
+// allowedOnce is whether Reserve and Advise act here, read once a process.
+var allowedOnce = sync.OnceValue(func() bool { return refusal() == "" })
 
-func allowed() bool {
+// refusal says why Reserve and Advise do nothing here, "" when they act.
+func refusal() string {
 	if godebugDisablesTHP(os.Getenv("GODEBUG")) {
-		return false
+		return godebugRefusal
 	}
 	enabled, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err != nil || thpMode(string(enabled)) != "madvise" {
-		return false
+	if err != nil {
+		return "no transparent huge pages here: " + err.Error()
+	}
+	if mode := thpMode(string(enabled)); mode != "madvise" {
+		return "transparent huge pages are not \"madvise\" here (" + strings.TrimSpace(string(enabled)) + ")"
 	}
 	overcommit, err := os.ReadFile("/proc/sys/vm/overcommit_memory")
-	if err != nil || strings.TrimSpace(string(overcommit)) == "2" {
-		return false
+	if err != nil {
+		return "vm.overcommit_memory cannot be read: " + err.Error()
+	}
+	if strings.TrimSpace(string(overcommit)) == "2" {
+		return "memory is strictly accounted (vm.overcommit_memory 2)"
 	}
 	var as unix.Rlimit
-	return unix.Getrlimit(unix.RLIMIT_AS, &as) == nil && as.Cur == unix.RLIM_INFINITY
+	if err := unix.Getrlimit(unix.RLIMIT_AS, &as); err != nil || as.Cur != unix.RLIM_INFINITY {
+		return "the address space is limited (RLIMIT_AS, ulimit -v)"
+	}
+	return ""
 }
+
+// godebugRefusal is refusal's answer under GODEBUG=disablethp=1.
+const godebugRefusal = "GODEBUG says disablethp=1"
 
 // thpMode is the bracketed choice of a transparent_hugepage/enabled file:
 // "always [madvise] never" is "madvise".

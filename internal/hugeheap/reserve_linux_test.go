@@ -73,19 +73,13 @@ func TestReserveAdvises(t *testing.T) {
 }
 
 func checkReserveAdvises(t *testing.T) {
-	enabled, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if mode := thpMode(string(enabled)); err != nil || mode != "madvise" {
-		reason := "transparent huge pages are not \"madvise\" here (" + strings.TrimSpace(string(enabled)) + "): Reserve does nothing"
-		if err != nil {
-			reason = "no transparent huge pages here: " + err.Error()
-		}
-		if os.Getenv("CI") == "true" {
-			t.Fatal(reason)
-		}
+	switch reason := refusal(); {
+	case reason == godebugRefusal:
 		t.Skip(reason)
-	}
-	if godebugDisablesTHP(os.Getenv("GODEBUG")) {
-		t.Skip("GODEBUG says disablethp=1")
+	case reason != "" && os.Getenv("CI") == "true":
+		t.Fatal(reason + ": Reserve does nothing")
+	case reason != "":
+		t.Skip(reason + ": Reserve does nothing")
 	}
 	// A list made before Reserve, as a stream makes its list of steps, is
 	// advised where it lies.
