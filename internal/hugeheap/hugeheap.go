@@ -30,3 +30,9 @@
 // 32 MiB); job.Analyze, for kernel logs of thousands of OOM events; and
 // `oomlens batch`.
 package hugeheap
+
+// AdviseMinBytes is the smallest object Advise acts on: two huge pages
+// (2 MiB on x86-64 and arm64 with 4 KiB base pages). A smaller one is
+// mostly in huge pages it shares with its neighbours, and the default
+// pages serve it as fast.
+const AdviseMinBytes = 4 << 20

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestTHPMode(t *testing.T) {
@@ -81,6 +83,15 @@ func checkReserveAdvises(t *testing.T) {
 	case reason != "":
 		t.Skip(reason + ": Reserve does nothing")
 	}
+	// The room Reserve advises is untouched: made on a young heap, on
+	// memory the heap had not used, its first page is not resident.
+	sb, p := room(8 << 20)
+	if resident(t, p) {
+		t.Error("the first page of the room Reserve makes is resident: something wrote to it, which before the advice faults its huge page in small pages")
+	}
+	// Kept to the end: freed, it would be a hole the object made after
+	// Reserve could straddle.
+	defer runtime.KeepAlive(sb)
 	// A list made before Reserve, as a stream makes its list of steps, is
 	// advised where it lies.
 	list := make([]int64, 0, 2<<20)
@@ -88,8 +99,8 @@ func checkReserveAdvises(t *testing.T) {
 		t.Fatal("Advise of a 16 MiB list = false on a machine that allows it")
 	}
 	lo := uintptr(unsafe.Pointer(unsafe.SliceData(list)))
-	if hg, _ := advisedBytes(t, lo, lo+uintptr(cap(list))*8); hg < uintptr(cap(list))*8-2*hugePageBytes {
-		t.Errorf("of a 16 MiB list given to Advise, %d bytes lie in mappings with VmFlags hg; want all but the parts before its first and after its last 2 MiB boundary", hg)
+	if hg, _ := advisedBytes(t, lo, lo+uintptr(cap(list))*8); hg != uintptr(cap(list))*8 {
+		t.Errorf("of a 16 MiB list given to Advise, %d bytes lie in mappings with VmFlags hg; want all, its first and last huge pages whole", hg)
 	}
 	runtime.KeepAlive(list)
 	if !Reserve(64 << 20) {
@@ -111,6 +122,18 @@ func checkReserveAdvises(t *testing.T) {
 	// memory: reported, not required.
 	t.Logf("%d of %d bytes advised; AnonHugePages of those mappings: %d kB", hg, len(b), anonHugeKB)
 	runtime.KeepAlive(b)
+}
+
+// resident reports whether the page at p is in memory (mincore(2)).
+func resident(t *testing.T, p unsafe.Pointer) bool {
+	if p == nil {
+		t.Fatal("the empty builder's string has no address: Reserve advises nothing")
+	}
+	var vec [1]byte
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(p)&^4095, 4096, uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatalf("mincore: %v", errno)
+	}
+	return vec[0]&1 == 1
 }
 
 // advisedBytes sums the bytes of [lo, hi) that lie in mappings whose VmFlags
