@@ -20,6 +20,7 @@ import (
 	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/internal/content"
+	"github.com/oomlens/oomlens/internal/gcpace"
 	"github.com/oomlens/oomlens/internal/hugeheap"
 	"github.com/oomlens/oomlens/kube"
 	"github.com/oomlens/oomlens/pytestlog"
@@ -117,7 +118,7 @@ type format struct {
 	LooksFor string
 	// PerTest formats hold records of every test, so the model grows with
 	// the input (a kernel log's grows with its kills, which are few):
-	// heapBytes sizes the heap's huge pages from their inputs.
+	// modelBytes sizes the heap's huge pages and pace from their inputs.
 	PerTest bool
 }
 
@@ -285,18 +286,24 @@ type loader struct {
 	// kernelLogs are the kernel logs record.json and collect.json files
 	// name (pass 0).
 	kernelLogs map[string]bool
-	// heapBytes is the heap reserveHeap puts in huge pages (heapBytes).
-	heapBytes int64
+	// modelBytes is the model reserveHeap makes room for (modelBytes).
+	modelBytes int64
 }
 
-// reserveHeap puts the heap in huge pages (hugeheap.Reserve) before a
-// per-test input is read: the first such input of a job whose per-test
-// inputs are big. A stream makes its list of records before (hugeList in
-// correlate), so that the list lies on memory the heap had not used.
+// reserveHeap makes room for the model of a job whose per-test inputs are
+// big, before the first of them is read. Its heap is put in huge pages
+// (hugeheap.Reserve), for twice the model (a compressed input is smaller
+// than what it holds; untouched, the reserve costs address space only). The
+// collector's next cycle waits until the heap has grown by the model
+// (gcpace.Defer): the model stays live, and collecting while it grows
+// marks it again and again to free nothing. A stream makes its list of
+// records before (hugeList in correlate), so that the list lies on memory
+// the heap had not used.
 func (l *loader) reserveHeap() {
-	if l.heapBytes > 0 {
-		hugeheap.Reserve(l.heapBytes)
-		l.heapBytes = 0
+	if n := l.modelBytes; n > 0 {
+		hugeheap.Reserve(max(2*n, 256<<20))
+		gcpace.Defer(n)
+		l.modelBytes = 0
 	}
 }
 

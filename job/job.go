@@ -72,7 +72,7 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 	for i, in := range set.Inputs {
 		inputs[i] = input{in: in, kinds: SniffNamed(in.Path, in.Head), out: correlate.Input{Path: in.Path, Warnings: []string{}}}
 	}
-	l.heapBytes = heapBytes(inputs)
+	l.modelBytes = modelBytes(inputs)
 	for pass := 0; pass <= 1; pass++ {
 		for i := range inputs {
 			x := &inputs[i]
@@ -106,13 +106,11 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 	return l.ev, nil
 }
 
-// heapBytes is the heap that the model of big per-test inputs will take,
-// to be put in huge pages (package hugeheap): about their size on disk (a
-// 61 MB weathercop log makes a 60 MB model, a 180 MB diagnostics JSONL one
-// of 280 MB), four times over (a compressed input is smaller than what it
-// holds; untouched, the reserve costs address space only). Inputs of under
-// 8 MiB in all make a model the default pages serve as fast: 0.
-func heapBytes(inputs []input) int64 {
+// modelBytes is about the size of the model that big per-test inputs
+// make: up to twice their size on disk (a 61 MB weathercop log makes a
+// 50 MB model, a 180 MB diagnostics JSONL one of 250 MB, GODEBUG=gctrace=1). Inputs of under 8 MiB in all
+// make a model the default pages and pace serve as fast: 0.
+func modelBytes(inputs []input) int64 {
 	var n int64
 	for i := range inputs {
 		if inputs[i].perTest() {
@@ -122,7 +120,7 @@ func heapBytes(inputs []input) int64 {
 	if n < 8<<20 {
 		return 0
 	}
-	return max(4*n, 256<<20)
+	return 2 * n
 }
 
 // reserveKillsHeap is reserveHeap for a kernel log of thousands of OOM
