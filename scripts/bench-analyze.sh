@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 out=bench-out
 mkdir -p "$out"
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-go build -o "$out/oomlens" ./cmd/oomlens
+CGO_ENABLED=0 go build -o "$out/oomlens" ./cmd/oomlens # as the README installs it
 go build -o "$out/genanalyze" ./scripts/genanalyze
 
 inputs=()

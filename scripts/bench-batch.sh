@@ -23,7 +23,7 @@ reps=${REPS:-3}
 . scripts/benchlib.sh
 out=$BENCH_OUT
 
-go build -o "$out/oomlens" ./cmd/oomlens
+CGO_ENABLED=0 go build -o "$out/oomlens" ./cmd/oomlens # as the README installs it
 jobs=$out/jobs-$n
 plain=$out/jobs-$n-unzipped
 if [ ! -f "$jobs.done" ] || [ ! -f "$plain.done" ]; then

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 out=bench-out/bounds
 mkdir -p "$out"
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-go build -o "$out/oomlens" ./cmd/oomlens
+CGO_ENABLED=0 go build -o "$out/oomlens" ./cmd/oomlens # as the README installs it
 go build -o "$out/genhostile" ./scripts/genhostile
 gen="$out/genhostile"
 oom="$out/oomlens"

@@ -27,7 +27,7 @@ log=$out/kernel-$size.log
 
 go build -o "$out/benchcmd" ./dmesg/internal/benchcmd
 go build -o "$out/benchgen" ./dmesg/internal/benchgen
-go build -o "$out/oomlens" ./cmd/oomlens
+CGO_ENABLED=0 go build -o "$out/oomlens" ./cmd/oomlens # as the README installs it
 if [[ ! -s $log || ! -s $log.want ]]; then
 	echo "generating $log ($size bytes, $records records)…"
 	"$out/benchgen" -o "$log" -size "$size" -records "$records" >"$log.want"
