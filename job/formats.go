@@ -20,7 +20,6 @@ import (
 	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/internal/content"
-	"github.com/oomlens/oomlens/internal/gcpace"
 	"github.com/oomlens/oomlens/internal/hugeheap"
 	"github.com/oomlens/oomlens/kube"
 	"github.com/oomlens/oomlens/pytestlog"
@@ -290,19 +289,16 @@ type loader struct {
 	modelBytes int64
 }
 
-// reserveHeap makes room for the model of a job whose per-test inputs are
-// big, before the first of them is read. Its heap is put in huge pages
-// (hugeheap.Reserve), for twice the model (a compressed input is smaller
-// than what it holds; untouched, the reserve costs address space only). The
-// collector's next cycle waits until the heap has grown by the model
-// (gcpace.Defer): the model stays live, and collecting while it grows
-// marks it again and again to free nothing. A stream makes its list of
-// records before (hugeList in correlate), so that the list lies on memory
-// the heap had not used.
+// reserveHeap puts the heap in huge pages (hugeheap.Reserve) for the model
+// of a job whose per-test inputs are big, before the first of them is read:
+// twice the model (a compressed input is smaller than what it holds;
+// untouched, the reserve costs address space only). A stream makes its
+// list of records before (hugeList in correlate), so that the list lies on
+// memory the heap had not used. Load has put the collector off until the
+// model is built (gcpace.Defer).
 func (l *loader) reserveHeap() {
 	if n := l.modelBytes; n > 0 {
 		hugeheap.Reserve(max(2*n, 256<<20))
-		gcpace.Defer(n)
 		l.modelBytes = 0
 	}
 }

@@ -15,7 +15,9 @@
 // heap, the stacks and the globals times GOGC/100) is about the heap in use
 // plus the growth expected, and a cleanup (runtime.AddCleanup) on an object
 // dropped at once sets GOGC back when that cycle runs: a model that outgrows
-// the estimate is collected at the estimate, and from then on as before.
+// the estimate is collected at the estimate, and from then on as before. A
+// forced cycle (runtime.GC) does not end the wait: the cleanup paces the
+// rest of the growth and drops another object.
 package gcpace
 
 import (
@@ -37,51 +39,85 @@ var active atomic.Bool
 // back: tests wait on it.
 var setBack = make(chan struct{}, 1)
 
-// Defer lets the heap grow by about growBytes over what the last cycle
-// marked before the collector runs again, then sets GOGC back. It does
-// nothing when the environment sets GOGC (the user's choice), when the
-// collector is off, when a Defer is already waiting, or when the pace it
-// would set is no later than the current one. It reports whether it acted.
+// Defer lets the heap grow by about growBytes over what is in use now
+// before the collector runs again, then sets GOGC back. A collection forced
+// meanwhile (runtime.GC: hugeheap.Reserve frees its room so) leaves the
+// wait in place, paced anew for the rest of the growth. It does nothing
+// when the environment sets GOGC (the user's choice), when the collector is
+// off, when a Defer is already waiting, or when the pace it would set is no
+// later than the current one. It reports whether it acted.
 func Defer(growBytes int64) bool {
 	if os.Getenv("GOGC") != "" || growBytes <= 0 || !active.CompareAndSwap(false, true) {
 		return false
 	}
-	base := max(heapBaseBytes(), minBaseBytes)
-	percent := int(min(growBytes*100/base, 1<<30))
-	prev := debug.SetGCPercent(percent)
-	if prev < 0 || prev >= percent {
-		debug.SetGCPercent(prev)
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	p := &pace{targetBytes: int64(m.HeapAlloc) + growBytes}
+	p.percent = p.percentAt(&m)
+	p.prev = debug.SetGCPercent(p.percent)
+	if p.prev < 0 || p.prev >= p.percent {
+		debug.SetGCPercent(p.prev)
 		active.Store(false)
 		return false
 	}
-	back := func(int) {
-		// Set back unless something else set GOGC since.
-		if cur := debug.SetGCPercent(prev); cur != percent {
-			debug.SetGCPercent(cur)
-		}
-		active.Store(false)
-		select {
-		case setBack <- struct{}{}:
-		default:
-		}
-	}
-	// The object is unreachable at once: the next cycle runs its cleanup.
+	p.arm(&m)
+	return true
+}
+
+// pace is one Defer's wait.
+type pace struct {
+	targetBytes int64 // the heap in use at which the wait ends
+	prev        int   // GOGC before Defer
+	percent     int   // GOGC while the wait lasts
+	// cycles and forced are the runtime's counts of collections, all and
+	// forced, when the wait was last armed.
+	cycles, forced uint32
+}
+
+// percentAt is the GOGC that puts the next heap goal (runtime/mgcpacer.go:
+// the heap marked, plus that heap, the stacks and the globals times
+// GOGC/100) at the target, from the heap and stacks in use in m.
+func (p *pace) percentAt(m *runtime.MemStats) int {
+	inUse := int64(m.HeapAlloc + m.StackInuse)
+	return int(min(max(p.targetBytes-inUse, 0)*100/max(inUse, minBaseBytes), 1<<30))
+}
+
+// arm drops an object whose cleanup runs after the next collection.
+func (p *pace) arm(m *runtime.MemStats) {
+	p.cycles, p.forced = m.NumGC, m.NumForcedGC
 	// It holds a pointer, so it is not one of the tiny allocations that
 	// share a block (whose cleanups may wait for the block's other
 	// objects).
 	dropped := &struct{ p *int }{}
-	runtime.AddCleanup(dropped, back, 0)
-	return true
+	runtime.AddCleanup(dropped, (*pace).collected, p)
 }
 
-// heapBaseBytes is about what GOGC multiplies into the next heap goal: the
-// heap in use (right after a collection, as after hugeheap.Reserve, what it
-// marked live; later, some garbage too, which only sets an earlier pace)
-// and the stacks. runtime/metrics has the figures exactly, at 0.4-0.8 ms of
-// every start for its init (GODEBUG=inittrace=1); ReadMemStats stops the
-// world for microseconds.
-func heapBaseBytes() int64 {
+// collected follows a collection. Forced ones only since the wait was
+// armed, and the heap short of the target, the wait goes on; else GOGC is
+// set back. Either way, a GOGC something else set since stays.
+func (p *pace) collected() {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc + m.StackInuse)
+	onlyForced := m.NumGC-p.cycles == m.NumForcedGC-p.forced
+	if percent := p.percentAt(&m); onlyForced && percent > p.prev {
+		cur := debug.SetGCPercent(percent)
+		if cur == p.percent {
+			p.percent = percent
+			p.arm(&m)
+			return
+		}
+		debug.SetGCPercent(cur)
+	} else if cur := debug.SetGCPercent(p.prev); cur != p.percent {
+		debug.SetGCPercent(cur)
+	}
+	p.done()
+}
+
+// done ends the wait.
+func (p *pace) done() {
+	active.Store(false)
+	select {
+	case setBack <- struct{}{}:
+	default:
+	}
 }

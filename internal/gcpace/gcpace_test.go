@@ -26,6 +26,20 @@ func waitSetBack(t *testing.T) {
 	}
 }
 
+// growUntilCollected allocates 1 MiB at a time, kept with keep, until the
+// runtime completes a collection, and returns what it kept; at most 512 MiB.
+func growUntilCollected(t *testing.T, keep [][]byte) [][]byte {
+	t.Helper()
+	before := cycles()
+	for start := len(keep); cycles() == before; {
+		if len(keep)-start == 512 {
+			t.Fatalf("no collection while the heap grew by 512 MiB, 8 times the growth put off")
+		}
+		keep = append(keep, make([]byte, 1<<20))
+	}
+	return keep
+}
+
 // fresh starts a test at GOGC=100 with no Defer waiting and a heap just
 // collected, and puts GOGC back after it.
 func fresh(t *testing.T) {
@@ -33,7 +47,7 @@ func fresh(t *testing.T) {
 	prev := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(prev) })
 	if active.Load() {
-		runtime.GC()
+		growUntilCollected(t, nil)
 		waitSetBack(t)
 	}
 	select {
@@ -59,17 +73,38 @@ func TestDeferPutsOffTheNextCycle(t *testing.T) {
 		t.Errorf("%d collections while the heap grew by 16 MiB of the 64 MiB put off", n)
 	}
 	// Past the growth, a collection runs and GOGC is set back.
-	for cycles() == before {
-		if len(keep) == 512 {
-			t.Fatalf("no collection while the heap grew by 512 MiB, 8 times the growth put off")
-		}
-		keep = append(keep, make([]byte, 1<<20))
-	}
+	keep = growUntilCollected(t, keep)
 	t.Logf("first collection after %d MiB", len(keep))
 	runtime.KeepAlive(keep)
 	waitSetBack(t)
 	if p := debug.SetGCPercent(100); p != 100 {
 		t.Errorf("GOGC after the collection = %d, want 100 (as before Defer)", p)
+	}
+}
+
+func TestForcedCollectionKeepsTheWait(t *testing.T) {
+	fresh(t)
+	const grow = 64 << 20
+	if !Defer(grow) {
+		t.Fatal("Defer(64 MiB) = false at GOGC=100 on a heap of a few MiB")
+	}
+	// A forced collection, as hugeheap.Reserve's: the cleanup runs and
+	// paces the rest of the growth. Its next run, after the collection
+	// below, shows it waited on.
+	runtime.GC()
+	before := cycles()
+	var keep [][]byte
+	for range grow / 4 >> 20 {
+		keep = append(keep, make([]byte, 1<<20))
+	}
+	if n := cycles() - before; n != 0 {
+		t.Errorf("%d collections while the heap grew by 16 MiB of the 64 MiB put off, after a forced one", n)
+	}
+	keep = growUntilCollected(t, keep)
+	runtime.KeepAlive(keep)
+	waitSetBack(t)
+	if p := debug.SetGCPercent(100); p != 100 {
+		t.Errorf("GOGC after the wait = %d, want 100 (as before Defer)", p)
 	}
 }
 
@@ -86,7 +121,7 @@ func TestDeferOneAtATime(t *testing.T) {
 	if p := debug.SetGCPercent(raised); p != raised {
 		t.Errorf("GOGC after the second Defer = %d, want the first's %d", p, raised)
 	}
-	runtime.GC()
+	runtime.KeepAlive(growUntilCollected(t, nil))
 	waitSetBack(t)
 	if p := debug.SetGCPercent(100); p != 100 {
 		t.Errorf("GOGC after the collection = %d, want 100", p)
