@@ -155,7 +155,7 @@ func leakEvidence(t *testMem, killed bool) []string {
 	if t.Coarse {
 		s += " (" + recordReadWords(t) + ")"
 	}
-	released := t.Added - t.Retained
+	released := t.added() - t.Retained
 	if released > 0 {
 		s += fmt.Sprintf("; %s of it given back later (%s), %s still held %s%s", FormatBytes(released), releaseWords(t.Releases), FormatBytes(t.Retained), at, later)
 	} else {
@@ -291,8 +291,8 @@ func hogOf(t *testMem, floor, threshold int64) (Hog, bool) {
 		ev = append(ev, "it failed: its traceback held its frames' locals until the next test's call")
 	}
 	if t.HasNet {
-		if t.Added-t.Retained > 0 && len(t.Releases) > 0 {
-			ev = append(ev, fmt.Sprintf("kept %s after it, given back later (%s); %s still held at the end", FormatBytes(t.Added), releaseWords(t.Releases), FormatBytes(t.Retained)))
+		if t.added()-t.Retained > 0 && len(t.Releases) > 0 {
+			ev = append(ev, fmt.Sprintf("kept %s after it, given back later (%s); %s still held at the end", FormatBytes(t.added()), releaseWords(t.Releases), FormatBytes(t.Retained)))
 		} else {
 			ev = append(ev, fmt.Sprintf("%s over the test, %s still held at the end", signed(t.Net), FormatBytes(max(t.Retained, 0))))
 		}
