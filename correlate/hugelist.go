@@ -1,9 +1,9 @@
 package correlate
 
 import (
-	"runtime/debug"
 	"unsafe"
 
+	"github.com/oomlens/oomlens/internal/gcpace"
 	"github.com/oomlens/oomlens/internal/hugeheap"
 )
 
@@ -25,7 +25,7 @@ func hugeList[T any](room int) []T {
 	// starts one, which reads the list, and a page read before the advice
 	// is mapped in small pages for good (wc-100k: the first 4 MB of its
 	// steps, 1,000 faults).
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer gcpace.Off()()
 	s := make([]T, 0, room)
 	hugeheap.Advise(unsafe.Pointer(unsafe.SliceData(s)), size)
 	return s

@@ -20,6 +20,7 @@ import (
 	"github.com/oomlens/oomlens/dmesg"
 	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/internal/content"
+	"github.com/oomlens/oomlens/internal/gcpace"
 	"github.com/oomlens/oomlens/internal/hugeheap"
 	"github.com/oomlens/oomlens/kube"
 	"github.com/oomlens/oomlens/pytestlog"
@@ -289,18 +290,33 @@ type loader struct {
 	modelBytes int64
 }
 
-// reserveHeap puts the heap in huge pages (hugeheap.Reserve) for the model
-// of a job whose per-test inputs are big, before the first of them is read:
-// twice the model (a compressed input is smaller than what it holds;
-// untouched, the reserve costs address space only). A stream makes its
-// list of records before (hugeList in correlate), so that the list lies on
-// memory the heap had not used. Load has put the collector off until the
-// model is built (gcpace.Defer).
-func (l *loader) reserveHeap() {
-	if n := l.modelBytes; n > 0 {
-		hugeheap.Reserve(max(2*n, 256<<20))
-		l.modelBytes = 0
+// reserveHeap makes room for the model of a job whose per-test inputs are
+// big, before the first of them is read. makeList (nil when none) makes a
+// stream's list of records first (hugeList in correlate), so that the list
+// lies on memory the heap had not used. The heap is then put in huge pages
+// (hugeheap.Reserve) for twice the model (a compressed input is smaller
+// than what it holds; untouched, the reserve costs address space only).
+// The collector is off from the list to the reservation (gcpace.Off): the
+// list's size started a cycle, which Reserve's collection waited for, 8-16
+// ms of wc-100k's start. Then its next cycle waits until the heap has grown
+// by the model (gcpace.Defer): the model stays live, and collecting while
+// it grows marks it again and again to free nothing.
+func (l *loader) reserveHeap(makeList func()) {
+	n := l.modelBytes
+	if n == 0 {
+		if makeList != nil {
+			makeList()
+		}
+		return
 	}
+	l.modelBytes = 0
+	on := gcpace.Off()
+	if makeList != nil {
+		makeList()
+	}
+	hugeheap.Reserve(max(2*n, 256<<20))
+	on()
+	gcpace.Defer(n)
 }
 
 // keep records that the current input is of kind k, with warnings.
@@ -487,7 +503,7 @@ func loadKernel(l *loader, in *discover.Input, sniffed bool) error {
 // log: a CI log may show pytest only after its head.
 func loadPytest(l *loader, in *discover.Input, sniffed bool) error {
 	var p *pytestlog.Log
-	l.reserveHeap()
+	l.reserveHeap(nil)
 	err := parse(in, func(r io.Reader) (err error) {
 		p, err = pytestlog.Parse(r, pytestlog.Options{Name: in.Path, Collect: l.ev.Collect})
 		return err
@@ -506,8 +522,8 @@ func loadPytest(l *loader, in *discover.Input, sniffed bool) error {
 // correlator's model as they are read: none is kept.
 func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 	var d *diagnostics.Log
-	st := correlate.NewDiagnosticsStream(in.Path, sizeHint(in))
-	l.reserveHeap()
+	var st *correlate.DiagnosticsStream
+	l.reserveHeap(func() { st = correlate.NewDiagnosticsStream(in.Path, sizeHint(in)) })
 	err := parse(in, func(r io.Reader) (err error) {
 		stream := diagnostics.Stream
 		if in.SizeBytes >= pipelineMinBytes {
@@ -528,8 +544,8 @@ func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 // correlator's model as they are read: none is kept.
 func loadWeathercop(l *loader, in *discover.Input, _ bool) error {
 	var w *weathercop.Log
-	st := correlate.NewWeathercopStream(in.Path, l.opts.Correlate.Location, sizeHint(in))
-	l.reserveHeap()
+	var st *correlate.WeathercopStream
+	l.reserveHeap(func() { st = correlate.NewWeathercopStream(in.Path, l.opts.Correlate.Location, sizeHint(in)) })
 	err := parse(in, func(r io.Reader) (err error) {
 		w, err = weathercop.Stream(r, weathercop.Options{Name: in.Path, Location: l.opts.Location}, st.Add)
 		return err
@@ -544,7 +560,7 @@ func loadWeathercop(l *loader, in *discover.Input, _ bool) error {
 
 func loadJUnit(l *loader, in *discover.Input, _ bool) error {
 	var j *pytestlog.JUnit
-	l.reserveHeap()
+	l.reserveHeap(nil)
 	err := parse(in, func(r io.Reader) (err error) {
 		j, err = pytestlog.ParseJUnit(r, in.Path)
 		return err

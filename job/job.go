@@ -16,7 +16,6 @@ import (
 	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/elfcore"
 	"github.com/oomlens/oomlens/internal/content"
-	"github.com/oomlens/oomlens/internal/gcpace"
 	"github.com/oomlens/oomlens/internal/hugeheap"
 	"github.com/oomlens/oomlens/internal/warning"
 	"github.com/oomlens/oomlens/pytestlog"
@@ -74,14 +73,6 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 		inputs[i] = input{in: in, kinds: SniffNamed(in.Path, in.Head), out: correlate.Input{Path: in.Path, Warnings: []string{}}}
 	}
 	l.modelBytes = modelBytes(inputs)
-	if l.modelBytes > 0 {
-		// The model stays live: collecting while it grows marks it again
-		// and again to free nothing. Put off before the streams make
-		// their lists, whose size would start a cycle at once, which
-		// hugeheap.Reserve's own collection then waited for (8-16 ms of
-		// wc-100k's start).
-		gcpace.Defer(l.modelBytes)
-	}
 	for pass := 0; pass <= 1; pass++ {
 		for i := range inputs {
 			x := &inputs[i]

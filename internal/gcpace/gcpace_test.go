@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"testing"
 	"time"
 )
@@ -15,14 +16,21 @@ func cycles() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// waitSetBack waits for a Defer's cleanup to set GOGC back, after the
-// collection that runs it.
+// gogc is GOGC now.
+func gogc() int {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// waitSetBack waits for a Defer's wait to end, after the collection that
+// runs its cleanup.
 func waitSetBack(t *testing.T) {
 	t.Helper()
 	select {
 	case <-setBack:
 	case <-time.After(time.Minute):
-		t.Fatal("GOGC was not set back within a minute of a collection")
+		t.Fatal("a Defer's wait did not end within a minute of a collection")
 	}
 }
 
@@ -40,21 +48,23 @@ func growUntilCollected(t *testing.T, keep [][]byte) [][]byte {
 	return keep
 }
 
-// fresh starts a test at GOGC=100 with no Defer waiting and a heap just
-// collected, and puts GOGC back after it.
+// fresh starts a test at GOGC=100 with nothing of this package in effect
+// and a heap just collected, and puts GOGC back after it.
 func fresh(t *testing.T) {
 	t.Setenv("GOGC", "")
+	state.Lock()
+	busy := state.offs != 0 || state.pace != nil
+	state.Unlock()
+	if busy {
+		t.Fatal("a test left an Off or a Defer in effect")
+	}
 	prev := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(prev) })
-	if active.Load() {
-		growUntilCollected(t, nil)
-		waitSetBack(t)
-	}
+	runtime.GC()
 	select {
 	case <-setBack:
 	default:
 	}
-	runtime.GC()
 }
 
 func TestDeferPutsOffTheNextCycle(t *testing.T) {
@@ -77,34 +87,8 @@ func TestDeferPutsOffTheNextCycle(t *testing.T) {
 	t.Logf("first collection after %d MiB", len(keep))
 	runtime.KeepAlive(keep)
 	waitSetBack(t)
-	if p := debug.SetGCPercent(100); p != 100 {
+	if p := gogc(); p != 100 {
 		t.Errorf("GOGC after the collection = %d, want 100 (as before Defer)", p)
-	}
-}
-
-func TestForcedCollectionKeepsTheWait(t *testing.T) {
-	fresh(t)
-	const grow = 64 << 20
-	if !Defer(grow) {
-		t.Fatal("Defer(64 MiB) = false at GOGC=100 on a heap of a few MiB")
-	}
-	// A forced collection, as hugeheap.Reserve's: the cleanup runs and
-	// paces the rest of the growth. Its next run, after the collection
-	// below, shows it waited on.
-	runtime.GC()
-	before := cycles()
-	var keep [][]byte
-	for range grow / 4 >> 20 {
-		keep = append(keep, make([]byte, 1<<20))
-	}
-	if n := cycles() - before; n != 0 {
-		t.Errorf("%d collections while the heap grew by 16 MiB of the 64 MiB put off, after a forced one", n)
-	}
-	keep = growUntilCollected(t, keep)
-	runtime.KeepAlive(keep)
-	waitSetBack(t)
-	if p := debug.SetGCPercent(100); p != 100 {
-		t.Errorf("GOGC after the wait = %d, want 100 (as before Defer)", p)
 	}
 }
 
@@ -113,17 +97,16 @@ func TestDeferOneAtATime(t *testing.T) {
 	if !Defer(64 << 20) {
 		t.Fatal("Defer(64 MiB) = false at GOGC=100 on a heap of a few MiB")
 	}
-	raised := debug.SetGCPercent(-1)
-	debug.SetGCPercent(raised)
+	raised := gogc()
 	if Defer(1 << 30) {
 		t.Error("a second Defer acted while the first waited for its collection")
 	}
-	if p := debug.SetGCPercent(raised); p != raised {
+	if p := gogc(); p != raised {
 		t.Errorf("GOGC after the second Defer = %d, want the first's %d", p, raised)
 	}
-	runtime.KeepAlive(growUntilCollected(t, nil))
+	runtime.GC()
 	waitSetBack(t)
-	if p := debug.SetGCPercent(100); p != 100 {
+	if p := gogc(); p != 100 {
 		t.Errorf("GOGC after the collection = %d, want 100", p)
 	}
 }
@@ -145,12 +128,106 @@ func TestDeferLeavesThePaceAlone(t *testing.T) {
 			if Defer(64 << 20) {
 				t.Error("Defer(64 MiB) acted")
 			}
-			if p := debug.SetGCPercent(100); p != tc.percent {
+			if p := gogc(); p != tc.percent {
 				t.Errorf("GOGC after Defer = %d, want %d", p, tc.percent)
 			}
-			if active.Load() {
-				t.Error("Defer left itself waiting")
-			}
 		})
+	}
+}
+
+func TestOffNests(t *testing.T) {
+	fresh(t)
+	on1 := Off()
+	on2 := Off()
+	if p := gogc(); p != -1 {
+		t.Errorf("GOGC under two Offs = %d, want -1", p)
+	}
+	on1()
+	on1() // once only
+	if p := gogc(); p != -1 {
+		t.Errorf("GOGC with one Off of two turned on (the first twice) = %d, want -1", p)
+	}
+	on2()
+	if p := gogc(); p != 100 {
+		t.Errorf("GOGC with both Offs turned on = %d, want 100", p)
+	}
+}
+
+// TestDeferUnderOff is job's order: the collector off while a stream's list
+// is made and the heap reserved, then the wait.
+func TestDeferUnderOff(t *testing.T) {
+	fresh(t)
+	on := Off()
+	if !Defer(64 << 20) {
+		t.Fatal("Defer(64 MiB) under an Off = false at GOGC=100 on a heap of a few MiB")
+	}
+	if p := gogc(); p != -1 {
+		t.Errorf("GOGC under the Off, after Defer = %d, want -1", p)
+	}
+	on()
+	if p := gogc(); p <= 100 {
+		t.Errorf("GOGC once the Off is turned on = %d, want the wait's, over 100", p)
+	}
+	runtime.KeepAlive(growUntilCollected(t, nil))
+	waitSetBack(t)
+	if p := gogc(); p != 100 {
+		t.Errorf("GOGC after the wait = %d, want 100", p)
+	}
+}
+
+// TestWaitEndsUnderOff ends a wait while the collector is off (another
+// worker of a batch reserving its list): the collector stays off until it
+// is turned on, and then runs at the pace before the wait.
+func TestWaitEndsUnderOff(t *testing.T) {
+	fresh(t)
+	if !Defer(64 << 20) {
+		t.Fatal("Defer(64 MiB) = false at GOGC=100 on a heap of a few MiB")
+	}
+	on := Off()
+	runtime.GC()
+	waitSetBack(t)
+	if p := gogc(); p != -1 {
+		t.Errorf("GOGC after the wait ended under an Off = %d, want -1", p)
+	}
+	on()
+	if p := gogc(); p != 100 {
+		t.Errorf("GOGC once the Off is turned on = %d, want 100", p)
+	}
+}
+
+// TestConcurrentOffsAndDefers runs Offs and Defers on many goroutines:
+// once all are done and the last wait has ended, GOGC is what it was.
+func TestConcurrentOffsAndDefers(t *testing.T) {
+	fresh(t)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				on := Off()
+				if (g+i)%5 == 0 {
+					Defer(64 << 20)
+				}
+				on()
+				if i%10 == 0 {
+					runtime.GC()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for {
+		state.Lock()
+		waiting := state.pace != nil
+		state.Unlock()
+		if !waiting {
+			break
+		}
+		runtime.GC()
+		waitSetBack(t)
+	}
+	if p := gogc(); p != 100 {
+		t.Errorf("GOGC after every Off was turned on and every wait ended = %d, want 100", p)
 	}
 }

@@ -5,11 +5,11 @@ package hugeheap
 import (
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"unsafe"
 
+	"github.com/oomlens/oomlens/internal/gcpace"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,12 +43,12 @@ func Reserve(n int64) bool {
 	}
 	// No collection while the object lives: its size would start one at
 	// once, marking for nothing (gctrace: 7 ms at a start).
-	gcPercent := debug.SetGCPercent(-1)
+	on := gcpace.Off()
 	sb, p := room(int(n))
 	ok := p != nil && advise(p, uintptr(n))
 	runtime.KeepAlive(sb)
 	sb = nil
-	debug.SetGCPercent(gcPercent)
+	on()
 	// Free the object now rather than at the next collection, so that
 	// the heap grows into its pages from the first allocation on.
 	runtime.GC()
