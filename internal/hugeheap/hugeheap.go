@@ -8,8 +8,10 @@
 // the hypervisor takes part in, ~10 µs here (issue 18). `oomlens analyze` of
 // a 100,000-test weathercop log (bench-out/wc-100k.log, 61 MB) took 20,200
 // faults and 0.34 s, 0.16 s of it system time; with its heap in huge pages,
-// 2,100 faults and 0.15-0.21 s; a 1M-record diagnostics JSONL 105,000 ->
-// 2,300 faults (scripts/bench-analyze.sh, README "Benchmarks"). Faulting
+// 1,900 faults and 0.12-0.15 s (with gcpace; 3,300 before Reserve wrote
+// nothing to its room and advise covered whole huge pages); a 1M-record
+// diagnostics JSONL 105,000 -> 2,400 faults (scripts/bench-analyze.sh,
+// README "Benchmarks"). Faulting
 // the same pages ahead of use (MADV_POPULATE_WRITE) costs the same as
 // faulting them one by one: only fewer, larger pages help.
 //
@@ -17,7 +19,8 @@
 // leaves the kernel's default for it (runtime/mem_linux.go, sysMapOS). A
 // mapping's huge-page advice lives as long as the mapping, so Reserve
 // allocates one large object, which the runtime maps fresh and, made
-// through strings.Builder, does not clear, advises MADV_HUGEPAGE over it (mm/khugepaged.c, hugepage_madvise),
+// through strings.Builder, does not clear, advises MADV_HUGEPAGE over it
+// (mm/khugepaged.c, hugepage_madvise) with the collector off (gcpace.Off),
 // and lets it go: its pages return to the runtime's free pages, keep the
 // advice, and are what the heap grows into next. Untouched, they are address
 // space, not memory: resident memory grows only as the heap does, by up to
