@@ -54,7 +54,7 @@ measure() { # runs the command REPS times: median wall, cpu (user+sys), max RSS 
 	done
 	printf '%s\n' "${w[@]}" | median | tr '\n' ' '
 	printf '%s\n' "${c[@]}" | median | tr '\n' ' '
-	printf '%s\n' "${m[@]}" | median
+	printf '%s\n' "${m[@]}" | sort -g | tail -1 # the highest: the goals are limits
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
