@@ -23,6 +23,23 @@ func gogc() int {
 	return p
 }
 
+// mustDefer puts the collector off for 64 MiB of growth, which at GOGC=100
+// on a heap of a few MiB it does.
+func mustDefer(t *testing.T) {
+	t.Helper()
+	if !Defer(64 << 20) {
+		t.Fatal("Defer(64 MiB) = false at GOGC=100 on a heap of a few MiB")
+	}
+}
+
+// wantGOGC checks that GOGC is want at the point when describes.
+func wantGOGC(t *testing.T, want int, when string) {
+	t.Helper()
+	if p := gogc(); p != want {
+		t.Errorf("GOGC %s = %d, want %d", when, p, want)
+	}
+}
+
 // waitSetBack waits for a Defer's wait to end, after the collection that
 // runs its cleanup.
 func waitSetBack(t *testing.T) {
@@ -48,6 +65,14 @@ func growUntilCollected(t *testing.T, keep [][]byte) [][]byte {
 	return keep
 }
 
+// waitedBack waits for a Defer's wait to end and checks that GOGC is back
+// at fresh's 100.
+func waitedBack(t *testing.T) {
+	t.Helper()
+	waitSetBack(t)
+	wantGOGC(t, 100, "after the wait")
+}
+
 // fresh starts a test at GOGC=100 with nothing of this package in effect
 // and a heap just collected, and puts GOGC back after it.
 func fresh(t *testing.T) {
@@ -69,11 +94,9 @@ func fresh(t *testing.T) {
 
 func TestDeferPutsOffTheNextCycle(t *testing.T) {
 	fresh(t)
-	const grow = 64 << 20
+	const grow = 64 << 20 // mustDefer's
 	before := cycles()
-	if !Defer(grow) {
-		t.Fatal("Defer(64 MiB) = false at GOGC=100 on a heap of a few MiB")
-	}
+	mustDefer(t)
 	// A quarter of the growth, kept live: no collection.
 	var keep [][]byte
 	for range grow / 4 >> 20 {
@@ -86,29 +109,19 @@ func TestDeferPutsOffTheNextCycle(t *testing.T) {
 	keep = growUntilCollected(t, keep)
 	t.Logf("first collection after %d MiB", len(keep))
 	runtime.KeepAlive(keep)
-	waitSetBack(t)
-	if p := gogc(); p != 100 {
-		t.Errorf("GOGC after the collection = %d, want 100 (as before Defer)", p)
-	}
+	waitedBack(t)
 }
 
 func TestDeferOneAtATime(t *testing.T) {
 	fresh(t)
-	if !Defer(64 << 20) {
-		t.Fatal("Defer(64 MiB) = false at GOGC=100 on a heap of a few MiB")
-	}
+	mustDefer(t)
 	raised := gogc()
 	if Defer(1 << 30) {
 		t.Error("a second Defer acted while the first waited for its collection")
 	}
-	if p := gogc(); p != raised {
-		t.Errorf("GOGC after the second Defer = %d, want the first's %d", p, raised)
-	}
+	wantGOGC(t, raised, "after the second Defer")
 	runtime.GC()
-	waitSetBack(t)
-	if p := gogc(); p != 100 {
-		t.Errorf("GOGC after the collection = %d, want 100", p)
-	}
+	waitedBack(t)
 }
 
 func TestDeferLeavesThePaceAlone(t *testing.T) {
@@ -128,9 +141,7 @@ func TestDeferLeavesThePaceAlone(t *testing.T) {
 			if Defer(64 << 20) {
 				t.Error("Defer(64 MiB) acted")
 			}
-			if p := gogc(); p != tc.percent {
-				t.Errorf("GOGC after Defer = %d, want %d", p, tc.percent)
-			}
+			wantGOGC(t, tc.percent, "after Defer")
 		})
 	}
 }
@@ -139,18 +150,12 @@ func TestOffNests(t *testing.T) {
 	fresh(t)
 	on1 := Off()
 	on2 := Off()
-	if p := gogc(); p != -1 {
-		t.Errorf("GOGC under two Offs = %d, want -1", p)
-	}
+	wantGOGC(t, -1, "under two Offs")
 	on1()
 	on1() // once only
-	if p := gogc(); p != -1 {
-		t.Errorf("GOGC with one Off of two turned on (the first twice) = %d, want -1", p)
-	}
+	wantGOGC(t, -1, "with one Off of two turned on (the first twice)")
 	on2()
-	if p := gogc(); p != 100 {
-		t.Errorf("GOGC with both Offs turned on = %d, want 100", p)
-	}
+	wantGOGC(t, 100, "with both Offs turned on")
 }
 
 // TestDeferUnderOff is job's order: the collector off while a stream's list
@@ -158,21 +163,14 @@ func TestOffNests(t *testing.T) {
 func TestDeferUnderOff(t *testing.T) {
 	fresh(t)
 	on := Off()
-	if !Defer(64 << 20) {
-		t.Fatal("Defer(64 MiB) under an Off = false at GOGC=100 on a heap of a few MiB")
-	}
-	if p := gogc(); p != -1 {
-		t.Errorf("GOGC under the Off, after Defer = %d, want -1", p)
-	}
+	mustDefer(t)
+	wantGOGC(t, -1, "under the Off, after Defer")
 	on()
 	if p := gogc(); p <= 100 {
 		t.Errorf("GOGC once the Off is turned on = %d, want the wait's, over 100", p)
 	}
 	runtime.KeepAlive(growUntilCollected(t, nil))
-	waitSetBack(t)
-	if p := gogc(); p != 100 {
-		t.Errorf("GOGC after the wait = %d, want 100", p)
-	}
+	waitedBack(t)
 }
 
 // TestWaitEndsUnderOff ends a wait while the collector is off (another
@@ -180,19 +178,13 @@ func TestDeferUnderOff(t *testing.T) {
 // is turned on, and then runs at the pace before the wait.
 func TestWaitEndsUnderOff(t *testing.T) {
 	fresh(t)
-	if !Defer(64 << 20) {
-		t.Fatal("Defer(64 MiB) = false at GOGC=100 on a heap of a few MiB")
-	}
+	mustDefer(t)
 	on := Off()
 	runtime.GC()
 	waitSetBack(t)
-	if p := gogc(); p != -1 {
-		t.Errorf("GOGC after the wait ended under an Off = %d, want -1", p)
-	}
+	wantGOGC(t, -1, "after the wait ended under an Off")
 	on()
-	if p := gogc(); p != 100 {
-		t.Errorf("GOGC once the Off is turned on = %d, want 100", p)
-	}
+	wantGOGC(t, 100, "once the Off is turned on")
 }
 
 // TestConcurrentOffsAndDefers runs Offs and Defers on many goroutines:
@@ -227,7 +219,5 @@ func TestConcurrentOffsAndDefers(t *testing.T) {
 		runtime.GC()
 		waitSetBack(t)
 	}
-	if p := gogc(); p != 100 {
-		t.Errorf("GOGC after every Off was turned on and every wait ended = %d, want 100", p)
-	}
+	wantGOGC(t, 100, "after every Off was turned on and every wait ended")
 }
