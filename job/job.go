@@ -108,8 +108,9 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 
 // modelBytes is about the size of the model that big per-test inputs
 // make: up to twice their size on disk (a 61 MB weathercop log makes a
-// 50 MB model, a 180 MB diagnostics JSONL one of 250 MB, GODEBUG=gctrace=1). Inputs of under 8 MiB in all
-// make a model the default pages and pace serve as fast: 0.
+// 50 MB model, a 180 MB diagnostics JSONL one of 250 MB;
+// GODEBUG=gctrace=1). Inputs of under 8 MiB in all make a model the
+// default pages and pace serve as fast: 0.
 func modelBytes(inputs []input) int64 {
 	var n int64
 	for i := range inputs {
