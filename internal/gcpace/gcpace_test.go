@@ -1,6 +1,7 @@
 package gcpace
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -73,8 +74,9 @@ func waitedBack(t *testing.T) {
 	wantGOGC(t, 100, "after the wait")
 }
 
-// fresh starts a test at GOGC=100 with nothing of this package in effect
-// and a heap just collected, and puts GOGC back after it.
+// fresh starts a test at GOGC=100 and no memory limit, with nothing of
+// this package in effect and a heap just collected, and puts GOGC and the
+// limit back after it.
 func fresh(t *testing.T) {
 	t.Setenv("GOGC", "")
 	state.Lock()
@@ -85,6 +87,10 @@ func fresh(t *testing.T) {
 	}
 	prev := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	// A GOMEMLIMIT of the machine's (read at the process's start) would
+	// start collections of its own, at whatever pace.
+	limit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetMemoryLimit(limit) })
 	runtime.GC()
 	select {
 	case <-setBack:
