@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"os"
 	"testing"
+
+	"github.com/oomlens/oomlens/internal/jobgen"
 )
 
 // BenchmarkParse parses 64 MiB of generated kernel log (noise with real
@@ -45,6 +47,25 @@ func BenchmarkParseSmall(b *testing.B) {
 	data := corpus(b)["26-npd-issue480-4.19-vs-5.4-kill-lines.log"]
 	for i := 0; i < b.N; i++ {
 		if _, err := Parse(bytes.NewReader(data), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseJob is the per-job cost in batch: the kernel.log of one
+// generated CI job (internal/jobgen: ~142 lines, ~9.5 KB, one memcg OOM
+// record after noise), with the size hint batch gives for a file.
+func BenchmarkParseJob(b *testing.B) {
+	var data []byte
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		if f.Name == "kernel.log" {
+			data = f.Data
+		}
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(data), Options{SizeHintBytes: int64(len(data))}); err != nil {
 			b.Fatal(err)
 		}
 	}
