@@ -156,8 +156,8 @@ func (c clock) cutPrefix(line string) prefixed {
 	}
 	s = c.cutClock(s, &out)
 	// Kernel stamp, possibly after a syslog "kernel:" tag.
-	if up, rest, ok := cutUptime(s); ok {
-		out.st.uptimeS, out.st.hasUptime = up, true
+	if num, rest, ok := cutUptime(s); ok {
+		out.st.uptimeS, out.st.hasUptime = parseUptime(num), true
 		if out.st.basis == BasisNone {
 			out.st.basis = BasisUptime
 		}
@@ -279,9 +279,9 @@ func (c clock) cutClock(s string, out *prefixed) string {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
 		s = rest
-	} else if up, rest, ok := cutUptime(s); ok && startsSyslogHost(rest) {
+	} else if num, rest, ok := cutUptime(s); ok && startsSyslogHost(rest) {
 		// journalctl -o short-monotonic: "[ 1234.567890] host kernel: "
-		out.st.uptimeS, out.st.hasUptime, out.st.basis = up, true, BasisUptime
+		out.st.uptimeS, out.st.hasUptime, out.st.basis = parseUptime(num), true, BasisUptime
 		out.stamped = true
 		s = cutSyslogHost(rest, out)
 	} else if rest, ok := cutTag(s, out); ok {
@@ -406,22 +406,21 @@ func cutTextPayload(s string) (string, bool) {
 // cutUptime removes "[  5864.708440] " and an optional caller id
 // "[ T1234] " / "[C3] " (CONFIG_PRINTK_CALLER). The stamp must hold a
 // decimal point so that a raw task-table row "[  273]" is not taken for one.
-func cutUptime(s string) (float64, string, bool) {
+//
+// It returns the stamp's number unparsed (see parseUptime): a line tried
+// for `journalctl -o short-monotonic` first had its stamp parsed twice.
+func cutUptime(s string) (string, string, bool) {
 	if len(s) < 4 || s[0] != '[' {
-		return 0, s, false
+		return "", s, false
 	}
 	j := strings.IndexByte(s, ']')
 	if j < 3 || j > 24 {
-		return 0, s, false
+		return "", s, false
 	}
 	num := strings.TrimSpace(s[1:j])
 	dot := strings.IndexByte(num, '.')
 	if dot <= 0 || !allDigits(num[:dot]) || !allDigits(num[dot+1:]) || dot == len(num)-1 {
-		return 0, s, false
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil {
-		return 0, s, false
+		return "", s, false
 	}
 	rest := s[j+1:]
 	// caller id
@@ -433,7 +432,14 @@ func cutUptime(s string) (float64, string, bool) {
 			}
 		}
 	}
-	return v, strings.TrimPrefix(rest, " "), true
+	return num, strings.TrimPrefix(rest, " "), true
+}
+
+// parseUptime reads the number cutUptime found: digits, '.', digits, at
+// most 23 bytes, which strconv.ParseFloat always reads.
+func parseUptime(num string) float64 {
+	v, _ := strconv.ParseFloat(num, 64)
+	return v
 }
 
 // cutISO reads "2025-01-21T08:41:30,287197+00:00 ", with '.' or ','
