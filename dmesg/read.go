@@ -412,6 +412,9 @@ func (rd *lineReader) skip() {
 // or the end of the data): the newest lookbackLines of them that together
 // hold at most lookbackBytes (each counting its '\n'), oldest first.
 func (rd *lineReader) lookback(at int) []line {
+	if rd.back == nil {
+		rd.back = make([]line, 0, lookbackLines) // grown by append: 7 allocations, twice the bytes
+	}
 	rd.back = rd.back[:0]
 	n := rd.n // number of the line starting at at, minus one
 	if at == rd.end && at > rd.fed && rd.buf[at-1] != '\n' {
