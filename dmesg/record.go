@@ -1578,10 +1578,12 @@ func (p *parser) emitUser(ev *Event) {
 // addEvent appends ev to the log's events, doubling the list when it is
 // full: append grows a list this large by 1.25x, which allocated five
 // times its size (a kernel log of 100,000 OOM records: 375 MB for 75 MB,
-// scripts/bench-analyze.sh, issue 18).
+// scripts/bench-analyze.sh, issue 18). The first list holds one event:
+// most logs have one (a CI job's), and room for eight was a sixth of
+// BenchmarkParseJob's allocated bytes.
 func (p *parser) addEvent(ev *Event) {
 	if n := len(p.log.Events); n == cap(p.log.Events) {
-		p.log.Events = slices.Grow(p.log.Events, max(n, 8))
+		p.log.Events = slices.Grow(p.log.Events, max(n, 1))
 	}
 	p.log.Events = append(p.log.Events, *ev)
 }
