@@ -113,8 +113,10 @@ func (b *builder) touch(line int, st stamp) {
 // it finds the line's shape and hands it to that shape's method. line is
 // the logical line's first physical line, last its last.
 func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
-	msg = strings.TrimRight(msg, " \r\t")
-	t := strings.TrimLeft(msg, " \t")
+	for n := len(msg); n > 0 && (msg[n-1] == ' ' || msg[n-1] == '\r' || msg[n-1] == '\t'); n-- {
+		msg = msg[:n-1] // strings.TrimRight(msg, " \r\t") without a byte set per line (see trimBlanks)
+	}
+	t := trimBlanks(msg)
 	if p.cur != nil && line-p.cur.lastKey > maxRecordGapLines {
 		p.closeCur("no Killed process line: the record ends without one (lost or filtered)")
 	}
