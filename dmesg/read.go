@@ -138,7 +138,10 @@ type lineReader struct {
 	discard                          bool // the rest of a long line is being dropped
 	eof                              bool
 	err                              error // read error other than io.EOF
-	back                             []line
+	// back is the look-back, in backBuf: part of the reader, not an
+	// allocation per Parse that finds a record.
+	back    []line
+	backBuf [lookbackLines]line
 }
 
 // newLineReader reads the first block of r, into a buffer of at most
@@ -419,10 +422,7 @@ func (rd *lineReader) skip() {
 // or the end of the data): the newest lookbackLines of them that together
 // hold at most lookbackBytes (each counting its '\n'), oldest first.
 func (rd *lineReader) lookback(at int) []line {
-	if rd.back == nil {
-		rd.back = make([]line, 0, lookbackLines) // grown by append: 7 allocations, twice the bytes
-	}
-	rd.back = rd.back[:0]
+	rd.back = rd.backBuf[:0]
 	n := rd.n // number of the line starting at at, minus one
 	if at == rd.end && at > rd.fed && rd.buf[at-1] != '\n' {
 		at++ // the last line has no '\n': pretend it has
