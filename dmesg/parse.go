@@ -166,7 +166,7 @@ type logical struct {
 }
 
 func newParser(opts Options) *parser {
-	p := &parser{opts: opts, clock: clockOf(opts), pageSize: opts.PageSizeBytes, hostState: hostState{group: -1}, warned: map[string]bool{}}
+	p := &parser{opts: opts, clock: clockOf(opts), pageSize: opts.PageSizeBytes, hostState: hostState{group: -1}}
 	if p.pageSize <= 0 {
 		p.pageSize = 4096
 	}
@@ -314,6 +314,9 @@ func (p *parser) flush() {
 		st = p.lastStamp
 	}
 	if l.pre.warn != "" && !p.warned[l.pre.warn] {
+		if p.warned == nil {
+			p.warned = map[string]bool{} // made when needed: most logs have no such warning
+		}
 		p.warned[l.pre.warn] = true
 		p.warn(l.line, l.pre.warn)
 	}
