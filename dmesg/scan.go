@@ -68,6 +68,8 @@ func newScanner(counts *byteCounts, n int) *scanner {
 	pass := n/passBytes + 1
 	var covered uint32 // bit i: needleBytes[i] has a search byte
 	sc := &scanner{}
+	// every needle is in one group: the groups share one list
+	all := make([]scanNeedle, 0, len(needleBytes))
 	for covered != 1<<len(needleBytes)-1 {
 		best, bestN := byte(0), 0
 		for _, c := range needleByteSet {
@@ -77,6 +79,7 @@ func newScanner(counts *byteCounts, n int) *scanner {
 			}
 		}
 		g := scanGroup{b: best}
+		first := len(all)
 		for i, nd := range needleBytes {
 			if needlesHolding[best]&^covered&(1<<i) != 0 {
 				k := bytes.IndexByte(nd, g.b)
@@ -84,9 +87,10 @@ func newScanner(counts *byteCounts, n int) *scanner {
 				if c == len(nd) {
 					c = k - 1
 				}
-				g.needles = append(g.needles, scanNeedle{s: nd, k: k, c: c})
+				all = append(all, scanNeedle{s: nd, k: k, c: c})
 			}
 		}
+		g.needles = all[first:]
 		covered |= needlesHolding[best]
 		sc.groups = append(sc.groups, g)
 	}
