@@ -81,7 +81,7 @@ func (b *builder) anchor(prio, line int, st stamp) {
 }
 
 func setStamp(ev *Event, st stamp) {
-	ev.UptimeS, ev.HasUptime = st.uptimeS, st.hasUptime
+	ev.UptimeS, ev.HasUptime = st.uptime(), st.hasUptime
 	ev.Time, ev.HasTime = st.t, st.hasTime
 	ev.TimeBasis = st.basis
 }
@@ -413,7 +413,8 @@ func (p *parser) repeated(last int, t string, st stamp) bool {
 func sameStamp(a, b stamp) bool {
 	switch {
 	case a.hasUptime && b.hasUptime:
-		return b.uptimeS-a.uptimeS >= -1 && b.uptimeS-a.uptimeS <= 1
+		d := b.uptime() - a.uptime()
+		return d >= -1 && d <= 1
 	case a.hasTime && b.hasTime:
 		d := b.t.Sub(a.t)
 		return d >= -time.Second && d <= time.Second
@@ -587,7 +588,7 @@ func (b *builder) near(st stamp) bool {
 	l := b.lastSt
 	switch {
 	case l.hasUptime && st.hasUptime:
-		d := st.uptimeS - l.uptimeS
+		d := st.uptime() - l.uptime()
 		return d >= -1 && d <= 10
 	case l.hasTime && st.hasTime && l.basis == st.basis:
 		d := st.t.Sub(l.t)
@@ -781,7 +782,7 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 	// memory.oom.group members follow the victim's Killed line.
 	if p.group >= 0 {
 		ev := &p.log.Events[p.group]
-		if pid != ev.PID && (!st.hasUptime || !ev.HasUptime || st.uptimeS-ev.UptimeS < 1.0) {
+		if pid != ev.PID && (!st.hasUptime || !ev.HasUptime || st.uptime()-ev.UptimeS < 1.0) {
 			ev.GroupKill = append(ev.GroupKill, pid)
 			ev.KeyLines = append(ev.KeyLines, t)
 			if last > ev.LastLine {
@@ -950,7 +951,7 @@ func (p *parser) kill(line, last int, t string, st stamp) {
 // (mm/oom_kill.c, ≥4.6) and attaches it to the kill of that pid.
 func (p *parser) reaper(line, last int, t string, st stamp) {
 	r := t[len("oom_reaper: "):]
-	rp := &Reap{Line: line, UptimeS: st.uptimeS, HasUptime: st.hasUptime}
+	rp := &Reap{Line: line, UptimeS: st.uptime(), HasUptime: st.hasUptime}
 	switch {
 	case strings.HasPrefix(r, "reaped process "):
 		r = r[len("reaped process "):]
