@@ -62,6 +62,7 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 		return nil, err
 	}
 	rd.index(newScanner(counts, len(start)))
+	var back [lookbackLines]line // the look-back's lines (see lineReader.lookback)
 	for {
 		if p.firstContent != 0 && p.idle() {
 			rd.skip()
@@ -72,7 +73,7 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 		}
 		p.noteFirst(l.n, l.b)
 		if p.idle() && hasNeedle(l.b) {
-			p.lookback(rd.lookback(rd.lineStart))
+			p.lookback(rd.lookback(rd.lineStart, back[:0]))
 			rd.fed = rd.lineStart
 		}
 		if p.push(l.n, l.b, l.long, false) || l.long {
@@ -80,7 +81,7 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 		}
 	}
 	if p.idle() {
-		p.lookback(rd.lookback(rd.end))
+		p.lookback(rd.lookback(rd.end, back[:0]))
 	}
 	lg := p.finish(rd.n)
 	if rd.err != nil {
@@ -138,10 +139,6 @@ type lineReader struct {
 	discard                          bool // the rest of a long line is being dropped
 	eof                              bool
 	err                              error // read error other than io.EOF
-	// back is the look-back, in backBuf: part of the reader, not an
-	// allocation per Parse that finds a record.
-	back    []line
-	backBuf [lookbackLines]line
 }
 
 // newLineReader reads the first block of r, into a buffer of at most
@@ -421,8 +418,10 @@ func (rd *lineReader) skip() {
 // lookback returns the untaken lines before buf[at:] (at is a line start
 // or the end of the data): the newest lookbackLines of them that together
 // hold at most lookbackBytes (each counting its '\n'), oldest first.
-func (rd *lineReader) lookback(at int) []line {
-	rd.back = rd.backBuf[:0]
+//
+// They are appended to back, which has room for lookbackLines: the line
+// loop's, not an allocation (with pointers, zeroed) per record.
+func (rd *lineReader) lookback(at int, back []line) []line {
 	n := rd.n // number of the line starting at at, minus one
 	if at == rd.end && at > rd.fed && rd.buf[at-1] != '\n' {
 		at++ // the last line has no '\n': pretend it has
@@ -430,16 +429,16 @@ func (rd *lineReader) lookback(at int) []line {
 		n-- // at is the current line
 	}
 	total := 0
-	for len(rd.back) < lookbackLines && at > rd.fed {
+	for len(back) < lookbackLines && at > rd.fed {
 		st := rd.fed + bytes.LastIndexByte(rd.buf[rd.fed:at-1], '\n') + 1
 		b := rd.buf[st : at-1]
 		if total += len(b) + 1; total > lookbackBytes || len(b) >= rd.maxLine {
 			break
 		}
-		rd.back = append(rd.back, line{n: n, b: b})
+		back = append(back, line{n: n, b: b})
 		n--
 		at = st
 	}
-	slices.Reverse(rd.back)
-	return rd.back
+	slices.Reverse(back)
+	return back
 }
