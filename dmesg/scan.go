@@ -67,7 +67,7 @@ const passBytes = 1500
 func newScanner(counts *byteCounts, n int) *scanner {
 	pass := n/passBytes + 1
 	var covered uint32 // bit i: needleBytes[i] has a search byte
-	sc := &scanner{}
+	sc := &scanner{groups: make([]scanGroup, 0, len(needleBytes))}
 	// every needle is in one group: the groups share one list
 	all := make([]scanNeedle, 0, len(needleBytes))
 	for covered != 1<<len(needleBytes)-1 {
