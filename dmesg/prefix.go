@@ -430,8 +430,8 @@ func cutTextPayload(s string) (string, bool) {
 // "[ T1234] " / "[C3] " (CONFIG_PRINTK_CALLER). The stamp must hold a
 // decimal point so that a raw task-table row "[  273]" is not taken for one.
 //
-// It returns the stamp's number unparsed (see parseUptime): a line tried
-// for `journalctl -o short-monotonic` first had its stamp parsed twice.
+// It returns the stamp's number unparsed: stamp.uptime reads it, when a
+// record needs it.
 func cutUptime(s string) (string, string, bool) {
 	if len(s) < 4 || s[0] != '[' {
 		return "", s, false
