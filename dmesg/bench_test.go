@@ -2,9 +2,12 @@ package dmesg
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
 	"os"
 	"testing"
+
+	"github.com/oomlens/oomlens/internal/jobgen"
 )
 
 // BenchmarkParse parses 64 MiB of generated kernel log (noise with real
@@ -45,6 +48,49 @@ func BenchmarkParseSmall(b *testing.B) {
 	data := corpus(b)["26-npd-issue480-4.19-vs-5.4-kill-lines.log"]
 	for i := 0; i < b.N; i++ {
 		if _, err := Parse(bytes.NewReader(data), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// jobFile returns the file called name of the CI job internal/jobgen makes
+// from seed (500 tests).
+func jobFile(seed int64, name string) []byte {
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(seed)), 500) {
+		if f.Name == name {
+			return f.Data
+		}
+	}
+	return nil
+}
+
+// TestJobLogs checks Parse on the inputs batch gives it for every job (the
+// input of BenchmarkParseJob among them) against the reference reading,
+// and that a job's kernel log makes its one kill.
+func TestJobLogs(t *testing.T) {
+	for seed := int64(1); seed <= 5; seed++ {
+		for _, name := range []string{"kernel.log", "pytest.log", "diagnostics.jsonl"} {
+			data := jobFile(seed, name)
+			what := fmt.Sprintf("job %d %s", seed, name)
+			sameLog(t, what, data, Options{Name: name}, defaultLimits)
+			sameLog(t, what+", small blocks", data, Options{Name: name}, limits{blockBytes: 512, maxLineBytes: 300})
+		}
+		lg, err := Parse(bytes.NewReader(jobFile(seed, "kernel.log")), Options{SizeHintBytes: int64(len(jobFile(seed, "kernel.log")))})
+		if err != nil || len(lg.Events) != 1 || !lg.Events[0].HasKilledLine || lg.Events[0].Partial {
+			t.Fatalf("job %d kernel.log: %v, %+v", seed, err, lg)
+		}
+	}
+}
+
+// BenchmarkParseJob is the per-job cost in batch: the kernel.log of one
+// generated CI job (internal/jobgen: ~142 lines, ~9.5 KB, one memcg OOM
+// record after noise), with the size hint batch gives for a file.
+func BenchmarkParseJob(b *testing.B) {
+	data := jobFile(1, "kernel.log")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(data), Options{SizeHintBytes: int64(len(data))}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -56,9 +56,13 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 	p.maxLine = lim.maxLineBytes
 	rd := newLineReader(r, lim, opts.SizeHintBytes)
 	defer rd.close()
-	if err := sniff(opts.Name, rd.start(lim.sniff())); err != nil {
+	start := rd.start(lim.sniff())
+	counts := countBytes(start)
+	if err := sniffCounted(opts.Name, start, counts); err != nil {
 		return nil, err
 	}
+	rd.index(newScanner(counts, len(start)))
+	var back [lookbackLines]line // the look-back's lines (see lineReader.lookback)
 	for {
 		if p.firstContent != 0 && p.idle() {
 			rd.skip()
@@ -69,7 +73,7 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 		}
 		p.noteFirst(l.n, l.b)
 		if p.idle() && hasNeedle(l.b) {
-			p.lookback(rd.lookback(rd.lineStart))
+			p.lookback(rd.lookback(rd.lineStart, back[:0]))
 			rd.fed = rd.lineStart
 		}
 		if p.push(l.n, l.b, l.long, false) || l.long {
@@ -77,7 +81,7 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 		}
 	}
 	if p.idle() {
-		p.lookback(rd.lookback(rd.end))
+		p.lookback(rd.lookback(rd.end, back[:0]))
 	}
 	lg := p.finish(rd.n)
 	if rd.err != nil {
@@ -135,13 +139,12 @@ type lineReader struct {
 	discard                          bool // the rest of a long line is being dropped
 	eof                              bool
 	err                              error // read error other than io.EOF
-	back                             []line
 }
 
 // newLineReader reads the first block of r, into a buffer of at most
 // startBytes (most inputs are small) and at most one byte more than
-// sizeHintBytes when that is known, chooses the scanner's search bytes
-// from it and indexes it.
+// sizeHintBytes when that is known. Nothing is read from it before the
+// scanner is given (index).
 func newLineReader(r io.Reader, lim limits, sizeHintBytes int64) *lineReader {
 	rd := &lineReader{r: r, lim: lim, maxLine: lim.maxLineBytes, head: lookbackBytes + lim.maxLineBytes}
 	full := min(lim.blockBytes+rd.head, startBytes)
@@ -164,9 +167,13 @@ func newLineReader(r io.Reader, lim limits, sizeHintBytes int64) *lineReader {
 	}
 	rd.end = n
 	rd.setErr(err)
-	rd.sc = newScanner(rd.buf[:n])
-	rd.sc.index(rd.buf[:n], &rd.idx)
 	return rd
+}
+
+// index makes sc the scanner of every block and indexes the first.
+func (rd *lineReader) index(sc *scanner) {
+	rd.sc = sc
+	sc.index(rd.buf[:rd.end], &rd.idx)
 }
 
 // start returns up to n bytes of the input's start (valid before any line
@@ -411,8 +418,10 @@ func (rd *lineReader) skip() {
 // lookback returns the untaken lines before buf[at:] (at is a line start
 // or the end of the data): the newest lookbackLines of them that together
 // hold at most lookbackBytes (each counting its '\n'), oldest first.
-func (rd *lineReader) lookback(at int) []line {
-	rd.back = rd.back[:0]
+//
+// They are appended to back, which has room for lookbackLines: the line
+// loop's, not an allocation (with pointers, zeroed) per record.
+func (rd *lineReader) lookback(at int, back []line) []line {
 	n := rd.n // number of the line starting at at, minus one
 	if at == rd.end && at > rd.fed && rd.buf[at-1] != '\n' {
 		at++ // the last line has no '\n': pretend it has
@@ -420,16 +429,16 @@ func (rd *lineReader) lookback(at int) []line {
 		n-- // at is the current line
 	}
 	total := 0
-	for len(rd.back) < lookbackLines && at > rd.fed {
+	for len(back) < lookbackLines && at > rd.fed {
 		st := rd.fed + bytes.LastIndexByte(rd.buf[rd.fed:at-1], '\n') + 1
 		b := rd.buf[st : at-1]
 		if total += len(b) + 1; total > lookbackBytes || len(b) >= rd.maxLine {
 			break
 		}
-		rd.back = append(rd.back, line{n: n, b: b})
+		back = append(back, line{n: n, b: b})
 		n--
 		at = st
 	}
-	slices.Reverse(rd.back)
-	return rd.back
+	slices.Reverse(back)
+	return back
 }

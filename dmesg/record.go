@@ -81,7 +81,7 @@ func (b *builder) anchor(prio, line int, st stamp) {
 }
 
 func setStamp(ev *Event, st stamp) {
-	ev.UptimeS, ev.HasUptime = st.uptimeS, st.hasUptime
+	ev.UptimeS, ev.HasUptime = st.uptime(), st.hasUptime
 	ev.Time, ev.HasTime = st.t, st.hasTime
 	ev.TimeBasis = st.basis
 }
@@ -113,8 +113,10 @@ func (b *builder) touch(line int, st stamp) {
 // it finds the line's shape and hands it to that shape's method. line is
 // the logical line's first physical line, last its last.
 func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
-	msg = strings.TrimRight(msg, " \r\t")
-	t := strings.TrimLeft(msg, " \t")
+	for n := len(msg); n > 0 && (msg[n-1] == ' ' || msg[n-1] == '\r' || msg[n-1] == '\t'); n-- {
+		msg = msg[:n-1] // strings.TrimRight(msg, " \r\t") without a byte set per line (see trimBlanks)
+	}
+	t := trimBlanks(msg)
 	if p.cur != nil && line-p.cur.lastKey > maxRecordGapLines {
 		p.closeCur("no Killed process line: the record ends without one (lost or filtered)")
 	}
@@ -411,7 +413,8 @@ func (p *parser) repeated(last int, t string, st stamp) bool {
 func sameStamp(a, b stamp) bool {
 	switch {
 	case a.hasUptime && b.hasUptime:
-		return b.uptimeS-a.uptimeS >= -1 && b.uptimeS-a.uptimeS <= 1
+		d := b.uptime() - a.uptime()
+		return d >= -1 && d <= 1
 	case a.hasTime && b.hasTime:
 		d := b.t.Sub(a.t)
 		return d >= -time.Second && d <= time.Second
@@ -585,7 +588,7 @@ func (b *builder) near(st stamp) bool {
 	l := b.lastSt
 	switch {
 	case l.hasUptime && st.hasUptime:
-		d := st.uptimeS - l.uptimeS
+		d := st.uptime() - l.uptime()
 		return d >= -1 && d <= 10
 	case l.hasTime && st.hasTime && l.basis == st.basis:
 		d := st.t.Sub(l.t)
@@ -779,7 +782,7 @@ func (p *parser) killed(line, last int, t string, st stamp) {
 	// memory.oom.group members follow the victim's Killed line.
 	if p.group >= 0 {
 		ev := &p.log.Events[p.group]
-		if pid != ev.PID && (!st.hasUptime || !ev.HasUptime || st.uptimeS-ev.UptimeS < 1.0) {
+		if pid != ev.PID && (!st.hasUptime || !ev.HasUptime || st.uptime()-ev.UptimeS < 1.0) {
 			ev.GroupKill = append(ev.GroupKill, pid)
 			ev.KeyLines = append(ev.KeyLines, t)
 			if last > ev.LastLine {
@@ -948,7 +951,7 @@ func (p *parser) kill(line, last int, t string, st stamp) {
 // (mm/oom_kill.c, ≥4.6) and attaches it to the kill of that pid.
 func (p *parser) reaper(line, last int, t string, st stamp) {
 	r := t[len("oom_reaper: "):]
-	rp := &Reap{Line: line, UptimeS: st.uptimeS, HasUptime: st.hasUptime}
+	rp := &Reap{Line: line, UptimeS: st.uptime(), HasUptime: st.hasUptime}
 	switch {
 	case strings.HasPrefix(r, "reaped process "):
 		r = r[len("reaped process "):]
@@ -1578,10 +1581,12 @@ func (p *parser) emitUser(ev *Event) {
 // addEvent appends ev to the log's events, doubling the list when it is
 // full: append grows a list this large by 1.25x, which allocated five
 // times its size (a kernel log of 100,000 OOM records: 375 MB for 75 MB,
-// scripts/bench-analyze.sh, issue 18).
+// scripts/bench-analyze.sh, issue 18). The first list holds one event:
+// most logs have one (a CI job's), and room for eight was a sixth of
+// BenchmarkParseJob's allocated bytes.
 func (p *parser) addEvent(ev *Event) {
 	if n := len(p.log.Events); n == cap(p.log.Events) {
-		p.log.Events = slices.Grow(p.log.Events, max(n, 8))
+		p.log.Events = slices.Grow(p.log.Events, max(n, 1))
 	}
 	p.log.Events = append(p.log.Events, *ev)
 }
