@@ -75,9 +75,10 @@ func BenchmarkBatchJobSniff(b *testing.B) {
 	}
 }
 
-// BenchmarkBatchJobAnalyze is Analyze of one batch job, read already:
-// its parsers and the correlator, on one core (BenchmarkBatchJobLoad
-// without the correlator).
+// BenchmarkBatchJobAnalyze is Analyze of one batch job, read already: its
+// parsers and the correlator, on one core, the timeline omitted as batch
+// omits it without --jsonl. BenchmarkBatchJobLoad is this without the
+// correlator.
 func BenchmarkBatchJobAnalyze(b *testing.B) {
 	set := batchJob(b)
 	b.ReportAllocs()
