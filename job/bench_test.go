@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/oomlens/oomlens/correlate"
 	"github.com/oomlens/oomlens/discover"
 	"github.com/oomlens/oomlens/internal/jobgen"
 )
@@ -70,6 +71,24 @@ func BenchmarkBatchJobSniff(b *testing.B) {
 					fm.Sniff(head)
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkBatchJobAnalyze is Analyze of one batch job, read already: its
+// parsers and the correlator, on one core, the timeline omitted as batch
+// omits it without --jsonl. BenchmarkBatchJobLoad is this without the
+// correlator.
+func BenchmarkBatchJobAnalyze(b *testing.B) {
+	set := batchJob(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := Analyze(set, Options{Correlate: correlate.Options{OmitTimeline: true}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Kills) != 1 {
+			b.Fatalf("%d kills, want 1", len(rep.Kills))
 		}
 	}
 }
