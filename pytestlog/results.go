@@ -103,16 +103,7 @@ func (p *parser) verboseLine(line string) bool {
 	}
 	if !echo {
 		if id, word, reason, pct, done, total, ok := p.splitVerbose(body); ok {
-			if st.pending != nil && st.pending.nodeID != id {
-				p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
-			}
-			if st.pending != nil {
-				start, hasStart = st.pending.start, st.pending.hasStart
-			}
-			st.pending = nil
-			test := Test{NodeID: id, File: fileOf(id), Outcome: verboseWords[word], Reason: reason, Percent: -1, Line: p.lineNo, Start: start, HasStart: hasStart}
-			setProgress(&test, pct, done, total)
-			p.addVerbose(st, test)
+			p.verboseResult(st, id, word, reason, pct, done, total)
 			return true
 		}
 	}
@@ -126,6 +117,22 @@ func (p *parser) verboseLine(line string) bool {
 	}
 	st.headerDone = true
 	return true
+}
+
+// verboseResult records the result of test id: the pending echo, if any,
+// was its start.
+func (p *parser) verboseResult(st *state, id, word, reason, pct, done, total string) {
+	start, hasStart := p.pyStamp, p.pyHasStamp
+	if st.pending != nil && st.pending.nodeID != id {
+		p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
+	}
+	if st.pending != nil {
+		start, hasStart = st.pending.start, st.pending.hasStart
+	}
+	st.pending = nil
+	test := Test{NodeID: id, File: fileOf(id), Outcome: verboseOutcome(word), Reason: reason, Percent: -1, Line: p.lineNo, Start: start, HasStart: hasStart}
+	setProgress(&test, pct, done, total)
+	p.addVerbose(st, test)
 }
 
 // splitVerbose finds the last result word whose tail is only a reason and a

@@ -1,0 +1,199 @@
+package pytestlog
+
+import "strings"
+
+// The plain verbose result line, "nodeid WORD   [ NN%]", is most of a -v
+// log (a batch job's pytest log is ~400 of them). Through logical's general
+// path it passes the end-marker search, the stack reader, the header, xdist,
+// separator and standalone-word checks before verboseLine reads it; a few
+// string checks show that none of them can take it (plainResult), so it is
+// read at once. BenchmarkParseVerbose measures it; TestPlainResult and
+// FuzzPlainResult hold it to the general path (plainFastPath off).
+
+// plainFastPath turns plainResult on; the agreement tests turn it off to
+// get the general path's answer.
+var plainFastPath = true
+
+// plainLine is a line of the plain shape: id, a space, a result word, and
+// a tail verboseTail reads without its expression (spaces and a progress
+// indicator, no reason).
+type plainLine struct {
+	id, word string
+	tail     [5]string
+}
+
+// splitPlain reads line as "id WORD[ spaces][progress]", where id holds no
+// space, holds "::", starts with a byte no other reader of logical takes a
+// line by (a lower-case letter, digit, '_', '.' or '/'), and the line ends
+// with neither white space nor an end-marker needle (plainHoldsMarker).
+func splitPlain(line string) (plainLine, bool) {
+	sp := strings.IndexByte(line, ' ')
+	if sp <= 0 || !isPlainIDStart(line[0]) || isSpaceRE(line[len(line)-1]) || line[len(line)-1] == '\v' {
+		return plainLine{}, false
+	}
+	pl := plainLine{id: line[:sp]}
+	pl.word = wordAt(line[sp+1:])
+	if pl.word == "" {
+		return plainLine{}, false
+	}
+	var ok bool
+	if pl.tail, ok = plainProgressTail(line[sp+1+len(pl.word):]); !ok {
+		return plainLine{}, false
+	}
+	if indexColons(pl.id) < 0 || plainHoldsMarker(pl.id, line[sp:]) {
+		return plainLine{}, false
+	}
+	return pl, true
+}
+
+func isPlainIDStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '/'
+}
+
+// plainNeedles sorts the end-marker needles by where they can sit in a
+// plain line id+tail (id holds no space, tail is " WORD" then only white
+// space, brackets, digits, '%' and '/'):
+//   - inID: needles with no space, which can lie inside id (one holding
+//     another of them is left out: the other finds it);
+//   - straddle: needles whose text before their first space can end id and
+//     whose rest, from that space, can start the tail (its byte after the
+//     space starts a result word);
+//   - inTail: needles made only of bytes a tail holds.
+//
+// A needle with a space cannot lie inside id, and can only cross into the
+// tail at its first space (the text before it lies in id), so a plain line
+// holds a needle only if plainHoldsMarker finds one of these.
+var plainNeedles = func() (n struct {
+	inID     []anchoredNeedle
+	straddle [][2]string
+	inTail   []string
+}) {
+	var noSpace []string
+	for _, r := range markerRules {
+		s := r.needle
+		if onlyTailBytes(s) {
+			n.inTail = append(n.inTail, s)
+		}
+		sp := strings.IndexByte(s, ' ')
+		if sp < 0 {
+			noSpace = append(noSpace, s)
+			continue
+		}
+		if rest := s[sp:]; len(rest) == 1 || isWordStart(rest[1]) {
+			n.straddle = append(n.straddle, [2]string{s[:sp], rest})
+		}
+	}
+	for i, s := range noSpace {
+		covered := false
+		for j, o := range noSpace {
+			if j != i && strings.Contains(s, o) && (s != o || j < i) {
+				covered = true
+			}
+		}
+		if !covered {
+			n.inID = append(n.inID, anchorOf(s))
+		}
+	}
+	return n
+}()
+
+// anchoredNeedle is a needle and the offset of its byte least likely in a
+// node id, which is searched for first (strings.Index of a short needle in
+// an id cost more than the rest of a plain line's reading).
+type anchoredNeedle struct {
+	s   string
+	off int
+}
+
+// idByteRank orders bytes from the most to the least common in node ids;
+// bytes it does not hold (capitals, '#') are the rarest.
+const idByteRank = "etsa_o/.:-[]0123456789rinmpcdluhfgywbvkxjqz"
+
+func anchorOf(s string) anchoredNeedle {
+	best, bestRank := 0, -1
+	for i := 0; i < len(s); i++ {
+		r := strings.IndexByte(idByteRank, s[i])
+		if r < 0 {
+			r = len(idByteRank)
+		}
+		if r > bestRank {
+			best, bestRank = i, r
+		}
+	}
+	return anchoredNeedle{s: s, off: best}
+}
+
+// in reports whether s holds the needle.
+func (a anchoredNeedle) in(s string) bool {
+	c := a.s[a.off]
+	for from := a.off; from < len(s); {
+		j := strings.IndexByte(s[from:], c)
+		if j < 0 {
+			return false
+		}
+		j += from
+		if strings.HasPrefix(s[j-a.off:], a.s) {
+			return true
+		}
+		from = j + 1
+	}
+	return false
+}
+
+// onlyTailBytes reports whether s is made only of bytes a plain line's tail
+// can hold.
+func onlyTailBytes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isSpaceRE(c) || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("[]%/", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainHoldsMarker reports whether the plain line id+tail holds an
+// end-marker needle, in which case findEndMarker may find a marker in it.
+func plainHoldsMarker(id, tail string) bool {
+	for _, a := range plainNeedles.inID {
+		if a.in(id) {
+			return true
+		}
+	}
+	for _, s := range plainNeedles.straddle {
+		if strings.HasPrefix(tail, s[1]) && strings.HasSuffix(id, s[0]) {
+			return true
+		}
+	}
+	for _, s := range plainNeedles.inTail {
+		if strings.Contains(tail, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// plainResult reads line when it is a plain verbose result line in a state
+// where the general path would give it to verboseLine's result branch and
+// nothing else: a -v session under way (not xdist, not in the terminal
+// summary, not complete, no stack dump being read), no collection list.
+// It reports whether it read the line. On such a line the general path's
+// checks all fail: no hook trace ("[hook]" ending), no "##[" command, no
+// end-marker needle, no session start, node-down, header, xdist or
+// separator line (each needs a space, a '[', '=' or '#' where id has none),
+// no standalone word or live-log line (the line starts with id), and
+// lastWord finds the word after id (the tail holds no word start).
+func (p *parser) plainResult(line string) bool {
+	st := p.cur
+	if !plainFastPath || st == nil || st.section != "" || st.s.Complete || st.stack.reading || st.xdist ||
+		(st.s.Mode != ModeVerbose && st.s.Mode != "") || p.collect.n > 0 {
+		return false
+	}
+	pl, ok := splitPlain(line)
+	if !ok {
+		return false
+	}
+	p.lastText, p.lastTextLine, p.lastRecognised = line, p.lineNo, true
+	p.verboseResult(st, pl.id, pl.word, "", pl.tail[2], pl.tail[3], pl.tail[4])
+	return true
+}
