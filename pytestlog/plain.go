@@ -65,6 +65,7 @@ func isPlainIDStart(c byte) bool {
 // holds a needle only if plainHoldsMarker finds one of these.
 var plainNeedles = func() (n struct {
 	inID     []anchoredNeedle
+	anchors  byteSet
 	straddle [][2]string
 	inTail   []string
 }) {
@@ -91,7 +92,9 @@ var plainNeedles = func() (n struct {
 			}
 		}
 		if !covered {
-			n.inID = append(n.inID, anchorOf(s))
+			a := anchorOf(s)
+			n.inID = append(n.inID, a)
+			n.anchors = n.anchors.with(a.s[a.off])
 		}
 	}
 	return n
@@ -140,6 +143,72 @@ func (a anchoredNeedle) in(s string) bool {
 	return false
 }
 
+// byteSet is a few bytes searched for together, eight bytes of a string at
+// a time: an IndexByte call per anchor was half of splitPlain's time in
+// BenchmarkParseVerbose, most of it call overhead on a short node id.
+type byteSet struct {
+	n     int
+	bytes [4]byte
+	words [4]uint64 // each byte repeated in the eight bytes of a word
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// with adds c; past four bytes, the set holds every byte (in is always
+// true), which keeps it a necessary condition.
+func (b byteSet) with(c byte) byteSet {
+	for i := 0; i < b.n && i < len(b.bytes); i++ {
+		if b.bytes[i] == c {
+			return b
+		}
+	}
+	if b.n < len(b.bytes) {
+		b.bytes[b.n], b.words[b.n] = c, lowBits*uint64(c)
+	}
+	b.n++
+	return b
+}
+
+// in reports whether s holds a byte of b.
+func (b *byteSet) in(s string) bool {
+	if b.n > len(b.bytes) {
+		return true
+	}
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			for k := 0; k < b.n; k++ {
+				if s[i] == b.bytes[k] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(s); i += 8 {
+		// the last word is the last eight bytes, overlapping the one before
+		i = min(i, len(s)-8)
+		if b.inWord(uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56) {
+			return true
+		}
+	}
+	return false
+}
+
+// inWord reports whether one of the eight bytes of w is in b.
+func (b *byteSet) inWord(w uint64) bool {
+	for k := 0; k < b.n; k++ {
+		// a zero byte in x is a byte of w equal to b.bytes[k]
+		if x := w ^ b.words[k]; (x-lowBits)&^x&highBits != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // onlyTailBytes reports whether s is made only of bytes a plain line's tail
 // can hold.
 func onlyTailBytes(s string) bool {
@@ -155,9 +224,11 @@ func onlyTailBytes(s string) bool {
 // plainHoldsMarker reports whether the plain line id+tail holds an
 // end-marker needle, in which case findEndMarker may find a marker in it.
 func plainHoldsMarker(id, tail string) bool {
-	for _, a := range plainNeedles.inID {
-		if a.in(id) {
-			return true
+	if plainNeedles.anchors.in(id) {
+		for _, a := range plainNeedles.inID {
+			if a.in(id) {
+				return true
+			}
 		}
 	}
 	for _, s := range plainNeedles.straddle {

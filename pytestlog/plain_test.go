@@ -34,6 +34,18 @@ func checkPlain(t *testing.T, line string) {
 	if got, want := indexColons(line), strings.Index(line, "::"); got != want {
 		t.Fatalf("indexColons(%q) = %d, want %d", line, got, want)
 	}
+	for _, set := range []byteSet{plainNeedles.anchors, byteSet{}.with(' '), byteSet{}.with(0).with(0xff).with('a').with('\x80')} {
+		want := false
+		for k := 0; k < set.n; k++ {
+			want = want || strings.IndexByte(line, set.bytes[k]) >= 0
+		}
+		if got := set.in(line); got != want {
+			t.Fatalf("byteSet%q.in(%q) = %v, want %v", set.bytes[:set.n], line, got, want)
+		}
+	}
+	if got, want := skipSpaceRE(line, 0), len(line)-len(strings.TrimLeft(line, " \t\n\f\r")); got != want {
+		t.Fatalf("skipSpaceRE(%q, 0) = %d, want %d", line, got, want)
+	}
 	pl, ok := splitPlain(line)
 	if !ok {
 		return

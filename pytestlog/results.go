@@ -75,11 +75,16 @@ func (p *parser) addVerbose(st *state, test Test) {
 	if p.hasStamp {
 		test.End, test.HasEnd = p.stamp, true
 	}
+	st.verboseMode()
+	st.addTest(test)
+}
+
+// verboseMode marks the session a -v run under way, at its first result.
+func (st *state) verboseMode() {
 	if st.s.Mode == "" {
 		st.s.Mode = ModeVerbose
 	}
 	st.headerDone = true
-	st.addTest(test)
 }
 
 // verboseLine reads "nodeid WORD (reason) [ NN%]" (the result) or "nodeid "
@@ -130,9 +135,14 @@ func (p *parser) verboseResult(st *state, id, word, reason, pct, done, total str
 		start, hasStart = st.pending.start, st.pending.hasStart
 	}
 	st.pending = nil
-	test := Test{NodeID: id, File: fileOf(id), Outcome: verboseOutcome(word), Reason: reason, Percent: -1, Line: p.lineNo, Start: start, HasStart: hasStart}
-	setProgress(&test, pct, done, total)
-	p.addVerbose(st, test)
+	t := st.newTest()
+	t.NodeID, t.File, t.Outcome, t.Reason, t.Percent, t.Line = id, fileOf(id), verboseOutcome(word), reason, -1, p.lineNo
+	t.Start, t.HasStart = start, hasStart
+	setProgress(t, pct, done, total)
+	if p.hasStamp {
+		t.End, t.HasEnd = p.stamp, true
+	}
+	st.verboseMode()
 }
 
 // splitVerbose finds the last result word whose tail is only a reason and a
