@@ -318,17 +318,22 @@ const maxTestsHint = 4096
 // tests the header announced: Tests grown by doubling from one was a third
 // of the parse of a batch job's 500-test log (go test ./batch -bench Run).
 func (st *state) addTest(t Test) {
-	*st.newTest() = t
+	*st.nextTest() = t
 }
 
-// newTest appends a zero Test for the caller to fill in place: building a
-// Test and copying it in was a sixth of BenchmarkParseVerbose's profile
-// (the copy of a struct with pointers takes a bulk write barrier).
-func (st *state) newTest() *Test {
+// nextTest appends a Test for the caller to fill in place, every field: it
+// is cleared only when Tests grows. Building a Test and copying it in, or
+// appending a zero one, was a sixth of BenchmarkParseVerbose's profile (a
+// bulk write barrier on a struct with pointers, while the collector runs).
+func (st *state) nextTest() *Test {
 	if st.s.Tests == nil && st.testsHint > 0 {
 		st.s.Tests = make([]Test, 0, min(st.testsHint, maxTestsHint))
 	}
-	st.s.Tests = append(st.s.Tests, Test{})
+	if n := len(st.s.Tests); n < cap(st.s.Tests) {
+		st.s.Tests = st.s.Tests[:n+1]
+	} else {
+		st.s.Tests = append(st.s.Tests, Test{})
+	}
 	return &st.s.Tests[len(st.s.Tests)-1]
 }
 

@@ -18,8 +18,8 @@ var plainFastPath = true
 // a tail verboseTail reads without its expression (spaces and a progress
 // indicator, no reason).
 type plainLine struct {
-	id, word string
-	tail     [5]string
+	id, file, word string
+	tail           [5]string
 }
 
 // splitPlain reads line as "id WORD[ spaces][progress]", where id holds no
@@ -40,9 +40,11 @@ func splitPlain(line string) (plainLine, bool) {
 	if pl.tail, ok = plainProgressTail(line[sp+1+len(pl.word):]); !ok {
 		return plainLine{}, false
 	}
-	if indexColons(pl.id) < 0 || plainHoldsMarker(pl.id, line[sp:]) {
+	colons := indexColons(pl.id)
+	if colons < 0 || plainHoldsMarker(pl.id, line[sp:]) {
 		return plainLine{}, false
 	}
+	pl.file = pl.id[:colons]
 	return pl, true
 }
 
@@ -265,6 +267,6 @@ func (p *parser) plainResult(line string) bool {
 		return false
 	}
 	p.lastText, p.lastTextLine, p.lastRecognised = line, p.lineNo, true
-	p.verboseResult(st, pl.id, pl.word, "", pl.tail[2], pl.tail[3], pl.tail[4])
+	p.verboseResult(st, pl.id, pl.file, pl.word, "", pl.tail[2], pl.tail[3], pl.tail[4])
 	return true
 }

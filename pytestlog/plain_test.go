@@ -46,6 +46,11 @@ func checkPlain(t *testing.T, line string) {
 	if got, want := skipSpaceRE(line, 0), len(line)-len(strings.TrimLeft(line, " \t\n\f\r")); got != want {
 		t.Fatalf("skipSpaceRE(%q, 0) = %d, want %d", line, got, want)
 	}
+	for i := 0; i < len(line) && i < 16; i++ {
+		if got, want := wordAt(line[i:]), refWordAt(line[i:]); got != want {
+			t.Fatalf("wordAt(%q) = %q, want %q", line[i:], got, want)
+		}
+	}
 	pl, ok := splitPlain(line)
 	if !ok {
 		return
@@ -62,9 +67,23 @@ func checkPlain(t *testing.T, line string) {
 		t.Fatalf("splitPlain takes %q, which another reader may take", line)
 	}
 	best, word, m := lastWord(line)
-	if best != len(pl.id) || word != pl.word || m != pl.tail || m[1] != "" {
+	if pl.file != fileOf(pl.id) || best != len(pl.id) || word != pl.word || m != pl.tail || m[1] != "" {
 		t.Fatalf("splitPlain(%q) = %q %q %q, lastWord %d %q %q", line, pl.id, pl.word, pl.tail, best, word, m)
 	}
+}
+
+// refWordAt is wordAt as it was: the first word of verboseWordList that s
+// starts with.
+func refWordAt(s string) string {
+	if len(s) < 5 || !isWordStart(s[0]) {
+		return ""
+	}
+	for _, w := range verboseWordList {
+		if strings.HasPrefix(s, w) {
+			return w
+		}
+	}
+	return ""
 }
 
 var plainEdgeCases = []string{
@@ -72,7 +91,7 @@ var plainEdgeCases = []string{
 	"tests/a.py::t FAILED [3/10]", "tests/a.py::t PASSED [ 5%]Killed", "tests/make.py::t PASSED [ 1%]", "tests/OOMKilled.py::t PASSED [ 1%]",
 	"x.MemoryError.py::t PASSED [ 1%]", "t.py::zsh: PASSED [ 1%]", "t.py::Fatal Python error: x", "t.py::a PASSEDX [1%]", "t.py::a[x] SKIPPED (why) [ 5%]",
 	"a.py::x <- b.py PASSED [ 1%]", "t.py::##[error] PASSED [ 2%]", "T.py::a PASSED [ 2%]", "#t.py::a PASSED [ 2%]", "[gw0]::a PASSED [ 2%]",
-	"t.py::a PASSED [ 2%]\v", "t.py::a\tb PASSED [ 2%]", "t.py::a PASSED\u00a0", "t.py::a\u00a0 PASSED [ 2%]", "a.py PASSED [ 2%]",
+	"t.py::a PASSED [ 2%]\v", "t.py::a XFAI [1%]", "t.py::a XPAS", "t.py::a XPASS", "t.py::a SKIPPE [1%]", "t.py::a LEAKED [1%]", "t.py::a RERUN", "t.py::a\tb PASSED [ 2%]", "t.py::a PASSED\u00a0", "t.py::a\u00a0 PASSED [ 2%]", "a.py PASSED [ 2%]",
 }
 
 // plainLogs are whole logs around plainEdgeCases: each line after a -v
@@ -190,5 +209,13 @@ func TestVerboseOutcome(t *testing.T) {
 		if verboseOutcome(w) != verboseWords[w] {
 			t.Errorf("verboseOutcome(%q) = %q, want %q", w, verboseOutcome(w), verboseWords[w])
 		}
+	}
+}
+
+// TestVerboseResultFillsTest: verboseResult sets each field of the Test
+// nextTest gives it; a new field must be set there too.
+func TestVerboseResultFillsTest(t *testing.T) {
+	if n := reflect.TypeOf(Test{}).NumField(); n != 14 {
+		t.Fatalf("Test has %d fields; verboseResult sets 14", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // resultLine reads what pytest prints while tests run: -v node ids and
@@ -108,7 +109,7 @@ func (p *parser) verboseLine(line string) bool {
 	}
 	if !echo {
 		if id, word, reason, pct, done, total, ok := p.splitVerbose(body); ok {
-			p.verboseResult(st, id, word, reason, pct, done, total)
+			p.verboseResult(st, id, fileOf(id), word, reason, pct, done, total)
 			return true
 		}
 	}
@@ -124,9 +125,9 @@ func (p *parser) verboseLine(line string) bool {
 	return true
 }
 
-// verboseResult records the result of test id: the pending echo, if any,
-// was its start.
-func (p *parser) verboseResult(st *state, id, word, reason, pct, done, total string) {
+// verboseResult records the result of test id in file: the pending echo,
+// if any, was its start.
+func (p *parser) verboseResult(st *state, id, file, word, reason, pct, done, total string) {
 	start, hasStart := p.pyStamp, p.pyHasStamp
 	if st.pending != nil && st.pending.nodeID != id {
 		p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
@@ -135,13 +136,15 @@ func (p *parser) verboseResult(st *state, id, word, reason, pct, done, total str
 		start, hasStart = st.pending.start, st.pending.hasStart
 	}
 	st.pending = nil
-	t := st.newTest()
-	t.NodeID, t.File, t.Outcome, t.Reason, t.Percent, t.Line = id, fileOf(id), verboseOutcome(word), reason, -1, p.lineNo
+	t := st.nextTest()
+	t.NodeID, t.Position, t.File, t.Outcome, t.Reason, t.Worker = id, "", file, verboseOutcome(word), reason, ""
+	t.Percent, t.Done, t.Total, t.Line = -1, 0, 0, p.lineNo
 	t.Start, t.HasStart = start, hasStart
-	setProgress(t, pct, done, total)
+	t.End, t.HasEnd = time.Time{}, false
 	if p.hasStamp {
 		t.End, t.HasEnd = p.stamp, true
 	}
+	setProgress(t, pct, done, total)
 	st.verboseMode()
 }
 
