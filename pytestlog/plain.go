@@ -14,38 +14,39 @@ import "strings"
 // get the general path's answer.
 var plainFastPath = true
 
-// plainLine is a line of the plain shape: id, a space, a result word, and
-// a tail verboseTail reads without its expression (spaces and a progress
-// indicator, no reason).
+// plainLine is a line of the plain shape: id (in file), a space, a result
+// word, and a tail progressOf reads (spaces and a progress indicator, no
+// reason).
 type plainLine struct {
-	id, file, word string
-	tail           [5]string
+	id, file, word   string
+	pct, done, total string
 }
 
-// splitPlain reads line as "id WORD[ spaces][progress]", where id holds no
-// space, holds "::", starts with a byte no other reader of logical takes a
-// line by (a lower-case letter, digit, '_', '.' or '/'), and the line ends
-// with neither white space nor an end-marker needle (plainHoldsMarker).
-func splitPlain(line string) (plainLine, bool) {
+// splitPlain reads line as "id WORD[ spaces][progress]" into pl, where id
+// holds no space, holds "::", starts with a byte no other reader of logical
+// takes a line by (a lower-case letter, digit, '_', '.' or '/'), and the
+// line ends with neither white space nor an end-marker needle
+// (plainHoldsMarker).
+func splitPlain(line string, pl *plainLine) bool {
 	sp := strings.IndexByte(line, ' ')
 	if sp <= 0 || !isPlainIDStart(line[0]) || isSpaceRE(line[len(line)-1]) || line[len(line)-1] == '\v' {
-		return plainLine{}, false
+		return false
 	}
-	pl := plainLine{id: line[:sp]}
+	pl.id = line[:sp]
 	pl.word = wordAt(line[sp+1:])
 	if pl.word == "" {
-		return plainLine{}, false
+		return false
 	}
 	var ok bool
-	if pl.tail, ok = plainProgressTail(line[sp+1+len(pl.word):]); !ok {
-		return plainLine{}, false
+	if pl.pct, pl.done, pl.total, ok = progressOf(line[sp+1+len(pl.word):]); !ok {
+		return false
 	}
 	colons := indexColons(pl.id)
 	if colons < 0 || plainHoldsMarker(pl.id, line[sp:]) {
-		return plainLine{}, false
+		return false
 	}
 	pl.file = pl.id[:colons]
-	return pl, true
+	return true
 }
 
 func isPlainIDStart(c byte) bool {
@@ -145,13 +146,15 @@ func (a anchoredNeedle) in(s string) bool {
 	return false
 }
 
-// byteSet is a few bytes searched for together, eight bytes of a string at
-// a time: an IndexByte call per anchor was half of splitPlain's time in
-// BenchmarkParseVerbose, most of it call overhead on a short node id.
+// byteSet is up to four bytes searched for together, eight bytes of a
+// string at a time: an IndexByte call per anchor was half of splitPlain's
+// time in BenchmarkParseVerbose, most of it call overhead on a short node id.
 type byteSet struct {
 	n     int
 	bytes [4]byte
-	words [4]uint64 // each byte repeated in the eight bytes of a word
+	// words holds each byte repeated in the eight bytes of a word; unused
+	// ones repeat the first byte.
+	words [4]uint64
 }
 
 const (
@@ -168,14 +171,24 @@ func (b byteSet) with(c byte) byteSet {
 		}
 	}
 	if b.n < len(b.bytes) {
-		b.bytes[b.n], b.words[b.n] = c, lowBits*uint64(c)
+		b.bytes[b.n] = c
 	}
 	b.n++
+	for i := range b.words {
+		k := i
+		if k >= b.n {
+			k = 0
+		}
+		b.words[i] = lowBits * uint64(b.bytes[k])
+	}
 	return b
 }
 
 // in reports whether s holds a byte of b.
 func (b *byteSet) in(s string) bool {
+	if b.n == 0 {
+		return false
+	}
 	if b.n > len(b.bytes) {
 		return true
 	}
@@ -200,15 +213,12 @@ func (b *byteSet) in(s string) bool {
 	return false
 }
 
-// inWord reports whether one of the eight bytes of w is in b.
+// inWord reports whether one of the eight bytes of w is in b: a zero byte
+// of w^words[k] is a byte equal to bytes[k], and (x-lowBits)&^x&highBits is
+// non-zero exactly when x has a zero byte.
 func (b *byteSet) inWord(w uint64) bool {
-	for k := 0; k < b.n; k++ {
-		// a zero byte in x is a byte of w equal to b.bytes[k]
-		if x := w ^ b.words[k]; (x-lowBits)&^x&highBits != 0 {
-			return true
-		}
-	}
-	return false
+	x0, x1, x2, x3 := w^b.words[0], w^b.words[1], w^b.words[2], w^b.words[3]
+	return ((x0-lowBits)&^x0|(x1-lowBits)&^x1|(x2-lowBits)&^x2|(x3-lowBits)&^x3)&highBits != 0
 }
 
 // onlyTailBytes reports whether s is made only of bytes a plain line's tail
@@ -262,11 +272,11 @@ func (p *parser) plainResult(line string) bool {
 		(st.s.Mode != ModeVerbose && st.s.Mode != "") || p.collect.n > 0 {
 		return false
 	}
-	pl, ok := splitPlain(line)
-	if !ok {
+	var pl plainLine
+	if !splitPlain(line, &pl) {
 		return false
 	}
 	p.lastText, p.lastTextLine, p.lastRecognised = line, p.lineNo, true
-	p.verboseResult(st, pl.id, pl.file, pl.word, "", pl.tail[2], pl.tail[3], pl.tail[4])
+	p.verboseResult(st, pl.id, pl.file, pl.word, "", pl.pct, pl.done, pl.total)
 	return true
 }

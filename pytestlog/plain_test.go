@@ -34,7 +34,7 @@ func checkPlain(t *testing.T, line string) {
 	if got, want := indexColons(line), strings.Index(line, "::"); got != want {
 		t.Fatalf("indexColons(%q) = %d, want %d", line, got, want)
 	}
-	for _, set := range []byteSet{plainNeedles.anchors, byteSet{}.with(' '), byteSet{}.with(0).with(0xff).with('a').with('\x80')} {
+	for _, set := range []byteSet{plainNeedles.anchors, byteSet{}.with(' '), byteSet{}.with(0).with(0xff).with('a').with('\x80'), byteSet{}.with('k').with('K'), {}} {
 		want := false
 		for k := 0; k < set.n; k++ {
 			want = want || strings.IndexByte(line, set.bytes[k]) >= 0
@@ -51,8 +51,8 @@ func checkPlain(t *testing.T, line string) {
 			t.Fatalf("wordAt(%q) = %q, want %q", line[i:], got, want)
 		}
 	}
-	pl, ok := splitPlain(line)
-	if !ok {
+	var pl plainLine
+	if !splitPlain(line, &pl) {
 		return
 	}
 	if m, found := findEndMarker(line); found {
@@ -67,8 +67,8 @@ func checkPlain(t *testing.T, line string) {
 		t.Fatalf("splitPlain takes %q, which another reader may take", line)
 	}
 	best, word, m := lastWord(line)
-	if pl.file != fileOf(pl.id) || best != len(pl.id) || word != pl.word || m != pl.tail || m[1] != "" {
-		t.Fatalf("splitPlain(%q) = %q %q %q, lastWord %d %q %q", line, pl.id, pl.word, pl.tail, best, word, m)
+	if pl.file != fileOf(pl.id) || best != len(pl.id) || word != pl.word || m[1] != "" || m[2] != pl.pct || m[3] != pl.done || m[4] != pl.total {
+		t.Fatalf("splitPlain(%q) = %+v, lastWord %d %q %q", line, pl, best, word, m)
 	}
 }
 
@@ -148,7 +148,7 @@ func TestPlainResult(t *testing.T) {
 	taken := 0
 	for _, l := range lines {
 		checkPlain(t, l)
-		if _, ok := splitPlain(l); ok {
+		if splitPlain(l, &plainLine{}) {
 			taken++
 		}
 	}

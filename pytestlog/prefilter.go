@@ -152,41 +152,48 @@ func verboseTail(s string) (m [5]string, ok bool) {
 // '('), so the submatches are the same.
 func plainProgressTail(s string) (m [5]string, ok bool) {
 	m[0] = s
+	m[2], m[3], m[4], ok = progressOf(s)
+	return m, ok
+}
+
+// progressOf is plainProgressTail's reading of s: the percent, or the done
+// and total counts, of its progress indicator (all "" when there is none).
+func progressOf(s string) (pct, done, total string, ok bool) {
 	i := skipSpaceRE(s, 0)
 	if i == len(s) {
-		return m, true
+		return "", "", "", true
 	}
 	if s[i] != '[' {
-		return m, false
+		return "", "", "", false
 	}
 	i = skipSpaceRE(s, i+1)
 	d1 := i
 	i = skipDigits(s, i)
 	if i == d1 || i >= len(s) {
-		return m, false
+		return "", "", "", false
 	}
 	switch s[i] {
 	case '%':
 		if i+1 >= len(s) || s[i+1] != ']' {
-			return m, false
+			return "", "", "", false
 		}
-		m[2] = s[d1:i]
+		pct = s[d1:i]
 		i += 2
 	case '/':
 		d2 := i + 1
 		j := skipDigits(s, d2)
 		if j == d2 || j >= len(s) || s[j] != ']' {
-			return m, false
+			return "", "", "", false
 		}
-		m[3], m[4] = s[d1:i], s[d2:j]
+		done, total = s[d1:i], s[d2:j]
 		i = j + 1
 	default:
-		return m, false
+		return "", "", "", false
 	}
 	if skipSpaceRE(s, i) != len(s) {
-		return [5]string{}, false
+		return "", "", "", false
 	}
-	return m, true
+	return pct, done, total, true
 }
 
 // skipSpaceRE skips RE2's \s from i. pytest pads a -v result word to the
