@@ -23,10 +23,10 @@ type plainLine struct {
 }
 
 // splitPlain reads line as "id WORD[ spaces][progress]" into pl, where id
-// holds no space, holds "::", starts with a byte no other reader of logical
-// takes a line by (a lower-case letter, digit, '_', '.' or '/'), and the
-// line ends with neither white space nor an end-marker needle
-// (plainHoldsMarker).
+// holds no space, holds "::" and starts with a byte no other reader of
+// logical takes a line by (a lower-case letter, digit, '_', '.' or '/'),
+// the line does not end in white space, and it holds no end-marker needle
+// (plainNeedles.holds).
 func splitPlain(line string, pl *plainLine) bool {
 	sp := strings.IndexByte(line, ' ')
 	if sp <= 0 || !isPlainIDStart(line[0]) || isSpaceRE(line[len(line)-1]) || line[len(line)-1] == '\v' {
@@ -42,7 +42,7 @@ func splitPlain(line string, pl *plainLine) bool {
 		return false
 	}
 	colons := indexColons(pl.id)
-	if colons < 0 || plainHoldsMarker(pl.id, line[sp:]) {
+	if colons < 0 || plainNeedles.holds(pl.id, line[sp:]) {
 		return false
 	}
 	pl.file = pl.id[:colons]
@@ -53,11 +53,12 @@ func isPlainIDStart(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '/'
 }
 
-// plainNeedles sorts the end-marker needles by where they can sit in a
+// needleSites sorts the end-marker needles by where they can sit in a
 // plain line id+tail (id holds no space, tail is " WORD" then only white
 // space, brackets, digits, '%' and '/'):
 //   - inID: needles with no space, which can lie inside id (one holding
-//     another of them is left out: the other finds it);
+//     another of them is left out: the other finds it), and anchors, the
+//     bytes they are searched by;
 //   - straddle: needles whose text before their first space can end id and
 //     whose rest, from that space, can start the tail (its byte after the
 //     space starts a result word);
@@ -65,15 +66,21 @@ func isPlainIDStart(c byte) bool {
 //
 // A needle with a space cannot lie inside id, and can only cross into the
 // tail at its first space (the text before it lies in id), so a plain line
-// holds a needle only if plainHoldsMarker finds one of these.
-var plainNeedles = func() (n struct {
+// holds a needle only if holds finds one of these.
+type needleSites struct {
 	inID     []anchoredNeedle
 	anchors  byteSet
 	straddle [][2]string
 	inTail   []string
-}) {
+}
+
+// plainNeedles are the sites of markerRules' needles.
+var plainNeedles = newNeedleSites(markerRules)
+
+func newNeedleSites(rules []markerRule) needleSites {
+	var n needleSites
 	var noSpace []string
-	for _, r := range markerRules {
+	for _, r := range rules {
 		s := r.needle
 		if onlyTailBytes(s) {
 			n.inTail = append(n.inTail, s)
@@ -81,27 +88,53 @@ var plainNeedles = func() (n struct {
 		sp := strings.IndexByte(s, ' ')
 		if sp < 0 {
 			noSpace = append(noSpace, s)
-			continue
-		}
-		if rest := s[sp:]; len(rest) == 1 || isWordStart(rest[1]) {
+		} else if rest := s[sp:]; len(rest) == 1 || isWordStart(rest[1]) {
 			n.straddle = append(n.straddle, [2]string{s[:sp], rest})
 		}
 	}
 	for i, s := range noSpace {
-		covered := false
-		for j, o := range noSpace {
-			if j != i && strings.Contains(s, o) && (s != o || j < i) {
-				covered = true
-			}
-		}
-		if !covered {
+		if !coveredBy(noSpace, i) {
 			a := anchorOf(s)
 			n.inID = append(n.inID, a)
 			n.anchors = n.anchors.with(a.s[a.off])
 		}
 	}
 	return n
-}()
+}
+
+// coveredBy reports whether needles[i] holds another of needles (or equals
+// one before it): a line holding it holds that one.
+func coveredBy(needles []string, i int) bool {
+	for j, o := range needles {
+		if j != i && strings.Contains(needles[i], o) && (needles[i] != o || j < i) {
+			return true
+		}
+	}
+	return false
+}
+
+// holds reports whether the plain line id+tail holds an end-marker needle,
+// in which case findEndMarker may find a marker in it.
+func (n *needleSites) holds(id, tail string) bool {
+	if n.anchors.in(id) {
+		for _, a := range n.inID {
+			if a.in(id) {
+				return true
+			}
+		}
+	}
+	for _, s := range n.straddle {
+		if strings.HasPrefix(tail, s[1]) && strings.HasSuffix(id, s[0]) {
+			return true
+		}
+	}
+	for _, s := range n.inTail {
+		if strings.Contains(tail, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // anchoredNeedle is a needle and the offset of its byte least likely in a
 // node id, which is searched for first (strings.Index of a short needle in
@@ -231,29 +264,6 @@ func onlyTailBytes(s string) bool {
 		}
 	}
 	return true
-}
-
-// plainHoldsMarker reports whether the plain line id+tail holds an
-// end-marker needle, in which case findEndMarker may find a marker in it.
-func plainHoldsMarker(id, tail string) bool {
-	if plainNeedles.anchors.in(id) {
-		for _, a := range plainNeedles.inID {
-			if a.in(id) {
-				return true
-			}
-		}
-	}
-	for _, s := range plainNeedles.straddle {
-		if strings.HasPrefix(tail, s[1]) && strings.HasSuffix(id, s[0]) {
-			return true
-		}
-	}
-	for _, s := range plainNeedles.inTail {
-		if strings.Contains(tail, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // plainResult reads line when it is a plain verbose result line in a state

@@ -31,6 +31,32 @@ func parseBothWays(t *testing.T, name string, data []byte, opts Options) {
 // splitVerbose.
 func checkPlain(t *testing.T, line string) {
 	t.Helper()
+	checkPlainHelpers(t, line)
+	var pl plainLine
+	if !splitPlain(line, &pl) {
+		return
+	}
+	if m, found := findEndMarker(line); found {
+		t.Fatalf("splitPlain takes %q, which holds the end marker %q", line, m.text)
+	}
+	if strings.TrimSpace(line) != line || strings.HasSuffix(line, " ") {
+		t.Fatalf("splitPlain takes %q, which TrimSpace changes", line)
+	}
+	first, _, _ := strings.Cut(line, " ")
+	if first != pl.id || mayStandaloneWord(line) || mayLiveLog(line) || maySeparator(line) || isSessionStarts(line) ||
+		strings.HasPrefix(line, "##[") || strings.Contains(line, "] node down: ") || strings.HasSuffix(line, "[hook]") {
+		t.Fatalf("splitPlain takes %q, which another reader may take", line)
+	}
+	best, word, m := lastWord(line)
+	if pl.file != fileOf(pl.id) || best != len(pl.id) || word != pl.word || m[1] != "" || m[2] != pl.pct || m[3] != pl.done || m[4] != pl.total {
+		t.Fatalf("splitPlain(%q) = %+v, lastWord %d %q %q", line, pl, best, word, m)
+	}
+}
+
+// checkPlainHelpers holds splitPlain's helpers to the calls they stand in
+// for.
+func checkPlainHelpers(t *testing.T, line string) {
+	t.Helper()
 	if got, want := indexColons(line), strings.Index(line, "::"); got != want {
 		t.Fatalf("indexColons(%q) = %d, want %d", line, got, want)
 	}
@@ -50,25 +76,6 @@ func checkPlain(t *testing.T, line string) {
 		if got, want := wordAt(line[i:]), refWordAt(line[i:]); got != want {
 			t.Fatalf("wordAt(%q) = %q, want %q", line[i:], got, want)
 		}
-	}
-	var pl plainLine
-	if !splitPlain(line, &pl) {
-		return
-	}
-	if m, found := findEndMarker(line); found {
-		t.Fatalf("splitPlain takes %q, which holds the end marker %q", line, m.text)
-	}
-	if strings.TrimSpace(line) != line || strings.HasSuffix(line, " ") {
-		t.Fatalf("splitPlain takes %q, which TrimSpace changes", line)
-	}
-	first, _, _ := strings.Cut(line, " ")
-	if first != pl.id || mayStandaloneWord(line) || mayLiveLog(line) || maySeparator(line) || isSessionStarts(line) ||
-		strings.HasPrefix(line, "##[") || strings.Contains(line, "] node down: ") || strings.HasSuffix(line, "[hook]") {
-		t.Fatalf("splitPlain takes %q, which another reader may take", line)
-	}
-	best, word, m := lastWord(line)
-	if pl.file != fileOf(pl.id) || best != len(pl.id) || word != pl.word || m[1] != "" || m[2] != pl.pct || m[3] != pl.done || m[4] != pl.total {
-		t.Fatalf("splitPlain(%q) = %+v, lastWord %d %q %q", line, pl, best, word, m)
 	}
 }
 
@@ -132,8 +139,8 @@ func TestPlainResult(t *testing.T) {
 		for _, r := range markerRules {
 			want = want || strings.Contains(id, r.needle)
 		}
-		if got := plainHoldsMarker(id, " PASSED"); got != want {
-			t.Errorf("plainHoldsMarker(%q) = %v, want %v", id, got, want)
+		if got := plainNeedles.holds(id, " PASSED"); got != want {
+			t.Errorf("plainNeedles.holds(%q) = %v, want %v", id, got, want)
 		}
 	}
 	parseBothWays(t, "benchLog", benchLog(200), Options{})
@@ -157,7 +164,7 @@ func TestPlainResult(t *testing.T) {
 	}
 }
 
-// TestPlainNeedles checks plainHoldsMarker against every needle: one
+// TestPlainNeedles checks plainNeedles.holds against every needle: one
 // without a space is found in an id, one with a space across the id's end.
 func TestPlainNeedles(t *testing.T) {
 	for _, r := range markerRules {
@@ -165,8 +172,8 @@ func TestPlainNeedles(t *testing.T) {
 		sp := strings.IndexByte(n, ' ')
 		if sp < 0 {
 			for _, id := range []string{n, "t.py::x" + n, "t.py::" + n + n[:1] + "y", n[:len(n)-1] + n} {
-				if !plainHoldsMarker(id, " PASSED") {
-					t.Errorf("plainHoldsMarker misses %q in %q", n, id)
+				if !plainNeedles.holds(id, " PASSED") {
+					t.Errorf("plainNeedles.holds misses %q in %q", n, id)
 				}
 			}
 			continue
@@ -174,8 +181,8 @@ func TestPlainNeedles(t *testing.T) {
 		for _, w := range verboseWordList {
 			tail := " " + w + " [ 5%]"
 			line := "t.py::" + n[:sp] + tail
-			if strings.Contains(line, n) && !plainHoldsMarker(line[:len(line)-len(tail)], tail) {
-				t.Errorf("plainHoldsMarker misses %q in %q", n, line)
+			if strings.Contains(line, n) && !plainNeedles.holds(line[:len(line)-len(tail)], tail) {
+				t.Errorf("plainNeedles.holds misses %q in %q", n, line)
 			}
 		}
 	}
