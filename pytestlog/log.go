@@ -321,20 +321,26 @@ func (st *state) addTest(t Test) {
 	*st.nextTest() = t
 }
 
-// nextTest appends a Test for the caller to fill in place, every field: it
-// is cleared only when Tests grows. Building a Test and copying it in, or
-// appending a zero one, was a sixth of BenchmarkParseVerbose's profile (a
-// bulk write barrier on a struct with pointers, while the collector runs).
+// nextTest appends a zero Test for the caller to fill in place. Building a
+// Test and copying it in, or appending a zero one, was a sixth of
+// BenchmarkParseVerbose's profile: while the collector runs, each pointer
+// written into the heap goes through its write barrier. Room that append
+// or make gave Tests is already zero, so it is only compared, not cleared.
 func (st *state) nextTest() *Test {
 	if st.s.Tests == nil && st.testsHint > 0 {
 		st.s.Tests = make([]Test, 0, min(st.testsHint, maxTestsHint))
 	}
-	if n := len(st.s.Tests); n < cap(st.s.Tests) {
-		st.s.Tests = st.s.Tests[:n+1]
-	} else {
+	n := len(st.s.Tests)
+	if n == cap(st.s.Tests) {
 		st.s.Tests = append(st.s.Tests, Test{})
+		return &st.s.Tests[n]
 	}
-	return &st.s.Tests[len(st.s.Tests)-1]
+	st.s.Tests = st.s.Tests[:n+1]
+	t := &st.s.Tests[n]
+	if *t != (Test{}) {
+		*t = Test{}
+	}
+	return t
 }
 
 // MaxWarnings bounds Log.Warnings; the rest are counted in a last warning.

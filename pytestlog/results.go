@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // resultLine reads what pytest prints while tests run: -v node ids and
@@ -136,11 +135,16 @@ func (p *parser) verboseResult(st *state, id, file, word, reason, pct, done, tot
 		start, hasStart = st.pending.start, st.pending.hasStart
 	}
 	st.pending = nil
+	// only the fields that are not zero are written: each pointer written
+	// costs a write barrier while the collector runs.
 	t := st.nextTest()
-	t.NodeID, t.Position, t.File, t.Outcome, t.Reason, t.Worker = id, "", file, verboseOutcome(word), reason, ""
-	t.Percent, t.Done, t.Total, t.Line = -1, 0, 0, p.lineNo
-	t.Start, t.HasStart = start, hasStart
-	t.End, t.HasEnd = time.Time{}, false
+	t.NodeID, t.File, t.Outcome, t.Percent, t.Line = id, file, verboseOutcome(word), -1, p.lineNo
+	if reason != "" {
+		t.Reason = reason
+	}
+	if hasStart {
+		t.Start, t.HasStart = start, true
+	}
 	if p.hasStamp {
 		t.End, t.HasEnd = p.stamp, true
 	}
