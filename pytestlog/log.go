@@ -75,7 +75,7 @@ var (
 
 // readerPool recycles Parse's 64 KiB read buffers: a batch parses thousands
 // of logs, most far smaller than the buffer. Lines are copied out of it
-// (lineSlab) before the next read, so nothing keeps it.
+// (string(chunk)) before the next read, so nothing keeps it.
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // verboseWords maps pytest's verbose result words to outcomes
@@ -159,7 +159,6 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 		readerPool.Put(br)
 	}()
 	var buf []byte
-	var slab lineSlab
 	for {
 		chunk, err := br.ReadSlice('\n')
 		truncated := false
@@ -183,10 +182,7 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 		}
 		if len(chunk) > 0 {
 			p.lineNo++
-			for len(chunk) > 0 && chunk[len(chunk)-1] == '\n' {
-				chunk = chunk[:len(chunk)-1]
-			}
-			line := slab.string(chunk)
+			line := strings.TrimRight(string(chunk), "\n")
 			if truncated {
 				p.warn(p.lineNo, fmt.Sprintf("line longer than %d bytes, truncated", MaxLineBytes))
 			}
@@ -202,35 +198,6 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 	}
 	p.finish()
 	return p.log, nil
-}
-
-// lineSlabSize is the block lineSlab copies lines into; lines longer than
-// a quarter of it get a string of their own.
-const lineSlabSize = 2048
-
-// lineSlab turns Parse's lines into strings, copying short lines one after
-// another into a shared block: one allocation for a block's ~20 lines of a
-// -v log instead of one a line (a tenth of BenchmarkParseVerbose). A string
-// kept from a line (a node id, a header field) keeps its block: at most
-// lineSlabSize bytes a kept string, so memory still grows with the number of
-// tests, not with the input size. strings.Builder only appends to its
-// buffer, and a new block is a new Builder, so a string it returned never
-// changes.
-type lineSlab struct {
-	b strings.Builder
-}
-
-func (s *lineSlab) string(p []byte) string {
-	if len(p) > lineSlabSize/4 {
-		return string(p)
-	}
-	if s.b.Cap()-s.b.Len() < len(p) {
-		s.b = strings.Builder{}
-		s.b.Grow(lineSlabSize)
-	}
-	start := s.b.Len()
-	s.b.Write(p)
-	return s.b.String()[start:]
 }
 
 type pendingEcho struct {
