@@ -65,10 +65,20 @@
 // is an upper bound, since the line ends only when the next event is written.
 //
 // Lines longer than MaxLineBytes are truncated with a Warning; memory grows
-// with the number of tests, not with the input size. Parse never fails on
+// with the number of tests, not with the input size (a kept string keeps at
+// most the 2 KiB block its line was copied into, lineSlab). Parse never fails on
 // content: what it cannot read is skipped, and partial evidence (a log that
 // stops inside an unrecognised line, a result line cut inside its node id) is
 // a Warning with its line.
+//
+// # Speed
+//
+// Every line passes through many regular expressions; literal checks run
+// first (prefilter.go, held to the expressions by TestPrefiltersOnSamples
+// and FuzzPrefilters). The plain -v result line, most of a -v log, is read
+// at once when a few string checks show that no other reader could take it
+// (plain.go: BenchmarkParseVerbose; TestPlainResult and FuzzPlainResult
+// parse logs both ways and compare).
 //
 // # Limits
 //

@@ -66,6 +66,10 @@ func setExit(e *endMarker, s string) {
 	}
 }
 
+// exitedWithRe is tox 3's "(exited with code -9)" and nox's "failed with
+// exit code -9"; every match holds "exited with " or "failed with ".
+var exitedWithRe = lazyRe(`((?:exited|failed) with (?:exit )?code (-?\d+)\b.*)$`)
+
 var markerRules = []markerRule{
 	// bash/sh job status: "/x.sh: line 1:  1950 Killed                  pytest"
 	// (the pid is padded to 5; sample 17 quotes it lower-case).
@@ -158,8 +162,11 @@ var markerRules = []markerRule{
 	// nox "failed with exit code -9".
 	{": exit ", lazyRe(`(: exit (-?\d+) \(\d.*)$`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
-	{"ed with ", lazyRe(`((?:exited|failed) with (?:exit )?code (-?\d+)\b.*)$`), true,
-		func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	// (one expression under two needles: "ed with " alone also let through
+	// GitHub's "Process completed with exit code", and the expression cost
+	// 2 us a batch job failing to match it.)
+	{"exited with ", exitedWithRe, true, func(m []string, e *endMarker) { setExit(e, m[2]) }},
+	{"failed with ", exitedWithRe, true, func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// GitLab's Kubernetes executor relays the pod's container status:
 	// "ERROR: Job failed (system failure): Error in container build: exit
 	// code: 137, reason: 'OOMKilled'" (kubernetes/kubernetes#135490).

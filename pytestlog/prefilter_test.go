@@ -91,6 +91,9 @@ func checkPrefilters(t *testing.T, s string) {
 			if strings.Contains(v, r.needle) && !have.holds(markerMasks[j]) {
 				t.Fatalf("mask rejects %q holding %q", v, r.needle)
 			}
+			if r.re.MatchString(v) && !holdsNeedleOf(v, r.re) {
+				t.Fatalf("%q matches the end marker expression of %q but holds none of its needles", v, r.needle)
+			}
 		}
 		b1, w1, m1 := refLastWord(v)
 		b2, w2, m2 := lastWord(v)
@@ -98,6 +101,17 @@ func checkPrefilters(t *testing.T, s string) {
 			t.Fatalf("last word of %q: %d %q %q, want %d %q %q", v, b2, w2, m2, b1, w1, m1)
 		}
 	}
+}
+
+// holdsNeedleOf reports whether s holds the needle of a marker rule with
+// the expression re (one expression can have several rules, one a needle).
+func holdsNeedleOf(s string, re *lazyRegexp) bool {
+	for _, r := range markerRules {
+		if r.re == re && strings.Contains(s, r.needle) {
+			return true
+		}
+	}
+	return false
 }
 
 // sampleLines are the lines (and \r-separated segments) of every sample.
@@ -141,7 +155,7 @@ var prefilterEdgeCases = []string{
 	"1 passed in 0.01s", "no tests ran in 0.01s", "12 failed, 3 passed, 1 warning in 61.20s (0:01:01)", "---- live log call ----", "00O line", "01E+ line", "\x1b_bk;t=1700000000000\x07x",
 	"[2024-01-05T10:11:12.123Z] x", "[0999-01-05T10:11:12Z]", "cachedir: .pytest_cache", "rootdir: /x, configfile: setup.cfg",
 	"plugins: xdist-3.1.0", "collecting ... collected 3 items", "collected 3 items / 1 error", "inifile: tox.ini", "testpaths: tests",
-	"configfile: pyproject.toml", "============================= test session starts ==============================", "svc\tline", "PASSED [ 50%]", "  FAILED", "tests/a.py ..F [ 50%]", ".a.py", "(a.py",
+	"configfile: pyproject.toml", "py311: (exited with code -9)", "nox > Session failed with exit code -9.", "Process completed with exit code 137.", "============================= test session starts ==============================", "svc\tline", "PASSED [ 50%]", "  FAILED", "tests/a.py ..F [ 50%]", ".a.py", "(a.py",
 }
 
 // FuzzPrefilters checks the literal prefilters, the hand-read progress tail

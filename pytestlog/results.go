@@ -75,11 +75,16 @@ func (p *parser) addVerbose(st *state, test Test) {
 	if p.hasStamp {
 		test.End, test.HasEnd = p.stamp, true
 	}
+	st.verboseMode()
+	st.addTest(test)
+}
+
+// verboseMode marks the session a -v run under way, at its first result.
+func (st *state) verboseMode() {
 	if st.s.Mode == "" {
 		st.s.Mode = ModeVerbose
 	}
 	st.headerDone = true
-	st.addTest(test)
 }
 
 // verboseLine reads "nodeid WORD (reason) [ NN%]" (the result) or "nodeid "
@@ -103,16 +108,7 @@ func (p *parser) verboseLine(line string) bool {
 	}
 	if !echo {
 		if id, word, reason, pct, done, total, ok := p.splitVerbose(body); ok {
-			if st.pending != nil && st.pending.nodeID != id {
-				p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
-			}
-			if st.pending != nil {
-				start, hasStart = st.pending.start, st.pending.hasStart
-			}
-			st.pending = nil
-			test := Test{NodeID: id, File: fileOf(id), Outcome: verboseWords[word], Reason: reason, Percent: -1, Line: p.lineNo, Start: start, HasStart: hasStart}
-			setProgress(&test, pct, done, total)
-			p.addVerbose(st, test)
+			p.verboseResult(st, id, fileOf(id), word, reason, pct, done, total)
 			return true
 		}
 	}
@@ -126,6 +122,34 @@ func (p *parser) verboseLine(line string) bool {
 	}
 	st.headerDone = true
 	return true
+}
+
+// verboseResult records the result of test id in file: the pending echo,
+// if any, was its start.
+func (p *parser) verboseResult(st *state, id, file, word, reason, pct, done, total string) {
+	start, hasStart := p.pyStamp, p.pyHasStamp
+	if st.pending != nil && st.pending.nodeID != id {
+		p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
+	}
+	if st.pending != nil {
+		start, hasStart = st.pending.start, st.pending.hasStart
+	}
+	st.pending = nil
+	// only the fields that are not zero are written: each pointer written
+	// costs a write barrier while the collector runs.
+	t := st.nextTest()
+	t.NodeID, t.File, t.Outcome, t.Percent, t.Line = id, file, verboseOutcome(word), -1, p.lineNo
+	if reason != "" {
+		t.Reason = reason
+	}
+	if hasStart {
+		t.Start, t.HasStart = start, true
+	}
+	if p.hasStamp {
+		t.End, t.HasEnd = p.stamp, true
+	}
+	setProgress(t, pct, done, total)
+	st.verboseMode()
 }
 
 // splitVerbose finds the last result word whose tail is only a reason and a
