@@ -66,10 +66,9 @@
 //
 // Lines longer than MaxLineBytes are truncated with a Warning; memory grows
 // with the number of tests, not with the input size (a kept string keeps at
-// most the 2 KiB block its line was copied into, lineSlab). Parse never fails on
-// content: what it cannot read is skipped, and partial evidence (a log that
-// stops inside an unrecognised line, a result line cut inside its node id) is
-// a Warning with its line.
+// most its own line). Parse never fails on content: what it cannot read is
+// skipped, and partial evidence (a log that stops inside an unrecognised
+// line, a result line cut inside its node id) is a Warning with its line.
 //
 // # Speed
 //
