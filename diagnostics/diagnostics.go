@@ -270,6 +270,11 @@ func Stream(r io.Reader, opts Options, each func(format string, rec *Record)) (*
 }
 
 func parse(r io.Reader, opts Options, each func(string, *Record)) (*Log, error) {
+	return parseWith(r, opts, each, false)
+}
+
+// parseWith is parse; general turns the one-pass path (onePass) off.
+func parseWith(r io.Reader, opts Options, each func(string, *Record), general bool) (*Log, error) {
 	br := diagReaderPool.Get().(*bufio.Reader)
 	br.Reset(r)
 	defer func() {
@@ -284,6 +289,7 @@ func parse(r io.Reader, opts Options, each func(string, *Record)) (*Log, error) 
 		line:    1,
 		d:       &Log{},
 		each:    each,
+		general: general,
 	}
 	if p.maxLine <= 0 {
 		p.maxLine = DefaultMaxLineBytes
@@ -323,6 +329,9 @@ type diagParser struct {
 	// each takes the records (Stream); nil keeps them in Records (Parse).
 	each    func(format string, rec *Record)
 	scratch Record
+	// general turns onePass off, for the tests that hold it to the
+	// general path.
+	general bool
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {
@@ -557,6 +566,9 @@ func (p *diagParser) jsonLine(line []byte, lineNo int, last bool) error {
 	if diagStartsNUL(line) && diagIsNUL(bytes.Trim(line, " \t\r")) {
 		// A file system can leave a crashed writer's unwritten tail as NULs.
 		p.warn(lineNo, "line of %d NUL bytes skipped: blocks allocated but never written before the crash", len(line))
+		return nil
+	}
+	if !p.general && p.onePass(line, lineNo) {
 		return nil
 	}
 	fields, err := p.decodeObject(line)
@@ -1450,8 +1462,14 @@ func (p *diagParser) addRecord(fields diagMembers, line int, summary bool) {
 		p.skipRecord(d.err, summary)
 		return
 	}
-	if d.schema != "" {
-		p.schema(d.schema, line)
+	p.emit(rec, d.schema, fields, line, summary)
+}
+
+// emit hands over (or keeps) the record decoded from fields, whose
+// unknown ones go to its Extra, and records the schema it named.
+func (p *diagParser) emit(rec *Record, schema string, fields diagMembers, line int, summary bool) {
+	if schema != "" {
+		p.schema(schema, line)
 	}
 	for _, m := range fields {
 		if m.id.recordField() || summary && m.id.summaryField() {
