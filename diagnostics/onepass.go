@@ -1,6 +1,10 @@
 package diagnostics
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+)
 
 // onePass decodes a JSON Lines record in one pass over its line: each
 // value is checked and converted as it is met, into the record, where
@@ -25,20 +29,34 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	}
 	i = diagSkipWS(b, i+1)
 	var seen uint32 // bit k: known key k was met
-	for {
+	var keys diagShape
+	shape, slot := &p.shapes[0], 0
+	for k := 0; ; k++ {
 		if i >= len(b) || b[i] != '"' {
 			return false
 		}
-		end, ok := diagPlainString(b, i)
-		if !ok {
-			return false
+		var name string
+		var id diagKeyID
+		if k < len(shape) && shape[k].at(b, i) {
+			id = shape[k]
+			name, i = diagKnownKeys[id], i+diagKeyPatterns[id].n
+		} else {
+			end, ok := diagPlainString(b, i)
+			if !ok {
+				return false
+			}
+			name, id = diagKey(b[i:end])
+			i = diagSkipWS(b, end)
+			if i >= len(b) || b[i] != ':' {
+				return false
+			}
+			i++
 		}
-		name, id := diagKey(b[i:end])
-		i = diagSkipWS(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return false
+		if k < len(keys) {
+			keys[k] = id
 		}
-		i = diagSkipWS(b, i+1)
+		i = diagSkipWS(b, i)
+		end, ok := 0, false
 		if id.recordField() {
 			bit := uint32(1) << id
 			if seen&bit != 0 || id == kOpenDatasets || id == kUnclosedDatasets {
@@ -46,6 +64,10 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 			}
 			seen |= bit
 			end, ok = d.onePassField(rec, id, b, i)
+			if id == kEvent && ok {
+				slot = diagShapeSlot(rec.Event)
+				shape = &p.shapes[slot]
+			}
 		} else {
 			end, ok = diagPlainValue(b, i, 0)
 			if ok {
@@ -72,9 +94,81 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	if diagSkipWS(b, i+1) != len(b) || rec.Event == "" {
 		return false
 	}
+	p.shapes[slot] = keys
 	p.emit(rec, d.schema, extra, line, false)
 	return true
 }
+
+// diagShape is the keys of a line in order, diagUnknownKey for an unknown
+// one: onePass looks for the keys of the last line of the same event at
+// their places in the next, by comparing bytes. The plugin writes the keys
+// of an event in one order, so that a key is mostly found by one
+// comparison rather than read byte by byte (diagPlainString) then looked up
+// (diagKey), and a key not found so is read that way.
+type diagShape [16]diagKeyID
+
+// diagShapes is a shape for each of the events most lines carry, and one
+// for the others.
+type diagShapes [3]diagShape
+
+// diagShapeSlot is the shape of an event's lines.
+func diagShapeSlot(event string) int {
+	switch event {
+	case EventTestStart:
+		return 1
+	case EventTestEnd:
+		return 2
+	}
+	return 0
+}
+
+// at reports whether b[i:] starts with the known key id quoted and
+// followed by a colon ("event":), as the plugin writes keys. It compares
+// three words of the line with diagKeyPatterns' under its masks, which
+// was a third of the instructions of a call of memequal.
+func (id diagKeyID) at(b []byte, i int) bool {
+	if uint(id) >= uint(diagNumKeys) || len(b)-i < 24 || i < 0 {
+		return id.atShort(b, i)
+	}
+	k := &diagKeyPatterns[id]
+	w := b[i : i+24 : i+24]
+	return (binary.LittleEndian.Uint64(w)^k.w[0])&k.mask[0]|
+		(binary.LittleEndian.Uint64(w[8:])^k.w[1])&k.mask[1]|
+		(binary.LittleEndian.Uint64(w[16:])^k.w[2])&k.mask[2] == 0
+}
+
+// atShort is at near the end of b.
+func (id diagKeyID) atShort(b []byte, i int) bool {
+	if uint(id) >= uint(diagNumKeys) {
+		return false
+	}
+	k := &diagKeyPatterns[id]
+	return len(b)-i >= k.n && string(b[i:i+k.n]) == k.s
+}
+
+// diagKeyPattern is a known key quoted and followed by a colon: the bytes,
+// their count, and the same as three little-endian words with masks that
+// keep only its bytes.
+type diagKeyPattern struct {
+	s       string
+	n       int
+	w, mask [3]uint64
+}
+
+// diagKeyPatterns is each known key's pattern. The longest,
+// "rss_anon_before_bytes":, is 24 bytes.
+var diagKeyPatterns = func() (ps [diagNumKeys]diagKeyPattern) {
+	for id, key := range diagKnownKeys {
+		p := &ps[id]
+		p.s = `"` + key + `":`
+		p.n = len(p.s)
+		for j := range p.n {
+			p.w[j/8] |= uint64(p.s[j]) << (8 * (j % 8))
+			p.mask[j/8] |= 0xFF << (8 * (j % 8))
+		}
+	}
+	return ps
+}()
 
 // onePassField checks and decodes the value at b[i] of the record field
 // id and returns its end. ok is false when the value is not plain JSON,
@@ -169,19 +263,18 @@ func diagRawString(b []byte, i int) (end int, ok bool) {
 }
 
 // onePassNumber reads a number field. A number diagSmallInt or
-// diagExactFloat reads is converted from the digits met while checking
-// it; any other valid one is left to the field's general decoder.
+// diagExactFloat reads, as most are, is converted from the digits met
+// while checking it (diagFastInt, diagFastFloat); any other is checked by
+// diagPlainNumber and left to the field's general decoder.
 func (d *diagFieldDecoder) onePassNumber(rec *Record, id diagKeyID, b []byte, i int) (end int, ok bool) {
-	n, ok := diagScanNumber(b, i)
-	if !ok {
-		return 0, false
-	}
-	v := b[i:n.end]
 	switch id {
 	case kTime, kDurationS, kBootTime, kMonotonic:
-		f, ok := n.exactFloat()
+		f, end, ok := diagFastFloat(b, i)
 		if !ok {
-			f = d.float(diagKnownKeys[id], v)
+			if end, ok = diagPlainNumber(b, i); !ok {
+				return 0, false
+			}
+			f = d.float(diagKnownKeys[id], b[i:end])
 		}
 		switch id {
 		case kTime:
@@ -193,132 +286,141 @@ func (d *diagFieldDecoder) onePassNumber(rec *Record, id diagKeyID, b []byte, i 
 		case kMonotonic:
 			rec.Monotonic, rec.HasMonotonic = f, true
 		}
-	case kPID:
-		if k, ok := n.smallInt(); ok && k >= -1<<31 && k < 1<<31 {
-			rec.PID = int(k)
+		return end, true
+	}
+	n, end, ok := diagFastInt(b, i)
+	if !ok || n < 0 || id == kPID && n >= 1<<31 {
+		if end, ok = diagPlainNumber(b, i); !ok {
+			return 0, false
+		}
+		if id == kPID {
+			n = int64(d.int(diagKnownKeys[id], b[i:end]))
 		} else {
-			rec.PID = d.int(diagKnownKeys[id], v)
-		}
-	default:
-		c, ok := n.smallInt()
-		if !ok || c < 0 {
-			c = d.bytes(diagKnownKeys[id], v)
-		}
-		switch id {
-		case kRSSBytes:
-			rec.RSSBytes, rec.HasRSS = c, true
-		case kRSSAnonBytes:
-			rec.RSSAnonBytes, rec.HasRSSAnon = c, true
-		case kPeakRSSBytes:
-			rec.PeakRSSBytes, rec.HasPeak = c, true
-		case kRSSBeforeBytes:
-			rec.RSSBeforeBytes = c
-		case kRSSAfterBytes:
-			rec.RSSAfterBytes = c
-		case kRSSAnonBeforeBytes:
-			rec.RSSAnonBeforeBytes, rec.HasRSSAnonBefore = c, true
+			n = d.bytes(diagKnownKeys[id], b[i:end])
 		}
 	}
-	return n.end, true
+	switch id {
+	case kPID:
+		rec.PID = int(n)
+	case kRSSBytes:
+		rec.RSSBytes, rec.HasRSS = n, true
+	case kRSSAnonBytes:
+		rec.RSSAnonBytes, rec.HasRSSAnon = n, true
+	case kPeakRSSBytes:
+		rec.PeakRSSBytes, rec.HasPeak = n, true
+	case kRSSBeforeBytes:
+		rec.RSSBeforeBytes = n
+	case kRSSAfterBytes:
+		rec.RSSAfterBytes = n
+	case kRSSAnonBeforeBytes:
+		rec.RSSAnonBeforeBytes, rec.HasRSSAnonBefore = n, true
+	}
+	return end, true
 }
 
-// diagNum is a JSON number checked by scan, with what diagSmallInt and
-// diagExactFloat need of it.
-type diagNum struct {
-	end    int    // the index past it
-	m      uint64 // its digits as an integer (wrapped when too many)
-	digits int    // how many digits
-	frac   int    // how many of them after the point
-	neg    bool
-	point  bool // it has a fraction
-	exp    bool // it has an exponent
-}
-
-// diagScanNumber checks the number at b[i] as diagPlainNumber does,
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and reads its digits.
-// It works on locals, which stay in registers, and returns them at once.
-func diagScanNumber(b []byte, i int) (n diagNum, ok bool) {
+// diagFastInt reads the JSON number at b[i] when it is -?[0-9]{1,18}
+// without a leading zero: diagPlainNumber's end, diagSmallInt's value. ok
+// is false for any other bytes, valid or not.
+func diagFastInt(b []byte, i int) (n int64, end int, ok bool) {
 	neg := i < len(b) && b[i] == '-'
 	if neg {
 		i++
 	}
-	if i >= len(b) || b[i]-'0' >= 10 {
-		return n, false
+	end, m := diagDigits(b, i, 0)
+	if digits := end - i; digits == 0 || digits > 18 || digits > 1 && b[i] == '0' {
+		return 0, 0, false
 	}
-	start := i
-	var m uint64
-	if b[i] == '0' {
+	if end < len(b) && (b[end] == '.' || b[end]|0x20 == 'e') {
+		return 0, 0, false
+	}
+	n = int64(m)
+	if neg {
+		n = -n
+	}
+	return n, end, true
+}
+
+// diagFastFloat reads the JSON number at b[i] when it is
+// -?(0|[1-9][0-9]*)(\.[0-9]+)? of at most 19 digits and point, its digits
+// an integer below 2^53: diagPlainNumber's end, diagExactFloat's value. ok
+// is false for any other bytes, valid or not.
+func diagFastFloat(b []byte, i int) (f float64, end int, ok bool) {
+	neg := i < len(b) && b[i] == '-'
+	if neg {
 		i++
-	} else {
-		for i < len(b) && b[i]-'0' < 10 {
-			m = m*10 + uint64(b[i]-'0')
-			i++
-		}
 	}
-	digits, frac := i-start, 0
-	point := i < len(b) && b[i] == '.'
-	if point {
-		j := i + 1
-		for j < len(b) && b[j]-'0' < 10 {
-			m = m*10 + uint64(b[j]-'0')
-			j++
-		}
-		frac = j - i - 1
+	end, m := diagDigits(b, i, 0)
+	width := end - i
+	if width == 0 || width > 1 && b[i] == '0' {
+		return 0, 0, false
+	}
+	frac := 0
+	if end < len(b) && b[end] == '.' {
+		point := end
+		end, m = diagDigits(b, point+1, m)
+		frac = end - point - 1
 		if frac == 0 {
-			return n, false
+			return 0, 0, false
 		}
-		digits += frac
-		i = j
+		width += 1 + frac
 	}
-	exp := i < len(b) && (b[i] == 'e' || b[i] == 'E')
-	if exp {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		j := i
-		for j < len(b) && b[j]-'0' < 10 {
-			j++
-		}
-		if j == i {
-			return n, false
-		}
-		i = j
+	if width > 19 || m >= 1<<53 || end < len(b) && b[end]|0x20 == 'e' {
+		return 0, 0, false
 	}
-	return diagNum{end: i, m: m, digits: digits, frac: frac, neg: neg, point: point, exp: exp}, true
-}
-
-// smallInt is diagSmallInt of the number: -?[0-9]{1,18}.
-func (n *diagNum) smallInt() (int64, bool) {
-	if n.point || n.exp || n.digits > 18 {
-		return 0, false
+	f = float64(m)
+	if frac > 0 {
+		f /= diagPow10[frac]
 	}
-	k := int64(n.m)
-	if n.neg {
-		k = -k
-	}
-	return k, true
-}
-
-// exactFloat is diagExactFloat of the number: no exponent, at most 19
-// bytes of digits and point, digits below 2^53.
-func (n *diagNum) exactFloat() (float64, bool) {
-	width := n.digits
-	if n.point {
-		width++
-	}
-	if n.exp || width > 19 || n.m >= 1<<53 || n.frac >= len(diagPow10) {
-		return 0, false
-	}
-	f := float64(n.m)
-	if n.frac > 0 {
-		f /= diagPow10[n.frac]
-	}
-	if n.neg {
+	if neg {
 		f = -f
 	}
-	return f, true
+	return f, end, true
 }
+
+// diagDigits reads the digits at b[i:] onto m (m*10 + digit each, wrapping
+// past 19 digits) and returns their end. It reads eight bytes at a time:
+// each record's figures are long runs of digits, and a byte loop was a
+// tenth of BenchmarkStreamJob's instructions.
+func diagDigits(b []byte, i int, m uint64) (end int, _ uint64) {
+	for len(b)-i >= 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// A byte of t is 0 where x's is a digit (high half 3, low half at
+		// most 9), up to the first that is not: a carry goes up, from a
+		// byte that is not a digit.
+		t := (x&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030) | ((x+0x0606060606060606)&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030)
+		n := bits.TrailingZeros64(t) / 8 // the digits, first the lowest byte
+		if n == 0 {
+			return i, m
+		}
+		if n < 8 {
+			// The n digits to the top, zeros below them (as leading '0's:
+			// diagEightDigits reads the low half of each byte).
+			x <<= 64 - 8*n
+		}
+		m = m*diagPow10Int[n] + diagEightDigits(x)
+		i += n
+		if n < 8 {
+			return i, m
+		}
+	}
+	for i < len(b) && b[i]-'0' < 10 {
+		m = m*10 + uint64(b[i]-'0')
+		i++
+	}
+	return i, m
+}
+
+// diagEightDigits is the number eight ASCII digits write, the first in the
+// lowest byte of x: pairs, fours, then all eight, by multiplying
+// (simdjson's parse_eight_digits_unrolled).
+func diagEightDigits(x uint64) uint64 {
+	x = (x & 0x0F0F0F0F0F0F0F0F) * (10<<8 + 1) >> 8
+	x = (x & 0x00FF00FF00FF00FF) * (100<<16 + 1) >> 16
+	return (x & 0x0000FFFF0000FFFF) * (10000<<32 + 1) >> 32
+}
+
+// diagPow10Int is 10^n for n digits read at once.
+var diagPow10Int = [9]uint64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
 
 // sharedString is shared's reading of the bytes of a string without
 // escapes, valid UTF-8: equal values share one string.
