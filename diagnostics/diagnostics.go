@@ -325,7 +325,10 @@ type diagParser struct {
 	// (a test_end names the node its test_start named).
 	strs       map[string]string
 	lastNodeID string
-	slab       diagSlab // the node ids
+	// lastNodePlain is set when onePass read lastNodeID: its bytes are
+	// printable ASCII without '"' or '\\'.
+	lastNodePlain bool
+	slab          diagSlab // the node ids
 	// each takes the records (Stream); nil keeps them in Records (Parse).
 	each    func(format string, rec *Record)
 	scratch Record
@@ -1830,7 +1833,7 @@ func (d *diagFieldDecoder) nodeID(field string, v json.RawMessage) string {
 		s = d.str(field, v)
 	}
 	if d.err == nil {
-		d.p.lastNodeID = s
+		d.p.lastNodeID, d.p.lastNodePlain = s, false
 	}
 	return s
 }
