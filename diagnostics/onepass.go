@@ -32,15 +32,20 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	var keys diagShape
 	shape, slot := &p.shapes[0], 0
 	for k := 0; ; k++ {
-		if i >= len(b) || b[i] != '"' {
-			return false
-		}
-		var name string
+		var name string // an unknown key's, for Extra
 		var id diagKeyID
-		if k < len(shape) && shape[k].at(b, i) {
-			id = shape[k]
-			name, i = diagKnownKeys[id], i+diagKeyPatterns[id].n
+		// The key at this place in the shape, compared in place (the
+		// pattern's words inlined: a call was a tenth of the
+		// instructions). Past the shape's length the guess is a
+		// shorter line's key, which the comparison settles all the same.
+		if id = shape[k%len(shape)]; len(b)-i >= 24 && uint(id) < uint(diagNumKeys) && diagKeyPatterns[id].at(b[i:i+24:i+24]) {
+			i += diagKeyPatterns[id].n
+		} else if len(b)-i < 24 && id.atShort(b, i) {
+			i += diagKeyPatterns[id].n
 		} else {
+			if i >= len(b) || b[i] != '"' {
+				return false
+			}
 			end, ok := diagPlainString(b, i)
 			if !ok {
 				return false
@@ -64,21 +69,23 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 			}
 			seen |= bit
 			if end, ok = p.onePassQuick(rec, id, b, i); !ok {
-				end, ok = d.onePassField(rec, id, b, i)
+				if end, ok = d.onePassField(rec, id, b, i); !ok || d.err != nil {
+					return false
+				}
 			}
-			if id == kEvent && ok {
+			if id == kEvent {
 				slot = diagShapeSlot(rec.Event)
 				shape = &p.shapes[slot]
 			}
 		} else {
-			end, ok = diagPlainValue(b, i, 0)
-			if ok {
-				extra = extra.add(name, b[i:end], id)
+			if end, ok = diagPlainValue(b, i, 0); !ok {
+				p.members = extra
+				return false
 			}
-		}
-		if !ok || d.err != nil {
-			p.members = extra
-			return false
+			if id != diagUnknownKey {
+				name = diagKnownKeys[id]
+			}
+			extra = extra.add(name, b[i:end], id)
 		}
 		i = diagSkipWS(b, end)
 		if i >= len(b) {
@@ -124,22 +131,18 @@ func diagShapeSlot(event string) int {
 	return 0
 }
 
-// at reports whether b[i:] starts with the known key id quoted and
-// followed by a colon ("event":), as the plugin writes keys. It compares
-// three words of the line with diagKeyPatterns' under its masks, which
-// was a third of the instructions of a call of memequal.
-func (id diagKeyID) at(b []byte, i int) bool {
-	if uint(id) >= uint(diagNumKeys) || len(b)-i < 24 || i < 0 {
-		return id.atShort(b, i)
-	}
-	k := &diagKeyPatterns[id]
-	w := b[i : i+24 : i+24]
+// at reports whether w, 24 bytes of a line, starts with the pattern: the
+// known key quoted and followed by a colon ("event":), as the plugin
+// writes keys. Its three words compared under masks are a third of the
+// instructions of memequal.
+func (k *diagKeyPattern) at(w []byte) bool {
 	return (binary.LittleEndian.Uint64(w)^k.w[0])&k.mask[0]|
 		(binary.LittleEndian.Uint64(w[8:])^k.w[1])&k.mask[1]|
 		(binary.LittleEndian.Uint64(w[16:])^k.w[2])&k.mask[2] == 0
 }
 
-// atShort is at near the end of b.
+// atShort reports whether b[i:] starts with the pattern of id, near the
+// end of b where at cannot read three words.
 func (id diagKeyID) atShort(b []byte, i int) bool {
 	if uint(id) >= uint(diagNumKeys) {
 		return false
