@@ -57,14 +57,12 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 			}
 			i++
 		}
-		if k < len(keys) {
-			keys[k] = id
-		}
+		keys[k%len(keys)] = id // past its length a shape is but a guess
 		i = diagSkipWS(b, i)
 		end, ok := 0, false
 		if id.recordField() {
 			bit := uint32(1) << id
-			if seen&bit != 0 || id == kOpenDatasets || id == kUnclosedDatasets {
+			if (seen|diagLegacyCounts)&bit != 0 {
 				return false // inFixedOrder's to decide
 			}
 			seen |= bit
@@ -107,6 +105,10 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	p.emit(rec, d.schema, extra, line, false)
 	return true
 }
+
+// diagLegacyCounts is the bits of open_datasets and unclosed_datasets,
+// which only inFixedOrder reads (open_objects wins over them).
+const diagLegacyCounts = 1<<kOpenDatasets | 1<<kUnclosedDatasets
 
 // diagShape is the keys of a line in order, diagUnknownKey for an unknown
 // one: onePass looks for the keys of the last line of the same event at
@@ -206,12 +208,24 @@ func (p *diagParser) onePassQuick(rec *Record, id diagKeyID, b []byte, i int) (e
 		rec.HasPeak = ok && rec.PeakRSSBytes >= 0
 		return end, rec.HasPeak
 	case kEvent:
+		switch {
+		case diagQuotedTestStart.at(b, i):
+			rec.Event = EventTestStart
+			return i + diagQuotedTestStart.n, true
+		case diagQuotedTestEnd.at(b, i):
+			rec.Event = EventTestEnd
+			return i + diagQuotedTestEnd.n, true
+		}
 		if end, ok = diagRawString(b, i); ok && end > i+2 {
 			rec.Event = p.sharedString(b[i+1 : end-1])
 			return end, true
 		}
 		return 0, false
 	case kOutcome:
+		if diagQuotedPassed.at(b, i) {
+			rec.Outcome = "passed"
+			return i + diagQuotedPassed.n, true
+		}
 		if end, ok = diagRawString(b, i); ok {
 			rec.Outcome = p.sharedString(b[i+1 : end-1])
 		}
@@ -219,6 +233,42 @@ func (p *diagParser) onePassQuick(rec *Record, id diagKeyID, b []byte, i int) (e
 		return p.onePassNodeID(rec, b, i)
 	}
 	return end, ok
+}
+
+// diagQuoted is a string value most records carry, quoted (at most 16
+// bytes): its bytes, their count, and the same as two little-endian words
+// with masks that keep only its bytes. Comparing them tells the value
+// from a line in a few instructions, where reading it (diagRawString,
+// then sharedString's switch) took some sixty.
+type diagQuoted struct {
+	s       string
+	n       int
+	w, mask [2]uint64
+}
+
+func diagQuote(s string) *diagQuoted {
+	q := &diagQuoted{s: `"` + s + `"`}
+	q.n = len(q.s)
+	for j := range q.n {
+		q.w[j/8] |= uint64(q.s[j]) << (8 * (j % 8))
+		q.mask[j/8] |= 0xFF << (8 * (j % 8))
+	}
+	return q
+}
+
+var (
+	diagQuotedTestStart = diagQuote(EventTestStart)
+	diagQuotedTestEnd   = diagQuote(EventTestEnd)
+	diagQuotedPassed    = diagQuote("passed")
+)
+
+// at reports whether b[i:] starts with the quoted value.
+func (q *diagQuoted) at(b []byte, i int) bool {
+	if i < 0 || len(b)-i < 16 {
+		return len(b)-i >= q.n && string(b[i:i+q.n]) == q.s
+	}
+	w := b[i : i+16 : i+16]
+	return (binary.LittleEndian.Uint64(w)^q.w[0])&q.mask[0]|(binary.LittleEndian.Uint64(w[8:])^q.w[1])&q.mask[1] == 0
 }
 
 // onePassNodeID reads a node id. One that is the last record's, as a
@@ -453,10 +503,10 @@ func diagFastFloat(b []byte, i int) (f float64, end int, ok bool) {
 func diagDigits(b []byte, i int, m uint64) (end int, _ uint64) {
 	for len(b)-i >= 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		// A byte of t is 0 where x's is a digit (high half 3, low half at
-		// most 9), up to the first that is not: a carry goes up, from a
-		// byte that is not a digit.
-		t := (x&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030) | ((x+0x0606060606060606)&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030)
+		// The top bit of a byte of t is clear where x's is a digit (not
+		// below '0', not past '9'), up to the first that is not: a carry
+		// or a borrow goes up, from a byte that is not a digit.
+		t := ((x + 0x4646464646464646) | (x - 0x3030303030303030)) & 0x8080808080808080
 		n := bits.TrailingZeros64(t) / 8 // the digits, first the lowest byte
 		if n == 0 {
 			return i, m
