@@ -335,7 +335,11 @@ type diagParser struct {
 	// general turns onePass off, for the tests that hold it to the
 	// general path.
 	general bool
-	shapes  diagShapes // onePass's
+	// onePass's: the shapes of the last lines, the keys of this one, the
+	// schema it named.
+	shapes        diagShapes
+	keys          diagShape
+	onePassSchema string
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {

@@ -21,71 +21,57 @@ import (
 func (p *diagParser) onePass(b []byte, line int) bool {
 	rec := &p.scratch
 	*rec = Record{Line: line}
-	d := diagFieldDecoder{p: p, line: line}
-	extra := p.members[:0] // the fields for Extra
+	p.members = p.members[:0] // the fields for Extra
+	p.onePassSchema = ""
 	i := diagSkipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
 	}
 	i = diagSkipWS(b, i+1)
 	var seen uint32 // bit k: known key k was met
-	var keys diagShape
-	shape, slot := &p.shapes[0], 0
+	shape := &p.shapes[0]
 	for k := 0; ; k++ {
-		var name string // an unknown key's, for Extra
-		var id diagKeyID
 		// The key at this place in the shape, compared in place (the
 		// pattern's words inlined: a call was a tenth of the
 		// instructions). Past the shape's length the guess is a
 		// shorter line's key, which the comparison settles all the same.
-		if id = shape[k%len(shape)]; len(b)-i >= 24 && uint(id) < uint(diagNumKeys) && diagKeyPatterns[id].at(b[i:i+24:i+24]) {
+		var name string // an unknown key's
+		id := shape[k%len(shape)]
+		if len(b)-i >= 24 && uint(id) < uint(diagNumKeys) && diagKeyPatterns[id].at(b[i:i+24:i+24]) {
 			i += diagKeyPatterns[id].n
 		} else if len(b)-i < 24 && id.atShort(b, i) {
 			i += diagKeyPatterns[id].n
 		} else {
-			if i >= len(b) || b[i] != '"' {
+			var ok bool
+			if name, id, i, ok = onePassKey(b, i); !ok {
 				return false
 			}
-			end, ok := diagPlainString(b, i)
-			if !ok {
-				return false
-			}
-			name, id = diagKey(b[i:end])
-			i = diagSkipWS(b, end)
-			if i >= len(b) || b[i] != ':' {
-				return false
-			}
-			i++
 		}
-		keys[k%len(keys)] = id // past its length a shape is but a guess
+		p.keys[k%len(p.keys)] = id // past its length a shape is but a guess
 		i = diagSkipWS(b, i)
-		end, ok := 0, false
 		if id.recordField() {
 			bit := uint32(1) << id
 			if (seen|diagLegacyCounts)&bit != 0 {
 				return false // inFixedOrder's to decide
 			}
 			seen |= bit
-			if end, ok = p.onePassQuick(rec, id, b, i); !ok {
-				if end, ok = d.onePassField(rec, id, b, i); !ok || d.err != nil {
+			end, ok := p.onePassQuick(rec, id, b, i)
+			if !ok {
+				if end, ok = p.onePassField(rec, id, b, i, line); !ok {
 					return false
 				}
 			}
 			if id == kEvent {
-				slot = diagShapeSlot(rec.Event)
-				shape = &p.shapes[slot]
+				shape = &p.shapes[diagShapeSlot(rec.Event)]
 			}
+			i = end
 		} else {
-			if end, ok = diagPlainValue(b, i, 0); !ok {
-				p.members = extra
+			var ok bool
+			if i, ok = p.onePassExtra(name, id, b, i); !ok {
 				return false
 			}
-			if id != diagUnknownKey {
-				name = diagKnownKeys[id]
-			}
-			extra = extra.add(name, b[i:end], id)
 		}
-		i = diagSkipWS(b, end)
+		i = diagSkipWS(b, i)
 		if i >= len(b) {
 			return false
 		}
@@ -97,13 +83,56 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 		}
 		i = diagSkipWS(b, i+1)
 	}
-	p.members = extra
 	if diagSkipWS(b, i+1) != len(b) || rec.Event == "" {
 		return false
 	}
-	p.shapes[slot] = keys
-	p.emit(rec, d.schema, extra, line, false)
+	p.shapes[diagShapeSlot(rec.Event)] = p.keys
+	p.emit(rec, p.onePassSchema, p.members, line, false)
 	return true
+}
+
+// onePassKey reads the key at b[i] that is not the one the shape
+// expected, and the colon after it: the key's name and id, and the index
+// past the colon.
+func onePassKey(b []byte, i int) (name string, id diagKeyID, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", 0, 0, false
+	}
+	end, ok := diagPlainString(b, i)
+	if !ok {
+		return "", 0, 0, false
+	}
+	name, id = diagKey(b[i:end])
+	i = diagSkipWS(b, end)
+	if i >= len(b) || b[i] != ':' {
+		return "", 0, 0, false
+	}
+	return name, id, i + 1, true
+}
+
+// onePassExtra checks the value at b[i] of a field addRecord does not
+// decode (name, unknown, when id is diagUnknownKey) and keeps it for
+// Extra.
+func (p *diagParser) onePassExtra(name string, id diagKeyID, b []byte, i int) (end int, ok bool) {
+	if end, ok = diagPlainValue(b, i, 0); !ok {
+		return 0, false
+	}
+	if id != diagUnknownKey {
+		name = diagKnownKeys[id]
+	}
+	p.members = p.members.add(name, b[i:end], id)
+	return end, true
+}
+
+// onePassField is diagFieldDecoder.onePassField for the record of line,
+// reporting its error as ok false and keeping the schema it read.
+func (p *diagParser) onePassField(rec *Record, id diagKeyID, b []byte, i, line int) (end int, ok bool) {
+	d := diagFieldDecoder{p: p, line: line}
+	end, ok = d.onePassField(rec, id, b, i)
+	if d.schema != "" {
+		p.onePassSchema = d.schema
+	}
+	return end, ok && d.err == nil
 }
 
 // diagLegacyCounts is the bits of open_datasets and unclosed_datasets,
