@@ -496,6 +496,9 @@ func (p *diagParser) readLine() (line []byte, lineNo int, truncated bool, err er
 // parseLines reads the JSON Lines that follow the first record.
 func (p *diagParser) parseLines() error {
 	for {
+		if !p.general {
+			p.onePassBuffered()
+		}
 		line, lineNo, truncated, err := p.readLine()
 		if err != nil && err != io.EOF {
 			return p.readErr(err)
@@ -509,9 +512,15 @@ func (p *diagParser) parseLines() error {
 		if atEOF {
 			return nil
 		}
-		if !p.reserved && p.each == nil && len(p.d.Records) >= diagReserveAfter {
-			p.reserve()
-		}
+		p.maybeReserve()
+	}
+}
+
+// maybeReserve reserves room for the records once diagReserveAfter of
+// them were read (Parse).
+func (p *diagParser) maybeReserve() {
+	if !p.reserved && p.each == nil && len(p.d.Records) >= diagReserveAfter {
+		p.reserve()
 	}
 }
 
