@@ -319,7 +319,7 @@ var (
 
 // at reports whether b[i:] starts with the quoted value.
 func (q *diagQuoted) at(b []byte, i int) bool {
-	if i < 0 || len(b)-i < 16 {
+	if len(b)-i < 16 {
 		return len(b)-i >= q.n && string(b[i:i+q.n]) == q.s
 	}
 	w := b[i : i+16 : i+16]
