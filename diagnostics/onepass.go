@@ -33,13 +33,13 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	i = diagSkipWS(b, i+1)
 	var seen uint32 // bit k: known key k was met
 	shape := &p.shapes[0]
-	for k := 0; ; k++ {
+	for k := uint(0); ; k++ { // unsigned: k%16 is a mask
 		// The key at this place in the shape, compared in place (the
 		// pattern's words inlined: a call was a tenth of the
 		// instructions). Past the shape's length the guess is a
 		// shorter line's key, which the comparison settles all the same.
 		var name string // an unknown key's
-		id := shape[k%len(shape)]
+		id := shape[k%uint(len(shape))]
 		if len(b)-i >= 24 && uint(id) < uint(diagNumKeys) && diagKeyPatterns[id].at(b[i:i+24:i+24]) {
 			i += diagKeyPatterns[id].n
 		} else if len(b)-i < 24 && id.atShort(b, i) {
@@ -50,7 +50,7 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 				return false
 			}
 		}
-		p.keys[k%len(p.keys)] = id // past its length a shape is but a guess
+		p.keys[k%uint(len(p.keys))] = id // past its length a shape is but a guess
 		i = diagSkipWS(b, i)
 		if id.recordField() {
 			bit := uint32(1) << id
