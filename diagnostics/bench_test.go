@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"testing"
+
+	"github.com/oomlens/oomlens/internal/jobgen"
 )
 
 // diagBenchFile is the 1M-record diagnostics file scripts/bench-analyze.sh
@@ -75,4 +78,32 @@ func diagBenchInput(tests int) []byte {
 		fmt.Fprintf(w, `{"event":"test_end","time":%.6f,"pid":%d,"nodeid":%q,"outcome":"passed","rss_bytes":%d,"rss_anon_bytes":%d,"peak_rss_bytes":%d}`+"\n", t, 4242, id, rss, rss-40*mib, rss+int64(i%7)*9*mib)
 	}
 	return buf.Bytes()
+}
+
+// BenchmarkStreamJob streams the diagnostics file of one CI job as
+// internal/jobgen writes it for batch's benchmark (500 tests, the kill
+// partway: some 800 records, 150 KB), each iteration a fresh Stream call
+// as batch makes one per job, so that the per-call setup counts as it
+// does there.
+func BenchmarkStreamJob(b *testing.B) {
+	data := diagJobInput()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		_, err := Stream(bytes.NewReader(data), Options{Name: "diagnostics.jsonl"}, func(string, *Record) { n++ })
+		if err != nil || n < 100 {
+			b.Fatalf("%d records, %v", n, err)
+		}
+	}
+}
+
+// diagJobInput is the diagnostics file of internal/jobgen's job of seed 1.
+func diagJobInput() []byte {
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		if f.Name == "diagnostics.jsonl" {
+			return f.Data
+		}
+	}
+	panic("jobgen wrote no diagnostics.jsonl")
 }

@@ -41,11 +41,52 @@ func diagNumberInputs() []string {
 	return in
 }
 
+// diagCheckFastNumbers holds onePass's number readers to the general
+// path on s followed by each of the bytes that may end a number in a
+// line: whatever diagFastInt or diagFastFloat takes, diagPlainNumber
+// checks to the same end and diagSmallInt or diagExactFloat reads to the
+// same value; and diagDigits reads the digits a byte loop does.
+func diagCheckFastNumbers(t *testing.T, s string) {
+	for _, tail := range []string{"", ",", "}", " ", "e5", ".5", "0", "x12345678"} {
+		b := []byte(s + tail)
+		end, ok := 0, false
+		if len(b) > 0 { // diagPlainNumber's callers see a byte first
+			end, ok = diagPlainNumber(b, 0)
+		}
+		if n, fend, fok := diagFastInt(b, 0); fok {
+			want, sok := diagSmallInt(b[:max(end, 0)])
+			if !ok || fend != end || !sok || n != want {
+				t.Fatalf("diagFastInt(%q) = %d to %d, diagPlainNumber to %d (%v), diagSmallInt %d (%v)", b, n, fend, end, ok, want, sok)
+			}
+		}
+		if f, fend, fok := diagFastFloat(b, 0); fok {
+			want, sok := diagExactFloat(b[:max(end, 0)])
+			if !ok || fend != end || !sok || math.Float64bits(f) != math.Float64bits(want) {
+				t.Fatalf("diagFastFloat(%q) = %v to %d, diagPlainNumber to %d (%v), diagExactFloat %v (%v)", b, f, fend, end, ok, want, sok)
+			}
+		}
+		for i := range b {
+			dend, m := diagDigits(b, i, 7)
+			wend, wm := i, uint64(7)
+			for wend < len(b) && b[wend] >= '0' && b[wend] <= '9' {
+				wm = wm*10 + uint64(b[wend]-'0')
+				wend++
+			}
+			if dend != wend || m != wm {
+				t.Fatalf("diagDigits(%q, %d, 7) = %d, %d; a byte loop %d, %d", b, i, dend, m, wend, wm)
+			}
+		}
+	}
+}
+
 // TestDiagNumbersAgreeWithStrconv: the fast paths give strconv's value,
 // bit for bit, whenever they take a number, and take the ones records
 // carry.
 func TestDiagNumbersAgreeWithStrconv(t *testing.T) {
-	for _, s := range diagNumberInputs() {
+	for i, s := range diagNumberInputs() {
+		if i < 3000 {
+			diagCheckFastNumbers(t, s)
+		}
 		if f, ok := diagExactFloat([]byte(s)); ok {
 			want, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.Float64bits(f) != math.Float64bits(want) {
@@ -68,15 +109,25 @@ func TestDiagNumbersAgreeWithStrconv(t *testing.T) {
 		if _, ok := diagSmallInt([]byte(s)); !ok {
 			t.Errorf("diagSmallInt(%q) left to strconv", s)
 		}
+		if _, _, ok := diagFastInt([]byte(s+","), 0); !ok {
+			t.Errorf("diagFastInt(%q) left to the general path", s)
+		}
+	}
+	for _, s := range []string{"1795687200.006000", "1773877887.254", "0.254", "-3.5", "12"} {
+		if _, _, ok := diagFastFloat([]byte(s+","), 0); !ok {
+			t.Errorf("diagFastFloat(%q) left to the general path", s)
+		}
 	}
 }
 
-// FuzzDiagNumbers holds the fast paths to strconv on any bytes.
+// FuzzDiagNumbers holds the fast paths to strconv, and onePass's number
+// readers to them, on any bytes.
 func FuzzDiagNumbers(f *testing.F) {
 	for _, s := range diagNumberInputs()[:60] {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		diagCheckFastNumbers(t, s)
 		if v, ok := diagExactFloat([]byte(s)); ok {
 			want, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.Float64bits(v) != math.Float64bits(want) {
