@@ -441,33 +441,19 @@ func (p *parser) hostBoots(events []int, markers []bootMark, base int) int {
 	return boot + 1
 }
 
-// byteCounts counts each byte value of the input's start (its first
-// sniffBytes): sniff and the scanner's choice (newScanner) read the same
-// counts, so that the start is read once.
-type byteCounts [256]int
-
-func countBytes(b []byte) *byteCounts {
-	var n byteCounts
-	for _, c := range b {
-		n[c]++
-	}
-	return &n
-}
-
-// sniff rejects binary input: NUL bytes, or mostly control bytes, in b,
-// the first sniffBytes.
-func sniff(name string, b []byte) error { return sniffCounted(name, b, countBytes(b)) }
-
-// sniffCounted is sniff given b's byte counts.
-func sniffCounted(name string, b []byte, n *byteCounts) error {
-	if n[0] > 0 {
-		i := bytes.IndexByte(b, 0)
-		return fmt.Errorf("%s: byte offset %d: NUL byte: %w (a journal file? use journalctl -o json or -o short-precise)", displayName(name), i, ErrBinary)
+// sniff rejects binary input: NUL bytes, or mostly control bytes, in the
+// first sniffBytes.
+func sniff(name string, b []byte) error {
+	if len(b) == 0 {
+		return nil
 	}
 	ctrl := 0
-	for c := range 0x20 {
-		if c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v' && c != 0x1b {
-			ctrl += n[c]
+	for i, c := range b {
+		if c == 0 {
+			return fmt.Errorf("%s: byte offset %d: NUL byte: %w (a journal file? use journalctl -o json or -o short-precise)", displayName(name), i, ErrBinary)
+		}
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v' && c != 0x1b {
+			ctrl++
 		}
 	}
 	if ctrl*10 > len(b) {

@@ -56,12 +56,9 @@ func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
 	p.maxLine = lim.maxLineBytes
 	rd := newLineReader(r, lim, opts.SizeHintBytes)
 	defer rd.close()
-	start := rd.start(lim.sniff())
-	counts := countBytes(start)
-	if err := sniffCounted(opts.Name, start, counts); err != nil {
+	if err := sniff(opts.Name, rd.start(lim.sniff())); err != nil {
 		return nil, err
 	}
-	rd.index(newScanner(counts, len(start)))
 	var back [lookbackLines]line // the look-back's lines (see lineReader.lookback)
 	for {
 		if p.firstContent != 0 && p.idle() {
@@ -143,8 +140,8 @@ type lineReader struct {
 
 // newLineReader reads the first block of r, into a buffer of at most
 // startBytes (most inputs are small) and at most one byte more than
-// sizeHintBytes when that is known. Nothing is read from it before the
-// scanner is given (index).
+// sizeHintBytes when that is known, chooses the scanner's search bytes
+// from it and indexes it.
 func newLineReader(r io.Reader, lim limits, sizeHintBytes int64) *lineReader {
 	rd := &lineReader{r: r, lim: lim, maxLine: lim.maxLineBytes, head: lookbackBytes + lim.maxLineBytes}
 	full := min(lim.blockBytes+rd.head, startBytes)
@@ -167,13 +164,9 @@ func newLineReader(r io.Reader, lim limits, sizeHintBytes int64) *lineReader {
 	}
 	rd.end = n
 	rd.setErr(err)
+	rd.sc = newScanner(rd.buf[:n])
+	rd.sc.index(rd.buf[:n], &rd.idx)
 	return rd
-}
-
-// index makes sc the scanner of every block and indexes the first.
-func (rd *lineReader) index(sc *scanner) {
-	rd.sc = sc
-	sc.index(rd.buf[:rd.end], &rd.idx)
 }
 
 // start returns up to n bytes of the input's start (valid before any line

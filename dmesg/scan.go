@@ -57,15 +57,27 @@ type scanNeedle struct {
 // a cache-sized piece runs at tens of GB/s, a hit costs 10–20 ns).
 const passBytes = 1500
 
-// newScanner chooses the search bytes from counts, the byte counts of the
-// input's first n bytes (see byteCounts): a greedy set cover of the
-// needles, each byte costing its count plus a pass, so that a few rare
-// bytes share the needles (on the benchmark log: 6 bytes, ~10,000 hits
-// per MiB). Only the bytes of the needles are candidates (a greedy step
-// over all 256 was a quarter of newScanner on a job's kernel log,
+// sampleBytes is how much of the first block newScanner counts: the whole
+// 64 KiB cost 30-40 µs, a share of batch's CPU (the kernel parser reads
+// two inputs of every job), and the first 16 KiB choose the same bytes on
+// the logs of scripts/bench-kernel.sh and bench-analyze.sh and a job of
+// bench-batch.sh.
+const sampleBytes = 16 << 10
+
+// newScanner chooses the search bytes from the byte counts of sample (the
+// input's first block, of which sampleBytes are counted): a greedy set
+// cover of the needles, each byte costing its count plus a pass, so that a
+// few rare bytes share the needles (on the benchmark log: 6 bytes, ~10,000
+// hits per MiB). Only the bytes of the needles are candidates (a greedy
+// step over all 256 was a quarter of newScanner on a job's kernel log,
 // BenchmarkParseJob).
-func newScanner(counts *byteCounts, n int) *scanner {
-	pass := n/passBytes + 1
+func newScanner(sample []byte) *scanner {
+	sample = sample[:min(len(sample), sampleBytes)]
+	var freq [256]int
+	for _, c := range sample {
+		freq[c]++
+	}
+	pass := len(sample)/passBytes + 1
 	var covered uint32 // bit i: needleBytes[i] has a search byte
 	sc := &scanner{groups: make([]scanGroup, 0, len(needleBytes))}
 	// every needle is in one group: the groups share one list
@@ -73,9 +85,9 @@ func newScanner(counts *byteCounts, n int) *scanner {
 	for covered != 1<<len(needleBytes)-1 {
 		best, bestN := byte(0), 0
 		for _, c := range needleByteSet {
-			k := bits.OnesCount32(needlesHolding[c] &^ covered)
-			if k > 0 && (bestN == 0 || (pass+counts[c])*bestN < (pass+counts[best])*k) {
-				best, bestN = c, k
+			n := bits.OnesCount32(needlesHolding[c] &^ covered)
+			if n > 0 && (bestN == 0 || (pass+freq[c])*bestN < (pass+freq[best])*n) {
+				best, bestN = c, n
 			}
 		}
 		g := scanGroup{b: best}
