@@ -1163,28 +1163,7 @@ func diagPlainValue(b []byte, i, depth int) (end int, ok bool) {
 func diagPlainString(b []byte, i int) (end int, ok bool) {
 	j := i + 1
 	for {
-		for j+4 <= len(b) {
-			w := b[j : j+4 : j+4]
-			if !diagPlainStringByte[w[0]] {
-				break
-			}
-			if !diagPlainStringByte[w[1]] {
-				j++
-				break
-			}
-			if !diagPlainStringByte[w[2]] {
-				j += 2
-				break
-			}
-			if !diagPlainStringByte[w[3]] {
-				j += 3
-				break
-			}
-			j += 4
-		}
-		for j < len(b) && diagPlainStringByte[b[j]] {
-			j++
-		}
+		j = diagPlainRun(b, j)
 		if j >= len(b) {
 			return 0, false
 		}
@@ -1204,6 +1183,32 @@ func diagPlainString(b []byte, i int) (end int, ok bool) {
 		}
 		return 0, false // a control character or a byte past ASCII
 	}
+}
+
+// diagPlainRun returns the end of the run of bytes that stand for
+// themselves in a JSON string (diagPlainStringByte) from b[j], four at a
+// time: diagPlainString's and diagRawString's scan.
+func diagPlainRun(b []byte, j int) int {
+	for j+4 <= len(b) {
+		w := b[j : j+4 : j+4]
+		if !diagPlainStringByte[w[0]] {
+			return j
+		}
+		if !diagPlainStringByte[w[1]] {
+			return j + 1
+		}
+		if !diagPlainStringByte[w[2]] {
+			return j + 2
+		}
+		if !diagPlainStringByte[w[3]] {
+			return j + 3
+		}
+		j += 4
+	}
+	for j < len(b) && diagPlainStringByte[b[j]] {
+		j++
+	}
+	return j
 }
 
 // diagPlainStringByte is true for the bytes a plain string holds as they

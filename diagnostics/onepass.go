@@ -407,29 +407,7 @@ func diagRawString(b []byte, i int) (end int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
 	}
-	j := i + 1
-	for j+4 <= len(b) {
-		w := b[j : j+4 : j+4]
-		if !diagPlainStringByte[w[0]] {
-			break
-		}
-		if !diagPlainStringByte[w[1]] {
-			j++
-			break
-		}
-		if !diagPlainStringByte[w[2]] {
-			j += 2
-			break
-		}
-		if !diagPlainStringByte[w[3]] {
-			j += 3
-			break
-		}
-		j += 4
-	}
-	for j < len(b) && diagPlainStringByte[b[j]] {
-		j++
-	}
+	j := diagPlainRun(b, i+1)
 	if j < len(b) && b[j] == '"' {
 		return j + 1, true
 	}
