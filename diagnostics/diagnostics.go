@@ -1794,24 +1794,10 @@ func (d *diagFieldDecoder) shared(field string, v json.RawMessage) string {
 		return ""
 	}
 	inner := v[1 : len(v)-1]
-	if s, ok := diagCommonValue(unsafe.String(unsafe.SliceData(inner), len(inner))); ok {
-		return s
-	}
 	if len(inner) > 64 || bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
-		return diagJSONString(v)
+		return diagJSONString(v) // never a common value, nor shared
 	}
-	p := d.p
-	if s, ok := p.strs[string(inner)]; ok {
-		return s
-	}
-	s := string(inner)
-	if len(p.strs) < 256 {
-		if p.strs == nil {
-			p.strs = make(map[string]string)
-		}
-		p.strs[s] = s
-	}
-	return s
+	return d.p.sharedString(inner)
 }
 
 // diagCommonValue returns the one string of a value most records carry
