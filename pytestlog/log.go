@@ -78,21 +78,10 @@ var (
 // (string(chunk)) before the next read, so nothing keeps it.
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
-// verboseWords maps pytest's verbose result words to outcomes
-// (terminal.py pytest_report_teststatus, skipping.py, rerunfailures, leaks).
-var verboseWords = map[string]string{
-	"PASSED":  OutcomePassed,
-	"FAILED":  OutcomeFailed,
-	"ERROR":   OutcomeError,
-	"SKIPPED": OutcomeSkipped,
-	"XFAIL":   OutcomeXfailed,
-	"XPASS":   OutcomeXpassed,
-	"RERUN":   OutcomeRerun,
-	"LEAKED":  OutcomeLeaked,
-}
-
-// verboseOutcome is verboseWords[word] without the map's hashing, for the
-// result of every -v line (TestVerboseOutcome).
+// verboseOutcome maps pytest's verbose result words to outcomes
+// (terminal.py pytest_report_teststatus, skipping.py, rerunfailures,
+// leaks), "" for any other word: a switch, not a map, as it reads the
+// result of every -v line.
 func verboseOutcome(word string) string {
 	switch word {
 	case "PASSED":
@@ -760,8 +749,8 @@ func (p *parser) xdistLine(line string) bool {
 	}
 	if m := xdistResultRe.FindStringSubmatch(t); m != nil {
 		word := m[5]
-		outcome, ok := verboseWords[word]
-		if !ok {
+		outcome := verboseOutcome(word)
+		if outcome == "" {
 			outcome = word
 		}
 		st := p.session()
@@ -999,7 +988,7 @@ func (p *parser) summaryLine(line string) bool {
 	if m == nil {
 		return false
 	}
-	outcome := verboseWords[m[1]]
+	outcome := verboseOutcome(m[1])
 	rest := m[2]
 	if outcome == OutcomeSkipped {
 		// "SKIPPED [2] tests/x.py:12: reason" folds skips by location: no

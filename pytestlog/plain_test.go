@@ -203,6 +203,19 @@ func FuzzPlainResult(f *testing.F) {
 	})
 }
 
+// verboseWords is pytest's verbose result words and their outcomes, as
+// verboseOutcome must give them.
+var verboseWords = map[string]string{
+	"PASSED":  OutcomePassed,
+	"FAILED":  OutcomeFailed,
+	"ERROR":   OutcomeError,
+	"SKIPPED": OutcomeSkipped,
+	"XFAIL":   OutcomeXfailed,
+	"XPASS":   OutcomeXpassed,
+	"RERUN":   OutcomeRerun,
+	"LEAKED":  OutcomeLeaked,
+}
+
 func TestVerboseOutcome(t *testing.T) {
 	for _, w := range append(verboseWordList, "", "PASS", "PASSEDX", "passed", "Killed") {
 		if got, want := verboseOutcome(w), verboseWords[w]; got != want {
