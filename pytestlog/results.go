@@ -24,7 +24,7 @@ func (p *parser) resultLine(line string) bool {
 		}
 		e := st.pending
 		st.pending = nil
-		test := Test{NodeID: e.nodeID, File: fileOf(e.nodeID), Outcome: verboseWords[m[1]], Reason: trimParens(m[2]), Percent: -1, Line: p.lineNo,
+		test := Test{NodeID: e.nodeID, File: fileOf(e.nodeID), Outcome: verboseOutcome(m[1]), Reason: trimParens(m[2]), Percent: -1, Line: p.lineNo,
 			Start: e.start, HasStart: e.hasStart}
 		setProgress(&test, m[3], m[4], m[5])
 		p.addVerbose(st, test)
@@ -72,15 +72,17 @@ func trimParens(s string) string {
 }
 
 func (p *parser) addVerbose(st *state, test Test) {
-	if p.hasStamp {
-		test.End, test.HasEnd = p.stamp, true
-	}
-	st.verboseMode()
-	st.addTest(test)
+	t := st.nextTest()
+	*t = test
+	p.endVerbose(st, t)
 }
 
-// verboseMode marks the session a -v run under way, at its first result.
-func (st *state) verboseMode() {
+// endVerbose finishes t, the -v result just added to st: it ended when
+// its line was stamped, and the session is a -v run under way.
+func (p *parser) endVerbose(st *state, t *Test) {
+	if p.hasStamp {
+		t.End, t.HasEnd = p.stamp, true
+	}
 	if st.s.Mode == "" {
 		st.s.Mode = ModeVerbose
 	}
@@ -145,11 +147,8 @@ func (p *parser) verboseResult(st *state, id, file, word, reason, pct, done, tot
 	if hasStart {
 		t.Start, t.HasStart = start, true
 	}
-	if p.hasStamp {
-		t.End, t.HasEnd = p.stamp, true
-	}
 	setProgress(t, pct, done, total)
-	st.verboseMode()
+	p.endVerbose(st, t)
 }
 
 // splitVerbose finds the last result word whose tail is only a reason and a
