@@ -224,13 +224,20 @@ var diagKeyPatterns = func() (ps [diagNumKeys]diagKeyPattern) {
 		p := &ps[id]
 		p.s = `"` + key + `":`
 		p.n = len(p.s)
-		for j := range p.n {
-			p.w[j/8] |= uint64(p.s[j]) << (8 * (j % 8))
-			p.mask[j/8] |= 0xFF << (8 * (j % 8))
-		}
+		diagWordsOf(p.s, p.w[:], p.mask[:])
 	}
 	return ps
 }()
+
+// diagWordsOf writes s into w as little-endian words, eight bytes each,
+// and sets mask to keep only its bytes: what diagKeyPattern.at and
+// diagQuoted.at compare a line's words with.
+func diagWordsOf(s string, w, mask []uint64) {
+	for j := range len(s) {
+		w[j/8] |= uint64(s[j]) << (8 * (j % 8))
+		mask[j/8] |= 0xFF << (8 * (j % 8))
+	}
+}
 
 // onePassQuick reads the value at b[i] of the record field id as most
 // records write it: a number diagFastInt or diagFastFloat reads, a string
@@ -304,10 +311,7 @@ type diagQuoted struct {
 func diagQuote(s string) *diagQuoted {
 	q := &diagQuoted{s: `"` + s + `"`}
 	q.n = len(q.s)
-	for j := range q.n {
-		q.w[j/8] |= uint64(q.s[j]) << (8 * (j % 8))
-		q.mask[j/8] |= 0xFF << (8 * (j % 8))
-	}
+	diagWordsOf(q.s, q.w[:], q.mask[:])
 	return q
 }
 
