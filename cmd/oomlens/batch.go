@@ -275,9 +275,10 @@ const batchHeapBytes = 256 << 20
 // for ~20 MB more RSS (54 -> ~75 MB); 400 saved ~3% more for twice the
 // memory, and with the faster parsers of 2026-12-06 it saved 2% of wall
 // time and no CPU (five alternating rounds: 6.60 s against 6.75 s, user
-// 11.25 s both) for 78 MiB instead of 55 MiB. A job whose live heap is L then peaks near 3L instead of 2L; the
-// soft memory limit, half the machine's memory, makes the collector work
-// harder instead of letting that push the host toward an OOM kill.
+// 11.25 s both) for 78 MiB instead of 55 MiB. A job whose live heap is L
+// then peaks near 3L instead of 2L; the soft memory limit, half the
+// machine's memory, makes the collector work harder instead of letting
+// that push the host toward an OOM kill.
 //
 // The heap a batch runs in is also put in huge pages (package hugeheap): a
 // job's model is garbage a few milliseconds later and its pages are used
