@@ -201,6 +201,16 @@ func TestFindJobsFourHundredArchivesWithStrays(t *testing.T) {
 	if len(jobs) != 401 || len(warnings) != 2 {
 		t.Fatalf("%d jobs (want 400 and the corrupt one), %d warnings %q", len(jobs), len(warnings), warnings)
 	}
+	// The files are told apart in parallel (fileJobs); the jobs and the
+	// warnings still come in the order of their names.
+	for i, j := range jobs {
+		if want := fmt.Sprintf("job-%03d.", i); !strings.HasPrefix(j.Name, want) {
+			t.Fatalf("job %d is %s, want %s…", i, j.Name, want)
+		}
+	}
+	if !strings.Contains(warnings[0], "README.txt") || !strings.Contains(warnings[1], "index.html") {
+		t.Fatalf("warnings out of order: %q", warnings)
+	}
 	agg := NewAggregator()
 	err = Run(context.Background(), jobs, Options{Workers: 2}, func(r Result) error {
 		agg.AddResult(r)
