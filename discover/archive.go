@@ -130,7 +130,7 @@ func (s *Set) readArchive(name string, in *Input, kind string, opts Options) err
 	}
 	size := int64(len(in.data))
 	if in.data != nil {
-		r = bytes.NewReader(in.data)
+		r = &heldArchive{Reader: bytes.NewReader(in.data), data: in.data}
 	} else {
 		f, err := openRegular(in.file)
 		if err != nil {

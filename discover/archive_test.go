@@ -467,3 +467,55 @@ func mustOpen(t *testing.T, in *Input) io.Reader {
 	t.Cleanup(func() { rc.Close() })
 	return rc
 }
+
+// TestHeldFlateAgrees holds the inflater's in-memory input (heldBytesOf:
+// a member of an archive read whole is inflated from its bytes in place)
+// to the buffered one it replaced: every prefix of a deflate stream, and
+// the stream with a byte damaged, inflate to the same bytes and error.
+func TestHeldFlateAgrees(t *testing.T) {
+	var plain bytes.Buffer
+	rng := rand.New(rand.NewSource(1))
+	for i := range 3000 {
+		fmt.Fprintf(&plain, "tests/test_%d.py::test_%d PASSED rss=%d\n", i%40, i, rng.Intn(1<<30))
+	}
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.DefaultCompression)
+	fw.Write(plain.Bytes())
+	fw.Close()
+	stream := comp.Bytes()
+	inflate := func(r io.Reader) (string, string) {
+		rc := newFlateReader(r)
+		defer rc.Close()
+		out, err := io.ReadAll(rc)
+		return string(out), fmt.Sprint(err)
+	}
+	cases := [][]byte{stream}
+	for _, n := range []int{0, 1, 2, 5, 100, len(stream) / 2, len(stream) - 1} {
+		cases = append(cases, stream[:n])
+	}
+	for _, at := range []int{0, 3, 200, len(stream) / 3} {
+		bad := bytes.Clone(stream)
+		bad[at] ^= 0x55
+		cases = append(cases, bad)
+	}
+	for i, c := range cases {
+		// The member's bytes lie within a larger archive, as in a zip.
+		data := append(append([]byte("PK-before"), c...), "after"...)
+		held := &heldArchive{Reader: bytes.NewReader(data), data: data}
+		section := io.NewSectionReader(held, 9, int64(len(c)))
+		if _, ok := heldBytesOf(section); !ok {
+			t.Fatalf("case %d: a section of a held archive is not read in place", i)
+		}
+		gotOut, gotErr := inflate(section)
+		wantOut, wantErr := inflate(io.NewSectionReader(bytes.NewReader(data), 9, int64(len(c))))
+		if gotOut != wantOut || gotErr != wantErr {
+			t.Errorf("case %d (%d bytes): in place %d bytes, %s; buffered %d bytes, %s", i, len(c), len(gotOut), gotErr, len(wantOut), wantErr)
+		}
+	}
+	// A section past the held bytes (a zip whose header lies) is read as
+	// any other reader is.
+	data := []byte("short")
+	if _, ok := heldBytesOf(io.NewSectionReader(&heldArchive{Reader: bytes.NewReader(data), data: data}, 2, 10)); ok {
+		t.Error("a section past the held bytes was read in place")
+	}
+}

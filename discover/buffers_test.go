@@ -128,3 +128,46 @@ func BenchmarkWalkJobFolder(b *testing.B) {
 		bufs.Release()
 	}
 }
+
+// batchJobsDir is scripts/bench-batch.sh's first 1,000 jobs (half zipped),
+// made by scripts/genjobs; the benchmarks over them skip when it is absent.
+const batchJobsDir = "../bench-out/jobs-10000-first1000"
+
+// BenchmarkWalkBatchJobs is Walk over 100 jobs of batchJobsDir, zipped and
+// folders apart, into reused Buffers as batch reads them: ns/job is per
+// job read (system calls, and inflating the zipped ones).
+func BenchmarkWalkBatchJobs(b *testing.B) {
+	entries, err := os.ReadDir(batchJobsDir)
+	if err != nil {
+		b.Skip(err)
+	}
+	var zips, dirs []string
+	for _, e := range entries[:min(len(entries), 100)] {
+		p := filepath.Join(batchJobsDir, e.Name())
+		if e.IsDir() {
+			dirs = append(dirs, p)
+		} else {
+			zips = append(zips, p)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		jobs []string
+	}{{"zip", zips}, {"folder", dirs}} {
+		b.Run(c.name, func(b *testing.B) {
+			var bufs Buffers
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, p := range c.jobs {
+					set, err := Walk([]string{p}, Options{Label: filepath.Base(p), Buffers: &bufs})
+					if err != nil || len(set.Inputs) != 3 {
+						b.Fatalf("%s: %v, %d inputs", p, err, len(set.Inputs))
+					}
+					set.Cleanup()
+					bufs.Release()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(c.jobs)), "ns/job")
+		})
+	}
+}
