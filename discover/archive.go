@@ -331,10 +331,12 @@ type memberContent [][]byte
 // into pieces from bufs. declared is the size the archive declares (-1 when
 // unknown). It sizes the pieces only as far as the bytes read bear it out:
 // the first piece is at most HeadBytes, and the next are sized by what it
-// declares is left only once the first is full. So a member that tells the
-// truth is read into one piece, or two, with no copy; a member that lies
-// costs at most HeadBytes, or a piece beyond what it held, which is trimmed
-// as any last piece is.
+// declares is left only once the first is full (a member that declares
+// less than memberChunkBytes then moves into one piece of that size, a
+// copy of HeadBytes, so that it is held whole: Input.Bytes). So a member
+// that tells the truth is read into one piece, or two when it is larger
+// than memberChunkBytes; a member that lies costs at most HeadBytes, or a
+// piece beyond what it held, which is trimmed as any last piece is.
 func readMember(r io.Reader, limit, declared int64, bufs *Buffers) (c memberContent, n int64, more bool, err error) {
 	size := 4 << 10 // the first piece grows by doubling up to HeadBytes
 	if declared >= 0 {
@@ -357,6 +359,16 @@ func readMember(r io.Reader, limit, declared int64, bufs *Buffers) (c memberCont
 				// The head piece grows (a copy of at most HeadBytes).
 				size = min(2*cap(buf), HeadBytes)
 				buf = append(bufs.get(size)[:0], buf...)
+				continue
+			case len(c) == 0 && len(buf) == cap(buf) && rerr == nil && declared > n && declared < memberChunkBytes:
+				// The head piece is full and the member declares more,
+				// within one piece: the head moves into a piece of the
+				// declared size (a copy of HeadBytes), so that the member
+				// is held in one piece, which a parser reads in place
+				// (Input.Bytes) rather than copy it into a buffer of its
+				// own. A member that lies costs what a second piece of
+				// the declared size would.
+				buf = append(bufs.get(int(min(declared, limit) + 1))[:0], buf...)
 				continue
 			case len(buf) > 0:
 				if bufs == nil && cap(buf)-len(buf) > 4<<10 {

@@ -390,6 +390,37 @@ func TestReadMemberHoldsItsBytes(t *testing.T) {
 	if _, _, more, _ := readMember(bytes.NewReader(make([]byte, 100)), 99, -1, nil); !more {
 		t.Error("a member over the limit: more not set")
 	}
+	// A member that declares its size, or more, below memberChunkBytes,
+	// is held in one piece (Input.Bytes reads it in place); one that
+	// declares less than it holds, or more than a piece, in pieces: all
+	// are read whole.
+	for _, c := range []struct{ size, declared int }{
+		{HeadBytes + 1, HeadBytes + 1}, {170 << 10, 170 << 10}, {memberChunkBytes - 1, memberChunkBytes - 1},
+		{100 << 10, 900 << 10}, {100 << 10, 70 << 10}, {100 << 10, HeadBytes}, {2 * memberChunkBytes, 2 * memberChunkBytes},
+	} {
+		data := make([]byte, c.size)
+		rng.Read(data)
+		for _, bufs := range []*Buffers{nil, {}} {
+			got, n, more, err := readMember(iotest.HalfReader(bytes.NewReader(data)), 1<<30, int64(c.declared), bufs)
+			if err != nil || more || n != int64(c.size) {
+				t.Fatalf("%+v: n %d more %v err %v", c, n, more, err)
+			}
+			in := fromMember("m", got, n)
+			whole, ok := in.Bytes()
+			if wantOne := c.declared >= c.size && c.declared < memberChunkBytes; ok != wantOne || ok && !bytes.Equal(whole, data) {
+				t.Errorf("%+v: held in %d pieces, Bytes ok %v (want %v)", c, len(got), ok, wantOne)
+			}
+			back, _ := io.ReadAll(got.reader())
+			if !bytes.Equal(back, data) {
+				t.Errorf("%+v: read back %d bytes, differ", c, len(back))
+			}
+		}
+	}
+	// Within the budget: a member declaring more than the limit is cut at
+	// it, as before.
+	if _, n, more, _ := readMember(bytes.NewReader(make([]byte, 200<<10)), 100<<10, 200<<10, nil); !more || n > 100<<10+HeadBytes {
+		t.Errorf("a member over the limit: more %v after %d bytes", more, n)
+	}
 }
 
 // rawZip is a zip of one member named name whose header declares size

@@ -137,6 +137,33 @@ func (in *Input) open() (io.ReadCloser, error) {
 	return rc, nil
 }
 
+// Bytes is the decompressed content when it is held in memory in one
+// piece: a file read whole (plain), an archive member read in one piece,
+// a head that holds it all. A parser can read it in place rather than
+// through Open, which hands over a copy of it, read by read; nothing can
+// fail part way. The bytes may be reused once the analysis of the set is
+// done (see Buffers): a parser copies out what it keeps, and must not
+// modify them. ok is false for content read from disk or a stream, or
+// held in pieces; Open reads it then.
+func (in *Input) Bytes() (content []byte, ok bool) {
+	switch {
+	case in.Unreadable:
+		return nil, false
+	case in.whole:
+		return in.Head, true
+	case in.stream != nil:
+		return nil, false
+	case in.member != nil:
+		if len(in.member) == 1 {
+			return in.member[0], true
+		}
+		return nil, false
+	case in.data != nil && in.Compression == decompress.None:
+		return in.data, true
+	}
+	return nil, false
+}
+
 // OpenN returns n readers of the content, each from its start, to be read
 // at the same time (by parsers running concurrently). For a file each is an
 // Open of its own; a stream is read once and each chunk handed to every

@@ -524,14 +524,21 @@ func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 	var d *diagnostics.Log
 	var st *correlate.DiagnosticsStream
 	l.reserveHeap(func() { st = correlate.NewDiagnosticsStream(in.Path, sizeHint(in)) })
-	err := parse(in, func(r io.Reader) (err error) {
-		stream := diagnostics.Stream
-		if in.SizeBytes >= pipelineMinBytes {
-			stream = streamPiped
-		}
-		d, err = stream(r, diagnostics.Options{Name: in.Path}, st.Add)
-		return err
-	})
+	opts := diagnostics.Options{Name: in.Path}
+	var err error
+	if data, ok := in.Bytes(); ok && in.SizeBytes < pipelineMinBytes {
+		// Held in memory (a file read whole, a member): read in place.
+		d, err = diagnostics.StreamBytes(data, opts, st.Add)
+	} else {
+		err = parse(in, func(r io.Reader) (err error) {
+			stream := diagnostics.Stream
+			if in.SizeBytes >= pipelineMinBytes {
+				stream = streamPiped
+			}
+			d, err = stream(r, opts, st.Add)
+			return err
+		})
+	}
 	if err != nil {
 		return err
 	}
