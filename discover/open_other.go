@@ -19,7 +19,8 @@ func openRegularFile(name string) (*regularFile, error) {
 	return &regularFile{f: f}, nil
 }
 
-func (r *regularFile) stat() (fileStat, error)    { return statOfFile(r.f) }
-func (r *regularFile) Read(p []byte) (int, error) { return r.f.Read(p) }
-func (r *regularFile) osFile() *os.File           { return r.f }
-func (r *regularFile) Close() error               { return r.f.Close() }
+func (r *regularFile) stat() (fileStat, error)                 { return statOfFile(r.f) }
+func (r *regularFile) Read(p []byte) (int, error)              { return r.f.Read(p) }
+func (r *regularFile) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r *regularFile) osFile() *os.File                        { return r.f }
+func (r *regularFile) Close() error                            { return r.f.Close() }

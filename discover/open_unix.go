@@ -3,6 +3,7 @@
 package discover
 
 import (
+	"errors"
 	"io"
 	"os"
 	"syscall"
@@ -91,6 +92,31 @@ func (r *regularFile) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+// ReadAt is os.File's ReadAt, by pread(2): p filled, or an error (io.EOF
+// at the end).
+func (r *regularFile) ReadAt(p []byte, off int64) (n int, err error) {
+	if r.f != nil {
+		return r.f.ReadAt(p, off)
+	}
+	if off < 0 {
+		return 0, &os.PathError{Op: "readat", Path: r.name, Err: errors.New("negative offset")}
+	}
+	for len(p) > 0 {
+		m, err := syscall.Pread(r.fd, p, off)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, &os.PathError{Op: "read", Path: r.name, Err: err}
+		}
+		if m == 0 {
+			return n, io.EOF
+		}
+		n, p, off = n+m, p[m:], off+int64(m)
+	}
+	return n, nil
 }
 
 // osFile is the file as an *os.File, which owns the descriptor from then
