@@ -251,17 +251,20 @@ type damageCatcher struct {
 	rc    io.ReadCloser
 	bytes int64
 	// count: lines are counted as they are read, where damage is common
-	// (compressed content cut off, archive members, streams). A plain
-	// file's lines are counted only when a read of it fails, from the file
-	// again (linesOf): counting every read was 8% of the CPU of
-	// `oomlens analyze` on scripts/bench-kernel.sh's 1 GiB log.
+	// (compressed content cut off, streams). A plain file's lines are
+	// counted only when a read of it fails, from the file again (linesOf):
+	// counting every read was 8% of the CPU of `oomlens analyze` on
+	// scripts/bench-kernel.sh's 1 GiB log. Content held in memory as it is
+	// (an archive member, read whole already; a plain file read whole) is
+	// never counted: no read of it fails.
 	count bool
 	lines int64
 	err   error
 }
 
 func newDamageCatcher(in *Input, rc io.ReadCloser) *damageCatcher {
-	return &damageCatcher{in: in, rc: rc, count: in.file == "" || in.Compression != decompress.None}
+	held := in.whole || in.member != nil || in.data != nil && in.Compression == decompress.None
+	return &damageCatcher{in: in, rc: rc, count: !held && (in.file == "" || in.Compression != decompress.None)}
 }
 
 func (d *damageCatcher) Read(p []byte) (int, error) {
