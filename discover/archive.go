@@ -579,8 +579,8 @@ func mayBeGitHubRun(r io.ReaderAt, size int64) bool {
 // header of a small zip's central directory (mayBeGitHubRun) are mostly
 // in the last KiB that zipDirectoryStart reads. Three reads of each zip
 // (pread) were three of the seven system calls of telling a batch's
-// zipped job from a run's logs, ~4 µs each on the virtual machine of
-// scripts/bench-batch.sh.
+// zipped job from a run's logs, ~1.5-2 µs of CPU each on the virtual
+// machine of scripts/bench-batch.sh (see regularFile).
 type tailCache struct {
 	r   io.ReaderAt
 	off int64
