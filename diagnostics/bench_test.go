@@ -107,3 +107,19 @@ func diagJobInput() []byte {
 	}
 	panic("jobgen wrote no diagnostics.jsonl")
 }
+
+// BenchmarkStreamJobInPlace is BenchmarkStreamJob of the file held in
+// memory, as discover holds a small file it read whole: StreamBytes reads
+// it in place, where Stream copies it into its reader's buffer.
+func BenchmarkStreamJobInPlace(b *testing.B) {
+	data := diagJobInput()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		_, err := StreamBytes(data, Options{Name: "diagnostics.jsonl"}, func(string, *Record) { n++ })
+		if err != nil || n < 100 {
+			b.Fatalf("%d records, %v", n, err)
+		}
+	}
+}

@@ -269,6 +269,17 @@ func Stream(r io.Reader, opts Options, each func(format string, rec *Record)) (*
 	return parse(r, opts, each)
 }
 
+// StreamBytes is Stream of an input whole in memory, such as a file
+// discover read whole: it is read in place, never copied into a buffer of
+// the parser's (see diagSource), and is the caller's again once StreamBytes
+// returns: nothing handed to each, nor the Log, holds any of it.
+func StreamBytes(data []byte, opts Options, each func(format string, rec *Record)) (*Log, error) {
+	if each == nil {
+		each = func(string, *Record) {}
+	}
+	return parseSource(diagSource{data: data}, opts, each, false)
+}
+
 func parse(r io.Reader, opts Options, each func(string, *Record)) (*Log, error) {
 	return parseWith(r, opts, each, false)
 }
@@ -281,11 +292,16 @@ func parseWith(r io.Reader, opts Options, each func(string, *Record), general bo
 		br.Reset(nil)
 		diagReaderPool.Put(br)
 	}()
+	return parseSource(diagSource{br: br}, opts, each, general)
+}
+
+// parseSource is parseWith of src, a stream or an input in memory.
+func parseSource(src diagSource, opts Options, each func(string, *Record), general bool) (*Log, error) {
 	p := &diagParser{
 		name:    opts.Name,
 		maxLine: opts.MaxLineBytes,
 		hint:    opts.SizeHintBytes,
-		br:      br,
+		br:      src,
 		line:    1,
 		d:       &Log{},
 		each:    each,
@@ -312,7 +328,7 @@ var diagReaderPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil,
 type diagParser struct {
 	name    string
 	maxLine int
-	br      *bufio.Reader
+	br      diagSource
 	line    int // line of the next byte to be read from br
 	d       *Log
 	members diagMembers // reused by decodeObject
@@ -417,8 +433,7 @@ func (p *diagParser) parse() error {
 	}
 	// The first line is not whole JSON but more follows: one multi-line
 	// (pretty-printed) JSON document. Replay the first line.
-	replay := append(append([]byte(nil), first...), '\n')
-	p.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(replay), p.br), 64<<10)
+	p.br.replay(first)
 	p.line = firstLine
 	p.d.Format = FormatSummary
 	return p.parseDocument()
@@ -460,7 +475,7 @@ func (p *diagParser) skipSpace() (byte, error) {
 // newline (line may still hold bytes).
 func (p *diagParser) readLine() (line []byte, lineNo int, truncated bool, err error) {
 	lineNo = p.line
-	frag, ferr := p.br.ReadSlice('\n')
+	frag, ferr := p.br.ReadSlice()
 	p.read += int64(len(frag))
 	if ferr == nil && len(frag) <= p.maxLine+1 {
 		// The whole line is in br's buffer: use it in place. It is valid
@@ -476,7 +491,7 @@ func (p *diagParser) readLine() (line []byte, lineNo int, truncated bool, err er
 	}()
 	for first := true; ; first = false {
 		if !first {
-			frag, ferr = p.br.ReadSlice('\n')
+			frag, ferr = p.br.ReadSlice()
 			p.read += int64(len(frag))
 		}
 		if !truncated {

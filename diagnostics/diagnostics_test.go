@@ -544,6 +544,14 @@ func FuzzParseDiagnostics(f *testing.F) {
 		if fmt.Sprint(err) != fmt.Sprint(herr) || !reflect.DeepEqual(d, hinted) {
 			t.Fatalf("with a size hint and one-byte reads: %+v, %v; want %+v, %v", hinted, herr, d, err)
 		}
+		// Read in place (StreamBytes' path), the same, and none of the
+		// input held.
+		held := bytes.Clone(data)
+		inPlace, perr := parseSource(diagSource{data: held}, Options{Name: "fuzz", MaxLineBytes: 4096}, nil, false)
+		clear(held)
+		if fmt.Sprint(err) != fmt.Sprint(perr) || !reflect.DeepEqual(d, inPlace) {
+			t.Fatalf("in place: %+v, %v; want %+v, %v", inPlace, perr, d, err)
+		}
 		if err != nil {
 			var de *ParseError
 			if !errors.As(err, &de) || de.Line < 1 {

@@ -72,17 +72,35 @@ func diagOnePassLines(t testing.TB) (tricky, real []string) {
 	return tricky, real
 }
 
-// diagOnePassCheck parses in with and without onePass and reports where
-// the two differ: the records, warnings, schema, format and error.
+// diagOnePassCheck parses in with and without onePass, with it from a
+// reader and in place (StreamBytes' diagSource), and reports where they
+// differ from the general path: the records, warnings, schema, format and
+// error. (In place, the lines onePass declines go to the general path in
+// place, as do the documents of FuzzParseDiagnostics and
+// TestStreamMatchesParse, which hold it to Parse from a reader.)
 func diagOnePassCheck(t *testing.T, in string) {
 	t.Helper()
-	fast, ferr := parseWith(strings.NewReader(in), Options{Name: "x.jsonl"}, nil, false)
 	slow, serr := parseWith(strings.NewReader(in), Options{Name: "x.jsonl"}, nil, true)
-	if (ferr == nil) != (serr == nil) || ferr != nil && ferr.Error() != serr.Error() {
-		t.Fatalf("%q:\none pass error %v\ngeneral error  %v", in, ferr, serr)
-	}
-	if !reflect.DeepEqual(fast, slow) {
-		t.Fatalf("%q:\none pass %+v\ngeneral  %+v", in, fast, slow)
+	for _, c := range []struct {
+		path    string
+		general bool
+		inPlace bool
+	}{{"one pass", false, false}, {"one pass in place", false, true}} {
+		var got *Log
+		var err error
+		if c.inPlace {
+			data := []byte(in)
+			got, err = parseSource(diagSource{data: data}, Options{Name: "x.jsonl"}, nil, c.general)
+			clear(data) // the log holds none of it
+		} else {
+			got, err = parseWith(strings.NewReader(in), Options{Name: "x.jsonl"}, nil, c.general)
+		}
+		if (err == nil) != (serr == nil) || err != nil && err.Error() != serr.Error() {
+			t.Fatalf("%q:\n%s error %v\ngeneral error %v", in, c.path, err, serr)
+		}
+		if !reflect.DeepEqual(got, slow) {
+			t.Fatalf("%q:\n%s %+v\ngeneral %+v", in, c.path, got, slow)
+		}
 	}
 }
 

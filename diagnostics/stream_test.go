@@ -56,6 +56,22 @@ func TestStreamMatchesParse(t *testing.T) {
 		if !reflect.DeepEqual(got, want.Records) {
 			t.Errorf("%s: Stream gave %d records, Parse %d; or they differ", name, len(got), len(want.Records))
 		}
+		// In place: the same records and log, none of it in the input.
+		data := []byte(in)
+		var inPlace []Record
+		blog, berr := StreamBytes(data, Options{Name: "x.jsonl"}, func(format string, r *Record) {
+			inPlace = append(inPlace, *r)
+		})
+		clear(data)
+		if berr != nil || !reflect.DeepEqual(inPlace, want.Records) {
+			t.Errorf("%s: StreamBytes gave %d records, Parse %d; or they differ (%v)", name, len(inPlace), len(want.Records), berr)
+		}
+		if blog != nil {
+			blog.Records = want.Records
+			if !reflect.DeepEqual(blog, want) {
+				t.Errorf("%s: StreamBytes %+v\nParse %+v", name, blog, want)
+			}
+		}
 		log.Records = want.Records
 		if !reflect.DeepEqual(log, want) {
 			t.Errorf("%s: Stream's log %+v\nParse's %+v", name, log, want)

@@ -390,6 +390,37 @@ func TestReadMemberHoldsItsBytes(t *testing.T) {
 	if _, _, more, _ := readMember(bytes.NewReader(make([]byte, 100)), 99, -1, nil); !more {
 		t.Error("a member over the limit: more not set")
 	}
+	// A member that declares its size, or more, below memberChunkBytes,
+	// is held in one piece (Input.Bytes reads it in place); one that
+	// declares less than it holds, or more than a piece, in pieces: all
+	// are read whole.
+	for _, c := range []struct{ size, declared int }{
+		{HeadBytes + 1, HeadBytes + 1}, {170 << 10, 170 << 10}, {memberChunkBytes - 1, memberChunkBytes - 1},
+		{100 << 10, 900 << 10}, {100 << 10, 70 << 10}, {100 << 10, HeadBytes}, {2 * memberChunkBytes, 2 * memberChunkBytes},
+	} {
+		data := make([]byte, c.size)
+		rng.Read(data)
+		for _, bufs := range []*Buffers{nil, {}} {
+			got, n, more, err := readMember(iotest.HalfReader(bytes.NewReader(data)), 1<<30, int64(c.declared), bufs)
+			if err != nil || more || n != int64(c.size) {
+				t.Fatalf("%+v: n %d more %v err %v", c, n, more, err)
+			}
+			in := fromMember("m", got, n)
+			whole, ok := in.Bytes()
+			if wantOne := c.declared >= c.size && c.declared < memberChunkBytes; ok != wantOne || ok && !bytes.Equal(whole, data) {
+				t.Errorf("%+v: held in %d pieces, Bytes ok %v (want %v)", c, len(got), ok, wantOne)
+			}
+			back, _ := io.ReadAll(got.reader())
+			if !bytes.Equal(back, data) {
+				t.Errorf("%+v: read back %d bytes, differ", c, len(back))
+			}
+		}
+	}
+	// Within the budget: a member declaring more than the limit is cut at
+	// it, as before.
+	if _, n, more, _ := readMember(bytes.NewReader(make([]byte, 200<<10)), 100<<10, 200<<10, nil); !more || n > 100<<10+HeadBytes {
+		t.Errorf("a member over the limit: more %v after %d bytes", more, n)
+	}
 }
 
 // rawZip is a zip of one member named name whose header declares size
@@ -466,4 +497,56 @@ func mustOpen(t *testing.T, in *Input) io.Reader {
 	}
 	t.Cleanup(func() { rc.Close() })
 	return rc
+}
+
+// TestHeldFlateAgrees holds the inflater's in-memory input (heldBytesOf:
+// a member of an archive read whole is inflated from its bytes in place)
+// to the buffered one it replaced: every prefix of a deflate stream, and
+// the stream with a byte damaged, inflate to the same bytes and error.
+func TestHeldFlateAgrees(t *testing.T) {
+	var plain bytes.Buffer
+	rng := rand.New(rand.NewSource(1))
+	for i := range 3000 {
+		fmt.Fprintf(&plain, "tests/test_%d.py::test_%d PASSED rss=%d\n", i%40, i, rng.Intn(1<<30))
+	}
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.DefaultCompression)
+	fw.Write(plain.Bytes())
+	fw.Close()
+	stream := comp.Bytes()
+	inflate := func(r io.Reader) (string, string) {
+		rc := newFlateReader(r)
+		defer rc.Close()
+		out, err := io.ReadAll(rc)
+		return string(out), fmt.Sprint(err)
+	}
+	cases := [][]byte{stream}
+	for _, n := range []int{0, 1, 2, 5, 100, len(stream) / 2, len(stream) - 1} {
+		cases = append(cases, stream[:n])
+	}
+	for _, at := range []int{0, 3, 200, len(stream) / 3} {
+		bad := bytes.Clone(stream)
+		bad[at] ^= 0x55
+		cases = append(cases, bad)
+	}
+	for i, c := range cases {
+		// The member's bytes lie within a larger archive, as in a zip.
+		data := append(append([]byte("PK-before"), c...), "after"...)
+		held := &heldArchive{Reader: bytes.NewReader(data), data: data}
+		section := io.NewSectionReader(held, 9, int64(len(c)))
+		if _, ok := heldBytesOf(section); !ok {
+			t.Fatalf("case %d: a section of a held archive is not read in place", i)
+		}
+		gotOut, gotErr := inflate(section)
+		wantOut, wantErr := inflate(io.NewSectionReader(bytes.NewReader(data), 9, int64(len(c))))
+		if gotOut != wantOut || gotErr != wantErr {
+			t.Errorf("case %d (%d bytes): in place %d bytes, %s; buffered %d bytes, %s", i, len(c), len(gotOut), gotErr, len(wantOut), wantErr)
+		}
+	}
+	// A section past the held bytes (a zip whose header lies) is read as
+	// any other reader is.
+	data := []byte("short")
+	if _, ok := heldBytesOf(io.NewSectionReader(&heldArchive{Reader: bytes.NewReader(data), data: data}, 2, 10)); ok {
+		t.Error("a section past the held bytes was read in place")
+	}
 }

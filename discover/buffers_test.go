@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/oomlens/oomlens/internal/jobgen"
@@ -93,6 +94,12 @@ func TestSmallFilesReadWhole(t *testing.T) {
 				t.Errorf("%s: read back %d bytes, want %d", name, len(got), len(want))
 			}
 		}
+		// It shrank since its stat: the first read is short of the stat's
+		// size, and the reads go on to the end (readWhole).
+		shrunk := set.openFile("small.log", filepath.Join(dir, "small.log"), 1000, bufs)
+		if string(shrunk.Data()) != "x\n" || !shrunk.whole {
+			t.Errorf("a file smaller than its stat said: data %q, whole %v", shrunk.Data(), shrunk.whole)
+		}
 		// It grew since its stat: read from the file, all of it.
 		p := filepath.Join(dir, "plain.log")
 		in := set.openFile("plain.log", p, 100, bufs)
@@ -127,4 +134,60 @@ func BenchmarkWalkJobFolder(b *testing.B) {
 		set.Cleanup()
 		bufs.Release()
 	}
+}
+
+// batchJobsDir is scripts/bench-batch.sh's first 1,000 jobs (half zipped),
+// made by scripts/genjobs; the benchmarks over them skip when it is absent.
+const batchJobsDir = "../bench-out/jobs-10000-first1000"
+
+// BenchmarkWalkBatchJobs is Walk over 100 jobs of batchJobsDir, zipped and
+// folders apart, into reused Buffers as batch reads them: ns/job is per
+// job read (system calls, and inflating the zipped ones).
+func BenchmarkWalkBatchJobs(b *testing.B) {
+	entries, err := os.ReadDir(batchJobsDir)
+	if err != nil {
+		b.Skip(err)
+	}
+	var zips, dirs []string
+	for _, e := range entries[:min(len(entries), 100)] {
+		p := filepath.Join(batchJobsDir, e.Name())
+		if e.IsDir() {
+			dirs = append(dirs, p)
+		} else {
+			zips = append(zips, p)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		jobs []string
+	}{{"zip", zips}, {"folder", dirs}} {
+		b.Run(c.name, func(b *testing.B) {
+			var bufs Buffers
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				for _, p := range c.jobs {
+					set, err := Walk([]string{p}, Options{Label: filepath.Base(p), Buffers: &bufs})
+					if err != nil || len(set.Inputs) != 3 {
+						b.Fatalf("%s: %v, %d inputs", p, err, len(set.Inputs))
+					}
+					set.Cleanup()
+					bufs.Release()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(c.jobs)), "ns/job")
+			// The CPU time of the process, system calls included: on a
+			// shared machine steadier than the wall time.
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N*len(c.jobs)), "cpu-ns/job")
+		})
+	}
+}
+
+// processCPU is the process's CPU time, user and system, in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -137,6 +137,33 @@ func (in *Input) open() (io.ReadCloser, error) {
 	return rc, nil
 }
 
+// Bytes is the decompressed content when it is held in memory in one
+// piece: a file read whole (plain), an archive member read in one piece,
+// a head that holds it all. A parser can read it in place rather than
+// through Open, which hands over a copy of it, read by read; nothing can
+// fail part way. The bytes may be reused once the analysis of the set is
+// done (see Buffers): a parser copies out what it keeps, and must not
+// modify them. ok is false for content read from disk or a stream, or
+// held in pieces; Open reads it then.
+func (in *Input) Bytes() (content []byte, ok bool) {
+	switch {
+	case in.Unreadable:
+		return nil, false
+	case in.whole:
+		return in.Head, true
+	case in.stream != nil:
+		return nil, false
+	case in.member != nil:
+		if len(in.member) == 1 {
+			return in.member[0], true
+		}
+		return nil, false
+	case in.data != nil && in.Compression == decompress.None:
+		return in.data, true
+	}
+	return nil, false
+}
+
 // OpenN returns n readers of the content, each from its start, to be read
 // at the same time (by parsers running concurrently). For a file each is an
 // Open of its own; a stream is read once and each chunk handed to every
@@ -224,17 +251,20 @@ type damageCatcher struct {
 	rc    io.ReadCloser
 	bytes int64
 	// count: lines are counted as they are read, where damage is common
-	// (compressed content cut off, archive members, streams). A plain
-	// file's lines are counted only when a read of it fails, from the file
-	// again (linesOf): counting every read was 8% of the CPU of
-	// `oomlens analyze` on scripts/bench-kernel.sh's 1 GiB log.
+	// (compressed content cut off, streams). A plain file's lines are
+	// counted only when a read of it fails, from the file again (linesOf):
+	// counting every read was 8% of the CPU of `oomlens analyze` on
+	// scripts/bench-kernel.sh's 1 GiB log. Content held in memory as it is
+	// (an archive member, read whole already; a plain file read whole) is
+	// never counted: no read of it fails.
 	count bool
 	lines int64
 	err   error
 }
 
 func newDamageCatcher(in *Input, rc io.ReadCloser) *damageCatcher {
-	return &damageCatcher{in: in, rc: rc, count: in.file == "" || in.Compression != decompress.None}
+	held := in.whole || in.member != nil || in.data != nil && in.Compression == decompress.None
+	return &damageCatcher{in: in, rc: rc, count: !held && (in.file == "" || in.Compression != decompress.None)}
 }
 
 func (d *damageCatcher) Read(p []byte) (int, error) {
@@ -534,6 +564,27 @@ func idOf(st os.FileInfo) (fileID, bool) {
 	return fileID{uint64(sys.Dev), uint64(sys.Ino)}, true
 }
 
+// fileStat is what the walk needs of a file's stat.
+type fileStat struct {
+	size    int64
+	id      fileID
+	hasID   bool // id is known (idOf)
+	regular bool
+}
+
+func statOf(st os.FileInfo) fileStat {
+	id, ok := idOf(st)
+	return fileStat{size: st.Size(), id: id, hasID: ok, regular: st.Mode().IsRegular()}
+}
+
+func statOfFile(f *os.File) (fileStat, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return fileStat{}, err
+	}
+	return statOf(st), nil
+}
+
 // walker walks one folder given.
 type walker struct {
 	set   *Set
@@ -603,7 +654,7 @@ func (w *walker) dir(p string, st os.FileInfo) {
 				w.dir(path, st)
 			}
 		case st.Mode().IsRegular():
-			w.file(path, st, nil)
+			w.file(path, statOf(st), nil)
 		default:
 			w.warn(path, fmt.Sprintf("%s: a %s, not a regular file: skipped (name it on its own to read it)", path, kindOfFile(st.Mode())))
 		}
@@ -619,12 +670,12 @@ func (w *walker) dir(p string, st os.FileInfo) {
 // cannot be opened or is no longer a regular file: the caller then takes
 // it by its path, which says what is wrong.
 func (w *walker) openedFile(path string) bool {
-	f, err := openRegular(path)
+	f, err := openRegularFile(path)
 	if err != nil {
 		return false
 	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
+	st, err := f.stat()
+	if err != nil || !st.regular {
 		f.Close()
 		return false
 	}
@@ -635,14 +686,14 @@ func (w *walker) openedFile(path string) bool {
 // file takes the regular file at path, of stat st: once whatever the links
 // to it, and up to the walk's cap. f is the file opened already, which file
 // closes, or nil.
-func (w *walker) file(path string, st os.FileInfo, f *os.File) {
-	if id, ok := idOf(st); ok {
-		if first, dup := w.seen[id]; dup {
+func (w *walker) file(path string, st fileStat, f *regularFile) {
+	if st.hasID {
+		if first, dup := w.seen[st.id]; dup {
 			closeFile(f)
 			w.warn(path, fmt.Sprintf("%s: the same file as %s (a link): read once", path, first))
 			return
 		}
-		w.seen[id] = path
+		w.seen[st.id] = path
 	}
 	if w.n >= w.max {
 		closeFile(f)
@@ -653,16 +704,16 @@ func (w *walker) file(path string, st os.FileInfo, f *os.File) {
 	name := w.name(path)
 	var in *Input
 	if f != nil {
-		in = w.set.readOpened(name, path, f, st.Size(), w.opts.Buffers)
+		in = w.set.readOpened(name, path, f, st.size, w.opts.Buffers)
 	} else {
-		in = w.set.openFile(name, path, st.Size(), w.opts.Buffers)
+		in = w.set.openFile(name, path, st.size, w.opts.Buffers)
 	}
 	if err := w.set.take(name, in, w.opts); err != nil {
 		w.warn(name, err.Error())
 	}
 }
 
-func closeFile(f *os.File) {
+func closeFile(f *regularFile) {
 	if f != nil {
 		f.Close()
 	}
@@ -760,7 +811,7 @@ const (
 // wholeFileBytes) when s is not nil; a file that cannot be read is an input
 // with a warning.
 func (s *Set) openFile(name, file string, size int64, bufs *Buffers) *Input {
-	f, err := openRegular(file)
+	f, err := openRegularFile(file)
 	if err != nil {
 		in := &Input{Path: name, file: file, SizeBytes: size}
 		in.Unreadable = true
@@ -772,7 +823,7 @@ func (s *Set) openFile(name, file string, size int64, bufs *Buffers) *Input {
 
 // readOpened is openFile of f, the file at file opened already, which it
 // closes.
-func (s *Set) readOpened(name, file string, f *os.File, size int64, bufs *Buffers) *Input {
+func (s *Set) readOpened(name, file string, f *regularFile, size int64, bufs *Buffers) *Input {
 	in := &Input{Path: name, file: file, SizeBytes: size}
 	defer f.Close()
 	if s != nil && size <= wholeFileBytes && s.heldBytes+size <= maxHeldBytes {
@@ -783,7 +834,7 @@ func (s *Set) readOpened(name, file string, f *os.File, size int64, bufs *Buffer
 		// Grown past its size, or an error: read as any file is, from the
 		// start, so that what is reported is the same.
 		in = &Input{Path: name, file: file, SizeBytes: size}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
+		if _, err := f.osFile().Seek(0, io.SeekStart); err != nil {
 			in.Unreadable = true
 			in.Warnings = append(in.Warnings, fmt.Sprintf("%s: cannot be read: %v", name, plainPathError(err)))
 			return in
@@ -802,15 +853,28 @@ func (s *Set) readOpened(name, file string, f *os.File, size int64, bufs *Buffer
 }
 
 // readWhole reads the file f, of size bytes by its stat, whole into in's
-// data in one read (a second one meets its end), and its head from there.
-// It reports false, having read nothing that counts, when the file holds
-// more than size bytes, a read fails, or its compressed head is damaged:
-// the caller then reads it as a larger file, which says what is wrong.
-func (in *Input) readWhole(f *os.File, size int64, bufs *Buffers) bool {
+// data in one read, and its head from there. It reports false, having read
+// nothing that counts, when the file holds more than size bytes, a read
+// fails, or its compressed head is damaged: the caller then reads it as a
+// larger file, which says what is wrong.
+//
+// The read asks for a byte more than size: a read of a regular file that
+// returns fewer bytes than asked has met the end (POSIX read(2): fewer
+// "if the number of bytes left in the file is less than nbyte"; Go retries
+// a read a signal interrupted), so when it returns size bytes, as the stat
+// said, the content is whole without a second read to meet the end, one of
+// the five system calls of reading a small file (openRegularFile). Any
+// other count reads on to the end as io.ReadFull does.
+func (in *Input) readWhole(f *regularFile, size int64, bufs *Buffers) bool {
 	buf := bufs.get(int(size) + 1) // +1: the read ends at EOF, showing the content whole
-	n, err := io.ReadFull(f, buf)
-	if err != io.EOF && err != io.ErrUnexpectedEOF {
-		return false
+	n, err := f.Read(buf)
+	if err == nil && (int64(n) != size || n == len(buf)) {
+		var more int
+		more, err = io.ReadFull(f, buf[n:])
+		n += more
+	}
+	if n == len(buf) || err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return false // grown past its size, or failed
 	}
 	data := buf[:n:n]
 	comp := decompress.Of(data[:min(n, decompress.MagicBytes)])

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -144,5 +145,29 @@ func TestWalkZipOverTheCap(t *testing.T) {
 	want := []string{p + ": holds 20000 entries, more than the cap of 10000: the 10000 after the first 10000 were not read"}
 	if !reflect.DeepEqual(set.Warnings, want) {
 		t.Errorf("warnings %q, want %q", set.Warnings, want)
+	}
+}
+
+// TestTailCacheReadsAsItsReader: every read through a tailCache, within the
+// bytes it keeps, across their edges or outside them, returns what a read
+// of the reader itself does.
+func TestTailCacheReadsAsItsReader(t *testing.T) {
+	data := make([]byte, 5000)
+	rand.New(rand.NewSource(1)).Read(data)
+	r := bytes.NewReader(data)
+	c := &tailCache{r: r}
+	if _, err := c.ReadAt(make([]byte, 1500), 3000); err != nil { // kept: 3000-4500
+		t.Fatal(err)
+	}
+	for _, q := range []struct{ off, n int64 }{
+		{3000, 1500}, {3000, 0}, {3100, 46}, {4499, 1}, {4500, 0}, {4490, 20}, {2990, 20}, {0, 46}, {4990, 20}, {4500, 500},
+	} {
+		got := make([]byte, q.n)
+		gn, gerr := c.ReadAt(got, q.off)
+		want := make([]byte, q.n)
+		wn, werr := r.ReadAt(want, q.off)
+		if gn != wn || (gerr == nil) != (werr == nil) || !bytes.Equal(got, want) {
+			t.Errorf("ReadAt(%d bytes at %d): %d, %v; the reader's %d, %v", q.n, q.off, gn, gerr, wn, werr)
+		}
 	}
 }

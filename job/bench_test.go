@@ -2,6 +2,9 @@ package job
 
 import (
 	"math/rand"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/oomlens/oomlens/correlate"
@@ -91,4 +94,60 @@ func BenchmarkBatchJobAnalyze(b *testing.B) {
 			b.Fatalf("%d kills, want 1", len(rep.Kills))
 		}
 	}
+}
+
+// BenchmarkBatchJobsReadLoad is the reading (discover.Walk into reused
+// Buffers, as batch reads a job), sniffing and parsing (Load) of 40 jobs of
+// scripts/bench-batch.sh's bench-out/jobs-10000-first1000, zipped and
+// folders apart; skipped when they are absent. cpu-ns/job is the process's
+// CPU time, system calls included: steadier than the wall time on a
+// shared machine.
+func BenchmarkBatchJobsReadLoad(b *testing.B) {
+	const dir = "../bench-out/jobs-10000-first1000"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		b.Skip(err)
+	}
+	var zips, dirs []string
+	for _, e := range entries[:min(len(entries), 40)] {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(dir, e.Name()))
+		} else {
+			zips = append(zips, filepath.Join(dir, e.Name()))
+		}
+	}
+	for _, c := range []struct {
+		name string
+		jobs []string
+	}{{"zip", zips}, {"folder", dirs}} {
+		b.Run(c.name, func(b *testing.B) {
+			var bufs discover.Buffers
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				for _, p := range c.jobs {
+					set, err := discover.Walk([]string{p}, discover.Options{Label: filepath.Base(p), Buffers: &bufs})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := Load(set, Options{}); err != nil {
+						b.Fatal(err)
+					}
+					set.Cleanup()
+					bufs.Release()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(c.jobs)), "ns/job")
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N*len(c.jobs)), "cpu-ns/job")
+		})
+	}
+}
+
+// processCPU is the process's CPU time, user and system, in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -190,15 +190,24 @@ func Sniff(head []byte) []string {
 // SniffNamed is Sniff for an input whose name is known: a format known by
 // its name (Named) claims the input first.
 func SniffNamed(name string, head []byte) []string {
+	kinds, _ := sniffNamed(name, head)
+	return kinds
+}
+
+// sniffNamed is SniffNamed, and the shape of head, which Load keeps for
+// textCandidate: a shape is a pass over the head (content.Binary's UTF-8
+// check), which Load made three times over each text input (the sniff,
+// and textCandidate in each pass).
+func sniffNamed(name string, head []byte) ([]string, shape) {
 	text := bytes.TrimPrefix(head, content.BOM)
+	sh := shapeOf(text)
 	if name != "" {
 		for _, f := range formats {
 			if f.Named != nil && f.Named(name) {
-				return []string{f.Kind}
+				return []string{f.Kind}, sh
 			}
 		}
 	}
-	sh := shapeOf(text)
 	if sh != shapeBinary {
 		// A NUL tail (what a kill leaves after a cut-off write) is not
 		// text: no sniffer sees it ("1 Killed \x00" is not a shell's
@@ -207,7 +216,7 @@ func SniffNamed(name string, head []byte) []string {
 	}
 	for _, f := range formats {
 		if f.Alone && f.Reads&sh != 0 && f.Sniff(text) {
-			return []string{f.Kind}
+			return []string{f.Kind}, sh
 		}
 	}
 	var kinds []string
@@ -217,9 +226,9 @@ func SniffNamed(name string, head []byte) []string {
 		}
 	}
 	if len(kinds) == 0 {
-		return []string{KindUnrecognized}
+		return []string{KindUnrecognized}, sh
 	}
-	return kinds
+	return kinds, sh
 }
 
 // formatOf is the row of kind k, nil for KindUnrecognized.
@@ -237,7 +246,11 @@ func formatOf(k string) *format {
 // scanning format's. Structured inputs (JSON, XML, ELF, collection lists)
 // are not candidates; a JSON document is read only for what its keys say.
 func textCandidate(head []byte, kinds []string) bool {
-	sh := shapeOf(bytes.TrimPrefix(head, content.BOM))
+	return textCandidateOf(shapeOf(bytes.TrimPrefix(head, content.BOM)), kinds)
+}
+
+// textCandidateOf is textCandidate of a head of shape sh.
+func textCandidateOf(sh shape, kinds []string) bool {
 	recognised := false
 	for _, k := range kinds {
 		f := formatOf(k)
@@ -256,6 +269,7 @@ func textCandidate(head []byte, kinds []string) bool {
 type input struct {
 	in    *discover.Input
 	kinds []string
+	shape shape // of the head (sniffNamed)
 	out   correlate.Input
 }
 
@@ -351,7 +365,7 @@ func (l *loader) read(x *input, pass int) {
 			return
 		}
 	}
-	if !textCandidate(x.in.Head, x.kinds) {
+	if !textCandidateOf(x.shape, x.kinds) {
 		return
 	}
 	var todo []*format
@@ -524,14 +538,21 @@ func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 	var d *diagnostics.Log
 	var st *correlate.DiagnosticsStream
 	l.reserveHeap(func() { st = correlate.NewDiagnosticsStream(in.Path, sizeHint(in)) })
-	err := parse(in, func(r io.Reader) (err error) {
-		stream := diagnostics.Stream
-		if in.SizeBytes >= pipelineMinBytes {
-			stream = streamPiped
-		}
-		d, err = stream(r, diagnostics.Options{Name: in.Path}, st.Add)
-		return err
-	})
+	opts := diagnostics.Options{Name: in.Path}
+	var err error
+	if data, ok := in.Bytes(); ok && in.SizeBytes < pipelineMinBytes {
+		// Held in memory (a file read whole, a member): read in place.
+		d, err = diagnostics.StreamBytes(data, opts, st.Add)
+	} else {
+		err = parse(in, func(r io.Reader) (err error) {
+			stream := diagnostics.Stream
+			if in.SizeBytes >= pipelineMinBytes {
+				stream = streamPiped
+			}
+			d, err = stream(r, opts, st.Add)
+			return err
+		})
+	}
 	if err != nil {
 		return err
 	}

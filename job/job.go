@@ -70,13 +70,14 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 	}
 	inputs := make([]input, len(set.Inputs))
 	for i, in := range set.Inputs {
-		inputs[i] = input{in: in, kinds: SniffNamed(in.Path, in.Head), out: correlate.Input{Path: in.Path, Warnings: []string{}}}
+		kinds, sh := sniffNamed(in.Path, in.Head)
+		inputs[i] = input{in: in, kinds: kinds, shape: sh, out: correlate.Input{Path: in.Path, Warnings: []string{}}}
 	}
 	l.modelBytes = modelBytes(inputs)
 	for pass := 0; pass <= 1; pass++ {
 		for i := range inputs {
 			x := &inputs[i]
-			if pass == 1 && l.kernelLogs[path.Clean(x.in.Path)] && !x.has(KindKernelLog) && textCandidate(x.in.Head, x.kinds) {
+			if pass == 1 && l.kernelLogs[path.Clean(x.in.Path)] && !x.has(KindKernelLog) && textCandidateOf(x.shape, x.kinds) {
 				// The kernel log a record.json or collect.json names was
 				// read on the job's machine: an empty one means the
 				// kernel logged nothing.
