@@ -1,0 +1,152 @@
+package dmesg
+
+import (
+	"fmt"
+	"io/fs"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// sniffBytewise is the definition sniff implements, a byte at a time (as
+// sniff was written before it read 8 bytes at a time): the reference
+// reading (parseReference) uses it.
+func sniffBytewise(name string, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	ctrl := 0
+	for i, c := range b {
+		if c == 0 {
+			return fmt.Errorf("%s: byte offset %d: NUL byte: %w (a journal file? use journalctl -o json or -o short-precise)", displayName(name), i, ErrBinary)
+		}
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v' && c != 0x1b {
+			ctrl++
+		}
+	}
+	if ctrl*10 > len(b) {
+		return fmt.Errorf("%s: %d of the first %d bytes are control bytes: %w", displayName(name), ctrl, len(b), ErrBinary)
+	}
+	return nil
+}
+
+// realSamples returns every file under testdata/ and the shared corpus
+// (/work/shared/corpus, when present), by path.
+func realSamples(t testing.TB) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, root := range []string{"../testdata", "/work/shared/corpus"} {
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if b, err := os.ReadFile(p); err == nil {
+				out[p] = b
+			}
+			return nil
+		})
+	}
+	if len(out) == 0 {
+		t.Fatal("no samples")
+	}
+	return out
+}
+
+func sameSniff(t *testing.T, what string, b []byte) {
+	t.Helper()
+	got, want := sniff("x", b), sniffBytewise("x", b)
+	if (got == nil) != (want == nil) || got != nil && got.Error() != want.Error() {
+		t.Fatalf("%s: sniff %v, bytewise %v", what, got, want)
+	}
+}
+
+// TestControlBytes: controlBytes marks exactly the bytes below 0x20, and
+// hasControlByte sees one, for every byte value in every position among
+// every other value.
+func TestControlBytes(t *testing.T) {
+	for c := range 256 {
+		for other := range 256 {
+			var b [32]byte
+			for i := range b {
+				b[i] = byte(other)
+			}
+			for pos := range b {
+				b[pos] = byte(c)
+				if got, want := hasControlByte(b[:]), c < 0x20 || other < 0x20; got != want {
+					t.Fatalf("%q: %v, want %v", b, got, want)
+				}
+				b[pos] = byte(other)
+			}
+		}
+	}
+	for c := range 256 {
+		for other := range 256 {
+			for pos := range 8 {
+				var w [8]byte
+				for i := range w {
+					w[i] = byte(other)
+				}
+				w[pos] = byte(c)
+				var want uint64
+				for i, x := range w {
+					if x < 0x20 {
+						want |= 0x80 << (8 * i)
+					}
+				}
+				if got := controlBytes(word(w[:], 0)); got != want {
+					t.Fatalf("%q: %#x, want %#x", w, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestSniffEqualsBytewise: sniff = sniffBytewise on every real sample (and
+// its first sniffBytes), every length up to 40 of its start, and random
+// bytes with control bytes planted.
+func TestSniffEqualsBytewise(t *testing.T) {
+	for p, b := range realSamples(t) {
+		sameSniff(t, p, b)
+		sameSniff(t, p, b[:min(len(b), sniffBytes)])
+		for n := range min(len(b), 40) {
+			sameSniff(t, p, b[:n])
+			sameSniff(t, p, b[n:min(len(b), n+100)])
+		}
+	}
+	r := rand.New(rand.NewSource(1))
+	for range 20000 {
+		b := make([]byte, r.Intn(80))
+		for i := range b {
+			b[i] = byte(' ' + r.Intn(95))
+			if r.Intn(8) == 0 {
+				b[i] = byte(r.Intn(0x20))
+			}
+			if r.Intn(8) == 0 {
+				b[i] = byte(0x80 + r.Intn(0x80))
+			}
+		}
+		sameSniff(t, fmt.Sprintf("%q", b), b)
+	}
+}
+
+// FuzzSniff: sniff = sniffBytewise on any input.
+func FuzzSniff(f *testing.F) {
+	for _, b := range realSamples(f) {
+		f.Add(b[:min(len(b), 4096)])
+	}
+	f.Add([]byte("a\x00b"))
+	f.Add([]byte("\x01\x02\x03\x1b[0m\x7f\x80\xff\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { sameSniff(t, "fuzz", b) })
+}
+
+// BenchmarkSniffBinaryCheck is sniff on a job's pytest.log.
+func BenchmarkSniffBinaryCheck(b *testing.B) {
+	data := jobFile(1, "pytest.log")
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if sniff("x", data) != nil {
+			b.Fatal("binary")
+		}
+	}
+}
