@@ -164,7 +164,7 @@ func newLineReader(r io.Reader, lim limits, sizeHintBytes int64) *lineReader {
 	}
 	rd.end = n
 	rd.setErr(err)
-	rd.sc = newScanner(rd.buf[:n])
+	rd.sc = newScanner(scanSample(rd.buf[:n], rd.eof))
 	rd.sc.index(rd.buf[:n], &rd.idx)
 	return rd
 }

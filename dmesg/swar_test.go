@@ -6,6 +6,8 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -149,4 +151,48 @@ func BenchmarkSniffBinaryCheck(b *testing.B) {
 			b.Fatal("binary")
 		}
 	}
+}
+
+// TestScanChoiceFindsSameLines: the scanner finds the same lines (and
+// counts the same newlines) whatever sample chose its search bytes, on
+// every real sample and the job logs: scanSample may count less of a
+// small input without changing what Parse finds.
+func TestScanChoiceFindsSameLines(t *testing.T) {
+	inputs := realSamples(t)
+	for seed := int64(1); seed <= 3; seed++ {
+		for _, name := range []string{"kernel.log", "pytest.log", "diagnostics.jsonl"} {
+			inputs[fmt.Sprint(seed, name)] = jobFile(seed, name)
+		}
+	}
+	otherBytes, found := 0, 0
+	for p, b := range inputs {
+		b = b[:min(len(b), 4<<20)]
+		var want blockIndex
+		first := newScanner(scanSample(b, false))
+		first.index(b, &want)
+		found += len(want.hits)
+		for _, sample := range [][]byte{nil, b, scanSample(b, true), b[len(b)/2:], []byte(strings.Join(needles, ""))} {
+			var got blockIndex
+			sc := newScanner(sample)
+			if chosenBytes(sc) != chosenBytes(first) {
+				otherBytes++
+			}
+			sc.index(b, &got)
+			if !slices.Equal(got.hits, want.hits) || got.newlines != want.newlines || got.wholeEnd != want.wholeEnd {
+				t.Fatalf("%s: a scanner chosen from %d bytes finds %d lines, from the first block's %d: %d", p, len(sample), len(got.hits), len(scanSample(b, false)), len(want.hits))
+			}
+		}
+	}
+	if otherBytes == 0 || found == 0 {
+		t.Fatalf("the samples chose other search bytes %d times, %d lines found: nothing tested", otherBytes, found)
+	}
+	t.Logf("%d inputs, %d lines found, %d scanners with other search bytes", len(inputs), found, otherBytes)
+}
+
+func chosenBytes(sc *scanner) string {
+	var b []byte
+	for _, g := range sc.groups {
+		b = append(b, g.b)
+	}
+	return string(b)
 }
