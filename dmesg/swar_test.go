@@ -1,6 +1,7 @@
 package dmesg
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"math/rand"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/oomlens/oomlens/internal/content"
 )
 
 // sniffBytewise is the definition sniff implements, a byte at a time (as
@@ -195,4 +198,82 @@ func chosenBytes(sc *scanner) string {
 		b = append(b, g.b)
 	}
 	return string(b)
+}
+
+// sniffBefore is Sniff as it was before its searches were made cheaper
+// (keys "of memory" and "illed ", " kernel: " searched in every line):
+// TestSniffEqualsBefore and FuzzSniffEqualsBefore hold Sniff to it.
+func sniffBefore(head []byte) bool {
+	if content.JSON(head) {
+		journal := bytes.Contains(head, []byte(`"MESSAGE"`)) && bytes.Contains(head, []byte(`"__REALTIME_TIMESTAMP"`))
+		return (journal || bytes.Contains(head, []byte(`"textPayload"`))) && isKernelBefore(head)
+	}
+	return isKernelBefore(head)
+}
+
+func isKernelBefore(b []byte) bool {
+	anchors := kernelAnchors
+	if !containsAny(b, [][]byte{[]byte("oom"), []byte("of memory"), []byte("illed ")}) {
+		anchors = nil
+	}
+	for _, a := range anchors {
+		for rest := b; ; {
+			i := bytes.Index(rest, a)
+			if i < 0 {
+				break
+			}
+			line, next := lineAround(rest, i)
+			if reKernelAnchor.Match(line) {
+				return true
+			}
+			rest = next
+		}
+	}
+	lines, hits := 0, 0
+	content.EachLine(b, func(line []byte) bool {
+		lines++
+		if reKernelLine.Match(line) {
+			hits++
+		}
+		return true
+	})
+	return hits >= 3 && hits*2 >= lines
+}
+
+// TestSniffEqualsBefore: Sniff = sniffBefore on every real sample's head,
+// every line of it, and the job logs.
+func TestSniffEqualsBefore(t *testing.T) {
+	inputs := realSamples(t)
+	for seed := int64(1); seed <= 3; seed++ {
+		for _, name := range []string{"kernel.log", "pytest.log", "diagnostics.jsonl"} {
+			inputs[fmt.Sprint(seed, name)] = jobFile(seed, name)
+		}
+	}
+	kernel := 0
+	for p, b := range inputs {
+		b = b[:min(len(b), 64<<10)] // discover.HeadBytes
+		if got, want := Sniff(b), sniffBefore(b); got != want {
+			t.Fatalf("%s: Sniff %v, before %v", p, got, want)
+		} else if got {
+			kernel++
+		}
+		for _, line := range bytes.SplitAfter(b[:min(len(b), 8<<10)], []byte("\n")) {
+			if got, want := Sniff(line), sniffBefore(line); got != want {
+				t.Fatalf("%s: %q: Sniff %v, before %v", p, line, got, want)
+			}
+		}
+	}
+	t.Logf("%d inputs, %d kernel logs", len(inputs), kernel)
+}
+
+func FuzzSniffEqualsBefore(f *testing.F) {
+	for _, b := range realSamples(f) {
+		f.Add(b[:min(len(b), 4096)])
+	}
+	f.Add([]byte("Jan  5 15:19:27 h kernel: x\n1,2,3,-;x\n1 kernel: y\n[ 1.0] z\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Sniff(b), sniffBefore(b); got != want {
+			t.Fatalf("%q: Sniff %v, before %v", b, got, want)
+		}
+	})
 }
