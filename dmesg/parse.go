@@ -481,6 +481,8 @@ const (
 	eachHigh = 0x8080808080808080
 	each20   = 0x2020202020202020
 	each60   = 0x6060606060606060
+	// eachNewline: see lastNewline.
+	eachNewline = 0x0a0a0a0a0a0a0a0a
 )
 
 // word returns the 8 bytes of b at i, little-endian; past the end of b

@@ -277,3 +277,45 @@ func FuzzSniffEqualsBefore(f *testing.F) {
 		}
 	})
 }
+
+// TestLastNewline: lastNewline = bytes.LastIndexByte(b, '\n') with every
+// byte value around newlines at every position, and on real samples.
+func TestLastNewline(t *testing.T) {
+	for n := range 40 {
+		for c := range 256 {
+			b := bytes.Repeat([]byte{byte(c)}, n)
+			for pos := -1; pos < n; pos++ {
+				if pos >= 0 {
+					b[pos] = '\n'
+				}
+				if got, want := lastNewline(b), bytes.LastIndexByte(b, '\n'); got != want {
+					t.Fatalf("%q: %d, want %d", b, got, want)
+				}
+				if pos >= 0 {
+					b[pos] = byte(c)
+				}
+			}
+		}
+	}
+	for p, b := range realSamples(t) {
+		b = b[:min(len(b), 1<<16)]
+		for end := len(b); end > 0; end = bytes.LastIndexByte(b[:end], '\n') {
+			if got, want := lastNewline(b[:end]), bytes.LastIndexByte(b[:end], '\n'); got != want {
+				t.Fatalf("%s[:%d]: %d, want %d", p, end, got, want)
+			}
+			if end < len(b)-(1<<12) {
+				break
+			}
+		}
+	}
+}
+
+func FuzzLastNewline(f *testing.F) {
+	f.Add([]byte("a\nb\n\x8a\x0a\xff"))
+	f.Add([]byte("0123456789\n0123456789abcdef"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := lastNewline(b), bytes.LastIndexByte(b, '\n'); got != want {
+			t.Fatalf("%q: %d, want %d", b, got, want)
+		}
+	})
+}
