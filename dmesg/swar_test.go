@@ -319,3 +319,24 @@ func FuzzLastNewline(f *testing.F) {
 		}
 	})
 }
+
+// TestGuards: the guards of containsGuarded and cutTalosNode are parts of
+// what they guard, so they change no result; checked on every line of the
+// real samples as well.
+func TestGuards(t *testing.T) {
+	pairs := [][2]string{{"killer: ", " invoked oom-killer: "}, {"killed ", ": systemd-oomd killed "}, {"kern:", ": kern:"}}
+	for _, g := range pairs {
+		if !strings.Contains(g[1], g[0]) {
+			t.Fatalf("guard %q is not part of %q", g[0], g[1])
+		}
+	}
+	for p, b := range realSamples(t) {
+		for _, line := range strings.Split(string(b[:min(len(b), 1<<20)]), "\n") {
+			for _, g := range pairs {
+				if containsGuarded(line, g[0], g[1]) != strings.Contains(line, g[1]) {
+					t.Fatalf("%s: %q: guard %q", p, line, g[0])
+				}
+			}
+		}
+	}
+}
