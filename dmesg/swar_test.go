@@ -37,11 +37,11 @@ func sniffBytewise(name string, b []byte) error {
 }
 
 // realSamples returns every file under testdata/ and the shared corpus
-// (/work/shared/corpus, when present), by path.
+// (../shared/corpus beside the repository, when present), by path.
 func realSamples(t testing.TB) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	for _, root := range []string{"../testdata", "/work/shared/corpus"} {
+	for _, root := range []string{"../testdata", "../../shared/corpus"} {
 		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return nil
