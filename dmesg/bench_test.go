@@ -96,6 +96,36 @@ func BenchmarkParseJob(b *testing.B) {
 	}
 }
 
+// BenchmarkParseJobPytest is batch's other call per job: the pytest.log of
+// the same job (~38 KB of `nodeid PASSED [ 87%]` lines ending in a
+// `Killed` line and the runner's exit code 137), which Parse reads because
+// a CI log may hold dmesg output pasted into it. It has no kernel record;
+// its `Killed` line is a needle, so the look-back before it is read.
+func BenchmarkParseJobPytest(b *testing.B) {
+	data := jobFile(1, "pytest.log")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(data), Options{SizeHintBytes: int64(len(data))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSniffJob is job.SniffNamed's call of Sniff on the heads (the
+// whole file: discover.HeadBytes is 64 KiB) of the job's two text logs.
+func BenchmarkSniffJob(b *testing.B) {
+	for _, name := range []string{"kernel.log", "pytest.log"} {
+		data := jobFile(1, name)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				Sniff(data)
+			}
+		})
+	}
+}
+
 func generateNoise(r *rand.Rand, n int) []byte {
 	var b bytes.Buffer
 	up := 100.0

@@ -36,10 +36,11 @@ func corpus(t testing.TB) map[string][]byte {
 // definition Parse implements: the whole input split into lines, every
 // line offered to push, the untaken lines kept in a ring for the
 // look-back (newest lookbackLines within lookbackBytes; a line cut at
-// maxLineBytes empties it). Parse's reader skips lines and keeps its
+// maxLineBytes empties it), the binary check a byte at a time
+// (sniffBytewise). Parse's reader skips lines and keeps its
 // look-back in its buffer instead; the tests check that both agree.
 func parseReference(data []byte, opts Options, lim limits) (*Log, error) {
-	if err := sniff(opts.Name, data[:min(len(data), lim.sniff())]); err != nil {
+	if err := sniffBytewise(opts.Name, data[:min(len(data), lim.sniff())]); err != nil {
 		return nil, err
 	}
 	p := newParser(opts)

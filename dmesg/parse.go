@@ -2,8 +2,10 @@ package dmesg
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"sort"
 	"strconv"
 )
@@ -442,24 +444,80 @@ func (p *parser) hostBoots(events []int, markers []bootMark, base int) int {
 }
 
 // sniff rejects binary input: NUL bytes, or mostly control bytes, in the
-// first sniffBytes.
+// first sniffBytes. It reads 8 bytes at a time (controlBytes) and looks
+// only at the bytes below 0x20, skipping 32 bytes at a time that hold
+// none (hasControlByte): byte by byte it was 15% of Parse on a batch
+// job's pytest.log (BenchmarkParseJobPytest).
 func sniff(name string, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
 	ctrl := 0
-	for i, c := range b {
-		if c == 0 {
-			return fmt.Errorf("%s: byte offset %d: NUL byte: %w (a journal file? use journalctl -o json or -o short-precise)", displayName(name), i, ErrBinary)
+	for i := 0; i < len(b); i += 32 {
+		if i+32 <= len(b) && !hasControlByte(b[i:i+32]) {
+			continue
 		}
-		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v' && c != 0x1b {
-			ctrl++
+		for j := i; j < i+32 && j < len(b); j += 8 {
+			for low := controlBytes(word(b, j)); low != 0; low &= low - 1 {
+				at := j + bits.TrailingZeros64(low)/8
+				switch c := b[at]; {
+				case c == 0:
+					return fmt.Errorf("%s: byte offset %d: NUL byte: %w (a journal file? use journalctl -o json or -o short-precise)", displayName(name), at, ErrBinary)
+				case c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v' && c != 0x1b:
+					ctrl++
+				}
+			}
 		}
 	}
 	if ctrl*10 > len(b) {
 		return fmt.Errorf("%s: %d of the first %d bytes are control bytes: %w", displayName(name), ctrl, len(b), ErrBinary)
 	}
 	return nil
+}
+
+// Per-byte constants of the 8-byte tests.
+const (
+	eachLow7 = 0x7f7f7f7f7f7f7f7f
+	eachHigh = 0x8080808080808080
+	each20   = 0x2020202020202020
+	each60   = 0x6060606060606060
+	// eachNewline: see lastNewline.
+	eachNewline = 0x0a0a0a0a0a0a0a0a
+)
+
+// word returns the 8 bytes of b at i, little-endian; past the end of b
+// it reads spaces (no control byte).
+func word(b []byte, i int) uint64 {
+	if i+8 <= len(b) {
+		return binary.LittleEndian.Uint64(b[i:])
+	}
+	tail := [8]byte{' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}
+	copy(tail[:], b[i:])
+	return binary.LittleEndian.Uint64(tail[:])
+}
+
+// controlBytes returns w (8 bytes) with the high bit of each byte below
+// 0x20 set and every other bit clear. For a byte x < 0x80, x + 0x60 has
+// its high bit set exactly when x >= 0x20, and no byte's sum carries into
+// the next (at most 0x7f + 0x60 = 0xdf); ^w clears the bytes >= 0x80.
+func controlBytes(w uint64) uint64 {
+	return ^((w & eachLow7) + each60) & ^w & eachHigh
+}
+
+// hasControlByte reports whether the 32 bytes of b hold a byte below
+// 0x20. (w - 0x20…) & ^w has a high bit set in some byte exactly when
+// some byte of w is below 0x20: the lowest such byte borrows and sets its
+// own high bit; with none, no byte borrows and a byte >= 0x20 minus 0x20
+// has its high bit only when w's byte had it, which ^w clears (Hacker's
+// Delight 6-1, "hasless"). Fewer operations than controlBytes, it lets
+// four words be tested with one branch.
+func hasControlByte(b []byte) bool {
+	_ = b[31]
+	w0 := binary.LittleEndian.Uint64(b)
+	w1 := binary.LittleEndian.Uint64(b[8:])
+	w2 := binary.LittleEndian.Uint64(b[16:])
+	w3 := binary.LittleEndian.Uint64(b[24:])
+	return ((w0-each20)&^w0|(w1-each20)&^w1|(w2-each20)&^w2|(w3-each20)&^w3)&eachHigh != 0
 }
 
 func displayName(n string) string {

@@ -385,7 +385,11 @@ func cutGitLabStream(s string) string {
 // cutTalosNode removes the node name talosctl puts before "kern:" when it
 // reads several nodes: "10.1.1.2: kern: warning: …".
 func cutTalosNode(s string) string {
-	i := strings.Index(s[:min(len(s), 64+len(": kern:"))], ": kern:") // only where it may be
+	w := s[:min(len(s), 64+len(": kern:"))] // only where it may be
+	if !strings.Contains(w, "kern:") {
+		return s // (cheap: a search by 'k'; a necessary condition of the next)
+	}
+	i := strings.Index(w, ": kern:")
 	if i <= 0 || i > 64 || strings.ContainsAny(strings.TrimSpace(s[:i]), " \t") {
 		return s
 	}

@@ -141,7 +141,7 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 // keyLine dispatches a kernel line by its shape.
 func (p *parser) keyLine(line, last int, t string, st stamp) {
 	switch {
-	case strings.Contains(t, " invoked oom-killer: "):
+	case containsGuarded(t, "killer: ", " invoked oom-killer: "):
 		p.header(line, last, t, st)
 	case isKilledLine(t):
 		p.killed(line, last, t, st)
@@ -1505,7 +1505,7 @@ func (p *parser) userspace(line int, t string, st stamp, tag string) bool {
 		ev.Cgroup = cg
 		p.emitUser(ev)
 		return true
-	case (tag == "" || tag == "systemd") && strings.Contains(t, ": systemd-oomd killed "):
+	case (tag == "" || tag == "systemd") && containsGuarded(t, "killed ", ": systemd-oomd killed "):
 		// systemd (src/core/unit.c): "<unit>: systemd-oomd killed N process(es) in this unit."
 		ev := mk(KindSystemdOOMDKill)
 		i := strings.Index(t, ": systemd-oomd killed ")
@@ -1589,4 +1589,13 @@ func (p *parser) addEvent(ev *Event) {
 		p.log.Events = slices.Grow(p.log.Events, max(n, 1))
 	}
 	p.log.Events = append(p.log.Events, *ev)
+}
+
+// containsGuarded is strings.Contains(s, sub) where guard is a part of sub
+// that starts with a byte rarer in logs than sub's first: strings.Contains
+// calls IndexByte for that first byte, and a space or ':' is found many
+// times in every line. Searching guard first lets most lines fail cheaply
+// (the look-back reads 64 lines per record, most of them noise).
+func containsGuarded(s, guard, sub string) bool {
+	return strings.Contains(s, guard) && strings.Contains(s, sub)
 }

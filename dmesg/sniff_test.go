@@ -63,3 +63,16 @@ func FuzzSniffHelpers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkSniffHelpers(t, b) })
 }
+
+// TestAnchorIsBranch: the anchors read as whole branches of reKernelAnchor
+// are those it matches alone, and all but the two it needs more of.
+func TestAnchorIsBranch(t *testing.T) {
+	for _, a := range kernelAnchors {
+		if anchorIsBranch[string(a)] && !reKernelAnchor.Match(a) {
+			t.Errorf("%q is read as a branch but does not match", a)
+		}
+	}
+	if len(anchorIsBranch) != len(kernelAnchors)-2 {
+		t.Errorf("%d anchors are branches, want all but `Killed process ` and `systemd-oomd`: %v", len(anchorIsBranch), anchorIsBranch)
+	}
+}
