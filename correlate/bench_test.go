@@ -1,11 +1,16 @@
 package correlate
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
 
 	"github.com/oomlens/oomlens/diagnostics"
+	"github.com/oomlens/oomlens/dmesg"
+	"github.com/oomlens/oomlens/internal/jobgen"
+	"github.com/oomlens/oomlens/pytestlog"
 	"github.com/oomlens/oomlens/weathercop"
 )
 
@@ -200,5 +205,59 @@ func BenchmarkAnalyzeDiagnostics(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
 		})
+	}
+}
+
+// batchEvidence is the evidence of one job of a batch (internal/jobgen, as
+// scripts/genjobs writes them: pytest log, kernel log, diagnostics of 500
+// tests, ~394 run), parsed as job.Load parses it. Its diagnostics are kept
+// as records (diagnostics.Parse), so that every Analyze converts them into
+// steps again (DiagnosticsStream.Add): the per-record work that
+// job.Load's stream does in a batch.
+func batchEvidence(tb testing.TB) *Evidence {
+	tb.Helper()
+	ev := &Evidence{}
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		kind := ""
+		switch f.Name {
+		case "pytest.log":
+			l, err := pytestlog.Parse(bytes.NewReader(f.Data), pytestlog.Options{Name: f.Name})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			ev.Pytest, kind = append(ev.Pytest, PytestInput{Path: f.Name, Log: l}), "pytest-log"
+		case "kernel.log":
+			l, err := dmesg.Parse(bytes.NewReader(f.Data), dmesg.Options{Name: f.Name})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			ev.Kernel, kind = append(ev.Kernel, KernelInput{Path: f.Name, Log: l}), "kernel-log"
+		case "diagnostics.jsonl":
+			d, err := diagnostics.Parse(bytes.NewReader(f.Data), diagnostics.Options{Name: f.Name})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			ev.Diagnostics, kind = append(ev.Diagnostics, DiagnosticsInput{Path: f.Name, Diag: d}), "diagnostics-jsonl"
+		}
+		ev.Inputs = append(ev.Inputs, Input{Path: f.Name, Kinds: []string{kind}, Warnings: []string{}})
+	}
+	return ev
+}
+
+// BenchmarkBatchJob is the correlator's share of one batch job: its
+// diagnostics records converted into steps and the job analysed, the
+// timeline omitted as batch omits it without --jsonl (job's
+// BenchmarkBatchJobAnalyze adds the parsers).
+func BenchmarkBatchJob(b *testing.B) {
+	ev := batchEvidence(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := Analyze(ev, Options{OmitTimeline: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Kills) != 1 || len(rep.Leaks) != 2 {
+			b.Fatalf("%d kills, %d leaks", len(rep.Kills), len(rep.Leaks))
+		}
 	}
 }
