@@ -48,9 +48,14 @@ func classify(results []*procResult, ended *placedKill, killOf func(int) *placed
 			if len(t.Open) > 0 {
 				unclosed = append(unclosed, Unclosed{Test: t.Test, Worker: t.Proc.Worker, OpenObjects: t.Open, Evidence: unclosedEvidence(t, floor)})
 			}
+			// A hog at the threshold is one at the floor (the threshold is
+			// never lower): most tests are neither, and are asked once.
+			if _, ok := hogFiguresOf(t, floor, 0); !ok {
+				continue
+			}
 			if h, ok := hogOf(t, floor, rule.ThresholdBytes); ok {
 				hogs = append(hogs, h)
-			} else if _, ok := hogFiguresOf(t, floor, 0); ok {
+			} else {
 				rule.TestsBelow++
 			}
 		}
