@@ -109,7 +109,7 @@ func (st *DiagnosticsStream) get(pid int, worker string) *proc {
 		p = st.byKey[k]
 	}
 	if p != nil {
-		if p.Worker == "" {
+		if p.Worker == "" && worker != "" {
 			p.Worker = worker
 		}
 	} else {

@@ -268,9 +268,10 @@ type ledger struct {
 	// byName is the last test of each name, built on first use (lastOf):
 	// only fixtures set up between tests and counters need it.
 	byName map[string]*testMem
-	// chunk is where tests are allocated: 64 at first, then twice as many
-	// each time up to 1,024 at a time, so that a process of a few hundred
-	// tests does not pay for a thousand.
+	// chunk is where tests are allocated: as many as the process has
+	// start steps when they are 1,024 or fewer, else 64 at first; then
+	// twice as many each time up to 1,024 at a time, so that a process of a
+	// few hundred tests does not pay for a thousand.
 	chunk  []testMem
 	cur    mem // the latest reading
 	hasCur bool
@@ -287,7 +288,20 @@ type ledger struct {
 func newLedger(p *proc) *ledger {
 	// A test has a start and an end step: room for the list of them at
 	// once (grown, it allocated five times its size).
-	return &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, len(p.Steps)/2)}}
+	l := &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, len(p.Steps)/2)}}
+	// A test nearly always begins at its start step: the first chunk has
+	// room for those of a process of up to 1,024 tests (batch's jobs: one
+	// allocation, not four).
+	starts := 0
+	for i := range p.Steps {
+		if p.Steps[i].Kind == stepStart {
+			starts++
+		}
+	}
+	if starts > 0 && starts <= 1024 {
+		l.chunk = make([]testMem, 0, starts)
+	}
+	return l
 }
 
 // newTest puts a test on the process's list.
