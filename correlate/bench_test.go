@@ -210,13 +210,13 @@ func BenchmarkAnalyzeDiagnostics(b *testing.B) {
 
 // batchEvidence is the evidence of one job of a batch (internal/jobgen, as
 // scripts/genjobs writes them: pytest log, kernel log, diagnostics of 500
-// tests, ~394 run), parsed as job.Load parses it. Its diagnostics are kept
-// as records (diagnostics.Parse), so that every Analyze converts them into
-// steps again (DiagnosticsStream.Add): the per-record work that
-// job.Load's stream does in a batch.
-func batchEvidence(tb testing.TB) *Evidence {
+// tests, ~394 run), parsed as job.Load parses it, and the size of its
+// diagnostics file. Its diagnostics are kept as records
+// (diagnostics.Parse): batchStream converts them as job.Load's stream does.
+func batchEvidence(tb testing.TB) (*Evidence, int64) {
 	tb.Helper()
 	ev := &Evidence{}
+	var size int64
 	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
 		kind := ""
 		switch f.Name {
@@ -238,10 +238,27 @@ func batchEvidence(tb testing.TB) *Evidence {
 				tb.Fatal(err)
 			}
 			ev.Diagnostics, kind = append(ev.Diagnostics, DiagnosticsInput{Path: f.Name, Diag: d}), "diagnostics-jsonl"
+			size = int64(len(f.Data))
 		}
 		ev.Inputs = append(ev.Inputs, Input{Path: f.Name, Kinds: []string{kind}, Warnings: []string{}})
 	}
-	return ev
+	return ev, size
+}
+
+// batchStream is ev with its diagnostics records given to a
+// DiagnosticsStream as job.Load gives them (sized by the file), for one
+// analysis.
+func batchStream(ev *Evidence, size int64) *Evidence {
+	out := *ev
+	out.Diagnostics = nil
+	for _, in := range ev.Diagnostics {
+		st := NewDiagnosticsStream(in.Path, size)
+		for i := range in.Diag.Records {
+			st.Add(in.Diag.Format, &in.Diag.Records[i])
+		}
+		out.Diagnostics = append(out.Diagnostics, st.Input(&diagnostics.Log{Schema: in.Diag.Schema, Format: in.Diag.Format, Warnings: in.Diag.Warnings, Extra: in.Diag.Extra}))
+	}
+	return &out
 }
 
 // BenchmarkBatchJob is the correlator's share of one batch job: its
@@ -249,10 +266,10 @@ func batchEvidence(tb testing.TB) *Evidence {
 // timeline omitted as batch omits it without --jsonl (job's
 // BenchmarkBatchJobAnalyze adds the parsers).
 func BenchmarkBatchJob(b *testing.B) {
-	ev := batchEvidence(b)
+	ev, size := batchEvidence(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		rep, err := Analyze(ev, Options{OmitTimeline: true})
+		rep, err := Analyze(batchStream(ev, size), Options{OmitTimeline: true})
 		if err != nil {
 			b.Fatal(err)
 		}

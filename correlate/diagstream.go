@@ -103,6 +103,14 @@ func NewDiagnosticsStream(path string, sizeHintBytes int64) *DiagnosticsStream {
 }
 
 func (st *DiagnosticsStream) get(pid int, worker string) *proc {
+	if p := st.last; p != nil && pid != 0 && pid == st.lastKey.pid {
+		// The process of the record before (a key with a pid has no
+		// worker): nearly every record.
+		if p.Worker == "" && worker != "" {
+			p.Worker = worker
+		}
+		return p
+	}
 	k := diagProcOf(pid, worker)
 	p := st.last
 	if p == nil || k != st.lastKey {

@@ -43,8 +43,8 @@ func spanOf(j *job) jobSpan {
 		if p.PID > 0 {
 			s.PIDs[p.PID] = true
 		}
-		for _, st := range p.Steps {
-			if st.Kind == stepStart {
+		for i := range p.Steps { // by index: a step is 104 bytes
+			if st := &p.Steps[i]; st.Kind == stepStart {
 				start(st.Time)
 			} else {
 				see(st.Time)

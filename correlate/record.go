@@ -167,7 +167,8 @@ func recordSampling(j *job) (float64, bool) {
 // recordSummary says how the process's test boundaries were read.
 func recordSummary(p *proc) []string {
 	read, all := 0, 0
-	for _, s := range p.Steps {
+	for i := range p.Steps {
+		s := &p.Steps[i]
 		if s.Kind != stepEnd {
 			continue
 		}
