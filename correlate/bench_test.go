@@ -25,7 +25,7 @@ func bigJob() *job {
 		id := fmt.Sprintf("tests/test_m%04d.py::test_%d", i/50, i)
 		p.Steps = append(p.Steps, start(id, at, anon(r+10*MiB, r)))
 		if i%50 == 0 {
-			p.Steps = append(p.Steps, step{Kind: stepFixtureSetup, Test: id, More: &stepMore{Fixture: "f", Scope: "module", After: anon(r+20*MiB, r+10*MiB)}, Time: t0 + at, Mem: anon(r+10*MiB, r), HasMem: true})
+			p.Steps = append(p.Steps, fixtureSetup(id, "f", "module", t0+at, anon(r+10*MiB, r), anon(r+20*MiB, r+10*MiB)))
 			r += 10 * MiB
 		}
 		if i%7 == 0 {

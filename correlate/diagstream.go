@@ -182,7 +182,7 @@ func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
 		}
 	case diagnostics.EventTestStart:
 		st.start(p, r.NodeID, r.Time)
-		p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: &st.path, SourceLine: r.Line})
+		p.Steps = append(p.Steps, newStep(stepStart, r.NodeID, r.Time, m, r.HasRSS, r.Line))
 	case diagnostics.EventTestEnd:
 		st.end(p, r, m, summary)
 	case diagnostics.EventFixtureTeardown, diagnostics.EventFixtureSetup:
@@ -197,23 +197,27 @@ func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
 		if r.Event == diagnostics.EventFixtureSetup {
 			kind = stepFixtureSetup
 		}
-		p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, More: &stepMore{Fixture: r.Fixture, Scope: r.Scope, After: after}, Time: r.Time,
-			Mem: before, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: &st.path, SourceLine: r.Line})
+		s := newStep(kind, r.NodeID, r.Time, before, r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, r.Line)
+		s.More = &stepMore{Fixture: r.Fixture, Scope: r.Scope, After: after, Line: s.extra().Line}
+		p.Steps = append(p.Steps, s)
 	}
 }
 
 // end converts a test_end record.
 func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary bool) {
 	path := st.path
-	s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: &st.path, SourceLine: r.Line, TracebackKept: r.TracebackKept}
+	s := newStep(stepEnd, r.NodeID, r.Time, m, r.HasRSS, r.Line)
+	s.set(stepTracebackKept, r.TracebackKept)
 	s.setOutcome(r.Outcome)
 	if summary {
-		s.HasMem = false
+		s.set(stepHasMem, false)
 		if r.HasPeak {
-			s.TracemallocPeakBytes, s.HasTracemalloc = r.PeakRSSBytes, true
+			s.TracemallocPeakBytes = r.PeakRSSBytes
+			s.set(stepHasTracemalloc, true)
 		}
 	} else if r.HasPeak {
-		s.PeakRSSBytes, s.HasPeak = r.PeakRSSBytes, true
+		s.PeakRSSBytes = r.PeakRSSBytes
+		s.set(stepHasPeak, true)
 	}
 	if len(r.OpenObjects) > 0 {
 		s.more().Open = r.OpenObjects
@@ -247,7 +251,7 @@ func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary 
 	if summary {
 		// A summary entry stands alone: give it a start so the ledger
 		// sees a test (with no readings).
-		p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: &st.path, SourceLine: r.Line})
+		p.Steps = append(p.Steps, newStep(stepStart, r.NodeID, 0, mem{}, false, r.Line))
 	}
 	p.Steps = append(p.Steps, s)
 }

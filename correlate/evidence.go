@@ -323,7 +323,7 @@ func (n *normaliser) diagnostics() {
 			if st.endSet[sp] {
 				p.Ended, p.EndedTime = sp.Ended, sp.EndedTime
 			}
-			p.Steps = append(p.Steps, sp.Steps...)
+			p.takeSteps(sp)
 			p.Samples = append(p.Samples, sp.Samples...)
 			sp.Steps, sp.Samples = nil, nil // now p's
 		}
@@ -380,7 +380,7 @@ func (n *normaliser) weathercop() {
 			if v, ok := open[bare[k]]; ok {
 				id = v
 			}
-			n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: s.Time, Source: pos(in.Path, s.SourceLine)})
+			n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: s.Time, Source: pos(in.Path, s.at(p).Line)})
 		}
 		if st.naive {
 			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (weathercop's local time)")

@@ -346,7 +346,7 @@ func (l *ledger) read(m mem, by string) {
 // now moves the reading to m, read at s.
 func (l *ledger) now(m mem, s *step) {
 	l.cur, l.hasCur = m, true
-	l.r.LastTime, l.r.LastSource = s.Time, s.at()
+	l.r.LastTime, l.r.LastSource = s.Time, s.at(l.p)
 }
 
 // start is a test start: the reading before its setup.
@@ -358,17 +358,17 @@ func (l *ledger) start(s *step) {
 		l.pending = 0
 	}
 	t := l.newTest(s)
-	t.addSource(s.at())
-	t.Coarse = s.Coarse
-	if s.HasMem {
+	t.addSource(s.at(l.p))
+	t.Coarse = s.Coarse()
+	if s.HasMem() {
 		if l.hasCur {
-			l.gap(delta(l.cur, s.Mem), "between tests")
+			l.gap(delta(l.cur, s.Mem()), "between tests")
 		}
-		l.now(s.Mem, s)
-		t.Before, t.HasBefore = s.Mem, true
+		l.now(s.Mem(), s)
+		t.Before, t.HasBefore = s.Mem(), true
 	}
 	l.activeStartHWM = 0
-	if s.HasHWM {
+	if s.HasHWM() {
 		l.activeStartHWM = s.HWMBytes
 	}
 	t.InFlight = true
@@ -380,17 +380,17 @@ func (l *ledger) start(s *step) {
 // the running test as usual; the setup's own growth is the fixture's, on
 // an entry of its own until its teardown.
 func (l *ledger) fixtureSetup(s *step) {
-	if !s.HasMem {
+	if !s.HasMem() {
 		return
 	}
 	fx := s.extra() // the fixture: its name, scope and the reading after
-	l.read(s.Mem, "between tests")
+	l.read(s.Mem(), "between tests")
 	owner := l.active
 	if owner == nil {
 		owner = l.lastOf(s.Test)
 	}
 	l.live = append(l.live, heldFixture{Fixture: fx.Fixture, Scope: fx.Scope, Setter: owner})
-	if g := delta(s.Mem, fx.After); g > 0 {
+	if g := delta(s.Mem(), fx.After); g > 0 {
 		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: fx.Fixture, scope: fx.Scope})
 		if owner != nil {
 			owner.own().FixtureSetupBytes += g
@@ -413,10 +413,10 @@ func (l *ledger) teardown(s *step) {
 			break
 		}
 	}
-	if !s.HasMem {
+	if !s.HasMem() {
 		return
 	}
-	l.read(s.Mem, "between tests")
+	l.read(s.Mem(), "between tests")
 	by := "between tests"
 	at := l.active
 	if at != nil {
@@ -424,7 +424,7 @@ func (l *ledger) teardown(s *step) {
 	} else {
 		at = l.lastEnded()
 	}
-	if drop := delta(fx.After, s.Mem); drop > 0 {
+	if drop := delta(fx.After, s.Mem()); drop > 0 {
 		l.releaseScoped(drop, by, s, at)
 	} else if drop < 0 {
 		if l.active != nil {
@@ -460,20 +460,20 @@ func (l *ledger) end(s *step) {
 	if t.outcome = s.outcome; t.outcome == stepOutcomeOther {
 		t.own().Outcome = s.outcomeText()
 	}
-	t.Coarse = t.Coarse || s.Coarse
-	t.TracebackKept = s.TracebackKept
+	t.Coarse = t.Coarse || s.Coarse()
+	t.TracebackKept = s.TracebackKept()
 	if m := s.More; m != nil && (m.SharedWith != 0 || m.SampleGapS != 0 || t.testRare != &noRare) {
 		r := t.own()
 		r.SharedWith, r.SampleGapS = m.SharedWith, m.SampleGapS
 	}
-	t.addSource(s.at())
-	if s.HasMem {
+	t.addSource(s.at(l.p))
+	if s.HasMem() {
 		if l.hasCur && t.HasBefore {
-			l.pending += delta(l.cur, s.Mem)
-			t.Anon = t.Before.HasAnon && s.Mem.HasAnon
+			l.pending += delta(l.cur, s.Mem())
+			t.Anon = t.Before.HasAnon && s.Mem().HasAnon
 		}
-		l.now(s.Mem, s)
-		t.After, t.HasAfter = s.Mem, true
+		l.now(s.Mem(), s)
+		t.After, t.HasAfter = s.Mem(), true
 	}
 	if t.HasBefore && t.HasAfter {
 		l.finish(t)
@@ -481,7 +481,7 @@ func (l *ledger) end(s *step) {
 		l.pending = 0
 	}
 	setPeak(t, s, l.activeStartHWM, l.p.Samples)
-	if s.HasTracemalloc {
+	if s.HasTracemalloc() {
 		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes, true
 	}
 	if m := s.More; m != nil {
@@ -656,7 +656,7 @@ func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 	if t.HasAfter && t.After.RSSBytes > peak {
 		peak, basis = t.After.RSSBytes, peakReadings
 	}
-	if s.HasPeak && s.PeakRSSBytes > peak {
+	if s.HasPeak() && s.PeakRSSBytes > peak {
 		peak, basis = s.PeakRSSBytes, peakRSSPeak
 	}
 	if t.Start != 0 && t.End != 0 {
@@ -667,7 +667,7 @@ func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 			}
 		}
 	}
-	if s.HasHWM && startHWM > 0 && s.HWMBytes > startHWM && s.HWMBytes > peak {
+	if s.HasHWM() && startHWM > 0 && s.HWMBytes > startHWM && s.HWMBytes > peak {
 		// VmHWM rose during the test, so the process's highest RSS so far
 		// was reached inside it.
 		peak, basis = s.HWMBytes, peakVmHWM

@@ -66,22 +66,26 @@ func (st *WeathercopStream) Add(r *weathercop.Record) {
 			p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: st.path, SourceLine: r.Line})
 		}
 	case weathercop.TestStart:
-		s := step{Kind: stepStart, Test: r.Test, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: &st.path, SourceLine: r.Line}
+		s := newStep(stepStart, r.Test, t, m, r.HasVmRSS, r.Line)
 		if r.HasVmHWM {
-			s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
+			s.HWMBytes = r.VmHWMBytes
+			s.set(stepHasHWM, true)
 		}
 		st.starts = append(st.starts, wcStart{record: idx, step: len(p.Steps)})
 		p.Steps = append(p.Steps, s)
 	case weathercop.TestEnd:
-		s := step{Kind: stepEnd, Test: r.Test, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: &st.path, SourceLine: r.Line}
+		s := newStep(stepEnd, r.Test, t, m, r.HasVmRSS, 0)
 		if r.HasVmHWM {
-			s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
+			s.HWMBytes = r.VmHWMBytes
+			s.set(stepHasHWM, true)
 		}
 		if r.HasTracemallocPeak {
-			s.TracemallocPeakBytes, s.HasTracemalloc = int64(r.TracemallocPeakMiB*float64(mibBytes)), true
+			s.TracemallocPeakBytes = int64(r.TracemallocPeakMiB * float64(mibBytes))
+			s.set(stepHasTracemalloc, true)
 		}
 		// The logger prints the line only when the count is not 0.
 		s.More = st.counter(r.OpenXarrayDatasets)
+		s.setLine(r.Line) // after More: a line past 32 bits goes in a copy of it
 		p.Steps = append(p.Steps, s)
 	}
 }
