@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math"
 	"path"
 	"sort"
 )
@@ -8,8 +9,8 @@ import (
 // testMem is what the ledger concluded about one test on one process. A
 // job holds one per test (half a million in the largest suites), so its
 // flags sit together at the end, and what can be derived (added) or is
-// needed only while the test runs (ledger.activeStartHWM) is not kept: 200
-// bytes, 216 before (issue 18).
+// needed only while the test runs (ledger.activeStartHWM) is not kept: 176
+// bytes, 216 then 200 before (issue 18).
 type testMem struct {
 	Test  string
 	Proc  *proc
@@ -21,10 +22,13 @@ type testMem struct {
 	// (Proc.Source), so that path is not kept per test; srcOther holds both
 	// paths when one differs (processes merged from several files, record
 	// mode's formatted positions).
-	srcLine  [2]int
+	// A line past 32 bits goes in MoreSources (and every later one).
+	srcLine  [2]int32
 	srcOther *[2]string
 
-	Before, After mem
+	// before and after are the readings at its start and end (Before,
+	// After: with HasBefore, HasAfter), without mem's padding.
+	before, after memBytes
 	// Net is the test's own increment: the readings' change over the test,
 	// less what fixture teardowns inside it gave back (those are credited
 	// to the tests that set the fixtures up).
@@ -52,14 +56,15 @@ type testMem struct {
 	// in step.
 	outcome stepOutcome
 
-	HasBefore, HasAfter bool
-	HasNet              bool
-	HasPeak             bool
-	HasTracemalloc      bool
-	Coarse              bool
-	TracebackKept       bool
-	Anon                bool // Net was measured in anonymous RSS
-	InFlight            bool
+	HasBefore, HasAfter   bool
+	beforeAnon, afterAnon bool // the readings have anonymous RSS
+	HasNet                bool
+	HasPeak               bool
+	HasTracemalloc        bool
+	Coarse                bool
+	TracebackKept         bool
+	Anon                  bool // Net was measured in anonymous RSS
+	InFlight              bool
 	// Grouped is set when the test is a member of a group named as a leak.
 	Grouped bool
 	// timelined is set by timelineOf once the test has its span.
@@ -92,21 +97,45 @@ func (b peakBasis) words() string {
 	return ""
 }
 
+// memBytes is a mem's figures, its HasAnon kept apart.
+type memBytes struct{ RSSBytes, AnonBytes int64 }
+
+// Before is the reading at the test's start (with HasBefore).
+func (t *testMem) Before() mem {
+	return mem{RSSBytes: t.before.RSSBytes, AnonBytes: t.before.AnonBytes, HasAnon: t.beforeAnon}
+}
+
+// After is the reading at the test's end (with HasAfter).
+func (t *testMem) After() mem {
+	return mem{RSSBytes: t.after.RSSBytes, AnonBytes: t.after.AnonBytes, HasAnon: t.afterAnon}
+}
+
+// setBefore takes m as the reading at the test's start.
+func (t *testMem) setBefore(m mem) {
+	t.before, t.beforeAnon, t.HasBefore = memBytes{m.RSSBytes, m.AnonBytes}, m.HasAnon, true
+}
+
+// setAfter takes m as the reading at the test's end.
+func (t *testMem) setAfter(m mem) {
+	t.after, t.afterAnon, t.HasAfter = memBytes{m.RSSBytes, m.AnonBytes}, m.HasAnon, true
+}
+
 // added is what the test put on the ledger: Net when positive (finish).
 func (t *testMem) added() int64 { return max(t.Net, 0) }
 
 // addSource notes where one of the test's records was read.
 func (t *testMem) addSource(at srcPos) {
-	if int(t.srcN) == len(t.srcLine) {
+	if int(t.srcN) == len(t.srcLine) || at.Line < 0 || at.Line > math.MaxInt32 || len(t.MoreSources) > 0 {
 		// A test has a start and an end record (ledger.start, ledger.end);
-		// a kind of record added one day goes here rather than be lost.
+		// a kind of record added one day goes here rather than be lost, and
+		// so does a line past 32 bits (and those after it, in order).
 		r := t.own()
 		r.MoreSources = append(r.MoreSources, at)
 		return
 	}
 	k := t.srcN
 	t.srcN++
-	t.srcLine[k] = at.Line
+	t.srcLine[k] = int32(at.Line)
 	if t.srcOther == nil && at.Path == t.Proc.Source {
 		return
 	}
@@ -124,7 +153,7 @@ func (t *testMem) sources() []srcPos {
 		if t.srcOther != nil {
 			path = t.srcOther[k]
 		}
-		out[k] = srcPos{path, t.srcLine[k]}
+		out[k] = srcPos{path, int(t.srcLine[k])}
 	}
 	return append(out, t.testRare.MoreSources...)
 }
@@ -365,7 +394,7 @@ func (l *ledger) start(s *step) {
 			l.gap(delta(l.cur, s.Mem()), "between tests")
 		}
 		l.now(s.Mem(), s)
-		t.Before, t.HasBefore = s.Mem(), true
+		t.setBefore(s.Mem())
 	}
 	l.activeStartHWM = 0
 	if s.HasHWM() {
@@ -452,7 +481,7 @@ func (l *ledger) end(s *step) {
 		l.pending = 0
 		l.activeStartHWM = 0
 		if l.hasCur {
-			t.Before, t.HasBefore = l.cur, true
+			t.setBefore(l.cur)
 		}
 	}
 	t.InFlight = false
@@ -470,10 +499,10 @@ func (l *ledger) end(s *step) {
 	if s.HasMem() {
 		if l.hasCur && t.HasBefore {
 			l.pending += delta(l.cur, s.Mem())
-			t.Anon = t.Before.HasAnon && s.Mem().HasAnon
+			t.Anon = t.beforeAnon && s.has(stepAnon)
 		}
 		l.now(s.Mem(), s)
-		t.After, t.HasAfter = s.Mem(), true
+		t.setAfter(s.Mem())
 	}
 	if t.HasBefore && t.HasAfter {
 		l.finish(t)
@@ -651,10 +680,10 @@ func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 	var peak int64
 	basis := peakNone
 	if t.HasBefore {
-		peak, basis = t.Before.RSSBytes, peakReadings
+		peak, basis = t.before.RSSBytes, peakReadings
 	}
-	if t.HasAfter && t.After.RSSBytes > peak {
-		peak, basis = t.After.RSSBytes, peakReadings
+	if t.HasAfter && t.after.RSSBytes > peak {
+		peak, basis = t.after.RSSBytes, peakReadings
 	}
 	if s.HasPeak() && s.PeakRSSBytes > peak {
 		peak, basis = s.PeakRSSBytes, peakRSSPeak
