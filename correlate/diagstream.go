@@ -188,7 +188,7 @@ func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
 		}
 	case diagnostics.EventTestStart:
 		st.start(p, r.NodeID, r.Time)
-		p.Steps = append(p.Steps, newStep(stepStart, r.NodeID, r.Time, m, r.HasRSS, r.Line))
+		p.addStep(stepStart, r.NodeID, r.Time, m, r.HasRSS, r.Line)
 	case diagnostics.EventTestEnd:
 		st.end(p, r, m, summary)
 	case diagnostics.EventFixtureTeardown, diagnostics.EventFixtureSetup:
@@ -257,7 +257,7 @@ func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary 
 	if summary {
 		// A summary entry stands alone: give it a start so the ledger
 		// sees a test (with no readings).
-		p.Steps = append(p.Steps, newStep(stepStart, r.NodeID, 0, mem{}, false, r.Line))
+		p.addStep(stepStart, r.NodeID, 0, mem{}, false, r.Line)
 	}
 	p.Steps = append(p.Steps, s)
 }

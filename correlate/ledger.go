@@ -339,8 +339,11 @@ func (l *ledger) newTest(s *step) *testMem {
 		n := min(max(2*cap(l.chunk), 64), 1024)
 		l.chunk = make([]testMem, 0, n)
 	}
-	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: int32(len(l.r.Tests)), Start: s.Time, testRare: &noRare})
+	// Made in place: a chunk is zeroed when made (copied in, a test was
+	// written twice and its pointers marked for the collector as a block).
+	l.chunk = l.chunk[:len(l.chunk)+1]
 	t := &l.chunk[len(l.chunk)-1]
+	t.Test, t.Proc, t.Seq, t.Start, t.testRare = s.Test, l.p, int32(len(l.r.Tests)), s.Time, &noRare
 	l.r.Tests = append(l.r.Tests, t)
 	if l.byName != nil {
 		l.byName[s.Test] = t
@@ -390,11 +393,12 @@ func (l *ledger) start(s *step) {
 	t.addSource(s.at(l.p))
 	t.Coarse = s.Coarse()
 	if s.HasMem() {
+		m := s.Mem()
 		if l.hasCur {
-			l.gap(delta(l.cur, s.Mem()), "between tests")
+			l.gap(delta(l.cur, m), "between tests")
 		}
-		l.now(s.Mem(), s)
-		t.setBefore(s.Mem())
+		l.now(m, s)
+		t.setBefore(m)
 	}
 	l.activeStartHWM = 0
 	if s.HasHWM() {
@@ -497,12 +501,13 @@ func (l *ledger) end(s *step) {
 	}
 	t.addSource(s.at(l.p))
 	if s.HasMem() {
+		m := s.Mem()
 		if l.hasCur && t.HasBefore {
-			l.pending += delta(l.cur, s.Mem())
+			l.pending += delta(l.cur, m)
 			t.Anon = t.beforeAnon && s.has(stepAnon)
 		}
-		l.now(s.Mem(), s)
-		t.setAfter(s.Mem())
+		l.now(m, s)
+		t.setAfter(m)
 	}
 	if t.HasBefore && t.HasAfter {
 		l.finish(t)

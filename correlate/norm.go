@@ -91,11 +91,33 @@ type step struct {
 // newStep is a step of kind k of test id at time t, read at line of its
 // process's input, with the reading m when hasMem.
 func newStep(k stepKind, id string, t float64, m mem, hasMem bool, line int) step {
-	s := step{Kind: k, Test: id, Time: t}
-	s.setMem(m)
-	s.set(stepHasMem, hasMem)
-	s.setLine(line)
+	var s step
+	s.fill(k, id, t, m, hasMem, line)
 	return s
+}
+
+// addStep appends newStep's step to p's steps, made in place (a step is
+// 80 bytes: copied in, it was written twice, and its pointers marked for
+// the collector as a block).
+func (p *proc) addStep(k stepKind, id string, t float64, m mem, hasMem bool, line int) {
+	p.Steps = append(p.Steps, step{})
+	p.Steps[len(p.Steps)-1].fill(k, id, t, m, hasMem, line)
+}
+
+// fill sets a zero step as newStep makes it.
+func (s *step) fill(k stepKind, id string, t float64, m mem, hasMem bool, line int) {
+	s.Kind, s.Test, s.Time, s.rss, s.anon = k, id, t, m.RSSBytes, m.AnonBytes
+	if m.HasAnon {
+		s.flags = stepAnon
+	}
+	if hasMem {
+		s.flags |= stepHasMem
+	}
+	if line >= 0 && line <= math.MaxInt32 {
+		s.line = int32(line)
+	} else {
+		s.setLine(line)
+	}
 }
 
 // stepFlags are a step's yes/no facts, one bit each.
