@@ -444,7 +444,8 @@ func (n *normaliser) alignNaive() {
 		return
 	}
 	ends := map[string]float64{}
-	for _, t := range n.j.Tests {
+	for i := range n.j.Tests {
+		t := &n.j.Tests[i] // by index: a testInfo is 96 bytes
 		if t.End > 0 {
 			ends[t.ID] = t.End
 		}
@@ -526,7 +527,8 @@ func (n *normaliser) pytest() {
 		}
 		for si := range in.Log.Sessions {
 			s := &in.Log.Sessions[si]
-			for _, t := range s.Tests {
+			for k := range s.Tests {
+				t := &s.Tests[k] // by index: a pytestlog.Test is 184 bytes
 				id := t.NodeID
 				if id == "" {
 					id = n.resolvePosition(t.Position)
@@ -587,7 +589,8 @@ func (n *normaliser) junit() {
 		return // most jobs: no map of every test for nothing
 	}
 	have := map[string]bool{}
-	for _, t := range n.j.Tests {
+	for i := range n.j.Tests {
+		t := &n.j.Tests[i] // by index: a testInfo is 96 bytes
 		have[t.ID] = true
 	}
 	inFlight := map[string]bool{}
@@ -637,7 +640,8 @@ func (n *normaliser) refTime() (time.Time, bool) {
 			see(s.Time)
 		}
 	}
-	for _, t := range n.j.Tests {
+	for i := range n.j.Tests {
+		t := &n.j.Tests[i] // by index: a testInfo is 96 bytes
 		see(t.Start)
 		see(t.End)
 	}

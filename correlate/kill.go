@@ -54,7 +54,8 @@ func spanOf(j *job) jobSpan {
 			see(sm.Time)
 		}
 	}
-	for _, t := range j.Tests {
+	for i := range j.Tests {
+		t := &j.Tests[i] // by index: a testInfo is 96 bytes
 		start(t.Start)
 		see(t.End)
 		if t.PID > 0 {
