@@ -43,8 +43,7 @@ func fixtureSetup(id, fixture, scope string, tm float64, before, after mem) step
 
 // withPeak is s with its own peak figure p.
 func withPeak(s step, p int64) step {
-	s.PeakRSSBytes = p
-	s.set(stepHasPeak, true)
+	s.setPeakRSS(p)
 	return s
 }
 

@@ -222,8 +222,7 @@ func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary 
 			s.set(stepHasTracemalloc, true)
 		}
 	} else if r.HasPeak {
-		s.PeakRSSBytes = r.PeakRSSBytes
-		s.set(stepHasPeak, true)
+		s.setPeakRSS(r.PeakRSSBytes)
 	}
 	if len(r.OpenObjects) > 0 {
 		s.more().Open = r.OpenObjects

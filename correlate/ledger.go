@@ -402,7 +402,7 @@ func (l *ledger) start(s *step) {
 	}
 	l.activeStartHWM = 0
 	if s.HasHWM() {
-		l.activeStartHWM = s.HWMBytes
+		l.activeStartHWM = s.HWMBytes()
 	}
 	t.InFlight = true
 	l.active = t
@@ -690,8 +690,8 @@ func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 	if t.HasAfter && t.after.RSSBytes > peak {
 		peak, basis = t.after.RSSBytes, peakReadings
 	}
-	if s.HasPeak() && s.PeakRSSBytes > peak {
-		peak, basis = s.PeakRSSBytes, peakRSSPeak
+	if s.HasPeak() && s.PeakRSSBytes() > peak {
+		peak, basis = s.PeakRSSBytes(), peakRSSPeak
 	}
 	if t.Start != 0 && t.End != 0 {
 		lo := sort.Search(len(samples), func(i int) bool { return samples[i].Time >= t.Start })
@@ -701,10 +701,10 @@ func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 			}
 		}
 	}
-	if s.HasHWM() && startHWM > 0 && s.HWMBytes > startHWM && s.HWMBytes > peak {
+	if hwm := s.HWMBytes(); s.HasHWM() && startHWM > 0 && hwm > startHWM && hwm > peak {
 		// VmHWM rose during the test, so the process's highest RSS so far
 		// was reached inside it.
-		peak, basis = s.HWMBytes, peakVmHWM
+		peak, basis = hwm, peakVmHWM
 	}
 	if basis != peakNone {
 		t.PeakRSSBytes, t.HasPeak, t.PeakBasis = peak, true, basis

@@ -55,20 +55,19 @@ type openObject struct {
 // A job holds one per start and end record (a million for the largest
 // suites), so the fields most steps have come first, their flags packed in
 // one byte, and what few steps have is behind More (issue 18: the step was
-// 280 bytes, then 128, then 104, now 80: its reading without mem's padding,
-// its input its process's, its line 32 bits).
+// 280 bytes, then 128, then 104, now 72: its reading without mem's padding,
+// its input its process's, its line 32 bits, its peak and VmHWM one field).
 type step struct {
 	Test string  // node id (or bare name when nothing resolved it)
 	Time float64 // Unix seconds; 0 when unknown
 	// rss and anon are the reading (Mem, setMem); anon only with stepAnon.
 	rss, anon int64
 
-	// PeakRSSBytes is the highest RSS seen during this one test.
-	PeakRSSBytes int64
-	// HWMBytes is the process's high-water RSS (VmHWM) at this point: it is
-	// monotonic since the process started, so it only tells the test's peak
-	// when it rose during the test.
-	HWMBytes int64
+	// peakOrHWM is the test's own peak (PeakRSSBytes) when stepHasPeak,
+	// else the process's VmHWM (HWMBytes) when stepHasHWM: no input gives
+	// both (diagnostics records a peak, weathercop a VmHWM); a step with
+	// both keeps its VmHWM in More.HWM.
+	peakOrHWM int64
 	// TracemallocPeakBytes is Python's tracemalloc peak during the test
 	// (weathercop's "Peak memory"): allocations, not RSS.
 	TracemallocPeakBytes int64
@@ -163,6 +162,52 @@ func (s *step) HasTracemalloc() bool { return s.has(stepHasTracemalloc) }
 func (s *step) TracebackKept() bool  { return s.has(stepTracebackKept) }
 func (s *step) Coarse() bool         { return s.has(stepCoarse) }
 
+// PeakRSSBytes is the highest RSS seen during this one test (with HasPeak).
+func (s *step) PeakRSSBytes() int64 {
+	if s.has(stepHasPeak) {
+		return s.peakOrHWM
+	}
+	return 0
+}
+
+// HWMBytes is the process's high-water RSS (VmHWM) at this point (with
+// HasHWM): it is monotonic since the process started, so it only tells the
+// test's peak when it rose during the test.
+func (s *step) HWMBytes() int64 {
+	switch {
+	case !s.has(stepHasHWM):
+		return 0
+	case s.has(stepHasPeak):
+		return s.More.HWM
+	}
+	return s.peakOrHWM
+}
+
+// setPeakRSS sets the test's own peak (HasPeak); a VmHWM set before moves
+// to More.
+func (s *step) setPeakRSS(v int64) {
+	if s.has(stepHasHWM) && !s.has(stepHasPeak) {
+		m := *s.extra()
+		m.HWM = s.peakOrHWM
+		s.More = &m
+	}
+	s.peakOrHWM = v
+	s.set(stepHasPeak, true)
+}
+
+// setHWM sets the process's VmHWM at the step (HasHWM), in More when the
+// step has its own peak.
+func (s *step) setHWM(v int64) {
+	if s.has(stepHasPeak) {
+		m := *s.extra()
+		m.HWM = v
+		s.More = &m
+	} else {
+		s.peakOrHWM = v
+	}
+	s.set(stepHasHWM, true)
+}
+
 // Mem is the step's reading (with HasMem).
 func (s *step) Mem() mem {
 	return mem{RSSBytes: s.rss, AnonBytes: s.anon, HasAnon: s.has(stepAnon)}
@@ -250,6 +295,9 @@ type stepMore struct {
 	// (stepOwnSource), and Line its line when it does not fit in step.line.
 	Source string
 	Line   int
+	// HWM is the step's VmHWM when it has its own peak as well (see
+	// step.peakOrHWM).
+	HWM int64
 }
 
 // noMore is the More of a step that has none.

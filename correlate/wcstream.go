@@ -68,24 +68,23 @@ func (st *WeathercopStream) Add(r *weathercop.Record) {
 	case weathercop.TestStart:
 		s := newStep(stepStart, r.Test, t, m, r.HasVmRSS, r.Line)
 		if r.HasVmHWM {
-			s.HWMBytes = r.VmHWMBytes
-			s.set(stepHasHWM, true)
+			s.setHWM(r.VmHWMBytes)
 		}
 		st.starts = append(st.starts, wcStart{record: idx, step: len(p.Steps)})
 		p.Steps = append(p.Steps, s)
 	case weathercop.TestEnd:
 		s := newStep(stepEnd, r.Test, t, m, r.HasVmRSS, 0)
+		// The logger prints the line only when the count is not 0.
+		s.More = st.counter(r.OpenXarrayDatasets)
+		// After More: what goes in More goes in a copy of it.
 		if r.HasVmHWM {
-			s.HWMBytes = r.VmHWMBytes
-			s.set(stepHasHWM, true)
+			s.setHWM(r.VmHWMBytes)
 		}
 		if r.HasTracemallocPeak {
 			s.TracemallocPeakBytes = int64(r.TracemallocPeakMiB * float64(mibBytes))
 			s.set(stepHasTracemalloc, true)
 		}
-		// The logger prints the line only when the count is not 0.
-		s.More = st.counter(r.OpenXarrayDatasets)
-		s.setLine(r.Line) // after More: a line past 32 bits goes in a copy of it
+		s.setLine(r.Line)
 		p.Steps = append(p.Steps, s)
 	}
 }
