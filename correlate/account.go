@@ -156,7 +156,7 @@ func accountProc(results []*procResult, ended *placedKill) *procResult {
 func baselineOf(p *proc) (mem, string, bool) {
 	first := -1
 	for i := range p.Steps {
-		if p.Steps[i].HasMem {
+		if p.Steps[i].HasMem() {
 			first = i
 			break
 		}
@@ -167,7 +167,7 @@ func baselineOf(p *proc) (mem, string, bool) {
 	}
 	if first >= 0 {
 		s := &p.Steps[first]
-		return s.Mem, "its first test's start, " + s.at().String(), true
+		return s.Mem(), "its first test's start, " + s.at(p).String(), true
 	}
 	return mem{}, "", false
 }

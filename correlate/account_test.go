@@ -54,8 +54,7 @@ func TestHogRule(t *testing.T) {
 	at := 0.0
 	for _, id := range []string{"t_small", "t_big", "t_mid", "t_tiny"} {
 		id := "tests/test_h.py::" + id
-		e := end(id, at+1, anon(a+20*MiB, a))
-		e.PeakRSSBytes, e.HasPeak = a+20*MiB+rises[id[len("tests/test_h.py::"):]], true
+		e := withPeak(end(id, at+1, anon(a+20*MiB, a)), a+20*MiB+rises[id[len("tests/test_h.py::"):]])
 		p.Steps = append(p.Steps, start(id, at, anon(a+20*MiB, a)), e)
 		at += 2
 	}

@@ -18,17 +18,33 @@ const t0 = 1_764_150_000.0
 func rss(b int64) mem     { return mem{RSSBytes: b} }
 func anon(r, a int64) mem { return mem{RSSBytes: r, AnonBytes: a, HasAnon: true} }
 func start(id string, at float64, m mem) step {
-	src := "diag.jsonl:" + id
-	return step{Kind: stepStart, Test: id, Time: t0 + at, Mem: m, HasMem: true, Source: &src}
+	s := newStep(stepStart, id, t0+at, m, true, 0)
+	s.setSource("diag.jsonl:" + id)
+	return s
 }
 func end(id string, at float64, m mem) step {
-	src := "diag.jsonl:" + id
-	s := step{Kind: stepEnd, Test: id, Time: t0 + at, Mem: m, HasMem: true, Source: &src}
+	s := newStep(stepEnd, id, t0+at, m, true, 0)
+	s.setSource("diag.jsonl:" + id)
 	s.setOutcome("passed")
 	return s
 }
 func teardown(fixture, scope string, at float64, before, after mem) step {
-	return step{Kind: stepFixture, More: &stepMore{Fixture: fixture, Scope: scope, After: after}, Time: t0 + at, Mem: before, HasMem: true}
+	s := newStep(stepFixture, "", t0+at, before, true, 0)
+	s.More = &stepMore{Fixture: fixture, Scope: scope, After: after}
+	return s
+}
+
+// fixtureSetup is a fixture_setup record of test id at Unix time tm.
+func fixtureSetup(id, fixture, scope string, tm float64, before, after mem) step {
+	s := newStep(stepFixtureSetup, id, tm, before, true, 0)
+	s.More = &stepMore{Fixture: fixture, Scope: scope, After: after}
+	return s
+}
+
+// withPeak is s with its own peak figure p.
+func withPeak(s step, p int64) step {
+	s.setPeakRSS(p)
+	return s
 }
 
 // memcgKill is a memcg OOM kill of pid at the given second since t0, with
@@ -216,7 +232,7 @@ func TestLedgerRules(t *testing.T) {
 			steps: []step{
 				start("a.py::t1", 0, rss(100*MiB)), end("a.py::t1", 1, rss(200*MiB)),
 				start("a.py::t2", 2, rss(200*MiB)),
-				{Kind: stepFixtureSetup, Test: "a.py::t2", More: &stepMore{Fixture: "table", Scope: "module", After: rss(500 * MiB)}, Time: t0 + 2.5, Mem: rss(200 * MiB), HasMem: true},
+				fixtureSetup("a.py::t2", "table", "module", t0+2.5, rss(200*MiB), rss(500*MiB)),
 				end("a.py::t2", 3, rss(510*MiB)),
 				start("a.py::t3", 4, rss(510*MiB)),
 				teardown("table", "module", 4.5, rss(510*MiB), rss(210*MiB)),
@@ -230,7 +246,7 @@ func TestLedgerRules(t *testing.T) {
 			steps: []step{
 				start("a.py::t1", 0, rss(100*MiB)), end("a.py::t1", 1, rss(200*MiB)),
 				start("a.py::t2", 2, rss(200*MiB)),
-				{Kind: stepFixtureSetup, Test: "a.py::t2", More: &stepMore{Fixture: "table", Scope: "module", After: rss(500 * MiB)}, Time: t0 + 2.5, Mem: rss(200 * MiB), HasMem: true},
+				fixtureSetup("a.py::t2", "table", "module", t0+2.5, rss(200*MiB), rss(500*MiB)),
 				end("a.py::t2", 3, rss(500*MiB)),
 				start("a.py::t3", 4, rss(500*MiB)), end("a.py::t3", 5, rss(450*MiB)),
 			},
@@ -320,7 +336,7 @@ func TestFloorHogsUnclosed(t *testing.T) {
 		}
 		return s
 	}
-	peak := func(s step, p int64) step { s.PeakRSSBytes, s.HasPeak = p, true; return s }
+	peak := withPeak
 	p := &proc{PID: 7, Steps: []step{
 		start("a.py::import_numpy", 0, rss(30*MiB)), end("a.py::import_numpy", 1, rss(50*MiB)), // 20 MiB: under the floor
 		start("a.py::small_open", 2, rss(50*MiB)), withOpen(end("a.py::small_open", 3, rss(60*MiB)), 2, 1*MiB),

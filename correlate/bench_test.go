@@ -1,11 +1,16 @@
 package correlate
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
 
 	"github.com/oomlens/oomlens/diagnostics"
+	"github.com/oomlens/oomlens/dmesg"
+	"github.com/oomlens/oomlens/internal/jobgen"
+	"github.com/oomlens/oomlens/pytestlog"
 	"github.com/oomlens/oomlens/weathercop"
 )
 
@@ -20,7 +25,7 @@ func bigJob() *job {
 		id := fmt.Sprintf("tests/test_m%04d.py::test_%d", i/50, i)
 		p.Steps = append(p.Steps, start(id, at, anon(r+10*MiB, r)))
 		if i%50 == 0 {
-			p.Steps = append(p.Steps, step{Kind: stepFixtureSetup, Test: id, More: &stepMore{Fixture: "f", Scope: "module", After: anon(r+20*MiB, r+10*MiB)}, Time: t0 + at, Mem: anon(r+10*MiB, r), HasMem: true})
+			p.Steps = append(p.Steps, fixtureSetup(id, "f", "module", t0+at, anon(r+10*MiB, r), anon(r+20*MiB, r+10*MiB)))
 			r += 10 * MiB
 		}
 		if i%7 == 0 {
@@ -200,5 +205,76 @@ func BenchmarkAnalyzeDiagnostics(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
 		})
+	}
+}
+
+// batchEvidence is the evidence of one job of a batch (internal/jobgen, as
+// scripts/genjobs writes them: pytest log, kernel log, diagnostics of 500
+// tests, ~394 run), parsed as job.Load parses it, and the size of its
+// diagnostics file. Its diagnostics are kept as records
+// (diagnostics.Parse): batchStream converts them as job.Load's stream does.
+func batchEvidence(tb testing.TB) (*Evidence, int64) {
+	tb.Helper()
+	ev := &Evidence{}
+	var size int64
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		kind := ""
+		switch f.Name {
+		case "pytest.log":
+			l, err := pytestlog.Parse(bytes.NewReader(f.Data), pytestlog.Options{Name: f.Name})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			ev.Pytest, kind = append(ev.Pytest, PytestInput{Path: f.Name, Log: l}), "pytest-log"
+		case "kernel.log":
+			l, err := dmesg.Parse(bytes.NewReader(f.Data), dmesg.Options{Name: f.Name})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			ev.Kernel, kind = append(ev.Kernel, KernelInput{Path: f.Name, Log: l}), "kernel-log"
+		case "diagnostics.jsonl":
+			d, err := diagnostics.Parse(bytes.NewReader(f.Data), diagnostics.Options{Name: f.Name})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			ev.Diagnostics, kind = append(ev.Diagnostics, DiagnosticsInput{Path: f.Name, Diag: d}), "diagnostics-jsonl"
+			size = int64(len(f.Data))
+		}
+		ev.Inputs = append(ev.Inputs, Input{Path: f.Name, Kinds: []string{kind}, Warnings: []string{}})
+	}
+	return ev, size
+}
+
+// batchStream is ev with its diagnostics records given to a
+// DiagnosticsStream as job.Load gives them (sized by the file), for one
+// analysis.
+func batchStream(ev *Evidence, size int64) *Evidence {
+	out := *ev
+	out.Diagnostics = nil
+	for _, in := range ev.Diagnostics {
+		st := NewDiagnosticsStream(in.Path, size)
+		for i := range in.Diag.Records {
+			st.Add(in.Diag.Format, &in.Diag.Records[i])
+		}
+		out.Diagnostics = append(out.Diagnostics, st.Input(&diagnostics.Log{Schema: in.Diag.Schema, Format: in.Diag.Format, Warnings: in.Diag.Warnings, Extra: in.Diag.Extra}))
+	}
+	return &out
+}
+
+// BenchmarkBatchJob is the correlator's share of one batch job: its
+// diagnostics records converted into steps and the job analysed, the
+// timeline omitted as batch omits it without --jsonl (job's
+// BenchmarkBatchJobAnalyze adds the parsers).
+func BenchmarkBatchJob(b *testing.B) {
+	ev, size := batchEvidence(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := Analyze(batchStream(ev, size), Options{OmitTimeline: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Kills) != 1 || len(rep.Leaks) != 2 {
+			b.Fatalf("%d kills, %d leaks", len(rep.Kills), len(rep.Leaks))
+		}
 	}
 }

@@ -48,9 +48,14 @@ func classify(results []*procResult, ended *placedKill, killOf func(int) *placed
 			if len(t.Open) > 0 {
 				unclosed = append(unclosed, Unclosed{Test: t.Test, Worker: t.Proc.Worker, OpenObjects: t.Open, Evidence: unclosedEvidence(t, floor)})
 			}
+			// A hog at the threshold is one at the floor (the threshold is
+			// never lower): most tests are neither, and are asked once.
+			if _, ok := hogFiguresOf(t, floor, 0); !ok {
+				continue
+			}
 			if h, ok := hogOf(t, floor, rule.ThresholdBytes); ok {
 				hogs = append(hogs, h)
-			} else if _, ok := hogFiguresOf(t, floor, 0); ok {
+			} else {
 				rule.TestsBelow++
 			}
 		}
@@ -136,9 +141,9 @@ func measure(t *testMem) string {
 
 func leakEvidence(t *testMem, killed bool) []string {
 	var ev []string
-	b, a := t.Before.RSSBytes, t.After.RSSBytes
+	b, a := t.before.RSSBytes, t.after.RSSBytes
 	if t.Anon {
-		b, a = t.Before.AnonBytes, t.After.AnonBytes
+		b, a = t.before.AnonBytes, t.after.AnonBytes
 	}
 	at := "at the end of the record"
 	if killed {
@@ -274,7 +279,7 @@ func hogOf(t *testMem, floor, threshold int64) (Hog, bool) {
 	if f.byPeak {
 		peak := t.PeakRSSBytes
 		how := t.PeakBasis.words()
-		s := fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.Before.RSSBytes), FormatBytes(t.Before.RSSBytes), how)
+		s := fmt.Sprintf("RSS peaked at %s, %s over its start (%s), by %s", FormatBytes(peak), signed(peak-t.before.RSSBytes), FormatBytes(t.before.RSSBytes), how)
 		if t.FixtureSetupBytes > 0 {
 			s += fmt.Sprintf("; %s of it made by fixtures set up for it", FormatBytes(t.FixtureSetupBytes))
 		}
@@ -323,10 +328,10 @@ func hogFiguresOf(t *testMem, floor, threshold int64) (hogFigures, bool) {
 	// a drop was read as the teardown of the scope's fixtures, was theirs
 	// too.
 	f.held = recordFixtureBytes(t)
-	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.Before.RSSBytes-t.FixtureSetupBytes-f.held >= floor {
+	if t.HasPeak && t.HasBefore && t.PeakRSSBytes-t.before.RSSBytes-t.FixtureSetupBytes-f.held >= floor {
 		f.byPeak = true
 		f.peak = t.PeakRSSBytes
-		f.rise = t.PeakRSSBytes - t.Before.RSSBytes - t.FixtureSetupBytes - f.held
+		f.rise = t.PeakRSSBytes - t.before.RSSBytes - t.FixtureSetupBytes - f.held
 	}
 	if t.HasTracemalloc && t.TracemallocPeakBytes >= floor {
 		f.byTracemalloc = true
@@ -334,7 +339,7 @@ func hogFiguresOf(t *testMem, floor, threshold int64) (hogFigures, bool) {
 		if f.peak == 0 {
 			f.peak = t.TracemallocPeakBytes
 			if t.HasBefore {
-				f.peak += t.Before.RSSBytes
+				f.peak += t.before.RSSBytes
 			}
 		}
 	}

@@ -43,6 +43,12 @@ type DiagnosticsStream struct {
 	commSet, endSet map[*proc]bool
 	session         DiagnosticsSession
 	sessionState    int8 // 0 looking for the first session_start, 1 found, -1 none (xdist worker)
+	// sessionIDs is the number of the session's tests, while they are
+	// ids[:sessionIDs] (in a file of one process, always): session.Tests
+	// is then empty, and the list not held twice. sessionOwn is set once
+	// they differ and session.Tests holds them.
+	sessionIDs int
+	sessionOwn bool
 	// firstSteps is the list reserved for the steps of the file's first
 	// process (sizeHint), nil when its size is unknown.
 	firstSteps []step
@@ -93,23 +99,31 @@ func NewDiagnosticsStream(path string, sizeHintBytes int64) *DiagnosticsStream {
 	if room > 0 {
 		st.firstSteps = hugeList[step](room)
 	}
-	// The two lists of node ids get one a test (half the records) in a
-	// file of one process: reserved too, since grown by append (1.25x at
-	// that size) they allocated five times their size (85 MB for 16 MB on
-	// the 1M-record JSONL, issue 18).
+	// The list of node ids gets one a test (half the records) in a file
+	// of one process: reserved too, since grown by append (1.25x at that
+	// size) it allocated five times its size (85 MB for 16 MB on the
+	// 1M-record JSONL, issue 18). The session's tests are most often the
+	// same list (sessionIDs).
 	st.ids = hugeList[string](room / 2)
-	st.session.Tests = hugeList[string](room / 2)
 	return st
 }
 
 func (st *DiagnosticsStream) get(pid int, worker string) *proc {
+	if p := st.last; p != nil && pid != 0 && pid == st.lastKey.pid {
+		// The process of the record before (a key with a pid has no
+		// worker): nearly every record.
+		if p.Worker == "" && worker != "" {
+			p.Worker = worker
+		}
+		return p
+	}
 	k := diagProcOf(pid, worker)
 	p := st.last
 	if p == nil || k != st.lastKey {
 		p = st.byKey[k]
 	}
 	if p != nil {
-		if p.Worker == "" {
+		if p.Worker == "" && worker != "" {
 			p.Worker = worker
 		}
 	} else {
@@ -136,12 +150,12 @@ func (st *DiagnosticsStream) warnf(format string, args ...any) {
 // Add converts one record. format is the file's (diagnostics.Log.Format):
 // a summary's entries have no readings, only peaks.
 func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
-	st.trackSession(r)
 	if r.Event == diagnostics.EventTestStart || r.Event == diagnostics.EventTestEnd {
 		if n := len(st.ids); r.NodeID != "" && (n == 0 || st.ids[n-1] != r.NodeID) {
 			st.ids = append(st.ids, r.NodeID)
 		}
 	}
+	st.trackSession(r) // after ids: its test is then most often ids' last
 	summary := format == diagnostics.FormatSummary
 	path := st.path
 	p := st.get(r.PID, r.Worker)
@@ -174,7 +188,7 @@ func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
 		}
 	case diagnostics.EventTestStart:
 		st.start(p, r.NodeID, r.Time)
-		p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: &st.path, SourceLine: r.Line})
+		p.addStep(stepStart, r.NodeID, r.Time, m, r.HasRSS, r.Line)
 	case diagnostics.EventTestEnd:
 		st.end(p, r, m, summary)
 	case diagnostics.EventFixtureTeardown, diagnostics.EventFixtureSetup:
@@ -189,23 +203,26 @@ func (st *DiagnosticsStream) Add(format string, r *diagnostics.Record) {
 		if r.Event == diagnostics.EventFixtureSetup {
 			kind = stepFixtureSetup
 		}
-		p.Steps = append(p.Steps, step{Kind: kind, Test: r.NodeID, More: &stepMore{Fixture: r.Fixture, Scope: r.Scope, After: after}, Time: r.Time,
-			Mem: before, HasMem: r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, Source: &st.path, SourceLine: r.Line})
+		s := newStep(kind, r.NodeID, r.Time, before, r.RSSBeforeBytes > 0 || r.RSSAfterBytes > 0, r.Line)
+		s.More = &stepMore{Fixture: r.Fixture, Scope: r.Scope, After: after, Line: s.extra().Line}
+		p.Steps = append(p.Steps, s)
 	}
 }
 
 // end converts a test_end record.
 func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary bool) {
 	path := st.path
-	s := step{Kind: stepEnd, Test: r.NodeID, Time: r.Time, Mem: m, HasMem: r.HasRSS, Source: &st.path, SourceLine: r.Line, TracebackKept: r.TracebackKept}
+	s := newStep(stepEnd, r.NodeID, r.Time, m, r.HasRSS, r.Line)
+	s.set(stepTracebackKept, r.TracebackKept)
 	s.setOutcome(r.Outcome)
 	if summary {
-		s.HasMem = false
+		s.set(stepHasMem, false)
 		if r.HasPeak {
-			s.TracemallocPeakBytes, s.HasTracemalloc = r.PeakRSSBytes, true
+			s.TracemallocPeakBytes = r.PeakRSSBytes
+			s.set(stepHasTracemalloc, true)
 		}
 	} else if r.HasPeak {
-		s.PeakRSSBytes, s.HasPeak = r.PeakRSSBytes, true
+		s.setPeakRSS(r.PeakRSSBytes)
 	}
 	if len(r.OpenObjects) > 0 {
 		s.more().Open = r.OpenObjects
@@ -239,7 +256,7 @@ func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary 
 	if summary {
 		// A summary entry stands alone: give it a start so the ledger
 		// sees a test (with no readings).
-		p.Steps = append(p.Steps, step{Kind: stepStart, Test: r.NodeID, Source: &st.path, SourceLine: r.Line})
+		p.addStep(stepStart, r.NodeID, 0, mem{}, false, r.Line)
 	}
 	p.Steps = append(p.Steps, s)
 }
@@ -320,8 +337,32 @@ func (st *DiagnosticsStream) trackSession(r *diagnostics.Record) {
 		s.FromUnix, s.ToUnix = min(s.FromUnix, t), max(s.ToUnix, t)
 	}
 	if r.Event == diagnostics.EventTestStart && r.NodeID != "" {
-		s.Tests = append(s.Tests, r.NodeID)
+		st.addSessionTest(r.NodeID)
 	}
+}
+
+// addSessionTest appends id to the session's tests: they stay ids[:n]
+// while the next of ids is id (sessionIDs), else are copied out of it.
+func (st *DiagnosticsStream) addSessionTest(id string) {
+	if !st.sessionOwn {
+		if n := st.sessionIDs; n < len(st.ids) && st.ids[n] == id {
+			st.sessionIDs++
+			return
+		}
+		// Room as the list of ids had (the file's size).
+		st.session.Tests = append(make([]string, 0, max(cap(st.ids), st.sessionIDs+1)), st.ids[:st.sessionIDs]...)
+		st.sessionOwn = true
+	}
+	st.session.Tests = append(st.session.Tests, id)
+}
+
+// sessionOf is the session, its tests as they are held.
+func (st *DiagnosticsStream) sessionOf() DiagnosticsSession {
+	s := st.session
+	if !st.sessionOwn && st.sessionIDs > 0 {
+		s.Tests = st.ids[:st.sessionIDs:st.sessionIDs]
+	}
+	return s
 }
 
 // Input is the file's input for Evidence: d is what diagnostics.Stream
@@ -354,5 +395,5 @@ func (in DiagnosticsInput) Session() (DiagnosticsSession, bool) {
 		return DiagnosticsSession{}, false
 	}
 	st := in.streamOf()
-	return st.session, st.sessionState == 1
+	return st.sessionOf(), st.sessionState == 1
 }

@@ -323,7 +323,7 @@ func (n *normaliser) diagnostics() {
 			if st.endSet[sp] {
 				p.Ended, p.EndedTime = sp.Ended, sp.EndedTime
 			}
-			p.Steps = append(p.Steps, sp.Steps...)
+			p.takeSteps(sp)
 			p.Samples = append(p.Samples, sp.Samples...)
 			sp.Steps, sp.Samples = nil, nil // now p's
 		}
@@ -380,7 +380,7 @@ func (n *normaliser) weathercop() {
 			if v, ok := open[bare[k]]; ok {
 				id = v
 			}
-			n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: s.Time, Source: pos(in.Path, s.SourceLine)})
+			n.j.InFlight = append(n.j.InFlight, inflight{Test: id, Basis: "diagnostics", Start: s.Time, Source: pos(in.Path, s.at(p).Line)})
 		}
 		if st.naive {
 			n.j.NaiveTimes = append(n.j.NaiveTimes, in.Path+" (weathercop's local time)")
@@ -444,16 +444,19 @@ func (n *normaliser) alignNaive() {
 		return
 	}
 	ends := map[string]float64{}
-	for _, t := range n.j.Tests {
+	for i := range n.j.Tests {
+		t := &n.j.Tests[i] // by index: a testInfo is 96 bytes
 		if t.End > 0 {
 			ends[t.ID] = t.End
 		}
 	}
 	for _, p := range n.naiveProcs {
 		var d []float64
-		for _, s := range p.Steps {
-			if e, ok := ends[s.Test]; ok && s.Kind == stepEnd && s.Time > 0 {
-				d = append(d, s.Time-e)
+		for i := range p.Steps {
+			if s := &p.Steps[i]; s.Kind == stepEnd && s.Time > 0 {
+				if e, ok := ends[s.Test]; ok {
+					d = append(d, s.Time-e)
+				}
 			}
 		}
 		if len(d) == 0 {
@@ -524,7 +527,8 @@ func (n *normaliser) pytest() {
 		}
 		for si := range in.Log.Sessions {
 			s := &in.Log.Sessions[si]
-			for _, t := range s.Tests {
+			for k := range s.Tests {
+				t := &s.Tests[k] // by index: a pytestlog.Test is 184 bytes
 				id := t.NodeID
 				if id == "" {
 					id = n.resolvePosition(t.Position)
@@ -585,7 +589,8 @@ func (n *normaliser) junit() {
 		return // most jobs: no map of every test for nothing
 	}
 	have := map[string]bool{}
-	for _, t := range n.j.Tests {
+	for i := range n.j.Tests {
+		t := &n.j.Tests[i] // by index: a testInfo is 96 bytes
 		have[t.ID] = true
 	}
 	inFlight := map[string]bool{}
@@ -628,14 +633,15 @@ func (n *normaliser) refTime() (time.Time, bool) {
 		}
 	}
 	for _, p := range n.j.Procs {
-		for _, s := range p.Steps {
-			see(s.Time)
+		for i := range p.Steps { // by index: a step is 104 bytes
+			see(p.Steps[i].Time)
 		}
 		for _, s := range p.Samples {
 			see(s.Time)
 		}
 	}
-	for _, t := range n.j.Tests {
+	for i := range n.j.Tests {
+		t := &n.j.Tests[i] // by index: a testInfo is 96 bytes
 		see(t.Start)
 		see(t.End)
 	}

@@ -94,8 +94,8 @@ func FuzzLedger(f *testing.F) {
 				v := int64(binary.LittleEndian.Uint32(b[o:])) << 10
 				return mem{RSSBytes: v, AnonBytes: v / 2, HasAnon: b[0]&0x80 != 0}
 			}
-			s := step{Kind: stepKind(b[0] % 4), Test: names[int(b[1])%len(names)], More: &stepMore{Scope: scopes[int(b[2])%len(scopes)],
-				Fixture: names[int(b[3])%2], After: m(8)}, Time: t0 + float64(i), Mem: m(4), HasMem: b[2]&0x40 == 0}
+			s := newStep(stepKind(b[0]%4), names[int(b[1])%len(names)], t0+float64(i), m(4), b[2]&0x40 == 0, 0)
+			s.More = &stepMore{Scope: scopes[int(b[2])%len(scopes)], Fixture: names[int(b[3])%2], After: m(8)}
 			if s.Kind == stepEnd && b[3]&1 == 1 {
 				s.More.OpenCounter = map[string]int{"x": int(b[3] >> 4)}
 			}

@@ -50,16 +50,24 @@ type groupCand struct {
 func groupLeaks(r *procResult, named map[*testMem]bool, own, ended *placedKill, floor int64) []Leak {
 	// Room for every test: grown by append (1.25x past a few thousand) the
 	// list allocated five times its size.
+	minBytes := min(int64(groupMemberMinBytes), floor)
+	// Every candidate has groupMinRetaining retaining members, all free:
+	// with fewer free tests retaining, there is none (most jobs).
+	retaining := 0
+	for _, t := range r.Tests {
+		if t.Retained >= minBytes && !t.InFlight && t.HasNet && !named[t] {
+			retaining++
+		}
+	}
+	if retaining < groupMinRetaining {
+		return nil
+	}
 	free := make([]*testMem, 0, len(r.Tests))
 	for _, t := range r.Tests {
 		if !t.InFlight && t.HasNet && !named[t] {
 			free = append(free, t)
 		}
 	}
-	if len(free) < groupMinRetaining {
-		return nil
-	}
-	minBytes := min(int64(groupMemberMinBytes), floor)
 	cands := groupCandidates(r, free, minBytes)
 	if len(cands) == 0 {
 		return nil
@@ -153,7 +161,13 @@ func groupCandidates(r *procResult, free []*testMem, minBytes int64) []*groupCan
 	}
 	var cands []*groupCand
 	var byKey map[groupKey]*groupCand
-	for _, t := range free {
+	// When no parametrize, class or module group can be a candidate, the
+	// pass below would skip every key (most jobs: few tests retain).
+	keyed := free
+	if !anyAtLeast(retains, groupMinRetaining) {
+		keyed = nil
+	}
+	for _, t := range keyed {
 		keys, n := groupKeys(t.Test)
 		for _, k := range keys[:n] {
 			nr := retains[k]
@@ -206,6 +220,16 @@ func groupCandidates(r *procResult, free []*testMem, minBytes int64) []*groupCan
 		}
 	}
 	return cands
+}
+
+// anyAtLeast says whether some key of counts counts at least n.
+func anyAtLeast(counts map[groupKey]int, n int) bool {
+	for _, c := range counts {
+		if c >= n {
+			return true
+		}
+	}
+	return false
 }
 
 // scopeKey says which tests share a fixture's scope with the test id, and

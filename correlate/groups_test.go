@@ -114,7 +114,7 @@ func TestGroups(t *testing.T) {
 			name: "fixture creep: a live module fixture holds what its tests add",
 			ms:   named("tests/test_f.py::test_fill", 6, 12*MiB),
 			extra: []step{
-				{Kind: stepFixtureSetup, Test: "tests/test_f.py::test_fill0", More: &stepMore{Fixture: "store", Scope: "module", After: anon(120*MiB, 100*MiB+MiB/2)}, Time: t0, Mem: anon(120*MiB, 100*MiB), HasMem: true},
+				fixtureSetup("tests/test_f.py::test_fill0", "store", "module", t0, anon(120*MiB, 100*MiB), anon(120*MiB, 100*MiB+MiB/2)),
 			},
 			want: []groupWant{{"fixture store (module tests/test_f.py)", GroupFixture, 6, 6, 72 * MiB, 12}},
 		},
@@ -122,7 +122,7 @@ func TestGroups(t *testing.T) {
 			name: "fixture creep, session scope: the fixture, not the module, holds the same tests' retention",
 			ms:   join(named("tests/test_f.py::test_fill", 6, 12*MiB), named("tests/test_g.py::test_small", 3, 0)),
 			extra: []step{
-				{Kind: stepFixtureSetup, Test: "tests/test_f.py::test_fill0", More: &stepMore{Fixture: "store", Scope: "session", After: anon(120*MiB, 100*MiB+MiB/2)}, Time: t0, Mem: anon(120*MiB, 100*MiB), HasMem: true},
+				fixtureSetup("tests/test_f.py::test_fill0", "store", "session", t0, anon(120*MiB, 100*MiB), anon(120*MiB, 100*MiB+MiB/2)),
 			},
 			want: []groupWant{{"fixture store (session)", GroupFixture, 9, 6, 72 * MiB, 12}},
 		},
@@ -137,7 +137,7 @@ func TestGroups(t *testing.T) {
 				// The setup's growth is the fixture's: the readings after it
 				// carry it.
 				for i := 2; i < len(p.Steps); i++ {
-					p.Steps[i].Mem.AnonBytes += MiB / 2
+					p.Steps[i].anon += MiB / 2
 				}
 			}
 			rep := analyze(j, Options{})

@@ -36,9 +36,9 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 			start = fmt.Sprintf("%s: test start with no end", first)
 		}
 		if t.HasBefore {
-			start += fmt.Sprintf(", RSS %s at its start", FormatBytes(t.Before.RSSBytes))
-			if t.Before.HasAnon {
-				start += fmt.Sprintf(" (anonymous %s)", FormatBytes(t.Before.AnonBytes))
+			start += fmt.Sprintf(", RSS %s at its start", FormatBytes(t.before.RSSBytes))
+			if t.beforeAnon {
+				start += fmt.Sprintf(" (anonymous %s)", FormatBytes(t.before.AnonBytes))
 			}
 		}
 		f.Evidence = append(f.Evidence, start)
@@ -54,7 +54,7 @@ func inFlightOf(j *job, results []*procResult, ended *placedKill, killOf func(in
 				lastSource = src
 			}
 		}
-		base, baseSource, hasBase := t.Before, "its start", t.HasBefore
+		base, baseSource, hasBase := t.Before(), "its start", t.HasBefore
 		if first != "" {
 			baseSource = "its start, " + first
 		}

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math"
 	"path"
 	"sort"
 )
@@ -8,8 +9,8 @@ import (
 // testMem is what the ledger concluded about one test on one process. A
 // job holds one per test (half a million in the largest suites), so its
 // flags sit together at the end, and what can be derived (added) or is
-// needed only while the test runs (ledger.activeStartHWM) is not kept: 200
-// bytes, 216 before (issue 18).
+// needed only while the test runs (ledger.activeStartHWM) is not kept: 176
+// bytes, 216 then 200 before (issue 18).
 type testMem struct {
 	Test  string
 	Proc  *proc
@@ -21,10 +22,13 @@ type testMem struct {
 	// (Proc.Source), so that path is not kept per test; srcOther holds both
 	// paths when one differs (processes merged from several files, record
 	// mode's formatted positions).
-	srcLine  [2]int
+	// A line past 32 bits goes in MoreSources (and every later one).
+	srcLine  [2]int32
 	srcOther *[2]string
 
-	Before, After mem
+	// before and after are the readings at its start and end (Before,
+	// After: with HasBefore, HasAfter), without mem's padding.
+	before, after memBytes
 	// Net is the test's own increment: the readings' change over the test,
 	// less what fixture teardowns inside it gave back (those are credited
 	// to the tests that set the fixtures up).
@@ -52,14 +56,15 @@ type testMem struct {
 	// in step.
 	outcome stepOutcome
 
-	HasBefore, HasAfter bool
-	HasNet              bool
-	HasPeak             bool
-	HasTracemalloc      bool
-	Coarse              bool
-	TracebackKept       bool
-	Anon                bool // Net was measured in anonymous RSS
-	InFlight            bool
+	HasBefore, HasAfter   bool
+	beforeAnon, afterAnon bool // the readings have anonymous RSS
+	HasNet                bool
+	HasPeak               bool
+	HasTracemalloc        bool
+	Coarse                bool
+	TracebackKept         bool
+	Anon                  bool // Net was measured in anonymous RSS
+	InFlight              bool
 	// Grouped is set when the test is a member of a group named as a leak.
 	Grouped bool
 	// timelined is set by timelineOf once the test has its span.
@@ -92,21 +97,45 @@ func (b peakBasis) words() string {
 	return ""
 }
 
+// memBytes is a mem's figures, its HasAnon kept apart.
+type memBytes struct{ RSSBytes, AnonBytes int64 }
+
+// Before is the reading at the test's start (with HasBefore).
+func (t *testMem) Before() mem {
+	return mem{RSSBytes: t.before.RSSBytes, AnonBytes: t.before.AnonBytes, HasAnon: t.beforeAnon}
+}
+
+// After is the reading at the test's end (with HasAfter).
+func (t *testMem) After() mem {
+	return mem{RSSBytes: t.after.RSSBytes, AnonBytes: t.after.AnonBytes, HasAnon: t.afterAnon}
+}
+
+// setBefore takes m as the reading at the test's start.
+func (t *testMem) setBefore(m mem) {
+	t.before, t.beforeAnon, t.HasBefore = memBytes{m.RSSBytes, m.AnonBytes}, m.HasAnon, true
+}
+
+// setAfter takes m as the reading at the test's end.
+func (t *testMem) setAfter(m mem) {
+	t.after, t.afterAnon, t.HasAfter = memBytes{m.RSSBytes, m.AnonBytes}, m.HasAnon, true
+}
+
 // added is what the test put on the ledger: Net when positive (finish).
 func (t *testMem) added() int64 { return max(t.Net, 0) }
 
 // addSource notes where one of the test's records was read.
 func (t *testMem) addSource(at srcPos) {
-	if int(t.srcN) == len(t.srcLine) {
+	if int(t.srcN) == len(t.srcLine) || at.Line < 0 || at.Line > math.MaxInt32 || len(t.MoreSources) > 0 {
 		// A test has a start and an end record (ledger.start, ledger.end);
-		// a kind of record added one day goes here rather than be lost.
+		// a kind of record added one day goes here rather than be lost, and
+		// so does a line past 32 bits (and those after it, in order).
 		r := t.own()
 		r.MoreSources = append(r.MoreSources, at)
 		return
 	}
 	k := t.srcN
 	t.srcN++
-	t.srcLine[k] = at.Line
+	t.srcLine[k] = int32(at.Line)
 	if t.srcOther == nil && at.Path == t.Proc.Source {
 		return
 	}
@@ -124,7 +153,7 @@ func (t *testMem) sources() []srcPos {
 		if t.srcOther != nil {
 			path = t.srcOther[k]
 		}
-		out[k] = srcPos{path, t.srcLine[k]}
+		out[k] = srcPos{path, int(t.srcLine[k])}
 	}
 	return append(out, t.testRare.MoreSources...)
 }
@@ -268,9 +297,10 @@ type ledger struct {
 	// byName is the last test of each name, built on first use (lastOf):
 	// only fixtures set up between tests and counters need it.
 	byName map[string]*testMem
-	// chunk is where tests are allocated: 64 at first, then twice as many
-	// each time up to 1,024 at a time, so that a process of a few hundred
-	// tests does not pay for a thousand.
+	// chunk is where tests are allocated: as many as the process has
+	// start steps when they are 1,024 or fewer, else 64 at first; then
+	// twice as many each time up to 1,024 at a time, so that a process of a
+	// few hundred tests does not pay for a thousand.
 	chunk  []testMem
 	cur    mem // the latest reading
 	hasCur bool
@@ -287,7 +317,20 @@ type ledger struct {
 func newLedger(p *proc) *ledger {
 	// A test has a start and an end step: room for the list of them at
 	// once (grown, it allocated five times its size).
-	return &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, len(p.Steps)/2)}}
+	l := &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, len(p.Steps)/2)}}
+	// A test nearly always begins at its start step: the first chunk has
+	// room for those of a process of up to 1,024 tests (batch's jobs: one
+	// allocation, not four).
+	starts := 0
+	for i := range p.Steps {
+		if p.Steps[i].Kind == stepStart {
+			starts++
+		}
+	}
+	if starts > 0 && starts <= 1024 {
+		l.chunk = make([]testMem, 0, starts)
+	}
+	return l
 }
 
 // newTest puts a test on the process's list.
@@ -296,8 +339,11 @@ func (l *ledger) newTest(s *step) *testMem {
 		n := min(max(2*cap(l.chunk), 64), 1024)
 		l.chunk = make([]testMem, 0, n)
 	}
-	l.chunk = append(l.chunk, testMem{Test: s.Test, Proc: l.p, Seq: int32(len(l.r.Tests)), Start: s.Time, testRare: &noRare})
+	// Made in place: a chunk is zeroed when made (copied in, a test was
+	// written twice and its pointers marked for the collector as a block).
+	l.chunk = l.chunk[:len(l.chunk)+1]
 	t := &l.chunk[len(l.chunk)-1]
+	t.Test, t.Proc, t.Seq, t.Start, t.testRare = s.Test, l.p, int32(len(l.r.Tests)), s.Time, &noRare
 	l.r.Tests = append(l.r.Tests, t)
 	if l.byName != nil {
 		l.byName[s.Test] = t
@@ -332,7 +378,7 @@ func (l *ledger) read(m mem, by string) {
 // now moves the reading to m, read at s.
 func (l *ledger) now(m mem, s *step) {
 	l.cur, l.hasCur = m, true
-	l.r.LastTime, l.r.LastSource = s.Time, s.at()
+	l.r.LastTime, l.r.LastSource = s.Time, s.at(l.p)
 }
 
 // start is a test start: the reading before its setup.
@@ -344,18 +390,19 @@ func (l *ledger) start(s *step) {
 		l.pending = 0
 	}
 	t := l.newTest(s)
-	t.addSource(s.at())
-	t.Coarse = s.Coarse
-	if s.HasMem {
+	t.addSource(s.at(l.p))
+	t.Coarse = s.Coarse()
+	if s.HasMem() {
+		m := s.Mem()
 		if l.hasCur {
-			l.gap(delta(l.cur, s.Mem), "between tests")
+			l.gap(delta(l.cur, m), "between tests")
 		}
-		l.now(s.Mem, s)
-		t.Before, t.HasBefore = s.Mem, true
+		l.now(m, s)
+		t.setBefore(m)
 	}
 	l.activeStartHWM = 0
-	if s.HasHWM {
-		l.activeStartHWM = s.HWMBytes
+	if s.HasHWM() {
+		l.activeStartHWM = s.HWMBytes()
 	}
 	t.InFlight = true
 	l.active = t
@@ -366,17 +413,17 @@ func (l *ledger) start(s *step) {
 // the running test as usual; the setup's own growth is the fixture's, on
 // an entry of its own until its teardown.
 func (l *ledger) fixtureSetup(s *step) {
-	if !s.HasMem {
+	if !s.HasMem() {
 		return
 	}
 	fx := s.extra() // the fixture: its name, scope and the reading after
-	l.read(s.Mem, "between tests")
+	l.read(s.Mem(), "between tests")
 	owner := l.active
 	if owner == nil {
 		owner = l.lastOf(s.Test)
 	}
 	l.live = append(l.live, heldFixture{Fixture: fx.Fixture, Scope: fx.Scope, Setter: owner})
-	if g := delta(s.Mem, fx.After); g > 0 {
+	if g := delta(s.Mem(), fx.After); g > 0 {
 		l.entries = append(l.entries, &entry{owner: owner, left: g, fixture: fx.Fixture, scope: fx.Scope})
 		if owner != nil {
 			owner.own().FixtureSetupBytes += g
@@ -399,10 +446,10 @@ func (l *ledger) teardown(s *step) {
 			break
 		}
 	}
-	if !s.HasMem {
+	if !s.HasMem() {
 		return
 	}
-	l.read(s.Mem, "between tests")
+	l.read(s.Mem(), "between tests")
 	by := "between tests"
 	at := l.active
 	if at != nil {
@@ -410,7 +457,7 @@ func (l *ledger) teardown(s *step) {
 	} else {
 		at = l.lastEnded()
 	}
-	if drop := delta(fx.After, s.Mem); drop > 0 {
+	if drop := delta(fx.After, s.Mem()); drop > 0 {
 		l.releaseScoped(drop, by, s, at)
 	} else if drop < 0 {
 		if l.active != nil {
@@ -438,7 +485,7 @@ func (l *ledger) end(s *step) {
 		l.pending = 0
 		l.activeStartHWM = 0
 		if l.hasCur {
-			t.Before, t.HasBefore = l.cur, true
+			t.setBefore(l.cur)
 		}
 	}
 	t.InFlight = false
@@ -446,20 +493,21 @@ func (l *ledger) end(s *step) {
 	if t.outcome = s.outcome; t.outcome == stepOutcomeOther {
 		t.own().Outcome = s.outcomeText()
 	}
-	t.Coarse = t.Coarse || s.Coarse
-	t.TracebackKept = s.TracebackKept
+	t.Coarse = t.Coarse || s.Coarse()
+	t.TracebackKept = s.TracebackKept()
 	if m := s.More; m != nil && (m.SharedWith != 0 || m.SampleGapS != 0 || t.testRare != &noRare) {
 		r := t.own()
 		r.SharedWith, r.SampleGapS = m.SharedWith, m.SampleGapS
 	}
-	t.addSource(s.at())
-	if s.HasMem {
+	t.addSource(s.at(l.p))
+	if s.HasMem() {
+		m := s.Mem()
 		if l.hasCur && t.HasBefore {
-			l.pending += delta(l.cur, s.Mem)
-			t.Anon = t.Before.HasAnon && s.Mem.HasAnon
+			l.pending += delta(l.cur, m)
+			t.Anon = t.beforeAnon && s.has(stepAnon)
 		}
-		l.now(s.Mem, s)
-		t.After, t.HasAfter = s.Mem, true
+		l.now(m, s)
+		t.setAfter(m)
 	}
 	if t.HasBefore && t.HasAfter {
 		l.finish(t)
@@ -467,7 +515,7 @@ func (l *ledger) end(s *step) {
 		l.pending = 0
 	}
 	setPeak(t, s, l.activeStartHWM, l.p.Samples)
-	if s.HasTracemalloc {
+	if s.HasTracemalloc() {
 		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes, true
 	}
 	if m := s.More; m != nil {
@@ -637,13 +685,13 @@ func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 	var peak int64
 	basis := peakNone
 	if t.HasBefore {
-		peak, basis = t.Before.RSSBytes, peakReadings
+		peak, basis = t.before.RSSBytes, peakReadings
 	}
-	if t.HasAfter && t.After.RSSBytes > peak {
-		peak, basis = t.After.RSSBytes, peakReadings
+	if t.HasAfter && t.after.RSSBytes > peak {
+		peak, basis = t.after.RSSBytes, peakReadings
 	}
-	if s.HasPeak && s.PeakRSSBytes > peak {
-		peak, basis = s.PeakRSSBytes, peakRSSPeak
+	if s.HasPeak() && s.PeakRSSBytes() > peak {
+		peak, basis = s.PeakRSSBytes(), peakRSSPeak
 	}
 	if t.Start != 0 && t.End != 0 {
 		lo := sort.Search(len(samples), func(i int) bool { return samples[i].Time >= t.Start })
@@ -653,10 +701,10 @@ func setPeak(t *testMem, s *step, startHWM int64, samples []sample) {
 			}
 		}
 	}
-	if s.HasHWM && startHWM > 0 && s.HWMBytes > startHWM && s.HWMBytes > peak {
+	if hwm := s.HWMBytes(); s.HasHWM() && startHWM > 0 && hwm > startHWM && hwm > peak {
 		// VmHWM rose during the test, so the process's highest RSS so far
 		// was reached inside it.
-		peak, basis = s.HWMBytes, peakVmHWM
+		peak, basis = hwm, peakVmHWM
 	}
 	if basis != peakNone {
 		t.PeakRSSBytes, t.HasPeak, t.PeakBasis = peak, true, basis

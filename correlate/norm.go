@@ -6,6 +6,8 @@ package correlate
 // rules in ledger.go, clock.go and kill.go see one shape and can be tested
 // with hand-built jobs.
 
+import "math"
+
 // mem is one memory reading of one process.
 type mem struct {
 	RSSBytes  int64 // VmRSS
@@ -51,43 +53,190 @@ type openObject struct {
 
 // step is one memory event of one process, in the order the process wrote it.
 // A job holds one per start and end record (a million for the largest
-// suites), so the fields most steps have come first, their flags packed
-// together, and what few steps have is behind More (issue 18: the step was
-// 280 bytes, then 128, now 104).
+// suites), so the fields most steps have come first, their flags packed in
+// one byte, and what few steps have is behind More (issue 18: the step was
+// 280 bytes, then 128, then 104, now 72: its reading without mem's padding,
+// its input its process's, its line 32 bits, its peak and VmHWM one field).
 type step struct {
 	Test string  // node id (or bare name when nothing resolved it)
 	Time float64 // Unix seconds; 0 when unknown
-	Mem  mem
-	// Source is the input, "file:line" when SourceLine is 0 (see srcPos):
-	// one string the steps of an input share.
-	Source     *string
-	SourceLine int
+	// rss and anon are the reading (Mem, setMem); anon only with stepAnon.
+	rss, anon int64
 
-	// PeakRSSBytes is the highest RSS seen during this one test.
-	PeakRSSBytes int64
-	// HWMBytes is the process's high-water RSS (VmHWM) at this point: it is
-	// monotonic since the process started, so it only tells the test's peak
-	// when it rose during the test.
-	HWMBytes int64
+	// peakOrHWM is the test's own peak (PeakRSSBytes) when stepHasPeak,
+	// else the process's VmHWM (HWMBytes) when stepHasHWM: no input gives
+	// both (diagnostics records a peak, weathercop a VmHWM); a step with
+	// both keeps its VmHWM in More.HWM.
+	peakOrHWM int64
 	// TracemallocPeakBytes is Python's tracemalloc peak during the test
 	// (weathercop's "Peak memory"): allocations, not RSS.
 	TracemallocPeakBytes int64
 	// More is what few steps have (fixture steps, open objects, counters,
-	// record mode's sharing); nil when they have none of it. It may be
-	// shared by steps (weathercop's counters), so it is read only once
+	// record mode's sharing, an input other than the process's); nil when
+	// they have none of it. It may be shared by steps (weathercop's
+	// counters, the steps of a merged process), so it is read only once
 	// made.
 	More *stepMore
 
+	// line is the line of the input the step was read at (see at):
+	// lineInMore when it does not fit, then in More.Line.
+	line int32
 	Kind stepKind
 	// outcome is the test's outcome (stepEnd only), see setOutcome.
-	outcome                                 stepOutcome
-	HasMem, HasPeak, HasHWM, HasTracemalloc bool
-	// TracebackKept: a failed test's traceback (sys.last_traceback) held
-	// its frames, and so their locals, when the end reading was taken.
-	TracebackKept bool
-	// Coarse is set when Mem was read from periodic samples, not written by
-	// the test hooks (`oomlens record`).
-	Coarse bool
+	outcome stepOutcome
+	flags   stepFlags
+}
+
+// newStep is a step of kind k of test id at time t, read at line of its
+// process's input, with the reading m when hasMem.
+func newStep(k stepKind, id string, t float64, m mem, hasMem bool, line int) step {
+	var s step
+	s.fill(k, id, t, m, hasMem, line)
+	return s
+}
+
+// addStep appends newStep's step to p's steps, made in place (a step is
+// 80 bytes: copied in, it was written twice, and its pointers marked for
+// the collector as a block).
+func (p *proc) addStep(k stepKind, id string, t float64, m mem, hasMem bool, line int) {
+	p.Steps = append(p.Steps, step{})
+	p.Steps[len(p.Steps)-1].fill(k, id, t, m, hasMem, line)
+}
+
+// fill sets a zero step as newStep makes it.
+func (s *step) fill(k stepKind, id string, t float64, m mem, hasMem bool, line int) {
+	s.Kind, s.Test, s.Time, s.rss, s.anon = k, id, t, m.RSSBytes, m.AnonBytes
+	if m.HasAnon {
+		s.flags = stepAnon
+	}
+	if hasMem {
+		s.flags |= stepHasMem
+	}
+	if line >= 0 && line <= math.MaxInt32 {
+		s.line = int32(line)
+	} else {
+		s.setLine(line)
+	}
+}
+
+// stepFlags are a step's yes/no facts, one bit each.
+type stepFlags uint8
+
+const (
+	stepAnon stepFlags = 1 << iota // the reading has anonymous RSS
+	// stepHasMem: the step has a reading (Mem).
+	stepHasMem
+	stepHasPeak
+	stepHasHWM
+	stepHasTracemalloc
+	// stepTracebackKept: a failed test's traceback (sys.last_traceback)
+	// held its frames, and so their locals, when the end reading was
+	// taken.
+	stepTracebackKept
+	// stepCoarse: the reading was taken from periodic samples, not written
+	// by the test hooks (`oomlens record`).
+	stepCoarse
+	// stepOwnSource: the step was read from More.Source, not from its
+	// process's input (proc.Source).
+	stepOwnSource
+)
+
+// lineInMore is a step's line when it is in More.Line.
+const lineInMore = -1
+
+func (s *step) has(f stepFlags) bool { return s.flags&f != 0 }
+
+// set sets or clears flag f.
+func (s *step) set(f stepFlags, on bool) {
+	if on {
+		s.flags |= f
+	} else {
+		s.flags &^= f
+	}
+}
+
+func (s *step) HasMem() bool         { return s.has(stepHasMem) }
+func (s *step) HasPeak() bool        { return s.has(stepHasPeak) }
+func (s *step) HasHWM() bool         { return s.has(stepHasHWM) }
+func (s *step) HasTracemalloc() bool { return s.has(stepHasTracemalloc) }
+func (s *step) TracebackKept() bool  { return s.has(stepTracebackKept) }
+func (s *step) Coarse() bool         { return s.has(stepCoarse) }
+
+// PeakRSSBytes is the highest RSS seen during this one test (with HasPeak).
+func (s *step) PeakRSSBytes() int64 {
+	if s.has(stepHasPeak) {
+		return s.peakOrHWM
+	}
+	return 0
+}
+
+// HWMBytes is the process's high-water RSS (VmHWM) at this point (with
+// HasHWM): it is monotonic since the process started, so it only tells the
+// test's peak when it rose during the test.
+func (s *step) HWMBytes() int64 {
+	switch {
+	case !s.has(stepHasHWM):
+		return 0
+	case s.has(stepHasPeak):
+		return s.More.HWM
+	}
+	return s.peakOrHWM
+}
+
+// setPeakRSS sets the test's own peak (HasPeak); a VmHWM set before moves
+// to More.
+func (s *step) setPeakRSS(v int64) {
+	if s.has(stepHasHWM) && !s.has(stepHasPeak) {
+		m := *s.extra()
+		m.HWM = s.peakOrHWM
+		s.More = &m
+	}
+	s.peakOrHWM = v
+	s.set(stepHasPeak, true)
+}
+
+// setHWM sets the process's VmHWM at the step (HasHWM), in More when the
+// step has its own peak.
+func (s *step) setHWM(v int64) {
+	if s.has(stepHasPeak) {
+		m := *s.extra()
+		m.HWM = v
+		s.More = &m
+	} else {
+		s.peakOrHWM = v
+	}
+	s.set(stepHasHWM, true)
+}
+
+// Mem is the step's reading (with HasMem).
+func (s *step) Mem() mem {
+	return mem{RSSBytes: s.rss, AnonBytes: s.anon, HasAnon: s.has(stepAnon)}
+}
+
+// setMem sets the step's reading to m (HasMem is apart).
+func (s *step) setMem(m mem) {
+	s.rss, s.anon = m.RSSBytes, m.AnonBytes
+	s.set(stepAnon, m.HasAnon)
+}
+
+// setLine keeps the line of the input the step was read at.
+func (s *step) setLine(n int) {
+	if n >= 0 && n <= math.MaxInt32 {
+		s.line = int32(n)
+		return
+	}
+	m := *s.extra()
+	m.Line = n
+	s.More, s.line = &m, lineInMore
+}
+
+// setSource says the step was read at path, not from its process's input
+// (a position already formatted when its line is 0).
+func (s *step) setSource(path string) {
+	m := *s.extra()
+	m.Source = path
+	s.More = &m
+	s.set(stepOwnSource, true)
 }
 
 // stepOutcome is pytest's outcome of a test as a byte: its own words
@@ -142,6 +291,13 @@ type stepMore struct {
 	// samples' spacing.
 	SharedWith int
 	SampleGapS float64
+	// Source is the step's input when it is not its process's
+	// (stepOwnSource), and Line its line when it does not fit in step.line.
+	Source string
+	Line   int
+	// HWM is the step's VmHWM when it has its own peak as well (see
+	// step.peakOrHWM).
+	HWM int64
 }
 
 // noMore is the More of a step that has none.
@@ -181,12 +337,16 @@ type srcPos struct {
 
 func (s srcPos) String() string { return pos(s.Path, s.Line) }
 
-// at is where the step was read.
-func (s *step) at() srcPos {
-	if s.Source == nil {
-		return srcPos{"", s.SourceLine}
+// at is where the step of process p was read.
+func (s *step) at(p *proc) srcPos {
+	at := srcPos{p.Source, int(s.line)}
+	if s.line == lineInMore {
+		at.Line = s.More.Line
 	}
-	return srcPos{*s.Source, s.SourceLine}
+	if s.has(stepOwnSource) {
+		at.Path = s.More.Source
+	}
+	return at
 }
 
 // sourceStrings formats positions.
@@ -218,6 +378,33 @@ type proc struct {
 	// RecordSampling says, in record mode, how the samples were taken
 	// ("samples every 50 ms and as result lines ended"), for the evidence.
 	RecordSampling string
+}
+
+// takeSteps appends the steps of process from to p's. A step read from
+// from's input says so when p's is another (one More for those of them that
+// had none).
+func (p *proc) takeSteps(from *proc) {
+	if from.Source == p.Source {
+		p.Steps = append(p.Steps, from.Steps...)
+		return
+	}
+	var shared *stepMore
+	for _, s := range from.Steps {
+		switch {
+		case s.has(stepOwnSource):
+		case s.More == nil:
+			if shared == nil {
+				shared = &stepMore{Source: from.Source}
+			}
+			s.More = shared
+		default:
+			m := *s.More
+			m.Source = from.Source
+			s.More = &m
+		}
+		s.set(stepOwnSource, true)
+		p.Steps = append(p.Steps, s)
+	}
 }
 
 // testInfo is one test as a log reports it: for the timeline and for

@@ -167,12 +167,13 @@ func recordSampling(j *job) (float64, bool) {
 // recordSummary says how the process's test boundaries were read.
 func recordSummary(p *proc) []string {
 	read, all := 0, 0
-	for _, s := range p.Steps {
+	for i := range p.Steps {
+		s := &p.Steps[i]
 		if s.Kind != stepEnd {
 			continue
 		}
 		all++
-		if s.HasMem && readAt(p.Samples, s.Time) {
+		if s.HasMem() && readAt(p.Samples, s.Time) {
 			read++
 		}
 	}
@@ -285,7 +286,10 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 			}
 			groupFrom = -1
 		}
-		p.Steps = append(p.Steps, step{Kind: stepStart, Test: s.id, Time: s.start, Source: &s.startSource, Coarse: true, Mem: s.before, HasMem: s.hasBefore})
+		st := newStep(stepStart, s.id, s.start, s.before, s.hasBefore, 0)
+		st.set(stepCoarse, true)
+		st.setSource(s.startSource)
+		p.Steps = append(p.Steps, st)
 		if s.hasBefore {
 			cur, hasCur = s.before, true
 		}
@@ -296,11 +300,12 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 			p.Steps = append(p.Steps, teardownStep(s, scope, s.before, s.after))
 		}
 		endAt[i] = len(p.Steps)
-		en := step{Kind: stepEnd, Test: s.id, Time: s.end, Source: &s.source, Coarse: true,
-			Mem: s.after, HasMem: s.hasAfter && s.hasBefore, More: &stepMore{SharedWith: s.shared, SampleGapS: gapS}}
+		en := newStep(stepEnd, s.id, s.end, s.after, s.hasAfter && s.hasBefore, 0)
+		en.More = &stepMore{SharedWith: s.shared, SampleGapS: gapS, Source: s.source}
+		en.set(stepCoarse|stepOwnSource, true)
 		en.setOutcome(s.outcome)
 		p.Steps = append(p.Steps, en)
-		if en.HasMem {
+		if en.HasMem() {
 			cur, hasCur = s.after, true
 		} else if groupFrom < 0 && burst(s.end) {
 			groupFrom = i
@@ -312,8 +317,10 @@ func recordFill(p *proc, tests []testInfo, fl []inflight, intervalS float64) []s
 // teardownStep is a drop from before to after at the end of test s, the last
 // of its file or class, read as the teardown of that scope's fixtures.
 func teardownStep(s *rspan, scope string, before, after mem) step {
-	return step{Kind: stepFixture, Test: s.id, More: &stepMore{Fixture: recordTeardownFixture, Scope: scope, After: after}, Time: s.end,
-		Mem: before, HasMem: true, Source: &s.source, Coarse: true}
+	st := newStep(stepFixture, s.id, s.end, before, true, 0)
+	st.More = &stepMore{Fixture: recordTeardownFixture, Scope: scope, After: after, Source: s.source}
+	st.set(stepCoarse|stepOwnSource, true)
+	return st
 }
 
 // lastOfScope says whether test i is the last of its file ("module") or of

@@ -243,10 +243,10 @@ func (w *spanWriter) span(j *job, r *timelineRef) TestSpan {
 	}
 	s.PID, s.Start, s.End = t.Proc.PID, w.stamp(t.Start), w.stamp(t.End)
 	if t.HasBefore {
-		s.RSSBeforeBytes = w.nums.ptr(t.Before.RSSBytes)
+		s.RSSBeforeBytes = w.nums.ptr(t.before.RSSBytes)
 	}
 	if t.HasAfter {
-		s.RSSAfterBytes = w.nums.ptr(t.After.RSSBytes)
+		s.RSSAfterBytes = w.nums.ptr(t.after.RSSBytes)
 	}
 	if t.HasPeak {
 		s.PeakBytes = w.nums.ptr(t.PeakRSSBytes)

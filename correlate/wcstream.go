@@ -66,22 +66,25 @@ func (st *WeathercopStream) Add(r *weathercop.Record) {
 			p.Samples = append(p.Samples, sample{Time: t, Mem: m, Source: st.path, SourceLine: r.Line})
 		}
 	case weathercop.TestStart:
-		s := step{Kind: stepStart, Test: r.Test, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: &st.path, SourceLine: r.Line}
+		s := newStep(stepStart, r.Test, t, m, r.HasVmRSS, r.Line)
 		if r.HasVmHWM {
-			s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
+			s.setHWM(r.VmHWMBytes)
 		}
 		st.starts = append(st.starts, wcStart{record: idx, step: len(p.Steps)})
 		p.Steps = append(p.Steps, s)
 	case weathercop.TestEnd:
-		s := step{Kind: stepEnd, Test: r.Test, Time: t, Mem: m, HasMem: r.HasVmRSS, Source: &st.path, SourceLine: r.Line}
-		if r.HasVmHWM {
-			s.HWMBytes, s.HasHWM = r.VmHWMBytes, true
-		}
-		if r.HasTracemallocPeak {
-			s.TracemallocPeakBytes, s.HasTracemalloc = int64(r.TracemallocPeakMiB*float64(mibBytes)), true
-		}
+		s := newStep(stepEnd, r.Test, t, m, r.HasVmRSS, 0)
 		// The logger prints the line only when the count is not 0.
 		s.More = st.counter(r.OpenXarrayDatasets)
+		// After More: what goes in More goes in a copy of it.
+		if r.HasVmHWM {
+			s.setHWM(r.VmHWMBytes)
+		}
+		if r.HasTracemallocPeak {
+			s.TracemallocPeakBytes = int64(r.TracemallocPeakMiB * float64(mibBytes))
+			s.set(stepHasTracemalloc, true)
+		}
+		s.setLine(r.Line)
 		p.Steps = append(p.Steps, s)
 	}
 }
