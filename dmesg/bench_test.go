@@ -159,3 +159,20 @@ func formatUptime(up float64) string {
 	}
 	return string(s)
 }
+
+// BenchmarkParseBytesJob is BenchmarkParseJob and BenchmarkParseJobPytest
+// read in place (ParseBytes), as job.Load reads a file it holds whole.
+func BenchmarkParseBytesJob(b *testing.B) {
+	for _, name := range []string{"kernel.log", "pytest.log"} {
+		data := jobFile(1, name)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseBytes(data, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -47,6 +47,20 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 	return parse(r, opts, defaultLimits)
 }
 
+// ParseBytes is Parse of an input held in memory (a file read whole, an
+// archive member), read in place when it fits in the reader's first
+// block (startBytes: a CI job's kernel log, or the pytest log the kernel
+// parser also reads): Parse would copy it into a buffer of its own first,
+// 44 KB of allocation and copying for each batch job. A larger input is
+// read through Parse. b is neither written nor kept: every string of the
+// Log is a copy.
+func ParseBytes(b []byte, opts Options) (*Log, error) {
+	if len(b) >= startBytes {
+		return Parse(bytes.NewReader(b), opts)
+	}
+	return parseLines(heldLineReader(b, defaultLimits), opts, defaultLimits)
+}
+
 // parse is the line loop. Every line is offered to the record state
 // machine (parser.push), except that while nothing is open the reader
 // skips to the next line holding a needle (see needles and scanner):
@@ -54,9 +68,13 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 // arrives with nothing open, the look-back (the untaken lines just before
 // it) is offered first; the end of the input does the same.
 func parse(r io.Reader, opts Options, lim limits) (*Log, error) {
+	return parseLines(newLineReader(r, lim, opts.SizeHintBytes), opts, lim)
+}
+
+// parseLines is parse of the lines rd reads.
+func parseLines(rd *lineReader, opts Options, lim limits) (*Log, error) {
 	p := newParser(opts)
 	p.maxLine = lim.maxLineBytes
-	rd := newLineReader(r, lim, opts.SizeHintBytes)
 	defer rd.close()
 	if err := sniff(opts.Name, rd.start(lim.sniff())); err != nil {
 		return nil, err
@@ -166,9 +184,26 @@ func newLineReader(r io.Reader, lim limits, sizeHintBytes int64) *lineReader {
 	}
 	rd.end = n
 	rd.setErr(err)
-	rd.sc = newScanner(scanSample(rd.buf[:n], rd.eof))
-	rd.sc.index(rd.buf[:n], &rd.idx)
+	rd.indexFirst()
 	return rd
+}
+
+// heldLineReader reads b, the whole input, in place: its one block, read
+// to the end already. b must be shorter than the first block a
+// newLineReader reads, so that both read the same lines out of the same
+// block.
+func heldLineReader(b []byte, lim limits) *lineReader {
+	rd := &lineReader{lim: lim, maxLine: lim.maxLineBytes, head: lookbackBytes + lim.maxLineBytes}
+	rd.buf, rd.end, rd.eof = b[:len(b):len(b)], len(b), true
+	rd.indexFirst()
+	return rd
+}
+
+// indexFirst chooses the scanner's search bytes from the first block and
+// indexes it.
+func (rd *lineReader) indexFirst() {
+	rd.sc = newScanner(scanSample(rd.buf[:rd.end], rd.eof))
+	rd.sc.index(rd.buf[:rd.end], &rd.idx)
 }
 
 // start returns up to n bytes of the input's start (valid before any line

@@ -499,10 +499,16 @@ func parse(in *discover.Input, fn func(r io.Reader) error) error {
 // pasted at the end of a CI log) with the fast kernel parser.
 func loadKernel(l *loader, in *discover.Input, sniffed bool) error {
 	var k *dmesg.Log
-	err := parse(in, func(r io.Reader) (err error) {
-		k, err = dmesg.Parse(r, dmesg.Options{Name: in.Path, Location: l.opts.Location, Year: l.opts.Year, PageSizeBytes: l.opts.PageSizeBytes, SizeHintBytes: sizeHint(in)})
-		return err
-	})
+	opts := dmesg.Options{Name: in.Path, Location: l.opts.Location, Year: l.opts.Year, PageSizeBytes: l.opts.PageSizeBytes, SizeHintBytes: sizeHint(in)}
+	var err error
+	if data, ok := in.Bytes(); ok {
+		k, err = dmesg.ParseBytes(data, opts) // held in memory: read in place
+	} else {
+		err = parse(in, func(r io.Reader) (err error) {
+			k, err = dmesg.Parse(r, opts)
+			return err
+		})
+	}
 	if err != nil {
 		return err
 	}
