@@ -280,8 +280,12 @@ func (st *state) addTest(t Test) {
 // nextTest appends a zero Test for the caller to fill in place. Building a
 // Test and copying it in, or appending a zero one, was a sixth of
 // BenchmarkParseVerbose's profile: while the collector runs, each pointer
-// written into the heap goes through its write barrier. Room that append
-// or make gave Tests is already zero, so it is only compared, not cleared.
+// written into the heap goes through its write barrier. Room past len(Tests)
+// is zero: make's array holds zero values, append's growth clears what it
+// does not copy (runtime/slice.go growslice), nextTest is the only code
+// that lengthens Tests, and nothing writes past its length. So the new Test is neither cleared
+// nor compared with a zero Test (the comparison, type:.eq.Test, was 2.5% of
+// BenchmarkParseJob's instructions).
 func (st *state) nextTest() *Test {
 	if st.s.Tests == nil && st.testsHint > 0 {
 		st.s.Tests = make([]Test, 0, min(st.testsHint, maxTestsHint))
@@ -289,14 +293,10 @@ func (st *state) nextTest() *Test {
 	n := len(st.s.Tests)
 	if n == cap(st.s.Tests) {
 		st.s.Tests = append(st.s.Tests, Test{})
-		return &st.s.Tests[n]
+	} else {
+		st.s.Tests = st.s.Tests[:n+1]
 	}
-	st.s.Tests = st.s.Tests[:n+1]
-	t := &st.s.Tests[n]
-	if *t != (Test{}) {
-		*t = Test{}
-	}
-	return t
+	return &st.s.Tests[n]
 }
 
 // MaxWarnings bounds Log.Warnings; the rest are counted in a last warning.
