@@ -151,7 +151,7 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		truncated := false
-		if errors.Is(err, bufio.ErrBufferFull) {
+		if err != nil && errors.Is(err, bufio.ErrBufferFull) {
 			buf = append(buf[:0], chunk...)
 			for errors.Is(err, bufio.ErrBufferFull) {
 				chunk, err = br.ReadSlice('\n')
@@ -171,7 +171,11 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 		}
 		if len(chunk) > 0 {
 			p.lineNo++
-			line := strings.TrimRight(string(chunk), "\n")
+			// chunk ends at its first '\n', if it has one: it is not copied.
+			if chunk[len(chunk)-1] == '\n' {
+				chunk = chunk[:len(chunk)-1]
+			}
+			line := string(chunk)
 			if truncated {
 				p.warn(p.lineNo, fmt.Sprintf("line longer than %d bytes, truncated", MaxLineBytes))
 			}
@@ -315,11 +319,14 @@ func (p *parser) physicalLine(raw string) {
 		raw = strings.TrimPrefix(raw, "\ufeff")
 	}
 	raw = strings.TrimSuffix(raw, "\r")
-	text, ts, has := stripCI(raw)
-	if has {
-		p.stamp, p.hasStamp = ts, true
-	} else {
-		p.hasStamp = false // a line with no stamp inherits none
+	text := raw
+	p.hasStamp = false // a line with no stamp inherits none
+	if mayCIPrefix(raw) {
+		var ts time.Time
+		var has bool
+		if text, ts, has = stripCI(raw); has {
+			p.stamp, p.hasStamp = ts, true
+		}
 	}
 	text = strings.TrimPrefix(text, "\ufeff")
 	for {
