@@ -640,8 +640,25 @@ func workerNum(id string) int {
 	return atoi(strings.TrimPrefix(id, "gw"))
 }
 
+// atoi is strconv.Atoi's value, 0 on error (the value Atoi gives with
+// ErrSyntax; with ErrRange it gives the bound, as here). A run of up to 18
+// digits, what the expressions' \d+ and a progress indicator hold, is read
+// here: it cannot overflow, and the call to Atoi was most of setProgress's
+// cost on every -v result.
 func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
+	if len(s) == 0 || len(s) > 18 {
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			n, _ = strconv.Atoi(s)
+			return n
+		}
+		n = n*10 + int(c-'0')
+	}
 	return n
 }
 
