@@ -225,6 +225,8 @@ type parser struct {
 	droppedWarnings int
 	// gluedToMarker is set while reading the text in front of an end marker.
 	gluedToMarker bool
+	// idMemo is plainResult's memo of the node ids before.
+	idMemo idMemo
 }
 
 type state struct {
