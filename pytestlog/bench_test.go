@@ -161,3 +161,21 @@ func BenchmarkParseJob(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSniffKernel is Sniff alone over a batch job's kernel log head
+// (internal/jobgen): the head of every input that is not pytest's is
+// sniffed, and Sniff must read all of it to rule it out.
+func BenchmarkSniffKernel(b *testing.B) {
+	var head []byte
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		if f.Name == "kernel.log" {
+			head = f.Data[:min(len(f.Data), 64<<10)]
+		}
+	}
+	b.SetBytes(int64(len(head)))
+	for b.Loop() {
+		if Sniff(head) {
+			b.Fatal("Sniff takes a kernel log")
+		}
+	}
+}
