@@ -37,14 +37,14 @@ var (
 	// unfinished "nodeid " echo or "PASSED   [ 50%]" (xdist #1209's
 	// advice for crashed workers).
 	hookTraceRe     = lazyRe(`\s*(?:finish )?pytest_[a-z_]+(?: --> .*)? \[hook\]\s*$`)
-	sessionStartsRe = lazyRe(`^=+ test session starts =+\s*$`)
-	platformRe      = lazyRe(`^platform (\S+) -- Python (\S+?)(?:\[pypy-[^\]]+\])?, pytest-(\S+?), (?:py-(\S+?), )?pluggy-(\S+?)(?: -- (.+))?\s*$`)
-	cachedirRe      = lazyRe(`^cachedir: (.+?)\s*$`)
-	rootdirOldRe    = lazyRe(`^rootdir: ([^,]+)(?:, (?:configfile|inifile): ([^,]*))?(?:, testpaths: (.+?))?\s*$`)
+	sessionStartsRe = lazyReFast(`^=+ test session starts =+\s*$`, readSessionStarts)
+	platformRe      = lazyReFast(`^platform (\S+) -- Python (\S+?)(?:\[pypy-[^\]]+\])?, pytest-(\S+?), (?:py-(\S+?), )?pluggy-(\S+?)(?: -- (.+))?\s*$`, readPlatform)
+	cachedirRe      = lazyReFast(`^cachedir: (.+?)\s*$`, readLabelled("cachedir: "))
+	rootdirOldRe    = lazyReFast(`^rootdir: ([^,]+)(?:, (?:configfile|inifile): ([^,]*))?(?:, testpaths: (.+?))?\s*$`, readRootdir)
 	headerKVRe      = lazyRe(`^(configfile|inifile|testpaths): (.+?)\s*$`)
-	pluginsRe       = lazyRe(`^plugins: (.+?)\s*$`)
-	collectingRe    = lazyRe(`^collecting (?:\.\.\. ?|\d+ items?(?: / \d+ errors?)?(?: / \d+ deselected)?(?: / \d+ skipped)?(?: / \d+ selected)? *)`)
-	collectedRe     = lazyRe(`^collected (\d+) items?(?: / (\d+) errors?)?(?: / (\d+) deselected)?(?: / (\d+) skipped)?(?: / (\d+) selected)?\s*$`)
+	pluginsRe       = lazyReFast(`^plugins: (.+?)\s*$`, readLabelled("plugins: "))
+	collectingRe    = lazyReFast(`^collecting (?:\.\.\. ?|\d+ items?(?: / \d+ errors?)?(?: / \d+ deselected)?(?: / \d+ skipped)?(?: / \d+ selected)? *)`, readCollecting)
+	collectedRe     = lazyReFast(`^collected (\d+) items?(?: / (\d+) errors?)?(?: / (\d+) deselected)?(?: / (\d+) skipped)?(?: / (\d+) selected)?\s*$`, readCollected)
 	// xdist >= 2.? status lines (dsession.py get_workers_status_line).
 	xdistStatusRe = lazyRe(`^(created|initialized|ready|collecting): (\d+)/(\d+) workers?\s*$`)
 	xdistItemsRe  = lazyRe(`^(\d+) workers? \[(\d+) items?\]\s*$`)

@@ -199,7 +199,7 @@ var markerRules = []markerRule{
 		func(m []string, e *endMarker) { e.kind = EndCrash }},
 	// A bare "Killed" (dash, sh), alone or glued after pytest's unfinished
 	// output; must be the end of the line.
-	{"Killed", lazyRe(`(?:^|[\s.A-Z\]]|[sx])(Killed)\s*$`), false,
+	{"Killed", lazyReFast(`(?:^|[\s.A-Z\]]|[sx])(Killed)\s*$`, readKilled), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	// Python-level allocation failure (sample 19): not a kill.
 	{"MemoryError", lazyRe(`^(?:INTERNALERROR>\s*)?((?:\w+\.)*MemoryError\b.*)$`), true,
