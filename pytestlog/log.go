@@ -332,7 +332,10 @@ func (p *parser) physicalLine(raw string) {
 	}
 	text = strings.TrimPrefix(text, "\ufeff")
 	for {
-		seg, rest, more := strings.Cut(text, "\r")
+		seg, more := text, false
+		if i := strings.IndexByte(text, '\r'); i >= 0 {
+			seg, text, more = text[:i], text[i+1:], true
+		}
 		seg = stripANSI(seg)
 		if !(mayGitlabSection(seg) && gitlabSectionRe.MatchString(seg)) && !(mayUIAnchor(seg) && uiAnchorRe.MatchString(seg)) {
 			p.logical(seg)
@@ -340,7 +343,6 @@ func (p *parser) physicalLine(raw string) {
 		if !more {
 			break
 		}
-		text = rest
 	}
 	if p.cur != nil {
 		p.cur.s.LastLine = p.lineNo
@@ -648,20 +650,27 @@ func workerNum(id string) int {
 // here: it cannot overflow, and the call to Atoi was most of setProgress's
 // cost on every -v result.
 func atoi(s string) int {
-	if len(s) == 0 || len(s) > 18 {
-		n, _ := strconv.Atoi(s)
+	if n, ok := digitsValue(s); ok {
 		return n
+	}
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// digitsValue is the value of s when it is 1 to 18 ASCII digits.
+func digitsValue(s string) (int, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
 	}
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
-			n, _ = strconv.Atoi(s)
-			return n
+			return 0, false
 		}
 		n = n*10 + int(c-'0')
 	}
-	return n
+	return n, true
 }
 
 // xdistLine reads pytest-xdist's own lines (dsession.py, workermanage.py).
