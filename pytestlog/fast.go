@@ -198,3 +198,85 @@ func readPart(s string, i int, end byte, next string, loc []int) (int, bool) {
 	loc[0], loc[1] = i, i+n
 	return i + n + len(next), true
 }
+
+// readProcessCompleted is GitHub's verdict,
+// ((?:##\[error\]|Error: )?Process completed with exit code (-?\d+)\.?),
+// unanchored, on a line that holds "Process completed with exit code " once:
+// every match holds that occurrence, so the leftmost starts at the prefix
+// right before it, if there is one, else at it; the code is the run of
+// digits after it (a '-' first only when a digit follows), and the '.'
+// after them is taken.
+func readProcessCompleted(s string) ([]int, bool) {
+	const lit = "Process completed with exit code "
+	p := strings.Index(s, lit)
+	if p < 0 {
+		return nil, true
+	}
+	if strings.LastIndex(s, lit) != p {
+		return nil, false
+	}
+	start := p
+	if strings.HasSuffix(s[:p], "##[error]") {
+		start = p - len("##[error]")
+	} else if strings.HasSuffix(s[:p], "Error: ") {
+		start = p - len("Error: ")
+	}
+	d0 := p + len(lit)
+	d1 := codeEnd(s, d0)
+	if d1 < 0 {
+		return nil, true
+	}
+	end := d1
+	if end < len(s) && s[end] == '.' {
+		end++
+	}
+	return []int{start, end, start, end, d0, d1}, true
+}
+
+// codeEnd is the end of -?\d+ at s[i:] (the '-' is taken only when a
+// digit follows it), -1 when there is none.
+func codeEnd(s string, i int) int {
+	j := i
+	if j < len(s) && s[j] == '-' {
+		j++
+	}
+	k := skipDigits(s, j)
+	if k == j {
+		return -1
+	}
+	return k
+}
+
+// readErrorExitCode is (##\[error\].*?exit code:? '?(-?\d+)'?.*)$, unanchored,
+// on a line with no '\n' ('.' does not match it) that holds "##[error]"
+// once and "exit code" once, after it: the match can only start at the
+// first and use the second; ":? " takes the ':' when a space follows it,
+// "'?" the quote, and '?.*$ always matches the rest.
+func readErrorExitCode(s string) ([]int, bool) {
+	const tag, lit = "##[error]", "exit code"
+	a := strings.Index(s, tag)
+	if a < 0 {
+		return nil, true
+	}
+	e := strings.Index(s, lit)
+	if strings.LastIndex(s, tag) != a || e < a+len(tag) || strings.LastIndex(s, lit) != e || strings.IndexByte(s, '\n') >= 0 {
+		return nil, false
+	}
+	k := e + len(lit)
+	switch {
+	case strings.HasPrefix(s[k:], ": "):
+		k += 2
+	case strings.HasPrefix(s[k:], " "):
+		k++
+	default:
+		return nil, true
+	}
+	if k < len(s) && s[k] == '\'' {
+		k++
+	}
+	d := codeEnd(s, k)
+	if d < 0 {
+		return nil, true
+	}
+	return []int{a, len(s), a, len(s), k, d}, true
+}

@@ -25,6 +25,12 @@ var fastReaderCases = []string{
 	"platform a,b -- Python 3, pytest-7, pluggy-1", "platform a\tb -- Python 3, pytest-7, pluggy-1", "platform  -- Python 3, pytest-7, pluggy-1",
 	"platform linux -- Python 3, pytest-7, py-1, pluggy-1 -- x -- y", "platform linux -- Python 3, pytest-7, pluggy-, pluggy-1",
 	"platform linux -- Python 3, pytest-7, py-, pluggy-1", "platform linux -- Python 3, pytest-7,  pluggy-1", "platform x -- Python 3 , pytest-7, pluggy-1",
+	"##[error]Process completed with exit code 137.", "Error: Process completed with exit code -9", "Process completed with exit code 1",
+	"##[error]Error: Process completed with exit code 2.", "##[error]##[error]Process completed with exit code 3", "Process completed with exit code -",
+	"Process completed with exit code -x", "Process completed with exit code 1. Process completed with exit code 2", "xError: Process completed with exit code 0..",
+	"##[error]Script failed with exit code: 137", "##[error]x exit code '137' y", "##[error]exit code:137", "##[error]exit code:  1", "##[error]exit code 1\n",
+	"exit code 1 ##[error]", "##[error] exit code '-' 1", "##[error]exit code ''1", "##[error]exit code 1 exit code 2", "##[error]a ##[error]exit code 1",
+	"##[error]exit code -1'x", "##[error]exit code: '12'.",
 }
 
 // checkFastReaders holds every reader to its expression on s.
@@ -51,7 +57,7 @@ func TestFastReaders(t *testing.T) {
 			readers++
 		}
 	}
-	if readers < 8 {
+	if readers < 10 {
 		t.Fatalf("%d fast readers", readers)
 	}
 	for _, s := range append(sampleLines(t), fastReaderCases...) {
