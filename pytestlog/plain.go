@@ -19,7 +19,7 @@ var plainFastPath = true
 
 // plainLine is a line of the plain shape: id (in file), a space, a result
 // word, and a tail progressOf reads (spaces and a progress indicator, no
-// reason).
+// reason); verboseResult takes any -v result in this form.
 type plainLine struct {
 	id, file, word   string
 	pct, done, total string
@@ -377,6 +377,6 @@ func (p *parser) plainResult(line string) bool {
 		return false
 	}
 	p.lastText, p.lastTextLine, p.lastRecognised = line, p.lineNo, true
-	p.verboseResult(st, pl.id, pl.file, pl.word, "", pl.pct, pl.done, pl.total)
+	p.verboseResult(st, &pl, "")
 	return true
 }
