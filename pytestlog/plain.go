@@ -233,17 +233,11 @@ type anchoredNeedle struct {
 const idByteRank = "etsa_o/.:-[]0123456789rinmpcdluhfgywbvkxjqz"
 
 func anchorOf(s string) anchoredNeedle {
-	return anchorBy(s, idByteRank)
-}
-
-// anchorBy is s anchored at its byte last in rank (the bytes rank does not
-// hold are the rarest; the first of equals wins).
-func anchorBy(s, rank string) anchoredNeedle {
 	best, bestRank := 0, -1
 	for i := 0; i < len(s); i++ {
-		r := strings.IndexByte(rank, s[i])
+		r := strings.IndexByte(idByteRank, s[i])
 		if r < 0 {
-			r = len(rank)
+			r = len(idByteRank)
 		}
 		if r > bestRank {
 			best, bestRank = i, r
