@@ -83,11 +83,13 @@ type triggerScan struct {
 }
 
 // triggerScans group the triggers by bytes they share that are rare in a
-// kernel log, whose head is most of what Sniff rules out ('w' and 'p' are
-// among the rarest letters of /work/shared/corpus/kernel, 'i' the rarest of
-// "session starts"): three searches, where one for each trigger by its
-// first byte stopped at most bytes of a kernel log's lines ("eth0: renamed
-// from veth0d381a6; link becomes ready").
+// kernel log, whose head is most of what Sniff rules out: 'i' is the
+// rarest byte of "session starts" in /work/shared/corpus/kernel, and "xit"
+// and "Killed " hold it too; 'w' is among its rarest letters; 'p' is in
+// ".py" and "Process completed" (the rarer 'y' of ".py" is in every line
+// of a batch job's kernel log: "link becomes ready"). Three searches, where
+// one for each trigger by its first byte stopped at most bytes of a kernel
+// log's lines ("eth0: renamed from veth0d381a6; link becomes ready").
 var triggerScans = []triggerScan{
 	{'i', []anchoredNeedle{{"session starts", 4}, {"xit", 1}, {"Killed ", 1}}},
 	{'w', []anchoredNeedle{{"crashed w", 8}, {"node down: ", 7}}},
