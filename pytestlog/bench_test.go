@@ -140,3 +140,42 @@ func BenchmarkSniff(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseJob is Parse over a batch job's pytest log (internal/jobgen,
+// the pytest.log of bench-out/jobs-10000*/job-00001): a -v session header,
+// ~394 plain result lines padded to the progress column, killed in its
+// last test. Unlike BenchmarkParseVerbose it is exactly what batch reads.
+func BenchmarkParseJob(b *testing.B) {
+	var data []byte
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		if f.Name == "pytest.log" {
+			data = f.Data
+		}
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		l, err := Parse(bytes.NewReader(data), Options{Name: "pytest.log"})
+		if err != nil || len(l.Sessions) != 1 || len(l.Sessions[0].InFlight) != 1 || l.Sessions[0].End.Kind != EndSIGKILL {
+			b.Fatalf("%v %+v", err, l.Sessions)
+		}
+	}
+}
+
+// BenchmarkSniffKernel is Sniff alone over a batch job's kernel log head
+// (internal/jobgen): the head of every input that is not pytest's is
+// sniffed, and Sniff must read all of it to rule it out.
+func BenchmarkSniffKernel(b *testing.B) {
+	var head []byte
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		if f.Name == "kernel.log" {
+			head = f.Data[:min(len(f.Data), 64<<10)]
+		}
+	}
+	b.SetBytes(int64(len(head)))
+	for b.Loop() {
+		if Sniff(head) {
+			b.Fatal("Sniff takes a kernel log")
+		}
+	}
+}

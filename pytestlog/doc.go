@@ -76,8 +76,11 @@
 // first (prefilter.go, held to the expressions by TestPrefiltersOnSamples
 // and FuzzPrefilters). The plain -v result line, most of a -v log, is read
 // at once when a few string checks show that no other reader could take it
-// (plain.go: BenchmarkParseVerbose; TestPlainResult and FuzzPlainResult
-// parse logs both ways and compare).
+// (plain.go: BenchmarkParseVerbose, BenchmarkParseJob; TestPlainResult and
+// FuzzPlainResult parse logs both ways and compare). The header's lines and
+// the common end markers, which each ran an expression as costly as a dozen
+// result lines, are read by hand when their shape is plain (fast.go, held
+// to the expressions by TestFastReaders and FuzzFastReaders).
 //
 // # Limits
 //

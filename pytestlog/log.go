@@ -37,14 +37,14 @@ var (
 	// unfinished "nodeid " echo or "PASSED   [ 50%]" (xdist #1209's
 	// advice for crashed workers).
 	hookTraceRe     = lazyRe(`\s*(?:finish )?pytest_[a-z_]+(?: --> .*)? \[hook\]\s*$`)
-	sessionStartsRe = lazyRe(`^=+ test session starts =+\s*$`)
-	platformRe      = lazyRe(`^platform (\S+) -- Python (\S+?)(?:\[pypy-[^\]]+\])?, pytest-(\S+?), (?:py-(\S+?), )?pluggy-(\S+?)(?: -- (.+))?\s*$`)
-	cachedirRe      = lazyRe(`^cachedir: (.+?)\s*$`)
-	rootdirOldRe    = lazyRe(`^rootdir: ([^,]+)(?:, (?:configfile|inifile): ([^,]*))?(?:, testpaths: (.+?))?\s*$`)
+	sessionStartsRe = lazyReFast(`^=+ test session starts =+\s*$`, readSessionStarts)
+	platformRe      = lazyReFast(`^platform (\S+) -- Python (\S+?)(?:\[pypy-[^\]]+\])?, pytest-(\S+?), (?:py-(\S+?), )?pluggy-(\S+?)(?: -- (.+))?\s*$`, readPlatform)
+	cachedirRe      = lazyReFast(`^cachedir: (.+?)\s*$`, readLabelled("cachedir: "))
+	rootdirOldRe    = lazyReFast(`^rootdir: ([^,]+)(?:, (?:configfile|inifile): ([^,]*))?(?:, testpaths: (.+?))?\s*$`, readRootdir)
 	headerKVRe      = lazyRe(`^(configfile|inifile|testpaths): (.+?)\s*$`)
-	pluginsRe       = lazyRe(`^plugins: (.+?)\s*$`)
-	collectingRe    = lazyRe(`^collecting (?:\.\.\. ?|\d+ items?(?: / \d+ errors?)?(?: / \d+ deselected)?(?: / \d+ skipped)?(?: / \d+ selected)? *)`)
-	collectedRe     = lazyRe(`^collected (\d+) items?(?: / (\d+) errors?)?(?: / (\d+) deselected)?(?: / (\d+) skipped)?(?: / (\d+) selected)?\s*$`)
+	pluginsRe       = lazyReFast(`^plugins: (.+?)\s*$`, readLabelled("plugins: "))
+	collectingRe    = lazyReFast(`^collecting (?:\.\.\. ?|\d+ items?(?: / \d+ errors?)?(?: / \d+ deselected)?(?: / \d+ skipped)?(?: / \d+ selected)? *)`, readCollecting)
+	collectedRe     = lazyReFast(`^collected (\d+) items?(?: / (\d+) errors?)?(?: / (\d+) deselected)?(?: / (\d+) skipped)?(?: / (\d+) selected)?\s*$`, readCollected)
 	// xdist >= 2.? status lines (dsession.py get_workers_status_line).
 	xdistStatusRe = lazyRe(`^(created|initialized|ready|collecting): (\d+)/(\d+) workers?\s*$`)
 	xdistItemsRe  = lazyRe(`^(\d+) workers? \[(\d+) items?\]\s*$`)
@@ -151,7 +151,7 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		truncated := false
-		if errors.Is(err, bufio.ErrBufferFull) {
+		if err != nil && errors.Is(err, bufio.ErrBufferFull) {
 			buf = append(buf[:0], chunk...)
 			for errors.Is(err, bufio.ErrBufferFull) {
 				chunk, err = br.ReadSlice('\n')
@@ -171,7 +171,11 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 		}
 		if len(chunk) > 0 {
 			p.lineNo++
-			line := strings.TrimRight(string(chunk), "\n")
+			// chunk ends at its first '\n', if it has one: it is not copied.
+			if chunk[len(chunk)-1] == '\n' {
+				chunk = chunk[:len(chunk)-1]
+			}
+			line := string(chunk)
 			if truncated {
 				p.warn(p.lineNo, fmt.Sprintf("line longer than %d bytes, truncated", MaxLineBytes))
 			}
@@ -221,6 +225,8 @@ type parser struct {
 	droppedWarnings int
 	// gluedToMarker is set while reading the text in front of an end marker.
 	gluedToMarker bool
+	// idMemo is plainResult's memo of the node ids before.
+	idMemo idMemo
 }
 
 type state struct {
@@ -280,8 +286,12 @@ func (st *state) addTest(t Test) {
 // nextTest appends a zero Test for the caller to fill in place. Building a
 // Test and copying it in, or appending a zero one, was a sixth of
 // BenchmarkParseVerbose's profile: while the collector runs, each pointer
-// written into the heap goes through its write barrier. Room that append
-// or make gave Tests is already zero, so it is only compared, not cleared.
+// written into the heap goes through its write barrier. Room past len(Tests)
+// is zero: make's array holds zero values, append's growth clears what it
+// does not copy (runtime/slice.go growslice), nextTest is the only code
+// that lengthens Tests, and nothing writes past its length. So the new Test is neither cleared
+// nor compared with a zero Test (the comparison, type:.eq.Test, was 2.5% of
+// BenchmarkParseJob's instructions).
 func (st *state) nextTest() *Test {
 	if st.s.Tests == nil && st.testsHint > 0 {
 		st.s.Tests = make([]Test, 0, min(st.testsHint, maxTestsHint))
@@ -289,14 +299,10 @@ func (st *state) nextTest() *Test {
 	n := len(st.s.Tests)
 	if n == cap(st.s.Tests) {
 		st.s.Tests = append(st.s.Tests, Test{})
-		return &st.s.Tests[n]
+	} else {
+		st.s.Tests = st.s.Tests[:n+1]
 	}
-	st.s.Tests = st.s.Tests[:n+1]
-	t := &st.s.Tests[n]
-	if *t != (Test{}) {
-		*t = Test{}
-	}
-	return t
+	return &st.s.Tests[n]
 }
 
 // MaxWarnings bounds Log.Warnings; the rest are counted in a last warning.
@@ -315,15 +321,21 @@ func (p *parser) physicalLine(raw string) {
 		raw = strings.TrimPrefix(raw, "\ufeff")
 	}
 	raw = strings.TrimSuffix(raw, "\r")
-	text, ts, has := stripCI(raw)
-	if has {
-		p.stamp, p.hasStamp = ts, true
-	} else {
-		p.hasStamp = false // a line with no stamp inherits none
+	text := raw
+	p.hasStamp = false // a line with no stamp inherits none
+	if mayCIPrefix(raw) {
+		var ts time.Time
+		var has bool
+		if text, ts, has = stripCI(raw); has {
+			p.stamp, p.hasStamp = ts, true
+		}
 	}
 	text = strings.TrimPrefix(text, "\ufeff")
 	for {
-		seg, rest, more := strings.Cut(text, "\r")
+		seg, more := text, false
+		if i := strings.IndexByte(text, '\r'); i >= 0 {
+			seg, text, more = text[:i], text[i+1:], true
+		}
 		seg = stripANSI(seg)
 		if !(mayGitlabSection(seg) && gitlabSectionRe.MatchString(seg)) && !(mayUIAnchor(seg) && uiAnchorRe.MatchString(seg)) {
 			p.logical(seg)
@@ -331,7 +343,6 @@ func (p *parser) physicalLine(raw string) {
 		if !more {
 			break
 		}
-		text = rest
 	}
 	if p.cur != nil {
 		p.cur.s.LastLine = p.lineNo
@@ -633,9 +644,33 @@ func workerNum(id string) int {
 	return atoi(strings.TrimPrefix(id, "gw"))
 }
 
+// atoi is strconv.Atoi's value, 0 on error (the value Atoi gives with
+// ErrSyntax; with ErrRange it gives the bound, as here). A run of up to 18
+// digits, what the expressions' \d+ and a progress indicator hold, is read
+// here: it cannot overflow, and the call to Atoi was most of setProgress's
+// cost on every -v result.
 func atoi(s string) int {
+	if n, ok := digitsValue(s); ok {
+		return n
+	}
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// digitsValue is the value of s when it is 1 to 18 ASCII digits.
+func digitsValue(s string) (int, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // xdistLine reads pytest-xdist's own lines (dsession.py, workermanage.py).

@@ -124,14 +124,14 @@ var markerRules = []markerRule{
 		}},
 	// GitHub Actions raw "##[error]Process completed with exit code 137.", the
 	// web UI's "Error: Process completed ...", sample 18's bare form.
-	{"Process completed", lazyRe(`((?:##\[error\]|Error: )?Process completed with exit code (-?\d+)\.?)`), false,
+	{"Process completed", lazyReFast(`((?:##\[error\]|Error: )?Process completed with exit code (-?\d+)\.?)`, readProcessCompleted), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Azure Pipelines: "##[error]Bash exited with code '137'."
 	{"exited with code '", lazyRe(`(##\[error\]\S+ exited with code '(-?\d+)'\.?)`), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// Other runner errors that name an exit code ("##[error]Script failed
 	// with exit code: 137").
-	{"##[error]", lazyRe(`(##\[error\].*?exit code:? '?(-?\d+)'?.*)$`), false,
+	{"##[error]", lazyReFast(`(##\[error\].*?exit code:? '?(-?\d+)'?.*)$`, readErrorExitCode), false,
 		func(m []string, e *endMarker) { setExit(e, m[2]) }},
 	// GitLab: "ERROR: Job failed: exit code 137", k8s "... command terminated with exit code 137".
 	{"ERROR: Job failed", lazyRe(`(ERROR: Job failed: (?:command terminated with )?exit code (-?\d+))`), false,
@@ -199,7 +199,7 @@ var markerRules = []markerRule{
 		func(m []string, e *endMarker) { e.kind = EndCrash }},
 	// A bare "Killed" (dash, sh), alone or glued after pytest's unfinished
 	// output; must be the end of the line.
-	{"Killed", lazyRe(`(?:^|[\s.A-Z\]]|[sx])(Killed)\s*$`), false,
+	{"Killed", lazyReFast(`(?:^|[\s.A-Z\]]|[sx])(Killed)\s*$`, readKilled), false,
 		func(m []string, e *endMarker) { e.kind = EndSIGKILL }},
 	// Python-level allocation failure (sample 19): not a kill.
 	{"MemoryError", lazyRe(`^(?:INTERNALERROR>\s*)?((?:\w+\.)*MemoryError\b.*)$`), true,

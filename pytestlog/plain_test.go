@@ -33,7 +33,7 @@ func checkPlain(t *testing.T, line string) {
 	t.Helper()
 	checkPlainHelpers(t, line)
 	var pl plainLine
-	if !splitPlain(line, &pl) {
+	if !splitPlain(line, &pl, nil) {
 		return
 	}
 	if m, found := findEndMarker(line); found {
@@ -155,12 +155,40 @@ func TestPlainResult(t *testing.T) {
 	taken := 0
 	for _, l := range lines {
 		checkPlain(t, l)
-		if splitPlain(l, &plainLine{}) {
+		if splitPlain(l, &plainLine{}, nil) {
 			taken++
 		}
 	}
 	if taken == 0 {
 		t.Fatal("splitPlain takes no line")
+	}
+	checkIDMemo(t, lines)
+	checkIDMemo(t, []string{"t.py::a", "t.py::ak", "t.py::a", "t.py:", "t.py::b", "t.py", "t.py::c", "u.py::c::d", "u.py::", "u.py::e", "", "::", "::make"})
+}
+
+// checkIDMemo holds idMemo.read, over lines and their first fields read in
+// turn, to indexColons and plainNeedles.anchors.in, and commonPrefix to a
+// comparison byte by byte.
+func checkIDMemo(t *testing.T, lines []string) {
+	t.Helper()
+	var m idMemo
+	prev := ""
+	for _, l := range lines {
+		first, _, _ := strings.Cut(l, " ")
+		for _, id := range []string{first, l} {
+			want := 0
+			for want < len(prev) && want < len(id) && prev[want] == id[want] {
+				want++
+			}
+			if got := commonPrefix(prev, id); got != want {
+				t.Fatalf("commonPrefix(%q, %q) = %d, want %d", prev, id, got, want)
+			}
+			colons, anchors := m.read(id)
+			if colons != indexColons(id) || anchors != plainNeedles.anchors.in(id) {
+				t.Fatalf("idMemo%+v.read(%q) = %d, %v; want %d, %v", m, id, colons, anchors, indexColons(id), plainNeedles.anchors.in(id))
+			}
+			prev = id
+		}
 	}
 }
 
@@ -195,11 +223,18 @@ func FuzzPlainResult(f *testing.F) {
 		f.Add([]byte(l))
 	}
 	f.Add(verboseRun(20))
+	for _, j := range jobgen.Job(rand.New(rand.NewSource(1)), 40) {
+		if j.Name == "pytest.log" {
+			f.Add(j.Data)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		parseBothWays(t, "fuzz", data, Options{Name: "fuzz"})
-		for _, l := range strings.Split(string(data), "\n") {
+		lines := strings.Split(string(data), "\n")
+		for _, l := range lines {
 			checkPlain(t, l)
 		}
+		checkIDMemo(t, lines)
 	})
 }
 

@@ -13,8 +13,10 @@ import (
 
 // isSpaceRE reports the bytes of RE2's \s: [\t\n\f\r ].
 func isSpaceRE(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+	return c <= ' ' && uint64(1)<<c&spaceREBits != 0
 }
+
+const spaceREBits = 1<<' ' | 1<<'\t' | 1<<'\n' | 1<<'\f' | 1<<'\r'
 
 // matchIf returns re's submatches of s when may(s), else nil.
 func matchIf(may bool, re *lazyRegexp, s string) []string {

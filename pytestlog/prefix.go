@@ -44,7 +44,7 @@ func stripCI(line string) (string, time.Time, bool) {
 		}
 	}
 	for range 4 {
-		if line == "" || (line[0] != '\x1b' && line[0] != '[' && (line[0] < '0' || line[0] > '9')) {
+		if !mayCIPrefix(line) {
 			break
 		}
 		if m := matchIf(mayBuildkite(line), buildkiteRe, line); m != nil {
@@ -74,6 +74,13 @@ func stripCI(line string) (string, time.Time, bool) {
 	return line, ts, has
 }
 
+// mayCIPrefix reports whether line starts with a byte a CI prefix starts
+// with (stripCI's prefixes: an escape, '[' or a digit); stripCI returns other
+// lines as they are, with no stamp.
+func mayCIPrefix(line string) bool {
+	return line != "" && (line[0] == '\x1b' || line[0] == '[' || line[0] >= '0' && line[0] <= '9')
+}
+
 // findIf returns re's leftmost match in s when may, else "".
 func findIf(may bool, re *lazyRegexp, s string) string {
 	if !may {
@@ -84,7 +91,7 @@ func findIf(may bool, re *lazyRegexp, s string) string {
 
 // stripANSI removes terminal escapes.
 func stripANSI(s string) string {
-	if !strings.Contains(s, "\x1b") {
+	if strings.IndexByte(s, '\x1b') < 0 {
 		return s
 	}
 	return ansiRe.ReplaceAllString(s, "")

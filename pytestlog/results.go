@@ -110,7 +110,7 @@ func (p *parser) verboseLine(line string) bool {
 	}
 	if !echo {
 		if id, word, reason, pct, done, total, ok := p.splitVerbose(body); ok {
-			p.verboseResult(st, id, fileOf(id), word, reason, pct, done, total)
+			p.verboseResult(st, &plainLine{id: id, file: fileOf(id), word: word, pct: pct, done: done, total: total}, reason)
 			return true
 		}
 	}
@@ -126,9 +126,11 @@ func (p *parser) verboseLine(line string) bool {
 	return true
 }
 
-// verboseResult records the result of test id in file: the pending echo,
-// if any, was its start.
-func (p *parser) verboseResult(st *state, id, file, word, reason, pct, done, total string) {
+// verboseResult records the result r (with reason) of test r.id in r.file:
+// the pending echo, if any, was its start. r is passed by pointer: eight
+// strings were most of the cost of the call on every -v result.
+func (p *parser) verboseResult(st *state, r *plainLine, reason string) {
+	id := r.id
 	start, hasStart := p.pyStamp, p.pyHasStamp
 	if st.pending != nil && st.pending.nodeID != id {
 		p.warn(st.pending.line, fmt.Sprintf("node id %q has no result", st.pending.nodeID))
@@ -140,14 +142,14 @@ func (p *parser) verboseResult(st *state, id, file, word, reason, pct, done, tot
 	// only the fields that are not zero are written: each pointer written
 	// costs a write barrier while the collector runs.
 	t := st.nextTest()
-	t.NodeID, t.File, t.Outcome, t.Percent, t.Line = id, file, verboseOutcome(word), -1, p.lineNo
+	t.NodeID, t.File, t.Outcome, t.Percent, t.Line = id, r.file, verboseOutcome(r.word), -1, p.lineNo
 	if reason != "" {
 		t.Reason = reason
 	}
 	if hasStart {
 		t.Start, t.HasStart = start, true
 	}
-	setProgress(t, pct, done, total)
+	setProgress(t, r.pct, r.done, r.total)
 	p.endVerbose(st, t)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,18 @@ var sniffHelperCases = []string{
 	"x\nplatform linux -- Python 3.11, pytest-7.2.1\r\n", "a platform x\ncollected 3 items", "collect\ncollected 3 items\n",
 	"1 Killed pytest\n", "12 Killed  x", "12 Killed ", "12 Killed \t", "12 Killed \vx", "x12 Killed x", "\t7 Killed \xff", " Killed x",
 	"a 1 Killed  Killed 2 Killed x", "9 Killed 1 Killed  \x00", "memory: Killed process 8612 (python3) total-vm:3187712kB", "job 137\nexit code 137", "[gw0] PASSED a.py::t\r", "\n\n.py::x\nb.py::y",
+}
+
+// TestTriggerScans checks that each trigger holds its scan's byte once, at
+// its offset.
+func TestTriggerScans(t *testing.T) {
+	for _, sc := range triggerScans {
+		for _, tr := range sc.triggers {
+			if strings.Count(tr.s, string(sc.c)) != 1 || tr.s[tr.off] != sc.c {
+				t.Errorf("trigger %q does not hold %q once at %d", tr.s, sc.c, tr.off)
+			}
+		}
+	}
 }
 
 func TestSniffHelpers(t *testing.T) {
