@@ -52,8 +52,8 @@ jobs named them as leakers and as victims, with the median and largest
 memory they kept. --parquet DIR writes jobs.parquet and findings.parquet for
 an engine that queries many batches (docs/batch-format.md).
 Output order is the same whatever the parallelism. The Go collector runs at
-GOGC=200 with a soft memory limit of half the machine's memory, trading ~20 MB
-for ~18% less CPU; set GOGC or GOMEMLIMIT to choose otherwise.
+GOGC=300 with a soft memory limit of half the machine's memory, trading ~30 MB
+for ~25% less CPU; set GOGC or GOMEMLIMIT to choose otherwise.
 
 To spread the work over machines, run each with --shard i/n (or --shard auto
 in a Kubernetes Indexed Job) and --jsonl or --parquet, then merge the lines
@@ -262,7 +262,7 @@ func writeSummary(cmd *cobra.Command, s *batch.Summary, format, out string) erro
 }
 
 // batchGCPercent is the collector's GOGC for a batch.
-const batchGCPercent = 200
+const batchGCPercent = 300
 
 // batchHeapBytes is the heap a batch reserves huge pages for.
 const batchHeapBytes = 256 << 20
@@ -271,14 +271,17 @@ const batchHeapBytes = 256 << 20
 // otherwise. A batch keeps a small live heap (the jobs in flight: ~11-16 MB
 // in scripts/bench-batch.sh) and allocates ~3 GB per 1,000 jobs through it,
 // so at the default GOGC=100 the collector ran every ~7 ms. Measured on
-// 10,000 jobs, 2 cores: GOGC=200 cuts user+sys time by ~18% (27 s -> 22 s)
-// for ~20 MB more RSS (54 -> ~75 MB); 400 saved ~3% more for twice the
-// memory, and with the faster parsers of 2026-12-06 it saved 2% of wall
-// time and no CPU (five alternating rounds: 6.60 s against 6.75 s, user
-// 11.25 s both) for 78 MiB instead of 55 MiB. A job whose live heap is L
-// then peaks near 3L instead of 2L; the soft memory limit, half the
-// machine's memory, makes the collector work harder instead of letting
-// that push the host toward an OOM kill.
+// 10,000 jobs, 2 cores: GOGC=200 cut user+sys time by ~18% (27 s -> 22 s)
+// for ~20 MB more RSS (54 -> ~75 MB). Once the parsers and the correlator
+// did less per job (2026-12-06, second round) a cycle's fixed costs
+// weighed more, and 300 was worth its memory: alternating runs over 10,000
+// jobs, six each, 5.15 -> 4.76 s wall, 9.67 -> 9.02 s user+sys (1.28 ->
+// 1.00 s of it system time: fewer pages given back and faulted in again),
+// 53 -> 63 MiB; over 5,000 jobs, eight each, 2.24 -> 2.05 s, and 400 gave
+// the same time for 70 MiB. A job whose live heap is L then peaks near 4L
+// instead of 2L; the soft memory limit, half the machine's memory, makes
+// the collector work harder instead of letting that push the host toward
+// an OOM kill.
 //
 // The heap a batch runs in is also put in huge pages (package hugeheap): a
 // job's model is garbage a few milliseconds later and its pages are used
