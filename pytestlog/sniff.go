@@ -84,7 +84,8 @@ type triggerScan struct {
 
 // triggerScans group the triggers by bytes they share that are rare in a
 // kernel log, whose head is most of what Sniff rules out: 'i' is the
-// rarest byte of "session starts" in /work/shared/corpus/kernel, and "xit"
+// rarest byte of "session starts" in the kernel logs of the shared corpus
+// (../shared/corpus/kernel beside the repository), and "xit"
 // and "Killed " hold it too; 'w' is among its rarest letters; 'p' is in
 // ".py" and "Process completed" (the rarer 'y' of ".py" is in every line
 // of a batch job's kernel log: "link becomes ready"). Three searches, where
