@@ -524,10 +524,16 @@ func loadKernel(l *loader, in *discover.Input, sniffed bool) error {
 func loadPytest(l *loader, in *discover.Input, sniffed bool) error {
 	var p *pytestlog.Log
 	l.reserveHeap(nil)
-	err := parse(in, func(r io.Reader) (err error) {
-		p, err = pytestlog.Parse(r, pytestlog.Options{Name: in.Path, Collect: l.ev.Collect})
-		return err
-	})
+	opts := pytestlog.Options{Name: in.Path, Collect: l.ev.Collect}
+	var err error
+	if data, ok := in.Bytes(); ok {
+		p = pytestlog.ParseBytes(data, opts) // held in memory: read in place
+	} else {
+		err = parse(in, func(r io.Reader) (err error) {
+			p, err = pytestlog.Parse(r, opts)
+			return err
+		})
+	}
 	if err != nil {
 		return err
 	}

@@ -162,6 +162,25 @@ func BenchmarkParseJob(b *testing.B) {
 	}
 }
 
+// BenchmarkParseBytesJob is BenchmarkParseJob read in place (ParseBytes),
+// as job.Load reads a file it holds whole.
+func BenchmarkParseBytesJob(b *testing.B) {
+	var data []byte
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		if f.Name == "pytest.log" {
+			data = f.Data
+		}
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		l := ParseBytes(data, Options{Name: "pytest.log"})
+		if len(l.Sessions) != 1 || len(l.Sessions[0].InFlight) != 1 || l.Sessions[0].End.Kind != EndSIGKILL {
+			b.Fatalf("%+v", l.Sessions)
+		}
+	}
+}
+
 // BenchmarkSniffKernel is Sniff alone over a batch job's kernel log head
 // (internal/jobgen): the head of every input that is not pytest's is
 // sniffed, and Sniff must read all of it to rule it out.

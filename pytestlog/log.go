@@ -2,6 +2,7 @@ package pytestlog
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -136,11 +137,7 @@ func isLetter(c byte) bool {
 // number of tests, not by the input size. Parse returns an error only when
 // reading fails; everything it cannot make sense of becomes a Warning.
 func Parse(r io.Reader, opts Options) (*Log, error) {
-	name := opts.Name
-	if name == "" {
-		name = "<input>"
-	}
-	p := &parser{name: name, log: &Log{}, collect: newCollectIndex(opts.Collect)}
+	p := newParser(opts)
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(r)
 	defer func() {
@@ -170,27 +167,64 @@ func Parse(r io.Reader, opts Options) (*Log, error) {
 			chunk = buf
 		}
 		if len(chunk) > 0 {
-			p.lineNo++
 			// chunk ends at its first '\n', if it has one: it is not copied.
 			if chunk[len(chunk)-1] == '\n' {
 				chunk = chunk[:len(chunk)-1]
 			}
-			line := string(chunk)
-			if truncated {
-				p.warn(p.lineNo, fmt.Sprintf("line longer than %d bytes, truncated", MaxLineBytes))
-			}
-			p.physicalLine(line)
+			p.readLine(chunk, truncated)
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			p.finish()
-			return p.log, &ParseError{Name: name, Line: p.lineNo + 1, Err: err}
+			return p.log, &ParseError{Name: p.name, Line: p.lineNo + 1, Err: err}
 		}
 	}
 	p.finish()
 	return p.log, nil
+}
+
+// ParseBytes is Parse of an input held in memory (a file read whole, an
+// archive member), read in place: Parse copies it through a buffer line by
+// line first (bufio's ReadSlice), ~140 instructions a line of a batch
+// job's log. A line longer than MaxLineBytes is cut there with the warning
+// Parse gives. b is neither written nor kept: each line is copied before
+// it is read, as in Parse.
+func ParseBytes(b []byte, opts Options) *Log {
+	p := newParser(opts)
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		truncated := len(line) > MaxLineBytes
+		p.readLine(line[:min(len(line), MaxLineBytes)], truncated)
+	}
+	p.finish()
+	return p.log
+}
+
+// newParser is the parser of one input.
+func newParser(opts Options) *parser {
+	name := opts.Name
+	if name == "" {
+		name = "<input>"
+	}
+	return &parser{name: name, log: &Log{}, collect: newCollectIndex(opts.Collect)}
+}
+
+// readLine reads the next physical line, without its '\n', cut at
+// MaxLineBytes when truncated.
+func (p *parser) readLine(b []byte, truncated bool) {
+	p.lineNo++
+	line := string(b)
+	if truncated {
+		p.warn(p.lineNo, fmt.Sprintf("line longer than %d bytes, truncated", MaxLineBytes))
+	}
+	p.physicalLine(line)
 }
 
 type pendingEcho struct {
