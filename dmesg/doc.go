@@ -124,7 +124,10 @@
 // is offered first, so that `Task in …`, task tables and old `kill
 // process` lines still open the record the needle line continues; the
 // end of the input does the same. The reader keeps the look-back in its
-// own buffer (lineReader).
+// own buffer (lineReader). ParseBytes reads an input already in memory
+// that fits in the first block in place, as that block (a batch job's
+// logs: BenchmarkParseBytesJob; TestParseBytesAgrees and FuzzParseBytes
+// hold it to Parse).
 //
 // Two fast paths, each needed by scripts/bench-kernel.sh (a 1 GiB
 // kern.log, 324 records planted; goal ≤ 1.00x `LC_ALL=C grep -c "Killed

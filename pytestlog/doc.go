@@ -80,7 +80,10 @@
 // FuzzPlainResult parse logs both ways and compare). The header's lines and
 // the common end markers, which each ran an expression as costly as a dozen
 // result lines, are read by hand when their shape is plain (fast.go, held
-// to the expressions by TestFastReaders and FuzzFastReaders).
+// to the expressions by TestFastReaders and FuzzFastReaders). ParseBytes
+// reads an input already in memory in place, without Parse's copy through a
+// buffer (BenchmarkParseBytesJob; TestParseBytesAgrees and FuzzParseBytes
+// hold it to Parse).
 //
 // # Limits
 //
