@@ -148,16 +148,10 @@ func randomRecords(rng *rand.Rand, n int) []diagnostics.Record {
 // file, seeded with the real samples, and over byte-coded record sequences
 // (three bytes a record: event, pid, node id).
 func FuzzSessionTests(f *testing.F) {
-	for _, p := range diagnosticsSamples(f) {
-		if data, err := os.ReadFile(p); err == nil {
-			// The first records only: the instrumented JSON decoder is
-			// slow, and the mutator works on small inputs best.
-			f.Add(data[:min(len(data), 2048)])
-		}
-	}
+	addDiagnosticsSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 16<<10 {
-			return
+			return // see addDiagnosticsSeeds
 		}
 		if d, err := diagnostics.Parse(bytes.NewReader(data), diagnostics.Options{Name: "fuzz.jsonl"}); err == nil {
 			checkSession(t, "fuzz.jsonl", d.Format, d.Records)

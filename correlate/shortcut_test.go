@@ -98,19 +98,24 @@ func TestShortcutsAgree(t *testing.T) {
 // FuzzShortcuts holds checkShortcuts over any diagnostics file, seeded with
 // the real samples.
 func FuzzShortcuts(f *testing.F) {
-	for _, p := range diagnosticsSamples(f) {
-		if data, err := os.ReadFile(p); err == nil {
-			// The first records only: the instrumented JSON decoder is
-			// slow, and the mutator works on small inputs best.
-			f.Add(data[:min(len(data), 2048)])
-		}
-	}
+	addDiagnosticsSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 16<<10 {
-			return
+			return // see addDiagnosticsSeeds
 		}
 		if ev, ok := diagnosticsEvidence("fuzz.jsonl", data); ok {
 			checkShortcuts(t, "fuzz.jsonl", ev)
 		}
 	})
+}
+
+// addDiagnosticsSeeds seeds f with the first records of every diagnostics
+// sample: the instrumented JSON decoder is slow, and the mutator works on
+// small inputs best (a fuzz target skips inputs over 16 KiB).
+func addDiagnosticsSeeds(f *testing.F) {
+	for _, p := range diagnosticsSamples(f) {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data[:min(len(data), 2048)])
+		}
+	}
 }

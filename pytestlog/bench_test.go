@@ -146,38 +146,44 @@ func BenchmarkSniff(b *testing.B) {
 // ~394 plain result lines padded to the progress column, killed in its
 // last test. Unlike BenchmarkParseVerbose it is exactly what batch reads.
 func BenchmarkParseJob(b *testing.B) {
-	var data []byte
-	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
-		if f.Name == "pytest.log" {
-			data = f.Data
-		}
-	}
+	data := jobPytestLog()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
 		l, err := Parse(bytes.NewReader(data), Options{Name: "pytest.log"})
-		if err != nil || len(l.Sessions) != 1 || len(l.Sessions[0].InFlight) != 1 || l.Sessions[0].End.Kind != EndSIGKILL {
-			b.Fatalf("%v %+v", err, l.Sessions)
+		if err != nil {
+			b.Fatal(err)
 		}
+		checkJobLog(b, l)
 	}
 }
 
 // BenchmarkParseBytesJob is BenchmarkParseJob read in place (ParseBytes),
 // as job.Load reads a file it holds whole.
 func BenchmarkParseBytesJob(b *testing.B) {
-	var data []byte
-	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
-		if f.Name == "pytest.log" {
-			data = f.Data
-		}
-	}
+	data := jobPytestLog()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		l := ParseBytes(data, Options{Name: "pytest.log"})
-		if len(l.Sessions) != 1 || len(l.Sessions[0].InFlight) != 1 || l.Sessions[0].End.Kind != EndSIGKILL {
-			b.Fatalf("%+v", l.Sessions)
+		checkJobLog(b, ParseBytes(data, Options{Name: "pytest.log"}))
+	}
+}
+
+// jobPytestLog is the pytest.log of internal/jobgen's job of seed 1.
+func jobPytestLog() []byte {
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		if f.Name == "pytest.log" {
+			return f.Data
 		}
+	}
+	return nil
+}
+
+// checkJobLog fails unless l is jobPytestLog's session, killed in a test.
+func checkJobLog(b *testing.B, l *Log) {
+	b.Helper()
+	if len(l.Sessions) != 1 || len(l.Sessions[0].InFlight) != 1 || l.Sessions[0].End.Kind != EndSIGKILL {
+		b.Fatalf("%+v", l.Sessions)
 	}
 }
 
