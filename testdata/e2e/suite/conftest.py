@@ -109,26 +109,53 @@ def allocate_until_killed(bound_mib):
     return held
 
 
-def mark(name):
-    """Creates the file `name` in OOMSUITE_SYNC_DIR, if set: an event other
-    processes of the session can wait for."""
+def mark(name, text=""):
+    """Creates the file `name` in OOMSUITE_SYNC_DIR, if set, holding text: an
+    event other processes of the session can wait for."""
     folder = os.environ.get("OOMSUITE_SYNC_DIR")
     if folder:
-        open(os.path.join(folder, name), "w").close()
+        with open(os.path.join(folder, name + ".tmp"), "w") as f:
+            f.write(text)
+        os.rename(os.path.join(folder, name + ".tmp"), os.path.join(folder, name))
 
 
 def wait_for(name, timeout_s=120.0):
     """Waits until another process has marked `name` (see mark), when
-    OOMSUITE_SYNC_DIR is set; fails the test after timeout_s."""
+    OOMSUITE_SYNC_DIR is set, and returns the text it marked it with ("" when
+    the folder is not set); fails the test after timeout_s."""
     folder = os.environ.get("OOMSUITE_SYNC_DIR")
     if not folder:
-        return
+        return ""
+    import time
+
+    path = os.path.join(folder, name)
+    deadline = time.monotonic() + timeout_s
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            pytest.fail("%s was not marked within %g s" % (name, timeout_s))
+        time.sleep(0.01)
+    with open(path) as f:
+        return f.read()
+
+
+def wait_for_exit(pid, timeout_s=120.0):
+    """Waits until process pid has ended: gone from /proc, or a zombie its
+    parent has not reaped yet (its memory is freed then, which is what the
+    caller waits for); fails the test after timeout_s."""
     import time
 
     deadline = time.monotonic() + timeout_s
-    while not os.path.exists(os.path.join(folder, name)):
+    while True:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                # the state follows the command name, which ends at the last ')'
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return
+        if state in ("Z", "X"):
+            return
         if time.monotonic() > deadline:
-            pytest.fail("%s was not marked within %g s" % (name, timeout_s))
+            pytest.fail("process %d did not end within %g s" % (pid, timeout_s))
         time.sleep(0.01)
 
 
