@@ -485,6 +485,16 @@ func (x *input) claimedByScanner() bool {
 	return false
 }
 
+// parseHeld runs held over in's content when discover holds it in memory
+// whole (Input.Bytes: read in place, without the copy Open hands over),
+// else stream over it as parse does; a nil held always streams.
+func parseHeld(in *discover.Input, held func([]byte) error, stream func(io.Reader) error) error {
+	if data, ok := in.Bytes(); ok && held != nil {
+		return held(data)
+	}
+	return parse(in, stream)
+}
+
 // parse opens in and runs fn over its decompressed content.
 func parse(in *discover.Input, fn func(r io.Reader) error) error {
 	rc, err := in.Open()
@@ -500,15 +510,9 @@ func parse(in *discover.Input, fn func(r io.Reader) error) error {
 func loadKernel(l *loader, in *discover.Input, sniffed bool) error {
 	var k *dmesg.Log
 	opts := dmesg.Options{Name: in.Path, Location: l.opts.Location, Year: l.opts.Year, PageSizeBytes: l.opts.PageSizeBytes, SizeHintBytes: sizeHint(in)}
-	var err error
-	if data, ok := in.Bytes(); ok {
-		k, err = dmesg.ParseBytes(data, opts) // held in memory: read in place
-	} else {
-		err = parse(in, func(r io.Reader) (err error) {
-			k, err = dmesg.Parse(r, opts)
-			return err
-		})
-	}
+	err := parseHeld(in,
+		func(b []byte) (err error) { k, err = dmesg.ParseBytes(b, opts); return err },
+		func(r io.Reader) (err error) { k, err = dmesg.Parse(r, opts); return err })
 	if err != nil {
 		return err
 	}
@@ -525,15 +529,9 @@ func loadPytest(l *loader, in *discover.Input, sniffed bool) error {
 	var p *pytestlog.Log
 	l.reserveHeap(nil)
 	opts := pytestlog.Options{Name: in.Path, Collect: l.ev.Collect}
-	var err error
-	if data, ok := in.Bytes(); ok {
-		p = pytestlog.ParseBytes(data, opts) // held in memory: read in place
-	} else {
-		err = parse(in, func(r io.Reader) (err error) {
-			p, err = pytestlog.Parse(r, opts)
-			return err
-		})
-	}
+	err := parseHeld(in,
+		func(b []byte) error { p = pytestlog.ParseBytes(b, opts); return nil },
+		func(r io.Reader) (err error) { p, err = pytestlog.Parse(r, opts); return err })
 	if err != nil {
 		return err
 	}
@@ -551,20 +549,12 @@ func loadDiagnostics(l *loader, in *discover.Input, _ bool) error {
 	var st *correlate.DiagnosticsStream
 	l.reserveHeap(func() { st = correlate.NewDiagnosticsStream(in.Path, sizeHint(in)) })
 	opts := diagnostics.Options{Name: in.Path}
-	var err error
-	if data, ok := in.Bytes(); ok && in.SizeBytes < pipelineMinBytes {
-		// Held in memory (a file read whole, a member): read in place.
-		d, err = diagnostics.StreamBytes(data, opts, st.Add)
-	} else {
-		err = parse(in, func(r io.Reader) (err error) {
-			stream := diagnostics.Stream
-			if in.SizeBytes >= pipelineMinBytes {
-				stream = streamPiped
-			}
-			d, err = stream(r, opts, st.Add)
-			return err
-		})
+	held := func(b []byte) (err error) { d, err = diagnostics.StreamBytes(b, opts, st.Add); return err }
+	stream := diagnostics.Stream
+	if in.SizeBytes >= pipelineMinBytes {
+		held, stream = nil, streamPiped // parsed on a goroutine beside the reading
 	}
+	err := parseHeld(in, held, func(r io.Reader) (err error) { d, err = stream(r, opts, st.Add); return err })
 	if err != nil {
 		return err
 	}
