@@ -48,9 +48,8 @@ def test_rolling_window(window):
     assert int(da.rolling(t=window).mean().count()) == 100 - window + 1
     if window == 30 and os.environ.get("OOMSUITE_VICTIM_AFTER_HOG") == "1":
         # Under xdist the victim runs on the other worker and allocates until
-        # killed: this worker's last test stays still meanwhile (any page it
-        # touched then is charged to the same cgroup, and the kernel, whose
-        # first victim's memory is not yet given back, killed this worker
-        # too, 10 ms after the victim), and alive until the victim is gone.
+        # killed: this worker's last test stays still meanwhile (while it ran
+        # its next tests the kernel once killed it too, 10 ms after the
+        # victim), and alive, with what it holds, until the victim is gone.
         mark("models-done")
         wait_for_exit(int(wait_for("victim-started")))
