@@ -87,12 +87,9 @@ func variants() []variant {
 			// and pytest prints its summary.
 			name: "xdist-plugin",
 			// The victim allocates until killed: it starts only once
-			// the other worker's hog is done and its last test is still
-			// (OOMSUITE_VICTIM_AFTER_HOG): else the two overlap when the
-			// workers run at other speeds (seen on an idle machine: both
-			// workers killed), or the kernel kills the other worker too,
-			// 10 ms after the victim, while it runs its next test (seen
-			// in CI).
+			// the other worker's hog is done (OOMSUITE_VICTIM_AFTER_HOG),
+			// or the two overlap when the workers run at other speeds
+			// (seen on an idle machine: both workers killed).
 			spec: spec{procs: 3, sizes: defaultSizes, paceS: "1", plugin: true, xdist: true, env: []string{"OOMSUITE_VICTIM_AFTER_HOG=1"},
 				pytestArgs: append([]string{"-v", "-n", "2", "--dist", "loadfile", "--max-worker-restart", "0"}, plugin...)},
 			// The run went on to pytest's summary after its worker died.

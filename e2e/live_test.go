@@ -287,8 +287,7 @@ type spec struct {
 	xdist      bool
 	pytestArgs []string
 	// env is added to the suite's environment (OOMSUITE_VICTIM_AFTER_HOG=1:
-	// under xdist the victim waits until the other worker's hog is done and
-	// its last test is still, testdata/e2e/suite/README.md).
+	// under xdist the victim waits until the other worker's hog is done).
 	env []string
 	// wrap, when set, runs the pytest command line through it (oomlens
 	// record): it gets the job folder and returns the full command.

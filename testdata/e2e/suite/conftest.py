@@ -109,52 +109,27 @@ def allocate_until_killed(bound_mib):
     return held
 
 
-def mark(name, text=""):
-    """Creates the file `name` in OOMSUITE_SYNC_DIR, if set, holding text: an
-    event other processes of the session can wait for."""
+def mark(name):
+    """Creates the file `name` in OOMSUITE_SYNC_DIR, if set: an event other
+    processes of the session can wait for."""
     folder = os.environ.get("OOMSUITE_SYNC_DIR")
     if folder:
-        with open(os.path.join(folder, name + ".tmp"), "w") as f:
-            f.write(text)
-        os.rename(os.path.join(folder, name + ".tmp"), os.path.join(folder, name))
+        open(os.path.join(folder, name), "w").close()
 
 
 def wait_for(name, timeout_s=120.0):
     """Waits until another process has marked `name` (see mark), when
-    OOMSUITE_SYNC_DIR is set, and returns the text it marked it with ("" when
-    the folder is not set); fails the test after timeout_s."""
+    OOMSUITE_SYNC_DIR is set; fails the test after timeout_s."""
     folder = os.environ.get("OOMSUITE_SYNC_DIR")
     if not folder:
-        return ""
+        return
     import time
 
-    path = os.path.join(folder, name)
     deadline = time.monotonic() + timeout_s
-    while not os.path.exists(path):
+    while not os.path.exists(os.path.join(folder, name)):
         if time.monotonic() > deadline:
             pytest.fail("%s was not marked within %g s" % (name, timeout_s))
         time.sleep(0.01)
-    with open(path) as f:
-        return f.read()
-
-
-def wait_for_exit(pid, timeout_s=120.0):
-    """Waits until process pid has ended (its memory freed), without polling
-    it: a pidfd (Linux 5.3, Python 3.9) turns readable when the process
-    exits; fails the test after timeout_s."""
-    import select
-
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return
-    try:
-        p = select.poll()
-        p.register(fd, select.POLLIN)
-        if not p.poll(timeout_s * 1000):
-            pytest.fail("process %d did not end within %g s" % (pid, timeout_s))
-    finally:
-        os.close(fd)
 
 
 # OOMSUITE_BALLAST_MIB: memory held from the session's start to its end, as

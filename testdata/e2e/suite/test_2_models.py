@@ -1,14 +1,13 @@
 """Model computations: a module-scoped fixture that holds memory until the
 module's teardown, a hog that allocates a lot and frees it, small tests."""
 
-import os
 import time
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import mark, pace, size_mib, touched, wait_for, wait_for_exit
+from conftest import mark, pace, size_mib, touched
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +45,3 @@ def test_rolling_window(window):
     time.sleep(pace())
     da = xr.DataArray(np.arange(100.0), dims="t")
     assert int(da.rolling(t=window).mean().count()) == 100 - window + 1
-    if window == 30 and os.environ.get("OOMSUITE_VICTIM_AFTER_HOG") == "1":
-        # Under xdist the victim runs on the other worker and allocates until
-        # killed: this worker's last test stays still meanwhile (while it ran
-        # its next tests the kernel once killed it too, 10 ms after the
-        # victim), and alive, with what it holds, until the victim is gone.
-        mark("models-done")
-        wait_for_exit(int(wait_for("victim-started")))

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import xarray as xr
 
-from conftest import allocate_until_killed, cgroup_usage_bytes, mark, record_fact, size_mib, touched, wait_for
+from conftest import allocate_until_killed, cgroup_usage_bytes, record_fact, size_mib, touched, wait_for
 
 # Module-level registry the leaking tests append to and nobody clears.
 _REGISTRY = []
@@ -44,12 +44,10 @@ def test_merge_all():
     the machine's baseline; the cgroup's charge at its start goes to the
     facts file, for the checks of what the kill shows."""
     if os.environ.get("OOMSUITE_VICTIM_AFTER_HOG") == "1":
-        # Under xdist the hog and the tests after it run on the other
-        # worker: the victim starts only once that worker has given the
-        # hog's memory back and is still (test_rolling_window), so the
-        # kill is the victim's alone whatever the two workers' speeds.
-        wait_for("models-done")
-        mark("victim-started", str(os.getpid()))
+        # Under xdist the hog runs on the other worker: the victim starts
+        # only once it has given its memory back, so the kill is the
+        # victim's alone whatever the two workers' speeds.
+        wait_for("hog-done")
     record_fact("victim_start_cgroup_bytes", cgroup_usage_bytes())
     merged = allocate_until_killed(size_mib("VICTIM", 224))
     assert sum(float(m[::4096].sum()) for m in merged) > 0
