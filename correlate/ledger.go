@@ -315,11 +315,12 @@ type ledger struct {
 }
 
 func newLedger(p *proc) *ledger {
-	// A test has a start and an end step: room for the list of them at
-	// once (grown, it allocated five times its size).
-	l := &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, len(p.Steps)/2)}}
-	// A test nearly always begins at its start step: the first chunk has
-	// room for those of a process of up to 1,024 tests (batch's jobs: one
+	// A test nearly always begins at its start step (an end without its
+	// start makes one too): the list of tests has room for one a start, at
+	// least one per two steps, at once (grown, it allocated five times its
+	// size; sized by half the steps alone, it grew by one on batch's jobs,
+	// whose in-flight test has no end: 7 KB a job), and the first chunk
+	// for those of a process of up to 1,024 tests (batch's jobs: one
 	// allocation, not four).
 	starts := 0
 	for i := range p.Steps {
@@ -327,6 +328,7 @@ func newLedger(p *proc) *ledger {
 			starts++
 		}
 	}
+	l := &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, max(starts, len(p.Steps)/2))}}
 	if starts > 0 && starts <= 1024 {
 		l.chunk = make([]testMem, 0, starts)
 	}
