@@ -419,6 +419,54 @@ type testInfo struct {
 	Source  srcPos // formatted only when evidence names it
 }
 
+// testsSummary is what the analysis reads of the tests a pytest log
+// reports when it needs no list of them (batch without --jsonl): how many,
+// and their times and pids as the clock (refTime) and the kills (spanOf)
+// read them. It stands for the list exactly (TestTestsSummaryAgrees).
+type testsSummary struct {
+	n int
+	// first is the earliest start or end above 0, 0 when none.
+	first float64
+	// lastStart is the latest start, lastSeen the latest start or end
+	// (each at least 0).
+	lastStart, lastSeen float64
+	// pids are the tests' pids above 0 (an xdist worker's, when the
+	// diagnostics name it): a subset of the processes' own, kept all the
+	// same.
+	pids map[int]bool
+}
+
+// add counts a test of ti's start, end and pid.
+func (s *testsSummary) add(ti *testInfo) {
+	s.n++
+	for _, t := range [2]float64{ti.Start, ti.End} {
+		if t > 0 && (s.first == 0 || t < s.first) {
+			s.first = t
+		}
+		s.lastSeen = max(s.lastSeen, t)
+	}
+	s.lastStart = max(s.lastStart, ti.Start)
+	if ti.PID > 0 {
+		if s.pids == nil {
+			s.pids = map[int]bool{}
+		}
+		s.pids[ti.PID] = true
+	}
+}
+
+// testCount is how many tests the logs report.
+func (j *job) testCount() int {
+	if j.logTests != nil {
+		return len(j.Tests) + j.logTests.n
+	}
+	return len(j.Tests)
+}
+
+// sampledOnly: the process has samples and no per-test records: record
+// mode (recordSteps, whose candidates these are) fills its steps from the
+// samples, with the logs' tests.
+func (p *proc) sampledOnly() bool { return len(p.Steps) == 0 && len(p.Samples) > 0 }
+
 // inflight is a test a log shows running when the process died.
 type inflight struct {
 	Test   string
@@ -501,8 +549,11 @@ type job struct {
 	Inputs []Input
 	Procs  []*proc
 	// Tests are the tests the logs report (pytest log, JUnit), for the
-	// timeline and for record mode.
+	// timeline and for record mode. When nothing of the analysis needs
+	// them one by one, the pytest log's are left out and logTests
+	// summarises them (normaliser.keepTests).
 	Tests    []testInfo
+	logTests *testsSummary
 	InFlight []inflight
 	Kills    []kill
 	// HasRunEnd is true when a pytest log said how the run ended.
