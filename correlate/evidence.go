@@ -552,21 +552,26 @@ func (n *normaliser) pytest() {
 			s := &in.Log.Sessions[si]
 			for k := range s.Tests {
 				t := &s.Tests[k] // by index: a pytestlog.Test is 184 bytes
-				ti := testInfo{Worker: t.Worker, PID: workerPID[t.Worker], Outcome: t.Outcome, Source: srcPos{in.Path, t.Line}}
+				var start, end float64
 				if t.HasStart {
-					ti.Start = unixSeconds(t.Start)
+					start = unixSeconds(t.Start)
 				}
 				if t.HasEnd {
-					ti.End = unixSeconds(t.End)
+					end = unixSeconds(t.End)
+				}
+				pid := 0
+				if t.Worker != "" { // (workerPID has no "")
+					pid = workerPID[t.Worker]
 				}
 				if !keep {
-					n.j.logTests.add(&ti)
+					n.j.logTests.add(start, end, pid)
 					continue
 				}
-				if ti.ID = t.NodeID; ti.ID == "" {
-					ti.ID = n.resolvePosition(t.Position)
+				id := t.NodeID
+				if id == "" {
+					id = n.resolvePosition(t.Position)
 				}
-				n.j.Tests = append(n.j.Tests, ti)
+				n.j.Tests = append(n.j.Tests, testInfo{ID: id, Worker: t.Worker, PID: pid, Start: start, End: end, Outcome: t.Outcome, Source: srcPos{in.Path, t.Line}})
 			}
 			for _, f := range s.InFlight {
 				fl := inflight{Test: n.resolvePosition(f.Test), Worker: f.Worker, PID: workerPID[f.Worker], Basis: f.Basis, Source: pos(in.Path, f.Line)}

@@ -436,21 +436,29 @@ type testsSummary struct {
 	pids map[int]bool
 }
 
-// add counts a test of ti's start, end and pid.
-func (s *testsSummary) add(ti *testInfo) {
+// add counts a test of that start, end and pid, compared as refTime and
+// spanOf compare them.
+func (s *testsSummary) add(start, end float64, pid int) {
 	s.n++
-	for _, t := range [2]float64{ti.Start, ti.End} {
-		if t > 0 && (s.first == 0 || t < s.first) {
-			s.first = t
-		}
-		s.lastSeen = max(s.lastSeen, t)
+	s.see(start)
+	s.see(end)
+	if start > s.lastStart {
+		s.lastStart = start
 	}
-	s.lastStart = max(s.lastStart, ti.Start)
-	if ti.PID > 0 {
+	if pid > 0 {
 		if s.pids == nil {
 			s.pids = map[int]bool{}
 		}
-		s.pids[ti.PID] = true
+		s.pids[pid] = true
+	}
+}
+
+func (s *testsSummary) see(t float64) {
+	if t > 0 && (s.first == 0 || t < s.first) {
+		s.first = t
+	}
+	if t > s.lastSeen {
+		s.lastSeen = t
 	}
 }
 
