@@ -218,8 +218,7 @@ func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary 
 	if summary {
 		s.set(stepHasMem, false)
 		if r.HasPeak {
-			s.TracemallocPeakBytes = r.PeakRSSBytes
-			s.set(stepHasTracemalloc, true)
+			s.setTracemalloc(r.PeakRSSBytes)
 		}
 	} else if r.HasPeak {
 		s.setPeakRSS(r.PeakRSSBytes)

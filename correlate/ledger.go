@@ -524,7 +524,7 @@ func (l *ledger) end(s *step) {
 	}
 	setPeak(t, s, l.activeStartHWM, l.p.Samples)
 	if s.HasTracemalloc() {
-		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes, true
+		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes(), true
 	}
 	if m := s.More; m != nil {
 		for k, n := range m.Open {
