@@ -64,6 +64,12 @@ func testName(t *testMem) string {
 	return fmt.Sprintf("%s (%s, seq %d)", t.Test, t.Proc.Worker, t.Seq)
 }
 
+// sharedCorpus is a path in the shared corpus, beside the repository when
+// it is there (../shared/corpus; as dmesg's tests find it).
+func sharedCorpus(parts ...string) string {
+	return filepath.Join(append([]string{"..", "..", "shared", "corpus"}, parts...)...)
+}
+
 // matcherLogs are every pytest log of the repository's test data and the
 // shared corpus, parsed.
 func matcherLogs(t testing.TB) []PytestInput {
@@ -72,7 +78,7 @@ func matcherLogs(t testing.TB) []PytestInput {
 		ps, _ := filepath.Glob(corpus(g))
 		paths = append(paths, ps...)
 	}
-	ps, _ := filepath.Glob("/work/shared/corpus/pytest/*.log")
+	ps, _ := filepath.Glob(sharedCorpus("pytest", "*.log"))
 	paths = append(paths, ps...)
 	var out []PytestInput
 	for _, p := range paths {

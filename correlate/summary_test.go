@@ -62,7 +62,7 @@ func noHostBoot() (time.Time, error) { return time.Time{}, errors.New("no host i
 // corpus, parsed.
 func kernelSamples(t testing.TB) []KernelInput {
 	var paths []string
-	for _, g := range []string{corpus("scenarios", "*", "kernel.log"), corpus("scenarios", "*", "journalctl-k.log"), "/work/shared/corpus/kernel/*.log"} {
+	for _, g := range []string{corpus("scenarios", "*", "kernel.log"), corpus("scenarios", "*", "journalctl-k.log"), sharedCorpus("kernel", "*.log")} {
 		ps, _ := filepath.Glob(g)
 		paths = append(paths, ps...)
 	}
