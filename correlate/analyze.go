@@ -517,7 +517,7 @@ func matchWords(by string) string {
 // hasTestEvidence: the inputs hold a test run (a pytest log, per-test
 // records, a run end), not only a kernel log.
 func hasTestEvidence(j *job) bool {
-	return len(j.Procs) > 0 || len(j.Tests) > 0 || len(j.InFlight) > 0 || len(j.Records) > 0 || j.HasRunEnd
+	return len(j.Procs) > 0 || j.testCount() > 0 || len(j.InFlight) > 0 || len(j.Records) > 0 || j.HasRunEnd
 }
 
 // whoOf names a kill's process: "pid 4242 (python)", or what is known of

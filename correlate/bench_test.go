@@ -278,3 +278,19 @@ func BenchmarkBatchJob(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBatchJobTimeline is BenchmarkBatchJob with the timeline, as
+// batch --jsonl writes it.
+func BenchmarkBatchJobTimeline(b *testing.B) {
+	ev, size := batchEvidence(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := Analyze(batchStream(ev, size), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Timeline) == 0 || len(rep.Leaks) != 2 {
+			b.Fatalf("%d spans, %d leaks", len(rep.Timeline), len(rep.Leaks))
+		}
+	}
+}

@@ -218,8 +218,7 @@ func (st *DiagnosticsStream) end(p *proc, r *diagnostics.Record, m mem, summary 
 	if summary {
 		s.set(stepHasMem, false)
 		if r.HasPeak {
-			s.TracemallocPeakBytes = r.PeakRSSBytes
-			s.set(stepHasTracemalloc, true)
+			s.setTracemalloc(r.PeakRSSBytes)
 		}
 	} else if r.HasPeak {
 		s.setPeakRSS(r.PeakRSSBytes)
@@ -334,7 +333,14 @@ func (st *DiagnosticsStream) trackSession(r *diagnostics.Record) {
 		if !s.HasSpan {
 			s.FromUnix, s.ToUnix, s.HasSpan = t, t, true
 		}
-		s.FromUnix, s.ToUnix = min(s.FromUnix, t), max(s.ToUnix, t)
+		// Compared, not min and max: t is neither NaN nor -0, which they
+		// order at a cost on every record (1% of a batch job's analysis).
+		if t < s.FromUnix {
+			s.FromUnix = t
+		}
+		if t > s.ToUnix {
+			s.ToUnix = t
+		}
 	}
 	if r.Event == diagnostics.EventTestStart && r.NodeID != "" {
 		st.addSessionTest(r.NodeID)

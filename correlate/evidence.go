@@ -494,6 +494,24 @@ func (n *normaliser) alignNaive() {
 // mibBytes is one MiB.
 const mibBytes = 1 << 20
 
+// keepTests says whether the analysis reads the pytest logs' tests one by
+// one: the timeline lists them, record mode cuts the samples of a process
+// with no per-test records by their times (proc.sampledOnly), JUnit's
+// tests are added unless the log has them, naive local stamps are aligned
+// with theirs. Otherwise (batch's jobs without --jsonl) they are not
+// listed, a 96-byte testInfo each, only summarised (testsSummary).
+func (n *normaliser) keepTests() bool {
+	if !n.opts.OmitTimeline || len(n.naiveProcs) > 0 || n.hasJUnitCases() {
+		return true
+	}
+	for _, p := range n.j.Procs {
+		if p.sampledOnly() {
+			return true
+		}
+	}
+	return false
+}
+
 // pytestTests counts the tests of the pytest logs, to reserve their list
 // once rather than grow it (a copy and a collection's work at each growth).
 func (n *normaliser) pytestTests() int {
@@ -517,7 +535,12 @@ func (n *normaliser) pytest() {
 	}
 	var last *pytestlog.Session
 	var lastPath string
-	n.j.Tests = slices.Grow(n.j.Tests, n.pytestTests())
+	keep := n.keepTests()
+	if keep {
+		n.j.Tests = slices.Grow(n.j.Tests, n.pytestTests())
+	} else {
+		n.j.logTests = &testsSummary{}
+	}
 	for _, in := range n.ev.Pytest {
 		if in.Log == nil {
 			continue
@@ -529,18 +552,26 @@ func (n *normaliser) pytest() {
 			s := &in.Log.Sessions[si]
 			for k := range s.Tests {
 				t := &s.Tests[k] // by index: a pytestlog.Test is 184 bytes
+				var start, end float64
+				if t.HasStart {
+					start = unixSeconds(t.Start)
+				}
+				if t.HasEnd {
+					end = unixSeconds(t.End)
+				}
+				pid := 0
+				if t.Worker != "" { // (workerPID has no "")
+					pid = workerPID[t.Worker]
+				}
+				if !keep {
+					n.j.logTests.add(start, end, pid)
+					continue
+				}
 				id := t.NodeID
 				if id == "" {
 					id = n.resolvePosition(t.Position)
 				}
-				ti := testInfo{ID: id, Worker: t.Worker, PID: workerPID[t.Worker], Outcome: t.Outcome, Source: srcPos{in.Path, t.Line}}
-				if t.HasStart {
-					ti.Start = unixSeconds(t.Start)
-				}
-				if t.HasEnd {
-					ti.End = unixSeconds(t.End)
-				}
-				n.j.Tests = append(n.j.Tests, ti)
+				n.j.Tests = append(n.j.Tests, testInfo{ID: id, Worker: t.Worker, PID: pid, Start: start, End: end, Outcome: t.Outcome, Source: srcPos{in.Path, t.Line}})
 			}
 			for _, f := range s.InFlight {
 				fl := inflight{Test: n.resolvePosition(f.Test), Worker: f.Worker, PID: workerPID[f.Worker], Basis: f.Basis, Source: pos(in.Path, f.Line)}
@@ -644,6 +675,9 @@ func (n *normaliser) refTime() (time.Time, bool) {
 		t := &n.j.Tests[i] // by index: a testInfo is 96 bytes
 		see(t.Start)
 		see(t.End)
+	}
+	if l := n.j.logTests; l != nil {
+		see(l.first) // the earliest of the tests left out
 	}
 	see(n.j.RunEnd.Time)
 	if best == 0 {

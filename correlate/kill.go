@@ -62,6 +62,14 @@ func spanOf(j *job) jobSpan {
 			s.PIDs[t.PID] = true
 		}
 	}
+	if l := j.logTests; l != nil {
+		// The same maxima and pids, of the tests left out.
+		start(l.lastStart)
+		see(l.lastSeen)
+		for pid := range l.pids {
+			s.PIDs[pid] = true
+		}
+	}
 	for _, f := range j.InFlight {
 		start(f.Start)
 		if f.PID > 0 {

@@ -9,8 +9,9 @@ import (
 // testMem is what the ledger concluded about one test on one process. A
 // job holds one per test (half a million in the largest suites), so its
 // flags sit together at the end, and what can be derived (added) or is
-// needed only while the test runs (ledger.activeStartHWM) is not kept: 176
-// bytes, 216 then 200 before (issue 18).
+// needed only while the test runs (ledger.activeStartHWM) is not kept, and
+// what few tests have is in testRare: 152 bytes, 216, 200 then 176 before
+// (issue 18).
 type testMem struct {
 	Test  string
 	Proc  *proc
@@ -36,7 +37,6 @@ type testMem struct {
 	// Retained is what of the test's entry on the ledger (added) is still
 	// there at the end of the record.
 	Retained int64
-	Releases []release
 
 	PeakRSSBytes int64
 
@@ -167,8 +167,8 @@ func (t *testMem) outcomeText() string {
 }
 
 // testRare is what few tests have: open objects, counters, fixtures made
-// for them, record mode's sharing (64 bytes a test of half a million
-// otherwise, issue 18).
+// for them, record mode's sharing, later releases: 128 bytes, made only
+// for a test that has one of them (issue 18).
 type testRare struct {
 	// Outcome is the outcome when it is not one of pytest's own words.
 	Outcome string
@@ -180,6 +180,12 @@ type testRare struct {
 	OpenDetails []openObject
 	// CounterRise says, for a process-wide counter, "0 → 1" per type.
 	CounterRise map[string]string
+
+	// Releases are the later drops credited against the test's increment
+	// (ledger.release, releaseScoped): few tests have any (one of the ~250
+	// of testdata's diagnostics and weathercop samples; none of a batch
+	// job's 441), so they are here, not 24 bytes in every test (issue 18).
+	Releases []release
 
 	// FixtureSetupBytes is what fixtures made during the test took
 	// (fixture_setup records): held by the fixture, not by the test.
@@ -315,11 +321,12 @@ type ledger struct {
 }
 
 func newLedger(p *proc) *ledger {
-	// A test has a start and an end step: room for the list of them at
-	// once (grown, it allocated five times its size).
-	l := &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, len(p.Steps)/2)}}
-	// A test nearly always begins at its start step: the first chunk has
-	// room for those of a process of up to 1,024 tests (batch's jobs: one
+	// A test nearly always begins at its start step (an end without its
+	// start makes one too): the list of tests has room for one a start, at
+	// least one per two steps, at once (grown, it allocated five times its
+	// size; sized by half the steps alone, it grew by one on batch's jobs,
+	// whose in-flight test has no end: 7 KB a job), and the first chunk
+	// for those of a process of up to 1,024 tests (batch's jobs: one
 	// allocation, not four).
 	starts := 0
 	for i := range p.Steps {
@@ -327,6 +334,7 @@ func newLedger(p *proc) *ledger {
 			starts++
 		}
 	}
+	l := &ledger{p: p, r: &procResult{Proc: p, Tests: make([]*testMem, 0, max(starts, len(p.Steps)/2))}}
 	if starts > 0 && starts <= 1024 {
 		l.chunk = make([]testMem, 0, starts)
 	}
@@ -516,7 +524,7 @@ func (l *ledger) end(s *step) {
 	}
 	setPeak(t, s, l.activeStartHWM, l.p.Samples)
 	if s.HasTracemalloc() {
-		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes, true
+		t.TracemallocPeakBytes, t.HasTracemalloc = s.TracemallocPeakBytes(), true
 	}
 	if m := s.More; m != nil {
 		for k, n := range m.Open {
@@ -581,7 +589,8 @@ func (l *ledger) release(amount int64, by string) {
 		e.left -= take
 		amount -= take
 		if e.owner != nil {
-			e.owner.Releases = append(e.owner.Releases, release{By: by, Bytes: take})
+			r := e.owner.own()
+			r.Releases = append(r.Releases, release{By: by, Bytes: take})
 		}
 	}
 	// Exhausted entries on top hold nothing: drop them, so a long run of
@@ -633,7 +642,8 @@ func (l *ledger) releaseScoped(amount int64, by string, s *step, at *testMem) {
 			take := min(e.left, amount)
 			e.left -= take
 			amount -= take
-			e.owner.Releases = append(e.owner.Releases, release{By: by, Fixture: fx.Fixture, Scope: fx.Scope, Bytes: take})
+			r := e.owner.own()
+			r.Releases = append(r.Releases, release{By: by, Fixture: fx.Fixture, Scope: fx.Scope, Bytes: take})
 		}
 		if running && l.pending > 0 && amount > 0 {
 			// The running test is the last of the fixture's scope: what it

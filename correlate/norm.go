@@ -55,12 +55,18 @@ type openObject struct {
 // A job holds one per start and end record (a million for the largest
 // suites), so the fields most steps have come first, their flags packed in
 // one byte, and what few steps have is behind More (issue 18: the step was
-// 280 bytes, then 128, then 104, now 72: its reading without mem's padding,
-// its input its process's, its line 32 bits, its peak and VmHWM one field).
+// 280 bytes, then 128, then 104, then 72: its reading without mem's
+// padding, its input its process's, its line 32 bits, its peak and VmHWM
+// one field; now 64, its anonymous RSS and tracemalloc peak one field).
 type step struct {
 	Test string  // node id (or bare name when nothing resolved it)
 	Time float64 // Unix seconds; 0 when unknown
 	// rss and anon are the reading (Mem, setMem); anon only with stepAnon.
+	// anon holds the tracemalloc peak instead (TracemallocPeakBytes) when
+	// the step has one and no anonymous RSS (anon 0 and no stepAnon): no
+	// input gives both (diagnostics records anonymous RSS, weathercop and
+	// summaries a tracemalloc peak); a step with both keeps its
+	// tracemalloc peak in More.Tracemalloc (stepTracemallocInMore).
 	rss, anon int64
 
 	// peakOrHWM is the test's own peak (PeakRSSBytes) when stepHasPeak,
@@ -68,9 +74,6 @@ type step struct {
 	// both (diagnostics records a peak, weathercop a VmHWM); a step with
 	// both keeps its VmHWM in More.HWM.
 	peakOrHWM int64
-	// TracemallocPeakBytes is Python's tracemalloc peak during the test
-	// (weathercop's "Peak memory"): allocations, not RSS.
-	TracemallocPeakBytes int64
 	// More is what few steps have (fixture steps, open objects, counters,
 	// record mode's sharing, an input other than the process's); nil when
 	// they have none of it. It may be shared by steps (weathercop's
@@ -85,6 +88,8 @@ type step struct {
 	// outcome is the test's outcome (stepEnd only), see setOutcome.
 	outcome stepOutcome
 	flags   stepFlags
+	// tracemallocInMore: the tracemalloc peak is in More, not in anon.
+	tracemallocInMore bool
 }
 
 // newStep is a step of kind k of test id at time t, read at line of its
@@ -210,13 +215,58 @@ func (s *step) setHWM(v int64) {
 
 // Mem is the step's reading (with HasMem).
 func (s *step) Mem() mem {
-	return mem{RSSBytes: s.rss, AnonBytes: s.anon, HasAnon: s.has(stepAnon)}
+	m := mem{RSSBytes: s.rss, AnonBytes: s.anon, HasAnon: s.has(stepAnon)}
+	if s.tracemallocInAnon() {
+		m.AnonBytes = 0 // as it was when the peak took its place
+	}
+	return m
 }
 
 // setMem sets the step's reading to m (HasMem is apart).
 func (s *step) setMem(m mem) {
+	if s.tracemallocInAnon() {
+		s.moveTracemalloc()
+	}
 	s.rss, s.anon = m.RSSBytes, m.AnonBytes
 	s.set(stepAnon, m.HasAnon)
+}
+
+// tracemallocInAnon: anon holds the tracemalloc peak.
+func (s *step) tracemallocInAnon() bool {
+	return s.has(stepHasTracemalloc) && !s.tracemallocInMore
+}
+
+// TracemallocPeakBytes is Python's tracemalloc peak during the test
+// (weathercop's "Peak memory"; with HasTracemalloc): allocations, not RSS.
+func (s *step) TracemallocPeakBytes() int64 {
+	switch {
+	case !s.has(stepHasTracemalloc):
+		return 0
+	case s.tracemallocInMore:
+		return s.More.Tracemalloc
+	}
+	return s.anon
+}
+
+// setTracemalloc sets the test's tracemalloc peak (HasTracemalloc): in
+// anon when it holds nothing, else in More.
+func (s *step) setTracemalloc(v int64) {
+	if s.tracemallocInAnon() || (s.anon == 0 && !s.has(stepAnon) && !s.tracemallocInMore) {
+		s.anon = v
+	} else {
+		m := *s.extra()
+		m.Tracemalloc = v
+		s.More, s.tracemallocInMore = &m, true
+	}
+	s.set(stepHasTracemalloc, true)
+}
+
+// moveTracemalloc moves the tracemalloc peak from anon to More, anon back
+// to 0.
+func (s *step) moveTracemalloc() {
+	m := *s.extra()
+	m.Tracemalloc = s.anon
+	s.More, s.tracemallocInMore, s.anon = &m, true, 0
 }
 
 // setLine keeps the line of the input the step was read at.
@@ -298,6 +348,9 @@ type stepMore struct {
 	// HWM is the step's VmHWM when it has its own peak as well (see
 	// step.peakOrHWM).
 	HWM int64
+	// Tracemalloc is the step's tracemalloc peak when it has anonymous
+	// RSS as well (see step.anon).
+	Tracemalloc int64
 }
 
 // noMore is the More of a step that has none.
@@ -419,6 +472,62 @@ type testInfo struct {
 	Source  srcPos // formatted only when evidence names it
 }
 
+// testsSummary is what the analysis reads of the tests a pytest log
+// reports when it needs no list of them (batch without --jsonl): how many,
+// and their times and pids as the clock (refTime) and the kills (spanOf)
+// read them. It stands for the list exactly (TestTestsSummaryAgrees).
+type testsSummary struct {
+	n int
+	// first is the earliest start or end above 0, 0 when none.
+	first float64
+	// lastStart is the latest start, lastSeen the latest start or end
+	// (each at least 0).
+	lastStart, lastSeen float64
+	// pids are the tests' pids above 0 (an xdist worker's, when the
+	// diagnostics name it): a subset of the processes' own, kept all the
+	// same.
+	pids map[int]bool
+}
+
+// add counts a test of that start, end and pid, compared as refTime and
+// spanOf compare them.
+func (s *testsSummary) add(start, end float64, pid int) {
+	s.n++
+	s.see(start)
+	s.see(end)
+	if start > s.lastStart {
+		s.lastStart = start
+	}
+	if pid > 0 {
+		if s.pids == nil {
+			s.pids = map[int]bool{}
+		}
+		s.pids[pid] = true
+	}
+}
+
+func (s *testsSummary) see(t float64) {
+	if t > 0 && (s.first == 0 || t < s.first) {
+		s.first = t
+	}
+	if t > s.lastSeen {
+		s.lastSeen = t
+	}
+}
+
+// testCount is how many tests the logs report.
+func (j *job) testCount() int {
+	if j.logTests != nil {
+		return len(j.Tests) + j.logTests.n
+	}
+	return len(j.Tests)
+}
+
+// sampledOnly: the process has samples and no per-test records: record
+// mode (recordSteps, whose candidates these are) fills its steps from the
+// samples, with the logs' tests.
+func (p *proc) sampledOnly() bool { return len(p.Steps) == 0 && len(p.Samples) > 0 }
+
 // inflight is a test a log shows running when the process died.
 type inflight struct {
 	Test   string
@@ -501,8 +610,11 @@ type job struct {
 	Inputs []Input
 	Procs  []*proc
 	// Tests are the tests the logs report (pytest log, JUnit), for the
-	// timeline and for record mode.
+	// timeline and for record mode. When nothing of the analysis needs
+	// them one by one, the pytest log's are left out and logTests
+	// summarises them (normaliser.keepTests).
 	Tests    []testInfo
+	logTests *testsSummary
 	InFlight []inflight
 	Kills    []kill
 	// HasRunEnd is true when a pytest log said how the run ended.

@@ -27,9 +27,10 @@ func timelineOf(j *job, results []*procResult, tail int) (spans []TestSpan, tota
 		refs = refs[len(refs)-tail:]
 	}
 	spans = make([]TestSpan, len(refs))
-	var sw spanWriter
+	sw := spanWriter{left: len(refs)}
 	for i := range refs {
 		spans[i] = sw.span(j, &refs[i])
+		sw.left--
 	}
 	return spans, total
 }
@@ -119,55 +120,18 @@ func timelineRefs(j *job, results []*procResult, tail int) (refs []timelineRef, 
 	if tail > 0 {
 		l.refs = make([]timelineRef, 0, 2*tail)
 	} else {
-		l.refs = make([]timelineRef, 0, nMem+len(j.Tests)+len(j.InFlight))
+		// A ref per test of the log, per memory test the log does not
+		// name, per in-flight test no row shows: the logs and the memory
+		// records mostly name the same tests, so room for the log's and
+		// the memory tests beyond them (an append grows it when they
+		// differ). Room for both, it was half unused on batch's jobs.
+		l.refs = make([]timelineRef, 0, len(j.Tests)+max(nMem-len(j.Tests), 0)+len(j.InFlight))
 	}
-	// Only the tests a log lists are looked up by name. A name's tests (one
-	// in most jobs, one per process or rerun otherwise) are a chain through
-	// next, in the order of results: one map entry per name and no slice
-	// per test.
-	var byName map[string]nameChain
-	var named []*testMem
-	var next []int32
-	if len(j.Tests) > 0 {
-		byName = make(map[string]nameChain, nMem)
-		named = make([]*testMem, 0, nMem)
-		next = make([]int32, 0, nMem)
-	}
-	for _, r := range results {
-		for _, t := range r.Tests {
-			t.timelined = false
-			if byName == nil {
-				continue
-			}
-			i := int32(len(named))
-			named, next = append(named, t), append(next, -1)
-			if c, ok := byName[t.Test]; ok {
-				next[c.last] = i
-				byName[t.Test] = nameChain{c.first, i}
-			} else {
-				byName[t.Test] = nameChain{i, i}
-			}
-		}
-	}
-	take := func(id, worker string) *testMem {
-		c, ok := byName[id]
-		if !ok {
-			return nil
-		}
-		for i := c.first; i >= 0; i = next[i] {
-			t := named[i]
-			if t.timelined || (worker != "" && t.Proc.Worker != "" && t.Proc.Worker != worker) {
-				continue
-			}
-			t.timelined = true
-			return t
-		}
-		return nil
-	}
+	m := newLogMatcher(results, nMem, len(j.Tests) > 0)
 	for i := range j.Tests {
 		ti := &j.Tests[i]
 		ref := timelineRef{start: ti.Start, log: int32(i), flight: -1}
-		if t := take(ti.ID, ti.Worker); t != nil {
+		if t := m.take(ti.ID, ti.Worker); t != nil {
 			ref.t = t
 			if t.Start != 0 {
 				ref.start = t.Start
@@ -202,8 +166,12 @@ func timelineRefs(j *job, results []*procResult, tail int) (refs []timelineRef, 
 // spanWriter writes spans. A test's start is often the previous one's end,
 // so the last stamp's text is kept. Each *string and *int64 is a value of
 // its own, never shared by two spans, in a chunk that never grows
-// (valueChunk): one allocation per thousand, not one per value.
+// (valueChunk): one allocation per thousand, not one per value. A chunk
+// is sized by what the spans left to write can use at most (left), so
+// that a timeline of a few hundred tests does not take a thousand's
+// (batch's jobs: 95 KB of chunks for 441 spans, then 48 KB).
 type spanWriter struct {
+	left     int // the spans still to write, the current one included
 	last     float64
 	lastText string
 	strs     valueChunk[string]
@@ -211,15 +179,24 @@ type spanWriter struct {
 	texts    stampArena
 }
 
+// A span has at most two stamps (start, end) and three figures.
+const (
+	stampsPerSpan  = 2
+	figuresPerSpan = 3
+)
+
 func (w *spanWriter) stamp(s float64) *string {
 	if s == 0 {
 		return nil
 	}
 	if s != w.last || w.lastText == "" {
-		w.last, w.lastText = s, w.texts.text(s)
+		w.last, w.lastText = s, w.texts.text(s, stampsPerSpan*w.left)
 	}
-	return w.strs.ptr(w.lastText)
+	return w.strs.ptr(w.lastText, stampsPerSpan*w.left)
 }
+
+// num is a pointer to a value v of its own.
+func (w *spanWriter) num(v int64) *int64 { return w.nums.ptr(v, figuresPerSpan*w.left) }
 
 // span writes the span of r: its test, worker and outcome as r says them
 // (name, outcome), its figures from the memory records' test, its stamps
@@ -243,13 +220,13 @@ func (w *spanWriter) span(j *job, r *timelineRef) TestSpan {
 	}
 	s.PID, s.Start, s.End = t.Proc.PID, w.stamp(t.Start), w.stamp(t.End)
 	if t.HasBefore {
-		s.RSSBeforeBytes = w.nums.ptr(t.before.RSSBytes)
+		s.RSSBeforeBytes = w.num(t.before.RSSBytes)
 	}
 	if t.HasAfter {
-		s.RSSAfterBytes = w.nums.ptr(t.after.RSSBytes)
+		s.RSSAfterBytes = w.num(t.after.RSSBytes)
 	}
 	if t.HasPeak {
-		s.PeakBytes = w.nums.ptr(t.PeakRSSBytes)
+		s.PeakBytes = w.num(t.PeakRSSBytes)
 	}
 	if ti != nil {
 		if s.Start == nil {
@@ -262,14 +239,23 @@ func (w *spanWriter) span(j *job, r *timelineRef) TestSpan {
 	return s
 }
 
-// stampArena formats stamps as rfc3339 does into chunks of 64 KiB, each
-// text a string over its bytes, never written again: one allocation per
-// two thousand stamps, not two per stamp (the timeline has two per test).
+// stampArena formats stamps as rfc3339 does into chunks of at most 64
+// KiB, each text a string over its bytes, never written again: one
+// allocation per two thousand stamps, not two per stamp (the timeline has
+// two per test).
 type stampArena struct{ buf []byte }
 
-func (a *stampArena) text(s float64) string {
-	if cap(a.buf)-len(a.buf) < 64 { // RFC 3339 with nanoseconds is 35 bytes
-		a.buf = make([]byte, 0, 64<<10)
+// stampRoom is the room a stamp takes at most in a year of four digits:
+// unixTime is in UTC to the microsecond, "2006-01-02T15:04:05.999999Z".
+// (A longer one only starts its chunk sooner: a chunk is made when fewer
+// than 64 bytes are left.)
+const stampRoom = 27
+
+// text is s as rfc3339 formats it; left is how many stamps may still
+// come, this one included, which a new chunk is sized for.
+func (a *stampArena) text(s float64, left int) string {
+	if cap(a.buf)-len(a.buf) < 64 {
+		a.buf = make([]byte, 0, min(max(left, 1)*stampRoom+64, 64<<10))
 	}
 	start := len(a.buf)
 	a.buf = unixTime(s).AppendFormat(a.buf, time.RFC3339Nano)
@@ -277,13 +263,15 @@ func (a *stampArena) text(s float64) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// valueChunk hands out pointers to values of their own, allocated a
-// thousand at a time: the chunk never grows, so no pointer moves.
+// valueChunk hands out pointers to values of their own, allocated at
+// most a thousand at a time: the chunk never grows, so no pointer moves.
 type valueChunk[T any] struct{ buf []T }
 
-func (c *valueChunk[T]) ptr(v T) *T {
+// ptr is a pointer to a value v of its own; left is how many values may
+// still be asked for, this one included, which a new chunk is sized for.
+func (c *valueChunk[T]) ptr(v T, left int) *T {
 	if len(c.buf) == cap(c.buf) {
-		c.buf = make([]T, 0, 1024)
+		c.buf = make([]T, 0, min(max(left, 1), 1024))
 	}
 	c.buf = append(c.buf, v)
 	return &c.buf[len(c.buf)-1]
@@ -319,6 +307,97 @@ func samplesOf(j *job) []RSSSample {
 	return out
 }
 
-// nameChain is where the tests of one name are in timelineOf's list: the
-// first and the last, linked through next.
+// logMatcher finds the memory records' test of each test a log lists: the
+// first of that name, in the order of the processes' results, that no row
+// took yet and that ran on the log's worker when both say one (take).
+//
+// The log and the memory records nearly always list the same tests in the
+// same order (batch's jobs: all but the in-flight one). So while every
+// test before a cursor is taken, the test at the cursor, when it has the
+// name and the worker, is the one take looks for: nothing before it is
+// left. The first test that is not so builds the general path's index, a
+// chain of each name's tests (one map entry a name, no slice a test), and
+// every later one takes that path (TestLogMatcherAgrees holds the two to
+// each other).
+type logMatcher struct {
+	named  []*testMem // every memory test, in the order of the results
+	cursor int        // named[:cursor] are all taken, while byName is nil
+	byName map[string]nameChain
+	next   []int32 // the next test of the same name in named, -1 none
+	// general skips the cursor (the tests' general path).
+	general bool
+}
+
+// newLogMatcher clears every test's timelined mark; the matcher lists the
+// results' nMem tests only when a log has tests to look up (logged).
+func newLogMatcher(results []*procResult, nMem int, logged bool) *logMatcher {
+	m := &logMatcher{}
+	if logged {
+		m.named = make([]*testMem, 0, nMem)
+	}
+	for _, r := range results {
+		for _, t := range r.Tests {
+			t.timelined = false
+			if logged {
+				m.named = append(m.named, t)
+			}
+		}
+	}
+	return m
+}
+
+// nameChain is where the tests of one name are in named: the first and
+// the last, linked through next.
 type nameChain struct{ first, last int32 }
+
+// compatible: t ran on the log's worker, or one of them does not say.
+func compatible(t *testMem, worker string) bool {
+	return worker == "" || t.Proc.Worker == "" || t.Proc.Worker == worker
+}
+
+// take is the memory test of the log's test id on worker, marked taken;
+// nil when none is left.
+func (m *logMatcher) take(id, worker string) *testMem {
+	if m.byName == nil && !m.general {
+		if m.cursor == len(m.named) {
+			return nil // every test is taken
+		}
+		if t := m.named[m.cursor]; t.Test == id && compatible(t, worker) {
+			m.cursor++
+			t.timelined = true
+			return t
+		}
+	}
+	if m.byName == nil {
+		m.index()
+	}
+	c, ok := m.byName[id]
+	if !ok {
+		return nil
+	}
+	for i := c.first; i >= 0; i = m.next[i] {
+		t := m.named[i]
+		if t.timelined || !compatible(t, worker) {
+			continue
+		}
+		t.timelined = true
+		return t
+	}
+	return nil
+}
+
+// index chains the tests of each name.
+func (m *logMatcher) index() {
+	m.byName = make(map[string]nameChain, len(m.named))
+	m.next = make([]int32, len(m.named))
+	for k, t := range m.named {
+		i := int32(k)
+		m.next[i] = -1
+		if c, ok := m.byName[t.Test]; ok {
+			m.next[c.last] = i
+			m.byName[t.Test] = nameChain{c.first, i}
+		} else {
+			m.byName[t.Test] = nameChain{i, i}
+		}
+	}
+}

@@ -81,8 +81,7 @@ func (st *WeathercopStream) Add(r *weathercop.Record) {
 			s.setHWM(r.VmHWMBytes)
 		}
 		if r.HasTracemallocPeak {
-			s.TracemallocPeakBytes = int64(r.TracemallocPeakMiB * float64(mibBytes))
-			s.set(stepHasTracemalloc, true)
+			s.setTracemalloc(int64(r.TracemallocPeakMiB * float64(mibBytes)))
 		}
 		s.setLine(r.Line)
 		p.Steps = append(p.Steps, s)
