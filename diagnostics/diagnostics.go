@@ -361,6 +361,14 @@ type diagParser struct {
 	shapes        diagShapes
 	keys          diagShape
 	onePassSchema string
+	// byTemplates': the template of each event slot (diagShapeSlot) made
+	// of the last line of it onePass read, the values of this one,
+	// the slot of the last line read and the slot that followed each
+	// the last time.
+	templates [len(diagShapes{})]*diagTemplate
+	spans     [diagTemplateFields]diagSpan
+	lastSlot  int
+	follows   [len(diagShapes{})]int
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {

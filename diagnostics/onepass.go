@@ -22,6 +22,9 @@ import (
 // from 5.2M to 2.5M an op under cachegrind, BenchmarkStreamGenerated's
 // from 223M to 100M, and their time halved.
 func (p *diagParser) onePass(b []byte, line int) bool {
+	if p.byTemplates(b, line) {
+		return true
+	}
 	rec := &p.scratch
 	*rec = Record{Line: line}
 	p.members = p.members[:0] // the fields for Extra
@@ -33,7 +36,8 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	i = diagSkipWS(b, i+1)
 	var seen uint32 // bit k: known key k was met
 	shape := &p.shapes[0]
-	for k := uint(0); ; k++ { // unsigned: k%16 is a mask
+	k := uint(0) // unsigned: k%16 is a mask
+	for ; ; k++ {
 		// The key at this place in the shape, compared in place (the
 		// pattern's words inlined: a call was a tenth of the
 		// instructions). Past the shape's length the guess is a
@@ -58,23 +62,16 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 				return false // inFixedOrder's to decide
 			}
 			seen |= bit
-			end, ok := p.onePassQuick(rec, id, b, i)
-			if !ok {
-				if end, ok = p.onePassField(rec, id, b, i, line); !ok {
-					return false
-				}
-			}
-			if id == kEvent {
-				shape = &p.shapes[diagShapeSlot(rec.Event)]
-			}
-			i = end
-		} else {
-			var ok bool
-			if i, ok = p.onePassExtra(name, id, b, i); !ok {
-				return false
-			}
 		}
-		i = diagSkipWS(b, i)
+		end, ok := p.onePassValue(rec, id, name, b, i, line)
+		if !ok {
+			return false
+		}
+		if id == kEvent {
+			shape = &p.shapes[diagShapeSlot(rec.Event)]
+		}
+		p.spans[k%uint(len(p.spans))] = diagSpan{start: i, end: end, name: name}
+		i = diagSkipWS(b, end)
 		if i >= len(b) {
 			return false
 		}
@@ -89,9 +86,26 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	if diagSkipWS(b, i+1) != len(b) || rec.Event == "" {
 		return false
 	}
-	p.shapes[diagShapeSlot(rec.Event)] = p.keys
+	slot := diagShapeSlot(rec.Event)
+	p.shapes[slot] = p.keys
+	p.buildTemplate(slot, b, int(k)+1)
+	p.follows[p.lastSlot], p.lastSlot = slot, slot
 	p.emit(rec, p.onePassSchema, p.members, line, false)
 	return true
+}
+
+// onePassValue reads the value at b[i] of the field id (an unknown one's
+// key is name): a record field by onePassQuick, or onePassField where
+// that declines, any other kept for Extra. It is onePass's reading of a
+// value, and byTemplate's.
+func (p *diagParser) onePassValue(rec *Record, id diagKeyID, name string, b []byte, i, line int) (end int, ok bool) {
+	if !id.recordField() {
+		return p.onePassExtra(name, id, b, i)
+	}
+	if end, ok = p.onePassQuick(rec, id, b, i); ok {
+		return end, true
+	}
+	return p.onePassField(rec, id, b, i, line)
 }
 
 // onePassBuffered reads the whole lines in br's buffer that onePass
