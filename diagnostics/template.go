@@ -186,11 +186,15 @@ func (p *diagParser) buildTemplate(slot int, b []byte, n int) {
 // It reports false having handed nothing over when none fits, and onePass
 // reads the line.
 func (p *diagParser) byTemplates(b []byte, line int) bool {
-	first := p.follows[p.lastSlot]
-	for k := range len(p.templates) {
-		slot := (first + k) % len(p.templates)
-		if t := p.templates[slot]; t != nil && p.byTemplate(t, b, line) {
-			p.follows[p.lastSlot], p.lastSlot = slot, slot
+	last := p.lastSlot
+	next := p.follows[last]
+	if t := p.templates[next]; t != nil && p.byTemplate(t, b, line) {
+		p.lastSlot = next
+		return true
+	}
+	for slot, t := range p.templates {
+		if slot != next && t != nil && p.byTemplate(t, b, line) {
+			p.follows[last], p.lastSlot = slot, slot
 			return true
 		}
 	}
