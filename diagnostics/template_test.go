@@ -3,6 +3,7 @@ package diagnostics
 import (
 	"archive/zip"
 	"bytes"
+	"flag"
 	"io"
 	"io/fs"
 	"os"
@@ -63,14 +64,18 @@ func diagRealFiles(t testing.TB, step int) map[string][]byte {
 	return files
 }
 
+var diagAllJobs = flag.Bool("alljobs", false, "TestTemplatesAgree: every job of bench-out/jobs-1000, not a fourth")
+
 // TestTemplatesAgree holds byTemplates to the general path on whole real
 // files, where most lines are read by the template of the line before of
 // their event: each file gives the same log, from a reader and in place,
 // with onePass (and so the templates) as without; and on a batch job's
 // file, byTemplates reads nine lines in ten.
 func TestTemplatesAgree(t *testing.T) {
-	step := 4 // a fourth of bench-out's 1000 jobs: 4 s; all of them agreed (15 s)
-	if testing.Short() {
+	step := 4 // a fourth of bench-out's 1000 jobs: 4 s; -alljobs for all (15 s)
+	if *diagAllJobs {
+		step = 1
+	} else if testing.Short() {
 		step = 50
 	}
 	files := diagRealFiles(t, step)
