@@ -519,15 +519,13 @@ func diagFastFloat(b []byte, i int) (f float64, end int, ok bool) {
 	if neg {
 		i++
 	}
-	end, m := diagDigits(b, i, 0)
-	width := end - i
+	point, end, m := diagFloatDigits(b, i)
+	width := point - i
 	if width == 0 || width > 1 && b[i] == '0' {
 		return 0, 0, false
 	}
 	frac := 0
-	if end < len(b) && b[end] == '.' {
-		point := end
-		end, m = diagDigits(b, point+1, m)
+	if end > point {
 		frac = end - point - 1
 		if frac == 0 {
 			return 0, 0, false
@@ -545,6 +543,62 @@ func diagFastFloat(b []byte, i int) (f float64, end int, ok bool) {
 		f = -f
 	}
 	return f, end, true
+}
+
+// diagFloatDigits reads the digits at b[i:], and when a point follows
+// them the digits after it, onto one integer m: point is the end of the
+// first, end of the second (past the point), or point when no point
+// follows. diagDigits' reading, without its loop and calls where the
+// integer part is below 16 digits and the fraction below 8, as a record's
+// times and durations are: there, reading a time took two calls of
+// diagDigits, their loops, and as many instructions again as the digits'
+// arithmetic. The words past the line's end read as zeros (diagWord),
+// which end a run of digits there as diagDigits ends it.
+func diagFloatDigits(b []byte, i int) (point, end int, m uint64) {
+	if len(b) < 8 {
+		return diagFloatDigitsLoop(b, i)
+	}
+	x := diagWord(b, i)
+	n := diagDigitCount(x)
+	if n < 8 {
+		m = diagEightDigits(x << (64 - 8*uint(n))) // none: a shift by 64, 0
+	} else {
+		y := diagWord(b, i+8)
+		k := diagDigitCount(y)
+		if k == 8 {
+			return diagFloatDigitsLoop(b, i)
+		}
+		n += k
+		m = diagEightDigits(x)*diagPow10Int[k] + diagEightDigits(y<<(64-8*uint(k)))
+	}
+	point = i + n
+	if point >= len(b) || b[point] != '.' {
+		return point, point, m
+	}
+	y := diagWord(b, point+1)
+	k := diagDigitCount(y)
+	if k == 8 {
+		end, m = diagDigits(b, point+1, m)
+		return point, end, m
+	}
+	return point, point + 1 + k, m*diagPow10Int[k] + diagEightDigits(y<<(64-8*uint(k)))
+}
+
+// diagFloatDigitsLoop is diagFloatDigits by diagDigits.
+func diagFloatDigitsLoop(b []byte, i int) (point, end int, m uint64) {
+	point, m = diagDigits(b, i, 0)
+	if point >= len(b) || b[point] != '.' {
+		return point, point, m
+	}
+	end, m = diagDigits(b, point+1, m)
+	return point, end, m
+}
+
+// diagDigitCount is the number of digits x starts with, its first byte
+// the lowest (diagDigits' test).
+func diagDigitCount(x uint64) int {
+	t := ((x + 0x4646464646464646) | (x - 0x3030303030303030)) & 0x8080808080808080
+	return bits.TrailingZeros64(t) / 8
 }
 
 // diagDigits reads the digits at b[i:] onto m (m*10 + digit each, wrapping

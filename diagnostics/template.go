@@ -117,7 +117,8 @@ func (l *diagLiteral) atWords(w []byte) bool {
 
 // diagWord is the eight bytes of b from j as a little-endian word, zeros
 // for those past its end (b holds eight bytes at least, j is not
-// negative): where fewer are left, the last eight of b shifted down.
+// negative): where fewer are left, the last eight of b shifted down (by
+// 64 bits or more, to zero, from past its end).
 func diagWord(b []byte, j int) uint64 {
 	if j <= len(b)-8 {
 		return binary.LittleEndian.Uint64(b[j:])
@@ -206,7 +207,7 @@ func (p *diagParser) byTemplates(b []byte, line int) bool {
 // of the same bytes as on the line whole was kept from sets what it set
 // then, without being read again.
 func (p *diagParser) byTemplate(t *diagTemplate, b []byte, line int) bool {
-	if !t.head.at(b, 0) {
+	if len(b) >= 32 && !t.head.atWords(b[:32:32]) || len(b) < 32 && !t.head.at(b, 0) {
 		return false
 	}
 	rec := &p.scratch
