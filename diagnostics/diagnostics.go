@@ -361,6 +361,14 @@ type diagParser struct {
 	shapes        diagShapes
 	keys          diagShape
 	onePassSchema string
+	// byTemplates': the template of each event slot (diagShapeSlot) made
+	// of the last line of it onePass read, the values of this one,
+	// the slot of the last line read and the slot that followed each
+	// the last time.
+	templates [len(diagShapes{})]*diagTemplate
+	spans     [diagTemplateFields]diagSpan
+	lastSlot  int
+	follows   [len(diagShapes{})]int
 }
 
 func (p *diagParser) errorf(line int, field, format string, args ...any) error {
@@ -537,11 +545,31 @@ func (p *diagParser) parseLines() error {
 }
 
 // maybeReserve reserves room for the records once diagReserveAfter of
-// them were read (Parse).
+// them were read (Parse), and sizes the node ids' next chunk then.
 func (p *diagParser) maybeReserve() {
 	if !p.reserved && p.each == nil && len(p.d.Records) >= diagReserveAfter {
 		p.reserve()
 	}
+	if p.line == diagReserveAfter {
+		p.sizeSlab()
+	}
+}
+
+// sizeSlab sizes the node ids' next chunk for the rest of the input when
+// its size is known (in memory, or hinted), by the node ids' share of the
+// lines read so far, 5% more for the spread: a batch job's 170 KB file
+// took chunks of 1, 2, 4, 8 and 16 KB (31 KB) for 20 KB of node ids, and
+// now takes 1 and some 20 KB. A wrong size costs memory, never results.
+func (p *diagParser) sizeSlab() {
+	size := p.hint
+	if p.br.br == nil {
+		size = int64(len(p.br.data))
+	}
+	if size <= p.read || p.read <= 0 {
+		return
+	}
+	rest := float64(p.slab.used) * float64(size-p.read) / float64(p.read)
+	p.slab.next = int(min(rest*1.05, diagSlabMaxChunk))
 }
 
 // diagReserveAfter is how many records are read before their average line
@@ -1871,6 +1899,9 @@ func (d *diagFieldDecoder) nodeID(field string, v json.RawMessage) string {
 // does, costs what separate strings would.
 type diagSlab struct {
 	chunk []byte // len: the bytes handed out; cap: the chunk
+	// used counts the bytes handed out, and next is the size of the next
+	// chunk when known (sizeSlab), 0 to double the last.
+	used, next int
 }
 
 const (
@@ -1887,8 +1918,10 @@ func (sl *diagSlab) string(b []byte) string {
 		return string(b)
 	}
 	if cap(sl.chunk)-len(sl.chunk) < len(b) {
-		sl.chunk = make([]byte, 0, min(max(2*cap(sl.chunk), diagSlabMinChunk), diagSlabMaxChunk))
+		sl.chunk = make([]byte, 0, min(max(2*cap(sl.chunk), diagSlabMinChunk, sl.next), diagSlabMaxChunk))
+		sl.next = 0
 	}
+	sl.used += len(b)
 	start := len(sl.chunk)
 	sl.chunk = append(sl.chunk, b...)
 	return unsafe.String(&sl.chunk[start], len(b))

@@ -45,9 +45,10 @@ func diagNumberInputs() []string {
 // path on s followed by each of the bytes that may end a number in a
 // line: whatever diagFastInt or diagFastFloat takes, diagPlainNumber
 // checks to the same end and diagSmallInt or diagExactFloat reads to the
-// same value; and diagDigits reads the digits a byte loop does.
+// same value; diagDigits reads the digits a byte loop does, and
+// diagFloatDigits what diagDigits does.
 func diagCheckFastNumbers(t *testing.T, s string) {
-	for _, tail := range []string{"", ",", "}", " ", "e5", ".5", "0", "x12345678"} {
+	for _, tail := range []string{"", ",", "}", " ", "e5", ".5", "0", "x12345678", ".1234567,", ".12345678}", ".123456789"} {
 		b := []byte(s + tail)
 		end, ok := 0, false
 		if len(b) > 0 { // diagPlainNumber's callers see a byte first
@@ -74,6 +75,11 @@ func diagCheckFastNumbers(t *testing.T, s string) {
 			}
 			if dend != wend || m != wm {
 				t.Fatalf("diagDigits(%q, %d, 7) = %d, %d; a byte loop %d, %d", b, i, dend, m, wend, wm)
+			}
+			point, end, m := diagFloatDigits(b, i)
+			lpoint, lend, lm := diagFloatDigitsLoop(b, i)
+			if point != lpoint || end != lend || m != lm {
+				t.Fatalf("diagFloatDigits(%q, %d) = %d, %d, %d; by diagDigits %d, %d, %d", b, i, point, end, m, lpoint, lend, lm)
 			}
 		}
 	}

@@ -22,6 +22,9 @@ import (
 // from 5.2M to 2.5M an op under cachegrind, BenchmarkStreamGenerated's
 // from 223M to 100M, and their time halved.
 func (p *diagParser) onePass(b []byte, line int) bool {
+	if p.byTemplates(b, line) {
+		return true
+	}
 	rec := &p.scratch
 	*rec = Record{Line: line}
 	p.members = p.members[:0] // the fields for Extra
@@ -33,7 +36,8 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	i = diagSkipWS(b, i+1)
 	var seen uint32 // bit k: known key k was met
 	shape := &p.shapes[0]
-	for k := uint(0); ; k++ { // unsigned: k%16 is a mask
+	k := uint(0) // unsigned: k%16 is a mask
+	for ; ; k++ {
 		// The key at this place in the shape, compared in place (the
 		// pattern's words inlined: a call was a tenth of the
 		// instructions). Past the shape's length the guess is a
@@ -58,23 +62,16 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 				return false // inFixedOrder's to decide
 			}
 			seen |= bit
-			end, ok := p.onePassQuick(rec, id, b, i)
-			if !ok {
-				if end, ok = p.onePassField(rec, id, b, i, line); !ok {
-					return false
-				}
-			}
-			if id == kEvent {
-				shape = &p.shapes[diagShapeSlot(rec.Event)]
-			}
-			i = end
-		} else {
-			var ok bool
-			if i, ok = p.onePassExtra(name, id, b, i); !ok {
-				return false
-			}
 		}
-		i = diagSkipWS(b, i)
+		end, ok := p.onePassValue(rec, id, name, b, i, line)
+		if !ok {
+			return false
+		}
+		if id == kEvent {
+			shape = &p.shapes[diagShapeSlot(rec.Event)]
+		}
+		p.spans[k%uint(len(p.spans))] = diagSpan{start: i, end: end, name: name}
+		i = diagSkipWS(b, end)
 		if i >= len(b) {
 			return false
 		}
@@ -89,9 +86,26 @@ func (p *diagParser) onePass(b []byte, line int) bool {
 	if diagSkipWS(b, i+1) != len(b) || rec.Event == "" {
 		return false
 	}
-	p.shapes[diagShapeSlot(rec.Event)] = p.keys
+	slot := diagShapeSlot(rec.Event)
+	p.shapes[slot] = p.keys
+	p.buildTemplate(slot, b, int(k)+1)
+	p.follows[p.lastSlot], p.lastSlot = slot, slot
 	p.emit(rec, p.onePassSchema, p.members, line, false)
 	return true
+}
+
+// onePassValue reads the value at b[i] of the field id (an unknown one's
+// key is name): a record field by onePassQuick, or onePassField where
+// that declines, any other kept for Extra. It is onePass's reading of a
+// value, and byTemplate's.
+func (p *diagParser) onePassValue(rec *Record, id diagKeyID, name string, b []byte, i, line int) (end int, ok bool) {
+	if !id.recordField() {
+		return p.onePassExtra(name, id, b, i)
+	}
+	if end, ok = p.onePassQuick(rec, id, b, i); ok {
+		return end, true
+	}
+	return p.onePassField(rec, id, b, i, line)
 }
 
 // onePassBuffered reads the whole lines in br's buffer that onePass
@@ -505,15 +519,13 @@ func diagFastFloat(b []byte, i int) (f float64, end int, ok bool) {
 	if neg {
 		i++
 	}
-	end, m := diagDigits(b, i, 0)
-	width := end - i
+	point, end, m := diagFloatDigits(b, i)
+	width := point - i
 	if width == 0 || width > 1 && b[i] == '0' {
 		return 0, 0, false
 	}
 	frac := 0
-	if end < len(b) && b[end] == '.' {
-		point := end
-		end, m = diagDigits(b, point+1, m)
+	if end > point {
 		frac = end - point - 1
 		if frac == 0 {
 			return 0, 0, false
@@ -531,6 +543,62 @@ func diagFastFloat(b []byte, i int) (f float64, end int, ok bool) {
 		f = -f
 	}
 	return f, end, true
+}
+
+// diagFloatDigits reads the digits at b[i:], and when a point follows
+// them the digits after it, onto one integer m: point is the end of the
+// first, end of the second (past the point), or point when no point
+// follows. diagDigits' reading, without its loop and calls where the
+// integer part is below 16 digits and the fraction below 8, as a record's
+// times and durations are: there, reading a time took two calls of
+// diagDigits, their loops, and as many instructions again as the digits'
+// arithmetic. The words past the line's end read as zeros (diagWord),
+// which end a run of digits there as diagDigits ends it.
+func diagFloatDigits(b []byte, i int) (point, end int, m uint64) {
+	if len(b) < 8 {
+		return diagFloatDigitsLoop(b, i)
+	}
+	x := diagWord(b, i)
+	n := diagDigitCount(x)
+	if n < 8 {
+		m = diagEightDigits(x << (64 - 8*uint(n))) // none: a shift by 64, 0
+	} else {
+		y := diagWord(b, i+8)
+		k := diagDigitCount(y)
+		if k == 8 {
+			return diagFloatDigitsLoop(b, i)
+		}
+		n += k
+		m = diagEightDigits(x)*diagPow10Int[k] + diagEightDigits(y<<(64-8*uint(k)))
+	}
+	point = i + n
+	if point >= len(b) || b[point] != '.' {
+		return point, point, m
+	}
+	y := diagWord(b, point+1)
+	k := diagDigitCount(y)
+	if k == 8 {
+		end, m = diagDigits(b, point+1, m)
+		return point, end, m
+	}
+	return point, point + 1 + k, m*diagPow10Int[k] + diagEightDigits(y<<(64-8*uint(k)))
+}
+
+// diagFloatDigitsLoop is diagFloatDigits by diagDigits.
+func diagFloatDigitsLoop(b []byte, i int) (point, end int, m uint64) {
+	point, m = diagDigits(b, i, 0)
+	if point >= len(b) || b[point] != '.' {
+		return point, point, m
+	}
+	end, m = diagDigits(b, point+1, m)
+	return point, end, m
+}
+
+// diagDigitCount is the number of digits x starts with, its first byte
+// the lowest (diagDigits' test).
+func diagDigitCount(x uint64) int {
+	t := ((x + 0x4646464646464646) | (x - 0x3030303030303030)) & 0x8080808080808080
+	return bits.TrailingZeros64(t) / 8
 }
 
 // diagDigits reads the digits at b[i:] onto m (m*10 + digit each, wrapping

@@ -2,9 +2,11 @@ package diagnostics
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,11 +45,18 @@ func diagOnePassLines(t testing.TB) (tricky, real []string) {
 		`{"event":"test_end","nodeid":"tests/a.py::t"}`, `{"event":"test_end","nodeid":"tests/a.py::t\""}`,
 		`{"event":"test_end","nodeid":"tests/a.py::t","x":1}`, `{"event":"test_end","nodeid":"tests/a.py::`,
 		"\x00\x00", "  ", `[1]`, `"x"`,
+		// Lines whose templates hold spaces, unknown fields, an event not
+		// first, a value onePassQuick declines.
+		"{\"event\":\"test_end\", \"time\" : 1.5 ,\"x\":[1,2],\"pid\":2 , \"open_objects\":{}}\r", `{"time":1.5,"event":"sample","pid":3}`,
+		`{"event":"test_start","nodeid":"a\"b","rss_bytes":1}`, `{"event":"test_end","outcome":"failed","rss_bytes":12345678901234567}`,
+		`{"event":"sample","rss_bytes":1234567890123456,"x":1}`, `{"event":"test_end","time":12345678.123456789012}`,
+		`{"event":"test_start","very_long_unknown_key_of_thirty":1}`, `{"event":"fixture_teardown","rss_anon_before_bytes":1}`,
 	}
 	files, _ := filepath.Glob("../testdata/diagnostics/*.jsonl")
 	more, _ := filepath.Glob("../testdata/scenarios/*/diag*.jsonl")
+	xdist, _ := filepath.Glob("../testdata/diagnostics/xdist/*.jsonl")
 	var data [][]byte
-	for _, f := range append(files, more...) {
+	for _, f := range slices.Concat(files, more, xdist) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -116,6 +125,7 @@ func TestOnePassAgrees(t *testing.T) {
 	const first = `{"event":"session_start","time":1,"pid":1}` + "\n"
 	const after = `{"event":"test_end","nodeid":"tests/a.py::t","outcome":"passed"}`
 	inputs := append([]string(nil), tricky...)
+	var changed [][2]string // a real line, then it changed
 	for i, l := range real {
 		inputs = append(inputs, l)
 		if i%31 != 0 {
@@ -123,16 +133,23 @@ func TestOnePassAgrees(t *testing.T) {
 		}
 		for k := range l {
 			inputs = append(inputs, l[:k])
-			for _, c := range []byte{'"', '\\', ',', '}', '0', '-', '.', 'n', ' ', 0x01, 0xc3} {
+			changed = append(changed, [2]string{l, l[:k]})
+			for _, c := range []byte{'"', '\\', ',', '}', '0', '-', '.', 'n', ' ', 'e', '9', 0x01, 0xc3} {
 				m := []byte(l)
 				m[k] = c
 				inputs = append(inputs, string(m))
+				changed = append(changed, [2]string{l, string(m)})
 			}
 		}
 	}
 	for _, l := range inputs {
 		// l last: a line ending the input without a newline, perhaps cut off
 		diagOnePassCheck(t, first+l+"\n"+after+"\n"+after+"\n"+l)
+	}
+	for _, c := range changed {
+		// The changed line read by the real one's template (byTemplates),
+		// in the middle and last.
+		diagOnePassCheck(t, first+c[0]+"\n"+c[1]+"\n"+c[0]+"\n"+c[1])
 	}
 	taken := 0
 	for _, l := range real {
@@ -155,6 +172,16 @@ func FuzzOnePass(f *testing.F) {
 	}
 	for i := 0; i < len(real); i += 37 {
 		f.Add(real[i] + "\n" + real[min(i+1, len(real)-1)])
+	}
+	// Runs of lines, whose later lines byTemplates reads by the earlier
+	// ones' templates: of each real file (bench-out's batch jobs when
+	// generated).
+	files := diagRealFiles(f, 100)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		lines := strings.SplitAfter(string(files[name]), "\n")
+		for i := 0; i < len(lines); i += 97 {
+			f.Add(strings.Join(lines[i:min(i+5, len(lines))], ""))
+		}
 	}
 	f.Fuzz(func(t *testing.T, lines string) {
 		diagOnePassCheck(t, `{"event":"session_start","time":1,"pid":1}`+"\n"+lines)
