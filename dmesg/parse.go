@@ -98,6 +98,9 @@ type parser struct {
 	keys map[string]string
 	// rowVals is tableRow's scratch: the columns of the row being read.
 	rowVals []string
+	// full turns the fast paths of the state machine off (see mayOpen):
+	// the tests' reference reading (parseReference) sets it.
+	full bool
 }
 
 // hostState is what the parser assembles of one host's lines: a syslog
