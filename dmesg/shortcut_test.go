@@ -10,9 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
-// The fast paths of the look-back (see mayOpen) are
+// The fast paths of the look-back (see mayOpen, cutBracketClock) are
 // held here to what they replace, on every line of every real sample:
 // testdata/ (the shared corpus among it), every sample re-rendered in
 // every prefix style, generated logs, and the logs of the batch benchmark
@@ -85,6 +86,13 @@ func makeSampleLines(t testing.TB) []string {
 	return lines
 }
 
+// clocks are the ways Options make stamps read.
+var clocks = []clock{
+	clockOf(Options{}),
+	clockOf(Options{Year: 2026, Location: time.UTC}),
+	clockOf(Options{Year: 2019, Location: time.FixedZone("X", -5*3600)}),
+}
+
 // tails returns s and its first tails that start after a separator a
 // prefix layer reads up to (a layer sees the rest the layers before it
 // left).
@@ -97,6 +105,44 @@ func tails(s string) []string {
 		}
 	}
 	return out
+}
+
+func sameCut(t *testing.T, c clock, s string) {
+	t.Helper()
+	got, want := c.cutPrefix(s), c.cutPrefixRef(s)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("cutPrefix(%q):\n got  %+v\n want %+v", s, got, want)
+	}
+}
+
+// TestCutPrefixAgrees holds cutPrefix to the reading before its fast
+// paths (cutPrefixRef, prefix_ref_test.go) on every sample line with
+// every clock, and on the line's tails.
+func TestCutPrefixAgrees(t *testing.T) {
+	for _, l := range sampleLines(t) {
+		for _, c := range clocks {
+			sameCut(t, c, l)
+		}
+		for _, s := range tails(l)[1:] {
+			sameCut(t, clocks[0], s)
+		}
+	}
+}
+
+// FuzzCutPrefix: cutPrefix equals cutPrefixRef on any line.
+func FuzzCutPrefix(f *testing.F) {
+	lines := sampleLines(f)
+	for i := 0; i < len(lines); i += max(1, len(lines)/500) {
+		f.Add(lines[i])
+	}
+	for _, s := range styles {
+		f.Add(s.render("Killed process 1 (x)", 12.5, 3))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range clocks {
+			sameCut(t, c, s)
+		}
+	})
 }
 
 // feedTags are tags a message can come with (see feedMsg).
