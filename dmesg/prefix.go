@@ -221,6 +221,12 @@ func (c clock) localBasis() string {
 // the message's program ("kernel") or host; only "kernel" is kept as a tag.
 func (c clock) cutKibana(s string) (time.Time, string, bool) {
 	r := trimBlanks(strings.TrimPrefix(trimBlanks(s), "|"))
+	if len(r) < 4 || r[3] != ' ' {
+		// time.Parse reads "Jan" as a three-byte month name, then the
+		// layout's space: any other line fails there (most lines, tested
+		// before the search below)
+		return time.Time{}, s, false
+	}
 	at := strings.Index(r[:min(len(r), 17)], " @ ") // only where it may be: not through every line
 	if at < 10 || at > 14 || !strings.Contains(r[:at], ", ") {
 		return time.Time{}, s, false
@@ -819,17 +825,34 @@ func isHostname(h string) bool {
 	return h != "" && len(h) <= 255 && !strings.ContainsAny(h, " \t")
 }
 
-// cutTag removes a stamp-less "prog[pid]: " at the start of a line.
+// cutTag removes a stamp-less "prog[pid]: " at the start of a line: what
+// progTag accepts without a host, a program name (isProgByte: no '[',
+// ':' or blank) and a pid, then ": ", at most 128 bytes before it. It is
+// read a byte at a time from the start: a search for the first ": "
+// went through every line that has none (most, on a job's pytest.log:
+// BenchmarkParseBytesJob).
 func cutTag(s string, out *prefixed) (string, bool) {
-	sp := strings.Index(s[:min(len(s), 130)], ": ") // (see cutDmesgX)
-	if sp <= 0 || sp > 128 || s[sp-1] != ']' {
+	n := 0
+	for n < len(s) && isProgByte(s[n]) {
+		n++
+	}
+	if n == 0 || n == len(s) || s[n] != '[' {
 		return s, false
 	}
-	if tag, ok := progTag(s[:sp], false); ok {
-		out.tag = tag
-		return s[sp+2:], true
+	d := n + 1
+	for d < len(s) && s[d] >= '0' && s[d] <= '9' {
+		d++
 	}
-	return s, false
+	if d == n+1 || d+1 > 128 || !strings.HasPrefix(s[d:], "]: ") {
+		return s, false
+	}
+	out.tag = s[:n]
+	return s[d+3:], true
+}
+
+// isProgByte: a byte of a program name (see progTag).
+func isProgByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/' || c == '@'
 }
 
 // journalRecord is the part of a `journalctl -o json` object we use.

@@ -129,6 +129,17 @@ func TestCutPrefixAgrees(t *testing.T) {
 	}
 }
 
+// TestIsProgByte: isProgByte accepts exactly the bytes progTag accepts
+// in a program name.
+func TestIsProgByte(t *testing.T) {
+	for c := range 256 {
+		_, ok := progTag(string([]byte{'a', byte(c), 'b', '[', '1', ']'}), false)
+		if got := isProgByte(byte(c)); got != ok {
+			t.Errorf("isProgByte(%q) = %v, progTag says %v", byte(c), got, ok)
+		}
+	}
+}
+
 // FuzzCutPrefix: cutPrefix equals cutPrefixRef on any line.
 func FuzzCutPrefix(f *testing.F) {
 	lines := sampleLines(f)
