@@ -34,7 +34,8 @@ func corpus(t testing.TB) map[string][]byte {
 
 // parseReference is an independent, simple reading of the same
 // definition Parse implements: the whole input split into lines, every
-// line offered to push, the untaken lines kept in a ring for the
+// line offered to push and taken through the full state machine (no
+// fast path: parser.full), the untaken lines kept in a ring for the
 // look-back (newest lookbackLines within lookbackBytes; a line cut at
 // maxLineBytes empties it), the binary check a byte at a time
 // (sniffBytewise). Parse's reader skips lines and keeps its
@@ -45,6 +46,7 @@ func parseReference(data []byte, opts Options, lim limits) (*Log, error) {
 	}
 	p := newParser(opts)
 	p.maxLine = lim.maxLineBytes
+	p.full = true
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	if len(lines[len(lines)-1]) == 0 {
 		lines = lines[:len(lines)-1]

@@ -143,16 +143,9 @@ func (c clock) cutPrefix(line string) prefixed {
 		s = rest
 	}
 	// /dev/kmsg: prio,seq,usec,flags[,more];message
-	if semi := strings.IndexByte(s[:min(len(s), 64)], ';'); semi > 0 && s[0] >= '0' && s[0] <= '9' {
-		f := strings.Split(s[:semi], ",")
-		if len(f) >= 4 && allDigits(f[0]) && allDigits(f[1]) && allDigits(f[2]) {
-			us, err := strconv.ParseInt(f[2], 10, 64)
-			if err == nil {
-				out.st = stamp{uptimeS: float64(us) / 1e6, hasUptime: true, basis: BasisKmsgUptime}
-				out.stamped = true
-				out.msg = s[semi+1:]
-				return out
-			}
+	if s != "" && s[0] >= '0' && s[0] <= '9' {
+		if out, ok := cutKmsg(s, out); ok {
+			return out
 		}
 	}
 	// dmesg -x: "kern  :warn  : "
@@ -168,14 +161,12 @@ func (c clock) cutPrefix(line string) prefixed {
 			out.stamped = true
 		}
 	}
-	s = c.cutClock(s, &out)
+	s, kernel := c.cutClock(s, &out)
 	// Kernel stamp, possibly after a syslog "kernel:" tag.
-	if num, rest, ok := cutUptime(s); ok {
-		out.st.uptimeText, out.st.hasUptime = num, true
-		if out.st.basis == BasisNone {
-			out.st.basis = BasisUptime
-		}
-		out.stamped = true
+	if kernel {
+		// cutClock read it
+	} else if num, rest, ok := cutUptime(s); ok {
+		out.setKernelStamp(num)
 		s = rest
 	} else if rest, ok := cutRelative(s); ok {
 		// dmesg -e / --reltime: the time since the line before, no uptime
@@ -184,6 +175,36 @@ func (c clock) cutPrefix(line string) prefixed {
 	}
 	out.msg = s
 	return out
+}
+
+// setKernelStamp notes the kernel `[uptime]` stamp num (see cutUptime).
+func (p *prefixed) setKernelStamp(num string) {
+	p.st.uptimeText, p.st.hasUptime = num, true
+	if p.st.basis == BasisNone {
+		p.st.basis = BasisUptime
+	}
+	p.stamped = true
+}
+
+// cutKmsg reads a /dev/kmsg record, "prio,seq,usec,flags[,more];message"
+// (s starts with a digit: the caller tests that before searching for the
+// ';'), into out.
+func cutKmsg(s string, out prefixed) (prefixed, bool) {
+	semi := strings.IndexByte(s[:min(len(s), 64)], ';')
+	if semi <= 0 {
+		return out, false
+	}
+	f := strings.Split(s[:semi], ",")
+	if len(f) >= 4 && allDigits(f[0]) && allDigits(f[1]) && allDigits(f[2]) {
+		us, err := strconv.ParseInt(f[2], 10, 64)
+		if err == nil {
+			out.st = stamp{uptimeS: float64(us) / 1e6, hasUptime: true, basis: BasisKmsgUptime}
+			out.stamped = true
+			out.msg = s[semi+1:]
+			return out, true
+		}
+	}
+	return out, false
 }
 
 // localBasis is the basis of a stamp without a zone read with c.
@@ -200,6 +221,12 @@ func (c clock) localBasis() string {
 // the message's program ("kernel") or host; only "kernel" is kept as a tag.
 func (c clock) cutKibana(s string) (time.Time, string, bool) {
 	r := trimBlanks(strings.TrimPrefix(trimBlanks(s), "|"))
+	if len(r) < 4 || r[3] != ' ' {
+		// time.Parse reads "Jan" as a three-byte month name, then the
+		// layout's space: any other line fails there (most lines, tested
+		// before the search below)
+		return time.Time{}, s, false
+	}
 	at := strings.Index(r[:min(len(r), 17)], " @ ") // only where it may be: not through every line
 	if at < 10 || at > 14 || !strings.Contains(r[:at], ", ") {
 		return time.Time{}, s, false
@@ -264,8 +291,13 @@ func cutRelative(s string) (string, bool) {
 
 // cutClock removes a wall-clock stamp (and what follows it up to the
 // message: a syslog host and tag, GitLab's stream marker, vmware.log's
-// columns) or, without one, a bare program tag.
-func (c clock) cutClock(s string, out *prefixed) string {
+// columns) or, without one, a bare program tag, and returns the rest.
+// The bool says it read the kernel stamp that cutPrefix reads after it as
+// well (see cutBracketClock).
+func (c clock) cutClock(s string, out *prefixed) (string, bool) {
+	if s != "" && s[0] == '[' {
+		return c.cutBracketClock(s, out)
+	}
 	if t, basis, rest, ok := c.cutISO(s); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
@@ -274,12 +306,6 @@ func (c clock) cutClock(s string, out *prefixed) string {
 		} else {
 			s = cutSyslogHost(cutGitLabStream(rest), out)
 		}
-	} else if t, basis, rest, ok := c.cutBracketISO(s); ok {
-		// Jenkins timestamper "[2024-01-02T13:33:50.123Z] ", Talos
-		// "[2024-04-10T10:20:30.123456789Z]: "
-		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
-		out.stamped = true
-		s = rest
 	} else if t, basis, rest, ok := c.cutSyslogDate(s, out); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
@@ -288,6 +314,30 @@ func (c clock) cutClock(s string, out *prefixed) string {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, BasisUnix
 		out.stamped = true
 		s = cutSyslogHost(rest, out)
+	} else if rest, ok := cutTag(s, out); ok {
+		// "earlyoom[454]: …" without any stamp
+		s = rest
+	}
+	return s, false
+}
+
+// cutBracketClock is cutClock of a line that starts with '['. Only these
+// stamps can: cutISO and cutUnix need a digit first, cutSyslogDate a digit
+// or a month name (isWordish: no '['), cutTag a program name (progTag: no
+// '['), so the rest are not tried (on a job's kernel log they were a
+// tenth of Parse's instructions, BenchmarkParseBytesJob). The order is
+// cutClock's before it was split; TestCutPrefixAgrees holds the two.
+//
+// A kernel stamp without a syslog host after it is what cutPrefix reads
+// next, out of the same string: it is read here (the bool is true) rather
+// than a second time there.
+func (c clock) cutBracketClock(s string, out *prefixed) (string, bool) {
+	if t, basis, rest, ok := c.cutBracketISO(s); ok {
+		// Jenkins timestamper "[2024-01-02T13:33:50.123Z] ", Talos
+		// "[2024-04-10T10:20:30.123456789Z]: "
+		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
+		out.stamped = true
+		s = rest
 	} else if t, basis, rest, ok := c.cutDmesgT(s, out); ok {
 		out.st.t, out.st.hasTime, out.st.basis = t, true, basis
 		out.stamped = true
@@ -297,16 +347,19 @@ func (c clock) cutClock(s string, out *prefixed) string {
 		out.st.uptimeText, out.st.hasUptime, out.st.basis = num, true, BasisUptime
 		out.stamped = true
 		s = cutSyslogHost(rest, out)
-	} else if rest, ok := cutTag(s, out); ok {
-		// "earlyoom[454]: …" without any stamp
-		s = rest
+	} else if ok {
+		// a kernel stamp (num, rest, ok are cutUptime's): see above
+		out.setKernelStamp(num)
+		return rest, true
 	}
-	return s
+	return s, false
 }
 
-// cutDmesgX removes `dmesg -x` columns "kern  :warn  : ".
+// cutDmesgX removes `dmesg -x` columns "kern  :warn  : ". Each ':' is
+// searched for only where it may be (at most 8 bytes in), not through the
+// line: a ':' further in fails the test as not finding one does.
 func cutDmesgX(s string) (string, string, bool) {
-	i := strings.IndexByte(s, ':')
+	i := strings.IndexByte(s[:min(len(s), 9)], ':')
 	if i < 2 || i > 8 {
 		return "", s, false
 	}
@@ -315,7 +368,7 @@ func cutDmesgX(s string) (string, string, bool) {
 		return "", s, false
 	}
 	r := s[i+1:]
-	j := strings.IndexByte(r, ':')
+	j := strings.IndexByte(r[:min(len(r), 9)], ':')
 	if j < 2 || j > 8 {
 		return "", s, false
 	}
@@ -563,7 +616,7 @@ func (c clock) cutSyslogDate(s string, out *prefixed) (time.Time, string, string
 		t := time.Date(0, 1, 1, atoi(s[0:2]), atoi(s[3:5]), atoi(s[6:8]), 0, c.loc)
 		return t, BasisTimeOfDayOnly, strings.TrimLeft(s[9:], " "), true
 	}
-	sp := strings.IndexByte(s, ' ')
+	sp := strings.IndexByte(s[:min(len(s), 13)], ' ') // (see cutDmesgX)
 	if sp < 2 || sp > 12 {
 		return time.Time{}, "", s, false
 	}
@@ -618,7 +671,7 @@ func (c clock) cutSyslogDate(s string, out *prefixed) (time.Time, string, string
 
 // cutUnix reads journalctl -o short-unix "1700991685.123456 ".
 func (c clock) cutUnix(s string) (time.Time, string, bool) {
-	sp := strings.IndexByte(s, ' ')
+	sp := strings.IndexByte(s[:min(len(s), 22)], ' ') // (see cutDmesgX)
 	if sp < 12 || sp > 21 {
 		return time.Time{}, s, false
 	}
@@ -772,17 +825,34 @@ func isHostname(h string) bool {
 	return h != "" && len(h) <= 255 && !strings.ContainsAny(h, " \t")
 }
 
-// cutTag removes a stamp-less "prog[pid]: " at the start of a line.
+// cutTag removes a stamp-less "prog[pid]: " at the start of a line: what
+// progTag accepts without a host, a program name (isProgByte: no '[',
+// ':' or blank) and a pid, then ": ", at most 128 bytes before it. It is
+// read a byte at a time from the start: a search for the first ": "
+// went through every line that has none (most, on a job's pytest.log:
+// BenchmarkParseBytesJob).
 func cutTag(s string, out *prefixed) (string, bool) {
-	sp := strings.Index(s, ": ")
-	if sp <= 0 || sp > 128 || s[sp-1] != ']' {
+	n := 0
+	for n < len(s) && isProgByte(s[n]) {
+		n++
+	}
+	if n == 0 || n == len(s) || s[n] != '[' {
 		return s, false
 	}
-	if tag, ok := progTag(s[:sp], false); ok {
-		out.tag = tag
-		return s[sp+2:], true
+	d := n + 1
+	for d < len(s) && s[d] >= '0' && s[d] <= '9' {
+		d++
 	}
-	return s, false
+	if d == n+1 || d+1 > 128 || !strings.HasPrefix(s[d:], "]: ") {
+		return s, false
+	}
+	out.tag = s[:n]
+	return s[d+3:], true
+}
+
+// isProgByte: a byte of a program name (see progTag).
+func isProgByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/' || c == '@'
 }
 
 // journalRecord is the part of a `journalctl -o json` object we use.

@@ -122,6 +122,12 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 	}
 	switch {
 	case t == "":
+	case p.cur == nil && !p.full && !mayOpen(t):
+		// The fast path of a line that cannot open a record or be an
+		// event (most look-back lines): what the cases below do with it.
+		if tag == "" || tag == "kernel" {
+			p.kernelLine(line, t)
+		}
 	case isBootMarker(t, tag):
 		p.bootMarker(line)
 	case p.userspace(line, t, st, tag):
@@ -130,13 +136,56 @@ func (p *parser) feedMsg(line, last int, msg string, st stamp, tag string) {
 	case p.cur != nil && p.cur.sub != subNone && p.subLine(line, last, t, st):
 	case p.splitSummary(line, last, t, st):
 	default:
-		p.prevLogical = line
-		if p.group >= 0 && !strings.Contains(t, "Killed process ") {
-			p.group = -1
-		}
+		p.kernelLine(line, t)
 		p.keyLine(line, last, t, st)
 	}
 }
+
+// kernelLine notes a kernel line that is not a boot marker nor part of a
+// memory.stat block or task table: the split summary's rest must follow
+// it, and it ends a memory.oom.group list unless it is a Killed line.
+func (p *parser) kernelLine(line int, t string) {
+	p.prevLogical = line
+	if p.group >= 0 && !strings.Contains(t, "Killed process ") {
+		p.group = -1
+	}
+}
+
+// mayOpen reports whether a kernel or program message t (trimmed, not
+// empty) can do anything while no record is open: be a boot marker
+// (isBootMarker), a userspace kill (userspace), or do anything in keyLine
+// with p.cur nil. Each of those needs t to start with one of the bytes
+// of openFirst or to hold "ill":
+//
+//	"Linux version ", "-- Boot ", "-- Reboot --"                 L -
+//	"sending SIG" (earlyoom)                                      s
+//	"Kernel panic - not syncing: "                                K
+//	"Task in ", "Tasks in "                                       T
+//	"memory: ", "memory+swap: ", "swap: ", "kmem: " usage lines   m s k
+//	"oom_reaper: ", "oom-kill:"                                   o
+//	"[" (task table header)                                       [
+//	"Memory cgroup stats for "                                    M
+//	"CPU: ", "Pid: " (banners)                                    C P
+//	" invoked oom-killer: ", "Killed process ", "[Kk]ill process ",
+//	"Out of memory and no killable", systemd-oomd's "Killed ",
+//	"systemd-oomd killed ", "killed by the OOM killer",
+//	"Failed with result 'oom-kill'"                               "ill"
+//
+// On a batch job's logs nearly every look-back line fails both tests,
+// and the dozen string tests of the full path were a quarter of Parse's
+// instructions (BenchmarkParseBytesJob); TestMayOpen and the reference
+// reading (parseReference, which sets parser.full) hold it.
+func mayOpen(t string) bool {
+	return openFirst[t[0]] || strings.Contains(t, "ill")
+}
+
+// openFirst: see mayOpen.
+var openFirst = func() (set [256]bool) {
+	for _, c := range "L-sKTmko[MCP" {
+		set[c] = true
+	}
+	return set
+}()
 
 // keyLine dispatches a kernel line by its shape.
 func (p *parser) keyLine(line, last int, t string, st stamp) {

@@ -66,9 +66,10 @@ func sameSniff(t *testing.T, what string, b []byte) {
 	}
 }
 
-// TestControlBytes: controlBytes marks exactly the bytes below 0x20, and
-// hasControlByte sees one, for every byte value in every position among
-// every other value.
+// TestControlBytes: controlBytes marks exactly the bytes below 0x20,
+// inControlRange exactly those in 1..0x1f, and textRun stops at a piece
+// with a byte below 0x20 other than '\n', for every byte value in every
+// position among every other value.
 func TestControlBytes(t *testing.T) {
 	for c := range 256 {
 		for other := range 256 {
@@ -78,7 +79,8 @@ func TestControlBytes(t *testing.T) {
 			}
 			for pos := range b {
 				b[pos] = byte(c)
-				if got, want := hasControlByte(b[:]), c < 0x20 || other < 0x20; got != want {
+				ctrl := func(x int) bool { return x < 0x20 && x != '\n' }
+				if got, want := textRun(b[:], 0) == 0, ctrl(c) || ctrl(other); got != want {
 					t.Fatalf("%q: %v, want %v", b, got, want)
 				}
 				b[pos] = byte(other)
@@ -101,6 +103,15 @@ func TestControlBytes(t *testing.T) {
 				}
 				if got := controlBytes(word(w[:], 0)); got != want {
 					t.Fatalf("%q: %#x, want %#x", w, got, want)
+				}
+				want = 0
+				for i, x := range w {
+					if x >= 1 && x < 0x20 {
+						want |= 0x80 << (8 * i)
+					}
+				}
+				if got := inControlRange(word(w[:], 0)) & eachHigh; got != want {
+					t.Fatalf("inControlRange(%q): %#x, want %#x", w, got, want)
 				}
 			}
 		}
