@@ -53,13 +53,16 @@ def test_merge_all():
         # MMF_OOM_SKIP with its huge pages still to free, the memcg OOM
         # killer passes it over (mm/oom_kill.c oom_evaluate_task) and
         # kills another process instead. Waiting for the hog alone, that
-        # happened in 1 run in 8 to 20: 11-30 ms after the victim's kill a
-        # thread in no pid file drew a second OOM, the cgroup still at its
-        # limit, and the kernel killed the other worker. That worker was
-        # still running tests, and its diagnostics sampler thread opens
-        # /proc/self/status every 10 ms: kernel memory charged to the
-        # cgroup (seen invoking this cgroup's OOM killer at the limit:
-        # openat, alloc_empty_file, try_charge_memcg).
+        # happened in 1 run in 8 to 80: 11-32 ms after the victim's kill a
+        # thread of the other worker, still running its tests, drew a
+        # second OOM and the kernel killed that worker. In the one caught
+        # with thread ids, it was that worker's main thread reading
+        # /proc/self/status for the diagnostics plugin (read, seq_read_iter,
+        # a kernel buffer charged to the cgroup: try_charge_memcg), the
+        # cgroup at 917500 of 917504 kB, the victim's huge pages still
+        # charged, the victim gone from the task dump. The plugin's sampler
+        # thread does the same every 10 ms (seen invoking this cgroup's OOM
+        # killer at the limit, through openat and read).
         for worker in other_workers():
             wait_for("worker-done-" + worker)
     elif os.environ.get("OOMSUITE_VICTIM_AFTER_HOG") == "1":
