@@ -94,7 +94,7 @@ func variants() []variant {
 			// or, with the hog done but the other worker still running,
 			// its sampler thread charges kernel memory to the cgroup
 			// while the killed victim's memory is not yet given back and
-			// the kernel kills that worker too (1 run in 8 to 20; see
+			// the kernel kills that worker too (1 run in 8 to 80; see
 			// test_merge_all in testdata/e2e/suite/test_3_registry.py).
 			spec: spec{procs: 3, sizes: defaultSizes, paceS: "1", plugin: true, xdist: true, env: []string{"OOMSUITE_VICTIM_ALONE=1"},
 				pytestArgs: append([]string{"-v", "-n", "2", "--dist", "loadfile", "--max-worker-restart", "0"}, plugin...)},
