@@ -286,8 +286,8 @@ type spec struct {
 	collect    bool   // the job folder gets collect.txt
 	xdist      bool
 	pytestArgs []string
-	// env is added to the suite's environment (OOMSUITE_VICTIM_AFTER_HOG=1:
-	// under xdist the victim waits until the other worker's hog is done).
+	// env is added to the suite's environment (OOMSUITE_VICTIM_ALONE=1:
+	// under xdist the victim waits until the other worker's session is over).
 	env []string
 	// wrap, when set, runs the pytest command line through it (oomlens
 	// record): it gets the job folder and returns the full command.

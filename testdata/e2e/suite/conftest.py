@@ -132,6 +132,27 @@ def wait_for(name, timeout_s=120.0):
         time.sleep(0.01)
 
 
+def other_workers():
+    """The ids of the other workers of this process's xdist session (gw0,
+    gw1, ...: PYTEST_XDIST_WORKER_COUNT of them); none outside xdist."""
+    me = os.environ.get("PYTEST_XDIST_WORKER")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if not me:
+        return []
+    return ["gw%d" % i for i in range(count) if "gw%d" % i != me]
+
+
+def pytest_unconfigure(config):
+    # An xdist worker's last hook: its tests are done and every
+    # pytest_sessionfinish has run (the diagnostics plugin's, which stops
+    # its sampler thread). The process then idles, alive, until the
+    # controller tears it down at the end of the run. A victim run with
+    # OOMSUITE_VICTIM_ALONE=1 waits for this mark.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        mark("worker-done-" + worker)
+
+
 # OOMSUITE_BALLAST_MIB: memory held from the session's start to its end, as
 # a heavier baseline (another machine's libraries, a bigger interpreter).
 _BALLAST = []
