@@ -119,7 +119,7 @@ var sniffHelperCases = []string{
 // TestTriggerScans checks that each trigger holds its scan's byte once, at
 // its offset.
 func TestTriggerScans(t *testing.T) {
-	for _, sc := range triggerScans {
+	for _, sc := range append(triggerScans[:len(triggerScans):len(triggerScans)], collectScan) {
 		for _, tr := range sc.triggers {
 			if strings.Count(tr.s, string(sc.c)) != 1 || tr.s[tr.off] != sc.c {
 				t.Errorf("trigger %q does not hold %q once at %d", tr.s, sc.c, tr.off)
