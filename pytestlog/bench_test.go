@@ -204,3 +204,34 @@ func BenchmarkSniffKernel(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSniffJob is what job.SniffNamed asks of this package for each
+// batch job (internal/jobgen): Sniff and SniffCollect of its kernel log's
+// head and of its pytest log's head (the diagnostics JSONL is claimed by
+// diagnostics.Sniff before them). Each sub-benchmark is one of the four.
+func BenchmarkSniffJob(b *testing.B) {
+	heads := map[string][]byte{}
+	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
+		heads[f.Name] = f.Data[:min(len(f.Data), 64<<10)]
+	}
+	for _, c := range []struct {
+		name  string
+		sniff func([]byte) bool
+		head  []byte
+		want  bool
+	}{
+		{"kernel-Sniff", Sniff, heads["kernel.log"], false},
+		{"kernel-SniffCollect", SniffCollect, heads["kernel.log"], false},
+		{"pytest-Sniff", Sniff, heads["pytest.log"], true},
+		{"pytest-SniffCollect", SniffCollect, heads["pytest.log"], false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.head)))
+			for b.Loop() {
+				if c.sniff(c.head) != c.want {
+					b.Fatalf("%s is not %v", c.name, c.want)
+				}
+			}
+		})
+	}
+}

@@ -2,8 +2,10 @@ package pytestlog
 
 import (
 	"bytes"
+	"io/fs"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -48,8 +50,11 @@ func TestParseBytesAgrees(t *testing.T) {
 	for _, f := range jobgen.Job(rand.New(rand.NewSource(1)), 500) {
 		sameFromBytes(t, f.Name, f.Data, Options{Name: f.Name})
 	}
+	for name, data := range realInputs(t) {
+		sameFromBytes(t, name, data, Options{Name: name})
+	}
 	head := "============================= test session starts ==============================\n"
-	for _, n := range []int{64<<10 - 1, 64 << 10, 64<<10 + 1, MaxLineBytes - 1, MaxLineBytes, MaxLineBytes + 1, MaxLineBytes + 2, 3 * MaxLineBytes / 2} {
+	for _, n := range []int{copyBlockBytes - 2, copyBlockBytes - 1, copyBlockBytes, copyBlockBytes + 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, MaxLineBytes - 1, MaxLineBytes, MaxLineBytes + 1, MaxLineBytes + 2, 3 * MaxLineBytes / 2} {
 		long := "tests/test_a.py::test_" + strings.Repeat("x", n-len("tests/test_a.py::test_"))
 		for _, tail := range []string{"", "\n", " PASSED\n", "\ntests/test_a.py::test_b PASSED\n"} {
 			sameFromBytes(t, "long line", []byte(head+long+tail), Options{})
@@ -58,6 +63,50 @@ func TestParseBytesAgrees(t *testing.T) {
 	for _, data := range []string{"", "\n", "\n\n", "no newline", "a\r\nb\r\n", "\x00\xff"} {
 		sameFromBytes(t, "edge case", []byte(data), Options{})
 	}
+	job := jobPytestLog()
+	for _, tail := range []string{"a\rtests/t.py::x PASSED\n", "\x1b[31mtests/t.py::x FAILED\x1b[0m\n", "tests/t.py::x PASSED\r\n"} {
+		// a '\r' or an escape in the last block only, at a block's edge
+		for _, at := range []int{0, copyBlockBytes - len(job)%copyBlockBytes} {
+			data := append(append(bytes.Clone(job), bytes.Repeat([]byte{'\n'}, at)...), tail...)
+			sameFromBytes(t, "escape in a later block", data, Options{})
+		}
+	}
+	// around blockInputBytes: in blocks, then line by line.
+	for _, n := range []int{blockInputBytes, blockInputBytes + 1} {
+		data := bytes.Repeat(job, n/len(job)+1)[:n]
+		sameFromBytes(t, "input at blockInputBytes", data, Options{})
+	}
+}
+
+// realInputs are whole inputs beside testdata's: the shared corpus beside
+// the repository and twenty generated batch jobs (bench-out, git-ignored),
+// when present.
+func realInputs(t testing.TB) map[string][]byte {
+	t.Helper()
+	inputs := map[string][]byte{}
+	for _, root := range []string{"../../shared/corpus", "../bench-out/jobs-1000-unzipped"} {
+		jobs := 0
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // an absent root
+			}
+			if d.IsDir() && strings.HasPrefix(d.Name(), "job-") {
+				if jobs++; jobs > 20 {
+					return filepath.SkipDir
+				}
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs[p] = b
+			return nil
+		})
+	}
+	return inputs
 }
 
 func FuzzParseBytes(f *testing.F) {
@@ -68,5 +117,11 @@ func FuzzParseBytes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameFromBytes(t, "fuzz", data, Options{})
+		if len(data) < copyBlockBytes {
+			// after a line that puts the edge of ParseBytes's first block
+			// in its middle
+			pad := append(bytes.Repeat([]byte{'x'}, copyBlockBytes-len(data)/2-1), '\n')
+			sameFromBytes(t, "fuzz, across a block's edge", append(pad, data...), Options{})
+		}
 	})
 }

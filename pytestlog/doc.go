@@ -66,7 +66,8 @@
 //
 // Lines longer than MaxLineBytes are truncated with a Warning; memory grows
 // with the number of tests, not with the input size (a kept string keeps at
-// most its own line). Parse never fails on content: what it cannot read is
+// most its own line; of ParseBytes's input of up to 1 MiB, the block of up
+// to 32 KiB of lines it was copied in). Parse never fails on content: what it cannot read is
 // skipped, and partial evidence (a log that stops inside an unrecognised
 // line, a result line cut inside its node id) is a Warning with its line.
 //
@@ -82,8 +83,9 @@
 // result lines, are read by hand when their shape is plain (fast.go, held
 // to the expressions by TestFastReaders and FuzzFastReaders). ParseBytes
 // reads an input already in memory in place, without Parse's copy through a
-// buffer (BenchmarkParseBytesJob; TestParseBytesAgrees and FuzzParseBytes
-// hold it to Parse).
+// buffer: it copies its lines a block at a time, and asks each block, not
+// each line, whether it holds a '\r' or an escape (BenchmarkParseBytesJob;
+// TestParseBytesAgrees and FuzzParseBytes hold it to Parse).
 //
 // # Limits
 //

@@ -139,6 +139,9 @@ func (p *parser) verboseResult(st *state, r *plainLine, reason string) {
 		start, hasStart = st.pending.start, st.pending.hasStart
 	}
 	st.pending = nil
+	if st.s.Tests == nil {
+		st.fitHint()
+	}
 	// only the fields that are not zero are written: each pointer written
 	// costs a write barrier while the collector runs.
 	t := st.nextTest()

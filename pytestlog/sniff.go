@@ -2,6 +2,7 @@ package pytestlog
 
 import (
 	"bytes"
+	"math/bits"
 
 	"github.com/oomlens/oomlens/internal/content"
 )
@@ -67,63 +68,79 @@ func pytestLine(line []byte) bool {
 	return false
 }
 
-// pytestPrefixes start the lines of pytestLine's cases that test the
-// line's start (pre); the lines of its other cases each hold one of the
-// triggers of triggerScans: "crashed w" is in both crashed-worker messages,
-// ".py" in ".py::" and ".py ", "xit" in the exit-137 case's expression's
-// "exit" (or it needs "Process completed"). isPytest looks only at the
-// lines that start with a prefix or hold a trigger.
-var pytestPrefixes = []string{"platform ", "collect", "bringing up", "[gw"}
-
 // triggerScan is a byte and the triggers that hold it once, each at off:
 // one search of the head for the byte finds them all.
 type triggerScan struct {
 	c        byte
 	triggers []anchoredNeedle
+	// before[x] has bit k set when trigger k may lie around a c that
+	// follows the byte x: its byte before c is x, or c starts it; starts
+	// has the bits of the triggers c starts, the only ones that can lie
+	// around a c at the head's start.
+	before [256]uint8
+	starts uint8
 }
 
-// triggerScans group the triggers by bytes they share that are rare in a
-// kernel log, whose head is most of what Sniff rules out: 'i' is the
-// rarest byte of "session starts" in the kernel logs of the shared corpus
-// (../shared/corpus/kernel beside the repository), and "xit"
-// and "Killed " hold it too; 'w' is among its rarest letters; 'p' is in
-// ".py" and "Process completed" (the rarer 'y' of ".py" is in every line
-// of a batch job's kernel log: "link becomes ready"). Three searches, where
-// one for each trigger by its first byte stopped at most bytes of a kernel
-// log's lines ("eth0: renamed from veth0d381a6; link becomes ready").
+// newTriggerScan is the scan of c for triggers (at most eight).
+func newTriggerScan(c byte, triggers ...anchoredNeedle) triggerScan {
+	if len(triggers) > 8 {
+		panic("pytestlog: more than eight triggers in a scan")
+	}
+	sc := triggerScan{c: c, triggers: triggers}
+	for k, t := range triggers {
+		if t.off == 0 {
+			sc.starts |= 1 << k
+		}
+		for x := range sc.before {
+			if t.off == 0 || t.s[t.off-1] == byte(x) {
+				sc.before[x] |= 1 << k
+			}
+		}
+	}
+	return sc
+}
+
+// triggerScans hold a trigger in every line pytestLine accepts, case by
+// case: " test session starts " holds "session starts"; "crashed while
+// running '" and "replacing crashed worker gw" hold "crashed w"; "] node
+// down: " holds "node down: "; a line starting "bringing up nodes...",
+// "platform " or "[gw" holds that start; one starting "collected " or
+// "collecting " is accepted only holding " item"; ".py::" and ".py " hold
+// ".py"; " Killed " holds "Killed "; reExit137 matches "exit" (which holds
+// "xit") or "Process completed". So isPytest need only look at the lines
+// that hold a trigger. The triggers are grouped by bytes rare in a kernel
+// log, whose head is most of what Sniff rules out: 'i' is the rarest byte
+// of "session starts" in the kernel logs of the shared corpus
+// (../shared/corpus/kernel beside the repository), and "xit", "Killed "
+// and " item" hold it too; 'w' is among its rarest letters; 'p' is in
+// ".py", "Process completed", "platform " and "bringing up" (the rarer 'y'
+// of ".py" is in every line of a batch job's kernel log: "link becomes
+// ready"). Three searches, where one for each trigger by its first byte
+// stopped at most bytes of a kernel log's lines ("eth0: renamed from
+// veth0d381a6; link becomes ready").
 var triggerScans = []triggerScan{
-	{'i', []anchoredNeedle{{"session starts", 4}, {"xit", 1}, {"Killed ", 1}}},
-	{'w', []anchoredNeedle{{"crashed w", 8}, {"node down: ", 7}}},
-	{'p', []anchoredNeedle{{".py", 1}, {"Process completed", 11}}},
+	newTriggerScan('i', anchoredNeedle{"session starts", 4}, anchoredNeedle{"xit", 1}, anchoredNeedle{"Killed ", 1}, anchoredNeedle{" item", 1}),
+	newTriggerScan('w', anchoredNeedle{"crashed w", 8}, anchoredNeedle{"node down: ", 7}, anchoredNeedle{"[gw", 2}),
+	newTriggerScan('p', anchoredNeedle{".py", 1}, anchoredNeedle{"Process completed", 11}, anchoredNeedle{"platform ", 0}, anchoredNeedle{"bringing up", 10}),
 }
 
 // isPytest reports whether a line of b is one pytestLine accepts: it tries
-// the lines that start with one of pytestPrefixes, then those that hold a
-// trigger of triggerScans. Searching b for twelve literals in turn took
-// 15 µs of a batch job's kernel log head (BenchmarkSniffKernel), which
-// job.SniffNamed sniffs as it sniffs every input. TestSniffHelpers holds it
-// to the line-by-line reading.
+// the lines that hold a trigger of triggerScans. Searching b for twelve
+// literals in turn took 15 µs of a batch job's kernel log head
+// (BenchmarkSniffKernel), which job.SniffNamed sniffs as it sniffs every
+// input; trying first every line that started with one of the four line
+// starts pytestLine looks for, then the triggers of the other cases, cost
+// 102,000 instructions a call on it (BenchmarkSniffJob/kernel-Sniff,
+// cachegrind), two thirds of them comparing the triggers at each 'i';
+// the triggers alone, filtered by the byte before (triggerScan.next),
+// 31,000. TestSniffHelpers holds it to the line-by-line reading.
 func isPytest(b []byte) bool {
-	for start := 0; start < len(b); {
-		end := len(b)
-		if j := bytes.IndexByte(b[start:], '\n'); j >= 0 {
-			end = start + j
-		}
-		if line := b[start:end]; hasPytestPrefix(line) && pytestLine(bytes.TrimRight(line, "\r")) {
-			return true
-		}
-		start = end + 1
-	}
-	for _, sc := range triggerScans {
-		for off := 0; off < len(b); {
-			i := bytes.IndexByte(b[off:], sc.c)
-			if i < 0 {
+	for k := range triggerScans {
+		sc := &triggerScans[k]
+		for off := 0; ; {
+			at, _ := sc.next(b, off)
+			if at < 0 {
 				break
-			}
-			at := off + i
-			off = at + 1
-			if !triggerAround(b, at, sc) {
-				continue
 			}
 			start := bytes.LastIndexByte(b[:at], '\n') + 1
 			end := len(b)
@@ -139,37 +156,33 @@ func isPytest(b []byte) bool {
 	return false
 }
 
-// triggerAround reports whether one of sc's triggers lies in b with its
-// byte sc.c at b[at].
-func triggerAround(b []byte, at int, sc triggerScan) bool {
-	for _, t := range sc.triggers {
-		if q := at - t.off; q >= 0 && q+len(t.s) <= len(b) && string(b[q:q+len(t.s)]) == t.s {
-			return true
+// next finds, from b[off:], the first c of b that one of sc's triggers
+// lies around: its index at in b and the trigger's index k in sc.triggers,
+// at -1 when there is none. The byte before each c found rules most
+// triggers out (sc.before), most often all of them, without a call:
+// comparing each trigger at each c was two thirds of isPytest's cost.
+func (sc *triggerScan) next(b []byte, off int) (at, k int) {
+	for off < len(b) {
+		i := bytes.IndexByte(b[off:], sc.c)
+		if i < 0 {
+			break
+		}
+		at = off + i
+		off = at + 1
+		may := sc.starts
+		if at > 0 {
+			may = sc.before[b[at-1]]
+		}
+		for ; may != 0; may &= may - 1 {
+			k = bits.TrailingZeros8(may)
+			t := &sc.triggers[k]
+			if q := at - t.off; q >= 0 && q+len(t.s) <= len(b) && string(b[q:q+len(t.s)]) == t.s {
+				return at, k
+			}
 		}
 	}
-	return false
+	return -1, -1
 }
-
-// hasPytestPrefix reports whether b starts with one of pytestPrefixes.
-func hasPytestPrefix(b []byte) bool {
-	if len(b) == 0 || !prefixStarts[b[0]] {
-		return false
-	}
-	for _, p := range pytestPrefixes {
-		if len(b) >= len(p) && string(b[:len(p)]) == p {
-			return true
-		}
-	}
-	return false
-}
-
-// prefixStarts holds the first bytes of pytestPrefixes.
-var prefixStarts = func() (t [256]bool) {
-	for _, p := range pytestPrefixes {
-		t[p[0]] = true
-	}
-	return t
-}()
 
 // shellKilled is reShellKilled.Match ((?:^|\s)\d+ Killed +\S) by hand: a
 // " Killed " after a run of digits that starts the line or follows white
@@ -275,13 +288,7 @@ func isWordByte(c byte) bool {
 // that summary) node ids with few lines of anything else. A -v log never
 // prints that summary, and its node ids carry result words.
 func SniffCollect(b []byte) bool {
-	// "test session starts", at a pytest log's start, is looked for first;
-	// then "collected in ", which reCollectFinal needs, through the whole
-	// head: searched by its first byte, without the space before it (a
-	// space is every sixth byte of a kernel log: SniffCollect of a batch
-	// job's kernel log took 17 µs with it, 5 µs without,
-	// BenchmarkSniff/kernel.log/collect).
-	if !bytes.Contains(b, []byte("test session starts")) && bytes.Contains(b, []byte("collected in ")) && reCollectFinal.Match(b) {
+	if collectSummary(b) && reCollectFinal.Match(b) {
 		return true
 	}
 	items, other := 0, 0
@@ -289,7 +296,9 @@ func SniffCollect(b []byte) bool {
 		if len(line) == 0 {
 			return true
 		}
-		if bytes.Contains(line, []byte(".py::")) && isCollectItem(line) && !hasResultWord(line) {
+		// hasResultWord first: on a -v result line it stops at the word
+		// after the node id, where isCollectItem reads the whole id.
+		if bytes.Contains(line, []byte(".py::")) && !hasResultWord(line) && isCollectItem(line) {
 			items++
 		} else {
 			other++
@@ -297,4 +306,29 @@ func SniffCollect(b []byte) bool {
 		return other <= content.SniffLines/10
 	})
 	return items >= 2 && other*10 <= items
+}
+
+// collectScan finds the two literals of collectSummary by their 'i'.
+var collectScan = newTriggerScan('i', anchoredNeedle{"test session starts", 9}, anchoredNeedle{"collected in ", 10})
+
+// collectSummary reports whether b holds "collected in ", which
+// reCollectFinal needs, and not "test session starts", which starts a
+// pytest log: both are found by one search of b for their 'i' (the
+// rarest byte of "session starts" in the shared corpus's kernel logs, see
+// triggerScans). A search for each in turn, through all of a kernel log
+// that holds neither, cost 51,000 of the 63,000 instructions of
+// SniffCollect of a batch job's kernel log (BenchmarkSniffJob, cachegrind).
+func collectSummary(b []byte) bool {
+	found := false
+	for off := 0; ; {
+		at, k := collectScan.next(b, off)
+		switch k {
+		case -1:
+			return found
+		case 0:
+			return false
+		}
+		found = true
+		off = at + 1
+	}
 }

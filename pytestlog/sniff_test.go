@@ -2,10 +2,13 @@ package pytestlog
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oomlens/oomlens/internal/content"
 )
 
 // checkSniffHelpers compares the hand-written matchers with the expressions
@@ -24,6 +27,72 @@ func checkSniffHelpers(t *testing.T, b []byte) {
 	if got, want := isPytest(b), isPytestByLine(b); got != want {
 		t.Fatalf("isPytest(%q) = %v, want %v", b, got, want)
 	}
+	if got, want := SniffCollect(b), sniffCollectRef(b); got != want {
+		t.Fatalf("SniffCollect(%q) = %v, want %v", b, got, want)
+	}
+	if got, want := Sniff(b), isPytestByLine(b) && !sniffCollectRef(b); got != want {
+		t.Fatalf("Sniff(%q) = %v, want %v", b, got, want)
+	}
+}
+
+// sniffCollectRef is SniffCollect as it was, with the expressions that
+// isCollectItem and hasResultWord stand for: the reference of
+// TestSniffHelpers and FuzzSniffHelpers.
+func sniffCollectRef(b []byte) bool {
+	if !bytes.Contains(b, []byte("test session starts")) && bytes.Contains(b, []byte("collected in ")) && reCollectFinal.Match(b) {
+		return true
+	}
+	items, other := 0, 0
+	content.EachLine(b, func(line []byte) bool {
+		if len(line) == 0 {
+			return true
+		}
+		if reCollectItem.Match(line) && !reResultWord.Match(line) {
+			items++
+		} else {
+			other++
+		}
+		return other <= content.SniffLines/10
+	})
+	return items >= 2 && other*10 <= items
+}
+
+// sniffSampleRoots hold the real inputs the sniffers are held to: the
+// repository's samples, the shared corpus beside the repository and the
+// generated batch jobs (bench-out, git-ignored), when present.
+var sniffSampleRoots = []string{"../testdata", "../../shared/corpus", "../bench-out/jobs-1000-unzipped"}
+
+// sniffSamples are the heads (discover.HeadBytes) of the files under
+// sniffSampleRoots; of the batch jobs, the first twenty.
+func sniffSamples(t testing.TB) map[string][]byte {
+	t.Helper()
+	heads := map[string][]byte{}
+	for _, root := range sniffSampleRoots {
+		jobs := 0
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // an absent root
+			}
+			if d.IsDir() && strings.HasPrefix(d.Name(), "job-") {
+				if jobs++; jobs > 20 {
+					return filepath.SkipDir
+				}
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			heads[p] = b[:min(len(b), 64<<10)]
+			return nil
+		})
+	}
+	if len(heads) < 100 {
+		t.Fatalf("only %d samples", len(heads))
+	}
+	return heads
 }
 
 // isPytestByLine is isPytest as it was, every line tried: the reference
@@ -50,7 +119,7 @@ var sniffHelperCases = []string{
 // TestTriggerScans checks that each trigger holds its scan's byte once, at
 // its offset.
 func TestTriggerScans(t *testing.T) {
-	for _, sc := range triggerScans {
+	for _, sc := range append(triggerScans[:len(triggerScans):len(triggerScans)], collectScan) {
 		for _, tr := range sc.triggers {
 			if strings.Count(tr.s, string(sc.c)) != 1 || tr.s[tr.off] != sc.c {
 				t.Errorf("trigger %q does not hold %q once at %d", tr.s, sc.c, tr.off)
@@ -60,16 +129,7 @@ func TestTriggerScans(t *testing.T) {
 }
 
 func TestSniffHelpers(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/*/*")
-	more, _ := filepath.Glob("../testdata/corpus/*/*")
-	for _, p := range append(files, more...) {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue // a folder
-		}
-		if len(b) > 64<<10 {
-			b = b[:64<<10] // discover.HeadBytes
-		}
+	for _, b := range sniffSamples(t) {
 		checkSniffHelpers(t, b)
 		for _, line := range bytes.Split(b, []byte("\n")) {
 			checkSniffHelpers(t, line)
@@ -83,6 +143,11 @@ func TestSniffHelpers(t *testing.T) {
 func FuzzSniffHelpers(f *testing.F) {
 	for _, c := range sniffHelperCases {
 		f.Add([]byte(c))
+	}
+	for _, b := range sniffSamples(f) {
+		if len(b) <= 16<<10 {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkSniffHelpers(t, b) })
 }
