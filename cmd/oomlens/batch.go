@@ -17,6 +17,7 @@ import (
 
 	"github.com/oomlens/oomlens/batch"
 	"github.com/oomlens/oomlens/discover"
+	"github.com/oomlens/oomlens/internal/gcpace"
 	"github.com/oomlens/oomlens/internal/hugeheap"
 	"github.com/oomlens/oomlens/report"
 )
@@ -52,8 +53,10 @@ jobs named them as leakers and as victims, with the median and largest
 memory they kept. --parquet DIR writes jobs.parquet and findings.parquet for
 an engine that queries many batches (docs/batch-format.md).
 Output order is the same whatever the parallelism. The Go collector runs at
-GOGC=300 with a soft memory limit of half the machine's memory, trading ~30 MB
-for ~25% less CPU; set GOGC or GOMEMLIMIT to choose otherwise.
+GOGC=100 over a 64 MiB heap floor, with a soft memory limit of half the
+machine's memory: a batch peaks near 110 MB however many jobs it reads, and
+collects less often than at the default (~10% less CPU); set GOGC (which also
+drops the floor) or GOMEMLIMIT to choose otherwise.
 
 To spread the work over machines, run each with --shard i/n (or --shard auto
 in a Kubernetes Indexed Job) and --jsonl or --parquet, then merge the lines
@@ -261,39 +264,50 @@ func writeSummary(cmd *cobra.Command, s *batch.Summary, format, out string) erro
 	return closeFn()
 }
 
-// batchGCPercent is the collector's GOGC for a batch.
-const batchGCPercent = 300
+// batchGCPercent is the collector's GOGC for a batch, and batchFloorBytes
+// the heap floor under it (see tuneGC).
+const (
+	batchGCPercent  = 100
+	batchFloorBytes = 64 << 20
+)
 
 // batchHeapBytes is the heap a batch reserves huge pages for.
 const batchHeapBytes = 256 << 20
 
-// tuneGC sets the Go collector for a batch, unless GOGC or GOMEMLIMIT says
-// otherwise. A batch keeps a small live heap (the jobs in flight: ~11-16 MB
-// in scripts/bench-batch.sh) and allocates ~3 GB per 1,000 jobs through it,
-// so at the default GOGC=100 the collector ran every ~7 ms. Measured on
-// 10,000 jobs, 2 cores: GOGC=200 cut user+sys time by ~18% (27 s -> 22 s)
-// for ~20 MB more RSS (54 -> ~75 MB). Once the parsers and the correlator
-// did less per job (2026-12-06, second round) a cycle's fixed costs
-// weighed more, and 300 was worth its memory: alternating runs over 10,000
-// jobs, six each, 5.15 -> 4.76 s wall, 9.67 -> 9.02 s user+sys (1.28 ->
-// 1.00 s of it system time: fewer pages given back and faulted in again),
-// 53 -> 63 MiB; over 5,000 jobs, eight each, 2.24 -> 2.05 s, and 400 gave
-// the same time for 70 MiB. A job whose live heap is L then peaks near 4L
-// instead of 2L; the soft memory limit, half the machine's memory, makes
-// the collector work harder instead of letting that push the host toward
-// an OOM kill.
+// tuneGC sets the Go collector for a batch, unless GOGC says otherwise. A
+// batch keeps a small live heap (the jobs in flight: 5-9 MB in
+// GODEBUG=gctrace=1 over bench-out/jobs-10000) and allocates ~0.5 MB per
+// job through it, so at the default pace the collector ran every few
+// megabytes, and each cycle has costs that do not shrink with the heap.
+// Raising GOGC helped (100 -> 200 -> 300 over two rounds of issue 18) but
+// scales the peak of a large job with it: a job whose live heap is L
+// peaks near (1+GOGC/100) × L. A floor (gcpace.Floor) gives the small
+// heap room without that: at GOGC=100 with a 64 MiB floor the goal is
+// about 2 × (L + 64 MiB), so a batch of small jobs collects every ~70 MB
+// of garbage and a large job still peaks near 2L.
+// Alternating runs over bench-out/jobs-10000 (2026-12-06, after a round
+// that cut what a job allocates from ~0.7 MB): GOGC=300 without a floor
+// against GOGC=100 with 64 MiB, ten each, 4.03 -> 3.59 s wall (median),
+// 7.50 -> 6.76 s user+sys, 64 -> 109 MiB; seven each, 3.93 -> 3.55 s; a
+// third set of five showed no difference (3.53 s both). A 96 MiB floor
+// (141 MiB) and GOGC=150 or 200 over 32-64 MiB floors were no faster.
+// The soft memory limit, half the machine's memory, makes the collector
+// work harder instead of letting a large job push the host toward an OOM
+// kill.
 //
 // The heap a batch runs in is also put in huge pages (package hugeheap): a
 // job's model is garbage a few milliseconds later and its pages are used
 // again, but the runtime gives free pages back to the kernel as the heap
 // goal moves, and each comes back as a fault (~10 µs on a VM). On 1,000
 // jobs of bench-out/jobs-10000: 16,200 -> 7,500 faults, 1.40 -> 1.05 s.
-// batchHeapBytes covers the workers' heaps at the default -j.
+// batchHeapBytes covers the workers' heaps at the default -j. The floor is
+// made first, on memory the heap has not used (see gcpace.Floor).
 func tuneGC() {
-	hugeheap.Reserve(batchHeapBytes)
 	if os.Getenv("GOGC") == "" {
+		gcpace.Floor(batchFloorBytes)
 		debug.SetGCPercent(batchGCPercent)
 	}
+	hugeheap.Reserve(batchHeapBytes)
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
