@@ -83,8 +83,16 @@ func TestParseBytesAgrees(t *testing.T) {
 // when present.
 func realInputs(t testing.TB) map[string][]byte {
 	t.Helper()
+	return readRoots(t, "../../shared/corpus", "../bench-out/jobs-1000-unzipped")
+}
+
+// readRoots reads every regular file under roots (a root that is absent
+// gives nothing), of the batch jobs (folders named job-*) the first twenty
+// of each root.
+func readRoots(t testing.TB, roots ...string) map[string][]byte {
+	t.Helper()
 	inputs := map[string][]byte{}
-	for _, root := range []string{"../../shared/corpus", "../bench-out/jobs-1000-unzipped"} {
+	for _, root := range roots {
 		jobs := 0
 		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {

@@ -2,9 +2,6 @@ package pytestlog
 
 import (
 	"bytes"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,28 +63,9 @@ var sniffSampleRoots = []string{"../testdata", "../../shared/corpus", "../bench-
 // sniffSampleRoots; of the batch jobs, the first twenty.
 func sniffSamples(t testing.TB) map[string][]byte {
 	t.Helper()
-	heads := map[string][]byte{}
-	for _, root := range sniffSampleRoots {
-		jobs := 0
-		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // an absent root
-			}
-			if d.IsDir() && strings.HasPrefix(d.Name(), "job-") {
-				if jobs++; jobs > 20 {
-					return filepath.SkipDir
-				}
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			heads[p] = b[:min(len(b), 64<<10)]
-			return nil
-		})
+	heads := readRoots(t, sniffSampleRoots...)
+	for p, b := range heads {
+		heads[p] = b[:min(len(b), 64<<10)]
 	}
 	if len(heads) < 100 {
 		t.Fatalf("only %d samples", len(heads))
