@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/oomlens/oomlens/internal/cputime"
 	"github.com/oomlens/oomlens/internal/jobgen"
 )
 
@@ -164,7 +164,7 @@ func BenchmarkWalkBatchJobs(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			var bufs Buffers
 			b.ReportAllocs()
-			cpu := processCPU()
+			cpu := cputime.Process(b)
 			for b.Loop() {
 				for _, p := range c.jobs {
 					set, err := Walk([]string{p}, Options{Label: filepath.Base(p), Buffers: &bufs})
@@ -178,16 +178,7 @@ func BenchmarkWalkBatchJobs(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(c.jobs)), "ns/job")
 			// The CPU time of the process, system calls included: on a
 			// shared machine steadier than the wall time.
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N*len(c.jobs)), "cpu-ns/job")
+			b.ReportMetric(float64(cputime.Process(b)-cpu)/float64(b.N*len(c.jobs)), "cpu-ns/job")
 		})
 	}
-}
-
-// processCPU is the process's CPU time, user and system, in nanoseconds.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

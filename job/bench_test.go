@@ -4,11 +4,11 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/oomlens/oomlens/correlate"
 	"github.com/oomlens/oomlens/discover"
+	"github.com/oomlens/oomlens/internal/cputime"
 	"github.com/oomlens/oomlens/internal/jobgen"
 )
 
@@ -123,7 +123,7 @@ func BenchmarkBatchJobsReadLoad(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			var bufs discover.Buffers
 			b.ReportAllocs()
-			cpu := processCPU()
+			cpu := cputime.Process(b)
 			for b.Loop() {
 				for _, p := range c.jobs {
 					set, err := discover.Walk([]string{p}, discover.Options{Label: filepath.Base(p), Buffers: &bufs})
@@ -138,16 +138,7 @@ func BenchmarkBatchJobsReadLoad(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(c.jobs)), "ns/job")
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N*len(c.jobs)), "cpu-ns/job")
+			b.ReportMetric(float64(cputime.Process(b)-cpu)/float64(b.N*len(c.jobs)), "cpu-ns/job")
 		})
 	}
-}
-
-// processCPU is the process's CPU time, user and system, in nanoseconds.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

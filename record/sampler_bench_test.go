@@ -11,6 +11,8 @@ import (
 
 	sysinfo "github.com/elastic/go-sysinfo"
 	"golang.org/x/sys/unix"
+
+	"github.com/oomlens/oomlens/internal/cputime"
 )
 
 // startTree starts a shell with n sleeping children (n+1 processes) and
@@ -63,25 +65,15 @@ func benchTick(b *testing.B, scan bool) {
 	s.useScan = scan
 	s.tick() // first sight
 	s.tick() // the session_start records
-	cpu := cpuTime(b)
+	cpu := cputime.Process(b)
 	for b.Loop() {
 		s.tick()
 	}
 	reportCPU(b, cpu)
 }
 
-// cpuTime is the process's user+system CPU time: on a shared, loaded
-// machine it measures the sampler's cost better than wall time does.
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64((cpuTime(b)-start).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((cputime.Process(b)-start).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // BenchmarkTick21Children: discovery through /proc/<pid>/task/*/children.
@@ -94,7 +86,7 @@ func BenchmarkTick21Scan(b *testing.B) { benchTick(b, true) }
 func BenchmarkMemory21Statm(b *testing.B) {
 	pids := newSampler(startTree(b, 20), io.Discard, 0).discover()
 	buf := make([]byte, 512)
-	cpu := cpuTime(b)
+	cpu := cputime.Process(b)
 	for b.Loop() {
 		for _, pid := range pids {
 			if _, err := readStatm(pid, buf); err != nil {
@@ -109,7 +101,7 @@ func BenchmarkMemory21Statm(b *testing.B) {
 // Process(pid).Memory() (VmRSS only: it has no RssAnon).
 func BenchmarkMemory21GoSysinfo(b *testing.B) {
 	pids := newSampler(startTree(b, 20), io.Discard, 0).discover()
-	cpu := cpuTime(b)
+	cpu := cputime.Process(b)
 	for b.Loop() {
 		for _, pid := range pids {
 			p, err := sysinfo.Process(pid)
