@@ -245,12 +245,8 @@ func formatOf(k string) *format {
 // read even though its head did not show them: every kind sniffed is a
 // scanning format's. Structured inputs (JSON, XML, ELF, collection lists)
 // are not candidates; a JSON document is read only for what its keys say.
-func textCandidate(head []byte, kinds []string) bool {
-	return textCandidateOf(shapeOf(bytes.TrimPrefix(head, content.BOM)), kinds)
-}
-
-// textCandidateOf is textCandidate of a head of shape sh.
-func textCandidateOf(sh shape, kinds []string) bool {
+// sh is the shape of its head (sniffNamed takes it once).
+func textCandidate(sh shape, kinds []string) bool {
 	recognised := false
 	for _, k := range kinds {
 		f := formatOf(k)
@@ -365,7 +361,7 @@ func (l *loader) read(x *input, pass int) {
 			return
 		}
 	}
-	if !textCandidateOf(x.shape, x.kinds) {
+	if !textCandidate(x.shape, x.kinds) {
 		return
 	}
 	var todo []*format

@@ -77,7 +77,7 @@ func Load(set *discover.Set, opts Options) (*correlate.Evidence, error) {
 	for pass := 0; pass <= 1; pass++ {
 		for i := range inputs {
 			x := &inputs[i]
-			if pass == 1 && l.kernelLogs[path.Clean(x.in.Path)] && !x.has(KindKernelLog) && textCandidateOf(x.shape, x.kinds) {
+			if pass == 1 && l.kernelLogs[path.Clean(x.in.Path)] && !x.has(KindKernelLog) && textCandidate(x.shape, x.kinds) {
 				// The kernel log a record.json or collect.json names was
 				// read on the job's machine: an empty one means the
 				// kernel logged nothing.

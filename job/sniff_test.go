@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/oomlens/oomlens/internal/content"
 )
 
 // The sniffing tests: one head, the kinds job's table of formats names
@@ -105,7 +107,7 @@ func TestTextCandidate(t *testing.T) {
 		{[]string{KindKernelLog}, `{"MESSAGE": "Out of memory"}`, true},
 		{[]string{KindUnrecognized}, "[   12.5] some kernel line\n", true},
 	} {
-		if got := textCandidate([]byte(tc.head), tc.kinds); got != tc.want {
+		if got := headCandidate([]byte(tc.head), tc.kinds); got != tc.want {
 			t.Errorf("%q %q: TextCandidate = %v", tc.kinds, tc.head, got)
 		}
 	}
@@ -135,7 +137,7 @@ func FuzzSniff(f *testing.F) {
 		// A few NUL bytes inside text (binary output a test printed) leave
 		// it text (issue 17), and so does a NUL tail; a head of NUL bytes
 		// or with a NUL in every third byte before its tail is not text.
-		if text := bytes.TrimRight(b, "\x00"); textCandidate(b, kinds) && len(b) > 0 && 3*bytes.Count(text, []byte{0}) >= len(text) {
+		if text := bytes.TrimRight(b, "\x00"); headCandidate(b, kinds) && len(b) > 0 && 3*bytes.Count(text, []byte{0}) >= len(text) {
 			t.Fatalf("binary head %q is a text candidate", b)
 		}
 		// The NUL-padded tail a kill leaves after a cut-off write does
@@ -189,4 +191,9 @@ func TestSniffNewEvidence(t *testing.T) {
 	if got := SniffNamed("job/collect.json", m); !reflect.DeepEqual(got, []string{KindCollectManifest}) {
 		t.Errorf("collect.json: %v", got)
 	}
+}
+
+// headCandidate is textCandidate of an input whose head is head.
+func headCandidate(head []byte, kinds []string) bool {
+	return textCandidate(shapeOf(bytes.TrimPrefix(head, content.BOM)), kinds)
 }
