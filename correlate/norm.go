@@ -101,7 +101,7 @@ func newStep(k stepKind, id string, t float64, m mem, hasMem bool, line int) ste
 }
 
 // addStep appends newStep's step to p's steps, made in place (a step is
-// 80 bytes: copied in, it was written twice, and its pointers marked for
+// 64 bytes: copied in, it was written twice, and its pointers marked for
 // the collector as a block).
 func (p *proc) addStep(k stepKind, id string, t float64, m mem, hasMem bool, line int) {
 	p.Steps = append(p.Steps, step{})
